@@ -1,0 +1,75 @@
+//! `speedup devices`: the CPU, every wgpu adapter, and which one `auto` picks.
+
+use speedup::backend::logical_cores;
+use speedup::gpu::{auto_pick, list_adapters};
+use speedup::machine;
+
+/// Arguments of `speedup devices`.
+#[derive(Debug, clap::Args)]
+pub struct DevicesArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints the machine and its adapters.
+pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
+    let adapters = list_adapters();
+    let auto_gpu = auto_pick(&adapters, true);
+    let explicit_gpu = auto_pick(&adapters, false);
+    if args.json {
+        let value = serde_json::json!({
+            "cpu": machine::cpu_model(),
+            "logical_cores": logical_cores(),
+            "os": machine::os(),
+            "adapters": adapters,
+            "auto": auto_gpu.map_or("rayon".to_string(), |i| format!("gpu:{i}")),
+            "gpu_default": explicit_gpu,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "CPU: {} ({} logical cores)",
+        machine::cpu_model(),
+        logical_cores()
+    );
+    println!("OS:  {}", machine::os());
+    if adapters.is_empty() {
+        println!("GPU adapters: none found (install a GPU driver, or Mesa's lavapipe: apt-get install mesa-vulkan-drivers libvulkan1)");
+    } else {
+        println!("GPU adapters:");
+        println!(
+            "  {:>5}  {:<40} {:<7} {:<14} driver",
+            "index", "name", "backend", "type"
+        );
+        for a in &adapters {
+            let kind = if a.software {
+                format!("{} (software)", a.device_type)
+            } else {
+                a.device_type.clone()
+            };
+            println!(
+                "  {:>5}  {:<40} {:<7} {:<14} {}",
+                a.index, a.name, a.backend, kind, a.driver
+            );
+        }
+    }
+    match auto_gpu {
+        Some(i) => println!(
+            "--backend auto picks: gpu, adapter {i} ({})",
+            adapters[i].name
+        ),
+        None => println!(
+            "--backend auto picks: rayon ({} threads; no hardware GPU adapter)",
+            logical_cores()
+        ),
+    }
+    if let Some(i) = explicit_gpu {
+        println!(
+            "--backend gpu picks:  adapter {i} ({})",
+            adapters[i].label()
+        );
+    }
+    Ok(())
+}

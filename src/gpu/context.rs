@@ -1,0 +1,475 @@
+//! Opening a wgpu adapter and device, and the small helpers every GPU workload uses.
+
+use crate::error::{Error, Result};
+use std::sync::{Arc, Mutex};
+use wgpu::util::DeviceExt;
+
+/// Which adapter to use: the best one, or one picked by index or by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AdapterChoice {
+    /// Hardware before software, then Vulkan/Metal/DX12 before GL. Honours WGPU_ADAPTER_NAME.
+    #[default]
+    Auto,
+    /// The adapter with this index in `speedup devices`.
+    Index(usize),
+    /// The first adapter whose name contains this text (case-insensitive).
+    Name(String),
+}
+
+impl std::str::FromStr for AdapterChoice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim();
+        Ok(if s.is_empty() || s.eq_ignore_ascii_case("auto") {
+            AdapterChoice::Auto
+        } else if let Ok(i) = s.parse() {
+            AdapterChoice::Index(i)
+        } else {
+            AdapterChoice::Name(s.to_string())
+        })
+    }
+}
+
+impl std::fmt::Display for AdapterChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdapterChoice::Auto => f.write_str("auto"),
+            AdapterChoice::Index(i) => write!(f, "{i}"),
+            AdapterChoice::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// What `speedup devices` and reports say about an adapter.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AdapterSummary {
+    /// Position in the enumeration (the value `--adapter` takes).
+    pub index: usize,
+    /// The adapter's name, e.g. "NVIDIA H100 80GB HBM3" or "llvmpipe (LLVM 15.0.6, 256 bits)".
+    pub name: String,
+    /// Vulkan, Metal, Dx12 or Gl.
+    pub backend: String,
+    /// DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu or Other.
+    pub device_type: String,
+    /// Driver name and version.
+    pub driver: String,
+    /// True for software rasterisers (device type Cpu, e.g. llvmpipe/lavapipe): their timings are
+    /// CPU timings and are never reported as GPU results.
+    pub software: bool,
+}
+
+impl AdapterSummary {
+    fn from_info(index: usize, info: &wgpu::AdapterInfo) -> Self {
+        let driver = [info.driver.as_str(), info.driver_info.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        AdapterSummary {
+            index,
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver,
+            software: info.device_type == wgpu::DeviceType::Cpu,
+        }
+    }
+
+    /// One line: "name (Vulkan, DiscreteGpu)", with a software warning where it applies.
+    pub fn label(&self) -> String {
+        if self.software {
+            format!(
+                "{} ({}, software adapter: CPU timings, not a GPU)",
+                self.name, self.backend
+            )
+        } else {
+            format!("{} ({}, {})", self.name, self.backend, self.device_type)
+        }
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    // `_from_env` honours WGPU_BACKEND (vulkan, gl, metal, dx12).
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+fn enumerate() -> Vec<wgpu::Adapter> {
+    pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
+}
+
+/// Every adapter wgpu finds (filtered by WGPU_BACKEND when set), in enumeration order.
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    enumerate()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| AdapterSummary::from_info(i, &a.get_info()))
+        .collect()
+}
+
+/// The index of the adapter `auto` would pick among `adapters`, or `None` when there is none.
+/// With `hardware_only`, software adapters are skipped (that is what `--backend auto` wants: on a
+/// machine without a GPU, Rayon beats a software rasteriser).
+pub fn auto_pick(adapters: &[AdapterSummary], hardware_only: bool) -> Option<usize> {
+    let wanted = std::env::var("WGPU_ADAPTER_NAME")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_lowercase());
+    adapters
+        .iter()
+        .filter(|a| !(hardware_only && a.software))
+        .filter(|a| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| a.name.to_lowercase().contains(w))
+        })
+        .min_by_key(|a| {
+            let software = a.software as u8;
+            let gl = (a.backend == "Gl") as u8;
+            let kind = match a.device_type.as_str() {
+                "DiscreteGpu" => 0,
+                "IntegratedGpu" => 1,
+                "VirtualGpu" => 2,
+                _ => 3,
+            };
+            (software, kind, gl, a.index)
+        })
+        .map(|a| a.index)
+}
+
+/// A long-lived GPU context: one adapter, its device and queue, and the errors wgpu reported
+/// asynchronously. Shared (in an `Arc`) by every GPU kernel of a run.
+pub struct GpuContext {
+    /// The adapter in use.
+    pub adapter: wgpu::Adapter,
+    /// The logical device (created with the adapter's own limits, not wgpu's defaults).
+    pub device: wgpu::Device,
+    /// The device's queue.
+    pub queue: wgpu::Queue,
+    summary: AdapterSummary,
+    /// Errors wgpu raised outside an error scope, and device-lost reports.
+    errors: Arc<Mutex<Vec<String>>>,
+    timestamps: bool,
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("adapter", &self.summary)
+            .finish()
+    }
+}
+
+const HOW_TO_GET_ONE: &str =
+    "no GPU adapter found (tried Vulkan, Metal, DX12 and GL through wgpu); \
+install a GPU driver, or Mesa's software Vulkan driver for testing \
+(Debian/Ubuntu: apt-get install mesa-vulkan-drivers libvulkan1), or use --backend rayon";
+
+impl GpuContext {
+    /// Opens the chosen adapter. Errors say what was tried and how to get an adapter.
+    pub fn open(choice: &AdapterChoice) -> Result<Arc<GpuContext>> {
+        let adapters = enumerate();
+        let summaries: Vec<AdapterSummary> = adapters
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AdapterSummary::from_info(i, &a.get_info()))
+            .collect();
+        if adapters.is_empty() {
+            return Err(Error::NoAdapter(HOW_TO_GET_ONE.into()));
+        }
+        let known = || {
+            summaries
+                .iter()
+                .map(|s| format!("{}: {}", s.index, s.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let index = match choice {
+            AdapterChoice::Auto => auto_pick(&summaries, false).ok_or_else(|| {
+                Error::NoAdapter(format!(
+                    "no adapter's name contains WGPU_ADAPTER_NAME={:?}; adapters: {}",
+                    std::env::var("WGPU_ADAPTER_NAME").unwrap_or_default(),
+                    known()
+                ))
+            })?,
+            AdapterChoice::Index(i) if *i < adapters.len() => *i,
+            AdapterChoice::Index(i) => {
+                return Err(Error::NoAdapter(format!(
+                    "no adapter with index {i}; adapters: {}",
+                    known()
+                )))
+            }
+            AdapterChoice::Name(n) => {
+                let n = n.to_lowercase();
+                summaries
+                    .iter()
+                    .find(|s| s.name.to_lowercase().contains(&n))
+                    .map(|s| s.index)
+                    .ok_or_else(|| {
+                        Error::NoAdapter(format!(
+                            "no adapter's name contains '{n}'; adapters: {}",
+                            known()
+                        ))
+                    })?
+            }
+        };
+        let adapter = adapters.into_iter().nth(index).expect("index checked");
+        Self::from_adapter(adapter, summaries[index].clone()).map(Arc::new)
+    }
+
+    /// Opens every adapter wgpu finds, for tests that run on each backend.
+    pub fn open_all() -> Vec<Result<Arc<GpuContext>>> {
+        enumerate()
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let summary = AdapterSummary::from_info(i, &a.get_info());
+                Self::from_adapter(a, summary).map(Arc::new)
+            })
+            .collect()
+    }
+
+    fn from_adapter(adapter: wgpu::Adapter, summary: AdapterSummary) -> Result<GpuContext> {
+        let features = adapter.features();
+        let timestamps = features.contains(wgpu::Features::TIMESTAMP_QUERY);
+        let required_features = if timestamps {
+            wgpu::Features::TIMESTAMP_QUERY
+        } else {
+            wgpu::Features::empty()
+        };
+        // Ask for everything the adapter offers: wgpu's defaults (128 MiB per storage binding,
+        // 256 MiB per buffer) are far below what real GPUs allow.
+        let required_limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("speedup"),
+            required_features,
+            required_limits,
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Gpu {
+            adapter: summary.name.clone(),
+            message: format!("cannot open device: {e}"),
+        })?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        // Uncaptured errors panic by default; record them instead and turn them into `Result`s
+        // at the next `check`.
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            sink.lock().unwrap().push(one_line(&e.to_string()));
+        }));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if reason != wgpu::DeviceLostReason::Destroyed {
+                sink.lock()
+                    .unwrap()
+                    .push(format!("device lost ({reason:?}): {message}"));
+            }
+        });
+        Ok(GpuContext {
+            adapter,
+            device,
+            queue,
+            summary,
+            errors,
+            timestamps,
+        })
+    }
+
+    /// What reports say about this adapter.
+    pub fn summary(&self) -> &AdapterSummary {
+        &self.summary
+    }
+
+    /// True for software adapters (llvmpipe, lavapipe): never quote their timings as GPU figures.
+    pub fn is_software(&self) -> bool {
+        self.summary.software
+    }
+
+    /// Whether the device supports timestamp queries (device time next to wall time).
+    pub fn has_timestamps(&self) -> bool {
+        self.timestamps
+    }
+
+    /// The device's limits.
+    pub fn limits(&self) -> wgpu::Limits {
+        self.device.limits()
+    }
+
+    /// An error naming this adapter.
+    pub fn error(&self, message: impl Into<String>) -> Error {
+        Error::Gpu {
+            adapter: self.summary.name.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// Returns the first error wgpu reported asynchronously since the last check, if any.
+    pub fn check(&self) -> Result<()> {
+        let mut errors = self.errors.lock().unwrap();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let first = errors.remove(0);
+        errors.clear();
+        Err(self.error(first))
+    }
+
+    /// Blocks until all submitted work has finished, then reports any error.
+    pub fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| self.error(format!("waiting for the device: {e}")))?;
+        self.check()
+    }
+
+    /// Compiles a WGSL module and its compute pipeline, turning validation errors into `Err`.
+    pub fn compute_pipeline(
+        &self,
+        label: &str,
+        source: &str,
+        entry_point: &str,
+    ) -> Result<wgpu::ComputePipeline> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry_point),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(self.error(format!("shader {label}: {}", one_line(&e.to_string()))));
+        }
+        Ok(pipeline)
+    }
+
+    /// Checks that a storage binding of `bytes` fits the device's limits.
+    pub fn check_binding(&self, what: &str, bytes: u64) -> Result<()> {
+        let limits = self.limits();
+        let max_binding = limits.max_storage_buffer_binding_size;
+        if bytes > max_binding {
+            return Err(Error::GpuLimit {
+                what: what.into(),
+                value: bytes,
+                limit_name: "max_storage_buffer_binding_size",
+                limit: max_binding,
+            });
+        }
+        if bytes > limits.max_buffer_size {
+            return Err(Error::GpuLimit {
+                what: what.into(),
+                value: bytes,
+                limit_name: "max_buffer_size",
+                limit: limits.max_buffer_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Creates a buffer, turning out-of-memory and validation errors into `Err`.
+    pub fn buffer(
+        &self,
+        label: &str,
+        size: u64,
+        usage: wgpu::BufferUsages,
+    ) -> Result<wgpu::Buffer> {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(4),
+            usage,
+            mapped_at_creation: false,
+        });
+        let v = pollster::block_on(validation.pop());
+        let o = pollster::block_on(oom.pop());
+        if let Some(e) = v.or(o) {
+            return Err(self.error(format!(
+                "cannot create buffer {label} of {size} bytes: {}",
+                one_line(&e.to_string())
+            )));
+        }
+        Ok(buffer)
+    }
+
+    /// Creates a storage buffer holding `data` (usable as source and destination of copies).
+    pub fn storage_with_data(&self, label: &str, data: &[u8]) -> Result<wgpu::Buffer> {
+        self.check_binding(label, data.len() as u64)?;
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let buffer = self
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: data,
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+            });
+        if let Some(e) = pollster::block_on(oom.pop()) {
+            return Err(self.error(format!(
+                "cannot create buffer {label} of {} bytes: {}",
+                data.len(),
+                one_line(&e.to_string())
+            )));
+        }
+        Ok(buffer)
+    }
+
+    /// Creates a uniform buffer holding `data`.
+    pub fn uniform_with_data(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: data,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    /// Copies `size` bytes of `source` (a `COPY_SRC` buffer) back to the host, waiting for the
+    /// device. Allocates a staging buffer for the copy; callers that read back often keep one.
+    pub fn read_buffer(&self, source: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        let staging = self.buffer(
+            "readback",
+            size,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(source, 0, &staging, 0, size);
+        self.queue.submit([encoder.finish()]);
+        self.map_and_read(&staging, size)
+    }
+
+    /// Maps a `MAP_READ` buffer after the queue has been submitted, copies its first `size` bytes
+    /// out in one go, and unmaps it.
+    pub fn map_and_read(&self, staging: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, ..size, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|_| self.error("readback callback never ran"))?
+            .map_err(|e| self.error(format!("cannot map readback buffer: {e}")))?;
+        let bytes = {
+            let view = staging
+                .get_mapped_range(..size)
+                .map_err(|e| self.error(format!("cannot read mapped buffer: {e}")))?;
+            view.to_vec()
+        };
+        staging.unmap();
+        Ok(bytes)
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

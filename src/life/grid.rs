@@ -1,0 +1,397 @@
+//! The bit-packed Life grid: one bit per cell, each row padded to whole `u32` words.
+//!
+//! Cell `(x, y)` lives in word `y * words_per_row + x / 32`, bit `x % 32` (bit 0 is the leftmost
+//! cell of the word). Padding bits past the last column are always zero: every kernel masks its
+//! output so that the invariant holds, which lets population counts and hashes read whole words.
+//! The same bytes are uploaded to the GPU unchanged.
+
+use crate::error::{Error, Result};
+
+/// Largest number of cells a grid may hold (2^36 = 68.7 billion cells, 8 GiB bit-packed). Sizes
+/// beyond it are refused before anything is allocated; the machine's memory is checked separately.
+pub const MAX_CELLS: u64 = 1 << 36;
+
+/// A width × height grid of Life cells, bit-packed into `u32` words.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Grid {
+    width: u32,
+    height: u32,
+    words_per_row: u32,
+    words: Vec<u32>,
+}
+
+impl std::fmt::Debug for Grid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Grid {}x{} (population {})",
+            self.width,
+            self.height,
+            self.population()
+        )?;
+        if self.width <= 64 && self.height <= 64 {
+            writeln!(f)?;
+            for y in 0..self.height {
+                for x in 0..self.width {
+                    f.write_str(if self.get(x, y) { "*" } else { "-" })?;
+                }
+                writeln!(f)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Number of `u32` words that hold one row of `width` cells.
+pub fn words_per_row(width: u32) -> u32 {
+    width.div_ceil(32)
+}
+
+/// Checks that a `width` × `height` grid is allowed, before anything is allocated.
+pub fn check_size(width: u64, height: u64) -> Result<()> {
+    if width == 0 || height == 0 {
+        return Err(Error::InvalidSize(format!(
+            "grid size {width}x{height}: width and height must be at least 1"
+        )));
+    }
+    if width > u32::MAX as u64 || height > u32::MAX as u64 {
+        return Err(Error::InvalidSize(format!(
+            "grid size {width}x{height}: each side must be below 2^32"
+        )));
+    }
+    let padded = words_per_row(width as u32) as u64 * 32 * height;
+    if padded > MAX_CELLS {
+        return Err(Error::InvalidSize(format!(
+            "grid size {width}x{height}: {padded} cells is more than the limit of {MAX_CELLS} (2^36, 8 GiB bit-packed)"
+        )));
+    }
+    Ok(())
+}
+
+impl Grid {
+    /// An all-dead grid. Fails for an empty or oversized grid (see [`check_size`]).
+    pub fn new(width: u32, height: u32) -> Result<Self> {
+        check_size(width as u64, height as u64)?;
+        let wpr = words_per_row(width);
+        let len = wpr as usize * height as usize;
+        let mut words = Vec::new();
+        words.try_reserve_exact(len).map_err(|_| {
+            Error::InvalidSize(format!(
+                "grid size {width}x{height}: cannot allocate {} MiB",
+                (len * 4) >> 20
+            ))
+        })?;
+        words.resize(len, 0);
+        Ok(Grid {
+            width,
+            height,
+            words_per_row: wpr,
+            words,
+        })
+    }
+
+    /// Builds a grid from packed words (row-major, `words_per_row(width)` per row). Padding bits are
+    /// cleared so the invariant holds whatever the caller passed.
+    pub fn from_words(width: u32, height: u32, words: Vec<u32>) -> Result<Self> {
+        check_size(width as u64, height as u64)?;
+        let wpr = words_per_row(width);
+        let expected = wpr as usize * height as usize;
+        if words.len() != expected {
+            return Err(Error::InvalidSize(format!(
+                "grid {width}x{height} needs {expected} words, got {}",
+                words.len()
+            )));
+        }
+        let mut grid = Grid {
+            width,
+            height,
+            words_per_row: wpr,
+            words,
+        };
+        grid.clear_padding();
+        Ok(grid)
+    }
+
+    /// A grid where each cell is alive with probability `density`, drawn from a seeded generator:
+    /// the same (size, density, seed) gives the same grid on every machine.
+    pub fn random(width: u32, height: u32, density: f64, seed: u64) -> Result<Self> {
+        if !(0.0..=1.0).contains(&density) || density.is_nan() {
+            return Err(Error::InvalidArgument(format!(
+                "density {density} is not between 0 and 1"
+            )));
+        }
+        let mut grid = Grid::new(width, height)?;
+        // Compare 32-bit draws against a threshold so the result does not depend on float rounding.
+        let threshold = (density * 4294967296.0).min(4294967295.0) as u64;
+        let all = density >= 1.0;
+        let mut rng = SplitMix64::new(seed);
+        for y in 0..height {
+            for x in 0..width {
+                let draw = rng.next_u64() >> 32;
+                if all || draw < threshold {
+                    grid.set(x, y, true);
+                }
+            }
+        }
+        Ok(grid)
+    }
+
+    /// Parses the compact text form used in tests: rows separated by `/`, `*` or `O` alive, any
+    /// other character dead; short rows are padded with dead cells.
+    pub fn from_text(text: &str) -> Result<Self> {
+        let rows: Vec<&str> = text.split('/').collect();
+        let width = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0) as u32;
+        let mut grid = Grid::new(width.max(1), rows.len() as u32)?;
+        for (y, row) in rows.iter().enumerate() {
+            for (x, c) in row.chars().enumerate() {
+                if c == '*' || c == 'O' {
+                    grid.set(x as u32, y as u32, true);
+                }
+            }
+        }
+        Ok(grid)
+    }
+
+    /// The compact text form (see [`Grid::from_text`]) with `*` alive and `-` dead.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for y in 0..self.height {
+            if y > 0 {
+                out.push('/');
+            }
+            for x in 0..self.width {
+                out.push(if self.get(x, y) { '*' } else { '-' });
+            }
+        }
+        out
+    }
+
+    /// Width in cells.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in cells.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Number of cells, width × height.
+    pub fn cells(&self) -> u64 {
+        self.width as u64 * self.height as u64
+    }
+
+    /// Words per row, including the padded tail word.
+    pub fn words_per_row(&self) -> u32 {
+        self.words_per_row
+    }
+
+    /// All words, row-major.
+    pub fn words(&self) -> &[u32] {
+        &self.words
+    }
+
+    /// All words, mutably. Callers must keep padding bits zero (see [`Grid::clear_padding`]).
+    pub fn words_mut(&mut self) -> &mut [u32] {
+        &mut self.words
+    }
+
+    /// One row's words.
+    pub fn row(&self, y: u32) -> &[u32] {
+        let wpr = self.words_per_row as usize;
+        &self.words[y as usize * wpr..(y as usize + 1) * wpr]
+    }
+
+    /// Mask of the valid bits in the last word of each row.
+    pub fn last_word_mask(&self) -> u32 {
+        last_word_mask(self.width)
+    }
+
+    /// Whether cell (x, y) is alive. Panics if out of range.
+    pub fn get(&self, x: u32, y: u32) -> bool {
+        assert!(
+            x < self.width && y < self.height,
+            "cell ({x}, {y}) outside grid"
+        );
+        let word = self.words[y as usize * self.words_per_row as usize + (x / 32) as usize];
+        (word >> (x % 32)) & 1 == 1
+    }
+
+    /// Sets cell (x, y). Panics if out of range.
+    pub fn set(&mut self, x: u32, y: u32, alive: bool) {
+        assert!(
+            x < self.width && y < self.height,
+            "cell ({x}, {y}) outside grid"
+        );
+        let word = &mut self.words[y as usize * self.words_per_row as usize + (x / 32) as usize];
+        let bit = 1u32 << (x % 32);
+        if alive {
+            *word |= bit;
+        } else {
+            *word &= !bit;
+        }
+    }
+
+    /// Number of live cells.
+    pub fn population(&self) -> u64 {
+        self.words.iter().map(|w| w.count_ones() as u64).sum()
+    }
+
+    /// Clears the padding bits of every row's last word.
+    pub fn clear_padding(&mut self) {
+        let mask = self.last_word_mask();
+        if mask == u32::MAX {
+            return;
+        }
+        let wpr = self.words_per_row as usize;
+        for row in self.words.chunks_exact_mut(wpr) {
+            row[wpr - 1] &= mask;
+        }
+    }
+
+    /// A hash of size and contents (FNV-1a, 64 bits) as 16 hex digits: equal grids give equal
+    /// hashes on every backend and machine, so runs can be compared by it.
+    pub fn hash_hex(&self) -> String {
+        let mut h = Fnv1a::new();
+        h.write(&self.width.to_le_bytes());
+        h.write(&self.height.to_le_bytes());
+        for w in &self.words {
+            h.write(&w.to_le_bytes());
+        }
+        format!("{:016x}", h.finish())
+    }
+
+    /// Live cells as (x, y) pairs, row by row.
+    pub fn live_cells(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let wpr = self.words_per_row as usize;
+        self.words.iter().enumerate().flat_map(move |(i, &w)| {
+            let y = (i / wpr) as u32;
+            let x0 = ((i % wpr) * 32) as u32;
+            BitIter(w).map(move |b| (x0 + b, y))
+        })
+    }
+
+    /// The smallest rectangle holding every live cell, as (x, y, width, height); `None` if empty.
+    pub fn bounding_box(&self) -> Option<(u32, u32, u32, u32)> {
+        let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+        for (x, y) in self.live_cells() {
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x);
+            y1 = y1.max(y);
+        }
+        (x0 != u32::MAX).then(|| (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+    }
+
+    /// Copies `pattern` into this grid with its top-left corner at (`x0`, `y0`); cells that fall
+    /// outside are dropped.
+    pub fn paste(&mut self, pattern: &Grid, x0: u32, y0: u32) {
+        for (x, y) in pattern.live_cells() {
+            let (gx, gy) = (x0 as u64 + x as u64, y0 as u64 + y as u64);
+            if gx < self.width as u64 && gy < self.height as u64 {
+                self.set(gx as u32, gy as u32, true);
+            }
+        }
+    }
+}
+
+/// Mask of the valid bits in the last word of a row of `width` cells.
+pub fn last_word_mask(width: u32) -> u32 {
+    match width % 32 {
+        0 => u32::MAX,
+        r => (1u32 << r) - 1,
+    }
+}
+
+struct BitIter(u32);
+
+impl Iterator for BitIter {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        if self.0 == 0 {
+            return None;
+        }
+        let b = self.0.trailing_zeros();
+        self.0 &= self.0 - 1;
+        Some(b)
+    }
+}
+
+/// SplitMix64: a tiny, well-mixed, seedable generator. Used for random soups so that a seed means
+/// the same grid everywhere (no dependence on a crate's algorithm choice between versions).
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// 64-bit FNV-1a, enough to tell grids apart in summaries (not a cryptographic hash).
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_get_and_padding() {
+        let mut g = Grid::new(33, 2).unwrap();
+        assert_eq!(g.words_per_row(), 2);
+        g.set(32, 1, true);
+        assert!(g.get(32, 1));
+        assert_eq!(g.population(), 1);
+        assert_eq!(g.words()[3], 1);
+        let g2 = Grid::from_words(33, 1, vec![0, u32::MAX]).unwrap();
+        assert_eq!(g2.population(), 1);
+    }
+
+    #[test]
+    fn text_round_trip() {
+        let t = "---*-/*---*/-----";
+        assert_eq!(Grid::from_text(t).unwrap().to_text(), t);
+    }
+
+    #[test]
+    fn hostile_sizes_refused() {
+        assert!(Grid::new(0, 5).is_err());
+        assert!(Grid::new(1 << 20, 1 << 20).is_err());
+    }
+
+    #[test]
+    fn random_is_seeded() {
+        let a = Grid::random(100, 37, 0.3, 7).unwrap();
+        let b = Grid::random(100, 37, 0.3, 7).unwrap();
+        let c = Grid::random(100, 37, 0.3, 8).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let p = a.population() as f64 / a.cells() as f64;
+        assert!((p - 0.3).abs() < 0.05, "density {p}");
+    }
+}

@@ -1,0 +1,102 @@
+//! Every backend equals the reference step, bit for bit, on random grids at awkward sizes, both
+//! topologies, several rules and generation counts.
+
+mod common;
+
+use speedup::life::{self, reference::reference_run, Grid, Rule, Topology};
+
+const SIZES: &[(u32, u32)] = &[
+    (1, 1),
+    (1, 40),
+    (40, 1),
+    (2, 2),
+    (31, 33),
+    (63, 65),
+    (100, 37),
+    (257, 129),
+];
+const RULES: &[&str] = &["B3/S23", "B36/S23", "B2/S", "B3678/S34678", "B3/S012345678"];
+const TOPOLOGIES: &[Topology] = &[Topology::Torus, Topology::Bounded];
+
+fn check_all(generations_for: impl Fn(usize) -> u64) {
+    let backends = common::all_backends();
+    let mut case = 0;
+    for &(w, h) in SIZES {
+        for rule in RULES {
+            let rule = Rule::parse(rule).unwrap();
+            for &topology in TOPOLOGIES {
+                let generations = generations_for(case);
+                let seed = 1000 + case as u64;
+                case += 1;
+                let start = Grid::random(w, h, 0.37, seed).unwrap();
+                let expected = reference_run(&start, rule, topology, generations);
+                for backend in &backends {
+                    let got = life::run(backend, start.clone(), rule, topology, generations)
+                        .unwrap_or_else(|e| panic!("{}: {e}", common::label(backend)));
+                    assert_eq!(
+                        got,
+                        expected,
+                        "{} differs from the reference: {w}x{h} {rule} {topology} seed {seed} after {generations} generations",
+                        common::label(backend)
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_backend_matches_reference_for_few_generations() {
+    check_all(|case| [1, 2, 3, 5][case % 4]);
+}
+
+#[test]
+fn every_backend_matches_reference_for_64_generations() {
+    check_all(|case| [64, 17, 33][case % 3]);
+}
+
+#[test]
+fn dense_and_empty_grids_and_b0_rules() {
+    let backends = common::all_backends();
+    // B0 rules on a finite grid are computed literally: the empty grid fills, then flips.
+    let rules = [Rule::parse("B0/S8").unwrap(), Rule::parse("B01/S").unwrap()];
+    for &(w, h) in &[(33, 7), (5, 3), (64, 2)] {
+        for density in [0.0, 1.0, 0.5] {
+            for rule in rules.iter().copied().chain([Rule::CONWAY]) {
+                for &topology in TOPOLOGIES {
+                    let start = Grid::random(w, h, density, 9).unwrap();
+                    let expected = reference_run(&start, rule, topology, 3);
+                    for backend in &backends {
+                        let got = life::run(backend, start.clone(), rule, topology, 3).unwrap();
+                        assert_eq!(
+                            got,
+                            expected,
+                            "{} {w}x{h} {rule} {topology} density {density}",
+                            common::label(backend)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn stepping_in_pieces_equals_one_run() {
+    // The GPU splits long runs into several submissions; the result must not depend on it.
+    let start = Grid::random(70, 45, 0.4, 3).unwrap();
+    let expected = reference_run(&start, Rule::CONWAY, Topology::Torus, 300);
+    for backend in common::all_backends() {
+        let mut engine =
+            life::LifeEngine::new(&backend, start.clone(), Rule::CONWAY, Topology::Torus).unwrap();
+        engine.step(1).unwrap();
+        engine.step(0).unwrap();
+        engine.step(299).unwrap();
+        assert_eq!(
+            engine.grid().unwrap(),
+            expected,
+            "{}",
+            common::label(&backend)
+        );
+    }
+}
