@@ -22,5 +22,6 @@ pub mod gpu;
 pub mod life;
 pub mod machine;
 pub mod output;
+pub mod workloads;
 
 pub use error::{Error, Result};

@@ -1,0 +1,133 @@
+//! Life as a benchmark workload: a random soup on a torus, B3/S23, for a fixed number of
+//! generations. Size notation: `WxH` or `WxH:GENERATIONS` (default 100 generations).
+
+use super::{Check, Phases, Prepared, Workload};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::life::{reference::reference_run, Grid, LifeEngine, Rule, Topology};
+use std::time::Instant;
+
+/// Life as a workload.
+pub struct LifeWorkload;
+
+/// Generations per run when the size does not say.
+pub const DEFAULT_GENERATIONS: u64 = 100;
+
+/// Parses `WxH` or `WxH:GENERATIONS`.
+pub fn parse_life_size(size: &str) -> Result<(u32, u32, u64)> {
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "life size '{size}': expected WxH or WxH:GENERATIONS, e.g. 4096x4096:100"
+        ))
+    };
+    let (dims, generations) = match size.split_once(':') {
+        Some((d, g)) => (d, g.trim().parse::<u64>().map_err(|_| bad())?),
+        None => (size, DEFAULT_GENERATIONS),
+    };
+    let (w, h) = dims.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if generations == 0 {
+        return Err(Error::InvalidArgument(format!(
+            "life size '{size}': generations must be at least 1"
+        )));
+    }
+    crate::life::grid::check_size(w as u64, h as u64)?;
+    Ok((w, h, generations))
+}
+
+struct PreparedLife {
+    engine: LifeEngine,
+    cells: u64,
+    generations: u64,
+}
+
+impl Prepared for PreparedLife {
+    fn run(&mut self) -> Result<Phases> {
+        // The grid stays resident: a run is `generations` steps, waited for. Reading the grid
+        // back is not part of a run (a long simulation reads back once at the end).
+        let start = Instant::now();
+        let device_seconds = self.engine.step(self.generations)?;
+        Ok(Phases {
+            compute_seconds: Some(start.elapsed().as_secs_f64()),
+            device_seconds,
+            ..Phases::default()
+        })
+    }
+
+    fn work(&self) -> f64 {
+        self.cells as f64 * self.generations as f64
+    }
+}
+
+impl Workload for LifeWorkload {
+    fn name(&self) -> &'static str {
+        "life"
+    }
+
+    fn description(&self) -> &'static str {
+        "Game of Life, bit-packed B3/S23 on a random torus (integer, memory/ALU-bound stencil)"
+    }
+
+    fn unit(&self) -> &'static str {
+        "cell-updates"
+    }
+
+    fn default_sizes(&self, quick: bool) -> Vec<String> {
+        if quick {
+            vec!["512x512:20".into()]
+        } else {
+            vec!["4096x4096:100".into()]
+        }
+    }
+
+    fn sweep_sizes(&self) -> Vec<String> {
+        [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]
+            .iter()
+            .map(|n| {
+                format!(
+                    "{n}x{n}:{}",
+                    (1u64 << 26) / (*n as u64 * *n as u64).max(1) + 4
+                )
+            })
+            .collect()
+    }
+
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        let (w, h, generations) = parse_life_size(size)?;
+        let grid = Grid::random(w, h, 0.5, 42)?;
+        let engine = LifeEngine::new(backend, grid, Rule::CONWAY, Topology::Torus)?;
+        Ok(Box::new(PreparedLife {
+            engine,
+            cells: w as u64 * h as u64,
+            generations,
+        }))
+    }
+
+    fn verify(&self, backend: &Backend) -> Result<Check> {
+        let mut cases = 0;
+        for &(w, h) in &[(1, 1), (31, 33), (63, 65), (100, 37), (257, 129)] {
+            for rule in ["B3/S23", "B36/S23", "B2/S"] {
+                for topology in [Topology::Torus, Topology::Bounded] {
+                    let rule = Rule::parse(rule)?;
+                    let start = Grid::random(w, h, 0.4, cases)?;
+                    let expected = reference_run(&start, rule, topology, 9);
+                    let got = crate::life::run(backend, start, rule, topology, 9)?;
+                    if got != expected {
+                        return Ok(Check {
+                            passed: false,
+                            detail: format!(
+                                "{w}x{h} {rule} {topology}: differs from the reference after 9 generations"
+                            ),
+                        });
+                    }
+                    cases += 1;
+                }
+            }
+        }
+        Ok(Check {
+            passed: true,
+            detail: format!("{cases} grids bit-identical to the reference"),
+        })
+    }
+}

@@ -1,0 +1,87 @@
+//! The benchmark suite: every workload behind one small trait that the harness (`speedup bench`,
+//! `speedup verify`) iterates over. Adding a workload is one module here plus one shader.
+//!
+//! A workload turns a size string (its own notation, e.g. `4096x4096` for Life) into a
+//! [`Prepared`] run on one backend: inputs made and uploaded once, then [`Prepared::run`] executed
+//! as many times as the harness needs. Each run does the whole job (for the GPU: upload, compute,
+//! wait, read back) and reports its phases, so the harness can show end-to-end wall time next to
+//! device time.
+
+pub mod life;
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+
+/// Time spent in each phase of one run, where the backend can tell them apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Phases {
+    /// Host-to-device copies, wall time.
+    pub upload_seconds: Option<f64>,
+    /// Computation, wall time (for the GPU: submit until the queue has finished).
+    pub compute_seconds: Option<f64>,
+    /// Device-to-host copies, wall time.
+    pub readback_seconds: Option<f64>,
+    /// Device time of the compute passes from timestamp queries (GPU only, where supported).
+    pub device_seconds: Option<f64>,
+}
+
+/// One workload at one size on one backend, ready to run repeatedly.
+pub trait Prepared {
+    /// Runs the job once, start to finish, waiting for the device. The harness times the call.
+    fn run(&mut self) -> Result<Phases>;
+    /// Units of work one run does, in [`Workload::unit`] (e.g. cell-updates).
+    fn work(&self) -> f64;
+    /// A fingerprint of the last run's result (a hash, a nonce, a count), for reports.
+    fn result_summary(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Outcome of checking a backend against the workload's CPU reference.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    /// Whether the backend's results are within the workload's stated tolerance (exact for
+    /// integer workloads).
+    pub passed: bool,
+    /// What was compared and the error measure, e.g. "12 sizes bit-identical" or
+    /// "max relative error 3.1e-6 (bound 1e-4)".
+    pub detail: String,
+}
+
+/// A benchmarkable workload with a plain CPU reference.
+pub trait Workload: Send + Sync {
+    /// Short name used on the command line: life, mandelbrot, nbody, sha256, montecarlo, stream.
+    fn name(&self) -> &'static str;
+    /// One line saying what it computes and what character it has (compute- or memory-bound).
+    fn description(&self) -> &'static str;
+    /// The unit of work counted by [`Prepared::work`], e.g. "cell-updates"; throughput is this
+    /// per second.
+    fn unit(&self) -> &'static str;
+    /// Sizes `speedup bench` runs by default; `quick` gives small ones that finish fast.
+    fn default_sizes(&self, quick: bool) -> Vec<String>;
+    /// Sizes from tiny to large for `speedup bench --sweep`.
+    fn sweep_sizes(&self) -> Vec<String>;
+    /// Validates `size` and prepares a run on `backend`. Errors name the bad parameter.
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>>;
+    /// Checks `backend` against the CPU reference at awkward sizes.
+    fn verify(&self, backend: &Backend) -> Result<Check>;
+}
+
+/// Every workload, in the order reports list them.
+pub fn all() -> Vec<Box<dyn Workload>> {
+    vec![Box::new(life::LifeWorkload)]
+}
+
+/// The workload called `name`.
+pub fn by_name(name: &str) -> Result<Box<dyn Workload>> {
+    let all = all();
+    let names: Vec<&str> = all.iter().map(|w| w.name()).collect();
+    let joined = names.join(", ");
+    all.into_iter()
+        .find(|w| w.name().eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "unknown workload '{name}': expected one of {joined}"
+            ))
+        })
+}
