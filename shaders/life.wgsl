@@ -1,9 +1,12 @@
-// life.wgsl: one generation of a Life-like rule on a bit-packed grid.
+// life.wgsl: generations of a Life-like rule on a bit-packed grid (the fast kernel).
 //
-// Each invocation computes one 32-cell word with a bit-sliced full-adder network (no work per
-// cell): the horizontal 3-cell sums of the rows above, at and below, added into the 3x3 sum
-// (0..=9) as four bit planes, then the rule applied to that sum and the cell's own state. This is
-// the same network as the CPU kernel in src/life/cpu.rs, so both give bit-identical results.
+// Each invocation computes a column of up to ROWS 32-cell words (one word wide, ROWS rows tall)
+// with a bit-sliced full-adder network, never cell by cell: the horizontal 3-cell sums of each
+// row are formed once and rolled down the column, added into the 3x3 sum (0..=9) as four bit
+// planes, and the rule is applied to that sum and the cell's own state. This is the same network
+// as the CPU kernel in src/life/cpu.rs, so both give bit-identical results. Rolling the sums
+// down the column means each output word costs three loads (west, own and east word of the next
+// row) instead of nine.
 //
 // Layout: cell (x, y) is bit x % 32 of word y * words_per_row + x / 32; padding bits past the last
 // column are zero on input and kept zero on output.
@@ -12,8 +15,17 @@
 //   0: uniform Params   (kept in sync with src/life/gpu.rs `LifeParams`)
 //   1: storage, read    the current generation
 //   2: storage, write   the next generation
-// Dispatch: (x, y) workgroups of 256 with x <= 65535; the flat word index is
+// Pipeline-overridable constants (set from src/life/gpu.rs): BIRTH and SURVIVE, the rule as
+// masks over the 3x3 sum, so the driver's compiler folds the rule into straight-line code; ROWS.
+// Dispatch: (x, y) workgroups of 256 with x <= 65535; the flat invocation index is
 // id.x + id.y * num_workgroups.x * 256, so grids beyond 65535 workgroups still run.
+
+// Bit s set: a dead cell whose 3x3 sum is s is born (Conway: sum 3).
+override BIRTH: u32 = 8u;
+// Bit s set: a live cell whose 3x3 sum (itself included) is s survives (Conway: sums 3 and 4).
+override SURVIVE: u32 = 24u;
+// Rows computed by one invocation.
+override ROWS: u32 = 8u;
 
 struct Params {
     width: u32,
@@ -21,14 +33,13 @@ struct Params {
     words_per_row: u32,
     // 1: edges wrap (torus); 0: cells outside are dead (bounded).
     torus: u32,
-    // Bit s set: a dead cell whose 3x3 sum is s is born.
-    birth_mask: u32,
-    // Bit s set: a live cell whose 3x3 sum (itself included) is s survives.
-    survive_mask: u32,
     // Valid bits of the last word of each row.
     last_word_mask: u32,
     // Bit index of the last column inside its word: (width - 1) % 32.
     last_bit: u32,
+    // Row bands of ROWS rows: ceil(height / ROWS).
+    bands: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -41,62 +52,44 @@ struct Sums {
 }
 
 // Horizontal 3-cell sums (west + self + east) of word `col` of row `row`, as two bit planes.
-fn horizontal(row: u32, col: u32) -> Sums {
-    let wpr = params.words_per_row;
-    let base = row * wpr;
-    let mid = current[base + col];
-    var west_in = 0u;
-    var east_in = 0u;
+// `row` is -1 or `height` for the dead rows outside a bounded grid.
+fn horizontal(row_in: i32, col: u32) -> Sums {
+    let h = i32(params.height);
+    var row = row_in;
     if (params.torus == 1u) {
-        let last = params.width - 1u;
-        west_in = (current[base + last / 32u] >> (last % 32u)) & 1u;
-        east_in = current[base] & 1u;
+        row = (row + h) % h;
+    } else if (row < 0 || row >= h) {
+        return Sums(0u, 0u);
     }
+    let wpr = params.words_per_row;
+    let base = u32(row) * wpr;
+    let mid = current[base + col];
     var west = mid << 1u;
     if (col > 0u) {
         west |= current[base + col - 1u] >> 31u;
-    } else {
-        west |= west_in;
+    } else if (params.torus == 1u) {
+        // The cell west of column 0 is the last column of the same row.
+        let last = params.width - 1u;
+        west |= (current[base + last / 32u] >> (last % 32u)) & 1u;
     }
     var east = mid >> 1u;
     if (col + 1u < wpr) {
         east |= current[base + col + 1u] << 31u;
-    } else {
-        east |= east_in << params.last_bit;
+    } else if (params.torus == 1u) {
+        // The cell east of the last column is column 0 of the same row.
+        east |= (current[base] & 1u) << params.last_bit;
     }
     let ab = west ^ mid;
     return Sums(ab ^ east, (west & mid) | (ab & east));
 }
 
-// The sums of the row `dy` away from `y`, or zero outside a bounded grid.
-fn row_sums(y: u32, dy: i32, col: u32) -> Sums {
-    let h = i32(params.height);
-    var ny = i32(y) + dy;
-    if (params.torus == 1u) {
-        ny = (ny + h) % h;
-    } else if (ny < 0 || ny >= h) {
-        return Sums(0u, 0u);
-    }
-    return horizontal(u32(ny), col);
+// Bits where `plane` matches bit `bit` of `sum`.
+fn match_bit(plane: u32, sum: u32, bit: u32) -> u32 {
+    return select(~plane, plane, ((sum >> bit) & 1u) == 1u);
 }
 
-fn select_bits(bits: u32, want_one: bool) -> u32 {
-    return select(~bits, bits, want_one);
-}
-
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = id.x + id.y * groups.x * 256u;
-    let wpr = params.words_per_row;
-    if (index >= wpr * params.height) {
-        return;
-    }
-    let y = index / wpr;
-    let col = index % wpr;
-    let a = row_sums(y, -1, col);
-    let m = row_sums(y, 0, col);
-    let b = row_sums(y, 1, col);
-
+// The next state of the 32 cells of `alive`, given the three rows' horizontal sums.
+fn apply_rule(a: Sums, m: Sums, b: Sums, alive: u32) -> u32 {
     // Sum of three 2-bit numbers (0..=9) as four bit planes s0..s3.
     let p = a.ones ^ m.ones;
     let s0 = p ^ b.ones;
@@ -109,16 +102,16 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     let s2 = carry2 ^ carry3;
     let s3 = carry2 & carry3;
 
-    let alive = current[index];
     var result = 0u;
+    // BIRTH and SURVIVE are pipeline constants: this loop folds to the few terms the rule needs.
     for (var sum = 0u; sum <= 9u; sum++) {
-        let born = ((params.birth_mask >> sum) & 1u) == 1u;
-        let stays = ((params.survive_mask >> sum) & 1u) == 1u;
+        let born = ((BIRTH >> sum) & 1u) == 1u;
+        let stays = ((SURVIVE >> sum) & 1u) == 1u;
         if (!born && !stays) {
             continue;
         }
-        let eq = select_bits(s0, (sum & 1u) == 1u) & select_bits(s1, ((sum >> 1u) & 1u) == 1u)
-            & select_bits(s2, ((sum >> 2u) & 1u) == 1u) & select_bits(s3, ((sum >> 3u) & 1u) == 1u);
+        let eq = match_bit(s0, sum, 0u) & match_bit(s1, sum, 1u) & match_bit(s2, sum, 2u)
+            & match_bit(s3, sum, 3u);
         var who = alive;
         if (born && stays) {
             who = 0xffffffffu;
@@ -127,8 +120,32 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
         }
         result |= eq & who;
     }
-    if (col + 1u == wpr) {
-        result &= params.last_word_mask;
+    return result;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let index = id.x + id.y * groups.x * 256u;
+    let wpr = params.words_per_row;
+    // Neighbouring invocations take neighbouring columns of the same band, so loads coalesce.
+    let band = index / wpr;
+    if (band >= params.bands) {
+        return;
     }
-    next[index] = result;
+    let col = index % wpr;
+    let first = band * ROWS;
+    let last = min(first + ROWS, params.height);
+    var above = horizontal(i32(first) - 1, col);
+    var here = horizontal(i32(first), col);
+    var mask = 0xffffffffu;
+    if (col + 1u == wpr) {
+        mask = params.last_word_mask;
+    }
+    for (var y = first; y < last; y++) {
+        let below = horizontal(i32(y) + 1, col);
+        let word = y * wpr + col;
+        next[word] = apply_rule(above, here, below, current[word]) & mask;
+        above = here;
+        here = below;
+    }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use speedup::life::{self, reference::reference_run, Grid, Rule, Topology};
+use speedup::life::{self, reference::reference_run, Grid, LifeEngine, Rule, Topology};
 
 const SIZES: &[(u32, u32)] = &[
     (1, 1),
@@ -19,7 +19,7 @@ const RULES: &[&str] = &["B3/S23", "B36/S23", "B2/S", "B3678/S34678", "B3/S01234
 const TOPOLOGIES: &[Topology] = &[Topology::Torus, Topology::Bounded];
 
 fn check_all(generations_for: impl Fn(usize) -> u64) {
-    let backends = common::all_backends();
+    let engines = common::all_engines();
     let mut case = 0;
     for &(w, h) in SIZES {
         for rule in RULES {
@@ -30,13 +30,15 @@ fn check_all(generations_for: impl Fn(usize) -> u64) {
                 case += 1;
                 let start = Grid::random(w, h, 0.37, seed).unwrap();
                 let expected = reference_run(&start, rule, topology, generations);
-                for backend in &backends {
-                    let got = life::run(backend, start.clone(), rule, topology, generations)
-                        .unwrap_or_else(|e| panic!("{}: {e}", common::label(backend)));
+                for (backend, kernel) in &engines {
+                    let mut engine =
+                        LifeEngine::with_kernel(backend, start.clone(), rule, topology, *kernel)
+                            .unwrap_or_else(|e| panic!("{}: {e}", common::label(backend)));
+                    engine.step(generations).unwrap();
                     assert_eq!(
-                        got,
+                        engine.grid().unwrap(),
                         expected,
-                        "{} differs from the reference: {w}x{h} {rule} {topology} seed {seed} after {generations} generations",
+                        "{} ({kernel} kernel) differs from the reference: {w}x{h} {rule} {topology} seed {seed} after {generations} generations",
                         common::label(backend)
                     );
                 }

@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use speedup::backend::{Backend, BackendChoice};
 use speedup::gpu::AdapterChoice;
 use speedup::life::formats::{read_pattern, write_pattern};
-use speedup::life::{Bounds, Grid, LifeEngine, Rule, RuleSpec, Topology};
+use speedup::life::{Bounds, GpuKernel, Grid, LifeEngine, Rule, RuleSpec, Topology};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -51,6 +51,9 @@ pub struct RunArgs {
     /// GPU adapter: index or name from `speedup devices`.
     #[arg(long)]
     pub adapter: Option<AdapterChoice>,
+    /// GPU kernel: packed (bit-sliced, fast) or naive (one cell per invocation, the baseline).
+    #[arg(long, default_value = "packed")]
+    pub kernel: GpuKernel,
     /// Write the final grid here (.rle or .cells, by extension).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -136,7 +139,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     } = setup(&args)?;
     let backend = Backend::resolve(&args.backend, args.threads, args.adapter.as_ref(), true)?;
     let (width, height, cells) = (grid.width(), grid.height(), grid.cells());
-    let mut engine = LifeEngine::new(&backend, grid, rule, topology)?;
+    let mut engine = LifeEngine::with_kernel(&backend, grid, rule, topology, args.kernel)?;
     let start = Instant::now();
     let device_seconds = engine.step(args.generations)?;
     let final_grid = engine.grid()?;
@@ -154,6 +157,9 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     }
     let updates = cells as f64 * args.generations as f64;
     println!("backend:      {}", backend.describe());
+    if backend.gpu().is_some() {
+        println!("kernel:       {}", args.kernel);
+    }
     println!("size:         {width}x{height}");
     println!("rule:         {rule}");
     println!("topology:     {topology}");

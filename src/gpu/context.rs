@@ -329,6 +329,18 @@ impl GpuContext {
         source: &str,
         entry_point: &str,
     ) -> Result<wgpu::ComputePipeline> {
+        self.compute_pipeline_with_constants(label, source, entry_point, &[])
+    }
+
+    /// Like [`GpuContext::compute_pipeline`], with values for the shader's pipeline-overridable
+    /// constants (`override` declarations), which the driver folds into the compiled code.
+    pub fn compute_pipeline_with_constants(
+        &self,
+        label: &str,
+        source: &str,
+        entry_point: &str,
+        constants: &[(&str, f64)],
+    ) -> Result<wgpu::ComputePipeline> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
@@ -343,7 +355,10 @@ impl GpuContext {
                 layout: None,
                 module: &module,
                 entry_point: Some(entry_point),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    ..Default::default()
+                },
                 cache: None,
             });
         if let Some(e) = pollster::block_on(scope.pop()) {

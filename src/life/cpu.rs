@@ -58,6 +58,7 @@ fn neighbour_row(shape: &Shape, y: usize, dy: isize) -> Option<usize> {
 
 /// Horizontal 3-cell sums of one row (west + self + east) as two bit planes: `ones` (bit 0 of the
 /// sum) and `twos` (bit 1). `row` is `None` for an all-dead row outside a bounded grid.
+#[inline(always)]
 fn horizontal_sums(shape: &Shape, row: Option<&[u32]>, ones: &mut [u32], twos: &mut [u32]) {
     let Some(row) = row else {
         ones.fill(0);
@@ -114,8 +115,26 @@ fn horizontal_sums(shape: &Shape, row: Option<&[u32]>, ones: &mut [u32], twos: &
     twos[n - 1] = t;
 }
 
+/// The 3×3 sum (0..=9) of three 2-bit horizontal sums, as four bit planes (s0, s1, s2, s3).
+#[inline(always)]
+fn vertical_sum(a: (u32, u32), m: (u32, u32), b: (u32, u32)) -> (u32, u32, u32, u32) {
+    let (x1, y1, z1) = (a.0, m.0, b.0);
+    let (x2, y2, z2) = (a.1, m.1, b.1);
+    let p = x1 ^ y1;
+    let s0 = p ^ z1;
+    let carry1 = (x1 & y1) | (p & z1); // weight 2
+    let q = x2 ^ y2;
+    let t = q ^ z2; // weight 2
+    let carry2 = (x2 & y2) | (q & z2); // weight 4
+    let s1 = t ^ carry1;
+    let carry3 = t & carry1; // weight 4
+    (s0, s1, carry2 ^ carry3, carry2 & carry3)
+}
+
 /// Adds three rows' horizontal sums into the 3×3 sum and applies the rule, for one output row.
-#[allow(clippy::too_many_arguments)]
+// Indexed loops over slices of one length: the form the auto-vectoriser handles best here.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
 fn combine_row(
     shape: &Shape,
     (a1, a2): (&[u32], &[u32]),
@@ -124,75 +143,142 @@ fn combine_row(
     alive: &[u32],
     out: &mut [u32],
 ) {
-    let conway = shape.rule == Rule::CONWAY;
-    let (birth, survive) = shape.rule.nine_sum_masks();
+    let n = out.len();
+    // Equal lengths, stated up front, let the compiler drop bounds checks and vectorise.
+    let (a1, a2, m1, m2, b1, b2, alive) = (
+        &a1[..n],
+        &a2[..n],
+        &m1[..n],
+        &m2[..n],
+        &b1[..n],
+        &b2[..n],
+        &alive[..n],
+    );
+    if shape.rule == Rule::CONWAY {
+        // Born with sum 3; survives with sum 3 or 4 (itself plus 2 or 3 neighbours).
+        for i in 0..n {
+            let (s0, s1, s2, s3) = vertical_sum((a1[i], a2[i]), (m1[i], m2[i]), (b1[i], b2[i]));
+            let three = s0 & s1 & !s2;
+            let four = !s0 & !s1 & s2;
+            out[i] = !s3 & (three | (alive[i] & four));
+        }
+    } else {
+        combine_row_any_rule(shape.rule, (a1, a2), (m1, m2), (b1, b2), alive, out);
+    }
+    out[n - 1] &= last_word_mask(shape.width);
+}
+
+/// [`combine_row`] for any B/S rule: the sums go to small blocks of bit planes, then each 3×3 sum
+/// the rule cares about is matched against them in a branch-free loop.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn combine_row_any_rule(
+    rule: Rule,
+    (a1, a2): (&[u32], &[u32]),
+    (m1, m2): (&[u32], &[u32]),
+    (b1, b2): (&[u32], &[u32]),
+    alive: &[u32],
+    out: &mut [u32],
+) {
+    let (birth, survive) = rule.nine_sum_masks();
     let n = out.len();
     let mut start = 0;
     while start < n {
         let end = (start + BLOCK).min(n);
-        let mut s0 = [0u32; BLOCK];
-        let mut s1 = [0u32; BLOCK];
-        let mut s2 = [0u32; BLOCK];
-        let mut s3 = [0u32; BLOCK];
         let len = end - start;
-        // Sum of three 2-bit numbers (0..=9) as four bit planes.
+        let mut planes = [[0u32; BLOCK]; 4];
         for i in 0..len {
             let j = start + i;
-            let (x1, y1, z1) = (a1[j], m1[j], b1[j]);
-            let (x2, y2, z2) = (a2[j], m2[j], b2[j]);
-            let p = x1 ^ y1;
-            let bit0 = p ^ z1;
-            let carry1 = (x1 & y1) | (p & z1); // weight 2
-            let q = x2 ^ y2;
-            let t = q ^ z2; // weight 2
-            let carry2 = (x2 & y2) | (q & z2); // weight 4
-            let bit1 = t ^ carry1;
-            let carry3 = t & carry1; // weight 4
-            s0[i] = bit0;
-            s1[i] = bit1;
-            s2[i] = carry2 ^ carry3;
-            s3[i] = carry2 & carry3;
+            let (s0, s1, s2, s3) = vertical_sum((a1[j], a2[j]), (m1[j], m2[j]), (b1[j], b2[j]));
+            planes[0][i] = s0;
+            planes[1][i] = s1;
+            planes[2][i] = s2;
+            planes[3][i] = s3;
         }
         let alive = &alive[start..end];
         let out = &mut out[start..end];
-        if conway {
-            // Born with sum 3; survives with sum 3 or 4 (itself plus 2 or 3 neighbours).
-            for i in 0..len {
-                let three = s0[i] & s1[i] & !s2[i];
-                let four = !s0[i] & !s1[i] & s2[i];
-                out[i] = !s3[i] & (three | (alive[i] & four));
+        out.fill(0);
+        for sum in 0..=9u32 {
+            let born = (birth >> sum) & 1 == 1;
+            let stays = (survive >> sum) & 1 == 1;
+            if !born && !stays {
+                continue;
             }
-        } else {
-            out.fill(0);
-            for sum in 0..=9u32 {
-                let born = (birth >> sum) & 1 == 1;
-                let stays = (survive >> sum) & 1 == 1;
-                if !born && !stays {
-                    continue;
-                }
-                let pick = |bits: u32, bit: u32| if bit == 1 { bits } else { !bits };
-                for i in 0..len {
-                    let eq = pick(s0[i], sum & 1)
-                        & pick(s1[i], (sum >> 1) & 1)
-                        & pick(s2[i], (sum >> 2) & 1)
-                        & pick(s3[i], (sum >> 3) & 1);
-                    let who = match (born, stays) {
-                        (true, true) => u32::MAX,
-                        (true, false) => !alive[i],
-                        _ => alive[i],
-                    };
-                    out[i] |= eq & who;
-                }
+            // A plane's bits where the sum's bit is 1, their complement where it is 0.
+            let flip = |bit: u32| if (sum >> bit) & 1 == 1 { 0 } else { u32::MAX };
+            let (f0, f1, f2, f3) = (flip(0), flip(1), flip(2), flip(3));
+            // Who the match applies to: everyone, dead cells (birth), live cells (survival).
+            let (keep_alive, keep_dead) = (
+                if stays { u32::MAX } else { 0 },
+                if born { u32::MAX } else { 0 },
+            );
+            for i in 0..len {
+                let eq = (planes[0][i] ^ f0)
+                    & (planes[1][i] ^ f1)
+                    & (planes[2][i] ^ f2)
+                    & (planes[3][i] ^ f3);
+                let who = (alive[i] & keep_alive) | (!alive[i] & keep_dead);
+                out[i] |= eq & who;
             }
         }
         start = end;
     }
-    let mask = last_word_mask(shape.width);
-    out[n - 1] &= mask;
 }
 
 /// Computes rows `first_row..first_row + out.len() / wpr` of the next generation into `out`.
+///
+/// The same code is compiled for the baseline instruction set and for AVX2 and AVX-512; the
+/// widest one this CPU supports is picked at run time, so a portable binary still uses the
+/// machine's full vector width.
 pub(crate) fn step_band(
+    shape: &Shape,
+    current: &[u32],
+    first_row: usize,
+    out: &mut [u32],
+    scratch: &mut Scratch,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+        {
+            // SAFETY: the CPU supports the features this function was compiled for.
+            return unsafe { step_band_avx512(shape, current, first_row, out, scratch) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { step_band_avx2(shape, current, first_row, out, scratch) };
+        }
+    }
+    step_band_generic(shape, current, first_row, out, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx2")]
+unsafe fn step_band_avx512(
+    shape: &Shape,
+    current: &[u32],
+    first_row: usize,
+    out: &mut [u32],
+    scratch: &mut Scratch,
+) {
+    step_band_generic(shape, current, first_row, out, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn step_band_avx2(
+    shape: &Shape,
+    current: &[u32],
+    first_row: usize,
+    out: &mut [u32],
+    scratch: &mut Scratch,
+) {
+    step_band_generic(shape, current, first_row, out, scratch)
+}
+
+#[inline(always)]
+fn step_band_generic(
     shape: &Shape,
     current: &[u32],
     first_row: usize,

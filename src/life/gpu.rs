@@ -1,23 +1,64 @@
 //! The GPU Life engine: the grid stays on the device in two buffers that swap roles each
 //! generation (the `boids` pattern from wgpu's examples); many generations go into one
 //! submission; the grid is read back only when asked.
+//!
+//! Two kernels: [`GpuKernel::Packed`] (shaders/life.wgsl, bit-packed and bit-sliced, the fast
+//! one) and [`GpuKernel::Naive`] (shaders/life_naive.wgsl, one u32 per cell and one invocation
+//! per cell, the baseline that shows what packing buys).
 
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, GpuContext, GpuTimer};
 use std::sync::Arc;
 
 /// The WGSL source of the bit-packed Life kernel.
 pub const LIFE_WGSL: &str = include_str!("../../shaders/life.wgsl");
+/// The WGSL source of the one-cell-per-invocation baseline kernel.
+pub const LIFE_NAIVE_WGSL: &str = include_str!("../../shaders/life_naive.wgsl");
 
-/// Invocations per workgroup in life.wgsl.
+/// Invocations per workgroup in both kernels.
 const WORKGROUP_SIZE: u64 = 256;
+
+/// Rows of words one invocation of the packed kernel computes (its `ROWS` constant).
+const ROWS_PER_INVOCATION: u32 = 8;
 
 /// Generations recorded into one submission. Large enough that per-submission overhead vanishes,
 /// small enough that no single submission runs long enough to trip an OS GPU watchdog, and that
 /// Ctrl-C and progress reports are noticed within a fraction of a second.
 pub const GENERATIONS_PER_SUBMIT: u64 = 256;
+
+/// Which GPU kernel runs Life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GpuKernel {
+    /// Bit-packed, bit-sliced, a column of words per invocation (shaders/life.wgsl).
+    #[default]
+    Packed,
+    /// One u32 per cell, one invocation per cell (shaders/life_naive.wgsl): the baseline.
+    Naive,
+}
+
+impl std::str::FromStr for GpuKernel {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "packed" | "fast" => Ok(GpuKernel::Packed),
+            "naive" => Ok(GpuKernel::Naive),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown kernel '{s}': expected packed or naive"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for GpuKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GpuKernel::Packed => "packed",
+            GpuKernel::Naive => "naive",
+        })
+    }
+}
 
 /// Mirrors `Params` in shaders/life.wgsl: keep the two in sync.
 #[repr(C)]
@@ -27,50 +68,122 @@ struct LifeParams {
     height: u32,
     words_per_row: u32,
     torus: u32,
-    birth_mask: u32,
-    survive_mask: u32,
     last_word_mask: u32,
     last_bit: u32,
+    bands: u32,
+    _pad: u32,
+}
+
+/// Mirrors `Params` in shaders/life_naive.wgsl: keep the two in sync.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct NaiveParams {
+    width: u32,
+    height: u32,
+    torus: u32,
+    _pad: u32,
 }
 
 /// Life on a GPU: two resident buffers, two bind groups (current→next and back), one pipeline.
 pub struct GpuLife {
     ctx: Arc<GpuContext>,
+    kernel: GpuKernel,
     pipeline: wgpu::ComputePipeline,
     buffers: [wgpu::Buffer; 2],
     /// `bind_groups[i]` reads `buffers[i]` and writes `buffers[1 - i]`.
     bind_groups: [wgpu::BindGroup; 2],
     /// Index of the buffer holding the current generation.
     current: usize,
+    /// Workgroups per dispatch, folded to two dimensions.
+    groups: (u32, u32),
     width: u32,
     height: u32,
-    words: u64,
+    /// Bytes of one grid buffer.
+    buffer_bytes: u64,
     timer: Option<GpuTimer>,
 }
 
 impl GpuLife {
-    /// Uploads `grid` and prepares the kernel. Fails with a message naming the limit if the grid
-    /// does not fit one storage binding.
+    /// Uploads `grid` and prepares the bit-packed kernel.
     pub fn new(ctx: Arc<GpuContext>, grid: &Grid, rule: Rule, topology: Topology) -> Result<Self> {
-        let bytes: &[u8] = bytemuck::cast_slice(grid.words());
-        ctx.check_binding("the grid buffer", bytes.len() as u64)?;
-        let (birth_mask, survive_mask) = rule.nine_sum_masks();
-        let params = LifeParams {
-            width: grid.width(),
-            height: grid.height(),
-            words_per_row: grid.words_per_row(),
-            torus: (topology == Topology::Torus) as u32,
-            birth_mask: birth_mask as u32,
-            survive_mask: survive_mask as u32,
-            last_word_mask: last_word_mask(grid.width()),
-            last_bit: (grid.width() - 1) % 32,
+        Self::with_kernel(ctx, grid, rule, topology, GpuKernel::Packed)
+    }
+
+    /// Uploads `grid` and prepares `kernel`. Fails with a message naming the limit if the grid
+    /// does not fit one storage binding of the adapter.
+    pub fn with_kernel(
+        ctx: Arc<GpuContext>,
+        grid: &Grid,
+        rule: Rule,
+        topology: Topology,
+        kernel: GpuKernel,
+    ) -> Result<Self> {
+        let torus = (topology == Topology::Torus) as u32;
+        let (data, params, constants, invocations): (Vec<u32>, Vec<u8>, _, u64) = match kernel {
+            GpuKernel::Packed => {
+                let (birth, survive) = rule.nine_sum_masks();
+                let bands = grid.height().div_ceil(ROWS_PER_INVOCATION);
+                let params = LifeParams {
+                    width: grid.width(),
+                    height: grid.height(),
+                    words_per_row: grid.words_per_row(),
+                    torus,
+                    last_word_mask: last_word_mask(grid.width()),
+                    last_bit: (grid.width() - 1) % 32,
+                    bands,
+                    _pad: 0,
+                };
+                let constants = [
+                    ("BIRTH", birth as f64),
+                    ("SURVIVE", survive as f64),
+                    ("ROWS", ROWS_PER_INVOCATION as f64),
+                ];
+                let invocations = grid.words_per_row() as u64 * bands as u64;
+                (
+                    grid.words().to_vec(),
+                    bytemuck::bytes_of(&params).to_vec(),
+                    constants.to_vec(),
+                    invocations,
+                )
+            }
+            GpuKernel::Naive => {
+                let cells = grid.cells();
+                ctx.check_binding("the unpacked grid buffer (4 bytes per cell)", cells * 4)?;
+                let mut unpacked = vec![0u32; cells as usize];
+                for (x, y) in grid.live_cells() {
+                    unpacked[y as usize * grid.width() as usize + x as usize] = 1;
+                }
+                let params = NaiveParams {
+                    width: grid.width(),
+                    height: grid.height(),
+                    torus,
+                    _pad: 0,
+                };
+                let constants = vec![
+                    ("BIRTH", rule.birth as f64),
+                    ("SURVIVE", rule.survival as f64),
+                ];
+                (
+                    unpacked,
+                    bytemuck::bytes_of(&params).to_vec(),
+                    constants,
+                    cells,
+                )
+            }
         };
-        let pipeline = ctx.compute_pipeline("life", LIFE_WGSL, "main")?;
-        let uniform = ctx.uniform_with_data("life params", bytemuck::bytes_of(&params));
+        let bytes: &[u8] = bytemuck::cast_slice(&data);
+        ctx.check_binding("the grid buffer", bytes.len() as u64)?;
+        let source = match kernel {
+            GpuKernel::Packed => LIFE_WGSL,
+            GpuKernel::Naive => LIFE_NAIVE_WGSL,
+        };
+        let label = format!("life ({kernel})");
+        let pipeline = ctx.compute_pipeline_with_constants(&label, source, "main", &constants)?;
+        let uniform = ctx.uniform_with_data("life params", &params);
         let a = ctx.storage_with_data("life grid A", bytes)?;
         // The second buffer starts poisoned, not as a copy: a word the kernel failed to write
         // shows up as garbage instead of passing as the previous generation.
-        let poison = vec![0xA5A5_A5A5u32; grid.words().len()];
+        let poison = vec![0xA5A5_A5A5u32; data.len()];
         let b = ctx.storage_with_data("life grid B", bytemuck::cast_slice(&poison))?;
         let layout = pipeline.get_bind_group_layout(0);
         let bind = |src: &wgpu::Buffer, dst: &wgpu::Buffer| {
@@ -97,14 +210,16 @@ impl GpuLife {
         let timer = GpuTimer::new(&ctx)?;
         ctx.check()?;
         Ok(GpuLife {
+            groups: dispatch_size(invocations.div_ceil(WORKGROUP_SIZE)),
             ctx,
+            kernel,
             pipeline,
             buffers: [a, b],
             bind_groups,
             current: 0,
             width: grid.width(),
             height: grid.height(),
-            words: grid.words().len() as u64,
+            buffer_bytes: bytes.len() as u64,
             timer,
         })
     }
@@ -114,6 +229,11 @@ impl GpuLife {
         &self.ctx
     }
 
+    /// The kernel in use.
+    pub fn kernel(&self) -> GpuKernel {
+        self.kernel
+    }
+
     /// Advances `generations` generations, waiting for the device to finish. Returns the device
     /// time measured by timestamp queries, where the adapter supports them.
     pub fn step(&mut self, generations: u64) -> Result<Option<f64>> {
@@ -121,9 +241,8 @@ impl GpuLife {
         let mut left = generations;
         while left > 0 {
             let n = left.min(GENERATIONS_PER_SUBMIT);
-            if let Some(t) = self.submit(n)? {
-                device_seconds = device_seconds.map(|d| d + t);
-            }
+            let t = self.submit(n)?;
+            device_seconds = device_seconds.zip(t).map(|(d, t)| d + t);
             left -= n;
         }
         Ok(device_seconds)
@@ -131,7 +250,6 @@ impl GpuLife {
 
     /// Records `n` generations as `n` dispatches in one compute pass, submits them and waits.
     fn submit(&mut self, n: u64) -> Result<Option<f64>> {
-        let (gx, gy) = dispatch_size(self.words.div_ceil(WORKGROUP_SIZE));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -143,7 +261,7 @@ impl GpuLife {
             // buffer, so each generation sees the previous one complete.
             for _ in 0..n {
                 pass.set_bind_group(0, &self.bind_groups[self.current], &[]);
-                pass.dispatch_workgroups(gx, gy, 1);
+                pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
                 self.current = 1 - self.current;
             }
         }
@@ -161,11 +279,22 @@ impl GpuLife {
     pub fn grid(&self) -> Result<Grid> {
         let bytes = self
             .ctx
-            .read_buffer(&self.buffers[self.current], self.words * 4)?;
-        let words = bytes
+            .read_buffer(&self.buffers[self.current], self.buffer_bytes)?;
+        let values = bytes
             .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        Grid::from_words(self.width, self.height, words)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("chunks of 4")));
+        match self.kernel {
+            GpuKernel::Packed => Grid::from_words(self.width, self.height, values.collect()),
+            GpuKernel::Naive => {
+                let mut grid = Grid::new(self.width, self.height)?;
+                let w = self.width as usize;
+                for (i, v) in values.enumerate() {
+                    if v != 0 {
+                        grid.set((i % w) as u32, (i / w) as u32, true);
+                    }
+                }
+                Ok(grid)
+            }
+        }
     }
 }

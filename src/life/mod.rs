@@ -14,6 +14,7 @@ pub mod grid;
 pub mod reference;
 pub mod rule;
 
+pub use gpu::GpuKernel;
 pub use grid::Grid;
 pub use rule::{Bounds, Rule, RuleSpec, Topology};
 
@@ -29,16 +30,31 @@ pub enum LifeEngine {
 }
 
 impl LifeEngine {
-    /// Sets up `grid` on `backend`: for the GPU, uploads it and builds the pipeline.
+    /// Sets up `grid` on `backend`: for the GPU, uploads it and builds the bit-packed pipeline.
     pub fn new(backend: &Backend, grid: Grid, rule: Rule, topology: Topology) -> Result<Self> {
+        Self::with_kernel(backend, grid, rule, topology, gpu::GpuKernel::Packed)
+    }
+
+    /// Like [`LifeEngine::new`], choosing the GPU kernel (CPU backends ignore it).
+    pub fn with_kernel(
+        backend: &Backend,
+        grid: Grid,
+        rule: Rule,
+        topology: Topology,
+        kernel: gpu::GpuKernel,
+    ) -> Result<Self> {
         Ok(match backend {
             Backend::Serial => LifeEngine::Cpu(cpu::CpuLife::serial(grid, rule, topology)),
             Backend::Rayon { threads } => {
                 LifeEngine::Cpu(cpu::CpuLife::rayon(grid, rule, topology, *threads)?)
             }
-            Backend::Gpu(ctx) => {
-                LifeEngine::Gpu(gpu::GpuLife::new(ctx.clone(), &grid, rule, topology)?)
-            }
+            Backend::Gpu(ctx) => LifeEngine::Gpu(gpu::GpuLife::with_kernel(
+                ctx.clone(),
+                &grid,
+                rule,
+                topology,
+                kernel,
+            )?),
         })
     }
 

@@ -37,6 +37,19 @@ pub fn all_backends() -> Vec<Backend> {
     backends
 }
 
+/// Every backend with every GPU kernel: (backend, kernel) pairs, the CPU backends once.
+pub fn all_engines() -> Vec<(Backend, speedup::life::GpuKernel)> {
+    use speedup::life::GpuKernel;
+    let mut out = Vec::new();
+    for backend in all_backends() {
+        if matches!(backend, Backend::Gpu(_)) {
+            out.push((backend.clone(), GpuKernel::Naive));
+        }
+        out.push((backend, GpuKernel::Packed));
+    }
+    out
+}
+
 /// A readable name for a backend in assertion messages.
 pub fn label(backend: &Backend) -> String {
     match backend {
