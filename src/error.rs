@@ -27,7 +27,7 @@ pub enum Error {
     #[error("{0}")]
     InvalidArgument(String),
     /// A size beyond a GPU limit.
-    #[error("{what} needs {value} but the adapter's {limit_name} is {limit}")]
+    #[error("{what} needs {value} bytes but the adapter's {limit_name} is {limit} bytes")]
     GpuLimit {
         /// What was being allocated or dispatched.
         what: String,

@@ -56,10 +56,15 @@ pub struct AdapterSummary {
     /// True for software rasterisers (device type Cpu, e.g. llvmpipe/lavapipe): their timings are
     /// CPU timings and are never reported as GPU results.
     pub software: bool,
+    /// The adapter's largest storage-buffer binding, in bytes (what one grid buffer may use).
+    pub max_storage_binding_bytes: u64,
+    /// Whether the adapter supports timestamp queries (device time in benchmarks).
+    pub timestamps: bool,
 }
 
 impl AdapterSummary {
-    fn from_info(index: usize, info: &wgpu::AdapterInfo) -> Self {
+    fn new(index: usize, adapter: &wgpu::Adapter) -> Self {
+        let info = adapter.get_info();
         let driver = [info.driver.as_str(), info.driver_info.as_str()]
             .iter()
             .filter(|s| !s.is_empty())
@@ -73,6 +78,8 @@ impl AdapterSummary {
             device_type: format!("{:?}", info.device_type),
             driver,
             software: info.device_type == wgpu::DeviceType::Cpu,
+            max_storage_binding_bytes: adapter.limits().max_storage_buffer_binding_size,
+            timestamps: adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY),
         }
     }
 
@@ -103,7 +110,7 @@ pub fn list_adapters() -> Vec<AdapterSummary> {
     enumerate()
         .iter()
         .enumerate()
-        .map(|(i, a)| AdapterSummary::from_info(i, &a.get_info()))
+        .map(|(i, a)| AdapterSummary::new(i, a))
         .collect()
 }
 
@@ -160,10 +167,18 @@ impl std::fmt::Debug for GpuContext {
     }
 }
 
-const HOW_TO_GET_ONE: &str =
-    "no GPU adapter found (tried Vulkan, Metal, DX12 and GL through wgpu); \
-install a GPU driver, or Mesa's software Vulkan driver for testing \
-(Debian/Ubuntu: apt-get install mesa-vulkan-drivers libvulkan1), or use --backend rayon";
+/// The "no adapter" message: what was tried and how to get an adapter.
+fn no_adapter_message() -> String {
+    let tried = match std::env::var("WGPU_BACKEND") {
+        Ok(b) if !b.is_empty() => format!("{b} (as WGPU_BACKEND asks)"),
+        _ => "Vulkan, Metal, DX12 and GL".to_string(),
+    };
+    format!(
+        "no GPU adapter found (wgpu tried {tried}); install a GPU driver, or Mesa's software \
+         Vulkan driver for testing (Debian/Ubuntu: apt-get install mesa-vulkan-drivers \
+         libvulkan1), or use --backend rayon"
+    )
+}
 
 impl GpuContext {
     /// Opens the chosen adapter. Errors say what was tried and how to get an adapter.
@@ -172,15 +187,15 @@ impl GpuContext {
         let summaries: Vec<AdapterSummary> = adapters
             .iter()
             .enumerate()
-            .map(|(i, a)| AdapterSummary::from_info(i, &a.get_info()))
+            .map(|(i, a)| AdapterSummary::new(i, a))
             .collect();
         if adapters.is_empty() {
-            return Err(Error::NoAdapter(HOW_TO_GET_ONE.into()));
+            return Err(Error::NoAdapter(no_adapter_message()));
         }
         let known = || {
             summaries
                 .iter()
-                .map(|s| format!("{}: {}", s.index, s.name))
+                .map(|s| format!("{}: {} ({})", s.index, s.name, s.backend))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -223,7 +238,7 @@ impl GpuContext {
             .into_iter()
             .enumerate()
             .map(|(i, a)| {
-                let summary = AdapterSummary::from_info(i, &a.get_info());
+                let summary = AdapterSummary::new(i, &a);
                 Self::from_adapter(a, summary).map(Arc::new)
             })
             .collect()

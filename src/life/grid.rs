@@ -125,12 +125,17 @@ impl Grid {
         let threshold = (density * 4294967296.0).min(4294967295.0) as u64;
         let all = density >= 1.0;
         let mut rng = SplitMix64::new(seed);
-        for y in 0..height {
-            for x in 0..width {
-                let draw = rng.next_u64() >> 32;
-                if all || draw < threshold {
-                    grid.set(x, y, true);
+        // One draw per cell, row by row, left to right; built a word at a time.
+        let wpr = grid.words_per_row as usize;
+        for row in grid.words.chunks_exact_mut(wpr) {
+            for (i, word) in row.iter_mut().enumerate() {
+                let bits = (width - 32 * i as u32).min(32);
+                let mut w = 0u32;
+                for b in 0..bits {
+                    let draw = rng.next_u64() >> 32;
+                    w |= ((all || draw < threshold) as u32) << b;
                 }
+                *word = w;
             }
         }
         Ok(grid)

@@ -1,0 +1,140 @@
+//! What happens when hardware, limits or inputs go wrong: clear errors, no panics, no hangs,
+//! and the same answer every time.
+
+mod common;
+
+use speedup::life::{GpuKernel, Grid, LifeEngine, Rule, Topology};
+use std::process::Command;
+
+fn speedup() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_speedup"))
+}
+
+#[test]
+fn repeated_gpu_runs_give_the_same_grid() {
+    let start = Grid::random(203, 77, 0.45, 11).unwrap();
+    for ctx in common::gpu_contexts() {
+        for kernel in [GpuKernel::Packed, GpuKernel::Naive] {
+            let backend = speedup::backend::Backend::Gpu(ctx.clone());
+            let hashes: Vec<String> = (0..4)
+                .map(|_| {
+                    let mut e = LifeEngine::with_kernel(
+                        &backend,
+                        start.clone(),
+                        Rule::CONWAY,
+                        Topology::Torus,
+                        kernel,
+                    )
+                    .unwrap();
+                    e.step(50).unwrap();
+                    e.grid().unwrap().hash_hex()
+                })
+                .collect();
+            assert!(
+                hashes.windows(2).all(|w| w[0] == w[1]),
+                "{} {kernel}: {hashes:?}",
+                common::label(&backend)
+            );
+        }
+    }
+}
+
+#[test]
+fn grid_beyond_a_storage_binding_is_refused_with_the_limit_named() {
+    for ctx in common::gpu_contexts() {
+        let limit = ctx.limits().max_storage_buffer_binding_size;
+        if limit > 256 << 20 {
+            eprintln!("skipping: binding limit {limit} is too large to exceed cheaply here");
+            continue;
+        }
+        // 32768 cells wide is 4096 bytes a row; one row more than fits.
+        let rows = (limit / 4096 + 1) as u32;
+        let grid = Grid::new(32768, rows).unwrap();
+        let backend = speedup::backend::Backend::Gpu(ctx.clone());
+        let err = LifeEngine::new(&backend, grid, Rule::CONWAY, Topology::Torus)
+            .err()
+            .expect("a grid beyond the binding limit must be refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("max_storage_buffer_binding_size") && msg.contains(&limit.to_string()),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn gpu_backend_without_adapter_says_how_to_get_one() {
+    // No adapter answers for Metal on Linux; on a Mac this asks for GL, also absent there.
+    let missing = if cfg!(target_os = "macos") {
+        "gl"
+    } else {
+        "metal"
+    };
+    let out = speedup()
+        .args(["life", "run", "--random", "8x8", "--backend", "gpu"])
+        .env("WGPU_BACKEND", missing)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: no GPU adapter found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
+}
+
+#[test]
+fn auto_falls_back_to_rayon_with_one_line() {
+    let missing = if cfg!(target_os = "macos") {
+        "gl"
+    } else {
+        "metal"
+    };
+    let out = speedup()
+        .args(["life", "run", "--random", "8x8", "--generations", "3"])
+        .env("WGPU_BACKEND", missing)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("using rayon"), "{stderr}");
+}
+
+#[test]
+fn unknown_adapter_lists_the_ones_there_are() {
+    let out = speedup()
+        .args([
+            "life",
+            "run",
+            "--random",
+            "8x8",
+            "--backend",
+            "gpu",
+            "--adapter",
+            "no-such-gpu",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no-such-gpu"), "{stderr}");
+}
+
+#[test]
+fn hostile_sizes_are_refused_before_allocating() {
+    for size in ["1000000x1000000", "0x5", "4294967296x1"] {
+        let out = speedup()
+            .args(["life", "run", "--random", size, "--backend", "serial"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{size}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // The first line says it all (clap may add a line pointing at --help).
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.starts_with("error:") && first.contains(size), "{size}: {stderr}");
+    }
+}
