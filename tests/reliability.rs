@@ -3,7 +3,7 @@
 
 mod common;
 
-use speedup::life::{GpuKernel, Grid, LifeEngine, Rule, Topology};
+use speedup::life::{Grid, Kernel, LifeEngine, Rule, Topology};
 use std::process::Command;
 
 fn speedup() -> Command {
@@ -14,7 +14,7 @@ fn speedup() -> Command {
 fn repeated_gpu_runs_give_the_same_grid() {
     let start = Grid::random(203, 77, 0.45, 11).unwrap();
     for ctx in common::gpu_contexts() {
-        for kernel in [GpuKernel::Packed, GpuKernel::Naive] {
+        for kernel in [Kernel::Packed, Kernel::Naive] {
             let backend = speedup::backend::Backend::Gpu(ctx.clone());
             let hashes: Vec<String> = (0..4)
                 .map(|_| {
@@ -135,6 +135,9 @@ fn hostile_sizes_are_refused_before_allocating() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         // The first line says it all (clap may add a line pointing at --help).
         let first = stderr.lines().next().unwrap_or_default();
-        assert!(first.starts_with("error:") && first.contains(size), "{size}: {stderr}");
+        assert!(
+            first.starts_with("error:") && first.contains(size),
+            "{size}: {stderr}"
+        );
     }
 }

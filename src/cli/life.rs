@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use speedup::backend::{Backend, BackendChoice};
 use speedup::gpu::AdapterChoice;
 use speedup::life::formats::{read_pattern, write_pattern};
-use speedup::life::{Bounds, GpuKernel, Grid, LifeEngine, Rule, RuleSpec, Topology};
+use speedup::life::{Bounds, Grid, Kernel, LifeEngine, Rule, RuleSpec, Topology};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -51,9 +51,9 @@ pub struct RunArgs {
     /// GPU adapter: index or name from `speedup devices`.
     #[arg(long)]
     pub adapter: Option<AdapterChoice>,
-    /// GPU kernel: packed (bit-sliced, fast) or naive (one cell per invocation, the baseline).
+    /// Kernel: packed (bit-sliced, 32 cells a word, fast) or naive (cell by cell, the baseline).
     #[arg(long, default_value = "packed")]
-    pub kernel: GpuKernel,
+    pub kernel: Kernel,
     /// Write the final grid here (.rle or .cells, by extension).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -157,9 +157,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     }
     let updates = cells as f64 * args.generations as f64;
     println!("backend:      {}", backend.describe());
-    if backend.gpu().is_some() {
-        println!("kernel:       {}", args.kernel);
-    }
+    println!("kernel:       {}", args.kernel);
     println!("size:         {width}x{height}");
     println!("rule:         {rule}");
     println!("topology:     {topology}");

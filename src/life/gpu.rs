@@ -2,13 +2,14 @@
 //! generation (the `boids` pattern from wgpu's examples); many generations go into one
 //! submission; the grid is read back only when asked.
 //!
-//! Two kernels: [`GpuKernel::Packed`] (shaders/life.wgsl, bit-packed and bit-sliced, the fast
-//! one) and [`GpuKernel::Naive`] (shaders/life_naive.wgsl, one u32 per cell and one invocation
+//! Two kernels: [`Kernel::Packed`] (shaders/life.wgsl, bit-packed and bit-sliced, the fast
+//! one) and [`Kernel::Naive`] (shaders/life_naive.wgsl, one u32 per cell and one invocation
 //! per cell, the baseline that shows what packing buys).
 
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
-use crate::error::{Error, Result};
+use super::Kernel;
+use crate::error::Result;
 use crate::gpu::{dispatch_size, GpuContext, GpuTimer};
 use std::sync::Arc;
 
@@ -27,38 +28,6 @@ const ROWS_PER_INVOCATION: u32 = 8;
 /// small enough that no single submission runs long enough to trip an OS GPU watchdog, and that
 /// Ctrl-C and progress reports are noticed within a fraction of a second.
 pub const GENERATIONS_PER_SUBMIT: u64 = 256;
-
-/// Which GPU kernel runs Life.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum GpuKernel {
-    /// Bit-packed, bit-sliced, a column of words per invocation (shaders/life.wgsl).
-    #[default]
-    Packed,
-    /// One u32 per cell, one invocation per cell (shaders/life_naive.wgsl): the baseline.
-    Naive,
-}
-
-impl std::str::FromStr for GpuKernel {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "packed" | "fast" => Ok(GpuKernel::Packed),
-            "naive" => Ok(GpuKernel::Naive),
-            _ => Err(Error::InvalidArgument(format!(
-                "unknown kernel '{s}': expected packed or naive"
-            ))),
-        }
-    }
-}
-
-impl std::fmt::Display for GpuKernel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            GpuKernel::Packed => "packed",
-            GpuKernel::Naive => "naive",
-        })
-    }
-}
 
 /// Mirrors `Params` in shaders/life.wgsl: keep the two in sync.
 #[repr(C)]
@@ -87,7 +56,7 @@ struct NaiveParams {
 /// Life on a GPU: two resident buffers, two bind groups (current→next and back), one pipeline.
 pub struct GpuLife {
     ctx: Arc<GpuContext>,
-    kernel: GpuKernel,
+    kernel: Kernel,
     pipeline: wgpu::ComputePipeline,
     buffers: [wgpu::Buffer; 2],
     /// `bind_groups[i]` reads `buffers[i]` and writes `buffers[1 - i]`.
@@ -106,7 +75,7 @@ pub struct GpuLife {
 impl GpuLife {
     /// Uploads `grid` and prepares the bit-packed kernel.
     pub fn new(ctx: Arc<GpuContext>, grid: &Grid, rule: Rule, topology: Topology) -> Result<Self> {
-        Self::with_kernel(ctx, grid, rule, topology, GpuKernel::Packed)
+        Self::with_kernel(ctx, grid, rule, topology, Kernel::Packed)
     }
 
     /// Uploads `grid` and prepares `kernel`. Fails with a message naming the limit if the grid
@@ -116,11 +85,11 @@ impl GpuLife {
         grid: &Grid,
         rule: Rule,
         topology: Topology,
-        kernel: GpuKernel,
+        kernel: Kernel,
     ) -> Result<Self> {
         let torus = (topology == Topology::Torus) as u32;
         let (data, params, constants, invocations): (Vec<u32>, Vec<u8>, _, u64) = match kernel {
-            GpuKernel::Packed => {
+            Kernel::Packed => {
                 let (birth, survive) = rule.nine_sum_masks();
                 let bands = grid.height().div_ceil(ROWS_PER_INVOCATION);
                 let params = LifeParams {
@@ -146,7 +115,7 @@ impl GpuLife {
                     invocations,
                 )
             }
-            GpuKernel::Naive => {
+            Kernel::Naive => {
                 let cells = grid.cells();
                 ctx.check_binding("the unpacked grid buffer (4 bytes per cell)", cells * 4)?;
                 let mut unpacked = vec![0u32; cells as usize];
@@ -174,8 +143,8 @@ impl GpuLife {
         let bytes: &[u8] = bytemuck::cast_slice(&data);
         ctx.check_binding("the grid buffer", bytes.len() as u64)?;
         let source = match kernel {
-            GpuKernel::Packed => LIFE_WGSL,
-            GpuKernel::Naive => LIFE_NAIVE_WGSL,
+            Kernel::Packed => LIFE_WGSL,
+            Kernel::Naive => LIFE_NAIVE_WGSL,
         };
         let label = format!("life ({kernel})");
         let pipeline = ctx.compute_pipeline_with_constants(&label, source, "main", &constants)?;
@@ -230,7 +199,7 @@ impl GpuLife {
     }
 
     /// The kernel in use.
-    pub fn kernel(&self) -> GpuKernel {
+    pub fn kernel(&self) -> Kernel {
         self.kernel
     }
 
@@ -284,8 +253,8 @@ impl GpuLife {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("chunks of 4")));
         match self.kernel {
-            GpuKernel::Packed => Grid::from_words(self.width, self.height, values.collect()),
-            GpuKernel::Naive => {
+            Kernel::Packed => Grid::from_words(self.width, self.height, values.collect()),
+            Kernel::Naive => {
                 let mut grid = Grid::new(self.width, self.height)?;
                 let w = self.width as usize;
                 for (i, v) in values.enumerate() {

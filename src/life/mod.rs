@@ -4,27 +4,64 @@
 //! - [`rule`]: B/S rules, topologies and Golly's `:T`/`:P` suffixes;
 //! - [`reference`]: the plain cell-by-cell step, the oracle for tests;
 //! - [`cpu`]: the bit-sliced serial and Rayon kernels;
-//! - [`gpu`]: the WGSL kernel's host code, state resident on the device;
+//! - [`naive`]: the one-byte-per-cell CPU kernel, a baseline;
+//! - [`gpu`]: the WGSL kernels' host code, state resident on the device;
 //! - [`formats`]: pattern files (RLE, plaintext) in and out.
 
 pub mod cpu;
 pub mod formats;
 pub mod gpu;
 pub mod grid;
+pub mod naive;
 pub mod reference;
 pub mod rule;
 
-pub use gpu::GpuKernel;
 pub use grid::Grid;
 pub use rule::{Bounds, Rule, RuleSpec, Topology};
 
 use crate::backend::Backend;
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// Which Life kernel runs: the fast bit-packed one, or the naive one as a baseline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kernel {
+    /// Bit-packed and bit-sliced: 32 cells per word on the CPU (src/life/cpu.rs), a column of
+    /// words per invocation on the GPU (shaders/life.wgsl).
+    #[default]
+    Packed,
+    /// Cell by cell: one byte per cell on the CPU (src/life/naive.rs), one u32 per cell and one
+    /// invocation per cell on the GPU (shaders/life_naive.wgsl). The baseline.
+    Naive,
+}
+
+impl std::str::FromStr for Kernel {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "packed" | "fast" => Ok(Kernel::Packed),
+            "naive" => Ok(Kernel::Naive),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown kernel '{s}': expected packed or naive"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kernel::Packed => "packed",
+            Kernel::Naive => "naive",
+        })
+    }
+}
 
 /// A Life simulation on one backend. Create it with a starting grid, step it, read the grid.
 pub enum LifeEngine {
-    /// Serial or Rayon.
+    /// Serial or Rayon, bit-packed.
     Cpu(cpu::CpuLife),
+    /// Serial or Rayon, one byte per cell.
+    Naive(naive::NaiveLife),
     /// A wgpu adapter.
     Gpu(gpu::GpuLife),
 }
@@ -32,23 +69,31 @@ pub enum LifeEngine {
 impl LifeEngine {
     /// Sets up `grid` on `backend`: for the GPU, uploads it and builds the bit-packed pipeline.
     pub fn new(backend: &Backend, grid: Grid, rule: Rule, topology: Topology) -> Result<Self> {
-        Self::with_kernel(backend, grid, rule, topology, gpu::GpuKernel::Packed)
+        Self::with_kernel(backend, grid, rule, topology, Kernel::Packed)
     }
 
-    /// Like [`LifeEngine::new`], choosing the GPU kernel (CPU backends ignore it).
+    /// Like [`LifeEngine::new`], choosing the kernel.
     pub fn with_kernel(
         backend: &Backend,
         grid: Grid,
         rule: Rule,
         topology: Topology,
-        kernel: gpu::GpuKernel,
+        kernel: Kernel,
     ) -> Result<Self> {
-        Ok(match backend {
-            Backend::Serial => LifeEngine::Cpu(cpu::CpuLife::serial(grid, rule, topology)),
-            Backend::Rayon { threads } => {
+        Ok(match (backend, kernel) {
+            (Backend::Serial, Kernel::Packed) => {
+                LifeEngine::Cpu(cpu::CpuLife::serial(grid, rule, topology))
+            }
+            (Backend::Rayon { threads }, Kernel::Packed) => {
                 LifeEngine::Cpu(cpu::CpuLife::rayon(grid, rule, topology, *threads)?)
             }
-            Backend::Gpu(ctx) => LifeEngine::Gpu(gpu::GpuLife::with_kernel(
+            (Backend::Serial, Kernel::Naive) => {
+                LifeEngine::Naive(naive::NaiveLife::new(&grid, rule, topology, None)?)
+            }
+            (Backend::Rayon { threads }, Kernel::Naive) => LifeEngine::Naive(
+                naive::NaiveLife::new(&grid, rule, topology, Some(*threads))?,
+            ),
+            (Backend::Gpu(ctx), _) => LifeEngine::Gpu(gpu::GpuLife::with_kernel(
                 ctx.clone(),
                 &grid,
                 rule,
@@ -66,6 +111,10 @@ impl LifeEngine {
                 e.step(generations);
                 Ok(None)
             }
+            LifeEngine::Naive(e) => {
+                e.step(generations);
+                Ok(None)
+            }
             LifeEngine::Gpu(e) => e.step(generations),
         }
     }
@@ -74,6 +123,7 @@ impl LifeEngine {
     pub fn grid(&self) -> Result<Grid> {
         match self {
             LifeEngine::Cpu(e) => Ok(e.grid().clone()),
+            LifeEngine::Naive(e) => Ok(e.grid()),
             LifeEngine::Gpu(e) => e.grid(),
         }
     }

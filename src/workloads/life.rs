@@ -1,14 +1,21 @@
 //! Life as a benchmark workload: a random soup on a torus, B3/S23, for a fixed number of
 //! generations. Size notation: `WxH` or `WxH:GENERATIONS` (default 100 generations).
+//!
+//! Two workloads: `life` runs the fast bit-packed kernels, `life-naive` the cell-by-cell
+//! baselines (one byte per cell on the CPU, one u32 per cell on the GPU), so a report shows what
+//! bit-packing buys on each backend next to what parallelism buys.
 
 use super::{Check, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::life::{reference::reference_run, Grid, LifeEngine, Rule, Topology};
+use crate::life::{reference::reference_run, Grid, Kernel, LifeEngine, Rule, Topology};
 use std::time::Instant;
 
-/// Life as a workload.
-pub struct LifeWorkload;
+/// Life as a workload, with the kernel it runs.
+pub struct LifeWorkload {
+    /// The kernel every backend runs.
+    pub kernel: Kernel,
+}
 
 /// Generations per run when the size does not say.
 pub const DEFAULT_GENERATIONS: u64 = 100;
@@ -62,11 +69,21 @@ impl Prepared for PreparedLife {
 
 impl Workload for LifeWorkload {
     fn name(&self) -> &'static str {
-        "life"
+        match self.kernel {
+            Kernel::Packed => "life",
+            Kernel::Naive => "life-naive",
+        }
     }
 
     fn description(&self) -> &'static str {
-        "Game of Life, bit-packed B3/S23 on a random torus (integer, memory/ALU-bound stencil)"
+        match self.kernel {
+            Kernel::Packed => {
+                "Game of Life, bit-packed and bit-sliced, B3/S23 on a random torus (integer stencil)"
+            }
+            Kernel::Naive => {
+                "Game of Life cell by cell (the baseline): one byte per cell on the CPU, one u32 per cell on the GPU"
+            }
+        }
     }
 
     fn unit(&self) -> &'static str {
@@ -96,7 +113,8 @@ impl Workload for LifeWorkload {
     fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
         let (w, h, generations) = parse_life_size(size)?;
         let grid = Grid::random(w, h, 0.5, 42)?;
-        let engine = LifeEngine::new(backend, grid, Rule::CONWAY, Topology::Torus)?;
+        let engine =
+            LifeEngine::with_kernel(backend, grid, Rule::CONWAY, Topology::Torus, self.kernel)?;
         Ok(Box::new(PreparedLife {
             engine,
             cells: w as u64 * h as u64,
@@ -112,7 +130,10 @@ impl Workload for LifeWorkload {
                     let rule = Rule::parse(rule)?;
                     let start = Grid::random(w, h, 0.4, cases)?;
                     let expected = reference_run(&start, rule, topology, 9);
-                    let got = crate::life::run(backend, start, rule, topology, 9)?;
+                    let mut engine =
+                        LifeEngine::with_kernel(backend, start, rule, topology, self.kernel)?;
+                    engine.step(9)?;
+                    let got = engine.grid()?;
                     if got != expected {
                         return Ok(Check {
                             passed: false,

@@ -69,7 +69,14 @@ pub trait Workload: Send + Sync {
 
 /// Every workload, in the order reports list them.
 pub fn all() -> Vec<Box<dyn Workload>> {
-    vec![Box::new(life::LifeWorkload)]
+    vec![
+        Box::new(life::LifeWorkload {
+            kernel: crate::life::Kernel::Packed,
+        }),
+        Box::new(life::LifeWorkload {
+            kernel: crate::life::Kernel::Naive,
+        }),
+    ]
 }
 
 /// The workload called `name`.

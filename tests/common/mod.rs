@@ -37,15 +37,13 @@ pub fn all_backends() -> Vec<Backend> {
     backends
 }
 
-/// Every backend with every GPU kernel: (backend, kernel) pairs, the CPU backends once.
-pub fn all_engines() -> Vec<(Backend, speedup::life::GpuKernel)> {
-    use speedup::life::GpuKernel;
+/// Every backend with every Life kernel: (backend, kernel) pairs.
+pub fn all_engines() -> Vec<(Backend, speedup::life::Kernel)> {
+    use speedup::life::Kernel;
     let mut out = Vec::new();
     for backend in all_backends() {
-        if matches!(backend, Backend::Gpu(_)) {
-            out.push((backend.clone(), GpuKernel::Naive));
-        }
-        out.push((backend, GpuKernel::Packed));
+        out.push((backend.clone(), Kernel::Naive));
+        out.push((backend, Kernel::Packed));
     }
     out
 }
