@@ -11,10 +11,17 @@
 // Layout: cell (x, y) is bit x % 32 of word y * words_per_row + x / 32; padding bits past the last
 // column are zero on input and kept zero on output.
 //
+// Large grids: a grid may be split by rows into chunks, each in its own buffer, so that no
+// buffer exceeds the adapter's largest storage binding. One dispatch computes one chunk; it
+// reads the chunk itself plus one halo row from the chunks above and below (on a torus the
+// last chunk is above the first). A grid that fits one binding is one chunk, bound three times.
+//
 // Bindings:
 //   0: uniform Params   (kept in sync with src/life/gpu.rs `LifeParams`)
-//   1: storage, read    the current generation
-//   2: storage, write   the next generation
+//   1: storage, read    the chunk holding the halo row above this chunk
+//   2: storage, read    this chunk, current generation
+//   3: storage, read    the chunk holding the halo row below this chunk
+//   4: storage, write   this chunk, next generation
 // Pipeline-overridable constants (set from src/life/gpu.rs): BIRTH and SURVIVE, the rule as
 // masks over the 3x3 sum, so the driver's compiler folds the rule into straight-line code; ROWS.
 // Dispatch: (x, y) workgroups of 256 with x <= 65535; the flat invocation index is
@@ -29,7 +36,6 @@ override ROWS: u32 = 8u;
 
 struct Params {
     width: u32,
-    height: u32,
     words_per_row: u32,
     // 1: edges wrap (torus); 0: cells outside are dead (bounded).
     torus: u32,
@@ -37,47 +43,63 @@ struct Params {
     last_word_mask: u32,
     // Bit index of the last column inside its word: (width - 1) % 32.
     last_bit: u32,
-    // Row bands of ROWS rows: ceil(height / ROWS).
+    // Rows in this chunk.
+    rows: u32,
+    // Row bands of ROWS rows in this chunk: ceil(rows / ROWS).
     bands: u32,
+    // 1 if there is a row above this chunk's first row (always on a torus), else 0.
+    has_above: u32,
+    // 1 if there is a row below this chunk's last row (always on a torus), else 0.
+    has_below: u32,
+    // Word index of the halo row above, in binding 1.
+    above_offset: u32,
+    // Word index of the halo row below, in binding 3.
+    below_offset: u32,
     _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> current: array<u32>;
-@group(0) @binding(2) var<storage, read_write> next: array<u32>;
+@group(0) @binding(1) var<storage, read> above_chunk: array<u32>;
+@group(0) @binding(2) var<storage, read> current: array<u32>;
+@group(0) @binding(3) var<storage, read> below_chunk: array<u32>;
+@group(0) @binding(4) var<storage, read_write> next: array<u32>;
 
 struct Sums {
     ones: u32,
     twos: u32,
 }
 
-// Horizontal 3-cell sums (west + self + east) of word `col` of row `row`, as two bit planes.
-// `row` is -1 or `height` for the dead rows outside a bounded grid.
-fn horizontal(row_in: i32, col: u32) -> Sums {
-    let h = i32(params.height);
-    var row = row_in;
-    if (params.torus == 1u) {
-        row = (row + h) % h;
-    } else if (row < 0 || row >= h) {
-        return Sums(0u, 0u);
+// Word `word` of row `row` of this chunk; row -1 and row `rows` are the halo rows from the
+// neighbouring chunks (dead outside a bounded grid).
+fn load(row: i32, word: u32) -> u32 {
+    if (row < 0) {
+        return select(0u, above_chunk[params.above_offset + word], params.has_above == 1u);
     }
+    if (u32(row) >= params.rows) {
+        return select(0u, below_chunk[params.below_offset + word], params.has_below == 1u);
+    }
+    return current[u32(row) * params.words_per_row + word];
+}
+
+// Horizontal 3-cell sums (west + self + east) of word `col` of row `row` (chunk-relative, -1 to
+// `rows`), as two bit planes.
+fn horizontal(row: i32, col: u32) -> Sums {
     let wpr = params.words_per_row;
-    let base = u32(row) * wpr;
-    let mid = current[base + col];
+    let mid = load(row, col);
     var west = mid << 1u;
     if (col > 0u) {
-        west |= current[base + col - 1u] >> 31u;
+        west |= load(row, col - 1u) >> 31u;
     } else if (params.torus == 1u) {
         // The cell west of column 0 is the last column of the same row.
         let last = params.width - 1u;
-        west |= (current[base + last / 32u] >> (last % 32u)) & 1u;
+        west |= (load(row, last / 32u) >> (last % 32u)) & 1u;
     }
     var east = mid >> 1u;
     if (col + 1u < wpr) {
-        east |= current[base + col + 1u] << 31u;
+        east |= load(row, col + 1u) << 31u;
     } else if (params.torus == 1u) {
         // The cell east of the last column is column 0 of the same row.
-        east |= (current[base] & 1u) << params.last_bit;
+        east |= (load(row, 0u) & 1u) << params.last_bit;
     }
     let ab = west ^ mid;
     return Sums(ab ^ east, (west & mid) | (ab & east));
@@ -134,7 +156,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     }
     let col = index % wpr;
     let first = band * ROWS;
-    let last = min(first + ROWS, params.height);
+    let last = min(first + ROWS, params.rows);
     var above = horizontal(i32(first) - 1, col);
     var here = horizontal(i32(first), col);
     var mask = 0xffffffffu;

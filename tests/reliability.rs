@@ -40,24 +40,45 @@ fn repeated_gpu_runs_give_the_same_grid() {
 }
 
 #[test]
-fn grid_beyond_a_storage_binding_is_refused_with_the_limit_named() {
+fn grid_beyond_a_storage_binding_is_split_or_refused_with_the_limit_named() {
     for ctx in common::gpu_contexts() {
         let limit = ctx.limits().max_storage_buffer_binding_size;
         if limit > 256 << 20 {
             eprintln!("skipping: binding limit {limit} is too large to exceed cheaply here");
             continue;
         }
-        // 32768 cells wide is 4096 bytes a row; one row more than fits.
-        let rows = (limit / 4096 + 1) as u32;
-        let grid = Grid::new(32768, rows).unwrap();
         let backend = speedup::backend::Backend::Gpu(ctx.clone());
-        let err = LifeEngine::new(&backend, grid, Rule::CONWAY, Topology::Torus)
-            .err()
-            .expect("a grid beyond the binding limit must be refused");
+        // The naive kernel (4 bytes a cell) has no splitting: refused, naming the limit.
+        let side = ((limit / 4) as f64).sqrt() as u32 + 2;
+        let grid = Grid::random(side, side, 0.5, 1).unwrap();
+        let err =
+            LifeEngine::with_kernel(&backend, grid, Rule::CONWAY, Topology::Torus, Kernel::Naive)
+                .err()
+                .expect("a grid beyond the binding limit must be refused");
         let msg = err.to_string();
         assert!(
             msg.contains("max_storage_buffer_binding_size") && msg.contains(&limit.to_string()),
             "{msg}"
+        );
+        // The packed kernel splits it into chunk buffers and gets the same answer as the CPU.
+        // 32768 cells wide is 4096 bytes a row; one row more than one binding holds.
+        let rows = (limit / 4096 + 1) as u32;
+        let grid = Grid::random(32768, rows, 0.5, 2).unwrap();
+        let mut gpu =
+            LifeEngine::new(&backend, grid.clone(), Rule::CONWAY, Topology::Torus).unwrap();
+        gpu.step(2).unwrap();
+        let mut cpu = LifeEngine::new(
+            &speedup::backend::Backend::Rayon { threads: 2 },
+            grid,
+            Rule::CONWAY,
+            Topology::Torus,
+        )
+        .unwrap();
+        cpu.step(2).unwrap();
+        assert!(
+            gpu.grid().unwrap() == cpu.grid().unwrap(),
+            "{}: split grid differs from the CPU",
+            common::label(&backend)
         );
     }
 }

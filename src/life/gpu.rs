@@ -2,6 +2,11 @@
 //! generation (the `boids` pattern from wgpu's examples); many generations go into one
 //! submission; the grid is read back only when asked.
 //!
+//! A grid larger than the adapter's largest storage binding is split by rows into chunks, one
+//! buffer pair each; every generation then dispatches once per chunk, reading one halo row from
+//! each neighbouring chunk. The dispatch itself is folded into two dimensions, so neither the
+//! binding size nor the 65535-workgroup limit caps the grid size.
+//!
 //! Two kernels: [`Kernel::Packed`] (shaders/life.wgsl, bit-packed and bit-sliced, the fast
 //! one) and [`Kernel::Naive`] (shaders/life_naive.wgsl, one u32 per cell and one invocation
 //! per cell, the baseline that shows what packing buys).
@@ -9,7 +14,7 @@
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
 use super::Kernel;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, GpuContext, GpuTimer};
 use std::sync::Arc;
 
@@ -34,12 +39,16 @@ pub const GENERATIONS_PER_SUBMIT: u64 = 256;
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct LifeParams {
     width: u32,
-    height: u32,
     words_per_row: u32,
     torus: u32,
     last_word_mask: u32,
     last_bit: u32,
+    rows: u32,
     bands: u32,
+    has_above: u32,
+    has_below: u32,
+    above_offset: u32,
+    below_offset: u32,
     _pad: u32,
 }
 
@@ -53,23 +62,37 @@ struct NaiveParams {
     _pad: u32,
 }
 
-/// Life on a GPU: two resident buffers, two bind groups (current→next and back), one pipeline.
+/// A band of rows held in its own pair of buffers.
+struct Chunk {
+    /// The band in both generations: `buffers[p]` holds it at parity `p`.
+    buffers: [wgpu::Buffer; 2],
+    /// `bind_groups[p]` reads parity `p` (and the neighbours' halo rows) and writes `1 - p`.
+    bind_groups: [wgpu::BindGroup; 2],
+    /// Workgroups of one dispatch over this chunk, folded to two dimensions.
+    groups: (u32, u32),
+    /// Bytes of one of its buffers.
+    bytes: u64,
+}
+
+/// Life on a GPU: the grid resident in chunk buffers (usually one chunk), two generations each,
+/// and one pipeline.
 pub struct GpuLife {
     ctx: Arc<GpuContext>,
     kernel: Kernel,
     pipeline: wgpu::ComputePipeline,
-    buffers: [wgpu::Buffer; 2],
-    /// `bind_groups[i]` reads `buffers[i]` and writes `buffers[1 - i]`.
-    bind_groups: [wgpu::BindGroup; 2],
-    /// Index of the buffer holding the current generation.
+    chunks: Vec<Chunk>,
+    /// Parity of the buffers holding the current generation.
     current: usize,
-    /// Workgroups per dispatch, folded to two dimensions.
-    groups: (u32, u32),
     width: u32,
     height: u32,
-    /// Bytes of one grid buffer.
-    buffer_bytes: u64,
     timer: Option<GpuTimer>,
+}
+
+/// One chunk's data, parameters and dispatch size, before its buffers exist.
+struct ChunkPlan {
+    data: Vec<u32>,
+    params: Vec<u8>,
+    invocations: u64,
 }
 
 impl GpuLife {
@@ -78,8 +101,8 @@ impl GpuLife {
         Self::with_kernel(ctx, grid, rule, topology, Kernel::Packed)
     }
 
-    /// Uploads `grid` and prepares `kernel`. Fails with a message naming the limit if the grid
-    /// does not fit one storage binding of the adapter.
+    /// Uploads `grid` and prepares `kernel`. The packed kernel splits grids larger than one
+    /// storage binding into chunks; the naive one refuses them with the limit named.
     pub fn with_kernel(
         ctx: Arc<GpuContext>,
         grid: &Grid,
@@ -87,108 +110,60 @@ impl GpuLife {
         topology: Topology,
         kernel: Kernel,
     ) -> Result<Self> {
-        let torus = (topology == Topology::Torus) as u32;
-        let (data, params, constants, invocations): (Vec<u32>, Vec<u8>, _, u64) = match kernel {
+        let limits = ctx.limits();
+        let max_chunk = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        Self::with_chunk_limit(ctx, grid, rule, topology, kernel, max_chunk)
+    }
+
+    /// Like [`GpuLife::with_kernel`], with chunk buffers of at most `max_chunk_bytes` (never more
+    /// than the adapter allows). Small values force many chunks: tests use this to check the
+    /// splitting on small grids.
+    pub fn with_chunk_limit(
+        ctx: Arc<GpuContext>,
+        grid: &Grid,
+        rule: Rule,
+        topology: Topology,
+        kernel: Kernel,
+        max_chunk_bytes: u64,
+    ) -> Result<Self> {
+        let torus = topology == Topology::Torus;
+        let (plans, constants) = match kernel {
             Kernel::Packed => {
                 let (birth, survive) = rule.nine_sum_masks();
-                let bands = grid.height().div_ceil(ROWS_PER_INVOCATION);
-                let params = LifeParams {
-                    width: grid.width(),
-                    height: grid.height(),
-                    words_per_row: grid.words_per_row(),
-                    torus,
-                    last_word_mask: last_word_mask(grid.width()),
-                    last_bit: (grid.width() - 1) % 32,
-                    bands,
-                    _pad: 0,
-                };
-                let constants = [
+                let constants = vec![
                     ("BIRTH", birth as f64),
                     ("SURVIVE", survive as f64),
                     ("ROWS", ROWS_PER_INVOCATION as f64),
                 ];
-                let invocations = grid.words_per_row() as u64 * bands as u64;
-                (
-                    grid.words().to_vec(),
-                    bytemuck::bytes_of(&params).to_vec(),
-                    constants.to_vec(),
-                    invocations,
-                )
+                (plan_packed(&ctx, grid, torus, max_chunk_bytes)?, constants)
             }
             Kernel::Naive => {
-                let cells = grid.cells();
-                ctx.check_binding("the unpacked grid buffer (4 bytes per cell)", cells * 4)?;
-                let mut unpacked = vec![0u32; cells as usize];
-                for (x, y) in grid.live_cells() {
-                    unpacked[y as usize * grid.width() as usize + x as usize] = 1;
-                }
-                let params = NaiveParams {
-                    width: grid.width(),
-                    height: grid.height(),
-                    torus,
-                    _pad: 0,
-                };
                 let constants = vec![
                     ("BIRTH", rule.birth as f64),
                     ("SURVIVE", rule.survival as f64),
                 ];
-                (
-                    unpacked,
-                    bytemuck::bytes_of(&params).to_vec(),
-                    constants,
-                    cells,
-                )
+                (vec![plan_naive(&ctx, grid, torus)?], constants)
             }
         };
-        let bytes: &[u8] = bytemuck::cast_slice(&data);
-        ctx.check_binding("the grid buffer", bytes.len() as u64)?;
         let source = match kernel {
             Kernel::Packed => LIFE_WGSL,
             Kernel::Naive => LIFE_NAIVE_WGSL,
         };
         let label = format!("life ({kernel})");
         let pipeline = ctx.compute_pipeline_with_constants(&label, source, "main", &constants)?;
-        let uniform = ctx.uniform_with_data("life params", &params);
-        let a = ctx.storage_with_data("life grid A", bytes)?;
-        // The second buffer starts poisoned, not as a copy: a word the kernel failed to write
-        // shows up as garbage instead of passing as the previous generation.
-        let poison = vec![0xA5A5_A5A5u32; data.len()];
-        let b = ctx.storage_with_data("life grid B", bytemuck::cast_slice(&poison))?;
-        let layout = pipeline.get_bind_group_layout(0);
-        let bind = |src: &wgpu::Buffer, dst: &wgpu::Buffer| {
-            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("life step"),
-                layout: &layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: uniform.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: src.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: dst.as_entire_binding(),
-                    },
-                ],
-            })
-        };
-        let bind_groups = [bind(&a, &b), bind(&b, &a)];
+        let chunks = build_chunks(&ctx, &pipeline, kernel, plans)?;
         let timer = GpuTimer::new(&ctx)?;
         ctx.check()?;
         Ok(GpuLife {
-            groups: dispatch_size(invocations.div_ceil(WORKGROUP_SIZE)),
             ctx,
             kernel,
             pipeline,
-            buffers: [a, b],
-            bind_groups,
+            chunks,
             current: 0,
             width: grid.width(),
             height: grid.height(),
-            buffer_bytes: bytes.len() as u64,
             timer,
         })
     }
@@ -201,6 +176,11 @@ impl GpuLife {
     /// The kernel in use.
     pub fn kernel(&self) -> Kernel {
         self.kernel
+    }
+
+    /// How many chunk buffers the grid is split into (1 unless it exceeds a storage binding).
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
     }
 
     /// Advances `generations` generations, waiting for the device to finish. Returns the device
@@ -217,7 +197,8 @@ impl GpuLife {
         Ok(device_seconds)
     }
 
-    /// Records `n` generations as `n` dispatches in one compute pass, submits them and waits.
+    /// Records `n` generations in one compute pass (one dispatch per chunk and generation),
+    /// submits them and waits.
     fn submit(&mut self, n: u64) -> Result<Option<f64>> {
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {
@@ -229,8 +210,10 @@ impl GpuLife {
             // wgpu places a barrier between dispatches in a pass that write and then read the same
             // buffer, so each generation sees the previous one complete.
             for _ in 0..n {
-                pass.set_bind_group(0, &self.bind_groups[self.current], &[]);
-                pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
+                for chunk in &self.chunks {
+                    pass.set_bind_group(0, &chunk.bind_groups[self.current], &[]);
+                    pass.dispatch_workgroups(chunk.groups.0, chunk.groups.1, 1);
+                }
                 self.current = 1 - self.current;
             }
         }
@@ -246,18 +229,23 @@ impl GpuLife {
 
     /// Reads the current generation back from the device.
     pub fn grid(&self) -> Result<Grid> {
-        let bytes = self
-            .ctx
-            .read_buffer(&self.buffers[self.current], self.buffer_bytes)?;
-        let values = bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("chunks of 4")));
+        let mut values = Vec::new();
+        for chunk in &self.chunks {
+            let bytes = self
+                .ctx
+                .read_buffer(&chunk.buffers[self.current], chunk.bytes)?;
+            values.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes(c.try_into().expect("chunks of 4"))),
+            );
+        }
         match self.kernel {
-            Kernel::Packed => Grid::from_words(self.width, self.height, values.collect()),
+            Kernel::Packed => Grid::from_words(self.width, self.height, values),
             Kernel::Naive => {
                 let mut grid = Grid::new(self.width, self.height)?;
                 let w = self.width as usize;
-                for (i, v) in values.enumerate() {
+                for (i, v) in values.into_iter().enumerate() {
                     if v != 0 {
                         grid.set((i % w) as u32, (i / w) as u32, true);
                     }
@@ -266,4 +254,162 @@ impl GpuLife {
             }
         }
     }
+}
+
+/// Splits the packed grid into row chunks of at most `max_chunk_bytes` each, balanced in size,
+/// and computes each chunk's parameters (where its halo rows come from).
+fn plan_packed(
+    ctx: &GpuContext,
+    grid: &Grid,
+    torus: bool,
+    max_chunk_bytes: u64,
+) -> Result<Vec<ChunkPlan>> {
+    let wpr = grid.words_per_row();
+    let row_bytes = wpr as u64 * 4;
+    let limits = ctx.limits();
+    let max_chunk_bytes = max_chunk_bytes
+        .min(limits.max_storage_buffer_binding_size)
+        .min(limits.max_buffer_size);
+    if row_bytes > max_chunk_bytes {
+        return Err(Error::GpuLimit {
+            what: format!("one row of the {}-cell-wide grid", grid.width()),
+            value: row_bytes,
+            limit_name: "max_storage_buffer_binding_size",
+            limit: max_chunk_bytes,
+        });
+    }
+    let height = grid.height();
+    let count = (height as u64).div_ceil(max_chunk_bytes / row_bytes) as u32;
+    let rows_per_chunk = height.div_ceil(count);
+    let count = height.div_ceil(rows_per_chunk);
+    let rows_of = |k: u32| rows_per_chunk.min(height - k * rows_per_chunk);
+    let words = grid.words();
+    Ok((0..count)
+        .map(|k| {
+            let first = (k * rows_per_chunk) as usize * wpr as usize;
+            let rows = rows_of(k);
+            let data = words[first..first + rows as usize * wpr as usize].to_vec();
+            let above = if k > 0 {
+                Some(k - 1)
+            } else {
+                torus.then_some(count - 1)
+            };
+            let below = if k + 1 < count {
+                Some(k + 1)
+            } else {
+                torus.then_some(0)
+            };
+            let bands = rows.div_ceil(ROWS_PER_INVOCATION);
+            let params = LifeParams {
+                width: grid.width(),
+                words_per_row: wpr,
+                torus: torus as u32,
+                last_word_mask: last_word_mask(grid.width()),
+                last_bit: (grid.width() - 1) % 32,
+                rows,
+                bands,
+                has_above: above.is_some() as u32,
+                has_below: below.is_some() as u32,
+                above_offset: above.map_or(0, |a| (rows_of(a) - 1) * wpr),
+                below_offset: 0,
+                _pad: 0,
+            };
+            ChunkPlan {
+                data,
+                params: bytemuck::bytes_of(&params).to_vec(),
+                invocations: wpr as u64 * bands as u64,
+            }
+        })
+        .collect())
+}
+
+/// The naive kernel's single chunk: one u32 per cell.
+fn plan_naive(ctx: &GpuContext, grid: &Grid, torus: bool) -> Result<ChunkPlan> {
+    let cells = grid.cells();
+    ctx.check_binding("the unpacked grid buffer (4 bytes per cell)", cells * 4)?;
+    let mut data = vec![0u32; cells as usize];
+    for (x, y) in grid.live_cells() {
+        data[y as usize * grid.width() as usize + x as usize] = 1;
+    }
+    let params = NaiveParams {
+        width: grid.width(),
+        height: grid.height(),
+        torus: torus as u32,
+        _pad: 0,
+    };
+    Ok(ChunkPlan {
+        data,
+        params: bytemuck::bytes_of(&params).to_vec(),
+        invocations: cells,
+    })
+}
+
+/// Uploads every chunk (the second buffer of each poisoned, so a word the kernel fails to write
+/// shows up as garbage instead of passing as the previous generation) and binds them.
+fn build_chunks(
+    ctx: &GpuContext,
+    pipeline: &wgpu::ComputePipeline,
+    kernel: Kernel,
+    plans: Vec<ChunkPlan>,
+) -> Result<Vec<Chunk>> {
+    let mut buffers = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let a = ctx.storage_with_data("life grid", bytemuck::cast_slice(&plan.data))?;
+        let poison = vec![0xA5A5_A5A5u32; plan.data.len()];
+        let b = ctx.storage_with_data("life grid", bytemuck::cast_slice(&poison))?;
+        buffers.push([a, b]);
+    }
+    let layout = pipeline.get_bind_group_layout(0);
+    let count = plans.len();
+    let mut chunks = Vec::with_capacity(count);
+    for (k, plan) in plans.iter().enumerate() {
+        let uniform = ctx.uniform_with_data("life params", &plan.params);
+        // The chunks holding the halo rows; a chunk with no neighbour there (bounded grid) binds
+        // itself, and the shader reads nothing from it.
+        let above = if k > 0 { k - 1 } else { count - 1 };
+        let below = if k + 1 < count { k + 1 } else { 0 };
+        let bind = |p: usize| {
+            fn storage(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+                wgpu::BindGroupEntry {
+                    binding,
+                    resource: buffer.as_entire_binding(),
+                }
+            }
+            let uniform_entry = wgpu::BindGroupEntry {
+                binding: 0,
+                resource: uniform.as_entire_binding(),
+            };
+            let entries = match kernel {
+                Kernel::Packed => vec![
+                    uniform_entry,
+                    storage(1, &buffers[above][p]),
+                    storage(2, &buffers[k][p]),
+                    storage(3, &buffers[below][p]),
+                    storage(4, &buffers[k][1 - p]),
+                ],
+                Kernel::Naive => vec![
+                    uniform_entry,
+                    storage(1, &buffers[k][p]),
+                    storage(2, &buffers[k][1 - p]),
+                ],
+            };
+            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("life step"),
+                layout: &layout,
+                entries: &entries,
+            })
+        };
+        let bind_groups = [bind(0), bind(1)];
+        chunks.push((bind_groups, plan));
+    }
+    Ok(chunks
+        .into_iter()
+        .zip(buffers)
+        .map(|((bind_groups, plan), buffers)| Chunk {
+            buffers,
+            bind_groups,
+            groups: dispatch_size(plan.invocations.div_ceil(WORKGROUP_SIZE)),
+            bytes: plan.data.len() as u64 * 4,
+        })
+        .collect())
 }
