@@ -240,8 +240,10 @@ mod tests {
         assert_eq!(p.scale, 1);
         assert!(p.note().unwrap().contains("--scale 1"));
         let p = Plan::new(100_000, 3, 1, MAX_PNG_SIDE);
-        assert_eq!(p.cells_per_pixel, 32);
-        assert_eq!(p.width(), 3125);
+        assert_eq!((p.cells_per_pixel, p.width()), (13, 7693));
+        // Past 32 cells per pixel, whole words: 1e6 / 8192 = 122.07 rounds up to 128.
+        let p = Plan::new(1_000_000, 3, 1, MAX_PNG_SIDE);
+        assert_eq!((p.cells_per_pixel, p.width()), (128, 7813));
         assert!(p.note().unwrap().contains("downscaled"));
     }
 
@@ -255,6 +257,6 @@ mod tests {
         // Downscaled: one pixel for the whole 2x3 grid, two of its six cells alive.
         let p = Plan::new(2, 3, 1, 1);
         assert_eq!(p.cells_per_pixel, 3);
-        assert_eq!(p.render(&g), vec![255 - 2 * 255 / 6]);
+        assert_eq!(p.render(&g), vec![255 - (2 * 255 / 6) as u8]);
     }
 }

@@ -7,6 +7,17 @@
 
 use super::grid::{check_size, words_per_row, MAX_CELLS};
 use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A process-wide cap on the bytes [`check_grids`] allows, below the memory available; 0: none.
+static BUDGET: AtomicU64 = AtomicU64::new(0);
+
+/// Caps the memory that grids may take in this process (`None` lifts the cap). Fuzzers set a
+/// small one so that a header asking for a large grid is refused quickly instead of filling the
+/// machine; the memory available still applies below the cap.
+pub fn set_budget(bytes: Option<u64>) {
+    BUDGET.store(bytes.unwrap_or(0), Ordering::Relaxed);
+}
 
 /// Bytes one bit-packed `width` × `height` grid takes (rows padded to whole `u32` words).
 pub fn grid_bytes(width: u32, height: u32) -> u64 {
@@ -38,6 +49,15 @@ pub fn check_grids(width: u64, height: u64, copies: u64, what: &str) -> Result<(
     check_size(width, height)?;
     let one = grid_bytes(width as u32, height as u32);
     let needed = one.saturating_mul(copies.max(1));
+    let budget = BUDGET.load(Ordering::Relaxed);
+    if budget > 0 && needed > budget {
+        return Err(Error::InvalidSize(format!(
+            "{what}: a {width}x{height} grid needs about {} MiB, more than this process's \
+             budget of {} MiB",
+            mib(needed),
+            mib(budget)
+        )));
+    }
     if let Some(available) = available_bytes() {
         if needed > available {
             return Err(Error::InvalidSize(format!(

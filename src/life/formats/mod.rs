@@ -143,25 +143,30 @@ fn too_large(file: &str, bytes: u64) -> Error {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Parses a pattern from raw bytes: decompresses gzip, checks UTF-8, picks the format (a
-/// `#Life 1.0x` first line wins over `hint`; with neither, RLE) and parses. `file` names the
+/// Parses a pattern from raw bytes: see [`decode`], then [`parse_pattern`]. `file` names the
 /// source in errors. This is what the fuzz targets drive.
 pub fn parse_bytes(bytes: &[u8], file: &str, hint: Option<Format>) -> Result<Pattern> {
-    let inflated;
+    let (text, format) = decode(bytes, file, hint)?;
+    parse_pattern(&text, file, format)
+}
+
+/// Turns a file's bytes into text and its format: decompresses gzip (recognised by its magic
+/// bytes), checks UTF-8 (an error names the line and column of the first bad byte), and picks
+/// the format: a `#Life 1.0x` first line wins over `hint` (the extension's); with neither, RLE.
+pub fn decode(bytes: &[u8], file: &str, hint: Option<Format>) -> Result<(String, Format)> {
     let bytes = if bytes.starts_with(&GZIP_MAGIC) {
-        inflated = gunzip(bytes, file)?;
-        &inflated[..]
+        gunzip(bytes, file)?
     } else {
-        bytes
+        bytes.to_vec()
     };
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let prefix = &bytes[..e.valid_up_to()];
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let prefix = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = prefix.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
         parse_error(file, line, column, "the file is not valid UTF-8 text")
     })?;
-    let format = Format::sniff(text).or(hint).unwrap_or(Format::Rle);
-    parse_pattern(text, file, format)
+    let format = Format::sniff(&text).or(hint).unwrap_or(Format::Rle);
+    Ok((text, format))
 }
 
 /// Decompresses gzip data (several members allowed, as `cat a.gz b.gz` makes), refusing output

@@ -115,26 +115,38 @@ fn parse_rule(text: &str, file: &str, line: usize, column: usize) -> Result<Rule
     RuleSpec::parse(text).map_err(|e| parse_error(file, line, column, e.to_string()))
 }
 
-/// Parses `x = 3, y = 3, rule = B3/S23`, returning the size and the rule, if any.
+/// Parses `x = 3, y = 3, rule = B3/S23`, returning the size and the rule, if any. The rule is
+/// the last key and runs to the end of the line, since Golly's suffix holds a comma
+/// (`rule = B3/S23:T64,32`).
 fn parse_header(line: &str, file: &str, line_no: usize) -> Result<((u64, u64), Option<RuleSpec>)> {
     let (mut x, mut y, mut rule) = (None, None, None);
     let mut offset = 0;
-    for part in line.split(',') {
-        let column = offset + part.len() - part.trim_start().len() + 1;
-        offset += part.len() + 1;
-        let Some((key, value)) = part.split_once('=') else {
+    while offset < line.len() {
+        let rest = &line[offset..];
+        let column = offset + rest.len() - rest.trim_start().len() + 1;
+        let Some(eq) = rest.find('=') else {
             return Err(parse_error(
                 file,
                 line_no,
                 column,
                 format!(
                     "expected 'key = value' in the header, found '{}'",
-                    part.trim()
+                    rest.trim()
                 ),
             ));
         };
-        let value_col = column + part.trim_start().find('=').unwrap_or(0) + 1;
-        let value = value.trim();
+        let key = rest[..eq].trim().to_ascii_lowercase();
+        let value_start = offset + eq + 1;
+        let value_end = match key.as_str() {
+            "rule" => line.len(),
+            _ => line[value_start..]
+                .find(',')
+                .map_or(line.len(), |c| value_start + c),
+        };
+        let raw = &line[value_start..value_end];
+        let value = raw.trim();
+        let value_col = value_start + raw.len() - raw.trim_start().len() + 1;
+        offset = value_end + 1;
         let number = |v: &str| -> Result<u64> {
             v.parse::<u64>().map_err(|_| {
                 parse_error(
@@ -145,7 +157,7 @@ fn parse_header(line: &str, file: &str, line_no: usize) -> Result<((u64, u64), O
                 )
             })
         };
-        match key.trim().to_ascii_lowercase().as_str() {
+        match key.as_str() {
             "x" => x = Some(number(value)?),
             "y" => y = Some(number(value)?),
             "rule" => rule = Some(parse_rule(value, file, line_no, value_col)?),
@@ -303,18 +315,18 @@ pub fn write(grid: &Grid, rule: &RuleSpec, name: Option<&str>) -> String {
         rule.to_golly()
     ));
     let mut line = LineWriter::default();
-    let mut pending_rows = 0u64;
+    // The row the writer stands on: rows are ended lazily, so that empty rows in between (or
+    // before the first live row) become one `n$` token.
+    let mut at_row = 0u32;
     for y in 0..grid.height() {
         let runs = row_runs(grid, y);
         if runs.is_empty() {
-            pending_rows += 1;
             continue;
         }
-        if y > 0 {
-            // End the previous row, plus any empty rows in between, as one `n$` token.
-            line.token(pending_rows + 1, '$', &mut out);
+        if y > at_row {
+            line.token((y - at_row) as u64, '$', &mut out);
+            at_row = y;
         }
-        pending_rows = 0;
         for (alive, n) in runs {
             line.token(n, if alive { 'o' } else { 'b' }, &mut out);
         }
