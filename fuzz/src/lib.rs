@@ -24,7 +24,16 @@ pub fn check(data: &[u8], format: Format) {
         .rule
         .unwrap_or_else(|| RuleSpec::parse("B3/S23").expect("B3/S23 parses"));
     let text = render_pattern(&pattern.grid, &spec, format, pattern.name.as_deref());
-    let back = parse_pattern(&text, "round-trip", format)
-        .unwrap_or_else(|e| panic!("a written {} file does not read back: {e}\n{text}", format.name()));
-    assert_eq!(back.grid, pattern.grid, "round trip through {}", format.name());
+    let back = parse_pattern(&text, "round-trip", format).unwrap_or_else(|e| {
+        panic!(
+            "a written {} file does not read back: {e}\n{text}",
+            format.name()
+        )
+    });
+    assert_eq!(
+        back.grid,
+        pattern.grid,
+        "round trip through {}",
+        format.name()
+    );
 }

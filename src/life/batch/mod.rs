@@ -423,7 +423,10 @@ pub fn parse_densities(text: &str) -> Result<Vec<f64>> {
             if n > MAX_SWEEP_VALUES as f64 {
                 return Err(bad());
             }
-            (0..n as usize).map(|i| a + i as f64 * step).collect()
+            // Rounded to 12 decimals so that 0.1 + 2 * 0.1 reads as 0.3 in the CSV.
+            (0..n as usize)
+                .map(|i| ((a + i as f64 * step) * 1e12).round() / 1e12)
+                .collect()
         }
         [list] => list
             .split(',')
