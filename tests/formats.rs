@@ -125,7 +125,7 @@ fn rle_writer_keeps_lines_to_70_and_never_splits_a_token() {
 fn life_105_writer_keeps_blocks_to_80_columns() {
     let mut g = Grid::new(200, 9).unwrap();
     for x in (0..200).step_by(7) {
-        g.set(x, (x % 9) as u32, true);
+        g.set(x, x % 9, true);
     }
     g.set(199, 8, true);
     let rule = RuleSpec::parse("B36/S23").unwrap();

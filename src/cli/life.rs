@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 pub enum LifeCommand {
     /// Run a pattern (.rle, .cells, .lif, .life, gzipped or not) or a random soup for N
     /// generations.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Many independent runs from a job file or a sweep over densities and seeds; one CSV row
     /// per run.
-    Batch(BatchArgs),
+    Batch(Box<BatchArgs>),
 }
 
 /// Arguments of `speedup life run`.
@@ -147,8 +147,8 @@ pub struct BatchArgs {
 /// Runs a `life` subcommand.
 pub fn run(cmd: LifeCommand) -> anyhow::Result<()> {
     match cmd {
-        LifeCommand::Run(args) => run_one(args),
-        LifeCommand::Batch(args) => run_batch(args),
+        LifeCommand::Run(args) => run_one(*args),
+        LifeCommand::Batch(args) => run_batch(*args),
     }
 }
 
@@ -297,7 +297,8 @@ impl Sampler {
 
     /// Whether the loop needs the grid at `generation`.
     fn wants(&self, generation: u64) -> bool {
-        generation % self.every == 0 || (self.stats.is_some() && (generation + 1) % self.every == 0)
+        generation.is_multiple_of(self.every)
+            || (self.stats.is_some() && (generation + 1).is_multiple_of(self.every))
     }
 
     fn record(
@@ -307,7 +308,7 @@ impl Sampler {
         spec: &RuleSpec,
         scale: u32,
     ) -> anyhow::Result<()> {
-        if generation % self.every == 0 {
+        if generation.is_multiple_of(self.every) {
             if let Some((dir, ext, digits)) = &self.snapshots {
                 let path = dir.join(format!("gen-{generation:0digits$}.{ext}"));
                 if let Some(note) = write_grid(&path, &grid, spec, scale)? {

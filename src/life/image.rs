@@ -108,7 +108,7 @@ impl Plan {
                     continue;
                 }
                 let x0 = i as u64 * 32;
-                if f % 32 == 0 {
+                if f.is_multiple_of(32) {
                     out[(x0 / f) as usize] += word.count_ones();
                 } else {
                     let mut w = word;

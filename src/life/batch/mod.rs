@@ -415,7 +415,9 @@ pub fn parse_densities(text: &str) -> Result<Vec<f64>> {
                 b.trim().parse().map_err(|_| bad())?,
                 step.trim().parse().map_err(|_| bad())?,
             );
-            if !(step > 0.0) || !(a <= b) {
+            // Written so that NaN fails too.
+            let increasing = step > 0.0 && a <= b;
+            if !increasing {
                 return Err(bad());
             }
             // Count steps up front (with a little slack for rounding) so the end is included.
