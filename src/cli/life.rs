@@ -28,6 +28,27 @@ pub enum LifeCommand {
     Batch(Box<BatchArgs>),
 }
 
+/// The backend flags `run` and `batch` share.
+#[derive(Debug, clap::Args)]
+pub struct BackendArgs {
+    /// auto (a hardware GPU if there is one, else rayon), serial, rayon or gpu.
+    #[arg(short, long, default_value = "auto")]
+    pub backend: BackendChoice,
+    /// Rayon threads (default: one per logical core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// GPU adapter: index or name from `speedup devices`.
+    #[arg(long)]
+    pub adapter: Option<AdapterChoice>,
+}
+
+impl BackendArgs {
+    /// Opens the backend; `announce` says on stderr what `auto` picked.
+    fn resolve(&self, announce: bool) -> speedup::Result<Backend> {
+        Backend::resolve(&self.backend, self.threads, self.adapter.as_ref(), announce)
+    }
+}
+
 /// Arguments of `speedup life run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -54,15 +75,9 @@ pub struct RunArgs {
     /// Seed of the random soup.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// auto (a hardware GPU if there is one, else rayon), serial, rayon or gpu.
-    #[arg(short, long, default_value = "auto")]
-    pub backend: BackendChoice,
-    /// Rayon threads (default: one per logical core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// GPU adapter: index or name from `speedup devices`.
-    #[arg(long)]
-    pub adapter: Option<AdapterChoice>,
+    /// Which backend runs it.
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// Write the final grid here: .rle, .cells, .lif (Life 1.05), .life (Life 1.06), any of
     /// them + .gz, or .png. Written atomically, and also when Ctrl-C stops the run.
     #[arg(short, long)]
@@ -123,15 +138,9 @@ pub struct BatchArgs {
     /// Topology for jobs that give none (over a pattern's suffix).
     #[arg(long)]
     pub topology: Option<Topology>,
-    /// auto, serial, rayon or gpu. On a GPU, runs of one size are batched into one dispatch.
-    #[arg(short, long, default_value = "auto")]
-    pub backend: BackendChoice,
-    /// Rayon threads (default: one per logical core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// GPU adapter: index or name from `speedup devices`.
-    #[arg(long)]
-    pub adapter: Option<AdapterChoice>,
+    /// Which backend runs the jobs. On a GPU, runs of one size are batched into one dispatch.
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// Run only jobs K, K+N, K+2N, ... (K from 0), for a Slurm job array. Only shard 0 writes
     /// the CSV header, so the shards' files concatenate.
     #[arg(long)]
@@ -387,18 +396,17 @@ struct Summary {
 
 fn run_one(args: RunArgs) -> anyhow::Result<()> {
     let job = run_job(&args)?;
+    // The engine holds two generations, the final read back makes a third, the start a fourth:
+    // where the size is known before reading anything, refuse it now, with the numbers.
+    if let Some((w, h)) = args.size.or(args.random) {
+        check_grids(w as u64, h as u64, 4, "the run")?;
+    }
     let prepared = job.prepare()?;
     let (rule, topology) = (prepared.rule, prepared.topology);
     let (width, height) = (prepared.grid.width(), prepared.grid.height());
-    // The engine holds two generations and the final read back makes a third: refuse now,
-    // with the numbers, rather than fail half-way.
+    // A pattern's own size is known only now; refuse before the engine allocates.
     check_grids(width as u64, height as u64, 3, "the run")?;
-    let backend = Backend::resolve(
-        &args.backend,
-        args.threads,
-        args.adapter.as_ref(),
-        !args.quiet && !args.json,
-    )?;
+    let backend = args.backend.resolve(!args.quiet && !args.json)?;
     let spec = RuleSpec {
         rule,
         bounds: Some(Bounds {
@@ -541,12 +549,7 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
     };
     let shard = args.shard.unwrap_or(Shard { index: 0, count: 1 });
     let jobs = shard.select(jobs);
-    let backend = Backend::resolve(
-        &args.backend,
-        args.threads,
-        args.adapter.as_ref(),
-        !args.quiet,
-    )?;
+    let backend = args.backend.resolve(!args.quiet)?;
     catch_ctrl_c();
     let bar = progress_bar(jobs.len() as u64, args.quiet, "runs");
     let outcomes = batch::run_jobs(&backend, &jobs, &STOP, &|_| bar.inc(1))?;

@@ -17,7 +17,7 @@
 //! bounding box.
 
 use super::life106::expect_header;
-use super::{new_grid, parse_error, BoundingBox, Pattern};
+use super::{grid_from_points, parse_error, Pattern};
 use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::rule::{Rule, RuleSpec};
@@ -39,17 +39,9 @@ struct Meta {
 /// Parses Life 1.05 text; `file` names the source in errors.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     let mut meta = Meta::default();
-    let mut bounds = BoundingBox::default();
-    // Two passes: the bounding box first, then the cells, so no list of cells is held.
-    for_each_cell(text, file, &mut meta, |x, y| {
-        bounds.add(x, y);
-        Ok(())
-    })?;
-    let ((x0, y0), (w, h)) = bounds.origin_and_size();
-    let mut grid = new_grid(w, h, file, 1, 1)?;
-    for_each_cell(text, file, &mut Meta::default(), |x, y| {
-        grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
-        Ok(())
+    let grid = grid_from_points(file, |cell| {
+        meta = Meta::default();
+        for_each_cell(text, file, &mut meta, cell)
     })?;
     Ok(Pattern {
         grid,
@@ -63,7 +55,7 @@ fn for_each_cell(
     text: &str,
     file: &str,
     meta: &mut Meta,
-    mut cell: impl FnMut(i64, i64) -> Result<()>,
+    cell: &mut dyn FnMut(i64, i64) -> Result<()>,
 ) -> Result<()> {
     let mut lines = text.lines().enumerate();
     expect_header(&mut lines, file, HEADER)?;

@@ -9,7 +9,7 @@
 //! Coordinates may be negative and come in any order; the reader normalises them to their
 //! bounding box (the file carries no grid size, rule or name).
 
-use super::{new_grid, parse_error, BoundingBox, Pattern};
+use super::{grid_from_points, parse_error, Pattern};
 use crate::error::Result;
 use crate::life::grid::Grid;
 
@@ -20,18 +20,9 @@ pub const HEADER: &str = "#Life 1.06";
 /// kept as comments.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     let mut comments = Vec::new();
-    let mut bounds = BoundingBox::default();
-    // Two passes: the bounding box first, then the cells, so no list of cells is held.
-    for_each_cell(text, file, &mut comments, |x, y| {
-        bounds.add(x, y);
-        Ok(())
-    })?;
-    let ((x0, y0), (w, h)) = bounds.origin_and_size();
-    let mut grid = new_grid(w, h, file, 1, 1)?;
-    for_each_cell(text, file, &mut Vec::new(), |x, y| {
-        // Inside the bounding box by construction, so the offsets fit the grid.
-        grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
-        Ok(())
+    let grid = grid_from_points(file, |cell| {
+        comments.clear();
+        for_each_cell(text, file, &mut comments, cell)
     })?;
     Ok(Pattern {
         grid,
@@ -45,7 +36,7 @@ fn for_each_cell(
     text: &str,
     file: &str,
     comments: &mut Vec<String>,
-    mut cell: impl FnMut(i64, i64) -> Result<()>,
+    cell: &mut dyn FnMut(i64, i64) -> Result<()>,
 ) -> Result<()> {
     let mut lines = text.lines().enumerate();
     expect_header(&mut lines, file, HEADER)?;

@@ -320,6 +320,28 @@ pub(crate) fn row_runs(grid: &Grid, y: u32) -> Vec<(bool, u64)> {
     runs
 }
 
+/// A grid from a reader that lists cells by coordinates (Life 1.0x): `visit` walks the file and
+/// calls its argument for every live cell. It runs twice, so that no list of cells is ever held:
+/// once for the bounding box, then, with the grid allocated to that box, to set the cells.
+pub(crate) fn grid_from_points(
+    file: &str,
+    mut visit: impl FnMut(&mut dyn FnMut(i64, i64) -> Result<()>) -> Result<()>,
+) -> Result<Grid> {
+    let mut bounds = BoundingBox::default();
+    visit(&mut |x, y| {
+        bounds.add(x, y);
+        Ok(())
+    })?;
+    let ((x0, y0), (w, h)) = bounds.origin_and_size();
+    let mut grid = new_grid(w, h, file, 1, 1)?;
+    visit(&mut |x, y| {
+        // Inside the bounding box by construction, so the offsets fit the grid.
+        grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
+        Ok(())
+    })?;
+    Ok(grid)
+}
+
 /// The bounding box of a set of points, grown one point at a time, in `i64` so that Life 1.0x's
 /// negative coordinates need no special case.
 #[derive(Clone, Copy, Debug, Default)]
