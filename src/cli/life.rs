@@ -296,7 +296,8 @@ impl Sampler {
     /// The next generation after `generation` at which the loop must stop to read the grid:
     /// a sample, or, with --stats, the one before a sample (for births and deaths).
     fn next_stop(&self, generation: u64) -> u64 {
-        let next_sample = (generation / self.every + 1) * self.every;
+        // Saturating: --generations may be as large as u64 allows.
+        let next_sample = (generation / self.every + 1).saturating_mul(self.every);
         if self.stats.is_some() && next_sample - 1 > generation {
             next_sample - 1
         } else {
@@ -307,7 +308,7 @@ impl Sampler {
     /// Whether the loop needs the grid at `generation`.
     fn wants(&self, generation: u64) -> bool {
         generation.is_multiple_of(self.every)
-            || (self.stats.is_some() && (generation + 1).is_multiple_of(self.every))
+            || (self.stats.is_some() && generation.wrapping_add(1).is_multiple_of(self.every))
     }
 
     fn record(
@@ -429,7 +430,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     // or slow one generation is.
     let mut chunk = 1u64;
     while generation < total && !STOP.load(Ordering::SeqCst) {
-        let mut target = total.min(generation + chunk);
+        let mut target = total.min(generation.saturating_add(chunk));
         if let Some(s) = &sampler {
             target = target.min(s.next_stop(generation));
         }
