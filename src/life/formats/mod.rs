@@ -68,7 +68,12 @@ impl Format {
 
     /// The format a text's first line announces (`#Life 1.05` or `#Life 1.06`), if any.
     pub fn sniff(text: &str) -> Option<Format> {
-        let first = text.trim_start_matches('\u{feff}').lines().next()?.trim();
+        // The first non-blank line, as the Life 1.0x readers look for their header.
+        let first = text
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())?;
         let version = first.strip_prefix("#Life")?.trim();
         match version {
             "1.05" => Some(Format::Life105),
