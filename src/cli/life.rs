@@ -561,8 +561,9 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
         csv.push('\n');
     }
     for o in &outcomes {
-        if let Some(job) = jobs.iter().find(|j| j.index == o.job) {
-            csv.push_str(&batch::csv_row(job, o));
+        // Both lists are in job order (sharding keeps it), so a binary search finds each job.
+        if let Ok(i) = jobs.binary_search_by_key(&o.job, |j| j.index) {
+            csv.push_str(&batch::csv_row(&jobs[i], o));
             csv.push('\n');
         }
     }
