@@ -1,25 +1,58 @@
-//! `speedup life run`: simulate a pattern file or a random soup on one backend.
+//! `speedup life run` (one pattern or soup on one backend, with snapshots, a GIF, statistics and
+//! a progress bar) and `speedup life batch` (many independent runs, one CSV row each).
 
 use super::parse_size;
 use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use speedup::backend::{Backend, BackendChoice};
 use speedup::gpu::AdapterChoice;
-use speedup::life::formats::{read_pattern, write_pattern};
+use speedup::life::batch::{self, Defaults, Job, Shard, Start, CSV_HEADER};
+use speedup::life::formats::write_pattern;
+use speedup::life::image::{write_png, GifRecorder};
+use speedup::life::memory::check_grids;
 use speedup::life::{Bounds, Grid, Kernel, LifeEngine, Rule, RuleSpec, Topology};
-use std::path::PathBuf;
-use std::time::Instant;
+use speedup::output::write_atomic;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// `speedup life ...`
 #[derive(Debug, clap::Subcommand)]
 pub enum LifeCommand {
-    /// Run a pattern (RLE or .cells) or a random soup for N generations.
-    Run(RunArgs),
+    /// Run a pattern (.rle, .cells, .lif, .life, gzipped or not) or a random soup for N
+    /// generations.
+    Run(Box<RunArgs>),
+    /// Many independent runs from a job file or a sweep over densities and seeds; one CSV row
+    /// per run.
+    Batch(Box<BatchArgs>),
+}
+
+/// The backend flags `run` and `batch` share.
+#[derive(Debug, clap::Args)]
+pub struct BackendArgs {
+    /// auto (a hardware GPU if there is one, else rayon), serial, rayon or gpu.
+    #[arg(short, long, default_value = "auto")]
+    pub backend: BackendChoice,
+    /// Rayon threads (default: one per logical core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// GPU adapter: index or name from `speedup devices`.
+    #[arg(long)]
+    pub adapter: Option<AdapterChoice>,
+}
+
+impl BackendArgs {
+    /// Opens the backend; `announce` says on stderr what `auto` picked.
+    fn resolve(&self, announce: bool) -> speedup::Result<Backend> {
+        Backend::resolve(&self.backend, self.threads, self.adapter.as_ref(), announce)
+    }
 }
 
 /// Arguments of `speedup life run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Pattern file: .rle or .cells. Omit it to start from --random.
+    /// Pattern file: .rle, .cells, .lif or .life, optionally .gz. Omit it to start from --random.
     pub pattern: Option<PathBuf>,
     /// Generations to run.
     #[arg(short, long, default_value_t = 100)]
@@ -42,138 +75,514 @@ pub struct RunArgs {
     /// Seed of the random soup.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// auto (a hardware GPU if there is one, else rayon), serial, rayon or gpu.
-    #[arg(short, long, default_value = "auto")]
-    pub backend: BackendChoice,
-    /// Rayon threads (default: one per logical core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// GPU adapter: index or name from `speedup devices`.
-    #[arg(long)]
-    pub adapter: Option<AdapterChoice>,
+    /// Which backend runs it.
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// Kernel: packed (bit-sliced, 32 cells a word, fast) or naive (cell by cell, the baseline).
     #[arg(long, default_value = "packed")]
     pub kernel: Kernel,
-    /// Write the final grid here (.rle or .cells, by extension).
+    /// Write the final grid here: .rle, .cells, .lif (Life 1.05), .life (Life 1.06), any of
+    /// them + .gz, or .png. Written atomically, and also when Ctrl-C stops the run.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Pixels per cell in PNG files and GIF frames (reduced, or the grid downscaled, when the
+    /// image would be too large; the command says so).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub scale: u32,
+    /// Sample the grid every K generations for --snapshots, --gif and --stats (default: about a
+    /// hundred samples over the run).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: Option<u64>,
+    /// Write the grid every K generations into this folder, as gen-NNNN.EXT files.
+    #[arg(long)]
+    pub snapshots: Option<PathBuf>,
+    /// Snapshot file type: rle, cells, lif, life or png.
+    #[arg(long, default_value = "rle")]
+    pub snapshot_format: String,
+    /// Write an animated GIF of the run, one frame every K generations.
+    #[arg(long)]
+    pub gif: Option<PathBuf>,
+    /// GIF frame delay in hundredths of a second.
+    #[arg(long, default_value_t = 10)]
+    pub gif_delay: u16,
+    /// Write generation, population, births and deaths every K generations to this CSV file
+    /// (births and deaths are those of the step into that generation).
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar and no notes on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Arguments of `speedup life batch`.
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// Job file: a JSON list of jobs, or one job per line (`acorn.lif generations=500`,
+    /// `random=64x64 density=0.3 seed=7 rule=B36/S23`). Omit it to sweep with --random.
+    pub jobs: Option<PathBuf>,
+    /// Sweep: random soups of this size (WxH), one run per density and seed.
+    #[arg(long, value_parser = parse_size, conflicts_with = "jobs")]
+    pub random: Option<(u32, u32)>,
+    /// Sweep densities: a list (0.1,0.3) or an inclusive range start:stop:step (0.1:0.9:0.1).
+    #[arg(long, default_value = "0.5")]
+    pub densities: String,
+    /// Sweep seeds: a list (1,5,9) or an inclusive range start:stop[:step] (1:100).
+    #[arg(long, default_value = "1")]
+    pub seeds: String,
+    /// Generations per run (jobs may give their own).
+    #[arg(short, long, default_value_t = 100)]
+    pub generations: u64,
+    /// Rule for jobs that give none (over a pattern's own rule).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Topology for jobs that give none (over a pattern's suffix).
+    #[arg(long)]
+    pub topology: Option<Topology>,
+    /// Which backend runs the jobs. On a GPU, runs of one size are batched into one dispatch.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// Run only jobs K, K+N, K+2N, ... (K from 0), for a Slurm job array. Only shard 0 writes
+    /// the CSV header, so the shards' files concatenate.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Write the CSV here (atomically); default: stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// No progress bar and no notes on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Runs a `life` subcommand.
 pub fn run(cmd: LifeCommand) -> anyhow::Result<()> {
     match cmd {
-        LifeCommand::Run(args) => run_one(args),
+        LifeCommand::Run(args) => run_one(*args),
+        LifeCommand::Batch(args) => run_batch(*args),
     }
 }
 
-/// The starting grid, rule and topology after the file and the flags are combined.
-struct Setup {
-    grid: Grid,
-    rule: Rule,
-    topology: Topology,
+/// Raised by Ctrl-C; the run loops check it between chunks of generations (or between jobs).
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler once: the first Ctrl-C asks the run to stop at the next
+/// generation boundary (outputs are still written); a second one exits at once.
+fn catch_ctrl_c() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let installed = ctrlc::set_handler(|| {
+            if STOP.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+        if let Err(e) = installed {
+            eprintln!("note: Ctrl-C will not stop the run cleanly: {e}");
+        }
+    });
 }
 
-fn setup(args: &RunArgs) -> anyhow::Result<Setup> {
-    let (pattern, file_spec) = match (&args.pattern, args.random) {
-        (Some(path), _) => {
-            let p = read_pattern(path)?;
-            let spec = p.rule;
-            (Some(p.grid), spec)
-        }
-        (None, Some((w, h))) => {
-            let size = args.size.unwrap_or((w, h));
-            if size != (w, h) {
-                bail!("--random {w}x{h} and --size {}x{} disagree", size.0, size.1);
-            }
-            (None, None)
-        }
+/// A progress bar on stderr when it is a terminal and the user did not ask for quiet; hidden
+/// otherwise (so logs and pipes stay clean).
+fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let template =
+        format!("{{wide_bar}} {{human_pos}}/{{human_len}} {unit} ({{per_sec}}, ETA {{eta}})");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
+    let start = match (&args.pattern, args.random) {
+        (Some(path), _) => Start::Pattern {
+            path: path.display().to_string(),
+            resolved: path.clone(),
+        },
+        (None, Some((width, height))) => Start::Random {
+            width,
+            height,
+            density: args.density,
+            seed: args.seed,
+        },
         (None, None) => bail!("give a pattern file or --random WxH"),
     };
-    let rule = match &args.rule {
-        Some(r) => Rule::parse(r).context("--rule")?,
-        None => file_spec.map_or(Rule::CONWAY, |s| s.rule),
-    };
-    let bounds: Option<Bounds> = file_spec.and_then(|s| s.bounds);
-    let topology = args
-        .topology
-        .or(bounds.map(|b| b.topology))
-        .unwrap_or(Topology::Torus);
-    let grid = match pattern {
-        None => {
-            let (w, h) = args.random.expect("checked above");
-            Grid::random(w, h, args.density, args.seed)?
-        }
-        Some(p) => {
-            let (w, h) = args
-                .size
-                .or(bounds.map(|b| (b.width, b.height)))
-                .unwrap_or((p.width(), p.height()));
-            if (w, h) == (p.width(), p.height()) {
-                p
-            } else {
-                if w < p.width() || h < p.height() {
-                    bail!(
-                        "the pattern is {}x{} and does not fit the {w}x{h} grid",
-                        p.width(),
-                        p.height()
-                    );
-                }
-                let mut grid = Grid::new(w, h)?;
-                grid.paste(&p, (w - p.width()) / 2, (h - p.height()) / 2);
-                grid
-            }
-        }
-    };
-    Ok(Setup {
-        grid,
-        rule,
-        topology,
+    Ok(Job {
+        index: 0,
+        start,
+        size: args.size,
+        rule: args
+            .rule
+            .as_deref()
+            .map(Rule::parse)
+            .transpose()
+            .context("--rule")?,
+        topology: args.topology,
+        generations: args.generations,
     })
 }
 
-fn run_one(args: RunArgs) -> anyhow::Result<()> {
-    let Setup {
-        grid,
-        rule,
-        topology,
-    } = setup(&args)?;
-    let backend = Backend::resolve(&args.backend, args.threads, args.adapter.as_ref(), true)?;
-    let (width, height, cells) = (grid.width(), grid.height(), grid.cells());
-    let mut engine = LifeEngine::with_kernel(&backend, grid, rule, topology, args.kernel)?;
-    let start = Instant::now();
-    let device_seconds = engine.step(args.generations)?;
-    let final_grid = engine.grid()?;
-    let elapsed = start.elapsed().as_secs_f64();
-    if let Some(path) = &args.output {
-        let spec = RuleSpec {
-            rule,
-            bounds: Some(Bounds {
-                topology,
-                width,
-                height,
-            }),
-        };
-        write_pattern(path, &final_grid, &spec)?;
+/// Writes `grid` to `path` by its extension: a picture for .png, else a pattern file. Returns a
+/// note for the user when a picture had to be scaled down.
+fn write_grid(
+    path: &Path,
+    grid: &Grid,
+    spec: &RuleSpec,
+    scale: u32,
+) -> anyhow::Result<Option<String>> {
+    let png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if png {
+        Ok(write_png(path, grid, scale)?)
+    } else {
+        write_pattern(path, grid, spec)?;
+        Ok(None)
     }
-    let updates = cells as f64 * args.generations as f64;
-    println!("backend:      {}", backend.describe());
-    println!("kernel:       {}", args.kernel);
-    println!("size:         {width}x{height}");
-    println!("rule:         {rule}");
-    println!("topology:     {topology}");
-    println!("generations:  {}", args.generations);
-    println!("population:   {}", final_grid.population());
-    println!("elapsed:      {elapsed:.6} s");
+}
+
+/// What is recorded every K generations: snapshot files, GIF frames, statistics rows.
+struct Sampler {
+    every: u64,
+    snapshots: Option<(PathBuf, String, usize)>,
+    gif: Option<GifRecorder>,
+    stats: Option<String>,
+    /// The last grid seen and its generation, for births and deaths.
+    last: Option<(u64, Grid)>,
+    notes: Vec<String>,
+}
+
+impl Sampler {
+    fn new(args: &RunArgs, width: u32, height: u32) -> anyhow::Result<Option<Sampler>> {
+        if args.snapshots.is_none() && args.gif.is_none() && args.stats.is_none() {
+            if args.every.is_some() {
+                bail!("--every needs --snapshots, --gif or --stats");
+            }
+            return Ok(None);
+        }
+        let every = args.every.unwrap_or((args.generations / 100).max(1));
+        let snapshots = match &args.snapshots {
+            Some(dir) => {
+                let ext = args.snapshot_format.to_ascii_lowercase();
+                if !["rle", "cells", "lif", "life", "png"].contains(&ext.as_str()) {
+                    bail!("--snapshot-format {ext}: expected rle, cells, lif, life or png");
+                }
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                let digits = args.generations.to_string().len();
+                Some((dir.clone(), ext, digits))
+            }
+            None => None,
+        };
+        let gif = match &args.gif {
+            Some(_) => Some(GifRecorder::new(width, height, args.scale, args.gif_delay)?),
+            None => None,
+        };
+        Ok(Some(Sampler {
+            every,
+            snapshots,
+            gif,
+            stats: args
+                .stats
+                .as_ref()
+                .map(|_| "generation,population,births,deaths\n".to_string()),
+            last: None,
+            notes: Vec::new(),
+        }))
+    }
+
+    /// The next generation after `generation` at which the loop must stop to read the grid:
+    /// a sample, or, with --stats, the one before a sample (for births and deaths).
+    fn next_stop(&self, generation: u64) -> u64 {
+        // Saturating: --generations may be as large as u64 allows.
+        let next_sample = (generation / self.every + 1).saturating_mul(self.every);
+        if self.stats.is_some() && next_sample - 1 > generation {
+            next_sample - 1
+        } else {
+            next_sample
+        }
+    }
+
+    /// Whether the loop needs the grid at `generation`.
+    fn wants(&self, generation: u64) -> bool {
+        generation.is_multiple_of(self.every)
+            || (self.stats.is_some() && generation.wrapping_add(1).is_multiple_of(self.every))
+    }
+
+    fn record(
+        &mut self,
+        generation: u64,
+        grid: Grid,
+        spec: &RuleSpec,
+        scale: u32,
+    ) -> anyhow::Result<()> {
+        if generation.is_multiple_of(self.every) {
+            if let Some((dir, ext, digits)) = &self.snapshots {
+                let path = dir.join(format!("gen-{generation:0digits$}.{ext}"));
+                if let Some(note) = write_grid(&path, &grid, spec, scale)? {
+                    self.notes.push(note);
+                }
+            }
+            if let Some(gif) = &mut self.gif {
+                gif.frame(&grid)?;
+            }
+            if let Some(stats) = &mut self.stats {
+                let (births, deaths) = match &self.last {
+                    Some((g, prev)) if g + 1 == generation => {
+                        let (b, d) = births_and_deaths(prev, &grid);
+                        (b.to_string(), d.to_string())
+                    }
+                    _ => (String::new(), String::new()),
+                };
+                stats.push_str(&format!(
+                    "{generation},{},{births},{deaths}\n",
+                    grid.population()
+                ));
+            }
+        }
+        self.last = Some((generation, grid));
+        Ok(())
+    }
+
+    /// Writes the GIF and the statistics (atomically), returning notes for the user.
+    fn finish(self, args: &RunArgs) -> anyhow::Result<Vec<String>> {
+        let mut notes = self.notes;
+        notes.dedup();
+        if let (Some(gif), Some(path)) = (self.gif, &args.gif) {
+            notes.extend(gif.plan().note());
+            gif.write(path)?;
+        }
+        if let (Some(stats), Some(path)) = (self.stats, &args.stats) {
+            write_atomic(path, stats.as_bytes())?;
+        }
+        Ok(notes)
+    }
+}
+
+/// Cells born and cells that died between two generations of one grid.
+fn births_and_deaths(before: &Grid, after: &Grid) -> (u64, u64) {
+    before
+        .words()
+        .iter()
+        .zip(after.words())
+        .fold((0, 0), |(b, d), (&x, &y)| {
+            (
+                b + (y & !x).count_ones() as u64,
+                d + (x & !y).count_ones() as u64,
+            )
+        })
+}
+
+/// The summary, printed as text or (with --json) as one JSON object.
+#[derive(serde::Serialize)]
+struct Summary {
+    backend: &'static str,
+    device: String,
+    kernel: String,
+    width: u32,
+    height: u32,
+    rule: String,
+    topology: &'static str,
+    generations: u64,
+    requested_generations: u64,
+    interrupted: bool,
+    population: u64,
+    elapsed_seconds: f64,
+    cell_updates_per_second: f64,
+    device_seconds: Option<f64>,
+    hash: String,
+    output: Option<String>,
+}
+
+fn run_one(args: RunArgs) -> anyhow::Result<()> {
+    let job = run_job(&args)?;
+    // The engine holds two generations, the final read back makes a third, the start a fourth:
+    // where the size is known before reading anything, refuse it now, with the numbers.
+    if let Some((w, h)) = args.size.or(args.random) {
+        check_grids(w as u64, h as u64, 4, "the run")?;
+    }
+    let prepared = job.prepare()?;
+    let (rule, topology) = (prepared.rule, prepared.topology);
+    let (width, height) = (prepared.grid.width(), prepared.grid.height());
+    // A pattern's own size is known only now; refuse before the engine allocates.
+    check_grids(width as u64, height as u64, 3, "the run")?;
+    let backend = args.backend.resolve(!args.quiet && !args.json)?;
+    let spec = RuleSpec {
+        rule,
+        bounds: Some(Bounds {
+            topology,
+            width,
+            height,
+        }),
+    };
+    let mut sampler = Sampler::new(&args, width, height)?;
+    if let Some(s) = &mut sampler {
+        s.record(0, prepared.grid.clone(), &spec, args.scale)?;
+    }
+    let mut engine = LifeEngine::with_kernel(&backend, prepared.grid, rule, topology, args.kernel)?;
+    catch_ctrl_c();
+    let total = args.generations;
+    let bar = progress_bar(total, args.quiet || args.json, "generations");
+    let (mut generation, mut stepping, mut device_seconds) = (0u64, Duration::ZERO, None);
+    // Step in chunks sized to take about a tenth of a second (at most the GPU engine's
+    // submission size), so that Ctrl-C and the progress bar are served promptly however fast
+    // or slow one generation is.
+    let mut chunk = 1u64;
+    while generation < total && !STOP.load(Ordering::SeqCst) {
+        let mut target = total.min(generation.saturating_add(chunk));
+        if let Some(s) = &sampler {
+            target = target.min(s.next_stop(generation));
+        }
+        let started = Instant::now();
+        if let Some(d) = engine.step(target - generation)? {
+            device_seconds = Some(device_seconds.unwrap_or(0.0) + d);
+        }
+        let took = started.elapsed();
+        stepping += took;
+        let rate = (target - generation) as f64 / took.as_secs_f64().max(1e-9);
+        chunk = ((rate * 0.1) as u64).clamp(1, speedup::life::gpu::GENERATIONS_PER_SUBMIT);
+        generation = target;
+        if let Some(s) = &mut sampler {
+            if s.wants(generation) {
+                s.record(generation, engine.grid()?, &spec, args.scale)?;
+            }
+        }
+        bar.set_position(generation);
+    }
+    bar.finish_and_clear();
+    let final_grid = engine.grid()?;
+    let mut notes = Vec::new();
+    if let Some(path) = &args.output {
+        notes.extend(write_grid(path, &final_grid, &spec, args.scale)?);
+    }
+    if let Some(s) = sampler {
+        notes.extend(s.finish(&args)?);
+    }
+    let interrupted = generation < total;
+    let elapsed = stepping.as_secs_f64();
+    let summary = Summary {
+        backend: backend.name(),
+        device: backend.describe(),
+        kernel: args.kernel.to_string(),
+        width,
+        height,
+        rule: rule.to_string(),
+        topology: topology.name(),
+        generations: generation,
+        requested_generations: total,
+        interrupted,
+        population: final_grid.population(),
+        elapsed_seconds: elapsed,
+        cell_updates_per_second: final_grid.cells() as f64 * generation as f64 / elapsed.max(1e-12),
+        device_seconds,
+        hash: final_grid.hash_hex(),
+        output: args.output.as_ref().map(|p| p.display().to_string()),
+    };
+    if !args.quiet {
+        for note in &notes {
+            eprintln!("note: {note}");
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    if interrupted {
+        bail!(
+            "interrupted by Ctrl-C at generation {generation} of {total}{}",
+            if args.output.is_some() {
+                " (the output holds that generation)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
+fn print_summary(s: &Summary) {
+    println!("backend:      {}", s.device);
+    println!("kernel:       {}", s.kernel);
+    println!("size:         {}x{}", s.width, s.height);
+    println!("rule:         {}", s.rule);
+    println!("topology:     {}", s.topology);
+    println!("generations:  {}", s.generations);
+    println!("population:   {}", s.population);
+    println!("elapsed:      {:.6} s", s.elapsed_seconds);
     println!(
         "throughput:   {:.3e} cell-updates/s",
-        updates / elapsed.max(1e-12)
+        s.cell_updates_per_second
     );
-    if let Some(d) = device_seconds {
+    if let Some(d) = s.device_seconds {
         println!("device time:  {d:.6} s");
     }
-    println!("hash:         {}", final_grid.hash_hex());
-    if let Some(path) = &args.output {
-        println!("written:      {}", path.display());
+    println!("hash:         {}", s.hash);
+    if let Some(path) = &s.output {
+        println!("written:      {path}");
+    }
+}
+
+fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
+    let defaults = Defaults {
+        generations: args.generations,
+        rule: args
+            .rule
+            .as_deref()
+            .map(Rule::parse)
+            .transpose()
+            .context("--rule")?,
+        topology: args.topology,
+        ..Defaults::default()
+    };
+    let jobs = match (&args.jobs, args.random) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let base = path.parent().unwrap_or(Path::new("."));
+            batch::parse_jobs(&text, &path.display().to_string(), base, &defaults)?
+        }
+        (None, Some((w, h))) => {
+            let densities = batch::parse_densities(&args.densities).context("--densities")?;
+            let seeds = batch::parse_seeds(&args.seeds).context("--seeds")?;
+            batch::sweep(w, h, &densities, &seeds, &defaults)
+        }
+        (None, None) => bail!("give a job file or --random WxH (with --densities and --seeds)"),
+    };
+    let shard = args.shard.unwrap_or(Shard { index: 0, count: 1 });
+    let jobs = shard.select(jobs);
+    let backend = args.backend.resolve(!args.quiet)?;
+    catch_ctrl_c();
+    let bar = progress_bar(jobs.len() as u64, args.quiet, "runs");
+    let outcomes = batch::run_jobs(&backend, &jobs, &STOP, &|_| bar.inc(1))?;
+    bar.finish_and_clear();
+    let mut csv = String::new();
+    if shard.writes_header() {
+        csv.push_str(CSV_HEADER);
+        csv.push('\n');
+    }
+    for o in &outcomes {
+        // Both lists are in job order (sharding keeps it), so a binary search finds each job.
+        if let Ok(i) = jobs.binary_search_by_key(&o.job, |j| j.index) {
+            csv.push_str(&batch::csv_row(&jobs[i], o));
+            csv.push('\n');
+        }
+    }
+    match &args.output {
+        Some(path) => write_atomic(path, csv.as_bytes())?,
+        None => print!("{csv}"),
+    }
+    if outcomes.len() < jobs.len() {
+        bail!(
+            "interrupted by Ctrl-C after {} of {} runs (the CSV holds those)",
+            outcomes.len(),
+            jobs.len()
+        );
     }
     Ok(())
 }

@@ -33,17 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Parses "WxH" (or "N" for N×N) into a width and height.
+/// Parses "WxH" (or "N" for N×N) into a width and height, for clap.
 pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
-    let t = text.trim().to_ascii_lowercase();
-    let (w, h) = match t.split_once(['x', '×']) {
-        Some((w, h)) => (w.trim(), h.trim()),
-        None => (t.as_str(), t.as_str()),
-    };
-    let num = |s: &str| {
-        s.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
-            format!("'{text}' is not a size: expected WxH with whole numbers above 0")
-        })
-    };
-    Ok((num(w)?, num(h)?))
+    speedup::life::batch::parse_size(text).map_err(|e| e.to_string())
 }

@@ -6,12 +6,18 @@
 //! - [`cpu`]: the bit-sliced serial and Rayon kernels;
 //! - [`naive`]: the one-byte-per-cell CPU kernel, a baseline;
 //! - [`gpu`]: the WGSL kernels' host code, state resident on the device;
-//! - [`formats`]: pattern files (RLE, plaintext) in and out.
+//! - [`formats`]: pattern files (RLE, plaintext, Life 1.05/1.06, gzipped) in and out;
+//! - [`image`]: PNG pictures and animated GIFs of a run;
+//! - [`memory`]: refusing grids beyond the limits or the machine's memory, before allocating;
+//! - [`batch`]: many independent runs in one command, batched into one GPU dispatch.
 
+pub mod batch;
 pub mod cpu;
 pub mod formats;
 pub mod gpu;
 pub mod grid;
+pub mod image;
+pub mod memory;
 pub mod naive;
 pub mod reference;
 pub mod rule;

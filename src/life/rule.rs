@@ -201,7 +201,11 @@ fn parse_bs(text: &str) -> Result<Rule> {
         return Err(Error::InvalidRule("empty rule".into()));
     }
     let lower = text.to_ascii_lowercase();
-    if lower.contains('g') || lower.contains('c') && !lower.contains('b') {
+    // Generations rules: a G or C part, or three slash-separated parts (345/2/4, B2/S345/C4).
+    if lower.contains('g')
+        || lower.contains('c') && !lower.contains('b')
+        || lower.matches('/').count() >= 2
+    {
         return Err(unsupported(text, "a multi-state (Generations) rule"));
     }
     if lower.starts_with('w') {
@@ -247,6 +251,14 @@ fn parse_bs(text: &str) -> Result<Rule> {
     if lower.starts_with('b') || lower.starts_with('s') {
         let (mut birth, mut survival) = (None, None);
         for part in split_bs(&lower) {
+            // Every part must open with its tag: "x23" in "b3/x23" is not a survival part (and
+            // a part may open with a multi-byte character, which must not be split).
+            if !(part.starts_with('b') || part.starts_with('s')) {
+                return Err(Error::InvalidRule(format!(
+                    "'{text}': unexpected '{part}': expected B (birth) and S (survival) parts, \
+                     as in B3/S23"
+                )));
+            }
             let (tag, rest) = part.split_at(1);
             let slot = if tag == "b" {
                 &mut birth
@@ -375,6 +387,8 @@ mod tests {
         for (s, word) in [
             ("B3/S23:K10,10", "Klein"),
             ("B3/S23/G3", "multi-state"),
+            ("345/2/4", "multi-state"),
+            ("B2/S345/C4", "multi-state"),
             ("B2ae/S12", "non-totalistic"),
             ("B3/S23:T10*2,10", "shifted"),
             ("B3/S23:T0,0", "unbounded"),
@@ -386,5 +400,8 @@ mod tests {
         assert!(Rule::parse("hello").is_err());
         assert!(Rule::parse("").is_err());
         assert!(Rule::parse("B3").is_err());
+        // Found by fuzzing: a part opening with a multi-byte character, and a wrong tag.
+        assert!(Rule::parse("b3/\u{e9}s23").is_err());
+        assert!(Rule::parse("B3/X23").is_err());
     }
 }

@@ -1,15 +1,19 @@
 //! The plaintext format (`.cells`): `!` comment lines, `.` dead, `O` alive, short lines padded.
 
-use super::{parse_error, Pattern};
+use super::{new_grid, parse_error, Pattern};
 use crate::error::Result;
-use crate::life::grid::{check_size, Grid};
+use crate::life::grid::Grid;
 
-/// Parses plaintext; `file` names the source in errors.
+/// Parses plaintext; `file` names the source in errors. `O` (also `o` and `*`) is alive, `.`
+/// dead; short lines are padded with dead cells; `!Name:` gives the name, other `!` lines are
+/// comments.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     let mut name = None;
     let mut comments = Vec::new();
-    let mut rows: Vec<Vec<u64>> = Vec::new();
-    let mut width = 0u64;
+    // First pass: check every character and find the extent; the last row with a live cell ends
+    // the pattern (trailing blank lines are not part of it), but rows of dots count.
+    let (mut width, mut height) = (0u64, 0u64);
+    let mut row = 0u64;
     for (i, line) in text.lines().enumerate() {
         if let Some(c) = line.strip_prefix('!') {
             match c.trim().strip_prefix("Name:") {
@@ -18,12 +22,11 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
             }
             continue;
         }
-        let mut live = Vec::new();
         let line = line.trim_end();
+        let mut cells = 0u64;
         for (j, c) in line.chars().enumerate() {
             match c {
-                '.' => {}
-                'O' | 'o' | '*' => live.push(j as u64),
+                '.' | 'O' | 'o' | '*' => cells += 1,
                 _ => {
                     return Err(parse_error(
                         file,
@@ -34,20 +37,27 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
                 }
             }
         }
-        width = width.max(line.chars().count() as u64);
-        rows.push(live);
-    }
-    // Trailing blank lines carry no cells and are not part of the pattern.
-    while rows.last().is_some_and(|r| r.is_empty()) && rows.len() > 1 {
-        rows.pop();
-    }
-    let height = rows.len().max(1) as u64;
-    check_size(width.max(1), height).map_err(|e| parse_error(file, 1, 1, e.to_string()))?;
-    let mut grid = Grid::new(width.max(1) as u32, height as u32)?;
-    for (y, row) in rows.iter().enumerate() {
-        for &x in row {
-            grid.set(x as u32, y as u32, true);
+        row += 1;
+        if cells > 0 {
+            width = width.max(cells);
+            height = row;
         }
+    }
+    let mut grid = new_grid(width, height, file, 1, 1)?;
+    let mut y = 0u32;
+    for line in text.lines() {
+        if line.starts_with('!') {
+            continue;
+        }
+        if y as u64 >= height {
+            break;
+        }
+        for (x, c) in line.trim_end().chars().enumerate() {
+            if c != '.' {
+                grid.set(x as u32, y, true);
+            }
+        }
+        y += 1;
     }
     Ok(Pattern {
         grid,
@@ -57,20 +67,15 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     })
 }
 
-/// Renders `grid` as plaintext, trailing dead cells of each row omitted.
+/// Renders `grid` as plaintext. Every row is written in full, trailing dead cells included, so
+/// that reading the file back gives the same grid, size and all.
 pub fn write(grid: &Grid, name: Option<&str>) -> String {
     let mut out = String::new();
     if let Some(n) = name {
         out.push_str(&format!("!Name: {n}\n"));
     }
     for y in 0..grid.height() {
-        let mut row: String = (0..grid.width())
-            .map(|x| if grid.get(x, y) { 'O' } else { '.' })
-            .collect();
-        let kept = row.trim_end_matches('.').len();
-        // Keep one '.' for an empty row so that the line is not mistaken for nothing.
-        row.truncate(kept.max(1));
-        out.push_str(&row);
+        out.extend((0..grid.width()).map(|x| if grid.get(x, y) { 'O' } else { '.' }));
         out.push('\n');
     }
     out

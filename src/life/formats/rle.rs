@@ -9,15 +9,21 @@
 //! `b` (or `.`) is a dead cell, `o` (or `A`) a live one, `$` ends a row, a number before a tag
 //! repeats it, `!` ends the pattern. Line breaks and spaces may stand anywhere between tokens.
 
-use super::{parse_error, Pattern};
+use super::{fill_run, new_grid, parse_error, row_runs, Pattern};
 use crate::error::Result;
-use crate::life::grid::{check_size, Grid};
+use crate::life::grid::Grid;
+use crate::life::memory::check_grids;
 use crate::life::rule::RuleSpec;
 
 /// Longest line the writer emits, as Golly does.
 pub const MAX_LINE: usize = 70;
 
 /// Parses RLE text; `file` names the source in errors.
+///
+/// `#` lines before the header: `#N` name, `#C`/`#c`/`#O` and unknown tags kept as comments,
+/// `#r` an old-style rule line. Golly's `#CXRLE Pos=x,y Gen=n` line and the old `#P`/`#R`
+/// position lines are accepted and ignored: they place the pattern in Golly's unbounded plane,
+/// while speedup's grid is finite and starts at the pattern's top-left corner (or centres it).
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     let mut name = None;
     let mut comments = Vec::new();
@@ -30,17 +36,20 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
             continue;
         }
         if let Some(rest) = trimmed.strip_prefix('#') {
-            let (tag, value) = rest.split_at(rest.chars().next().map_or(0, |c| c.len_utf8()));
+            let tag_len = rest.chars().next().map_or(0, char::len_utf8);
+            let (tag, value) = rest.split_at(tag_len);
             let value = value.trim().to_string();
             match tag {
                 "N" => name = Some(value),
                 "r" => rule = Some(parse_rule(&value, file, i + 1, 3)?),
+                "C" if value.starts_with("XRLE") => {}
+                "P" | "R" => {}
                 "C" | "c" | "O" => comments.push(value),
                 _ => comments.push(rest.trim().to_string()),
             }
             continue;
         }
-        if trimmed.starts_with('x') || trimmed.starts_with('X') {
+        if is_header(trimmed) {
             let (size, r) = parse_header(line, file, i + 1)?;
             header = Some(size);
             if r.is_some() {
@@ -60,32 +69,34 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
             "no pattern found: expected a header line 'x = W, y = H' and RLE data",
         ));
     };
-    let cells = parse_body(text, body_start, file)?;
-    let (declared_w, declared_h) = header.unwrap_or((cells.width, cells.height));
-    let (w, h) = (
-        declared_w.max(cells.width).max(1),
-        declared_h.max(cells.height).max(1),
-    );
-    if let Some(&(x, y, line, col)) = cells
-        .live
-        .iter()
-        .find(|(x, y, _, _)| *x >= declared_w.max(1) || *y >= declared_h.max(1))
-        .filter(|_| header.is_some())
-    {
-        return Err(parse_error(
-            file,
-            line,
-            col,
-            format!(
-                "cell ({x}, {y}) is outside the header's size x = {declared_w}, y = {declared_h}"
-            ),
-        ));
-    }
-    check_size(w, h).map_err(|e| parse_error(file, body_start.max(1), 1, e.to_string()))?;
-    let mut grid = Grid::new(w as u32, h as u32)?;
-    for &(x, y, _, _) in &cells.live {
-        grid.set(x as u32, y as u32, true);
-    }
+    // Two passes over the body, so that no list of cells is ever held: the first finds the
+    // extent (and cells outside the header's size), the second fills the allocated grid.
+    let (mut width, mut height) = (0u64, 0u64);
+    scan_body(text, body_start, file, |run| {
+        if let Some((w, h)) = header {
+            if run.x + run.n > w.max(1) || run.y >= h.max(1) {
+                return Err(parse_error(
+                    file,
+                    run.line,
+                    run.column,
+                    format!(
+                        "cell ({}, {}) is outside the header's size x = {w}, y = {h}",
+                        run.x + run.n - 1,
+                        run.y
+                    ),
+                ));
+            }
+        }
+        width = width.max(run.x + run.n);
+        height = height.max(run.y + 1);
+        Ok(())
+    })?;
+    let (w, h) = header.unwrap_or((width, height));
+    let mut grid = new_grid(w, h, file, body_start.max(1), 1)?;
+    scan_body(text, body_start, file, |run| {
+        fill_run(&mut grid, run.x, run.y, run.n);
+        Ok(())
+    })?;
     Ok(Pattern {
         grid,
         rule,
@@ -94,30 +105,48 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     })
 }
 
+/// `x = 3, ...` (the key `x`, then `=`), as opposed to a body line.
+fn is_header(trimmed: &str) -> bool {
+    let mut chars = trimmed.chars();
+    matches!(chars.next(), Some('x' | 'X')) && chars.as_str().trim_start().starts_with('=')
+}
+
 fn parse_rule(text: &str, file: &str, line: usize, column: usize) -> Result<RuleSpec> {
     RuleSpec::parse(text).map_err(|e| parse_error(file, line, column, e.to_string()))
 }
 
-/// Parses `x = 3, y = 3, rule = B3/S23`, returning the size and the rule, if any.
+/// Parses `x = 3, y = 3, rule = B3/S23`, returning the size and the rule, if any. The rule is
+/// the last key and runs to the end of the line, since Golly's suffix holds a comma
+/// (`rule = B3/S23:T64,32`).
 fn parse_header(line: &str, file: &str, line_no: usize) -> Result<((u64, u64), Option<RuleSpec>)> {
     let (mut x, mut y, mut rule) = (None, None, None);
     let mut offset = 0;
-    for part in line.split(',') {
-        let column = offset + part.len() - part.trim_start().len() + 1;
-        offset += part.len() + 1;
-        let Some((key, value)) = part.split_once('=') else {
+    while offset < line.len() {
+        let rest = &line[offset..];
+        let column = offset + rest.len() - rest.trim_start().len() + 1;
+        let Some(eq) = rest.find('=') else {
             return Err(parse_error(
                 file,
                 line_no,
                 column,
                 format!(
                     "expected 'key = value' in the header, found '{}'",
-                    part.trim()
+                    rest.trim()
                 ),
             ));
         };
-        let value_col = column + part.trim_start().find('=').unwrap_or(0) + 1;
-        let value = value.trim();
+        let key = rest[..eq].trim().to_ascii_lowercase();
+        let value_start = offset + eq + 1;
+        let value_end = match key.as_str() {
+            "rule" => line.len(),
+            _ => line[value_start..]
+                .find(',')
+                .map_or(line.len(), |c| value_start + c),
+        };
+        let raw = &line[value_start..value_end];
+        let value = raw.trim();
+        let value_col = value_start + raw.len() - raw.trim_start().len() + 1;
+        offset = value_end + 1;
         let number = |v: &str| -> Result<u64> {
             v.parse::<u64>().map_err(|_| {
                 parse_error(
@@ -128,7 +157,7 @@ fn parse_header(line: &str, file: &str, line_no: usize) -> Result<((u64, u64), O
                 )
             })
         };
-        match key.trim().to_ascii_lowercase().as_str() {
+        match key.as_str() {
             "x" => x = Some(number(value)?),
             "y" => y = Some(number(value)?),
             "rule" => rule = Some(parse_rule(value, file, line_no, value_col)?),
@@ -144,10 +173,10 @@ fn parse_header(line: &str, file: &str, line_no: usize) -> Result<((u64, u64), O
     }
     match (x, y) {
         (Some(x), Some(y)) => {
-            // Refuse absurd sizes here, before the body is read or anything allocated.
-            if x > 0 && y > 0 {
-                check_size(x, y).map_err(|e| parse_error(file, line_no, 1, e.to_string()))?;
-            }
+            // Refuse absurd sizes here, before the body is read or anything allocated. Golly
+            // writes `x = 0, y = 0` for an empty pattern: that is a 1x1 grid.
+            check_grids(x.max(1), y.max(1), 1, "the header's size")
+                .map_err(|e| parse_error(file, line_no, 1, e.to_string()))?;
             Ok(((x, y), rule))
         }
         _ => Err(parse_error(
@@ -159,17 +188,23 @@ fn parse_header(line: &str, file: &str, line_no: usize) -> Result<((u64, u64), O
     }
 }
 
-struct Cells {
-    /// Live cells with the line and column of their token.
-    live: Vec<(u64, u64, usize, usize)>,
-    width: u64,
-    height: u64,
+/// A run of live cells found in the body, with the position of its tag.
+struct LiveRun {
+    x: u64,
+    y: u64,
+    n: u64,
+    line: usize,
+    column: usize,
 }
 
-fn parse_body(text: &str, first_line: usize, file: &str) -> Result<Cells> {
+/// Reads the body from line index `first_line`, calling `on_live` for every run of live cells.
+fn scan_body(
+    text: &str,
+    first_line: usize,
+    file: &str,
+    mut on_live: impl FnMut(LiveRun) -> Result<()>,
+) -> Result<()> {
     let (mut x, mut y) = (0u64, 0u64);
-    let mut width = 0u64;
-    let mut live = Vec::new();
     let mut count: Option<u64> = None;
     let mut count_pos = (0, 0);
     'lines: for (i, line) in text.lines().enumerate().skip(first_line) {
@@ -177,8 +212,8 @@ fn parse_body(text: &str, first_line: usize, file: &str) -> Result<Cells> {
         if line.trim_start().starts_with('#') && count.is_none() {
             continue;
         }
-        for (j, c) in line.char_indices() {
-            let column = line[..j].chars().count() + 1;
+        for (j, c) in line.chars().enumerate() {
+            let column = j + 1;
             match c {
                 '0'..='9' => {
                     if count.is_none() {
@@ -196,7 +231,7 @@ fn parse_body(text: &str, first_line: usize, file: &str) -> Result<Cells> {
                                     file,
                                     count_pos.0,
                                     count_pos.1,
-                                    "run count is too large",
+                                    "run count is too large (at most 2^32 - 1)",
                                 )
                             })?,
                     );
@@ -205,32 +240,27 @@ fn parse_body(text: &str, first_line: usize, file: &str) -> Result<Cells> {
                 'b' | '.' | 'o' | 'A' | '$' => {
                     let n = count.take().unwrap_or(1);
                     if n == 0 {
-                        return Err(parse_error(file, line_no, column, "run count 0"));
+                        return Err(parse_error(
+                            file,
+                            line_no,
+                            column,
+                            "run count 0: expected a count of at least 1",
+                        ));
                     }
-                    match c {
-                        '$' => {
-                            y += n;
-                            x = 0;
+                    if c == '$' {
+                        y += n;
+                        x = 0;
+                    } else {
+                        if c == 'o' || c == 'A' {
+                            on_live(LiveRun {
+                                x,
+                                y,
+                                n,
+                                line: line_no,
+                                column,
+                            })?;
                         }
-                        'o' | 'A' => {
-                            if live.len() as u64 + n > crate::life::grid::MAX_CELLS {
-                                return Err(parse_error(
-                                    file,
-                                    line_no,
-                                    column,
-                                    "too many live cells",
-                                ));
-                            }
-                            for k in 0..n {
-                                live.push((x + k, y, line_no, column));
-                            }
-                            x += n;
-                            width = width.max(x);
-                        }
-                        _ => {
-                            x += n;
-                            width = width.max(x);
-                        }
+                        x += n;
                     }
                     if x > u32::MAX as u64 || y > u32::MAX as u64 {
                         return Err(parse_error(
@@ -241,10 +271,8 @@ fn parse_body(text: &str, first_line: usize, file: &str) -> Result<Cells> {
                         ));
                     }
                 }
-                // A missing '!' is tolerated, as Golly does.
-                '!' => {
-                    break 'lines;
-                }
+                // A missing '!' is tolerated, as Golly does; anything after it is ignored.
+                '!' => break 'lines,
                 other => {
                     let hint = if other.is_ascii_alphabetic() {
                         " (multi-state patterns are not supported; expected b, o, $ or !)"
@@ -266,16 +294,10 @@ fn parse_body(text: &str, first_line: usize, file: &str) -> Result<Cells> {
             file,
             count_pos.0,
             count_pos.1,
-            "run count with no tag after it",
+            "run count with no tag after it: expected b, o or $",
         ));
     }
-    // Rows that hold a live cell count; a trailing `$` alone does not add a row.
-    let height = live.iter().map(|c| c.1 + 1).max().unwrap_or(0);
-    Ok(Cells {
-        live,
-        width,
-        height,
-    })
+    Ok(())
 }
 
 /// Renders `grid` as RLE with `rule` (and its suffix) in the header. With a bounded-grid suffix
@@ -293,18 +315,18 @@ pub fn write(grid: &Grid, rule: &RuleSpec, name: Option<&str>) -> String {
         rule.to_golly()
     ));
     let mut line = LineWriter::default();
-    let mut pending_rows = 0u64;
+    // The row the writer stands on: rows are ended lazily, so that empty rows in between (or
+    // before the first live row) become one `n$` token.
+    let mut at_row = 0u32;
     for y in 0..grid.height() {
         let runs = row_runs(grid, y);
         if runs.is_empty() {
-            pending_rows += 1;
             continue;
         }
-        if y > 0 {
-            // End the previous row, plus any empty rows in between, as one `n$` token.
-            line.token(pending_rows + 1, '$', &mut out);
+        if y > at_row {
+            line.token((y - at_row) as u64, '$', &mut out);
+            at_row = y;
         }
-        pending_rows = 0;
         for (alive, n) in runs {
             line.token(n, if alive { 'o' } else { 'b' }, &mut out);
         }
@@ -312,22 +334,6 @@ pub fn write(grid: &Grid, rule: &RuleSpec, name: Option<&str>) -> String {
     line.push("!", &mut out);
     out.push('\n');
     out
-}
-
-/// Runs of equal cells in row `y` as (alive, length), without the trailing dead run.
-fn row_runs(grid: &Grid, y: u32) -> Vec<(bool, u64)> {
-    let mut runs: Vec<(bool, u64)> = Vec::new();
-    for x in 0..grid.width() {
-        let alive = grid.get(x, y);
-        match runs.last_mut() {
-            Some((a, n)) if *a == alive => *n += 1,
-            _ => runs.push((alive, 1)),
-        }
-    }
-    if runs.last().is_some_and(|(a, _)| !a) {
-        runs.pop();
-    }
-    runs
 }
 
 /// Appends tokens, breaking lines before a token that would pass [`MAX_LINE`].

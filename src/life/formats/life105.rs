@@ -1,0 +1,199 @@
+//! Life 1.05 (`.lif`, `.life`), in which classic patterns such as the acorn are still
+//! distributed.
+//!
+//! ```text
+//! #Life 1.05
+//! #D Name: Acorn
+//! #D A methuselah that stabilises after 5206 generations.
+//! #N
+//! #P -3 -1
+//! .*
+//! ...*
+//! **..***
+//! ```
+//! `#D` lines describe the pattern, `#N` asks for the normal rules (B3/S23) and `#R 23/3` for
+//! another one (survival/birth), and each `#P x y` starts a block of `.`/`*` rows whose top-left
+//! cell is at (x, y) relative to a centre origin. The reader normalises the cells to their
+//! bounding box.
+
+use super::life106::expect_header;
+use super::{grid_from_points, parse_error, Pattern};
+use crate::error::Result;
+use crate::life::grid::Grid;
+use crate::life::rule::{Rule, RuleSpec};
+
+/// The first line of every Life 1.05 file.
+pub const HEADER: &str = "#Life 1.05";
+
+/// Widest block row the writer emits: Life 1.05 readers expect lines of at most 80 characters.
+pub const MAX_LINE: u32 = 80;
+
+/// What the `#` lines say.
+#[derive(Default)]
+struct Meta {
+    name: Option<String>,
+    rule: Option<RuleSpec>,
+    comments: Vec<String>,
+}
+
+/// Parses Life 1.05 text; `file` names the source in errors.
+pub fn parse(text: &str, file: &str) -> Result<Pattern> {
+    let mut meta = Meta::default();
+    let grid = grid_from_points(file, |cell| {
+        meta = Meta::default();
+        for_each_cell(text, file, &mut meta, cell)
+    })?;
+    Ok(Pattern {
+        grid,
+        rule: meta.rule,
+        name: meta.name,
+        comments: meta.comments,
+    })
+}
+
+fn for_each_cell(
+    text: &str,
+    file: &str,
+    meta: &mut Meta,
+    cell: &mut dyn FnMut(i64, i64) -> Result<()>,
+) -> Result<()> {
+    let mut lines = text.lines().enumerate();
+    expect_header(&mut lines, file, HEADER)?;
+    // Rows before any `#P` line start at the origin.
+    let (mut block_x, mut row_y) = (0i64, 0i64);
+    for (i, line) in lines {
+        let line_no = i + 1;
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix('#') {
+            let tag_len = rest.chars().next().map_or(0, char::len_utf8);
+            let (tag, value) = rest.split_at(tag_len);
+            let value = value.trim();
+            match tag {
+                "D" | "C" => match value.strip_prefix("Name:") {
+                    Some(n) if meta.name.is_none() => meta.name = Some(n.trim().to_string()),
+                    _ => meta.comments.push(value.to_string()),
+                },
+                "N" => meta.rule = Some(RuleSpec::parse("B3/S23")?),
+                "R" => {
+                    meta.rule = Some(RuleSpec::parse(value).map_err(|e| {
+                        parse_error(file, line_no, 4, format!("{e} (expected '#R 23/3')"))
+                    })?)
+                }
+                "P" => (block_x, row_y) = block_origin(value, file, line_no)?,
+                _ => meta.comments.push(rest.trim().to_string()),
+            }
+            continue;
+        }
+        if trimmed.is_empty() {
+            continue;
+        }
+        for (j, c) in trimmed.chars().enumerate() {
+            match c {
+                '.' => {}
+                '*' | 'O' | 'o' => {
+                    let x = block_x.checked_add(j as i64).ok_or_else(|| {
+                        parse_error(file, line_no, j + 1, "coordinate out of range")
+                    })?;
+                    cell(x, row_y)?;
+                }
+                _ => {
+                    let column = line.len() - line.trim_start().len() + j + 1;
+                    return Err(parse_error(
+                        file,
+                        line_no,
+                        column,
+                        format!("unexpected character '{c}': expected '.' (dead) or '*' (alive)"),
+                    ));
+                }
+            }
+        }
+        row_y = row_y
+            .checked_add(1)
+            .ok_or_else(|| parse_error(file, line_no, 1, "coordinate out of range"))?;
+    }
+    Ok(())
+}
+
+/// Parses the `x y` after `#P`.
+fn block_origin(value: &str, file: &str, line_no: usize) -> Result<(i64, i64)> {
+    let mut numbers = value.split_whitespace().map(|f| f.parse::<i64>());
+    match (numbers.next(), numbers.next(), numbers.next()) {
+        (Some(Ok(x)), Some(Ok(y)), None) => Ok((x, y)),
+        _ => Err(parse_error(
+            file,
+            line_no,
+            3,
+            format!("expected '#P x y' with two whole numbers, found '#P {value}'"),
+        )),
+    }
+}
+
+/// Renders `grid` as Life 1.05: the name as a `#D Name:` line, the rule (`#N` for B3/S23, else
+/// `#R survival/birth`), and the cells as `#P` blocks at most [`MAX_LINE`] columns wide, relative
+/// to the grid's centre. Empty stretches are skipped, and each row's trailing dead cells dropped.
+pub fn write(grid: &Grid, rule: &Rule, name: Option<&str>) -> String {
+    let mut out = String::from(HEADER);
+    out.push('\n');
+    if let Some(n) = name {
+        out.push_str(&format!("#D Name: {n}\n"));
+    }
+    if *rule == Rule::CONWAY {
+        out.push_str("#N\n");
+    } else {
+        let digits = |m: u16| -> String {
+            (0..=8u8)
+                .filter(|k| (m >> k) & 1 == 1)
+                .map(|k| char::from(b'0' + k))
+                .collect()
+        };
+        out.push_str(&format!(
+            "#R {}/{}\n",
+            digits(rule.survival),
+            digits(rule.birth)
+        ));
+    }
+    let (cx, cy) = ((grid.width() / 2) as i64, (grid.height() / 2) as i64);
+    for x0 in (0..grid.width()).step_by(MAX_LINE as usize) {
+        let x1 = x0.saturating_add(MAX_LINE).min(grid.width());
+        let live = |y: u32| (x0..x1).any(|x| grid.get(x, y));
+        let Some(first) = (0..grid.height()).find(|&y| live(y)) else {
+            continue;
+        };
+        let last = (first..grid.height())
+            .rev()
+            .find(|&y| live(y))
+            .unwrap_or(first);
+        out.push_str(&format!("#P {} {}\n", x0 as i64 - cx, first as i64 - cy));
+        for y in first..=last {
+            let row: String = (x0..x1)
+                .map(|x| if grid.get(x, y) { '*' } else { '.' })
+                .collect();
+            let kept = row.trim_end_matches('.');
+            out.push_str(if kept.is_empty() { "." } else { kept });
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_and_rules() {
+        let text = "#Life 1.05\n#D Name: Two\n#R 23/36\n#P -1 -1\n*\n#P 2 1\n.*\n";
+        let p = parse(text, "t.lif").unwrap();
+        assert_eq!(p.grid.to_text(), "*----/-----/----*");
+        assert_eq!(p.name.as_deref(), Some("Two"));
+        assert_eq!(p.rule.unwrap().rule.to_string(), "B36/S23");
+        let e = parse("#Life 1.05\n#P 1\n", "bad.lif")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("bad.lif:2:3:"), "{e}");
+        let e = parse("#Life 1.05\n.*x\n", "bad.lif")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("bad.lif:2:3:"), "{e}");
+    }
+}

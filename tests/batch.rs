@@ -1,0 +1,231 @@
+//! `life batch`: job files, sweeps, shards, the CSV, and batched GPU runs that agree bit for bit
+//! with one run at a time.
+
+mod common;
+
+use speedup::backend::Backend;
+use speedup::life::batch::gpu::BatchGpuLife;
+use speedup::life::batch::{
+    csv_row, parse_densities, parse_jobs, parse_seeds, run_jobs, sweep, Defaults, Job, Shard,
+    Start, CSV_HEADER,
+};
+use speedup::life::{self, Grid, Rule, Topology};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+fn data_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn parse(text: &str) -> speedup::Result<Vec<Job>> {
+    parse_jobs(text, "jobs.txt", &data_dir(), &Defaults::default())
+}
+
+#[test]
+fn job_lines_and_json_lists() {
+    let lines = "# comment\n\nacorn_105.lif generations=30 size=40x40\n\
+                 random=33x7 density=0.25 seed=9 rule=B36/S23 topology=bounded  # trailing\n";
+    let jobs = parse(lines).unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0].size, Some((40, 40)));
+    assert_eq!(jobs[0].generations, 30);
+    assert!(matches!(&jobs[0].start, Start::Pattern { path, .. } if path == "acorn_105.lif"));
+    assert_eq!(
+        jobs[1].start,
+        Start::Random {
+            width: 33,
+            height: 7,
+            density: 0.25,
+            seed: 9
+        }
+    );
+    assert_eq!(jobs[1].rule, Some(Rule::parse("B36/S23").unwrap()));
+    assert_eq!(jobs[1].topology, Some(Topology::Bounded));
+    assert_eq!(jobs[1].generations, 100, "the default");
+    let json = r#"[
+        {"pattern": "acorn_105.lif", "generations": 30, "size": "40x40"},
+        {"random": "33x7", "density": 0.25, "seed": 9, "rule": "B36/S23", "topology": "bounded"}
+    ]"#;
+    assert_eq!(parse(json).unwrap(), jobs);
+}
+
+#[test]
+fn job_file_errors_name_line_and_column() {
+    for (text, at, what) in [
+        (
+            "random=8x8\nrandom=8x8 colour=red\n",
+            "jobs.txt:2:12:",
+            "unknown key",
+        ),
+        ("random=8x8 seed=x\n", "jobs.txt:1:12:", "whole number"),
+        (
+            "random=8x8 rule=B3/S23/C3\n",
+            "jobs.txt:1:12:",
+            "multi-state",
+        ),
+        ("random=0x8\n", "jobs.txt:1:1:", "not a size"),
+        ("a.rle random=8x8\n", "jobs.txt:1:1:", "not both"),
+        ("random=8x8 random=9x9\n", "jobs.txt:1:12:", "given twice"),
+        (
+            "[{\"random\": \"8x8\"},\n {\"random\": \"8x8\", \"rule\": \"B9/S\"}]",
+            "jobs.txt:2:2:",
+            "job 1",
+        ),
+        (
+            "[{\"random\": \"8x8\", \"sed\": 1}]",
+            "jobs.txt:1:",
+            "unknown field",
+        ),
+        ("[{\"random\": \"8x8\"", "jobs.txt:1:", "EOF"),
+    ] {
+        let e = parse(text).unwrap_err().to_string();
+        assert!(e.starts_with(at) && e.contains(what), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn sweeps_and_shards() {
+    assert_eq!(parse_densities("0.1:0.3:0.1").unwrap(), vec![0.1, 0.2, 0.3]);
+    assert_eq!(parse_densities("0.5,0.25").unwrap(), vec![0.5, 0.25]);
+    assert!(parse_densities("0.5:0.1:0.1").is_err());
+    assert!(parse_densities("1.5").is_err());
+    assert_eq!(parse_seeds("3:6").unwrap(), vec![3, 4, 5, 6]);
+    assert_eq!(parse_seeds("1:9:4").unwrap(), vec![1, 5, 9]);
+    assert_eq!(parse_seeds("7,2").unwrap(), vec![7, 2]);
+    assert!(
+        parse_seeds("1:1000000000").is_err(),
+        "a billion jobs is a typo"
+    );
+    let jobs = sweep(16, 16, &[0.2, 0.4], &[1, 2, 3], &Defaults::default());
+    assert_eq!(jobs.len(), 6);
+    assert_eq!(
+        jobs.iter().map(|j| j.index).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 5]
+    );
+    let shard: Shard = "1/4".parse().unwrap();
+    let mine = shard.select(jobs.clone());
+    assert_eq!(mine.iter().map(|j| j.index).collect::<Vec<_>>(), [1, 5]);
+    assert!(!shard.writes_header());
+    for bad in ["4/4", "1", "a/2", "0/0"] {
+        assert!(bad.parse::<Shard>().is_err(), "{bad}");
+    }
+}
+
+/// A mix of sizes, rules and topologies, with several same-sized jobs so the GPU batches them.
+fn mixed_jobs() -> Vec<Job> {
+    let text = "acorn_105.lif generations=40 size=33x20\n\
+                acorn_106.lif generations=40 size=33x20 rule=B36/S23\n\
+                glider_torus.rle generations=13\n\
+                random=33x20 density=0.3 seed=1 generations=40\n\
+                random=33x20 density=0.5 seed=2 generations=40 rule=B3678/S34678\n\
+                random=33x20 density=0.5 seed=3 generations=40 topology=bounded\n\
+                random=33x20 density=0.5 seed=4 generations=40 topology=bounded rule=B2/S\n\
+                random=1x1 density=1 seed=5 generations=3\n\
+                random=65x3 density=0.5 seed=6 generations=9\n";
+    parse(text).unwrap()
+}
+
+#[test]
+fn every_backend_gives_the_hashes_of_single_runs() {
+    let jobs = mixed_jobs();
+    let expected: Vec<String> = jobs
+        .iter()
+        .map(|j| {
+            let p = j.prepare().unwrap();
+            life::run(&Backend::Serial, p.grid, p.rule, p.topology, j.generations)
+                .unwrap()
+                .hash_hex()
+        })
+        .collect();
+    let stop = AtomicBool::new(false);
+    for backend in common::all_backends()
+        .into_iter()
+        .chain([Backend::Rayon { threads: 2 }])
+    {
+        let outcomes = run_jobs(&backend, &jobs, &stop, &|_| {}).unwrap();
+        let hashes: Vec<String> = outcomes.iter().map(|o| o.hash.clone()).collect();
+        assert_eq!(hashes, expected, "{}", common::label(&backend));
+        if backend.gpu().is_some() {
+            // The four same-sized torus jobs share one dispatch.
+            let batched = outcomes.iter().filter(|o| o.batch > 1).count();
+            assert!(batched >= 4, "{}: {outcomes:?}", common::label(&backend));
+        }
+    }
+}
+
+#[test]
+fn gpu_batch_matches_serial_at_awkward_sizes() {
+    for ctx in common::gpu_contexts() {
+        for (w, h) in [(1, 1), (31, 5), (33, 7), (64, 2), (65, 9)] {
+            for topology in [Topology::Torus, Topology::Bounded] {
+                let rules = [
+                    Rule::CONWAY,
+                    Rule::parse("B36/S23").unwrap(),
+                    Rule::parse("B3678/S34678").unwrap(),
+                ];
+                let grids: Vec<Grid> = (0..7)
+                    .map(|seed| Grid::random(w, h, 0.45, seed).unwrap())
+                    .collect();
+                let rule_of = |i: usize| rules[i % rules.len()];
+                let refs: Vec<&Grid> = grids.iter().collect();
+                let rule_list: Vec<Rule> = (0..grids.len()).map(rule_of).collect();
+                let mut batch =
+                    BatchGpuLife::new(ctx.clone(), &refs, &rule_list, topology).unwrap();
+                batch.step(5).unwrap();
+                for (i, (got, start)) in batch.grids().unwrap().iter().zip(&grids).enumerate() {
+                    let want = life::run(&Backend::Serial, start.clone(), rule_of(i), topology, 5)
+                        .unwrap();
+                    assert_eq!(
+                        got,
+                        &want,
+                        "{} {w}x{h} {topology} grid {i}",
+                        ctx.summary().label()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn csv_rows_quote_and_carry_inputs() {
+    let jobs = parse("random=8x8 density=0.5 seed=3 generations=4\n").unwrap();
+    let stop = AtomicBool::new(false);
+    let outcomes = run_jobs(&Backend::Serial, &jobs, &stop, &|_| {}).unwrap();
+    let row = csv_row(&jobs[0], &outcomes[0]);
+    let fields: Vec<&str> = row.split(',').collect();
+    let header: Vec<&str> = CSV_HEADER.split(',').collect();
+    assert_eq!(fields.len(), header.len(), "{row}");
+    assert_eq!(
+        &fields[..10],
+        [
+            "0",
+            "random",
+            "8",
+            "8",
+            "0.5",
+            "3",
+            "B3/S23",
+            "torus",
+            "4",
+            &outcomes[0].population.to_string()
+        ]
+    );
+    let mut odd = jobs[0].clone();
+    odd.start = Start::Pattern {
+        path: "a,\"b\".rle".into(),
+        resolved: "x".into(),
+    };
+    assert!(csv_row(&odd, &outcomes[0]).starts_with("0,\"a,\"\"b\"\".rle\",8,8,,,"));
+}
+
+#[test]
+fn a_raised_stop_flag_starts_no_job() {
+    let jobs = sweep(8, 8, &[0.5], &[1, 2, 3], &Defaults::default());
+    let stop = AtomicBool::new(true);
+    for backend in [Backend::Serial, Backend::Rayon { threads: 2 }] {
+        assert!(run_jobs(&backend, &jobs, &stop, &|_| {})
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -1,0 +1,360 @@
+//! Pattern files: every format against hand-made files, write-then-read round trips (property
+//! tests), gzip, errors with file:line:column, and refusals before allocation.
+
+use proptest::prelude::*;
+use speedup::life::formats::{
+    parse_bytes, parse_pattern, read_pattern, render_pattern, write_pattern, Format,
+};
+use speedup::life::{Grid, Rule, RuleSpec, Topology};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// A fresh scratch folder under target/, named after the test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("formats-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn err(text: &str, file: &str, format: Format) -> String {
+    match parse_pattern(text, file, format) {
+        Ok(p) => panic!("{file} parsed, as {:?}", p.grid),
+        Err(e) => e.to_string(),
+    }
+}
+
+const ACORN: &str = "-*-----/---*---/**--***";
+
+#[test]
+fn acorn_in_life_105_and_106() {
+    let a = read_pattern(&data("acorn_105.lif")).unwrap();
+    assert_eq!(a.grid.to_text(), ACORN);
+    assert_eq!(a.name.as_deref(), Some("Acorn"));
+    assert_eq!(a.rule.unwrap().rule, Rule::CONWAY);
+    assert!(a.comments[0].contains("Corderman"), "{:?}", a.comments);
+    let b = read_pattern(&data("acorn_106.lif")).unwrap();
+    assert_eq!(b.grid, a.grid);
+}
+
+#[test]
+fn golly_rle_with_extended_header_suffix_and_breaks() {
+    let p = read_pattern(&data("glider_torus.rle")).unwrap();
+    assert_eq!(p.name.as_deref(), Some("Glider and block on a torus"));
+    assert_eq!(
+        p.comments.len(),
+        3,
+        "#O and two #C lines; #CXRLE is not a comment"
+    );
+    let spec = p.rule.unwrap();
+    let bounds = spec.bounds.unwrap();
+    assert_eq!(
+        (bounds.topology, bounds.width, bounds.height),
+        (Topology::Torus, 12, 10)
+    );
+    assert_eq!((p.grid.width(), p.grid.height()), (12, 10));
+    let live: Vec<(u32, u32)> = p.grid.live_cells().collect();
+    assert_eq!(
+        live,
+        [
+            (1, 0),
+            (2, 1),
+            (0, 2),
+            (1, 2),
+            (2, 2),
+            (10, 5),
+            (11, 5),
+            (10, 6),
+            (11, 6)
+        ]
+    );
+}
+
+#[test]
+fn rle_header_rule_is_optional_and_old_rule_lines_work() {
+    let p = parse_pattern("x = 2, y = 1\n2o!", "a.rle", Format::Rle).unwrap();
+    assert!(
+        p.rule.is_none(),
+        "no rule: the caller's default (B3/S23) applies"
+    );
+    let p = parse_pattern("#r 23/36\nx = 2, y = 1\n2o!", "b.rle", Format::Rle).unwrap();
+    assert_eq!(p.rule.unwrap().rule.to_string(), "B36/S23");
+    // Text after '!' is ignored; a missing '!' is tolerated.
+    let p = parse_pattern("x = 3, y = 1\n3o! trailing words", "c.rle", Format::Rle).unwrap();
+    assert_eq!(p.grid.population(), 3);
+    let p = parse_pattern("x = 3, y = 2\no$\n2bo", "d.rle", Format::Rle).unwrap();
+    assert_eq!(p.grid.to_text(), "*--/--*");
+}
+
+#[test]
+fn plaintext_pads_short_lines() {
+    let p = read_pattern(&data("glider.cells")).unwrap();
+    assert_eq!(p.grid.to_text(), "-*-/--*/***");
+    assert_eq!(p.name.as_deref(), Some("Glider"));
+    assert_eq!(p.comments.len(), 1);
+}
+
+#[test]
+fn rle_writer_keeps_lines_to_70_and_never_splits_a_token() {
+    let g = Grid::random(500, 40, 0.45, 3).unwrap();
+    let spec = RuleSpec::parse("B36/S23:P500,40").unwrap();
+    let text = render_pattern(&g, &spec, Format::Rle, Some("soup"));
+    let body: Vec<&str> = text.lines().skip(2).collect();
+    assert!(body.len() > 10);
+    for line in &body {
+        assert!(line.len() <= 70, "{} characters: {line}", line.len());
+        // A line that ends in a digit would have split a run count from its tag.
+        assert!(
+            !line.ends_with(|c: char| c.is_ascii_digit()),
+            "split token: {line}"
+        );
+    }
+    let back = parse_pattern(&text, "w.rle", Format::Rle).unwrap();
+    assert_eq!(back.grid, g);
+    assert_eq!(back.rule.unwrap(), spec);
+    assert_eq!(back.name.as_deref(), Some("soup"));
+}
+
+#[test]
+fn life_105_writer_keeps_blocks_to_80_columns() {
+    let mut g = Grid::new(200, 9).unwrap();
+    for x in (0..200).step_by(7) {
+        g.set(x, x % 9, true);
+    }
+    g.set(199, 8, true);
+    let rule = RuleSpec::parse("B36/S23").unwrap();
+    let text = render_pattern(&g, &rule, Format::Life105, Some("wide"));
+    assert!(text.lines().all(|l| l.len() <= 80), "{text}");
+    assert!(text.contains("#R 23/36"), "{text}");
+    let back = parse_pattern(&text, "w.lif", Format::Life105).unwrap();
+    assert_eq!(back.rule.unwrap().rule, rule.rule);
+    assert_eq!(back.name.as_deref(), Some("wide"));
+    assert_eq!(
+        back.grid, g,
+        "the cells span the whole grid, so no cropping"
+    );
+}
+
+#[test]
+fn gzip_is_read_transparently_and_written_by_extension() {
+    let dir = scratch("gzip");
+    let text = std::fs::read(data("glider_torus.rle")).unwrap();
+    let path = dir.join("glider.rle.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&text).unwrap();
+    std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    let plain = read_pattern(&data("glider_torus.rle")).unwrap();
+    assert_eq!(read_pattern(&path).unwrap(), plain);
+    // Life 1.05 behind .gz, detected by its header line.
+    let g = read_pattern(&data("acorn_105.lif")).unwrap().grid;
+    for name in [
+        "acorn.lif.gz",
+        "acorn.life.gz",
+        "acorn.cells.gz",
+        "acorn.rle.gz",
+    ] {
+        let out = dir.join(name);
+        write_pattern(&out, &g, &RuleSpec::parse("B3/S23").unwrap()).unwrap();
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(&bytes[..2], &[0x1f, 0x8b], "{name} is gzipped");
+        assert_eq!(read_pattern(&out).unwrap().grid, g, "{name}");
+    }
+    // A corrupt stream is an error naming the file, not a panic.
+    let e = parse_bytes(&[0x1f, 0x8b, 8, 0, 1, 2, 3], "bad.rle.gz", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("bad.rle.gz:1:1:") && e.contains("gzip"),
+        "{e}"
+    );
+}
+
+#[test]
+fn malformed_files_give_file_line_column_and_what_was_expected() {
+    let cases: [(&str, Format, &str, &str); 9] = [
+        (
+            "x = 3, y = 3\nbo$2bo$3q!",
+            Format::Rle,
+            "r.rle:2:9:",
+            "expected b, o, $",
+        ),
+        (
+            "x = 3, y = three\no!",
+            Format::Rle,
+            "r.rle:1:12:",
+            "whole number",
+        ),
+        (
+            "x = 3, z = 3\no!",
+            Format::Rle,
+            "r.rle:1:8:",
+            "expected x, y or rule",
+        ),
+        (
+            "x = 3, y = 3\n12",
+            Format::Rle,
+            "r.rle:2:1:",
+            "no tag after it",
+        ),
+        (
+            ".O.\n.O.\n.OX\n",
+            Format::Plaintext,
+            "p.cells:3:3:",
+            "expected '.'",
+        ),
+        (
+            "#Life 1.06\n1 2\n3\n",
+            Format::Life106,
+            "l.lif:3:2:",
+            "two whole numbers",
+        ),
+        (
+            "#Life 1.06\n1 2 3\n",
+            Format::Life106,
+            "l.lif:2:5:",
+            "found 3 fields",
+        ),
+        (
+            "#Life 1.05\n#P 0 x\n",
+            Format::Life105,
+            "l.lif:2:3:",
+            "#P x y",
+        ),
+        ("hello\n", Format::Life105, "l.lif:1:1:", "#Life 1.05"),
+    ];
+    for (text, format, at, what) in cases {
+        let file = at.split(':').next().unwrap();
+        let e = err(text, file, format);
+        assert!(e.starts_with(at), "{text:?}: {e}");
+        assert!(e.contains(what), "{text:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "one line: {e}");
+    }
+    // Invalid UTF-8 is placed too.
+    let e = parse_bytes(b"x = 1, y = 1\no\xff!", "u.rle", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("u.rle:2:2:") && e.contains("UTF-8"), "{e}");
+}
+
+#[test]
+fn absurd_sizes_are_refused_before_allocating_and_name_the_limit() {
+    for (text, format) in [
+        ("x = 300000, y = 300000\no!", Format::Rle),
+        ("x = 5000000000, y = 1\no!", Format::Rle),
+        (
+            "#Life 1.06\n0 0\n9000000000000 9000000000000\n",
+            Format::Life106,
+        ),
+        (
+            "#Life 1.06\n-9223372036854775808 0\n9223372036854775807 0\n",
+            Format::Life106,
+        ),
+        (
+            "#Life 1.05\n#P -4000000000 0\n*\n#P 4000000000 0\n*\n",
+            Format::Life105,
+        ),
+    ] {
+        let e = err(text, "huge", format);
+        assert!(e.starts_with("huge:"), "{e}");
+        assert!(e.contains("limit") || e.contains("2^32"), "{e}");
+    }
+    // Cells outside the header's size are an error at the cell.
+    let e = err("x = 2, y = 2\n3o!", "o.rle", Format::Rle);
+    assert!(e.starts_with("o.rle:2:2:") && e.contains("outside"), "{e}");
+}
+
+#[test]
+fn unsupported_rules_are_named() {
+    for (rule, word) in [
+        ("B3/S23:K10,10", "Klein"),
+        ("B2/S345/C4", "multi-state"),
+        ("345/2/4", "multi-state"),
+        ("B2ae/S12", "non-totalistic"),
+        ("B2/S34H", "hexagonal"),
+    ] {
+        let e = err(
+            &format!("x = 1, y = 1, rule = {rule}\no!"),
+            "u.rle",
+            Format::Rle,
+        );
+        assert!(e.starts_with("u.rle:1:"), "{e}");
+        assert!(
+            e.contains(word) && e.contains("not supported"),
+            "{rule}: {e}"
+        );
+    }
+    let e = err("x = 1, y = 1\nA2B!", "m.rle", Format::Rle);
+    assert!(e.contains("multi-state"), "{e}");
+}
+
+#[test]
+fn format_from_content_and_extension() {
+    assert_eq!(
+        Format::from_path(Path::new("a.rle.gz")).unwrap(),
+        Format::Rle
+    );
+    assert_eq!(
+        Format::from_path(Path::new("A.LIF")).unwrap(),
+        Format::Life105
+    );
+    assert_eq!(
+        Format::from_path(Path::new("a.life")).unwrap(),
+        Format::Life106
+    );
+    assert!(Format::from_path(Path::new("a.png")).is_err());
+    // The header wins over the extension: a Life 1.06 file named .lif.
+    let p = parse_bytes(b"#Life 1.06\n0 0\n", "x.lif", Some(Format::Life105)).unwrap();
+    assert_eq!(p.grid.population(), 1);
+}
+
+fn grids() -> impl Strategy<Value = Grid> {
+    (1u32..90, 1u32..40, 0.0f64..1.0, any::<u64>())
+        .prop_map(|(w, h, d, seed)| Grid::random(w, h, d, seed).unwrap())
+}
+
+/// `g` cropped to its live cells' bounding box (1x1 when empty): what formats without a grid
+/// size give back.
+fn cropped(g: &Grid) -> Grid {
+    match g.bounding_box() {
+        None => Grid::new(1, 1).unwrap(),
+        Some((x0, y0, w, h)) => {
+            let mut out = Grid::new(w, h).unwrap();
+            for (x, y) in g.live_cells() {
+                out.set(x - x0, y - y0, true);
+            }
+            out
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn write_then_read_is_the_identity(g in grids(), torus in any::<bool>()) {
+        let topology = if torus { "T" } else { "P" };
+        let spec = RuleSpec::parse(&format!("B36/S23:{topology}{},{}", g.width(), g.height())).unwrap();
+        for format in [Format::Rle, Format::Plaintext] {
+            let text = render_pattern(&g, &spec, format, Some("random"));
+            let back = parse_pattern(&text, "rt", format).unwrap();
+            prop_assert_eq!(&back.grid, &g, "{:?}\n{}", format, text);
+            prop_assert_eq!(back.name.as_deref(), Some("random"));
+        }
+        let back = parse_pattern(&render_pattern(&g, &spec, Format::Rle, None), "rt", Format::Rle).unwrap();
+        prop_assert_eq!(back.rule, Some(spec));
+        // Life 1.0x carry no grid size: the cells come back in their bounding box.
+        for format in [Format::Life105, Format::Life106] {
+            let text = render_pattern(&g, &spec, format, None);
+            let back = parse_pattern(&text, "rt", format).unwrap();
+            prop_assert_eq!(&back.grid, &cropped(&g), "{:?}\n{}", format, text);
+        }
+        let text = render_pattern(&g, &spec, Format::Life105, None);
+        prop_assert_eq!(parse_pattern(&text, "rt", Format::Life105).unwrap().rule.map(|s| s.rule), Some(spec.rule));
+    }
+}
