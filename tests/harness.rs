@@ -70,6 +70,12 @@ fn row(
         adapter: gpu.then_some(0),
         threads,
         size: size.into(),
+        size_value: size
+            .split(['x', ':'])
+            .take(2)
+            .map(|n| n.parse::<f64>().unwrap_or(1.0))
+            .product(),
+        size_unit: "cells".into(),
         work,
         unit: unit.into(),
         runs: 5,
@@ -640,9 +646,9 @@ fn compare_pairs_rows_across_machines() {
 
 fn points(data: &[(f64, f64, f64)]) -> Vec<PairPoint> {
     data.iter()
-        .map(|&(work, challenger, baseline)| PairPoint {
-            size: format!("{work}"),
-            work,
+        .map(|&(size_value, challenger, baseline)| PairPoint {
+            size: format!("{size_value}"),
+            size_value,
             challenger,
             baseline,
         })
@@ -733,7 +739,7 @@ fn crossovers_of_a_sweep() {
     );
     assert_eq!(c[0].from_size.as_deref(), Some("512x512:20"));
     assert_eq!(c[0].below_size.as_deref(), Some("64x64:100"));
-    assert_eq!(c[0].from_work, Some(5242880.0));
+    assert_eq!(c[0].from_size_value, Some(512.0 * 512.0));
     assert_eq!(c[1].challenger, "gpu (software: llvmpipe, Vulkan)");
     assert_eq!(c[1].baseline, "rayon (2 threads)");
     assert_eq!(c[1].from_size.as_deref(), Some("4096x4096:5"));
@@ -742,7 +748,10 @@ fn crossovers_of_a_sweep() {
     r.crossovers = c;
     let text = table::to_table(&r);
     assert!(
-        text.contains("life: rayon (2 threads) overtakes serial between 64x64:100 and 512x512:20"),
+        text.lines()
+            .any(|l| l.starts_with("life      rayon (2 threads)")
+                && l.contains("serial")
+                && l.ends_with("between 64x64:100 and 512x512:20")),
         "{text}"
     );
 }
@@ -754,13 +763,14 @@ fn chart_has_a_line_per_backend_and_decade_ticks() {
     assert!(svg.ends_with("</svg>\n"));
     assert_eq!(svg.matches("<polyline").count(), 3, "serial, rayon, gpu");
     assert_eq!(svg.matches("<circle").count(), 9, "a marker per point");
-    // Work spans 4.1e5..8.4e7: decades 10^5..10^8 on x.
-    for k in 5..=8 {
-        assert!(
-            svg.contains(&format!("font-size=\"9\">{k}</tspan>")),
-            "tick 10^{k}"
-        );
+    // Sizes span 4096..16777216 cells: decades 10^3..10^8 on x.
+    let x_tick =
+        |k: i32| format!("text-anchor=\"middle\">10<tspan dy=\"-6\" font-size=\"9\">{k}</tspan>");
+    for k in 3..=8 {
+        assert!(svg.contains(&x_tick(k)), "x tick 10^{k}");
     }
+    assert!(!svg.contains(&x_tick(2)) && !svg.contains(&x_tick(9)));
+    assert!(svg.contains("problem size (cells)"));
     assert!(svg.contains("gpu (software: llvmpipe, Vulkan) (CPU timings, not a GPU)"));
     assert_eq!(
         svg.matches("stroke-dasharray").count(),
@@ -804,6 +814,7 @@ fn bench_runs_life_through_the_trait() {
     for r in &report.results {
         assert_eq!(r.runs, 3);
         assert_eq!(r.work, 64.0 * 32.0 * 3.0);
+        assert_eq!((r.size_value, r.size_unit.as_str()), (64.0 * 32.0, "cells"));
         assert_eq!(r.throughput_unit, "cell-updates/s");
         assert!(r.min_seconds <= r.median_seconds && r.median_seconds <= r.max_seconds);
         assert!(close(r.throughput, r.work / r.median_seconds));

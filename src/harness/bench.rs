@@ -120,13 +120,17 @@ fn run_row(
 ) -> Result<Option<ResultRow>> {
     let mut prepared = workload.prepare(size, backend)?;
     let m = measure(prepared.as_mut(), config, || progress.run_finished())?;
+    let work = prepared.work();
     Ok(ResultRow::new(
         RowInput {
             workload: workload.name(),
             unit: workload.unit(),
             size,
+            size_value: workload
+                .problem_size(size)
+                .unwrap_or((work, workload.unit())),
             backend,
-            work: prepared.work(),
+            work,
             result: prepared.result_summary(),
         },
         &m,

@@ -54,6 +54,10 @@ pub struct ResultRow {
     pub threads: Option<usize>,
     /// Problem size in the workload's own notation, e.g. "4096x4096:100".
     pub size: String,
+    /// The problem size as a number, in `size_unit` (the x axis of sweeps; e.g. 16777216 cells).
+    pub size_value: f64,
+    /// Unit of `size_value`, e.g. "cells"; the work unit where the workload gives none.
+    pub size_unit: String,
     /// Units of work per run (e.g. cell-updates).
     pub work: f64,
     /// The unit of `work`, e.g. "cell-updates".
@@ -133,8 +137,8 @@ pub struct Crossover {
     pub from_size: Option<String>,
     /// The size just below, where it was still slower.
     pub below_size: Option<String>,
-    /// Work per run at `from_size`.
-    pub from_work: Option<f64>,
+    /// `size_value` at `from_size`.
+    pub from_size_value: Option<f64>,
 }
 
 /// A row that could not be measured.
@@ -158,6 +162,8 @@ pub struct RowInput<'a> {
     pub unit: &'a str,
     /// Problem size.
     pub size: &'a str,
+    /// Problem size as a number and its unit.
+    pub size_value: (f64, &'a str),
     /// Backend it ran on.
     pub backend: &'a Backend,
     /// Units of work per run.
@@ -202,6 +208,8 @@ impl ResultRow {
             adapter,
             threads,
             size: input.size.to_string(),
+            size_value: input.size_value.0,
+            size_unit: input.size_value.1.to_string(),
             work: input.work,
             unit: input.unit.to_string(),
             runs: s.count,

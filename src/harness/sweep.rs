@@ -10,8 +10,8 @@ use std::fmt::Write;
 pub struct PairPoint {
     /// Problem size.
     pub size: String,
-    /// Work per run.
-    pub work: f64,
+    /// Problem size as a number (`ResultRow::size_value`).
+    pub size_value: f64,
     /// Challenger's median seconds.
     pub challenger: f64,
     /// Baseline's median seconds.
@@ -20,10 +20,10 @@ pub struct PairPoint {
 
 /// Where the challenger becomes faster: `("always", None)`, `("never", None)` or `("at", Some(i))`
 /// with `points[i]` the first size from which it is faster at every larger size. Points are
-/// taken in order of work; "faster" means a strictly smaller median.
+/// taken in order of `size_value`; "faster" means a strictly smaller median.
 pub fn crossover_index(points: &[PairPoint]) -> (&'static str, Option<usize>) {
     let mut order: Vec<usize> = (0..points.len()).collect();
-    order.sort_by(|&a, &b| points[a].work.total_cmp(&points[b].work));
+    order.sort_by(|&a, &b| points[a].size_value.total_cmp(&points[b].size_value));
     let faster = |i: usize| points[i].challenger < points[i].baseline;
     // Walk down from the largest size while the challenger stays faster.
     let mut first = order.len();
@@ -107,7 +107,7 @@ pub fn crossovers(report: &Report) -> Vec<Crossover> {
                         .find(|b| b.size == c.size && label(b) == baseline)?;
                     Some(PairPoint {
                         size: c.size.clone(),
-                        work: c.work,
+                        size_value: c.size_value,
                         challenger: c.median_seconds,
                         baseline: b.median_seconds,
                     })
@@ -120,8 +120,8 @@ pub fn crossovers(report: &Report) -> Vec<Crossover> {
             let below = index.and_then(|i| {
                 points
                     .iter()
-                    .filter(|p| p.work < points[i].work)
-                    .max_by(|a, b| a.work.total_cmp(&b.work))
+                    .filter(|p| p.size_value < points[i].size_value)
+                    .max_by(|a, b| a.size_value.total_cmp(&b.size_value))
                     .map(|p| p.size.clone())
             });
             out.push(Crossover {
@@ -131,7 +131,7 @@ pub fn crossovers(report: &Report) -> Vec<Crossover> {
                 status: status.to_string(),
                 from_size: index.map(|i| points[i].size.clone()),
                 below_size: below,
-                from_work: index.map(|i| points[i].work),
+                from_size_value: index.map(|i| points[i].size_value),
             });
         }
     }
@@ -171,7 +171,7 @@ fn decades(values: impl Iterator<Item = f64>) -> (i32, i32) {
     (lo, if hi > lo { hi } else { lo + 1 })
 }
 
-/// A log-log chart of throughput against work per run: one panel per workload, one line per
+/// A log-log chart of throughput against problem size (`size_value`): one panel per workload, one line per
 /// backend (software adapters dashed and labelled), decade ticks on both axes.
 pub fn chart_svg(report: &Report) -> String {
     let names = workloads(report);
@@ -189,9 +189,10 @@ pub fn chart_svg(report: &Report) -> String {
             .filter(|r| r.workload == *workload)
             .collect();
         let unit = rows.first().map_or("", |r| r.unit.as_str());
+        let size_unit = rows.first().map_or("", |r| r.size_unit.as_str());
         let y0 = panel as f64 * PANEL;
         let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, PANEL - TOP - BOTTOM);
-        let (xlo, xhi) = decades(rows.iter().map(|r| r.work));
+        let (xlo, xhi) = decades(rows.iter().map(|r| r.size_value));
         let (ylo, yhi) = decades(rows.iter().map(|r| r.throughput));
         let px = |x: f64| LEFT + (x.log10() - xlo as f64) / (xhi - xlo) as f64 * plot_w;
         let py =
@@ -230,10 +231,10 @@ pub fn chart_svg(report: &Report) -> String {
         );
         let _ = writeln!(
             s,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">work per run ({})</text>"#,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">problem size ({})</text>"#,
             LEFT + plot_w / 2.0,
             y0 + TOP + plot_h + 40.0,
-            escape(unit)
+            escape(size_unit)
         );
         let _ = writeln!(
             s,
@@ -247,7 +248,7 @@ pub fn chart_svg(report: &Report) -> String {
                 .iter()
                 .filter(|r| row_label(&report.machine, r) == *label)
                 .collect();
-            series.sort_by(|a, b| a.work.total_cmp(&b.work));
+            series.sort_by(|a, b| a.size_value.total_cmp(&b.size_value));
             let software = series.iter().any(|r| r.software);
             let dash = if software {
                 r#" stroke-dasharray="6 4""#
@@ -256,7 +257,7 @@ pub fn chart_svg(report: &Report) -> String {
             };
             let points: Vec<String> = series
                 .iter()
-                .map(|r| format!("{:.1},{:.1}", px(r.work), py(r.throughput)))
+                .map(|r| format!("{:.1},{:.1}", px(r.size_value), py(r.throughput)))
                 .collect();
             let _ = writeln!(
                 s,
@@ -267,7 +268,7 @@ pub fn chart_svg(report: &Report) -> String {
                 let _ = writeln!(
                     s,
                     r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"/>"#,
-                    px(r.work),
+                    px(r.size_value),
                     py(r.throughput)
                 );
             }

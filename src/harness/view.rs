@@ -184,30 +184,28 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
     }
 
     if !report.crossovers.is_empty() {
-        let lines = report
-            .crossovers
-            .iter()
-            .map(|c| match c.status.as_str() {
+        let mut t = Table::new(
+            Some("crossovers (as the problem grows)".to_string()),
+            &["workload", "backend", "overtakes", "where"],
+        );
+        for c in &report.crossovers {
+            let at = match c.status.as_str() {
                 "at" => format!(
-                    "{}: {} overtakes {} between {} and {}",
-                    c.workload,
-                    c.challenger,
-                    c.baseline,
+                    "between {} and {}",
                     c.below_size.as_deref().unwrap_or("?"),
                     c.from_size.as_deref().unwrap_or("?")
                 ),
-                "always" => format!(
-                    "{}: {} is faster than {} at every size measured",
-                    c.workload, c.challenger, c.baseline
-                ),
-                _ => format!(
-                    "{}: {} does not overtake {} at the sizes measured",
-                    c.workload, c.challenger, c.baseline
-                ),
-            })
-            .collect();
-        blocks.push(Block::Title("crossovers".to_string()));
-        blocks.push(Block::Lines(lines));
+                "always" => "already at the smallest size".to_string(),
+                _ => "not at the sizes measured".to_string(),
+            };
+            t.rows.push(vec![
+                c.workload.clone(),
+                c.challenger.clone(),
+                c.baseline.clone(),
+                at,
+            ]);
+        }
+        blocks.push(Block::Table(t));
     }
 
     let mut footnotes = Vec::new();
