@@ -542,6 +542,23 @@ fn table_exact() {
 }
 
 #[test]
+fn single_runs_show_no_spread() {
+    let mut r = fixed_report();
+    r.results[0].runs = 1;
+    let text = table::to_table(&r);
+    let serial = text
+        .lines()
+        .find(|l| l.starts_with("life") && l.contains(" serial "))
+        .unwrap();
+    let cells: Vec<&str> = serial
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(&cells[3..6], &["1", "20.0 ms", "—"], "{serial}");
+}
+
+#[test]
 fn table_shows_scaling_crossovers_and_skips() {
     let mut r = fixed_report();
     let w = r.results[0].work;

@@ -117,7 +117,12 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
             label.push_str(SOFTWARE_MARK);
             any_software = true;
         }
-        let mut spread = format!("{:.1}%", 100.0 * r.stddev_seconds / r.median_seconds);
+        // One run has no spread to speak of: say nothing rather than "0.0%".
+        let mut spread = if r.runs > 1 {
+            format!("{:.1}%", 100.0 * r.stddev_seconds / r.median_seconds)
+        } else {
+            NONE.to_string()
+        };
         if r.noisy {
             spread.push_str(NOISY_MARK);
             any_noisy = true;
