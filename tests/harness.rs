@@ -3,6 +3,7 @@
 //! reports, crossover detection and the chart.
 
 use speedup::backend::Backend;
+use speedup::gpu::AdapterSummary;
 use speedup::harness::bench::{self, Plan, Silent};
 use speedup::harness::compare::{compare, Verdict};
 use speedup::harness::machine::{utc_date, AdapterInfo, WGPU_VERSION};
@@ -17,14 +18,29 @@ use std::time::{Duration, UNIX_EPOCH};
 // ---------------------------------------------------------------------------------------------
 // Fixed data
 
-fn software_adapter() -> AdapterInfo {
-    AdapterInfo {
+fn software_adapter() -> AdapterSummary {
+    AdapterSummary {
         index: 0,
         name: "llvmpipe (LLVM 15.0.6, 256 bits)".into(),
         backend: "Vulkan".into(),
         device_type: "Cpu".into(),
         driver: "llvmpipe Mesa 22.3.6 (LLVM 15.0.6)".into(),
         software: true,
+    }
+}
+
+fn hardware_adapter() -> AdapterSummary {
+    AdapterSummary {
+        name: "NVIDIA H100 80GB HBM3".into(),
+        device_type: "DiscreteGpu".into(),
+        software: false,
+        ..software_adapter()
+    }
+}
+
+fn with_timestamps(summary: AdapterSummary) -> AdapterInfo {
+    AdapterInfo {
+        summary,
         timestamp_queries: true,
     }
 }
@@ -105,7 +121,11 @@ fn fixed_report() -> Report {
     let size = "512x512:20";
     let mut report = Report {
         format_version: FORMAT_VERSION,
-        machine: machine("Test CPU 3000", 2, vec![software_adapter()]),
+        machine: machine(
+            "Test CPU 3000",
+            2,
+            vec![with_timestamps(software_adapter())],
+        ),
         settings: MeasureConfig::QUICK,
         results: vec![
             row(
@@ -462,11 +482,7 @@ fn strong_scaling_against_one_thread() {
 
 #[test]
 fn backend_labels_say_software() {
-    let soft = software_adapter();
-    let mut hard = software_adapter();
-    hard.name = "NVIDIA H100 80GB HBM3".into();
-    hard.software = false;
-    hard.device_type = "DiscreteGpu".into();
+    let (soft, hard) = (software_adapter(), hardware_adapter());
     assert_eq!(backend_label("serial", Some(1), None), "serial");
     assert_eq!(backend_label("rayon", Some(1), None), "rayon (1 thread)");
     assert_eq!(backend_label("rayon", Some(16), None), "rayon (16 threads)");
@@ -616,12 +632,9 @@ fn compare_pairs_rows_across_machines() {
     let old = fixed_report();
     let mut new = fixed_report();
     new.machine = machine("Big CPU 9000", 16, vec![]);
-    new.machine.adapters.push(AdapterInfo {
-        name: "NVIDIA H100 80GB HBM3".into(),
-        device_type: "DiscreteGpu".into(),
-        software: false,
-        ..software_adapter()
-    });
+    new.machine
+        .adapters
+        .push(with_timestamps(hardware_adapter()));
     for r in &mut new.results {
         r.device = "Big CPU 9000".into();
     }

@@ -63,7 +63,10 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
     for backend in &plan.backends {
         if let Backend::Gpu(ctx) = backend {
             let info = AdapterInfo::of(ctx);
-            if !adapters.iter().any(|a| a.index == info.index) {
+            if !adapters
+                .iter()
+                .any(|a| a.summary.index == info.summary.index)
+            {
                 adapters.push(info);
             }
         }

@@ -163,7 +163,7 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
 }
 
 fn machine_line(m: &MachineInfo) -> String {
-    let adapters: Vec<&str> = m.adapters.iter().map(|a| a.name.as_str()).collect();
+    let adapters: Vec<&str> = m.adapters.iter().map(|a| a.summary.name.as_str()).collect();
     let adapters = if adapters.is_empty() {
         String::new()
     } else {

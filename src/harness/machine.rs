@@ -1,7 +1,7 @@
 //! The machine a report was measured on. Every report starts with it: a number without its
 //! machine is not a result.
 
-use crate::gpu::GpuContext;
+use crate::gpu::{AdapterSummary, GpuContext};
 use serde::{Deserialize, Serialize};
 
 /// The wgpu version this crate is built against.
@@ -12,21 +12,14 @@ use serde::{Deserialize, Serialize};
 /// Cargo.toml, and `tests/harness.rs` fails the moment Cargo.lock resolves wgpu to anything else.
 pub const WGPU_VERSION: &str = "30.0.1";
 
-/// A GPU adapter used in a report.
+/// A GPU adapter used in a report: what `speedup devices` says about it, and whether it can
+/// time on the device. In JSON the summary's fields sit beside `timestamp_queries`, flat.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdapterInfo {
-    /// Index in wgpu's enumeration (as in `speedup devices`); result rows refer to it.
-    pub index: usize,
-    /// The adapter's name.
-    pub name: String,
-    /// Vulkan, Metal, Dx12 or Gl.
-    pub backend: String,
-    /// DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu or Other.
-    pub device_type: String,
-    /// Driver name and version.
-    pub driver: String,
-    /// A software rasteriser (device type Cpu): its rows are CPU timings, not GPU figures.
-    pub software: bool,
+    /// Index, name, backend, device type, driver, and whether it is a software adapter (whose
+    /// rows are CPU timings, not GPU figures).
+    #[serde(flatten)]
+    pub summary: AdapterSummary,
     /// Whether device time from timestamp queries is available.
     pub timestamp_queries: bool,
 }
@@ -34,14 +27,8 @@ pub struct AdapterInfo {
 impl AdapterInfo {
     /// What a report records about an open adapter.
     pub fn of(ctx: &GpuContext) -> AdapterInfo {
-        let s = ctx.summary();
         AdapterInfo {
-            index: s.index,
-            name: s.name.clone(),
-            backend: s.backend.clone(),
-            device_type: s.device_type.clone(),
-            driver: s.driver.clone(),
-            software: s.software,
+            summary: ctx.summary().clone(),
             timestamp_queries: ctx.has_timestamps(),
         }
     }
@@ -88,7 +75,7 @@ impl MachineInfo {
 
     /// The adapter with wgpu enumeration index `index`.
     pub fn adapter(&self, index: usize) -> Option<&AdapterInfo> {
-        self.adapters.iter().find(|a| a.index == index)
+        self.adapters.iter().find(|a| a.summary.index == index)
     }
 }
 

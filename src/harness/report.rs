@@ -2,10 +2,11 @@
 //! workload × backend × size. Every exporter (JSON, CSV, Markdown, the human table) reads it, and
 //! `speedup compare` reads it back from JSON. docs/bench-format.md documents the JSON.
 
-use super::machine::{AdapterInfo, MachineInfo};
+use super::machine::MachineInfo;
 use super::measure::{MeasureConfig, Measurement};
 use super::stats::{median_of_present, Summary};
 use crate::backend::Backend;
+use crate::gpu::AdapterSummary;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears (new fields may
@@ -326,7 +327,7 @@ pub fn scaling(rows: &[ResultRow]) -> Vec<ScalingRow> {
 pub fn backend_label(
     backend: &str,
     threads: Option<usize>,
-    adapter: Option<&AdapterInfo>,
+    adapter: Option<&AdapterSummary>,
 ) -> String {
     match (backend, threads, adapter) {
         ("rayon", Some(1), _) => "rayon (1 thread)".to_string(),
@@ -348,7 +349,7 @@ pub fn row_label(machine: &MachineInfo, row: &ResultRow) -> String {
         // A row whose adapter is missing from `machine` (a hand-edited file) still says what it is.
         ("gpu", None) if row.software => format!("gpu (software: {})", row.device),
         ("gpu", None) => format!("gpu ({})", row.device),
-        _ => backend_label(&row.backend, row.threads, adapter),
+        _ => backend_label(&row.backend, row.threads, adapter.map(|a| &a.summary)),
     }
 }
 
@@ -357,6 +358,6 @@ pub fn label_of(backend: &Backend) -> String {
     match backend {
         Backend::Serial => "serial".to_string(),
         Backend::Rayon { threads } => backend_label("rayon", Some(*threads), None),
-        Backend::Gpu(ctx) => backend_label("gpu", None, Some(&AdapterInfo::of(ctx))),
+        Backend::Gpu(ctx) => backend_label("gpu", None, Some(ctx.summary())),
     }
 }

@@ -48,8 +48,9 @@ pub fn machine_fields(m: &MachineInfo) -> Block {
     if m.adapters.is_empty() {
         fields.push(("adapters".to_string(), "none used".to_string()));
     }
-    for a in &m.adapters {
-        let timestamps = if a.timestamp_queries {
+    for info in &m.adapters {
+        let a = &info.summary;
+        let timestamps = if info.timestamp_queries {
             "timestamp queries"
         } else {
             "no timestamp queries"
