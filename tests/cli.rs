@@ -167,6 +167,28 @@ fn bench_csv_has_the_header_and_one_line_per_row() {
 }
 
 #[test]
+fn bench_sizes_after_a_name_belong_to_it() {
+    let text = ok(&[
+        "bench",
+        "--quick",
+        "--workloads",
+        "life",
+        "--backends",
+        "serial",
+        "--format",
+        "csv",
+        "--sizes",
+        "life=32x32:1,48x16:2",
+    ]);
+    let sizes: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(9).unwrap())
+        .collect();
+    assert_eq!(sizes, vec!["32x32:1", "48x16:2"], "{text}");
+}
+
+#[test]
 fn bench_markdown_and_table_start_with_the_machine() {
     let md = quick(&["--format", "markdown", "--backends", "serial"]);
     assert!(md.starts_with("# speedup bench\n\n- **cpu**: "), "{md}");

@@ -515,6 +515,26 @@ fn json_round_trips() {
 }
 
 #[test]
+fn json_reads_reports_without_later_fields() {
+    // `size_value` and `size_unit` came after the first reports; `note` may be left out.
+    let old: String = golden("report.json")
+        .lines()
+        .filter(|l| {
+            !l.contains("\"size_value\"") && !l.contains("\"size_unit\"") && !l.contains("\"note\"")
+        })
+        .map(|l| l.to_string() + "\n")
+        .collect::<String>()
+        .replace("\"hash 0123abcd\",\n", "\"hash 0123abcd\"\n");
+    let r = json::from_json(&old, "old.json").unwrap();
+    assert_eq!(r.results.len(), 3);
+    assert_eq!(
+        (r.results[0].size_value, r.results[0].size_unit.as_str()),
+        (0.0, "")
+    );
+    assert_eq!(r.results[0].note, None);
+}
+
+#[test]
 fn json_errors_say_where() {
     let err = json::from_json("{\n  \"machine\": 3\n}", "old.json").unwrap_err();
     let msg = err.to_string();

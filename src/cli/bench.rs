@@ -36,8 +36,10 @@ pub struct BenchArgs {
     /// and is left out with a note when there is none.
     #[arg(long, value_delimiter = ',')]
     pub backends: Vec<String>,
-    /// Sizes in each workload's own notation, comma-separated; NAME=SIZE applies to one workload
-    /// only (e.g. life=1024x1024:50). Default: the workload's default (or quick, or sweep) sizes.
+    /// Sizes in each workload's own notation, comma-separated. NAME=SIZE gives NAME this size and
+    /// the sizes after it up to the next NAME= (life=512x512,1024x1024,stream=2^24); sizes before
+    /// any NAME= apply to every workload without sizes of its own. Default: each workload's
+    /// default (or --quick, or --sweep) sizes.
     #[arg(long, value_delimiter = ',')]
     pub sizes: Vec<String>,
     /// Small sizes and short measurements: every workload on every backend in under 2 minutes.
@@ -200,8 +202,10 @@ fn sizes_for(
 ) -> anyhow::Result<Vec<WorkloadSizes>> {
     let mut general = Vec::new();
     let mut specific: Vec<(String, String)> = Vec::new();
+    // The workload that unprefixed sizes belong to, once a NAME= has been seen.
+    let mut current: Option<String> = None;
     for s in sizes.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        match s.split_once('=') {
+        let size = match s.split_once('=') {
             Some((name, size)) => {
                 let w = workloads::by_name(name)?;
                 if !selected.iter().any(|x| x.name() == w.name()) {
@@ -210,9 +214,14 @@ fn sizes_for(
                         w.name()
                     );
                 }
-                specific.push((w.name().to_string(), size.trim().to_string()));
+                current = Some(w.name().to_string());
+                size.trim()
             }
-            None => general.push(s.to_string()),
+            None => s,
+        };
+        match &current {
+            Some(name) => specific.push((name.clone(), size.to_string())),
+            None => general.push(size.to_string()),
         }
     }
     Ok(selected

@@ -56,8 +56,11 @@ pub struct ResultRow {
     /// Problem size in the workload's own notation, e.g. "4096x4096:100".
     pub size: String,
     /// The problem size as a number, in `size_unit` (the x axis of sweeps; e.g. 16777216 cells).
+    /// Defaults to 0 when reading a report that predates it.
+    #[serde(default)]
     pub size_value: f64,
     /// Unit of `size_value`, e.g. "cells"; the work unit where the workload gives none.
+    #[serde(default)]
     pub size_unit: String,
     /// Units of work per run (e.g. cell-updates).
     pub work: f64,
