@@ -19,6 +19,7 @@
 pub mod backend;
 pub mod error;
 pub mod gpu;
+pub mod harness;
 pub mod life;
 pub mod machine;
 pub mod output;

@@ -1,8 +1,11 @@
 //! Command-line definitions (clap) and the code that turns raw flags into validated settings,
 //! one file per subcommand.
 
+mod bench;
+mod compare;
 mod devices;
 mod life;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +26,12 @@ pub enum Command {
     /// Run the Game of Life (or any B/S rule) on a pattern or a random soup.
     #[command(subcommand)]
     Life(life::LifeCommand),
+    /// Benchmark every workload on every backend: medians, throughput, speedups.
+    Bench(bench::BenchArgs),
+    /// Check every workload on every backend against its CPU reference.
+    Verify(verify::VerifyArgs),
+    /// Compare two `bench --format json` reports row by row.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs a parsed command line.
@@ -30,6 +39,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices(args) => devices::run(args),
         Command::Life(cmd) => life::run(cmd),
+        Command::Bench(args) => bench::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 

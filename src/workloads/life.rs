@@ -98,6 +98,13 @@ impl Workload for LifeWorkload {
         }
     }
 
+    fn problem_size(&self, size: &str) -> Option<(f64, &'static str)> {
+        // The sweep keeps the work per run near 2^26 cell-updates at every grid size, so the
+        // grid's cell count, not the work, is what grows along a sweep.
+        let (w, h, _) = parse_life_size(size).ok()?;
+        Some((w as f64 * h as f64, "cells"))
+    }
+
     fn sweep_sizes(&self) -> Vec<String> {
         [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]
             .iter()

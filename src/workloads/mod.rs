@@ -65,6 +65,14 @@ pub trait Workload: Send + Sync {
     fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>>;
     /// Checks `backend` against the CPU reference at awkward sizes.
     fn verify(&self, backend: &Backend) -> Result<Check>;
+    /// The problem size as one number and its unit, for the x axis of `speedup bench --sweep`
+    /// and for ordering sizes when finding crossovers, e.g. `(16777216.0, "cells")` for Life at
+    /// 4096x4096. `None` (the default) uses the work per run: right wherever work grows with
+    /// the size, wrong for a sweep that keeps the work per run constant as Life's does.
+    fn problem_size(&self, size: &str) -> Option<(f64, &'static str)> {
+        let _ = size;
+        None
+    }
 }
 
 /// Every workload, in the order reports list them.

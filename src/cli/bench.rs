@@ -1,0 +1,379 @@
+//! `speedup bench`: every workload × backend × size, measured, with speedups; also `--sweep`
+//! (throughput against size, crossovers, a chart) and `--threads` (Rayon strong scaling).
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use speedup::backend::{logical_cores, Backend, BackendChoice};
+use speedup::gpu::{AdapterChoice, GpuContext};
+use speedup::harness::bench::{self, Plan, Progress, WorkloadSizes};
+use speedup::harness::{csv, json, markdown, sweep, table, MeasureConfig, Report};
+use speedup::output::write_atomic;
+use speedup::workloads::{self, Workload};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Output formats of `speedup bench`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// The stable format (docs/bench-format.md); what `speedup compare` reads.
+    Json,
+    /// One line per result row.
+    Csv,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+}
+
+/// Arguments of `speedup bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Workloads, comma-separated (default: every registered workload).
+    #[arg(long, value_delimiter = ',')]
+    pub workloads: Vec<String>,
+    /// Backends, comma-separated: serial, rayon, gpu, gpu:ADAPTER (index or name).
+    /// Default: serial,rayon,gpu, where gpu is the best adapter, a software one labelled as such,
+    /// and is left out with a note when there is none.
+    #[arg(long, value_delimiter = ',')]
+    pub backends: Vec<String>,
+    /// Sizes in each workload's own notation, comma-separated. NAME=SIZE gives NAME this size and
+    /// the sizes after it up to the next NAME= (life=512x512,1024x1024,stream=2^24); sizes before
+    /// any NAME= apply to every workload without sizes of its own. Default: each workload's
+    /// default (or --quick, or --sweep) sizes.
+    #[arg(long, value_delimiter = ',')]
+    pub sizes: Vec<String>,
+    /// Small sizes and short measurements: every workload on every backend in under 2 minutes.
+    #[arg(long)]
+    pub quick: bool,
+    /// Throughput against problem size, tiny to large, with crossover sizes and a chart.
+    #[arg(long)]
+    pub sweep: bool,
+    /// Where to write the log-log chart (SVG). Default with --sweep: speedup-sweep.svg.
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+    /// Rayon strong scaling: run rayon at each of these thread counts (1 is always added).
+    #[arg(long, value_delimiter = ',')]
+    pub threads: Vec<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report here (atomically) in --format, and print the table on stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Minimum seconds of timed runs per row (default 0.5, or 0.1 with --quick).
+    #[arg(long)]
+    pub min_time: Option<f64>,
+    /// Minimum timed runs per row (default 3).
+    #[arg(long)]
+    pub min_runs: Option<usize>,
+    /// Maximum timed runs per row.
+    #[arg(long)]
+    pub max_runs: Option<usize>,
+    /// Hard cap on seconds of timed runs per row (default 5, or 1 with --quick).
+    #[arg(long)]
+    pub max_time: Option<f64>,
+    /// Untimed warm-up runs per row (default 1).
+    #[arg(long)]
+    pub warmup: Option<usize>,
+}
+
+/// Runs `speedup bench`.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let config = measure_config(&args)?;
+    let selected = select_workloads(&args.workloads)?;
+    let workloads = sizes_for(selected, &args.sizes, args.quick, args.sweep)?;
+    let mut notes = Vec::new();
+    let mut backends = resolve_backends(&args.backends, &mut notes)?;
+    if !args.threads.is_empty() {
+        backends = with_thread_counts(backends, &args.threads)?;
+    }
+    let plan = Plan {
+        workloads,
+        backends,
+        config,
+        default_rayon_threads: logical_cores(),
+    };
+    let mut report = if std::io::stderr().is_terminal() {
+        let mut bar = Bar::new(plan.rows() as u64);
+        let report = bench::run(&plan, notes, &mut bar);
+        bar.bar.finish_and_clear();
+        report?
+    } else {
+        bench::run(&plan, notes, &mut Plain)?
+    };
+    if report.results.is_empty() {
+        bail!("no row could be measured: {}", skipped_reasons(&report));
+    }
+    if args.sweep {
+        report.crossovers = sweep::crossovers(&report);
+    }
+    let chart = args
+        .chart
+        .clone()
+        .or_else(|| args.sweep.then(|| PathBuf::from("speedup-sweep.svg")));
+    if let Some(path) = &chart {
+        write_atomic(path, sweep::chart_svg(&report).as_bytes())?;
+        eprintln!("chart written to {}", path.display());
+    }
+    let text = match args.format {
+        Format::Table => table::to_table(&report),
+        Format::Json => json::to_json(&report),
+        Format::Csv => csv::to_csv(&report),
+        Format::Markdown => markdown::to_markdown_report(&report),
+    };
+    match &args.output {
+        Some(path) => {
+            write_atomic(path, text.as_bytes())?;
+            print!("{}", table::to_table(&report));
+            eprintln!("report written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn skipped_reasons(report: &Report) -> String {
+    report
+        .skipped
+        .iter()
+        .map(|s| format!("{} {} on {}: {}", s.workload, s.size, s.backend, s.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The measuring settings: --quick's or the standard ones, with any flag overriding.
+fn measure_config(args: &BenchArgs) -> anyhow::Result<MeasureConfig> {
+    let mut c = if args.quick {
+        MeasureConfig::QUICK
+    } else {
+        MeasureConfig::STANDARD
+    };
+    if let Some(t) = args.min_time {
+        c.min_time_seconds = t;
+    }
+    if let Some(t) = args.max_time {
+        c.max_time_seconds = t;
+    }
+    if let Some(n) = args.min_runs {
+        c.min_runs = n;
+    }
+    if let Some(n) = args.max_runs {
+        c.max_runs = n;
+    }
+    if let Some(n) = args.warmup {
+        c.warmup_runs = n;
+    }
+    let finite = |x: f64| x.is_finite() && x >= 0.0;
+    if !finite(c.min_time_seconds) || !finite(c.max_time_seconds) {
+        bail!("--min-time and --max-time must be seconds, 0 or more");
+    }
+    if c.max_runs == 0 || c.min_runs > c.max_runs {
+        bail!(
+            "--max-runs ({}) must be at least 1 and at least --min-runs ({})",
+            c.max_runs,
+            c.min_runs
+        );
+    }
+    Ok(c)
+}
+
+/// The named workloads (all of them when none are named), each once, in registry order.
+pub(crate) fn select_workloads(names: &[String]) -> anyhow::Result<Vec<Box<dyn Workload>>> {
+    if names.is_empty() {
+        return Ok(workloads::all());
+    }
+    let mut wanted: Vec<Box<dyn Workload>> = Vec::new();
+    for name in names {
+        let w = workloads::by_name(name)?;
+        if !wanted.iter().any(|x| x.name() == w.name()) {
+            wanted.push(w);
+        }
+    }
+    Ok(wanted)
+}
+
+/// Each workload with its sizes: `--sizes` (plain sizes for all, NAME=SIZE for one), else its
+/// sweep, quick or default sizes.
+fn sizes_for(
+    selected: Vec<Box<dyn Workload>>,
+    sizes: &[String],
+    quick: bool,
+    sweep: bool,
+) -> anyhow::Result<Vec<WorkloadSizes>> {
+    let mut general = Vec::new();
+    let mut specific: Vec<(String, String)> = Vec::new();
+    // The workload that unprefixed sizes belong to, once a NAME= has been seen.
+    let mut current: Option<String> = None;
+    for s in sizes.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let size = match s.split_once('=') {
+            Some((name, size)) => {
+                let w = workloads::by_name(name)?;
+                if !selected.iter().any(|x| x.name() == w.name()) {
+                    bail!(
+                        "--sizes {s}: workload '{}' is not selected by --workloads",
+                        w.name()
+                    );
+                }
+                current = Some(w.name().to_string());
+                size.trim()
+            }
+            None => s,
+        };
+        match &current {
+            Some(name) => specific.push((name.clone(), size.to_string())),
+            None => general.push(size.to_string()),
+        }
+    }
+    Ok(selected
+        .into_iter()
+        .map(|w| {
+            let mine: Vec<String> = specific
+                .iter()
+                .filter(|(n, _)| n == w.name())
+                .map(|(_, s)| s.clone())
+                .collect();
+            let chosen = if !mine.is_empty() {
+                mine
+            } else if !general.is_empty() {
+                general.clone()
+            } else if sweep {
+                w.sweep_sizes()
+            } else {
+                w.default_sizes(quick)
+            };
+            (w, chosen)
+        })
+        .collect())
+}
+
+/// Opens the backends named on the command line (serial, rayon, gpu, gpu:ADAPTER). With none
+/// named: serial, rayon, and the best GPU adapter if one opens (a note says why not otherwise).
+pub(crate) fn resolve_backends(
+    names: &[String],
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Vec<Backend>> {
+    let rayon = Backend::Rayon {
+        threads: logical_cores(),
+    };
+    if names.is_empty() {
+        let mut backends = vec![Backend::Serial, rayon];
+        match GpuContext::open(&AdapterChoice::Auto) {
+            Ok(ctx) => backends.push(Backend::Gpu(ctx)),
+            Err(e) => notes.push(format!("gpu skipped: {e}")),
+        }
+        return Ok(backends);
+    }
+    let mut backends: Vec<Backend> = Vec::new();
+    for name in names {
+        let choice: BackendChoice = name.parse()?;
+        let backend = match choice {
+            BackendChoice::Serial => Backend::Serial,
+            BackendChoice::Rayon => rayon.clone(),
+            BackendChoice::Gpu(a) => {
+                Backend::Gpu(GpuContext::open(&a).with_context(|| format!("--backends {name}"))?)
+            }
+            BackendChoice::Auto => {
+                bail!("--backends takes serial, rayon, gpu or gpu:ADAPTER, not auto")
+            }
+        };
+        let duplicate = backends.iter().any(|b| match (b, &backend) {
+            (Backend::Gpu(x), Backend::Gpu(y)) => x.summary().index == y.summary().index,
+            (x, y) => x.name() == y.name(),
+        });
+        if !duplicate {
+            backends.push(backend);
+        }
+    }
+    Ok(backends)
+}
+
+/// Replaces the rayon backend with one per thread count (1 always included, so every count has
+/// the single-thread baseline that strong scaling is measured against), adding rayon if absent.
+fn with_thread_counts(backends: Vec<Backend>, threads: &[usize]) -> anyhow::Result<Vec<Backend>> {
+    if threads.contains(&0) {
+        bail!("--threads: thread counts must be at least 1");
+    }
+    let mut counts: Vec<usize> = threads.to_vec();
+    counts.push(1);
+    counts.sort_unstable();
+    counts.dedup();
+    let rayon: Vec<Backend> = counts
+        .into_iter()
+        .map(|threads| Backend::Rayon { threads })
+        .collect();
+    let mut out = Vec::new();
+    let mut placed = false;
+    for b in backends {
+        if matches!(b, Backend::Rayon { .. }) {
+            if !placed {
+                out.extend(rayon.iter().cloned());
+                placed = true;
+            }
+        } else {
+            out.push(b);
+        }
+    }
+    if !placed {
+        // After serial when present, so the baseline stays on top.
+        let at = out
+            .iter()
+            .position(|b| matches!(b, Backend::Serial))
+            .map_or(0, |i| i + 1);
+        out.splice(at..at, rayon);
+    }
+    Ok(out)
+}
+
+/// A progress bar on stderr (only when stderr is a terminal).
+struct Bar {
+    bar: ProgressBar,
+    row: String,
+    runs: usize,
+}
+
+impl Bar {
+    fn new(rows: u64) -> Bar {
+        let bar = ProgressBar::new(rows);
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} rows  {msg}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        Bar {
+            bar,
+            row: String::new(),
+            runs: 0,
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn row_started(&mut self, workload: &str, size: &str, backend: &str) {
+        self.row = format!("{workload} {size} on {backend}");
+        self.runs = 0;
+        self.bar.set_message(format!("{} (preparing)", self.row));
+    }
+    fn run_finished(&mut self) {
+        self.runs += 1;
+        self.bar
+            .set_message(format!("{} (run {})", self.row, self.runs));
+    }
+    fn row_finished(&mut self) {
+        self.bar.inc(1);
+    }
+    fn warn(&mut self, message: &str) {
+        self.bar.suspend(|| eprintln!("warning: {message}"));
+    }
+}
+
+/// Without a terminal: no bar, but skipped rows are still reported on stderr.
+struct Plain;
+
+impl Progress for Plain {
+    fn row_started(&mut self, _: &str, _: &str, _: &str) {}
+    fn run_finished(&mut self) {}
+    fn row_finished(&mut self) {}
+    fn warn(&mut self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+}

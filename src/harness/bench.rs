@@ -1,0 +1,141 @@
+//! Running a benchmark plan: every workload × size × backend, measured and gathered into a
+//! [`Report`] with speedups filled in.
+
+use super::machine::{AdapterInfo, MachineInfo};
+use super::measure::{measure, MeasureConfig};
+use super::report::{
+    fill_comparisons, label_of, Report, ResultRow, RowInput, Skipped, FORMAT_VERSION,
+};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::workloads::Workload;
+
+/// A workload and the sizes to run it at.
+pub type WorkloadSizes = (Box<dyn Workload>, Vec<String>);
+
+/// What to run.
+pub struct Plan {
+    /// Each workload with the sizes to run it at.
+    pub workloads: Vec<WorkloadSizes>,
+    /// Backends, in the order rows are listed (serial first keeps the baseline on top).
+    pub backends: Vec<Backend>,
+    /// How to measure each row.
+    pub config: MeasureConfig,
+    /// Threads of the default Rayon pool, which `speedup_vs_rayon` refers to.
+    pub default_rayon_threads: usize,
+}
+
+impl Plan {
+    /// Number of rows the plan will try.
+    pub fn rows(&self) -> usize {
+        self.workloads.iter().map(|(_, s)| s.len()).sum::<usize>() * self.backends.len()
+    }
+}
+
+/// Hears about a plan's progress (the CLI draws a progress bar; tests stay silent).
+pub trait Progress {
+    /// A row is about to be prepared and measured.
+    fn row_started(&mut self, workload: &str, size: &str, backend: &str);
+    /// One run (warm-up or timed) of the current row finished.
+    fn run_finished(&mut self);
+    /// The current row is done (measured or skipped).
+    fn row_finished(&mut self);
+    /// A row was skipped.
+    fn warn(&mut self, message: &str);
+}
+
+/// A [`Progress`] that ignores everything.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn row_started(&mut self, _: &str, _: &str, _: &str) {}
+    fn run_finished(&mut self) {}
+    fn row_finished(&mut self) {}
+    fn warn(&mut self, _: &str) {}
+}
+
+/// Runs every row of `plan`. A row that fails on the device (a size beyond a GPU limit, a device
+/// error) is recorded in `skipped` rather than ending the run: one bad row should not cost the
+/// others. A size the workload rejects is the caller's mistake, the same on every backend, and
+/// ends the run with that error.
+pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Result<Report> {
+    let mut adapters: Vec<AdapterInfo> = Vec::new();
+    for backend in &plan.backends {
+        if let Backend::Gpu(ctx) = backend {
+            let info = AdapterInfo::of(ctx);
+            if !adapters
+                .iter()
+                .any(|a| a.summary.index == info.summary.index)
+            {
+                adapters.push(info);
+            }
+        }
+    }
+    let mut report = Report {
+        format_version: FORMAT_VERSION,
+        machine: MachineInfo::collect(adapters, plan.default_rayon_threads),
+        settings: plan.config,
+        results: Vec::new(),
+        scaling: Vec::new(),
+        crossovers: Vec::new(),
+        skipped: Vec::new(),
+        notes,
+    };
+    for (workload, sizes) in &plan.workloads {
+        for size in sizes {
+            for backend in &plan.backends {
+                let label = label_of(backend);
+                progress.row_started(workload.name(), size, &label);
+                match run_row(workload.as_ref(), size, backend, &plan.config, progress) {
+                    Ok(Some(row)) => report.results.push(row),
+                    Ok(None) => {}
+                    Err(e @ (Error::InvalidArgument(_) | Error::InvalidSize(_))) => {
+                        progress.row_finished();
+                        return Err(e);
+                    }
+                    Err(e) => {
+                        progress.warn(&format!(
+                            "skipped {} {size} on {label}: {e}",
+                            workload.name()
+                        ));
+                        report.skipped.push(Skipped {
+                            workload: workload.name().to_string(),
+                            backend: label,
+                            size: size.clone(),
+                            reason: e.to_string(),
+                        });
+                    }
+                }
+                progress.row_finished();
+            }
+        }
+    }
+    fill_comparisons(&mut report);
+    Ok(report)
+}
+
+fn run_row(
+    workload: &dyn Workload,
+    size: &str,
+    backend: &Backend,
+    config: &MeasureConfig,
+    progress: &mut dyn Progress,
+) -> Result<Option<ResultRow>> {
+    let mut prepared = workload.prepare(size, backend)?;
+    let m = measure(prepared.as_mut(), config, || progress.run_finished())?;
+    let work = prepared.work();
+    Ok(ResultRow::new(
+        RowInput {
+            workload: workload.name(),
+            unit: workload.unit(),
+            size,
+            size_value: workload
+                .problem_size(size)
+                .unwrap_or((work, workload.unit())),
+            backend,
+            work,
+            result: prepared.result_summary(),
+        },
+        &m,
+    ))
+}

@@ -1,0 +1,224 @@
+//! `speedup compare OLD.json NEW.json`: the same rows of two reports side by side, for two
+//! versions on one machine or one version on two machines.
+//!
+//! A change is marked only when it is larger than the runs' own spread: the new median lies
+//! outside the old runs' [min, max] *and* the old median outside the new runs' [min, max]. Inside
+//! that, the two runs cannot be told apart and the row says "within spread".
+
+use super::layout::{Block, Table};
+use super::machine::MachineInfo;
+use super::measure::format_seconds;
+use super::report::{row_label, Report, ResultRow};
+
+/// How a row changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// New is faster by more than either run's spread.
+    Faster,
+    /// New is slower by more than either run's spread.
+    Slower,
+    /// The medians lie within each other's runs' range.
+    WithinSpread,
+}
+
+impl Verdict {
+    /// Of an old and a new row of the same problem.
+    pub fn of(old: &ResultRow, new: &ResultRow) -> Verdict {
+        let outside = |m: f64, r: &ResultRow| m < r.min_seconds || m > r.max_seconds;
+        if outside(new.median_seconds, old) && outside(old.median_seconds, new) {
+            if new.median_seconds < old.median_seconds {
+                Verdict::Faster
+            } else {
+                Verdict::Slower
+            }
+        } else {
+            Verdict::WithinSpread
+        }
+    }
+
+    /// "faster", "slower" or "within spread".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Faster => "faster",
+            Verdict::Slower => "slower",
+            Verdict::WithinSpread => "within spread",
+        }
+    }
+}
+
+/// One problem on one backend in both reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparedRow {
+    /// Workload name.
+    pub workload: String,
+    /// Problem size.
+    pub size: String,
+    /// Backend label in the old report.
+    pub old_label: String,
+    /// Backend label in the new report.
+    pub new_label: String,
+    /// Old median seconds.
+    pub old_median: f64,
+    /// New median seconds.
+    pub new_median: f64,
+    /// Old median / new median: above 1, the new run is faster.
+    pub speedup: f64,
+    /// Whether the change exceeds the runs' spread.
+    pub verdict: Verdict,
+}
+
+/// Two reports matched row by row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// Matched rows, in the new report's order.
+    pub rows: Vec<ComparedRow>,
+    /// Labels of rows only the old report has.
+    pub only_old: Vec<String>,
+    /// Labels of rows only the new report has.
+    pub only_new: Vec<String>,
+}
+
+/// What identifies a row across machines: the problem, the backend, and for rayon whether it is
+/// the machine's default pool (so "rayon, 2 threads" on a laptop pairs with "rayon, 16 threads"
+/// on a workstation) or a `--threads` row with its count.
+fn loose_key(machine: &MachineInfo, r: &ResultRow) -> (String, String, String, Option<usize>) {
+    let threads = match r.backend.as_str() {
+        "rayon" if r.threads != Some(machine.rayon_threads) => r.threads,
+        _ => None,
+    };
+    (
+        r.workload.clone(),
+        r.size.clone(),
+        r.backend.clone(),
+        threads,
+    )
+}
+
+/// Matches the rows of `old` and `new`: first rows on the same device with the same threads,
+/// then rows whose loose key (see above) is unique among the unmatched ones on both sides.
+pub fn compare(old: &Report, new: &Report) -> Comparison {
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut old_used = vec![false; old.results.len()];
+    let mut new_used = vec![false; new.results.len()];
+    for (j, n) in new.results.iter().enumerate() {
+        if let Some(i) = old.results.iter().enumerate().position(|(i, o)| {
+            !old_used[i]
+                && o.same_problem(n)
+                && o.backend == n.backend
+                && o.threads == n.threads
+                && o.device == n.device
+        }) {
+            old_used[i] = true;
+            new_used[j] = true;
+            pairs.push((i, j));
+        }
+    }
+    for j in 0..new.results.len() {
+        if new_used[j] {
+            continue;
+        }
+        let key = loose_key(&new.machine, &new.results[j]);
+        let olds: Vec<usize> = (0..old.results.len())
+            .filter(|&i| !old_used[i] && loose_key(&old.machine, &old.results[i]) == key)
+            .collect();
+        let news = (0..new.results.len())
+            .filter(|&k| !new_used[k] && loose_key(&new.machine, &new.results[k]) == key)
+            .count();
+        if let ([i], 1) = (olds.as_slice(), news) {
+            old_used[*i] = true;
+            new_used[j] = true;
+            pairs.push((*i, j));
+        }
+    }
+    pairs.sort_by_key(|&(_, j)| j);
+    let describe = |m: &MachineInfo, r: &ResultRow| {
+        format!("{} {} on {}", r.workload, r.size, row_label(m, r))
+    };
+    Comparison {
+        rows: pairs
+            .into_iter()
+            .map(|(i, j)| {
+                let (o, n) = (&old.results[i], &new.results[j]);
+                ComparedRow {
+                    workload: n.workload.clone(),
+                    size: n.size.clone(),
+                    old_label: row_label(&old.machine, o),
+                    new_label: row_label(&new.machine, n),
+                    old_median: o.median_seconds,
+                    new_median: n.median_seconds,
+                    speedup: o.median_seconds / n.median_seconds,
+                    verdict: Verdict::of(o, n),
+                }
+            })
+            .collect(),
+        only_old: (0..old.results.len())
+            .filter(|&i| !old_used[i])
+            .map(|i| describe(&old.machine, &old.results[i]))
+            .collect(),
+        only_new: (0..new.results.len())
+            .filter(|&j| !new_used[j])
+            .map(|j| describe(&new.machine, &new.results[j]))
+            .collect(),
+    }
+}
+
+fn machine_line(m: &MachineInfo) -> String {
+    let adapters: Vec<&str> = m.adapters.iter().map(|a| a.summary.name.as_str()).collect();
+    let adapters = if adapters.is_empty() {
+        String::new()
+    } else {
+        format!(", adapters: {}", adapters.join("; "))
+    };
+    format!(
+        "{} ({} cores), {}, speedup {} {}, {}{adapters}",
+        m.cpu, m.logical_cores, m.os, m.speedup_version, m.build_profile, m.date
+    )
+}
+
+/// The comparison as blocks: both machines, the table, unmatched rows.
+pub fn comparison_blocks(
+    old_name: &str,
+    old: &Report,
+    new_name: &str,
+    new: &Report,
+    c: &Comparison,
+) -> Vec<Block> {
+    let mut table = Table::new(
+        None,
+        &[
+            "workload", "size", "backend", ">old", ">new", ">old/new", "change",
+        ],
+    );
+    for r in &c.rows {
+        let label = if r.old_label == r.new_label {
+            r.new_label.clone()
+        } else {
+            format!("{} → {}", r.old_label, r.new_label)
+        };
+        table.rows.push(vec![
+            r.workload.clone(),
+            r.size.clone(),
+            label,
+            format_seconds(r.old_median),
+            format_seconds(r.new_median),
+            format!("{:.2}×", r.speedup),
+            r.verdict.as_str().to_string(),
+        ]);
+    }
+    let mut lines = vec![
+        "old/new above 1: the new run is faster. A change is marked only when each median lies \
+outside the other run's min..max."
+            .to_string(),
+    ];
+    lines.extend(c.only_old.iter().map(|l| format!("only in old: {l}")));
+    lines.extend(c.only_new.iter().map(|l| format!("only in new: {l}")));
+    vec![
+        Block::Title("speedup compare".to_string()),
+        Block::Fields(vec![
+            (format!("old {old_name}"), machine_line(&old.machine)),
+            (format!("new {new_name}"), machine_line(&new.machine)),
+        ]),
+        Block::Table(table),
+        Block::Lines(lines),
+    ]
+}

@@ -1,0 +1,366 @@
+//! The one serialisable result type: a [`Report`] is the machine plus one [`ResultRow`] per
+//! workload × backend × size. Every exporter (JSON, CSV, Markdown, the human table) reads it, and
+//! `speedup compare` reads it back from JSON. docs/bench-format.md documents the JSON.
+
+use super::machine::MachineInfo;
+use super::measure::{MeasureConfig, Measurement};
+use super::stats::{median_of_present, Summary};
+use crate::backend::Backend;
+use crate::gpu::AdapterSummary;
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON layout; bumped when a field changes meaning or disappears (new fields may
+/// be added without a bump).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A benchmark report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`FORMAT_VERSION`] of the writer.
+    pub format_version: u32,
+    /// Where and with what it was measured.
+    pub machine: MachineInfo,
+    /// How each row was measured.
+    pub settings: MeasureConfig,
+    /// One row per workload × backend × size.
+    pub results: Vec<ResultRow>,
+    /// Strong scaling of Rayon (`--threads`): one row per workload × size × thread count.
+    #[serde(default)]
+    pub scaling: Vec<ScalingRow>,
+    /// Where one backend overtakes another (`--sweep`).
+    #[serde(default)]
+    pub crossovers: Vec<Crossover>,
+    /// Rows that could not run (a size beyond a GPU limit, an adapter that failed), and why.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    /// Remarks about the whole run (e.g. "gpu skipped: no adapter found").
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// One workload at one size on one backend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    /// Workload name, e.g. "life".
+    pub workload: String,
+    /// "serial", "rayon" or "gpu".
+    pub backend: String,
+    /// CPU model for serial and rayon, the adapter's name for gpu.
+    pub device: String,
+    /// True when `device` is a software GPU adapter: CPU timings, not a GPU result.
+    pub software: bool,
+    /// For gpu rows, the adapter's index in `machine.adapters`; null otherwise.
+    pub adapter: Option<usize>,
+    /// CPU threads: 1 for serial, the pool size for rayon, null for gpu.
+    pub threads: Option<usize>,
+    /// Problem size in the workload's own notation, e.g. "4096x4096:100".
+    pub size: String,
+    /// The problem size as a number, in `size_unit` (the x axis of sweeps; e.g. 16777216 cells).
+    /// Defaults to 0 when reading a report that predates it.
+    #[serde(default)]
+    pub size_value: f64,
+    /// Unit of `size_value`, e.g. "cells"; the work unit where the workload gives none.
+    #[serde(default)]
+    pub size_unit: String,
+    /// Units of work per run (e.g. cell-updates).
+    pub work: f64,
+    /// The unit of `work`, e.g. "cell-updates".
+    pub unit: String,
+    /// Timed runs (after warm-up).
+    pub runs: usize,
+    /// Median wall time of one run, end to end (for gpu: upload, compute, waiting, readback).
+    pub median_seconds: f64,
+    /// Fastest run.
+    pub min_seconds: f64,
+    /// Slowest run.
+    pub max_seconds: f64,
+    /// Mean run time.
+    pub mean_seconds: f64,
+    /// Sample standard deviation of the run times.
+    pub stddev_seconds: f64,
+    /// Standard deviation above 5% of the median: read the row's ratios with care.
+    pub noisy: bool,
+    /// `work / median_seconds`.
+    pub throughput: f64,
+    /// `unit` per second, e.g. "cell-updates/s".
+    pub throughput_unit: String,
+    /// Serial median / this row's median, same workload and size, same report; null without a
+    /// serial row.
+    pub speedup_vs_serial: Option<f64>,
+    /// Rayon median (default pool) / this row's median; null without a rayon row.
+    pub speedup_vs_rayon: Option<f64>,
+    /// For rayon rows, `speedup_vs_serial / threads`; null otherwise.
+    pub efficiency: Option<f64>,
+    /// Median host-to-device time per run, where the backend reports it.
+    pub upload_seconds: Option<f64>,
+    /// Median compute time per run (wall, including the wait for the device).
+    pub compute_seconds: Option<f64>,
+    /// Median device-to-host time per run.
+    pub readback_seconds: Option<f64>,
+    /// Median device time of the compute passes from timestamp queries (gpu rows on adapters
+    /// that support them).
+    pub device_seconds: Option<f64>,
+    /// The workload's fingerprint of its last result (a hash, a count), for cross-checking.
+    pub result: Option<String>,
+    /// A remark on this row, e.g. why device time is missing.
+    pub note: Option<String>,
+}
+
+/// Rayon at one thread count, against Rayon on one thread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScalingRow {
+    /// Workload name.
+    pub workload: String,
+    /// Problem size.
+    pub size: String,
+    /// Rayon pool size.
+    pub threads: usize,
+    /// Median seconds per run.
+    pub median_seconds: f64,
+    /// Baseline median / this median.
+    pub speedup: f64,
+    /// `speedup / threads`: 1.0 is perfect strong scaling.
+    pub efficiency: f64,
+    /// What `speedup` is measured against: "rayon 1 thread" or, without that row, "serial".
+    pub baseline: String,
+}
+
+/// Where `challenger` becomes faster than `baseline` as the problem grows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Crossover {
+    /// Workload name.
+    pub workload: String,
+    /// Label of the backend that overtakes, e.g. "rayon (2 threads)".
+    pub challenger: String,
+    /// Label of the backend overtaken, e.g. "serial".
+    pub baseline: String,
+    /// "at": faster from `from_size` on and slower at `below_size`; "always": faster at every
+    /// size measured; "never": not faster at the largest size measured.
+    pub status: String,
+    /// First size from which the challenger is faster at every larger size.
+    pub from_size: Option<String>,
+    /// The size just below, where it was still slower.
+    pub below_size: Option<String>,
+    /// `size_value` at `from_size`.
+    pub from_size_value: Option<f64>,
+}
+
+/// A row that could not be measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// Workload name.
+    pub workload: String,
+    /// Backend label.
+    pub backend: String,
+    /// Problem size.
+    pub size: String,
+    /// The error, one line.
+    pub reason: String,
+}
+
+/// What a row needs besides its measurement.
+pub struct RowInput<'a> {
+    /// Workload name.
+    pub workload: &'a str,
+    /// Unit of work.
+    pub unit: &'a str,
+    /// Problem size.
+    pub size: &'a str,
+    /// Problem size as a number and its unit.
+    pub size_value: (f64, &'a str),
+    /// Backend it ran on.
+    pub backend: &'a Backend,
+    /// Units of work per run.
+    pub work: f64,
+    /// The workload's result fingerprint.
+    pub result: Option<String>,
+}
+
+impl ResultRow {
+    /// A row from a measurement; speedups are filled in later by [`fill_comparisons`], once the
+    /// whole report is known. `None` when the measurement has no runs.
+    pub fn new(input: RowInput<'_>, m: &Measurement) -> Option<ResultRow> {
+        let s = Summary::of(&m.wall_seconds)?;
+        let phase = |f: fn(&crate::workloads::Phases) -> Option<f64>| {
+            median_of_present(m.phases.iter().map(f))
+        };
+        let device_seconds = phase(|p| p.device_seconds);
+        let (device, software, adapter, threads) = match input.backend {
+            Backend::Serial => (crate::machine::cpu_model(), false, None, Some(1)),
+            Backend::Rayon { threads } => {
+                (crate::machine::cpu_model(), false, None, Some(*threads))
+            }
+            Backend::Gpu(ctx) => {
+                let s = ctx.summary();
+                (s.name.clone(), s.software, Some(s.index), None)
+            }
+        };
+        let note = match input.backend {
+            Backend::Gpu(ctx) if !ctx.has_timestamps() => {
+                Some("no device time: the adapter has no timestamp queries".to_string())
+            }
+            Backend::Gpu(_) if device_seconds.is_none() => {
+                Some("no device time: the workload reports none".to_string())
+            }
+            _ => None,
+        };
+        Some(ResultRow {
+            workload: input.workload.to_string(),
+            backend: input.backend.name().to_string(),
+            device,
+            software,
+            adapter,
+            threads,
+            size: input.size.to_string(),
+            size_value: input.size_value.0,
+            size_unit: input.size_value.1.to_string(),
+            work: input.work,
+            unit: input.unit.to_string(),
+            runs: s.count,
+            median_seconds: s.median,
+            min_seconds: s.min,
+            max_seconds: s.max,
+            mean_seconds: s.mean,
+            stddev_seconds: s.stddev,
+            noisy: s.is_noisy(),
+            throughput: input.work / s.median,
+            throughput_unit: format!("{}/s", input.unit),
+            speedup_vs_serial: None,
+            speedup_vs_rayon: None,
+            efficiency: None,
+            upload_seconds: phase(|p| p.upload_seconds),
+            compute_seconds: phase(|p| p.compute_seconds),
+            readback_seconds: phase(|p| p.readback_seconds),
+            device_seconds,
+            result: input.result,
+            note,
+        })
+    }
+
+    /// Whether the two rows measured the same workload at the same size.
+    pub fn same_problem(&self, other: &ResultRow) -> bool {
+        self.workload == other.workload && self.size == other.size
+    }
+}
+
+/// The rayon row that `speedup_vs_rayon` refers to among `rows` for one problem: the default
+/// pool size if it was run, else the largest pool.
+fn rayon_baseline<'a>(
+    rows: &'a [ResultRow],
+    row: &ResultRow,
+    default_threads: usize,
+) -> Option<&'a ResultRow> {
+    let rayon = rows
+        .iter()
+        .filter(|r| r.backend == "rayon" && r.same_problem(row));
+    rayon
+        .clone()
+        .find(|r| r.threads == Some(default_threads))
+        .or_else(|| rayon.max_by_key(|r| r.threads))
+}
+
+/// Fills `speedup_vs_serial`, `speedup_vs_rayon` and `efficiency` of every row from the medians
+/// of the same report, and recomputes the strong-scaling table.
+pub fn fill_comparisons(report: &mut Report) {
+    let rows = report.results.clone();
+    let default_threads = report.machine.rayon_threads;
+    for row in &mut report.results {
+        let serial = rows
+            .iter()
+            .find(|r| r.backend == "serial" && r.same_problem(row));
+        let rayon = rayon_baseline(&rows, row, default_threads);
+        row.speedup_vs_serial = serial.map(|s| s.median_seconds / row.median_seconds);
+        row.speedup_vs_rayon = rayon.map(|r| r.median_seconds / row.median_seconds);
+        row.efficiency = match (row.backend.as_str(), row.threads, row.speedup_vs_serial) {
+            ("rayon", Some(t), Some(s)) => Some(s / t as f64),
+            _ => None,
+        };
+    }
+    report.scaling = scaling(&report.results);
+}
+
+/// The strong-scaling table: for each problem with rayon rows at two or more thread counts, each
+/// count's speedup over the 1-thread row (or, without one, over serial) and its efficiency.
+pub fn scaling(rows: &[ResultRow]) -> Vec<ScalingRow> {
+    let mut out = Vec::new();
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for row in rows.iter().filter(|r| r.backend == "rayon") {
+        let key = (row.workload.as_str(), row.size.as_str());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let mut group: Vec<&ResultRow> = rows
+            .iter()
+            .filter(|r| r.backend == "rayon" && r.same_problem(row))
+            .collect();
+        if group.len() < 2 {
+            continue;
+        }
+        group.sort_by_key(|r| r.threads);
+        let (base, baseline) = match group.iter().find(|r| r.threads == Some(1)) {
+            Some(one) => (*one, "rayon 1 thread"),
+            None => match rows
+                .iter()
+                .find(|r| r.backend == "serial" && r.same_problem(row))
+            {
+                Some(serial) => (serial, "serial"),
+                None => continue,
+            },
+        };
+        for r in group {
+            let threads = r.threads.unwrap_or(1);
+            let speedup = base.median_seconds / r.median_seconds;
+            out.push(ScalingRow {
+                workload: r.workload.clone(),
+                size: r.size.clone(),
+                threads,
+                median_seconds: r.median_seconds,
+                speedup,
+                efficiency: speedup / threads as f64,
+                baseline: baseline.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// A backend as people read it: "serial", "rayon (2 threads)", "gpu (NVIDIA H100 80GB HBM3)",
+/// and for software adapters "gpu (software: llvmpipe, Vulkan)" so nobody takes them for GPUs.
+pub fn backend_label(
+    backend: &str,
+    threads: Option<usize>,
+    adapter: Option<&AdapterSummary>,
+) -> String {
+    match (backend, threads, adapter) {
+        ("rayon", Some(1), _) => "rayon (1 thread)".to_string(),
+        ("rayon", Some(t), _) => format!("rayon ({t} threads)"),
+        ("gpu", _, Some(a)) if a.software => {
+            // "llvmpipe (LLVM 15.0.6, 256 bits)" -> "llvmpipe": the details are in the header.
+            let short = a.name.split(" (").next().unwrap_or(&a.name);
+            format!("gpu (software: {short}, {})", a.backend)
+        }
+        ("gpu", _, Some(a)) => format!("gpu ({})", a.name),
+        (other, _, _) => other.to_string(),
+    }
+}
+
+/// The label of a result row, looking its adapter up in `machine`.
+pub fn row_label(machine: &MachineInfo, row: &ResultRow) -> String {
+    let adapter = row.adapter.and_then(|i| machine.adapter(i));
+    match (row.backend.as_str(), adapter) {
+        // A row whose adapter is missing from `machine` (a hand-edited file) still says what it is.
+        ("gpu", None) if row.software => format!("gpu (software: {})", row.device),
+        ("gpu", None) => format!("gpu ({})", row.device),
+        _ => backend_label(&row.backend, row.threads, adapter.map(|a| &a.summary)),
+    }
+}
+
+/// The label of a ready backend.
+pub fn label_of(backend: &Backend) -> String {
+    match backend {
+        Backend::Serial => "serial".to_string(),
+        Backend::Rayon { threads } => backend_label("rayon", Some(*threads), None),
+        Backend::Gpu(ctx) => backend_label("gpu", None, Some(ctx.summary())),
+    }
+}

@@ -1,0 +1,10 @@
+//! The human table: what `speedup bench` prints by default.
+
+use super::layout::to_text;
+use super::report::Report;
+use super::view::report_blocks;
+
+/// The report as aligned plain text.
+pub fn to_table(report: &Report) -> String {
+    to_text(&report_blocks(report))
+}

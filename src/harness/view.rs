@@ -1,0 +1,242 @@
+//! What a report shows people, as [`Block`]s: the machine first, then the results, the GPU
+//! phases, strong scaling, crossovers and footnotes. The text table and Markdown render these
+//! same blocks, so the two never disagree.
+
+use super::layout::{Block, Table};
+use super::machine::MachineInfo;
+use super::measure::{format_rate, format_seconds};
+use super::report::{row_label, Report};
+use super::stats::NOISY_RELATIVE_STDDEV;
+
+/// Marks a software adapter's rows and its footnote.
+pub const SOFTWARE_MARK: &str = "†";
+/// Marks a noisy row and its footnote.
+pub const NOISY_MARK: &str = "!";
+
+/// A missing value.
+const NONE: &str = "—";
+
+fn ratio(x: Option<f64>) -> String {
+    x.map_or(NONE.to_string(), |x| format!("{x:.2}×"))
+}
+
+fn seconds(x: Option<f64>) -> String {
+    x.map_or(NONE.to_string(), format_seconds)
+}
+
+/// The machine block that every report starts with.
+pub fn machine_fields(m: &MachineInfo) -> Block {
+    let mut fields = vec![
+        (
+            "cpu".to_string(),
+            format!("{} ({} logical cores)", m.cpu, m.logical_cores),
+        ),
+        (
+            "rayon".to_string(),
+            format!("{} threads by default", m.rayon_threads),
+        ),
+        ("os".to_string(), m.os.clone()),
+        (
+            "build".to_string(),
+            format!(
+                "speedup {}, {} profile, wgpu {}",
+                m.speedup_version, m.build_profile, m.wgpu_version
+            ),
+        ),
+        ("date".to_string(), m.date.clone()),
+    ];
+    if m.adapters.is_empty() {
+        fields.push(("adapters".to_string(), "none used".to_string()));
+    }
+    for info in &m.adapters {
+        let a = &info.summary;
+        let timestamps = if info.timestamp_queries {
+            "timestamp queries"
+        } else {
+            "no timestamp queries"
+        };
+        let software = if a.software {
+            format!(" ({SOFTWARE_MARK} SOFTWARE adapter: CPU timings, not a GPU)")
+        } else {
+            String::new()
+        };
+        fields.push((
+            format!("adapter {}", a.index),
+            format!(
+                "{}, {}, {}, driver {}, {timestamps}{software}",
+                a.name, a.backend, a.device_type, a.driver
+            ),
+        ));
+    }
+    Block::Fields(fields)
+}
+
+/// Every block of a bench report.
+pub fn report_blocks(report: &Report) -> Vec<Block> {
+    let m = &report.machine;
+    let s = &report.settings;
+    let mut blocks = vec![Block::Title("speedup bench".to_string()), machine_fields(m)];
+    blocks.push(Block::Lines(vec![format!(
+        "each row: {} warm-up run(s), then runs until both {} s and {} runs are reached \
+(at most {} runs or {} s)",
+        s.warmup_runs, s.min_time_seconds, s.min_runs, s.max_runs, s.max_time_seconds
+    )]));
+
+    let mut results = Table::new(
+        Some("results (median wall time per run, end to end)".to_string()),
+        &[
+            "workload",
+            "size",
+            "backend",
+            ">runs",
+            ">median",
+            ">±",
+            ">throughput",
+            ">vs serial",
+            ">vs rayon",
+            ">efficiency",
+        ],
+    );
+    let mut phases = Table::new(
+        Some("gpu phases (medians per run; device time from timestamp queries)".to_string()),
+        &[
+            "workload",
+            "size",
+            "backend",
+            ">wall",
+            ">device",
+            ">upload",
+            ">compute",
+            ">readback",
+        ],
+    );
+    let (mut any_software, mut any_noisy) = (false, false);
+    let mut row_notes = Vec::new();
+    for r in &report.results {
+        let mut label = row_label(m, r);
+        if r.software {
+            label.push_str(SOFTWARE_MARK);
+            any_software = true;
+        }
+        // One run has no spread to speak of: say nothing rather than "0.0%".
+        let mut spread = if r.runs > 1 {
+            format!("{:.1}%", 100.0 * r.stddev_seconds / r.median_seconds)
+        } else {
+            NONE.to_string()
+        };
+        if r.noisy {
+            spread.push_str(NOISY_MARK);
+            any_noisy = true;
+        }
+        results.rows.push(vec![
+            r.workload.clone(),
+            r.size.clone(),
+            label.clone(),
+            r.runs.to_string(),
+            format_seconds(r.median_seconds),
+            spread,
+            format_rate(r.throughput, &r.throughput_unit),
+            ratio(r.speedup_vs_serial),
+            ratio(r.speedup_vs_rayon),
+            r.efficiency
+                .map_or(NONE.to_string(), |e| format!("{:.0}%", 100.0 * e)),
+        ]);
+        if r.backend == "gpu" {
+            phases.rows.push(vec![
+                r.workload.clone(),
+                r.size.clone(),
+                label.clone(),
+                format_seconds(r.median_seconds),
+                seconds(r.device_seconds),
+                seconds(r.upload_seconds),
+                seconds(r.compute_seconds),
+                seconds(r.readback_seconds),
+            ]);
+        }
+        if let Some(note) = &r.note {
+            row_notes.push(format!("{} {} on {label}: {note}", r.workload, r.size));
+        }
+    }
+    blocks.push(Block::Table(results));
+    if !phases.rows.is_empty() {
+        blocks.push(Block::Table(phases));
+    }
+
+    if !report.scaling.is_empty() {
+        let mut t = Table::new(
+            Some("strong scaling (rayon)".to_string()),
+            &[
+                "workload",
+                "size",
+                ">threads",
+                ">median",
+                ">speedup",
+                ">efficiency",
+                "against",
+            ],
+        );
+        for r in &report.scaling {
+            t.rows.push(vec![
+                r.workload.clone(),
+                r.size.clone(),
+                r.threads.to_string(),
+                format_seconds(r.median_seconds),
+                format!("{:.2}×", r.speedup),
+                format!("{:.0}%", 100.0 * r.efficiency),
+                r.baseline.clone(),
+            ]);
+        }
+        blocks.push(Block::Table(t));
+    }
+
+    if !report.crossovers.is_empty() {
+        let mut t = Table::new(
+            Some("crossovers (as the problem grows)".to_string()),
+            &["workload", "backend", "overtakes", "where"],
+        );
+        for c in &report.crossovers {
+            let at = match c.status.as_str() {
+                "at" => format!(
+                    "between {} and {}",
+                    c.below_size.as_deref().unwrap_or("?"),
+                    c.from_size.as_deref().unwrap_or("?")
+                ),
+                "always" => "already at the smallest size".to_string(),
+                _ => "not at the sizes measured".to_string(),
+            };
+            t.rows.push(vec![
+                c.workload.clone(),
+                c.challenger.clone(),
+                c.baseline.clone(),
+                at,
+            ]);
+        }
+        blocks.push(Block::Table(t));
+    }
+
+    let mut footnotes = Vec::new();
+    if any_software {
+        footnotes.push(format!(
+            "{SOFTWARE_MARK} software adapter (device type Cpu): these rows are CPU timings of a \
+software rasteriser, not GPU figures"
+        ));
+    }
+    if any_noisy {
+        footnotes.push(format!(
+            "{NOISY_MARK} noisy: standard deviation above {:.0}% of the median",
+            100.0 * NOISY_RELATIVE_STDDEV
+        ));
+    }
+    footnotes.extend(row_notes);
+    for s in &report.skipped {
+        footnotes.push(format!(
+            "skipped {} {} on {}: {}",
+            s.workload, s.size, s.backend, s.reason
+        ));
+    }
+    footnotes.extend(report.notes.iter().cloned());
+    if !footnotes.is_empty() {
+        blocks.push(Block::Lines(footnotes));
+    }
+    blocks
+}

@@ -1,0 +1,413 @@
+//! The `speedup` binary end to end: `bench --quick` on a tiny Life size in every format, the
+//! report file, strong scaling, the sweep chart, `verify`, `compare`, and one-line errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn speedup(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_speedup"))
+        .args(args)
+        // Mesa's GL driver complains on stderr without it.
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .expect("run the speedup binary")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = speedup(args);
+    assert!(
+        o.status.success(),
+        "speedup {args:?} failed:\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("speedup-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn gpu_required() -> bool {
+    std::env::var("SPEEDUP_REQUIRE_GPU").is_ok_and(|v| v == "1")
+}
+
+/// The tiny quick bench every format test runs.
+const QUICK: &[&str] = &[
+    "bench",
+    "--quick",
+    "--workloads",
+    "life",
+    "--sizes",
+    "64x64:2",
+];
+
+fn quick(extra: &[&str]) -> String {
+    let args: Vec<&str> = QUICK.iter().chain(extra).copied().collect();
+    ok(&args)
+}
+
+#[test]
+fn bench_json_has_the_documented_fields() {
+    let text = quick(&["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("stdout is JSON");
+    assert_eq!(v["format_version"], 1);
+    let m = &v["machine"];
+    for key in [
+        "cpu",
+        "os",
+        "wgpu_version",
+        "build_profile",
+        "date",
+        "speedup_version",
+    ] {
+        assert!(
+            m[key].as_str().is_some_and(|s| !s.is_empty()),
+            "machine.{key}: {m}"
+        );
+    }
+    assert!(m["logical_cores"].as_u64().unwrap() >= 1);
+    assert!(m["rayon_threads"].as_u64().unwrap() >= 1);
+    let results = v["results"].as_array().unwrap();
+    let backends: Vec<&str> = results
+        .iter()
+        .map(|r| r["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(&backends[..2], &["serial", "rayon"]);
+    if gpu_required() {
+        assert_eq!(
+            backends.get(2),
+            Some(&"gpu"),
+            "SPEEDUP_REQUIRE_GPU=1 but no gpu row"
+        );
+    }
+    for r in results {
+        for key in [
+            "workload",
+            "backend",
+            "device",
+            "size",
+            "runs",
+            "median_seconds",
+            "min_seconds",
+            "max_seconds",
+            "throughput",
+            "throughput_unit",
+            "speedup_vs_serial",
+            "speedup_vs_rayon",
+        ] {
+            assert!(r.get(key).is_some(), "result lacks {key}: {r}");
+        }
+        assert_eq!(r["workload"], "life");
+        assert_eq!(r["size"], "64x64:2");
+        assert_eq!(r["throughput_unit"], "cell-updates/s");
+        assert_eq!(r["work"].as_f64(), Some(64.0 * 64.0 * 2.0));
+        assert!(
+            r["runs"].as_u64().unwrap() >= 3,
+            "--quick times at least 3 runs: {r}"
+        );
+        let (min, med, max) = (
+            r["min_seconds"].as_f64().unwrap(),
+            r["median_seconds"].as_f64().unwrap(),
+            r["max_seconds"].as_f64().unwrap(),
+        );
+        assert!(0.0 < min && min <= med && med <= max, "{r}");
+        let expected = r["work"].as_f64().unwrap() / med;
+        assert!((r["throughput"].as_f64().unwrap() / expected - 1.0).abs() < 1e-9);
+        assert!(r["speedup_vs_serial"].as_f64().is_some());
+        if r["backend"] == "gpu" {
+            // The adapter is described in `machine`, and a software one is flagged on both.
+            let index = r["adapter"].as_u64().unwrap();
+            let adapter = m["adapters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["index"].as_u64() == Some(index))
+                .expect("row's adapter listed in machine");
+            assert_eq!(r["software"], adapter["software"]);
+            assert_eq!(r["device"], adapter["name"]);
+            if adapter["timestamp_queries"] == true {
+                // Wall time is taken after waiting for the device, so it covers the device
+                // time; timing only the submission would come out shorter.
+                let device = r["device_seconds"].as_f64().expect("device time");
+                assert!(med >= device, "wall {med} s < device {device} s: {r}");
+            } else {
+                assert!(r["note"].as_str().unwrap().contains("timestamp"));
+            }
+        } else {
+            assert_eq!(r["software"], false);
+        }
+    }
+}
+
+#[test]
+fn bench_csv_has_the_header_and_one_line_per_row() {
+    let text = quick(&["--format", "csv", "--backends", "serial,rayon"]);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        speedup::harness::csv::COLUMNS.join(",")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].contains(",life,serial,"), "{}", rows[0]);
+    assert!(rows[1].contains(",life,rayon,"), "{}", rows[1]);
+}
+
+#[test]
+fn bench_sizes_after_a_name_belong_to_it() {
+    let text = ok(&[
+        "bench",
+        "--quick",
+        "--workloads",
+        "life",
+        "--backends",
+        "serial",
+        "--format",
+        "csv",
+        "--sizes",
+        "life=32x32:1,48x16:2",
+    ]);
+    let sizes: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(9).unwrap())
+        .collect();
+    assert_eq!(sizes, vec!["32x32:1", "48x16:2"], "{text}");
+}
+
+#[test]
+fn bench_markdown_and_table_start_with_the_machine() {
+    let md = quick(&["--format", "markdown", "--backends", "serial"]);
+    assert!(md.starts_with("# speedup bench\n\n- **cpu**: "), "{md}");
+    assert!(md.contains("| workload | size | backend |"), "{md}");
+    assert!(md.contains("| life | 64x64:2 | serial |"), "{md}");
+    let table = quick(&["--backends", "serial,rayon"]);
+    assert!(table.starts_with("speedup bench\n\ncpu: "), "{table}");
+    assert!(table.contains("wgpu 30.0.1"), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("life") && l.contains("serial"))
+        .unwrap_or_else(|| panic!("no serial row:\n{table}"));
+    assert!(
+        row.contains("cell-updates/s") && row.contains("1.00×"),
+        "{row}"
+    );
+}
+
+#[test]
+fn bench_labels_software_adapters() {
+    let args: Vec<&str> = QUICK
+        .iter()
+        .chain(&["--backends", "serial,gpu"])
+        .copied()
+        .collect();
+    let o = speedup(&args);
+    if !o.status.success() && !gpu_required() {
+        eprintln!("skipping: no GPU adapter ({})", stderr(&o).trim());
+        return;
+    }
+    let table = stdout(&o);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("life") && l.contains("gpu ("))
+        .unwrap_or_else(|| panic!("no gpu row:\n{table}\n{}", stderr(&o)));
+    let json = quick(&["--backends", "gpu", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    if v["results"][0]["software"] == true {
+        assert!(row.contains("gpu (software: "), "{row}");
+        assert!(table.contains("not GPU figures"), "{table}");
+    } else {
+        assert!(!row.contains("software"), "{row}");
+    }
+}
+
+#[test]
+fn bench_output_file_and_strong_scaling() {
+    let dir = scratch("output");
+    let file = dir.join("r.json");
+    let table = quick(&[
+        "--backends",
+        "serial",
+        "--threads",
+        "2",
+        "--format",
+        "json",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    // The table for people on stdout, the JSON in the file.
+    assert!(table.starts_with("speedup bench"), "{table}");
+    assert!(table.contains("strong scaling (rayon)"), "{table}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let threads: Vec<u64> = v["scaling"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["threads"].as_u64().unwrap())
+        .collect();
+    assert_eq!(threads, vec![1, 2], "1 is added to --threads 2");
+    assert_eq!(v["scaling"][0]["speedup"], 1.0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bench_sweep_draws_a_chart_and_finds_crossovers() {
+    let dir = scratch("sweep");
+    let chart = dir.join("sweep.svg");
+    let text = ok(&[
+        "bench",
+        "--quick",
+        "--sweep",
+        "--workloads",
+        "life",
+        "--sizes",
+        "32x32:1,256x256:4",
+        "--backends",
+        "serial,rayon",
+        "--format",
+        "json",
+        "--chart",
+        chart.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let c = &v["crossovers"][0];
+    assert_eq!(
+        c["challenger"].as_str().unwrap(),
+        format!("rayon ({} threads)", v["machine"]["rayon_threads"])
+            .replace("(1 threads)", "(1 thread)")
+    );
+    assert_eq!(c["baseline"], "serial");
+    assert!(["at", "always", "never"].contains(&c["status"].as_str().unwrap()));
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert_eq!(
+        svg.matches("<polyline").count(),
+        2,
+        "serial and rayon lines"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn verify_passes_on_every_backend() {
+    let text = ok(&["verify", "--workloads", "life"]);
+    let checks: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
+        .collect();
+    assert!(checks.len() >= 2, "{text}");
+    assert!(checks.iter().all(|l| l.starts_with("PASS life ")), "{text}");
+    assert!(checks[0].starts_with("PASS life serial: "), "{text}");
+    if gpu_required() {
+        assert!(checks.iter().any(|l| l.contains(" gpu (")), "{text}");
+    }
+    assert!(
+        text.ends_with(&format!("all {} checks passed\n", checks.len())),
+        "{text}"
+    );
+}
+
+#[test]
+fn compare_two_reports() {
+    let dir = scratch("compare");
+    let (old, new) = (dir.join("old.json"), dir.join("new.json"));
+    for path in [&old, &new] {
+        quick(&[
+            "--backends",
+            "serial,rayon",
+            "--format",
+            "json",
+            "--output",
+            path.to_str().unwrap(),
+        ]);
+    }
+    let text = ok(&["compare", old.to_str().unwrap(), new.to_str().unwrap()]);
+    assert!(text.starts_with("speedup compare\n"), "{text}");
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("life ")).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    for r in rows {
+        assert!(
+            ["faster", "slower", "within spread"]
+                .iter()
+                .any(|v| r.ends_with(v)),
+            "{r}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Fails with exactly one line on stderr, starting "error:", mentioning `needle`.
+fn one_line_error(args: &[&str], needle: &str) {
+    let o = speedup(args);
+    assert!(!o.status.success(), "speedup {args:?} should fail");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one line for {args:?}: {err}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains(needle),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_arguments_give_one_line() {
+    one_line_error(
+        &["bench", "--workloads", "nosuch"],
+        "unknown workload 'nosuch'",
+    );
+    one_line_error(
+        &[
+            "bench",
+            "--quick",
+            "--workloads",
+            "life",
+            "--sizes",
+            "banana",
+            "--backends",
+            "serial",
+        ],
+        "banana",
+    );
+    one_line_error(&["bench", "--backends", "cuda"], "unknown backend 'cuda'");
+    one_line_error(
+        &["bench", "--threads", "0", "--backends", "serial"],
+        "at least 1",
+    );
+    one_line_error(&["verify", "--workloads", "nosuch"], "unknown workload");
+    one_line_error(
+        &["compare", "/nonexistent/a.json", "/nonexistent/b.json"],
+        "a.json",
+    );
+    // clap's own errors (an unknown format) still fail, starting with "error:".
+    let o = speedup(&["bench", "--format", "xml"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).starts_with("error:"), "{}", stderr(&o));
+}
+
+#[test]
+fn compare_rejects_a_file_that_is_not_a_report() {
+    let dir = scratch("notreport");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"results\": 3}\n").unwrap();
+    one_line_error(
+        &["compare", bad.to_str().unwrap(), bad.to_str().unwrap()],
+        "not a speedup bench report",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
