@@ -26,6 +26,7 @@ fn software_adapter() -> AdapterSummary {
         device_type: "Cpu".into(),
         driver: "llvmpipe Mesa 22.3.6 (LLVM 15.0.6)".into(),
         software: true,
+        max_storage_binding_bytes: 134217728,
     }
 }
 

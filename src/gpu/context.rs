@@ -56,10 +56,10 @@ pub struct AdapterSummary {
     /// True for software rasterisers (device type Cpu, e.g. llvmpipe/lavapipe): their timings are
     /// CPU timings and are never reported as GPU results.
     pub software: bool,
-    /// The adapter's largest storage-buffer binding, in bytes (what one grid buffer may use).
+    /// The adapter's largest storage-buffer binding, in bytes (larger grids are split into
+    /// chunks of at most this size). 0 where unknown (reports written before it was recorded).
+    #[serde(default)]
     pub max_storage_binding_bytes: u64,
-    /// Whether the adapter supports timestamp queries (device time in benchmarks).
-    pub timestamps: bool,
 }
 
 impl AdapterSummary {
@@ -79,7 +79,6 @@ impl AdapterSummary {
             driver,
             software: info.device_type == wgpu::DeviceType::Cpu,
             max_storage_binding_bytes: adapter.limits().max_storage_buffer_binding_size,
-            timestamps: adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY),
         }
     }
 
