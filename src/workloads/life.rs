@@ -91,11 +91,13 @@ impl Workload for LifeWorkload {
     }
 
     fn default_sizes(&self, quick: bool) -> Vec<String> {
-        if quick {
-            vec!["512x512:20".into()]
-        } else {
-            vec!["4096x4096:100".into()]
-        }
+        let size = match (self.kernel, quick) {
+            (Kernel::Packed, true) => "512x512:20",
+            (Kernel::Packed, false) => "4096x4096:100",
+            (Kernel::Naive, true) => "256x256:4",
+            (Kernel::Naive, false) => "1024x1024:10",
+        };
+        vec![size.into()]
     }
 
     fn problem_size(&self, size: &str) -> Option<(f64, &'static str)> {
@@ -106,14 +108,15 @@ impl Workload for LifeWorkload {
     }
 
     fn sweep_sizes(&self) -> Vec<String> {
-        [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]
-            .iter()
-            .map(|n| {
-                format!(
-                    "{n}x{n}:{}",
-                    (1u64 << 26) / (*n as u64 * *n as u64).max(1) + 4
-                )
-            })
+        // Enough generations that each size does at least ~2^26 (packed) or 2^22 (naive)
+        // cell-updates per run, so tiny grids are not all overhead.
+        let (largest, work) = match self.kernel {
+            Kernel::Packed => (8192u64, 1u64 << 26),
+            Kernel::Naive => (2048, 1 << 22),
+        };
+        (5..=largest.trailing_zeros())
+            .map(|p| 1u64 << p)
+            .map(|n| format!("{n}x{n}:{}", work / (n * n) + 1))
             .collect()
     }
 
