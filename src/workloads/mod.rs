@@ -8,6 +8,8 @@
 //! device time.
 
 pub mod life;
+pub mod mandelbrot;
+pub mod nbody;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -69,7 +71,11 @@ pub trait Workload: Send + Sync {
 
 /// Every workload, in the order reports list them.
 pub fn all() -> Vec<Box<dyn Workload>> {
-    vec![Box::new(life::LifeWorkload)]
+    vec![
+        Box::new(life::LifeWorkload),
+        Box::new(mandelbrot::MandelbrotWorkload),
+        Box::new(nbody::NBodyWorkload),
+    ]
 }
 
 /// The workload called `name`.
@@ -84,4 +90,65 @@ pub fn by_name(name: &str) -> Result<Box<dyn Workload>> {
                 "unknown workload '{name}': expected one of {joined}"
             ))
         })
+}
+
+/// A Rayon pool of `threads` threads (0: one per logical core) for a workload's CPU runs. Built
+/// once in `prepare`, so the timed runs do not pay for starting threads.
+pub(crate) fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("cannot start a Rayon pool: {e}")))
+}
+
+/// Parses a count written as digits (`_` separators allowed) or as a power of two (`2^24`).
+/// `what` names the parameter in errors.
+pub fn parse_count(text: &str, what: &str) -> Result<u64> {
+    let t = text.trim().replace('_', "");
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "{what} '{text}': expected a whole number such as 1000000 or a power of two such as 2^20"
+        ))
+    };
+    match t.split_once('^') {
+        Some((base, exp)) => {
+            let base: u64 = base.trim().parse().map_err(|_| bad())?;
+            let exp: u32 = exp.trim().parse().map_err(|_| bad())?;
+            base.checked_pow(exp).ok_or_else(|| {
+                Error::InvalidSize(format!("{what} '{text}' does not fit in 64 bits"))
+            })
+        }
+        None => t.parse().map_err(|_| bad()),
+    }
+}
+
+/// Refuses a host allocation of `bytes` that is larger than the memory the OS says is available
+/// (MemAvailable in /proc/meminfo on Linux; unchecked elsewhere), so an absurd size fails with a
+/// message instead of the process being killed half-way.
+pub(crate) fn check_host_memory(what: &str, bytes: u64) -> Result<()> {
+    if let Some(available) = available_memory() {
+        if bytes > available {
+            return Err(Error::InvalidSize(format!(
+                "{what} needs {:.1} GiB of memory but only {:.1} GiB is available",
+                bytes as f64 / (1u64 << 30) as f64,
+                available as f64 / (1u64 << 30) as f64
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Phases of a CPU run: all of it is computation.
+pub(crate) fn cpu_phases(start: std::time::Instant) -> Phases {
+    Phases {
+        compute_seconds: Some(start.elapsed().as_secs_f64()),
+        ..Phases::default()
+    }
 }

@@ -1,0 +1,213 @@
+//! The workload suite on every backend against each workload's plain reference, at awkward sizes:
+//! integer workloads bit-identical, float workloads within their stated tolerance. Messages say
+//! which backend, which case, where, and by how much.
+
+mod common;
+
+use speedup::backend::Backend;
+use speedup::workloads;
+
+/// Every registered workload's own `verify` passes on every backend.
+#[test]
+fn every_workload_verifies_on_every_backend() {
+    for workload in workloads::all() {
+        if workload.name() == "life" {
+            // Life has its own, larger suite (tests/backends_agree.rs).
+            continue;
+        }
+        for backend in common::all_backends() {
+            let check = workload
+                .verify(&backend)
+                .unwrap_or_else(|e| panic!("{} on {}: {e}", workload.name(), common::label(&backend)));
+            assert!(
+                check.passed,
+                "{} on {}: {}",
+                workload.name(),
+                common::label(&backend),
+                check.detail
+            );
+        }
+    }
+}
+
+mod mandelbrot {
+    use super::*;
+    use speedup::workloads::mandelbrot::{
+        self, compare, reference, Mandelbrot, Region, MAX_GPU_DIFF_FRACTION,
+    };
+
+    /// Serial and Rayon equal the reference bit for bit; the GPU differs in at most 0.1% of
+    /// pixels, summed over the cases (one 1x1 image would otherwise make a single pixel 100%).
+    #[test]
+    fn backends_match_reference() {
+        for backend in common::all_backends() {
+            let (mut pixels, mut differing) = (0, 0);
+            for job in mandelbrot::verify_cases() {
+                let expected = reference(&job);
+                let got = mandelbrot::render(&backend, job).unwrap();
+                let diff = compare(&job, &got, &expected)
+                    .unwrap_or_else(|e| panic!("{}: {e}", common::label(&backend)));
+                if !matches!(backend, Backend::Gpu(_)) {
+                    assert_eq!(
+                        diff,
+                        0,
+                        "{}: {}x{} max_iter {} region {}: {diff} pixels differ",
+                        common::label(&backend),
+                        job.width,
+                        job.height,
+                        job.max_iter,
+                        job.region
+                    );
+                }
+                pixels += job.pixels();
+                differing += diff;
+            }
+            let fraction = differing as f64 / pixels as f64;
+            eprintln!(
+                "{}: {differing} of {pixels} pixels differ",
+                common::label(&backend)
+            );
+            assert!(
+                fraction <= MAX_GPU_DIFF_FRACTION,
+                "{}: {differing} of {pixels} pixels differ ({:.4}%, bound {}%)",
+                common::label(&backend),
+                fraction * 100.0,
+                MAX_GPU_DIFF_FRACTION * 100.0
+            );
+        }
+    }
+
+    #[test]
+    fn known_points() {
+        // c = 0 never escapes; c = 1 escapes after 0 → 1 → 2 → 5: three iterations.
+        assert_eq!(mandelbrot::escape_count(0.0, 0.0, 100), 100);
+        assert_eq!(mandelbrot::escape_count(1.0, 0.0, 100), 3);
+        assert_eq!(mandelbrot::escape_count(-2.5, 0.0, 100), 1);
+    }
+
+    #[test]
+    fn work_is_the_sum_of_counts() {
+        let job = Mandelbrot::new(40, 30, 100, Region::FULL).unwrap();
+        let image = reference(&job);
+        let mut run = mandelbrot::MandelbrotRun::new(&Backend::Serial, job).unwrap();
+        use speedup::workloads::Prepared;
+        run.run().unwrap();
+        assert_eq!(run.work(), image.total_iterations() as f64);
+        assert!(image.inside() > 0 && image.inside() < job.pixels());
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let err = |r: speedup::Result<Mandelbrot>| r.unwrap_err().to_string();
+        assert!(err(Mandelbrot::parse("0x10", Region::FULL)).contains("empty"));
+        assert!(err(Mandelbrot::parse("10x10:0", Region::FULL)).contains("max_iter"));
+        assert!(err(Mandelbrot::parse("10by10", Region::FULL)).contains("expected WxH"));
+        assert!(err(Mandelbrot::parse("100000x100000", Region::FULL)).contains("too large"));
+        assert!(Region::parse("1,0,0,1").unwrap_err().to_string().contains("re_min < re_max"));
+        assert!(Region::parse("1,2,3").is_err());
+        assert!(Region::parse("-2,-1,nan,1").is_err());
+    }
+
+    #[test]
+    fn png_is_written() {
+        let job = Mandelbrot::new(33, 17, 64, Region::FULL).unwrap();
+        let image = reference(&job);
+        let dir = std::env::temp_dir().join(format!("speedup-mandel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.png");
+        image.write_png(&path).unwrap();
+        let decoder = png::Decoder::new(std::fs::File::open(&path).unwrap());
+        let reader = decoder.read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), (33, 17));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+mod nbody {
+    use super::*;
+    use speedup::workloads::nbody::{
+        self, accel_check, energy_check, Bodies, NBody, ACCEL_TOLERANCE, CHECK_SIZES,
+        ENERGY_TOLERANCE, POSITION_TOLERANCE,
+    };
+
+    #[test]
+    fn accelerations_match_f64_reference() {
+        for backend in common::all_backends() {
+            let mut worst = 0.0f64;
+            for (i, &n) in CHECK_SIZES.iter().enumerate() {
+                let e = accel_check(&backend, n, 500 + i as u64).unwrap();
+                worst = worst.max(e.relative);
+                assert!(
+                    e.relative <= ACCEL_TOLERANCE,
+                    "{}: {n} bodies: body {} acceleration off by {:.3e} of its terms' magnitude (bound {ACCEL_TOLERANCE:.0e})",
+                    common::label(&backend),
+                    e.body,
+                    e.relative
+                );
+            }
+            eprintln!("{}: worst relative acceleration error {worst:.3e}", common::label(&backend));
+        }
+    }
+
+    #[test]
+    fn disc_conserves_energy_and_follows_f64() {
+        for backend in common::all_backends() {
+            let e = energy_check(&backend, 63, 200).unwrap();
+            eprintln!("{}: {e:?}", common::label(&backend));
+            assert!(
+                e.drift <= ENERGY_TOLERANCE,
+                "{}: energy drift {:.3e} over {} steps (bound {ENERGY_TOLERANCE:.0e})",
+                common::label(&backend),
+                e.drift,
+                e.steps
+            );
+            assert!(
+                e.position_error <= POSITION_TOLERANCE,
+                "{}: final positions off by {:.3e} of the radius (bound {POSITION_TOLERANCE:.0e})",
+                common::label(&backend),
+                e.position_error
+            );
+        }
+    }
+
+    #[test]
+    fn serial_and_rayon_are_bit_identical() {
+        let job = NBody::new(257, 3, 1e-3, 0.05).unwrap();
+        let bodies = Bodies::cluster(257, 9);
+        let serial = nbody::simulate(&Backend::Serial, job, bodies.clone()).unwrap();
+        let rayon = nbody::simulate(&Backend::Rayon { threads: 3 }, job, bodies).unwrap();
+        assert_eq!(serial, rayon);
+    }
+
+    #[test]
+    fn a_lone_pair_attracts() {
+        // Two unit masses 2 apart, ε = 0.05: each pulls the other with 2 / (4 + ε²)^{3/2}.
+        let bodies = Bodies {
+            pos: vec![[-1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]],
+            vel: vec![[0.0; 4]; 2],
+        };
+        let job = NBody::new(2, 1, 1e-3, 0.05).unwrap();
+        let expected = 2.0 / (4.0f64 + 0.0025).powf(1.5);
+        for backend in common::all_backends() {
+            let r = nbody::simulate(&backend, job, bodies.clone()).unwrap();
+            let a = r.accel[0][0] as f64;
+            assert!(
+                (a - expected).abs() < 1e-6 && (r.accel[1][0] as f64 + expected).abs() < 1e-6,
+                "{}: accelerations {:?}, expected ±{expected}",
+                common::label(&backend),
+                r.accel
+            );
+            assert!(r.bodies.pos[0][0] > -1.0 && r.bodies.pos[1][0] < 1.0);
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        assert!(NBody::parse("0").unwrap_err().to_string().contains("between 1"));
+        assert!(NBody::parse("10:0").unwrap_err().to_string().contains("steps"));
+        assert!(NBody::parse("ten").is_err());
+        assert!(NBody::new(10, 1, 1e-3, 0.0).unwrap_err().to_string().contains("softening"));
+        assert!(NBody::new(10, 1, f32::NAN, 0.1).unwrap_err().to_string().contains("time step"));
+        assert!(NBody::parse("100000000").is_err());
+    }
+}
