@@ -211,3 +211,71 @@ mod nbody {
         assert!(NBody::parse("100000000").is_err());
     }
 }
+
+mod sha256 {
+    use super::*;
+    use sha2::{Digest, Sha256};
+    use speedup::workloads::sha256::{self, reference, Search, Sha256Run, MAX_PREFIX};
+
+    /// Every backend returns exactly the reference's answer (nonce, hit count, nonces tried),
+    /// with batches small enough that searches span several, and with the default batch.
+    #[test]
+    fn backends_match_reference() {
+        for backend in common::all_backends() {
+            for s in sha256::check_searches() {
+                let expected = reference(&s);
+                for batch in [64, 1000, sha256::DEFAULT_BATCH] {
+                    let got = Sha256Run::with_batch(&backend, s.clone(), batch)
+                        .unwrap()
+                        .search()
+                        .unwrap()
+                        .0;
+                    assert_eq!(
+                        got,
+                        expected,
+                        "{}: prefix {:?} difficulty {} nonces {:?} exhaustive {} batch {batch}",
+                        common::label(&backend),
+                        String::from_utf8_lossy(&s.prefix),
+                        s.difficulty,
+                        s.range(),
+                        s.exhaustive
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_answer_really_has_the_zeros_and_is_the_smallest() {
+        let s = Search::new(b"speedup", 12, 0, 1 << 16, false).unwrap();
+        let found = sha256::search(&Backend::Rayon { threads: 3 }, s.clone()).unwrap();
+        let nonce = found.nonce.expect("a 12-bit hit within 65536 nonces");
+        let digest = Sha256::digest(sha256::message(b"speedup", nonce));
+        assert!(sha256::leading_zero_bits(&digest) >= 12, "{digest:x?}");
+        for earlier in 0..nonce {
+            let d = Sha256::digest(sha256::message(b"speedup", earlier));
+            assert!(sha256::leading_zero_bits(&d) < 12, "nonce {earlier} also qualifies");
+        }
+        assert_eq!(found.tried, nonce + 1);
+    }
+
+    #[test]
+    fn leading_zero_bits_counts_across_bytes() {
+        assert_eq!(sha256::leading_zero_bits(&[0x80, 0]), 0);
+        assert_eq!(sha256::leading_zero_bits(&[0x01, 0xff]), 7);
+        assert_eq!(sha256::leading_zero_bits(&[0, 0, 0x10]), 19);
+        assert_eq!(sha256::leading_zero_bits(&[0; 4]), 32);
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let long = vec![b'x'; MAX_PREFIX + 1];
+        assert!(Search::new(&long, 8, 0, 10, false).unwrap_err().to_string().contains("prefix"));
+        assert!(Search::new(b"", 0, 0, 10, false).unwrap_err().to_string().contains("difficulty"));
+        assert!(Search::new(b"", 65, 0, 10, false).is_err());
+        assert!(Search::new(b"", 8, 0, 0, false).unwrap_err().to_string().contains("empty"));
+        assert!(Search::new(b"", 8, u64::MAX, 1, false).is_err());
+        assert!(Search::parse("2^64").is_err());
+        assert_eq!(Search::parse("2^10:5").unwrap().count, 1024);
+    }
+}

@@ -10,6 +10,7 @@
 pub mod life;
 pub mod mandelbrot;
 pub mod nbody;
+pub mod sha256;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -75,6 +76,7 @@ pub fn all() -> Vec<Box<dyn Workload>> {
         Box::new(life::LifeWorkload),
         Box::new(mandelbrot::MandelbrotWorkload),
         Box::new(nbody::NBodyWorkload),
+        Box::new(sha256::Sha256Workload),
     ]
 }
 
