@@ -279,3 +279,82 @@ mod sha256 {
         assert_eq!(Search::parse("2^10:5").unwrap().count, 1024);
     }
 }
+
+mod montecarlo {
+    use super::*;
+    use speedup::workloads::montecarlo::{self, reference, MonteCarlo, MonteCarloRun};
+
+    /// Every backend counts exactly the reference's hits, with GPU batches small enough that a
+    /// count spans several submissions, and with the default batch.
+    #[test]
+    fn backends_count_exactly_the_reference_hits() {
+        for backend in common::all_backends() {
+            for job in montecarlo::check_jobs() {
+                let expected = reference(&job);
+                for batch in [1000, montecarlo::DEFAULT_BATCH] {
+                    let got = MonteCarloRun::with_batch(&backend, job, batch)
+                        .unwrap()
+                        .estimate()
+                        .unwrap()
+                        .0;
+                    assert_eq!(
+                        got,
+                        expected,
+                        "{}: {} samples from index {} seed {} batch {batch}",
+                        common::label(&backend),
+                        job.samples,
+                        job.first,
+                        job.seed
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_estimate_is_close_to_pi() {
+        let job = MonteCarlo::new(1 << 22, 5, 0).unwrap();
+        let e = montecarlo::estimate(&Backend::Rayon { threads: 3 }, job).unwrap();
+        let off = (e.pi() - std::f64::consts::PI).abs();
+        assert!(
+            off < 5.0 * e.standard_error(),
+            "pi ~ {} is {off:.2e} off, {:.1} standard errors",
+            e.pi(),
+            off / e.standard_error()
+        );
+        // Different seeds draw different points.
+        let other = montecarlo::estimate(&Backend::Serial, MonteCarlo::new(1 << 16, 6, 0).unwrap()).unwrap();
+        let same_n = montecarlo::estimate(&Backend::Serial, MonteCarlo::new(1 << 16, 5, 0).unwrap()).unwrap();
+        assert_ne!(other.hits, same_n.hits);
+    }
+
+    /// The racy count never exceeds the truth and, alone, loses nothing. Losses under real
+    /// contention depend on scheduling, so they are printed rather than required.
+    #[test]
+    fn racy_count_loses_increments_but_never_invents_them() {
+        let job = MonteCarlo::new(1 << 18, 3, 0).unwrap();
+        let serial = montecarlo::racy(&Backend::Serial, job).unwrap();
+        assert_eq!(serial.counted, serial.expected);
+        assert_eq!(serial.expected, reference(&job).hits);
+        for backend in common::all_backends().into_iter().skip(1) {
+            let r = montecarlo::racy(&backend, job).unwrap();
+            eprintln!(
+                "{}: racy count {} of {} ({} lost)",
+                common::label(&backend),
+                r.counted,
+                r.expected,
+                r.lost()
+            );
+            assert!(r.counted <= r.expected, "{}: {r:?}", common::label(&backend));
+            assert_eq!(r.lost(), r.expected - r.counted);
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        assert!(MonteCarlo::parse("0").unwrap_err().to_string().contains("between 1"));
+        assert!(MonteCarlo::parse("2^49").is_err());
+        assert!(MonteCarlo::parse("many").is_err());
+        assert!(MonteCarlo::new(10, 1, u64::MAX - 5).is_err());
+    }
+}

@@ -9,6 +9,7 @@
 
 pub mod life;
 pub mod mandelbrot;
+pub mod montecarlo;
 pub mod nbody;
 pub mod sha256;
 
@@ -77,6 +78,7 @@ pub fn all() -> Vec<Box<dyn Workload>> {
         Box::new(mandelbrot::MandelbrotWorkload),
         Box::new(nbody::NBodyWorkload),
         Box::new(sha256::Sha256Workload),
+        Box::new(montecarlo::MonteCarloWorkload),
     ]
 }
 
