@@ -358,3 +358,52 @@ mod montecarlo {
         assert!(MonteCarlo::new(10, 1, u64::MAX - 5).is_err());
     }
 }
+
+mod stream {
+    use super::*;
+    use speedup::workloads::stream::{self, first_difference, reference, Stream, StreamRun};
+    use speedup::workloads::Prepared;
+
+    #[test]
+    fn backends_match_reference_bit_for_bit() {
+        for backend in common::all_backends() {
+            for &n in stream::CHECK_SIZES {
+                let got = stream::triad_once(&backend, n).unwrap();
+                if let Some((i, g, e)) = first_difference(&got, &reference(n)) {
+                    panic!("{}: {n} elements: a[{i}] = {g}, expected {e}", common::label(&backend));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_runs_keep_the_result_and_count_the_bytes() {
+        for backend in common::all_backends() {
+            let job = Stream::new(1000, 3).unwrap();
+            let mut run = StreamRun::new(&backend, job).unwrap();
+            run.run().unwrap();
+            run.run().unwrap();
+            assert_eq!(first_difference(&run.result().unwrap(), &reference(1000)), None);
+            assert_eq!(run.work(), 12.0 * 1000.0 * 3.0);
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        assert!(Stream::parse("0").unwrap_err().to_string().contains("between 1"));
+        assert!(Stream::parse("10:0").unwrap_err().to_string().contains("repetitions"));
+        assert!(Stream::parse("2^40").is_err());
+        assert!(Stream::parse("lots").is_err());
+        // Larger than any binding on a GPU here: the error names the limit.
+        for ctx in common::gpu_contexts() {
+            let limit = ctx.limits().max_storage_buffer_binding_size;
+            let too_many = (limit / 4 + 1).min(u32::MAX as u64);
+            if too_many * 4 > limit && too_many * 12 < 8 << 30 {
+                let err = StreamRun::new(&Backend::Gpu(ctx.clone()), Stream::new(too_many, 1).unwrap())
+                    .err()
+                    .expect("beyond the binding limit");
+                assert!(err.to_string().contains("max_storage_buffer_binding_size"), "{err}");
+            }
+        }
+    }
+}

@@ -12,6 +12,7 @@ pub mod mandelbrot;
 pub mod montecarlo;
 pub mod nbody;
 pub mod sha256;
+pub mod stream;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -79,6 +80,7 @@ pub fn all() -> Vec<Box<dyn Workload>> {
         Box::new(nbody::NBodyWorkload),
         Box::new(sha256::Sha256Workload),
         Box::new(montecarlo::MonteCarloWorkload),
+        Box::new(stream::StreamWorkload),
     ]
 }
 
