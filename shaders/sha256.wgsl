@@ -9,7 +9,8 @@
 //      the number of matches in the batch
 //
 // The host builds the padded block (prefix, 8 zero bytes for the nonce, 0x80, zeros, the length
-// in bits) as 16 big-endian words; the kernel ORs the nonce's bytes in. Messages are at most 55
+// in bits) as 16 big-endian words; the kernel ORs the nonce's bytes in. The round constants come
+// in the uniform too (see `k`). Messages are at most 55
 // bytes, so one compression from the initial hash value gives the digest.
 //
 // Dispatch: 256 invocations per workgroup in x; more than 65535 workgroups are folded into y and
@@ -18,6 +19,10 @@
 struct Sha256Params {
     // The padded message block, big-endian words, nonce bytes zero.
     block: array<vec4<u32>, 4>,
+    // The 64 round constants K. Kept in the uniform rather than a WGSL const array: a const array
+    // indexed by the loop counter is copied into every invocation's private memory by some
+    // compilers, while a uniform read with the same index in every invocation is cheap.
+    k: array<vec4<u32>, 16>,
     // First nonce of the batch, low and high 32 bits.
     base_lo: u32,
     base_hi: u32,
@@ -41,23 +46,39 @@ struct Found {
 
 const WORKGROUP_SIZE: u32 = 256u;
 
-const K = array<u32, 64>(
-    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u,
-    0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u, 0xc19bf174u,
-    0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu, 0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau,
-    0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u, 0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u,
-    0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu, 0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u,
-    0xa2bfe8a1u, 0xa81a664bu, 0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u,
-    0x19a4c116u, 0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
-    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
-);
-
 const H0 = array<u32, 8>(
     0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au, 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u,
 );
 
 fn rotr(x: u32, n: u32) -> u32 {
     return (x >> n) | (x << (32u - n));
+}
+
+fn bswap(x: u32) -> u32 {
+    return (x >> 24u) | ((x >> 8u) & 0xff00u) | ((x << 8u) & 0xff0000u) | (x << 24u);
+}
+
+// Message word `k` of the block with the nonce's bytes in place. The nonce's 8 bytes, in message
+// order, are bswap(lo) then bswap(hi) as big-endian words; starting `shift` bytes into word
+// `first`, they spread over words first, first + 1 and (unless shift is 0) first + 2.
+fn word(k: u32, first: u32, shift: u32, lo_be: u32, hi_be: u32) -> u32 {
+    let s = 8u * shift;
+    var n0 = lo_be >> s;
+    var n1 = hi_be >> s;
+    var n2 = 0u;
+    if shift != 0u {
+        n1 |= lo_be << (32u - s);
+        n2 = hi_be << (32u - s);
+    }
+    var nonce = 0u;
+    if k == first {
+        nonce = n0;
+    } else if k == first + 1u {
+        nonce = n1;
+    } else if k == first + 2u {
+        nonce = n2;
+    }
+    return params.block[k / 4u][k % 4u] | nonce;
 }
 
 @compute @workgroup_size(256)
@@ -72,23 +93,29 @@ fn main(
     // nonce = base + index, with the carry into the high word.
     let lo = params.base_lo + index;
     let hi = params.base_hi + select(0u, 1u, lo < params.base_lo);
+    let first = params.nonce_at / 4u;
+    let shift = params.nonce_at % 4u;
+    let lo_be = bswap(lo);
+    let hi_be = bswap(hi);
 
-    var w: array<u32, 64>;
-    for (var k = 0u; k < 16u; k += 1u) {
-        w[k] = params.block[k / 4u][k % 4u];
-    }
-    // Byte b of the nonce (little-endian) goes to message byte nonce_at + b; message byte p is
-    // bits 31-24 of word p / 4 when p % 4 = 0, down to bits 7-0 when p % 4 = 3 (big-endian).
-    for (var b = 0u; b < 8u; b += 1u) {
-        let byte = (select(lo, hi, b >= 4u) >> (8u * (b % 4u))) & 0xffu;
-        let p = params.nonce_at + b;
-        w[p / 4u] |= byte << (24u - 8u * (p % 4u));
-    }
-    for (var t = 16u; t < 64u; t += 1u) {
-        let s0 = rotr(w[t - 15u], 7u) ^ rotr(w[t - 15u], 18u) ^ (w[t - 15u] >> 3u);
-        let s1 = rotr(w[t - 2u], 17u) ^ rotr(w[t - 2u], 19u) ^ (w[t - 2u] >> 10u);
-        w[t] = w[t - 16u] + s0 + w[t - 7u] + s1;
-    }
+    // The message schedule as a 16-word window w0..w15 that slides one word per round, so it
+    // lives in registers instead of a 64-entry array indexed by the round.
+    var w0 = word(0u, first, shift, lo_be, hi_be);
+    var w1 = word(1u, first, shift, lo_be, hi_be);
+    var w2 = word(2u, first, shift, lo_be, hi_be);
+    var w3 = word(3u, first, shift, lo_be, hi_be);
+    var w4 = word(4u, first, shift, lo_be, hi_be);
+    var w5 = word(5u, first, shift, lo_be, hi_be);
+    var w6 = word(6u, first, shift, lo_be, hi_be);
+    var w7 = word(7u, first, shift, lo_be, hi_be);
+    var w8 = word(8u, first, shift, lo_be, hi_be);
+    var w9 = word(9u, first, shift, lo_be, hi_be);
+    var w10 = word(10u, first, shift, lo_be, hi_be);
+    var w11 = word(11u, first, shift, lo_be, hi_be);
+    var w12 = word(12u, first, shift, lo_be, hi_be);
+    var w13 = word(13u, first, shift, lo_be, hi_be);
+    var w14 = word(14u, first, shift, lo_be, hi_be);
+    var w15 = word(15u, first, shift, lo_be, hi_be);
 
     var a = H0[0];
     var b = H0[1];
@@ -101,7 +128,7 @@ fn main(
     for (var t = 0u; t < 64u; t += 1u) {
         let big_s1 = rotr(e, 6u) ^ rotr(e, 11u) ^ rotr(e, 25u);
         let ch = (e & f) ^ (~e & g);
-        let t1 = h + big_s1 + ch + K[t] + w[t];
+        let t1 = h + big_s1 + ch + params.k[t / 4u][t % 4u] + w0;
         let big_s0 = rotr(a, 2u) ^ rotr(a, 13u) ^ rotr(a, 22u);
         let maj = (a & b) ^ (a & c) ^ (b & c);
         let t2 = big_s0 + maj;
@@ -113,6 +140,27 @@ fn main(
         c = b;
         b = a;
         a = t1 + t2;
+        // Slide the window: w16 = σ1(w14) + w9 + σ0(w1) + w0. (The last 16 rounds compute
+        // words never used; cheaper than a branch.)
+        let s0 = rotr(w1, 7u) ^ rotr(w1, 18u) ^ (w1 >> 3u);
+        let s1 = rotr(w14, 17u) ^ rotr(w14, 19u) ^ (w14 >> 10u);
+        let next = w0 + s0 + w9 + s1;
+        w0 = w1;
+        w1 = w2;
+        w2 = w3;
+        w3 = w4;
+        w4 = w5;
+        w5 = w6;
+        w6 = w7;
+        w7 = w8;
+        w8 = w9;
+        w9 = w10;
+        w10 = w11;
+        w11 = w12;
+        w12 = w13;
+        w13 = w14;
+        w14 = w15;
+        w15 = next;
     }
     // Only the first 64 bits of the digest matter: difficulty is at most 64.
     let d0 = H0[0] + a;

@@ -16,9 +16,9 @@ fn every_workload_verifies_on_every_backend() {
             continue;
         }
         for backend in common::all_backends() {
-            let check = workload
-                .verify(&backend)
-                .unwrap_or_else(|e| panic!("{} on {}: {e}", workload.name(), common::label(&backend)));
+            let check = workload.verify(&backend).unwrap_or_else(|e| {
+                panic!("{} on {}: {e}", workload.name(), common::label(&backend))
+            });
             assert!(
                 check.passed,
                 "{} on {}: {}",
@@ -103,7 +103,10 @@ mod mandelbrot {
         assert!(err(Mandelbrot::parse("10x10:0", Region::FULL)).contains("max_iter"));
         assert!(err(Mandelbrot::parse("10by10", Region::FULL)).contains("expected WxH"));
         assert!(err(Mandelbrot::parse("100000x100000", Region::FULL)).contains("too large"));
-        assert!(Region::parse("1,0,0,1").unwrap_err().to_string().contains("re_min < re_max"));
+        assert!(Region::parse("1,0,0,1")
+            .unwrap_err()
+            .to_string()
+            .contains("re_min < re_max"));
         assert!(Region::parse("1,2,3").is_err());
         assert!(Region::parse("-2,-1,nan,1").is_err());
     }
@@ -145,7 +148,10 @@ mod nbody {
                     e.relative
                 );
             }
-            eprintln!("{}: worst relative acceleration error {worst:.3e}", common::label(&backend));
+            eprintln!(
+                "{}: worst relative acceleration error {worst:.3e}",
+                common::label(&backend)
+            );
         }
     }
 
@@ -203,11 +209,23 @@ mod nbody {
 
     #[test]
     fn bad_parameters_are_refused() {
-        assert!(NBody::parse("0").unwrap_err().to_string().contains("between 1"));
-        assert!(NBody::parse("10:0").unwrap_err().to_string().contains("steps"));
+        assert!(NBody::parse("0")
+            .unwrap_err()
+            .to_string()
+            .contains("between 1"));
+        assert!(NBody::parse("10:0")
+            .unwrap_err()
+            .to_string()
+            .contains("steps"));
         assert!(NBody::parse("ten").is_err());
-        assert!(NBody::new(10, 1, 1e-3, 0.0).unwrap_err().to_string().contains("softening"));
-        assert!(NBody::new(10, 1, f32::NAN, 0.1).unwrap_err().to_string().contains("time step"));
+        assert!(NBody::new(10, 1, 1e-3, 0.0)
+            .unwrap_err()
+            .to_string()
+            .contains("softening"));
+        assert!(NBody::new(10, 1, f32::NAN, 0.1)
+            .unwrap_err()
+            .to_string()
+            .contains("time step"));
         assert!(NBody::parse("100000000").is_err());
     }
 }
@@ -254,7 +272,10 @@ mod sha256 {
         assert!(sha256::leading_zero_bits(&digest) >= 12, "{digest:x?}");
         for earlier in 0..nonce {
             let d = Sha256::digest(sha256::message(b"speedup", earlier));
-            assert!(sha256::leading_zero_bits(&d) < 12, "nonce {earlier} also qualifies");
+            assert!(
+                sha256::leading_zero_bits(&d) < 12,
+                "nonce {earlier} also qualifies"
+            );
         }
         assert_eq!(found.tried, nonce + 1);
     }
@@ -270,10 +291,19 @@ mod sha256 {
     #[test]
     fn bad_parameters_are_refused() {
         let long = vec![b'x'; MAX_PREFIX + 1];
-        assert!(Search::new(&long, 8, 0, 10, false).unwrap_err().to_string().contains("prefix"));
-        assert!(Search::new(b"", 0, 0, 10, false).unwrap_err().to_string().contains("difficulty"));
+        assert!(Search::new(&long, 8, 0, 10, false)
+            .unwrap_err()
+            .to_string()
+            .contains("prefix"));
+        assert!(Search::new(b"", 0, 0, 10, false)
+            .unwrap_err()
+            .to_string()
+            .contains("difficulty"));
         assert!(Search::new(b"", 65, 0, 10, false).is_err());
-        assert!(Search::new(b"", 8, 0, 0, false).unwrap_err().to_string().contains("empty"));
+        assert!(Search::new(b"", 8, 0, 0, false)
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
         assert!(Search::new(b"", 8, u64::MAX, 1, false).is_err());
         assert!(Search::parse("2^64").is_err());
         assert_eq!(Search::parse("2^10:5").unwrap().count, 1024);
@@ -323,8 +353,11 @@ mod montecarlo {
             off / e.standard_error()
         );
         // Different seeds draw different points.
-        let other = montecarlo::estimate(&Backend::Serial, MonteCarlo::new(1 << 16, 6, 0).unwrap()).unwrap();
-        let same_n = montecarlo::estimate(&Backend::Serial, MonteCarlo::new(1 << 16, 5, 0).unwrap()).unwrap();
+        let other = montecarlo::estimate(&Backend::Serial, MonteCarlo::new(1 << 16, 6, 0).unwrap())
+            .unwrap();
+        let same_n =
+            montecarlo::estimate(&Backend::Serial, MonteCarlo::new(1 << 16, 5, 0).unwrap())
+                .unwrap();
         assert_ne!(other.hits, same_n.hits);
     }
 
@@ -345,14 +378,21 @@ mod montecarlo {
                 r.expected,
                 r.lost()
             );
-            assert!(r.counted <= r.expected, "{}: {r:?}", common::label(&backend));
+            assert!(
+                r.counted <= r.expected,
+                "{}: {r:?}",
+                common::label(&backend)
+            );
             assert_eq!(r.lost(), r.expected - r.counted);
         }
     }
 
     #[test]
     fn bad_parameters_are_refused() {
-        assert!(MonteCarlo::parse("0").unwrap_err().to_string().contains("between 1"));
+        assert!(MonteCarlo::parse("0")
+            .unwrap_err()
+            .to_string()
+            .contains("between 1"));
         assert!(MonteCarlo::parse("2^49").is_err());
         assert!(MonteCarlo::parse("many").is_err());
         assert!(MonteCarlo::new(10, 1, u64::MAX - 5).is_err());
@@ -370,7 +410,10 @@ mod stream {
             for &n in stream::CHECK_SIZES {
                 let got = stream::triad_once(&backend, n).unwrap();
                 if let Some((i, g, e)) = first_difference(&got, &reference(n)) {
-                    panic!("{}: {n} elements: a[{i}] = {g}, expected {e}", common::label(&backend));
+                    panic!(
+                        "{}: {n} elements: a[{i}] = {g}, expected {e}",
+                        common::label(&backend)
+                    );
                 }
             }
         }
@@ -383,15 +426,24 @@ mod stream {
             let mut run = StreamRun::new(&backend, job).unwrap();
             run.run().unwrap();
             run.run().unwrap();
-            assert_eq!(first_difference(&run.result().unwrap(), &reference(1000)), None);
+            assert_eq!(
+                first_difference(&run.result().unwrap(), &reference(1000)),
+                None
+            );
             assert_eq!(run.work(), 12.0 * 1000.0 * 3.0);
         }
     }
 
     #[test]
     fn bad_parameters_are_refused() {
-        assert!(Stream::parse("0").unwrap_err().to_string().contains("between 1"));
-        assert!(Stream::parse("10:0").unwrap_err().to_string().contains("repetitions"));
+        assert!(Stream::parse("0")
+            .unwrap_err()
+            .to_string()
+            .contains("between 1"));
+        assert!(Stream::parse("10:0")
+            .unwrap_err()
+            .to_string()
+            .contains("repetitions"));
         assert!(Stream::parse("2^40").is_err());
         assert!(Stream::parse("lots").is_err());
         // Larger than any binding on a GPU here: the error names the limit.
@@ -399,10 +451,16 @@ mod stream {
             let limit = ctx.limits().max_storage_buffer_binding_size;
             let too_many = (limit / 4 + 1).min(u32::MAX as u64);
             if too_many * 4 > limit && too_many * 12 < 8 << 30 {
-                let err = StreamRun::new(&Backend::Gpu(ctx.clone()), Stream::new(too_many, 1).unwrap())
-                    .err()
-                    .expect("beyond the binding limit");
-                assert!(err.to_string().contains("max_storage_buffer_binding_size"), "{err}");
+                let err = StreamRun::new(
+                    &Backend::Gpu(ctx.clone()),
+                    Stream::new(too_many, 1).unwrap(),
+                )
+                .err()
+                .expect("beyond the binding limit");
+                assert!(
+                    err.to_string().contains("max_storage_buffer_binding_size"),
+                    "{err}"
+                );
             }
         }
     }

@@ -3,6 +3,7 @@
 
 mod devices;
 mod life;
+mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,8 @@ pub enum Command {
     /// Run the Game of Life (or any B/S rule) on a pattern or a random soup.
     #[command(subcommand)]
     Life(life::LifeCommand),
+    /// Run one workload of the suite (mandelbrot, nbody, sha256, montecarlo, stream) once.
+    Run(run::RunArgs),
 }
 
 /// Runs a parsed command line.
@@ -30,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices(args) => devices::run(args),
         Command::Life(cmd) => life::run(cmd),
+        Command::Run(args) => run::run(args),
     }
 }
 

@@ -148,7 +148,11 @@ impl Readback {
     }
 
     /// Reads back the one source of a single-region readback as a vector of `T`.
-    pub fn read_one<T: bytemuck::Pod>(&self, ctx: &GpuContext, source: &wgpu::Buffer) -> Result<Vec<T>> {
+    pub fn read_one<T: bytemuck::Pod>(
+        &self,
+        ctx: &GpuContext,
+        source: &wgpu::Buffer,
+    ) -> Result<Vec<T>> {
         let bytes = self.read(ctx, &[source])?;
         Ok(cast_vec(&bytes[0]))
     }
@@ -167,7 +171,12 @@ pub fn cast_vec<T: bytemuck::Pod>(bytes: &[u8]) -> Vec<T> {
 /// A storage buffer (copy source and destination too) of `bytes` bytes, every word set to
 /// `poison`: a value chosen so it cannot pass for the kernel's output, so that an element the
 /// kernel failed to write shows up in tests instead of passing as zero or a previous result.
-pub fn poisoned_storage(ctx: &GpuContext, label: &str, bytes: u64, poison: u32) -> Result<wgpu::Buffer> {
+pub fn poisoned_storage(
+    ctx: &GpuContext,
+    label: &str,
+    bytes: u64,
+    poison: u32,
+) -> Result<wgpu::Buffer> {
     let words = vec![poison; bytes.div_ceil(4) as usize];
     ctx.storage_with_data(label, bytemuck::cast_slice(&words))
 }

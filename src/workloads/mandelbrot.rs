@@ -398,7 +398,13 @@ impl GpuMandelbrot {
     /// exceeds a storage binding.
     pub fn new(ctx: Arc<GpuContext>, job: &Mandelbrot) -> Result<GpuMandelbrot> {
         let bytes = job.pixels() * 4;
-        ctx.check_binding("the mandelbrot count buffer", bytes)?;
+        ctx.check_binding(
+            &format!(
+                "the mandelbrot image of {}x{} u32 counts (4 bytes each)",
+                job.width, job.height
+            ),
+            bytes,
+        )?;
         let (dx, dy) = job.pixel_size();
         let params = MandelbrotParams {
             width: job.width,
@@ -548,12 +554,18 @@ pub fn verify_cases() -> Vec<Mandelbrot> {
         re_max: -0.72,
         im_max: 0.12,
     };
-    [(1, 1, 50), (31, 33, 200), (63, 65, 500), (100, 37, 300), (257, 129, 256)]
-        .iter()
-        .flat_map(|&(w, h, m)| {
-            [Region::FULL, zoom].map(|r| Mandelbrot::new(w, h, m, r).expect("valid case"))
-        })
-        .collect()
+    [
+        (1, 1, 50),
+        (31, 33, 200),
+        (63, 65, 500),
+        (100, 37, 300),
+        (257, 129, 256),
+    ]
+    .iter()
+    .flat_map(|&(w, h, m)| {
+        [Region::FULL, zoom].map(|r| Mandelbrot::new(w, h, m, r).expect("valid case"))
+    })
+    .collect()
 }
 
 /// Compares `got` against the reference for `job`: the number of differing pixels and, for an

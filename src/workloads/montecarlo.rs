@@ -26,11 +26,11 @@
 //! Size notation: `N` samples (e.g. `2^28`), seed [`DEFAULT_SEED`]. The unit is the sample.
 
 use super::{cpu_phases, rayon_pool, Check, Phases, Prepared, Workload};
-use bytemuck::Zeroable;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
 use crate::gpu::{Kernel, Readback};
+use bytemuck::Zeroable;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -315,7 +315,6 @@ impl GpuMonteCarlo {
     }
 }
 
-
 enum Engine {
     Serial,
     Rayon(rayon::ThreadPool),
@@ -497,7 +496,10 @@ impl Workload for MonteCarloWorkload {
     }
 
     fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        Ok(Box::new(MonteCarloRun::new(backend, MonteCarlo::parse(size)?)?))
+        Ok(Box::new(MonteCarloRun::new(
+            backend,
+            MonteCarlo::parse(size)?,
+        )?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {
@@ -505,7 +507,9 @@ impl Workload for MonteCarloWorkload {
         for job in &jobs {
             let expected = reference(job);
             // Small batches, so the batching and the count's accumulation are checked too.
-            let got = MonteCarloRun::with_batch(backend, *job, 4096)?.estimate()?.0;
+            let got = MonteCarloRun::with_batch(backend, *job, 4096)?
+                .estimate()?
+                .0;
             if got != expected {
                 return Ok(Check {
                     passed: false,

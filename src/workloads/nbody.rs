@@ -219,9 +219,8 @@ impl NBody {
             None => (size, DEFAULT_STEPS),
         };
         let n = super::parse_count(n, "nbody body count")?;
-        let n = u32::try_from(n).map_err(|_| {
-            Error::InvalidSize(format!("nbody: {n} bodies; at most {MAX_BODIES}"))
-        })?;
+        let n = u32::try_from(n)
+            .map_err(|_| Error::InvalidSize(format!("nbody: {n} bodies; at most {MAX_BODIES}")))?;
         NBody::new(n, steps, DEFAULT_DT, DEFAULT_SOFTENING)
     }
 
@@ -363,9 +362,10 @@ impl CpuState {
             } else {
                 (&b[0], &mut a[0])
             };
-            let each = |(i, ((out, vel), acc)): (usize, ((&mut [f32; 4], &mut [f32; 4]), &mut [f32; 4]))| {
-                step_body(src, i, job, out, vel, acc)
-            };
+            let each = |(i, ((out, vel), acc)): (
+                usize,
+                ((&mut [f32; 4], &mut [f32; 4]), &mut [f32; 4]),
+            )| { step_body(src, i, job, out, vel, acc) };
             if parallel {
                 dst.par_iter_mut()
                     .zip(self.vel.par_iter_mut())
@@ -419,7 +419,10 @@ impl GpuNBody {
     /// Builds the pipeline and buffers for `job`, checking each buffer against the binding limit.
     pub fn new(ctx: Arc<GpuContext>, job: &NBody) -> Result<GpuNBody> {
         let bytes = job.n as u64 * 16;
-        ctx.check_binding("the nbody position buffer", bytes)?;
+        ctx.check_binding(
+            &format!("the nbody positions of {} bodies (16 bytes each)", job.n),
+            bytes,
+        )?;
         let params = NBodyParams {
             n: job.n,
             tiles: (job.n as u64).div_ceil(TILE) as u32,
@@ -555,7 +558,10 @@ impl NBodyRun {
     pub fn simulate(&mut self) -> Result<(NBodyResult, Phases)> {
         let start = Instant::now();
         let (result, phases) = match &mut self.engine {
-            Engine::Serial(state) => (state.run(&self.initial, &self.job, false), cpu_phases(start)),
+            Engine::Serial(state) => (
+                state.run(&self.initial, &self.job, false),
+                cpu_phases(start),
+            ),
             Engine::Rayon(pool, state) => {
                 let result = pool.install(|| state.run(&self.initial, &self.job, true));
                 (result, cpu_phases(start))
@@ -590,7 +596,9 @@ impl Prepared for NBodyRun {
 
 /// Runs `job` from `initial` once on `backend`.
 pub fn simulate(backend: &Backend, job: NBody, initial: Bodies) -> Result<NBodyResult> {
-    NBodyRun::new(backend, job, initial)?.simulate().map(|(r, _)| r)
+    NBodyRun::new(backend, job, initial)?
+        .simulate()
+        .map(|(r, _)| r)
 }
 
 /// The largest acceleration error of one step, and where.
@@ -660,7 +668,10 @@ pub fn energy_check(backend: &Backend, n: u32, steps: u32) -> Result<EnergyCheck
             let d: f64 = (0..3).map(|k| (p[k] as f64 - r[k]).powi(2)).sum();
             d.sqrt() / 2.0
         })
-        .fold(0.0, |m: f64, e| if e.is_nan() { f64::INFINITY } else { m.max(e) });
+        .fold(
+            0.0,
+            |m: f64, e| if e.is_nan() { f64::INFINITY } else { m.max(e) },
+        );
     Ok(EnergyCheck {
         steps,
         drift: if e1.is_nan() {
@@ -729,7 +740,8 @@ impl Workload for NBodyWorkload {
             worst = worst.max(e.relative);
         }
         let energy = energy_check(backend, 65, 200)?;
-        let passed = energy.drift <= ENERGY_TOLERANCE && energy.position_error <= POSITION_TOLERANCE;
+        let passed =
+            energy.drift <= ENERGY_TOLERANCE && energy.position_error <= POSITION_TOLERANCE;
         Ok(Check {
             passed,
             detail: format!(

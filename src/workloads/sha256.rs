@@ -53,10 +53,26 @@ pub const DEFAULT_DIFFICULTY: u32 = 16;
 /// Prefix of the benchmark and of `speedup run sha256` unless given.
 pub const DEFAULT_PREFIX: &str = "speedup";
 
-/// Nonces per batch (one GPU submission, or one Rayon round): large enough that per-batch
-/// overhead (a submission and an 8-byte readback) vanishes, small enough that a first-match search
-/// overshoots its answer by little and no single dispatch runs long.
+/// Most nonces per batch (one GPU submission, or one Rayon round): large enough that per-batch
+/// overhead (a submission and an 8-byte readback) vanishes, small enough that no single dispatch
+/// runs long.
 pub const DEFAULT_BATCH: u64 = 1 << 22;
+
+/// A first-match search's first batch. Batches then double up to the largest, so an answer found
+/// early costs little beyond it (at most about twice the nonces up to the answer, or one first
+/// batch), while a long search soon runs in full-size batches.
+pub const FIRST_BATCH: u64 = 1 << 16;
+
+/// The size of each batch of `search` in turn: the largest for an exhaustive search, doubling
+/// from [`FIRST_BATCH`] for a first-match one.
+fn batch_sizes(search: &Search, largest: u64) -> impl Iterator<Item = u64> {
+    let first = if search.exhaustive {
+        largest
+    } else {
+        FIRST_BATCH.min(largest)
+    };
+    std::iter::successors(Some(first), move |&b| Some((b * 2).min(largest)))
+}
 
 /// What to search for and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,6 +231,18 @@ const H0: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
+/// SHA-256's round constants (FIPS 180-4 §4.2.2), for the GPU kernel's uniform.
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
 /// Scans `range` for nonces with at least `difficulty` zero bits: the first one and how many,
 /// stopping at the first when `stop_at_first`. Serial runs it over the whole range; Rayon over
 /// chunks in parallel.
@@ -248,18 +276,21 @@ fn scan(
     (first, matches)
 }
 
-/// Runs `search` on the current Rayon pool: rounds of `batch` nonces split into chunks, several
-/// per thread; a first-match search stops after the first round with a hit.
+/// Runs `search` on the current Rayon pool: rounds of at most `batch` nonces split into chunks,
+/// several per thread; a first-match search stops after the first round with a hit.
 fn rayon_search(search: &Search, batch: u64, threads: usize) -> Found {
     let block = padded_block(&search.prefix);
     let at = search.prefix.len();
-    let chunk = (batch / (threads as u64 * 8)).max(1);
     let range = search.range();
     let mut first = None;
     let mut matches = 0;
     let mut base = range.start;
+    let mut sizes = batch_sizes(search, batch);
     while base < range.end && (search.exhaustive || first.is_none()) {
-        let end = base.saturating_add(batch).min(range.end);
+        let size = sizes.next().expect("endless");
+        let end = base.saturating_add(size).min(range.end);
+        // Several chunks per thread, so work stealing can even out uneven progress.
+        let chunk = ((end - base) / (threads as u64 * 8)).max(1);
         let chunks = (end - base).div_ceil(chunk);
         let (f, m) = (0..chunks)
             .into_par_iter()
@@ -291,6 +322,7 @@ fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct Sha256Params {
     block: [u32; 16],
+    k: [u32; 64],
     base_lo: u32,
     base_hi: u32,
     count: u32,
@@ -317,7 +349,8 @@ pub struct GpuSha256 {
 }
 
 impl GpuSha256 {
-    /// Builds the pipeline and buffers for `search`, in batches of `batch` nonces (below 2^32).
+    /// Builds the pipeline and buffers for `search`, in batches of at most `batch` nonces (below
+    /// 2^32).
     pub fn new(ctx: Arc<GpuContext>, search: &Search, batch: u64) -> Result<GpuSha256> {
         let block = padded_block(&search.prefix);
         let mut words = [0u32; 16];
@@ -326,6 +359,7 @@ impl GpuSha256 {
         }
         let params = Sha256Params {
             block: words,
+            k: K,
             base_lo: 0,
             base_hi: 0,
             count: 0,
@@ -361,8 +395,9 @@ impl GpuSha256 {
         let mut matches = 0u64;
         let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
         let mut base = range.start;
+        let mut sizes = batch_sizes(search, self.batch);
         while base < range.end && (search.exhaustive || first.is_none()) {
-            let count = (range.end - base).min(self.batch);
+            let count = (range.end - base).min(sizes.next().expect("endless"));
             self.params.base_lo = base as u32;
             self.params.base_hi = (base >> 32) as u32;
             self.params.count = count as u32;
@@ -508,7 +543,9 @@ pub fn check_searches() -> Vec<Search> {
         for (j, &(start, count)) in [(0, 1), (5, 31), (0, 257), (100, 1000)].iter().enumerate() {
             let difficulty = [1, 2, 4, 6][(i + j) % 4];
             let exhaustive = j % 2 == 0;
-            out.push(Search::new(&TEXT[..len], difficulty, start, count, exhaustive).expect("valid"));
+            out.push(
+                Search::new(&TEXT[..len], difficulty, start, count, exhaustive).expect("valid"),
+            );
         }
     }
     let across = (1u64 << 32) - 700;

@@ -171,7 +171,10 @@ impl GpuStream {
     /// and a size the device cannot bind in one piece adds nothing a smaller size does not show.
     pub fn new(ctx: Arc<GpuContext>, job: &Stream) -> Result<GpuStream> {
         let bytes = job.elements * 4;
-        ctx.check_binding("one stream array", bytes)?;
+        ctx.check_binding(
+            &format!("one stream array of {} f32 (4 bytes each)", job.elements),
+            bytes,
+        )?;
         let (b, c) = inputs(job.elements);
         let params = StreamParams {
             n: job.elements as u32,
@@ -201,11 +204,12 @@ impl GpuStream {
     /// Runs `reps` triads in one pass and waits.
     pub fn run(&mut self, reps: u32) -> Result<Phases> {
         let start = Instant::now();
-        let device_seconds = submit_pass(&self.ctx, self.timer.as_ref(), "stream triads", |pass| {
-            for _ in 0..reps {
-                self.kernel.dispatch(pass, &self.bind_group, self.groups);
-            }
-        })?;
+        let device_seconds =
+            submit_pass(&self.ctx, self.timer.as_ref(), "stream triads", |pass| {
+                for _ in 0..reps {
+                    self.kernel.dispatch(pass, &self.bind_group, self.groups);
+                }
+            })?;
         Ok(Phases {
             compute_seconds: Some(start.elapsed().as_secs_f64()),
             device_seconds,
@@ -310,7 +314,11 @@ pub fn triad_once(backend: &Backend, elements: u64) -> Result<Vec<f32>> {
 pub fn first_difference(got: &[f32], expected: &[f32]) -> Option<(usize, f32, f32)> {
     if got.len() != expected.len() {
         let i = got.len().min(expected.len());
-        return Some((i, *got.get(i).unwrap_or(&f32::NAN), *expected.get(i).unwrap_or(&f32::NAN)));
+        return Some((
+            i,
+            *got.get(i).unwrap_or(&f32::NAN),
+            *expected.get(i).unwrap_or(&f32::NAN),
+        ));
     }
     got.iter()
         .zip(expected)
