@@ -27,7 +27,7 @@
 //! [`Prepared::work`] is therefore known only after a run; on the GPU the sum can differ from the
 //! CPU's by the few boundary pixels above (well under 0.1%).
 
-use super::{cpu_phases, rayon_pool, Check, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
@@ -458,27 +458,17 @@ impl GpuMandelbrot {
     }
 }
 
-enum Engine {
-    Serial,
-    Rayon(rayon::ThreadPool),
-    Gpu(GpuMandelbrot),
-}
-
 /// A Mandelbrot job prepared on one backend, ready to render repeatedly.
 pub struct MandelbrotRun {
     job: Mandelbrot,
-    engine: Engine,
+    engine: Engine<(), GpuMandelbrot>,
     last: Option<IterationImage>,
 }
 
 impl MandelbrotRun {
     /// Prepares `job` on `backend`: a thread pool for Rayon, pipeline and buffers for the GPU.
     pub fn new(backend: &Backend, job: Mandelbrot) -> Result<MandelbrotRun> {
-        let engine = match backend {
-            Backend::Serial => Engine::Serial,
-            Backend::Rayon { threads } => Engine::Rayon(rayon_pool(*threads)?),
-            Backend::Gpu(ctx) => Engine::Gpu(GpuMandelbrot::new(ctx.clone(), &job)?),
-        };
+        let engine = Engine::new(backend, || (), |ctx| GpuMandelbrot::new(ctx, &job))?;
         Ok(MandelbrotRun {
             job,
             engine,
@@ -490,12 +480,12 @@ impl MandelbrotRun {
     pub fn render(&mut self) -> Result<(IterationImage, Phases)> {
         let start = Instant::now();
         let (counts, phases) = match &mut self.engine {
-            Engine::Serial => {
+            Engine::Serial(()) => {
                 let mut counts = vec![0; self.job.pixels() as usize];
                 serial_into(&self.job, &mut counts);
                 (counts, cpu_phases(start))
             }
-            Engine::Rayon(pool) => {
+            Engine::Rayon(pool, ()) => {
                 let mut counts = vec![0; self.job.pixels() as usize];
                 pool.install(|| rayon_into(&self.job, &mut counts));
                 (counts, cpu_phases(start))

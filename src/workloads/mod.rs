@@ -98,6 +98,32 @@ pub fn by_name(name: &str) -> Result<Box<dyn Workload>> {
         })
 }
 
+/// How a prepared workload runs: serial or Rayon with the workload's CPU state `C` (`()` when it
+/// has none), or its GPU state `G` (pipelines and buffers, boxed: far larger than the rest).
+pub(crate) enum Engine<C, G> {
+    /// One thread.
+    Serial(C),
+    /// A Rayon pool of the backend's size.
+    Rayon(rayon::ThreadPool, C),
+    /// A GPU.
+    Gpu(Box<G>),
+}
+
+impl<C, G> Engine<C, G> {
+    /// The engine for `backend`, with CPU state from `cpu` or GPU state from `gpu`.
+    pub(crate) fn new(
+        backend: &Backend,
+        cpu: impl FnOnce() -> C,
+        gpu: impl FnOnce(std::sync::Arc<crate::gpu::GpuContext>) -> Result<G>,
+    ) -> Result<Self> {
+        Ok(match backend {
+            Backend::Serial => Engine::Serial(cpu()),
+            Backend::Rayon { threads } => Engine::Rayon(rayon_pool(*threads)?, cpu()),
+            Backend::Gpu(ctx) => Engine::Gpu(Box::new(gpu(ctx.clone())?)),
+        })
+    }
+}
+
 /// A Rayon pool of `threads` threads (0: one per logical core) for a workload's CPU runs. Built
 /// once in `prepare`, so the timed runs do not pay for starting threads.
 pub(crate) fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool> {

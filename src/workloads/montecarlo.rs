@@ -25,7 +25,7 @@
 //!
 //! Size notation: `N` samples (e.g. `2^28`), seed [`DEFAULT_SEED`]. The unit is the sample.
 
-use super::{cpu_phases, rayon_pool, Check, Phases, Prepared, Workload};
+use super::{cpu_phases, rayon_pool, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
@@ -315,16 +315,10 @@ impl GpuMonteCarlo {
     }
 }
 
-enum Engine {
-    Serial,
-    Rayon(rayon::ThreadPool),
-    Gpu(GpuMonteCarlo),
-}
-
 /// A Monte Carlo job prepared on one backend.
 pub struct MonteCarloRun {
     job: MonteCarlo,
-    engine: Engine,
+    engine: Engine<(), GpuMonteCarlo>,
     last: Option<Estimate>,
 }
 
@@ -336,11 +330,7 @@ impl MonteCarloRun {
 
     /// Prepares `job` with `batch` samples per GPU submission (tests use small batches).
     pub fn with_batch(backend: &Backend, job: MonteCarlo, batch: u64) -> Result<MonteCarloRun> {
-        let engine = match backend {
-            Backend::Serial => Engine::Serial,
-            Backend::Rayon { threads } => Engine::Rayon(rayon_pool(*threads)?),
-            Backend::Gpu(ctx) => Engine::Gpu(GpuMonteCarlo::new(ctx.clone(), batch, false)?),
-        };
+        let engine = Engine::new(backend, || (), |ctx| GpuMonteCarlo::new(ctx, batch, false))?;
         Ok(MonteCarloRun {
             job,
             engine,
@@ -352,11 +342,11 @@ impl MonteCarloRun {
     pub fn estimate(&mut self) -> Result<(Estimate, Phases)> {
         let start = Instant::now();
         let (hits, phases) = match &mut self.engine {
-            Engine::Serial => {
+            Engine::Serial(()) => {
                 let range = self.job.first..self.job.first + self.job.samples;
                 (count_range(key(self.job.seed), range), cpu_phases(start))
             }
-            Engine::Rayon(pool) => (pool.install(|| rayon_count(&self.job)), cpu_phases(start)),
+            Engine::Rayon(pool, ()) => (pool.install(|| rayon_count(&self.job)), cpu_phases(start)),
             Engine::Gpu(gpu) => gpu.count(&self.job, false)?,
         };
         let estimate = Estimate {

@@ -22,7 +22,7 @@
 //! what a fair comparison needs. Size notation: `N` or `N:K`, an exhaustive search of nonces
 //! 0..N at difficulty K (default [`DEFAULT_DIFFICULTY`]); N may be written `2^24`.
 
-use super::{cpu_phases, rayon_pool, Check, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
@@ -443,16 +443,10 @@ impl GpuSha256 {
     }
 }
 
-enum Engine {
-    Serial,
-    Rayon(rayon::ThreadPool),
-    Gpu(GpuSha256),
-}
-
 /// A search prepared on one backend.
 pub struct Sha256Run {
     search: Search,
-    engine: Engine,
+    engine: Engine<(), GpuSha256>,
     batch: u64,
     last: Option<Found>,
 }
@@ -466,11 +460,7 @@ impl Sha256Run {
     /// Prepares `search` with `batch` nonces per Rayon round or GPU submission (tests use small
     /// batches to exercise the batching).
     pub fn with_batch(backend: &Backend, search: Search, batch: u64) -> Result<Sha256Run> {
-        let engine = match backend {
-            Backend::Serial => Engine::Serial,
-            Backend::Rayon { threads } => Engine::Rayon(rayon_pool(*threads)?),
-            Backend::Gpu(ctx) => Engine::Gpu(GpuSha256::new(ctx.clone(), &search, batch)?),
-        };
+        let engine = Engine::new(backend, || (), |ctx| GpuSha256::new(ctx, &search, batch))?;
         Ok(Sha256Run {
             search,
             engine,
@@ -484,7 +474,7 @@ impl Sha256Run {
         let start = Instant::now();
         let s = &self.search;
         let (found, phases) = match &mut self.engine {
-            Engine::Serial => {
+            Engine::Serial(()) => {
                 let (first, matches) = scan(
                     &padded_block(&s.prefix),
                     s.prefix.len(),
@@ -494,7 +484,7 @@ impl Sha256Run {
                 );
                 (Found::from_scan(s, first, matches), cpu_phases(start))
             }
-            Engine::Rayon(pool) => {
+            Engine::Rayon(pool, ()) => {
                 let threads = pool.current_num_threads();
                 let found = pool.install(|| rayon_search(s, self.batch, threads));
                 (found, cpu_phases(start))

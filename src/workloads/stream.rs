@@ -17,7 +17,7 @@
 //! the multiply-add or rounds twice then makes no difference: all backends are **bit-identical**
 //! to the reference.
 
-use super::{cpu_phases, rayon_pool, Check, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer, Kernel};
@@ -224,28 +224,20 @@ impl GpuStream {
     }
 }
 
-enum Engine {
-    Serial(CpuArrays),
-    Rayon(rayon::ThreadPool, CpuArrays),
-    Gpu(GpuStream),
-}
-
 /// A STREAM job prepared on one backend, its arrays resident.
 pub struct StreamRun {
     job: Stream,
-    engine: Engine,
+    engine: Engine<CpuArrays, GpuStream>,
 }
 
 impl StreamRun {
     /// Makes the arrays (uploading them for the GPU) and the pipeline.
     pub fn new(backend: &Backend, job: Stream) -> Result<StreamRun> {
-        let engine = match backend {
-            Backend::Serial => Engine::Serial(CpuArrays::new(job.elements)),
-            Backend::Rayon { threads } => {
-                Engine::Rayon(rayon_pool(*threads)?, CpuArrays::new(job.elements))
-            }
-            Backend::Gpu(ctx) => Engine::Gpu(GpuStream::new(ctx.clone(), &job)?),
-        };
+        let engine = Engine::new(
+            backend,
+            || CpuArrays::new(job.elements),
+            |ctx| GpuStream::new(ctx, &job),
+        )?;
         Ok(StreamRun { job, engine })
     }
 
