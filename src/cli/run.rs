@@ -152,22 +152,28 @@ fn check_flags(args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Splits `N:K` into its parts.
-fn split_size(size: &str) -> (&str, Option<&str>) {
-    match size.split_once(':') {
+/// Parses a size `N` or `N:K` (N a count, `2^K` allowed), where a flag can also give K: the flag
+/// wins over the size's suffix, and `default` applies when neither gives it.
+fn count_and_suffix<T: std::str::FromStr>(
+    size: &str,
+    count_what: &str,
+    flag: Option<T>,
+    suffix_what: &str,
+    default: T,
+) -> anyhow::Result<(u64, T)> {
+    let (n, suffix) = match size.split_once(':') {
         Some((n, k)) => (n, Some(k)),
         None => (size, None),
-    }
-}
-
-/// Parses the optional `:K` part of a size, naming the flag that would set it instead.
-fn parse_suffix<T: std::str::FromStr>(part: Option<&str>, what: &str) -> anyhow::Result<Option<T>> {
-    part.map(|p| {
-        p.trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("--size: '{p}' is not a valid {what}"))
-    })
-    .transpose()
+    };
+    let count = speedup::workloads::parse_count(n, count_what).context("--size")?;
+    let suffix = suffix
+        .map(|p| {
+            p.trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--size: '{p}' is not a valid {suffix_what}"))
+        })
+        .transpose()?;
+    Ok((count, flag.or(suffix).unwrap_or(default)))
 }
 
 fn print_timing(elapsed: f64, phases: &Phases, work: f64, unit: &str) {
@@ -222,13 +228,14 @@ fn run_mandelbrot(args: &RunArgs, backend: &Backend) -> anyhow::Result<()> {
 }
 
 fn run_nbody(args: &RunArgs, backend: &Backend) -> anyhow::Result<()> {
-    let (n, steps) = split_size(args.size.as_deref().unwrap_or("4096"));
-    let n = speedup::workloads::parse_count(n, "nbody body count").context("--size")?;
+    let (n, steps) = count_and_suffix(
+        args.size.as_deref().unwrap_or("4096"),
+        "nbody body count",
+        args.steps,
+        "step count",
+        nbody::DEFAULT_STEPS,
+    )?;
     let n = u32::try_from(n).context("--size: too many bodies")?;
-    let steps = args
-        .steps
-        .or(parse_suffix(steps, "step count")?)
-        .unwrap_or(nbody::DEFAULT_STEPS);
     let job = nbody::NBody::new(n, steps, args.dt, args.softening)?;
     let bodies = nbody::Bodies::cluster(n, args.seed.unwrap_or(42));
     let e0 = bodies.energy(job.softening);
@@ -251,12 +258,13 @@ fn run_nbody(args: &RunArgs, backend: &Backend) -> anyhow::Result<()> {
 }
 
 fn run_sha256(args: &RunArgs, backend: &Backend) -> anyhow::Result<()> {
-    let (n, k) = split_size(args.size.as_deref().unwrap_or("2^32"));
-    let count = speedup::workloads::parse_count(n, "sha256 nonce count").context("--size")?;
-    let difficulty = args
-        .difficulty
-        .or(parse_suffix(k, "difficulty")?)
-        .unwrap_or(20);
+    let (count, difficulty) = count_and_suffix(
+        args.size.as_deref().unwrap_or("2^32"),
+        "sha256 nonce count",
+        args.difficulty,
+        "difficulty",
+        20,
+    )?;
     let prefix = args.prefix.as_deref().unwrap_or(sha256::DEFAULT_PREFIX);
     let search = sha256::Search::new(
         prefix.as_bytes(),
@@ -341,12 +349,13 @@ fn run_montecarlo(args: &RunArgs, backend: &Backend) -> anyhow::Result<()> {
 }
 
 fn run_stream(args: &RunArgs, backend: &Backend) -> anyhow::Result<()> {
-    let (n, reps) = split_size(args.size.as_deref().unwrap_or("2^24"));
-    let elements = speedup::workloads::parse_count(n, "stream element count").context("--size")?;
-    let reps = args
-        .reps
-        .or(parse_suffix(reps, "repetition count")?)
-        .unwrap_or(stream::DEFAULT_REPS);
+    let (elements, reps) = count_and_suffix(
+        args.size.as_deref().unwrap_or("2^24"),
+        "stream element count",
+        args.reps,
+        "repetition count",
+        stream::DEFAULT_REPS,
+    )?;
     let job = stream::Stream::new(elements, reps)?;
     let mut run = stream::StreamRun::new(backend, job)?;
     // One untimed triad first: the first touch of fresh memory (page faults on the CPU, lazy

@@ -177,6 +177,12 @@ fn available_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Adds one timed pass's device time to a run's total: the run has a device time only if every
+/// one of its passes was timed (a timer can reject a nonsense reading).
+pub(crate) fn add_device_time(total: Option<f64>, pass: Option<f64>) -> Option<f64> {
+    Some(total? + pass?)
+}
+
 /// Phases of a CPU run: all of it is computation.
 pub(crate) fn cpu_phases(start: std::time::Instant) -> Phases {
     Phases {

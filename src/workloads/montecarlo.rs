@@ -293,10 +293,7 @@ impl GpuMonteCarlo {
             let timed = submit_pass(&self.ctx, self.timer.as_ref(), "montecarlo batch", |pass| {
                 kernel.dispatch(pass, bind_group, groups)
             })?;
-            device_seconds = match (device_seconds, timed) {
-                (Some(total), Some(t)) => Some(total + t),
-                _ => None,
-            };
+            device_seconds = super::add_device_time(device_seconds, timed);
             base += count;
         }
         let compute_seconds = start.elapsed().as_secs_f64();

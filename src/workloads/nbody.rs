@@ -494,10 +494,7 @@ impl GpuNBody {
                         .dispatch(pass, &self.bind_groups[step as usize % 2], groups);
                 }
             })?;
-            device_seconds = match (device_seconds, timed) {
-                (Some(total), Some(t)) => Some(total + t),
-                _ => None,
-            };
+            device_seconds = super::add_device_time(device_seconds, timed);
             done += batch;
         }
         let compute_seconds = start.elapsed().as_secs_f64();

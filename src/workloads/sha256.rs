@@ -412,10 +412,7 @@ impl GpuSha256 {
             let timed = submit_pass(&self.ctx, self.timer.as_ref(), "sha256 batch", |pass| {
                 self.kernel.dispatch(pass, &self.bind_group, groups)
             })?;
-            device_seconds = match (device_seconds, timed) {
-                (Some(total), Some(t)) => Some(total + t),
-                _ => None,
-            };
+            device_seconds = super::add_device_time(device_seconds, timed);
             let [offset, hits]: [u32; 2] = self
                 .readback
                 .read_one::<u32>(&self.ctx, &self.found)?
