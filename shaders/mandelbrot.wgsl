@@ -13,8 +13,9 @@
 // compiler cannot see through, so it is rounded on its own as on the CPU. WGSL does not promise
 // that this stops every driver from fusing, so the CPU comparison keeps a 0.1% tolerance.
 //
-// Dispatch: 256 invocations per workgroup in x; more than 65535 workgroups are folded into y and
-// the flat pixel index rebuilt from num_workgroups (src/gpu/mod.rs `dispatch_size`).
+// Dispatch: one band of pixels from `first` at a time, 256 invocations per workgroup in x; more
+// than 65535 workgroups are folded into y and the flat pixel index rebuilt from num_workgroups
+// (src/gpu/mod.rs `dispatch_size`).
 
 struct MandelbrotParams {
     width: u32,
@@ -29,9 +30,10 @@ struct MandelbrotParams {
     dy: f32,
     // Always 0; see `rounded`.
     no_fuse: u32,
+    // First pixel of this band: large images go in several dispatches (see the Rust side).
+    first: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: MandelbrotParams;
@@ -50,7 +52,7 @@ fn main(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
+    let index = params.first + id.x + id.y * groups.x * WORKGROUP_SIZE;
     if index >= params.pixels {
         return;
     }

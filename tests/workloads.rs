@@ -77,6 +77,23 @@ mod mandelbrot {
         }
     }
 
+    /// Split into bands of a few workgroups each (the way huge images are run), the GPU image is
+    /// the same as in one dispatch.
+    #[test]
+    fn gpu_bands_make_the_same_image() {
+        let job = Mandelbrot::new(100, 37, 300, Region::FULL).unwrap();
+        for ctx in common::gpu_contexts() {
+            let backend = Backend::Gpu(ctx);
+            let whole = mandelbrot::render(&backend, job).unwrap();
+            let banded = mandelbrot::MandelbrotRun::with_dispatch_limit(&backend, job, 300 * 700)
+                .unwrap()
+                .render()
+                .unwrap()
+                .0;
+            assert_eq!(banded, whole, "{}", common::label(&backend));
+        }
+    }
+
     #[test]
     fn known_points() {
         // c = 0 never escapes; c = 1 escapes after 0 → 1 → 2 → 5: three iterations.

@@ -379,24 +379,39 @@ struct MandelbrotParams {
     dy: f32,
     /// Always 0: the shader selects on it to keep products from being fused (see its header).
     no_fuse: u32,
-    _pad: [u32; 3],
+    /// First pixel of the band being dispatched.
+    first: u32,
+    _pad: [u32; 2],
 }
+
+/// Iterations one GPU dispatch may do at most (every pixel at max_iter): about a second on a
+/// software adapter per 10^9, milliseconds on a GPU, so no dispatch runs long enough for an OS
+/// watchdog to reset the device, whatever the image size and iteration limit.
+pub const ITERATIONS_PER_DISPATCH: u64 = 1 << 32;
 
 /// The Mandelbrot kernel on a GPU: pipeline, uniform, count buffer and staging buffer, made once.
 pub struct GpuMandelbrot {
     ctx: Arc<GpuContext>,
     kernel: Kernel,
     bind_group: wgpu::BindGroup,
+    uniform: wgpu::Buffer,
+    params: MandelbrotParams,
     counts: wgpu::Buffer,
     readback: Readback,
     timer: Option<GpuTimer>,
-    groups: (u32, u32),
+    /// Pixels per dispatch: a multiple of the workgroup size.
+    band: u64,
 }
 
 impl GpuMandelbrot {
-    /// Builds the pipeline and buffers for `job`. Fails naming the limit when the count buffer
-    /// exceeds a storage binding.
-    pub fn new(ctx: Arc<GpuContext>, job: &Mandelbrot) -> Result<GpuMandelbrot> {
+    /// Builds the pipeline and buffers for `job`, to run in bands of at most
+    /// `iterations_per_dispatch` iterations (at least one workgroup of pixels). Fails naming the
+    /// limit when the count buffer exceeds a storage binding.
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        job: &Mandelbrot,
+        iterations_per_dispatch: u64,
+    ) -> Result<GpuMandelbrot> {
         let bytes = job.pixels() * 4;
         ctx.check_binding(
             &format!(
@@ -416,7 +431,8 @@ impl GpuMandelbrot {
             dx,
             dy,
             no_fuse: 0,
-            _pad: [0; 3],
+            first: 0,
+            _pad: [0; 2],
         };
         let kernel = Kernel::new(&ctx, "mandelbrot", MANDELBROT_WGSL, "main")?;
         let uniform = ctx.uniform_with_data("mandelbrot params", bytemuck::bytes_of(&params));
@@ -426,23 +442,39 @@ impl GpuMandelbrot {
         let readback = Readback::new(&ctx, "mandelbrot readback", &[bytes])?;
         let timer = GpuTimer::new(&ctx)?;
         ctx.check()?;
+        let band = (iterations_per_dispatch / job.max_iter as u64)
+            .next_multiple_of(WORKGROUP_SIZE)
+            .min(job.pixels().next_multiple_of(WORKGROUP_SIZE));
         Ok(GpuMandelbrot {
-            groups: dispatch_size(job.pixels().div_ceil(WORKGROUP_SIZE)),
             ctx,
             kernel,
             bind_group,
+            uniform,
+            params,
             counts,
             readback,
             timer,
+            band,
         })
     }
 
-    /// Runs the kernel, waits, and reads the counts back.
+    /// Runs the kernel band by band (one band, usually), waits, and reads the counts back.
     pub fn run(&mut self) -> Result<(Vec<u32>, Phases)> {
         let start = Instant::now();
-        let device_seconds = submit_pass(&self.ctx, self.timer.as_ref(), "mandelbrot", |pass| {
-            self.kernel.dispatch(pass, &self.bind_group, self.groups)
-        })?;
+        let pixels = self.params.pixels as u64;
+        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
+        for first in (0..pixels).step_by(self.band as usize) {
+            self.params.first = first as u32;
+            // Lands before the next submission, this band's pass.
+            self.ctx
+                .queue
+                .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
+            let groups = dispatch_size((pixels - first).min(self.band).div_ceil(WORKGROUP_SIZE));
+            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "mandelbrot", |pass| {
+                self.kernel.dispatch(pass, &self.bind_group, groups)
+            })?;
+            device_seconds = super::add_device_time(device_seconds, timed);
+        }
         let compute_seconds = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let counts = self.readback.read_one(&self.ctx, &self.counts)?;
@@ -468,7 +500,21 @@ pub struct MandelbrotRun {
 impl MandelbrotRun {
     /// Prepares `job` on `backend`: a thread pool for Rayon, pipeline and buffers for the GPU.
     pub fn new(backend: &Backend, job: Mandelbrot) -> Result<MandelbrotRun> {
-        let engine = Engine::new(backend, || (), |ctx| GpuMandelbrot::new(ctx, &job))?;
+        MandelbrotRun::with_dispatch_limit(backend, job, ITERATIONS_PER_DISPATCH)
+    }
+
+    /// Like [`MandelbrotRun::new`], with GPU dispatches of at most `iterations` iterations (tests
+    /// use a small limit to split even small images into several bands).
+    pub fn with_dispatch_limit(
+        backend: &Backend,
+        job: Mandelbrot,
+        iterations: u64,
+    ) -> Result<MandelbrotRun> {
+        let engine = Engine::new(
+            backend,
+            || (),
+            |ctx| GpuMandelbrot::new(ctx, &job, iterations),
+        )?;
         Ok(MandelbrotRun {
             job,
             engine,
