@@ -345,6 +345,7 @@ pub struct GpuSha256 {
     readback: Readback,
     timer: Option<GpuTimer>,
     params: Sha256Params,
+    search: Search,
     batch: u64,
 }
 
@@ -383,13 +384,15 @@ impl GpuSha256 {
             readback,
             timer,
             params,
+            search: search.clone(),
             batch: batch.clamp(1, u32::MAX as u64 - 1),
         })
     }
 
-    /// Runs `search` batch by batch: reset the result, dispatch, read the result back.
-    pub fn run(&mut self, search: &Search) -> Result<(Found, Phases)> {
+    /// Runs the search batch by batch: reset the result, dispatch, read the result back.
+    pub fn run(&mut self) -> Result<(Found, Phases)> {
         let start = Instant::now();
+        let search = &self.search;
         let range = search.range();
         let mut first = None;
         let mut matches = 0u64;
@@ -486,7 +489,7 @@ impl Sha256Run {
                 let found = pool.install(|| rayon_search(s, self.batch, threads));
                 (found, cpu_phases(start))
             }
-            Engine::Gpu(gpu) => gpu.run(s)?,
+            Engine::Gpu(gpu) => gpu.run()?,
         };
         self.last = Some(found);
         Ok((found, phases))
