@@ -482,3 +482,97 @@ mod stream {
         }
     }
 }
+
+/// `speedup run` end to end, on the CPU backends (the GPU paths are covered above).
+mod cli {
+    use std::process::Command;
+
+    fn speedup(args: &[&str]) -> (bool, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_speedup"))
+            .args(args)
+            .output()
+            .expect("run speedup");
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    }
+
+    #[test]
+    fn mandelbrot_writes_a_png() {
+        let dir = std::env::temp_dir().join(format!("speedup-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.png");
+        let (ok, text) = speedup(&[
+            "run",
+            "mandelbrot",
+            "--size",
+            "65x33",
+            "--max-iter",
+            "50",
+            "--backend",
+            "serial",
+            "--output",
+            path.to_str().unwrap(),
+        ]);
+        assert!(ok, "{text}");
+        assert!(
+            text.contains("pixel-iterations/s") && text.contains("written:"),
+            "{text}"
+        );
+        assert!(std::fs::metadata(&path).unwrap().len() > 100);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_workload_runs_and_reports_its_unit() {
+        for (args, expect) in [
+            (&["nbody", "--size", "100:2"][..], "body-interactions/s"),
+            (
+                &["sha256", "--size", "2^14", "--difficulty", "8"][..],
+                "nonce:        ",
+            ),
+            (&["montecarlo", "--size", "100003"][..], "samples/s"),
+            (&["stream", "--size", "1000:3"][..], "GB/s"),
+        ] {
+            let mut all = vec!["run"];
+            all.extend_from_slice(args);
+            all.extend_from_slice(&["--backend", "rayon", "--threads", "2"]);
+            let (ok, text) = speedup(&all);
+            assert!(ok && text.contains(expect), "{all:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn racy_serial_loses_nothing() {
+        let (ok, text) = speedup(&[
+            "run",
+            "montecarlo",
+            "--racy",
+            "--size",
+            "1000",
+            "--backend",
+            "serial",
+        ]);
+        assert!(ok && text.contains("lost:         0 increments"), "{text}");
+    }
+
+    #[test]
+    fn misplaced_and_bad_flags_are_errors() {
+        let (ok, text) = speedup(&["run", "stream", "--max-iter", "5", "--backend", "serial"]);
+        assert!(
+            !ok && text.contains("--max-iter applies to mandelbrot only"),
+            "{text}"
+        );
+        let (ok, text) = speedup(&["run", "sha256", "--difficulty", "99", "--backend", "serial"]);
+        assert!(!ok && text.contains("difficulty 99"), "{text}");
+        let (ok, text) = speedup(&[
+            "run",
+            "mandelbrot",
+            "--region",
+            "1,1,0,0",
+            "--backend",
+            "serial",
+        ]);
+        assert!(!ok && text.contains("--region"), "{text}");
+    }
+}

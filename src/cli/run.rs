@@ -67,12 +67,12 @@ pub struct RunArgs {
     /// nbody: steps (default 4).
     #[arg(long)]
     pub steps: Option<u32>,
-    /// nbody: time step.
-    #[arg(long, default_value_t = nbody::DEFAULT_DT)]
-    pub dt: f32,
-    /// nbody: softening length.
-    #[arg(long, default_value_t = nbody::DEFAULT_SOFTENING)]
-    pub softening: f32,
+    /// nbody: time step (default 0.001).
+    #[arg(long)]
+    pub dt: Option<f32>,
+    /// nbody: softening length (default 0.05).
+    #[arg(long)]
+    pub softening: Option<f32>,
     /// sha256: leading zero bits wanted (default 20).
     #[arg(long)]
     pub difficulty: Option<u32>,
@@ -85,7 +85,7 @@ pub struct RunArgs {
     /// sha256: hash the whole range and count every hit, instead of stopping at the first.
     #[arg(long)]
     pub exhaustive: bool,
-    /// montecarlo and nbody: seed of the random points or bodies.
+    /// montecarlo and nbody: seed of the random points (default 2024) or bodies (default 42).
     #[arg(long)]
     pub seed: Option<u64>,
     /// montecarlo: count with a shared counter updated without atomics and report how many
@@ -115,23 +115,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 /// Refuses a flag given to a workload it does not apply to, so a typo is not silently ignored.
 fn check_flags(args: &RunArgs) -> anyhow::Result<()> {
     use WorkloadName::*;
-    let given: [(&str, bool, &[WorkloadName]); 12] = [
+    let given: [(&str, bool, &[WorkloadName]); 13] = [
         ("--output", args.output.is_some(), &[Mandelbrot]),
         ("--max-iter", args.max_iter.is_some(), &[Mandelbrot]),
         ("--region", args.region.is_some(), &[Mandelbrot]),
         ("--steps", args.steps.is_some(), &[Nbody]),
-        ("--dt", args.dt != nbody::DEFAULT_DT, &[Nbody]),
-        (
-            "--softening",
-            args.softening != nbody::DEFAULT_SOFTENING,
-            &[Nbody],
-        ),
+        ("--dt", args.dt.is_some(), &[Nbody]),
+        ("--softening", args.softening.is_some(), &[Nbody]),
         ("--difficulty", args.difficulty.is_some(), &[Sha256]),
         ("--prefix", args.prefix.is_some(), &[Sha256]),
         ("--start", args.start.is_some(), &[Sha256]),
         ("--exhaustive", args.exhaustive, &[Sha256]),
         ("--seed", args.seed.is_some(), &[Montecarlo, Nbody]),
         ("--racy", args.racy, &[Montecarlo]),
+        ("--reps", args.reps.is_some(), &[Stream]),
     ];
     for (flag, present, applies) in given {
         if present && !applies.contains(&args.workload) {
@@ -142,12 +139,6 @@ fn check_flags(args: &RunArgs) -> anyhow::Result<()> {
                 args.workload.name()
             );
         }
-    }
-    if args.reps.is_some() && args.workload != Stream {
-        bail!(
-            "--reps applies to stream only, not {}",
-            args.workload.name()
-        );
     }
     Ok(())
 }
@@ -236,7 +227,12 @@ fn run_nbody(args: &RunArgs, backend: &Backend) -> anyhow::Result<()> {
         nbody::DEFAULT_STEPS,
     )?;
     let n = u32::try_from(n).context("--size: too many bodies")?;
-    let job = nbody::NBody::new(n, steps, args.dt, args.softening)?;
+    let job = nbody::NBody::new(
+        n,
+        steps,
+        args.dt.unwrap_or(nbody::DEFAULT_DT),
+        args.softening.unwrap_or(nbody::DEFAULT_SOFTENING),
+    )?;
     let bodies = nbody::Bodies::cluster(n, args.seed.unwrap_or(42));
     let e0 = bodies.energy(job.softening);
     let mut run = nbody::NBodyRun::new(backend, job, bodies)?;
