@@ -5,6 +5,7 @@ mod bench;
 mod compare;
 mod devices;
 mod life;
+mod run;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Compare two `bench --format json` reports row by row.
     Compare(compare::CompareArgs),
+    /// Run one workload of the suite (mandelbrot, nbody, sha256, montecarlo, stream) once.
+    Run(run::RunArgs),
 }
 
 /// Runs a parsed command line.
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Run(args) => run::run(args),
     }
 }
 

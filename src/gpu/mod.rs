@@ -3,9 +3,11 @@
 //! buffers, and timing on the device with timestamp queries.
 
 pub(crate) mod context;
+mod kernel;
 mod timer;
 
 pub use context::{auto_pick, list_adapters, AdapterChoice, AdapterSummary, GpuContext};
+pub use kernel::{cast_vec, poisoned_storage, submit_pass, upload, Kernel, Readback};
 pub use timer::GpuTimer;
 
 /// Largest number of workgroups per dimension that every adapter supports (wgpu's default limit).

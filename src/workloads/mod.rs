@@ -8,6 +8,11 @@
 //! device time.
 
 pub mod life;
+pub mod mandelbrot;
+pub mod montecarlo;
+pub mod nbody;
+pub mod sha256;
+pub mod stream;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -84,6 +89,11 @@ pub fn all() -> Vec<Box<dyn Workload>> {
         Box::new(life::LifeWorkload {
             kernel: crate::life::Kernel::Naive,
         }),
+        Box::new(mandelbrot::MandelbrotWorkload),
+        Box::new(nbody::NBodyWorkload),
+        Box::new(sha256::Sha256Workload),
+        Box::new(montecarlo::MonteCarloWorkload),
+        Box::new(stream::StreamWorkload),
     ]
 }
 
@@ -99,4 +109,97 @@ pub fn by_name(name: &str) -> Result<Box<dyn Workload>> {
                 "unknown workload '{name}': expected one of {joined}"
             ))
         })
+}
+
+/// How a prepared workload runs: serial or Rayon with the workload's CPU state `C` (`()` when it
+/// has none), or its GPU state `G` (pipelines and buffers, boxed: far larger than the rest).
+pub(crate) enum Engine<C, G> {
+    /// One thread.
+    Serial(C),
+    /// A Rayon pool of the backend's size.
+    Rayon(rayon::ThreadPool, C),
+    /// A GPU.
+    Gpu(Box<G>),
+}
+
+impl<C, G> Engine<C, G> {
+    /// The engine for `backend`, with CPU state from `cpu` or GPU state from `gpu`.
+    pub(crate) fn new(
+        backend: &Backend,
+        cpu: impl FnOnce() -> C,
+        gpu: impl FnOnce(std::sync::Arc<crate::gpu::GpuContext>) -> Result<G>,
+    ) -> Result<Self> {
+        Ok(match backend {
+            Backend::Serial => Engine::Serial(cpu()),
+            Backend::Rayon { threads } => Engine::Rayon(rayon_pool(*threads)?, cpu()),
+            Backend::Gpu(ctx) => Engine::Gpu(Box::new(gpu(ctx.clone())?)),
+        })
+    }
+}
+
+/// A Rayon pool of `threads` threads (0: one per logical core) for a workload's CPU runs. Built
+/// once in `prepare`, so the timed runs do not pay for starting threads.
+pub(crate) fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("cannot start a Rayon pool: {e}")))
+}
+
+/// Parses a count written as digits (`_` separators allowed) or as a power of two (`2^24`).
+/// `what` names the parameter in errors.
+pub fn parse_count(text: &str, what: &str) -> Result<u64> {
+    let t = text.trim().replace('_', "");
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "{what} '{text}': expected a whole number such as 1000000 or a power of two such as 2^20"
+        ))
+    };
+    match t.split_once('^') {
+        Some((base, exp)) => {
+            let base: u64 = base.trim().parse().map_err(|_| bad())?;
+            let exp: u32 = exp.trim().parse().map_err(|_| bad())?;
+            base.checked_pow(exp).ok_or_else(|| {
+                Error::InvalidSize(format!("{what} '{text}' does not fit in 64 bits"))
+            })
+        }
+        None => t.parse().map_err(|_| bad()),
+    }
+}
+
+/// Refuses a host allocation of `bytes` that is larger than the memory the OS says is available
+/// (MemAvailable in /proc/meminfo on Linux; unchecked elsewhere), so an absurd size fails with a
+/// message instead of the process being killed half-way.
+pub(crate) fn check_host_memory(what: &str, bytes: u64) -> Result<()> {
+    if let Some(available) = available_memory() {
+        if bytes > available {
+            return Err(Error::InvalidSize(format!(
+                "{what} needs {:.1} GiB of memory but only {:.1} GiB is available",
+                bytes as f64 / (1u64 << 30) as f64,
+                available as f64 / (1u64 << 30) as f64
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Adds one timed pass's device time to a run's total: the run has a device time only if every
+/// one of its passes was timed (a timer can reject a nonsense reading).
+pub(crate) fn add_device_time(total: Option<f64>, pass: Option<f64>) -> Option<f64> {
+    Some(total? + pass?)
+}
+
+/// Phases of a CPU run: all of it is computation.
+pub(crate) fn cpu_phases(start: std::time::Instant) -> Phases {
+    Phases {
+        compute_seconds: Some(start.elapsed().as_secs_f64()),
+        ..Phases::default()
+    }
 }

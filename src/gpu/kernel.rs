@@ -1,0 +1,182 @@
+//! The part of a GPU workload that is the same for every kernel: a pipeline and its bind groups,
+//! one timed compute pass submitted and waited for, uploads, and a staging buffer kept alive for
+//! repeated readbacks.
+
+use super::{GpuContext, GpuTimer};
+use crate::error::Result;
+use std::time::Instant;
+
+/// A compute pipeline built from one WGSL entry point, with the layout of its bind group 0.
+///
+/// Bindings are numbered in the order buffers are passed to [`Kernel::bind`]: buffer `i` is
+/// `@group(0) @binding(i)`. The layout is derived from the shader, so every binding must be used
+/// by the entry point.
+pub struct Kernel {
+    label: String,
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+impl Kernel {
+    /// Compiles `entry_point` of `source`; validation errors become `Err` naming `label`.
+    pub fn new(ctx: &GpuContext, label: &str, source: &str, entry_point: &str) -> Result<Kernel> {
+        let pipeline = ctx.compute_pipeline(label, source, entry_point)?;
+        let layout = pipeline.get_bind_group_layout(0);
+        Ok(Kernel {
+            label: label.to_string(),
+            pipeline,
+            layout,
+        })
+    }
+
+    /// A bind group with `buffers[i]` at binding `i`. Mismatches with the shader (wrong usage,
+    /// too small, missing binding) become `Err`.
+    pub fn bind(&self, ctx: &GpuContext, buffers: &[&wgpu::Buffer]) -> Result<wgpu::BindGroup> {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(&self.label),
+            layout: &self.layout,
+            entries: &entries,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(ctx.error(format!("bind group for {}: {e}", self.label)));
+        }
+        Ok(group)
+    }
+
+    /// Records one dispatch of `groups` (x, y) workgroups with `bind_group`.
+    pub fn dispatch(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        bind_group: &wgpu::BindGroup,
+        groups: (u32, u32),
+    ) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, bind_group, &[]);
+        pass.dispatch_workgroups(groups.0, groups.1, 1);
+    }
+}
+
+/// Records one compute pass with `record`, timestamped by `timer` where there is one, submits it
+/// and waits for the device. Returns the pass's device time when the timer read a sane value.
+pub fn submit_pass(
+    ctx: &GpuContext,
+    timer: Option<&GpuTimer>,
+    label: &str,
+    record: impl FnOnce(&mut wgpu::ComputePass<'_>),
+) -> Result<Option<f64>> {
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(label),
+            timestamp_writes: timer.map(|t| t.pass_writes()),
+        });
+        record(&mut pass);
+    }
+    if let Some(t) = timer {
+        t.resolve(&mut encoder);
+    }
+    ctx.queue.submit([encoder.finish()]);
+    match timer {
+        Some(t) => t.read_seconds(ctx),
+        None => ctx.wait().map(|_| None),
+    }
+}
+
+/// Writes each `(buffer, bytes)` at offset 0 and waits until the copies have reached the device.
+/// Returns the wall time taken, the upload phase of a run.
+pub fn upload(ctx: &GpuContext, writes: &[(&wgpu::Buffer, &[u8])]) -> Result<f64> {
+    let start = Instant::now();
+    for (buffer, bytes) in writes {
+        ctx.queue.write_buffer(buffer, 0, bytes);
+    }
+    // Queue writes are carried out at the next submission: submit nothing to flush them.
+    ctx.queue.submit([]);
+    ctx.wait()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// A `MAP_READ` staging buffer made once and reused by every readback of a run. It holds one or
+/// more regions back to back, so several outputs come back with one copy submission and one map.
+pub struct Readback {
+    staging: wgpu::Buffer,
+    sizes: Vec<u64>,
+}
+
+impl Readback {
+    /// A staging buffer for reading back sources of `sizes` bytes each (multiples of 4).
+    pub fn new(ctx: &GpuContext, label: &str, sizes: &[u64]) -> Result<Readback> {
+        let staging = ctx.buffer(
+            label,
+            sizes.iter().sum(),
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
+        Ok(Readback {
+            staging,
+            sizes: sizes.to_vec(),
+        })
+    }
+
+    /// Copies the first `sizes[i]` bytes of `sources[i]` (`COPY_SRC` buffers) to the host,
+    /// waiting for the device. Returns one byte vector per source.
+    pub fn read(&self, ctx: &GpuContext, sources: &[&wgpu::Buffer]) -> Result<Vec<Vec<u8>>> {
+        assert_eq!(sources.len(), self.sizes.len(), "one source per region");
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        let mut offset = 0;
+        for (source, &size) in sources.iter().zip(&self.sizes) {
+            encoder.copy_buffer_to_buffer(source, 0, &self.staging, offset, size);
+            offset += size;
+        }
+        ctx.queue.submit([encoder.finish()]);
+        let all = ctx.map_and_read(&self.staging, offset)?;
+        let mut out = Vec::with_capacity(self.sizes.len());
+        let mut rest = all.as_slice();
+        for &size in &self.sizes {
+            let (head, tail) = rest.split_at(size as usize);
+            out.push(head.to_vec());
+            rest = tail;
+        }
+        Ok(out)
+    }
+
+    /// Reads back the one source of a single-region readback as a vector of `T`.
+    pub fn read_one<T: bytemuck::Pod>(
+        &self,
+        ctx: &GpuContext,
+        source: &wgpu::Buffer,
+    ) -> Result<Vec<T>> {
+        let bytes = self.read(ctx, &[source])?;
+        Ok(cast_vec(&bytes[0]))
+    }
+}
+
+/// Copies bytes read back from the device into a vector of `T` (the bytes need not be aligned
+/// for `T`, which a plain `Vec<u8>` does not promise).
+pub fn cast_vec<T: bytemuck::Pod>(bytes: &[u8]) -> Vec<T> {
+    let count = bytes.len() / std::mem::size_of::<T>();
+    let mut out = vec![T::zeroed(); count];
+    bytemuck::cast_slice_mut::<T, u8>(&mut out)
+        .copy_from_slice(&bytes[..count * std::mem::size_of::<T>()]);
+    out
+}
+
+/// A storage buffer (copy source and destination too) of `bytes` bytes, every word set to
+/// `poison`: a value chosen so it cannot pass for the kernel's output, so that an element the
+/// kernel failed to write shows up in tests instead of passing as zero or a previous result.
+pub fn poisoned_storage(
+    ctx: &GpuContext,
+    label: &str,
+    bytes: u64,
+    poison: u32,
+) -> Result<wgpu::Buffer> {
+    let words = vec![poison; bytes.div_ceil(4) as usize];
+    ctx.storage_with_data(label, bytemuck::cast_slice(&words))
+}

@@ -1,0 +1,714 @@
+//! Mandelbrot: a W×H image of a rectangle of the complex plane, each pixel holding how many
+//! iterations of z ← z² + c ran before |z|² > 4 (at most `max_iter`). Compute-bound, floating
+//! point, and divergent: neighbouring pixels need very different iteration counts.
+//!
+//! Size notation: `WxH` or `WxH:MAX_ITER` (default [`DEFAULT_MAX_ITER`]) over [`Region::FULL`].
+//!
+//! # Floating point: what agrees with what
+//!
+//! Every backend iterates in f32 in one operation order. The reference ([`reference`]) is a
+//! plainly written loop; serial and Rayon share one per-pixel function ([`escape_count`]). Rust
+//! never contracts `a * b + c` into a fused multiply-add, so all three are **bit-identical**.
+//!
+//! WGSL allows the shader compiler to fuse (one rounding instead of two), and drivers do. Far
+//! from the set the difference never changes when |z|² crosses 4; on the boundary, where orbits
+//! are chaotic, it does: with plain `zr * zr - zi * zi + cr` in the shader, lavapipe differed
+//! from the CPU in 367 of the 83,944 pixels of [`verify_cases`] (0.44%). The shader therefore
+//! passes every product through a `select` on a uniform flag that the compiler cannot fold, which
+//! keeps the product rounded on its own; lavapipe (Vulkan and GL) is then bit-identical to the
+//! CPU. WGSL does not promise that every driver keeps products unfused (nor that subnormals are
+//! kept rather than flushed to zero), so the GPU is held to differing in at most
+//! [`MAX_GPU_DIFF_FRACTION`] (0.1%) of pixels, not to bit-identity.
+//!
+//! # Work
+//!
+//! The unit is the pixel-iteration, and a run's work is the sum of the iteration counts in the
+//! image it produced: the iterations actually done, not W·H·max_iter (most pixels escape early).
+//! [`Prepared::work`] is therefore known only after a run; on the GPU the sum can differ from the
+//! CPU's by the few boundary pixels above (well under 0.1%).
+
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
+use crate::gpu::{Kernel, Readback};
+use rayon::prelude::*;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The WGSL source of the escape-count kernel.
+pub const MANDELBROT_WGSL: &str = include_str!("../../shaders/mandelbrot.wgsl");
+
+/// Invocations per workgroup in mandelbrot.wgsl.
+const WORKGROUP_SIZE: u64 = 256;
+
+/// Iteration limit when the size does not give one.
+pub const DEFAULT_MAX_ITER: u32 = 1000;
+
+/// Largest iteration limit accepted: beyond it a single GPU dispatch over a large image can run
+/// for seconds, long enough for an OS watchdog to reset the GPU.
+pub const MAX_MAX_ITER: u32 = 1_000_000;
+
+/// The largest fraction of pixels in which the GPU may differ from the CPU (a driver that fuses
+/// multiply-adds anyway, or flushes subnormals, changes boundary pixels: see the module docs).
+pub const MAX_GPU_DIFF_FRACTION: f64 = 0.001;
+
+/// Largest image accepted, in pixels: the GPU kernel indexes pixels with one u32, and the CPU
+/// converts x and y to f32, exact only below 2^24.
+pub const MAX_PIXELS: u64 = u32::MAX as u64;
+
+/// A rectangle of the complex plane.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Region {
+    /// Real part of the left edge.
+    pub re_min: f32,
+    /// Imaginary part of the bottom edge.
+    pub im_min: f32,
+    /// Real part of the right edge.
+    pub re_max: f32,
+    /// Imaginary part of the top edge.
+    pub im_max: f32,
+}
+
+impl Region {
+    /// The whole set, square: real −2..0.5, imaginary −1.25..1.25.
+    pub const FULL: Region = Region {
+        re_min: -2.0,
+        im_min: -1.25,
+        re_max: 0.5,
+        im_max: 1.25,
+    };
+
+    /// Parses `re_min,im_min,re_max,im_max`, e.g. `-0.8,0.05,-0.7,0.15`.
+    pub fn parse(text: &str) -> Result<Region> {
+        let bad = |why: &str| {
+            Error::InvalidArgument(format!(
+                "region '{text}': {why}; expected re_min,im_min,re_max,im_max such as -2,-1.25,0.5,1.25"
+            ))
+        };
+        let parts: Vec<f32> = text
+            .split(',')
+            .map(|p| p.trim().parse::<f32>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| bad("not four numbers"))?;
+        let [re_min, im_min, re_max, im_max] = parts[..] else {
+            return Err(bad("not four numbers"));
+        };
+        let region = Region {
+            re_min,
+            im_min,
+            re_max,
+            im_max,
+        };
+        region.validate()?;
+        Ok(region)
+    }
+
+    /// Checks the rectangle is finite, not empty, and within |re|, |im| ≤ 16 (everything beyond
+    /// |c| > 2 escapes at once; the bound also keeps every f32 step below overflow).
+    pub fn validate(&self) -> Result<()> {
+        let all = [self.re_min, self.im_min, self.re_max, self.im_max];
+        if !all.iter().all(|v| v.is_finite() && v.abs() <= 16.0) {
+            return Err(Error::InvalidArgument(format!(
+                "region {self}: every bound must be a finite number within [-16, 16]"
+            )));
+        }
+        if self.re_min >= self.re_max || self.im_min >= self.im_max {
+            return Err(Error::InvalidArgument(format!(
+                "region {self}: needs re_min < re_max and im_min < im_max"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{},{},{},{}",
+            self.re_min, self.im_min, self.re_max, self.im_max
+        )
+    }
+}
+
+/// One Mandelbrot image to compute: its size, iteration limit and region.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mandelbrot {
+    /// Pixels across.
+    pub width: u32,
+    /// Pixels down.
+    pub height: u32,
+    /// Iterations after which a pixel counts as inside the set.
+    pub max_iter: u32,
+    /// The rectangle of the complex plane the image covers.
+    pub region: Region,
+}
+
+impl Mandelbrot {
+    /// A validated job: size within [`MAX_PIXELS`] and host memory, 1 ≤ `max_iter` ≤
+    /// [`MAX_MAX_ITER`], a sane region.
+    pub fn new(width: u32, height: u32, max_iter: u32, region: Region) -> Result<Mandelbrot> {
+        let pixels = width as u64 * height as u64;
+        if pixels == 0 {
+            return Err(Error::InvalidSize(format!(
+                "mandelbrot image {width}x{height} is empty"
+            )));
+        }
+        if pixels > MAX_PIXELS || width > 1 << 24 || height > 1 << 24 {
+            return Err(Error::InvalidSize(format!(
+                "mandelbrot image {width}x{height} is too large: at most {MAX_PIXELS} pixels and 16777216 per side"
+            )));
+        }
+        if max_iter == 0 || max_iter > MAX_MAX_ITER {
+            return Err(Error::InvalidArgument(format!(
+                "mandelbrot max_iter {max_iter}: must be between 1 and {MAX_MAX_ITER}"
+            )));
+        }
+        region.validate()?;
+        super::check_host_memory("the mandelbrot image", pixels * 4)?;
+        Ok(Mandelbrot {
+            width,
+            height,
+            max_iter,
+            region,
+        })
+    }
+
+    /// Parses the workload's size notation, `WxH` or `WxH:MAX_ITER`, over `region`.
+    pub fn parse(size: &str, region: Region) -> Result<Mandelbrot> {
+        let bad = || {
+            Error::InvalidArgument(format!(
+                "mandelbrot size '{size}': expected WxH or WxH:MAX_ITER, e.g. 2048x2048:1000"
+            ))
+        };
+        let (dims, max_iter) = match size.split_once(':') {
+            Some((d, m)) => (d, m.trim().parse::<u32>().map_err(|_| bad())?),
+            None => (size, DEFAULT_MAX_ITER),
+        };
+        let (w, h) = dims.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+        let w = w.trim().parse().map_err(|_| bad())?;
+        let h = h.trim().parse().map_err(|_| bad())?;
+        Mandelbrot::new(w, h, max_iter, region)
+    }
+
+    /// Number of pixels.
+    pub fn pixels(&self) -> u64 {
+        self.width as u64 * self.height as u64
+    }
+
+    /// Width and height of one pixel in the complex plane, computed once in f32 and shared by
+    /// every backend (the GPU gets these exact values in its uniform).
+    fn pixel_size(&self) -> (f32, f32) {
+        let r = &self.region;
+        (
+            (r.re_max - r.re_min) / self.width as f32,
+            (r.im_max - r.im_min) / self.height as f32,
+        )
+    }
+}
+
+/// An image of iteration counts, row-major, row 0 at the top.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IterationImage {
+    /// Pixels across.
+    pub width: u32,
+    /// Pixels down.
+    pub height: u32,
+    /// The iteration limit the image was computed with (a count equal to it means "inside").
+    pub max_iter: u32,
+    /// One count per pixel, each in 0..=max_iter.
+    pub counts: Vec<u32>,
+}
+
+impl IterationImage {
+    /// Sum of all iteration counts: the run's work in pixel-iterations.
+    pub fn total_iterations(&self) -> u64 {
+        self.counts.iter().map(|&c| c as u64).sum()
+    }
+
+    /// Pixels that never escaped.
+    pub fn inside(&self) -> u64 {
+        self.counts.iter().filter(|&&c| c == self.max_iter).count() as u64
+    }
+
+    /// Number of pixels whose counts differ from `other`'s (same size assumed; extra pixels of a
+    /// larger image count as differing).
+    pub fn differing_pixels(&self, other: &IterationImage) -> u64 {
+        let common = self
+            .counts
+            .iter()
+            .zip(&other.counts)
+            .filter(|(a, b)| a != b)
+            .count();
+        (common + self.counts.len().abs_diff(other.counts.len())) as u64
+    }
+
+    /// The image as 8-bit RGB: black inside the set, outside a blue–white–orange gradient over
+    /// the logarithm of the count (counts span orders of magnitude near the boundary).
+    pub fn to_rgb(&self) -> Vec<u8> {
+        let scale = ((self.max_iter as f64) + 1.0).ln();
+        let mut rgb = Vec::with_capacity(self.counts.len() * 3);
+        for &c in &self.counts {
+            if c >= self.max_iter {
+                rgb.extend_from_slice(&[0, 0, 0]);
+            } else {
+                rgb.extend_from_slice(&palette(((c as f64) + 1.0).ln() / scale));
+            }
+        }
+        rgb
+    }
+
+    /// Writes the colour-mapped image as an RGB PNG (atomically: a complete file or none).
+    pub fn write_png(&self, path: &Path) -> Result<()> {
+        let mut bytes = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut bytes, self.width, self.height);
+            encoder.set_color(png::ColorType::Rgb);
+            encoder.set_depth(png::BitDepth::Eight);
+            let png_error = |e: png::EncodingError| {
+                Error::InvalidArgument(format!("{}: cannot encode PNG: {e}", path.display()))
+            };
+            let mut writer = encoder.write_header().map_err(png_error)?;
+            writer.write_image_data(&self.to_rgb()).map_err(png_error)?;
+            writer.finish().map_err(png_error)?;
+        }
+        crate::output::write_atomic(path, &bytes)
+    }
+}
+
+/// Colour at `t` in [0, 1]: dark blue, blue, white, orange, dark red.
+fn palette(t: f64) -> [u8; 3] {
+    const STOPS: [(f64, [f64; 3]); 5] = [
+        (0.0, [0.0, 7.0, 100.0]),
+        (0.3, [32.0, 107.0, 203.0]),
+        (0.6, [237.0, 255.0, 255.0]),
+        (0.8, [255.0, 170.0, 0.0]),
+        (1.0, [120.0, 20.0, 0.0]),
+    ];
+    let t = t.clamp(0.0, 1.0);
+    let i = STOPS.iter().rposition(|s| s.0 <= t).unwrap_or(0).min(3);
+    let ((t0, a), (t1, b)) = (STOPS[i], STOPS[i + 1]);
+    let f = (t - t0) / (t1 - t0);
+    std::array::from_fn(|k| (a[k] + (b[k] - a[k]) * f).round() as u8)
+}
+
+/// The oracle: every pixel in turn, z ← z² + c written out in full, in f32.
+pub fn reference(job: &Mandelbrot) -> IterationImage {
+    let (dx, dy) = job.pixel_size();
+    let mut counts = Vec::with_capacity(job.pixels() as usize);
+    for y in 0..job.height {
+        for x in 0..job.width {
+            let cr = job.region.re_min + (x as f32 + 0.5) * dx;
+            let ci = job.region.im_max - (y as f32 + 0.5) * dy;
+            let (mut zr, mut zi) = (0.0f32, 0.0f32);
+            let mut n = 0;
+            while n < job.max_iter && zr * zr + zi * zi <= 4.0 {
+                (zr, zi) = (zr * zr - zi * zi + cr, 2.0 * zr * zi + ci);
+                n += 1;
+            }
+            counts.push(n);
+        }
+    }
+    IterationImage {
+        width: job.width,
+        height: job.height,
+        max_iter: job.max_iter,
+        counts,
+    }
+}
+
+/// Iterations of z ← z² + c from z = 0 before |z|² > 4, at most `max_iter`. Serial and Rayon
+/// both call this, which is what makes them bit-identical.
+#[inline]
+pub fn escape_count(cr: f32, ci: f32, max_iter: u32) -> u32 {
+    let (mut zr, mut zi) = (0.0f32, 0.0f32);
+    let mut i = 0;
+    while i < max_iter {
+        let zr2 = zr * zr;
+        let zi2 = zi * zi;
+        if zr2 + zi2 > 4.0 {
+            break;
+        }
+        zi = 2.0 * zr * zi + ci;
+        zr = zr2 - zi2 + cr;
+        i += 1;
+    }
+    i
+}
+
+/// Fills row `y` of the image.
+fn fill_row(job: &Mandelbrot, (dx, dy): (f32, f32), y: usize, row: &mut [u32]) {
+    let ci = job.region.im_max - (y as f32 + 0.5) * dy;
+    for (x, out) in row.iter_mut().enumerate() {
+        let cr = job.region.re_min + (x as f32 + 0.5) * dx;
+        *out = escape_count(cr, ci, job.max_iter);
+    }
+}
+
+/// Computes the image on one thread, into `counts`.
+fn serial_into(job: &Mandelbrot, counts: &mut [u32]) {
+    let step = job.pixel_size();
+    for (y, row) in counts.chunks_mut(job.width as usize).enumerate() {
+        fill_row(job, step, y, row);
+    }
+}
+
+/// Computes the image on the current Rayon pool, one row per task: rows cost very different
+/// amounts (the set's interior is max_iter per pixel), and work stealing evens that out.
+fn rayon_into(job: &Mandelbrot, counts: &mut [u32]) {
+    let step = job.pixel_size();
+    counts
+        .par_chunks_mut(job.width as usize)
+        .enumerate()
+        .for_each(|(y, row)| fill_row(job, step, y, row));
+}
+
+/// Mirrors `MandelbrotParams` in shaders/mandelbrot.wgsl: keep the two in sync.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct MandelbrotParams {
+    width: u32,
+    height: u32,
+    max_iter: u32,
+    pixels: u32,
+    re_min: f32,
+    im_max: f32,
+    dx: f32,
+    dy: f32,
+    /// Always 0: the shader selects on it to keep products from being fused (see its header).
+    no_fuse: u32,
+    /// First pixel of the band being dispatched.
+    first: u32,
+    _pad: [u32; 2],
+}
+
+/// Iterations one GPU dispatch may do at most (every pixel at max_iter): about a second on a
+/// software adapter per 10^9, milliseconds on a GPU, so no dispatch runs long enough for an OS
+/// watchdog to reset the device, whatever the image size and iteration limit.
+pub const ITERATIONS_PER_DISPATCH: u64 = 1 << 32;
+
+/// The Mandelbrot kernel on a GPU: pipeline, uniform, count buffer and staging buffer, made once.
+pub struct GpuMandelbrot {
+    ctx: Arc<GpuContext>,
+    kernel: Kernel,
+    bind_group: wgpu::BindGroup,
+    uniform: wgpu::Buffer,
+    params: MandelbrotParams,
+    counts: wgpu::Buffer,
+    readback: Readback,
+    timer: Option<GpuTimer>,
+    /// Pixels per dispatch: a multiple of the workgroup size.
+    band: u64,
+}
+
+impl GpuMandelbrot {
+    /// Builds the pipeline and buffers for `job`, to run in bands of at most
+    /// `iterations_per_dispatch` iterations (at least one workgroup of pixels). Fails naming the
+    /// limit when the count buffer exceeds a storage binding.
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        job: &Mandelbrot,
+        iterations_per_dispatch: u64,
+    ) -> Result<GpuMandelbrot> {
+        let bytes = job.pixels() * 4;
+        ctx.check_binding(
+            &format!(
+                "the mandelbrot image of {}x{} u32 counts (4 bytes each)",
+                job.width, job.height
+            ),
+            bytes,
+        )?;
+        let (dx, dy) = job.pixel_size();
+        let params = MandelbrotParams {
+            width: job.width,
+            height: job.height,
+            max_iter: job.max_iter,
+            pixels: job.pixels() as u32,
+            re_min: job.region.re_min,
+            im_max: job.region.im_max,
+            dx,
+            dy,
+            no_fuse: 0,
+            first: 0,
+            _pad: [0; 2],
+        };
+        let kernel = Kernel::new(&ctx, "mandelbrot", MANDELBROT_WGSL, "main")?;
+        let uniform = ctx.uniform_with_data("mandelbrot params", bytemuck::bytes_of(&params));
+        // Poisoned with a count above any max_iter, so a pixel the kernel skipped cannot pass.
+        let counts = poisoned_storage(&ctx, "mandelbrot counts", bytes, u32::MAX)?;
+        let bind_group = kernel.bind(&ctx, &[&uniform, &counts])?;
+        let readback = Readback::new(&ctx, "mandelbrot readback", &[bytes])?;
+        let timer = GpuTimer::new(&ctx)?;
+        ctx.check()?;
+        let band = (iterations_per_dispatch / job.max_iter as u64)
+            .next_multiple_of(WORKGROUP_SIZE)
+            .min(job.pixels().next_multiple_of(WORKGROUP_SIZE));
+        Ok(GpuMandelbrot {
+            ctx,
+            kernel,
+            bind_group,
+            uniform,
+            params,
+            counts,
+            readback,
+            timer,
+            band,
+        })
+    }
+
+    /// Runs the kernel band by band (one band, usually), waits, and reads the counts back.
+    pub fn run(&mut self) -> Result<(Vec<u32>, Phases)> {
+        let start = Instant::now();
+        let pixels = self.params.pixels as u64;
+        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
+        for first in (0..pixels).step_by(self.band as usize) {
+            self.params.first = first as u32;
+            // Lands before the next submission, this band's pass.
+            self.ctx
+                .queue
+                .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
+            let groups = dispatch_size((pixels - first).min(self.band).div_ceil(WORKGROUP_SIZE));
+            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "mandelbrot", |pass| {
+                self.kernel.dispatch(pass, &self.bind_group, groups)
+            })?;
+            device_seconds = super::add_device_time(device_seconds, timed);
+        }
+        let compute_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let counts = self.readback.read_one(&self.ctx, &self.counts)?;
+        Ok((
+            counts,
+            Phases {
+                compute_seconds: Some(compute_seconds),
+                readback_seconds: Some(start.elapsed().as_secs_f64()),
+                device_seconds,
+                ..Phases::default()
+            },
+        ))
+    }
+}
+
+/// A Mandelbrot job prepared on one backend, ready to render repeatedly.
+pub struct MandelbrotRun {
+    job: Mandelbrot,
+    engine: Engine<(), GpuMandelbrot>,
+    last: Option<IterationImage>,
+}
+
+impl MandelbrotRun {
+    /// Prepares `job` on `backend`: a thread pool for Rayon, pipeline and buffers for the GPU.
+    pub fn new(backend: &Backend, job: Mandelbrot) -> Result<MandelbrotRun> {
+        MandelbrotRun::with_dispatch_limit(backend, job, ITERATIONS_PER_DISPATCH)
+    }
+
+    /// Like [`MandelbrotRun::new`], with GPU dispatches of at most `iterations` iterations (tests
+    /// use a small limit to split even small images into several bands).
+    pub fn with_dispatch_limit(
+        backend: &Backend,
+        job: Mandelbrot,
+        iterations: u64,
+    ) -> Result<MandelbrotRun> {
+        let engine = Engine::new(
+            backend,
+            || (),
+            |ctx| GpuMandelbrot::new(ctx, &job, iterations),
+        )?;
+        Ok(MandelbrotRun {
+            job,
+            engine,
+            last: None,
+        })
+    }
+
+    /// Computes the image, returning it with the time spent in each phase.
+    pub fn render(&mut self) -> Result<(IterationImage, Phases)> {
+        let start = Instant::now();
+        let (counts, phases) = match &mut self.engine {
+            Engine::Serial(()) => {
+                let mut counts = vec![0; self.job.pixels() as usize];
+                serial_into(&self.job, &mut counts);
+                (counts, cpu_phases(start))
+            }
+            Engine::Rayon(pool, ()) => {
+                let mut counts = vec![0; self.job.pixels() as usize];
+                pool.install(|| rayon_into(&self.job, &mut counts));
+                (counts, cpu_phases(start))
+            }
+            Engine::Gpu(gpu) => gpu.run()?,
+        };
+        let image = IterationImage {
+            width: self.job.width,
+            height: self.job.height,
+            max_iter: self.job.max_iter,
+            counts,
+        };
+        self.last = Some(image.clone());
+        Ok((image, phases))
+    }
+}
+
+impl Prepared for MandelbrotRun {
+    fn run(&mut self) -> Result<Phases> {
+        self.render().map(|(_, phases)| phases)
+    }
+
+    /// Pixel-iterations of the last run (0 before the first).
+    fn work(&self) -> f64 {
+        self.last
+            .as_ref()
+            .map_or(0.0, |i| i.total_iterations() as f64)
+    }
+
+    fn result_summary(&self) -> Option<String> {
+        self.last.as_ref().map(|i| {
+            format!(
+                "{} of {} pixels inside, {} iterations",
+                i.inside(),
+                i.counts.len(),
+                i.total_iterations()
+            )
+        })
+    }
+}
+
+/// Renders `job` once on `backend`.
+pub fn render(backend: &Backend, job: Mandelbrot) -> Result<IterationImage> {
+    MandelbrotRun::new(backend, job)?.render().map(|(i, _)| i)
+}
+
+/// Mandelbrot as a benchmark workload.
+pub struct MandelbrotWorkload;
+
+/// The cases `verify` and the tests check: awkward sizes over the whole set and over a zoom into
+/// the boundary (Seahorse Valley), where orbits are chaotic and f32 rounding matters most.
+pub fn verify_cases() -> Vec<Mandelbrot> {
+    let zoom = Region {
+        re_min: -0.76,
+        im_min: 0.08,
+        re_max: -0.72,
+        im_max: 0.12,
+    };
+    [
+        (1, 1, 50),
+        (31, 33, 200),
+        (63, 65, 500),
+        (100, 37, 300),
+        (257, 129, 256),
+    ]
+    .iter()
+    .flat_map(|&(w, h, m)| {
+        [Region::FULL, zoom].map(|r| Mandelbrot::new(w, h, m, r).expect("valid case"))
+    })
+    .collect()
+}
+
+/// Compares `got` against the reference for `job`: the number of differing pixels and, for an
+/// out-of-range count (a pixel the kernel never wrote), an error describing it.
+pub fn compare(job: &Mandelbrot, got: &IterationImage, expected: &IterationImage) -> Result<u64> {
+    if got.counts.len() != expected.counts.len() {
+        return Err(Error::InvalidSize(format!(
+            "{}x{}: {} pixels, expected {}",
+            job.width,
+            job.height,
+            got.counts.len(),
+            expected.counts.len()
+        )));
+    }
+    if let Some(i) = got.counts.iter().position(|&c| c > job.max_iter) {
+        return Err(Error::InvalidArgument(format!(
+            "{}x{} pixel ({}, {}) holds {} (above max_iter {}): never written",
+            job.width,
+            job.height,
+            i % job.width as usize,
+            i / job.width as usize,
+            got.counts[i],
+            job.max_iter
+        )));
+    }
+    Ok(got.differing_pixels(expected))
+}
+
+impl Workload for MandelbrotWorkload {
+    fn name(&self) -> &'static str {
+        "mandelbrot"
+    }
+
+    fn description(&self) -> &'static str {
+        "Mandelbrot escape counts in f32 (compute-bound, floating point, divergent)"
+    }
+
+    fn unit(&self) -> &'static str {
+        "pixel-iterations"
+    }
+
+    fn default_sizes(&self, quick: bool) -> Vec<String> {
+        if quick {
+            vec!["512x512:256".into()]
+        } else {
+            vec!["2048x2048:1000".into()]
+        }
+    }
+
+    fn sweep_sizes(&self) -> Vec<String> {
+        [64, 128, 256, 512, 1024, 2048, 4096]
+            .iter()
+            .map(|n| format!("{n}x{n}:1000"))
+            .collect()
+    }
+
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        let job = Mandelbrot::parse(size, Region::FULL)?;
+        Ok(Box::new(MandelbrotRun::new(backend, job)?))
+    }
+
+    fn verify(&self, backend: &Backend) -> Result<Check> {
+        let exact = !matches!(backend, Backend::Gpu(_));
+        let (mut pixels, mut differing) = (0u64, 0u64);
+        let cases = verify_cases();
+        for job in &cases {
+            let expected = reference(job);
+            let got = render(backend, *job)?;
+            let diff = match compare(job, &got, &expected) {
+                Ok(d) => d,
+                Err(e) => {
+                    return Ok(Check {
+                        passed: false,
+                        detail: e.to_string(),
+                    })
+                }
+            };
+            if exact && diff > 0 {
+                return Ok(Check {
+                    passed: false,
+                    detail: format!(
+                        "{}x{} max_iter {} region {}: {diff} pixels differ from the reference (must be bit-identical)",
+                        job.width, job.height, job.max_iter, job.region
+                    ),
+                });
+            }
+            pixels += job.pixels();
+            differing += diff;
+        }
+        let fraction = differing as f64 / pixels as f64;
+        Ok(if exact {
+            Check {
+                passed: true,
+                detail: format!(
+                    "{} images ({pixels} pixels) bit-identical to the reference",
+                    cases.len()
+                ),
+            }
+        } else {
+            Check {
+                passed: fraction <= MAX_GPU_DIFF_FRACTION,
+                detail: format!(
+                    "{differing} of {pixels} pixels differ from the reference ({:.4}%, bound {}%)",
+                    fraction * 100.0,
+                    MAX_GPU_DIFF_FRACTION * 100.0
+                ),
+            }
+        })
+    }
+}

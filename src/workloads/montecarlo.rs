@@ -1,0 +1,518 @@
+//! Monte Carlo π: draw N points in the unit square and count those inside the quarter circle;
+//! π ≈ 4·hits/N. A reduction: the interesting part is adding up the hits from many threads.
+//!
+//! # Same points, same count, on every backend
+//!
+//! Sample i is drawn by a counter-based generator: a hash of (seed, i), with no state carried from
+//! one sample to the next, so any thread can draw any sample and all backends draw the same
+//! points. The hash is "lowbias32" (Chris Wellons), all wrapping u32 arithmetic:
+//! `h = mix32(lo(i) ^ mix32(hi(i) ^ key))`, where `key` is the seed mixed to 32 bits. The point's
+//! coordinates are the top two 15-bit fields of h, taken at the centre of their cell:
+//! `(2x+1, 2y+1) / 2^16`, and it is inside when `(2x+1)² + (2y+1)² < 2^32`, an exact integer test.
+//! The hit count is therefore **bit-identical** on every backend. (The 2^30-point lattice limits
+//! the estimate to about six digits of π, far beyond what any feasible N resolves.)
+//!
+//! # Counting without a race
+//!
+//! Serial counts in one variable. Rayon gives every chunk of samples its own count and adds them
+//! up afterwards (no shared counter at all). The GPU (shaders/montecarlo.wgsl) adds the 256
+//! counts of a workgroup in workgroup memory and then does one `atomicAdd` per workgroup on a
+//! 64-bit count kept as two u32 words.
+//!
+//! [`racy`] shows why: it counts with a shared counter updated by a plain read then write, as
+//! `count += 1` compiles to without atomics, and reports how many increments were lost. It is a
+//! demonstration (`speedup run montecarlo --racy`), never part of `bench` or `verify`.
+//!
+//! Size notation: `N` samples (e.g. `2^28`), seed [`DEFAULT_SEED`]. The unit is the sample.
+
+use super::{cpu_phases, rayon_pool, Check, Engine, Phases, Prepared, Workload};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
+use crate::gpu::{Kernel, Readback};
+use bytemuck::Zeroable;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The WGSL source of the counting kernels (`main`, and `racy` for the demonstration).
+pub const MONTECARLO_WGSL: &str = include_str!("../../shaders/montecarlo.wgsl");
+
+/// Invocations per workgroup in montecarlo.wgsl.
+const WORKGROUP_SIZE: u64 = 256;
+
+/// Samples each GPU invocation draws: enough to amortise the reduction, few enough that a
+/// batch still fills a large GPU.
+const PER_INVOCATION: u32 = 64;
+
+/// Samples per GPU submission: each one short (no watchdog reset) and its offsets within u32.
+pub const DEFAULT_BATCH: u64 = 1 << 28;
+
+/// Samples per Rayon task.
+const CHUNK: u64 = 1 << 16;
+
+/// Seed of the benchmark and of `speedup run montecarlo` unless given.
+pub const DEFAULT_SEED: u64 = 2024;
+
+/// Most samples accepted: 2^48 (about three days at 10^9 samples per second).
+pub const MAX_SAMPLES: u64 = 1 << 48;
+
+/// One Monte Carlo job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonteCarlo {
+    /// Samples to draw.
+    pub samples: u64,
+    /// Seed of the generator.
+    pub seed: u64,
+    /// Index of the first sample (0 normally; tests start near 2^32 to cross into the high word).
+    pub first: u64,
+}
+
+impl MonteCarlo {
+    /// A validated job: 1 ≤ samples ≤ [`MAX_SAMPLES`], indices within u64.
+    pub fn new(samples: u64, seed: u64, first: u64) -> Result<MonteCarlo> {
+        if samples == 0 || samples > MAX_SAMPLES {
+            return Err(Error::InvalidSize(format!(
+                "montecarlo: {samples} samples; must be between 1 and 2^48"
+            )));
+        }
+        if first.checked_add(samples).is_none() {
+            return Err(Error::InvalidSize(format!(
+                "montecarlo: samples {first} + {samples} run past 2^64"
+            )));
+        }
+        Ok(MonteCarlo {
+            samples,
+            seed,
+            first,
+        })
+    }
+
+    /// Parses the workload's size notation: `N` samples (`2^28` allowed), [`DEFAULT_SEED`].
+    pub fn parse(size: &str) -> Result<MonteCarlo> {
+        MonteCarlo::new(
+            super::parse_count(size, "montecarlo sample count")?,
+            DEFAULT_SEED,
+            0,
+        )
+    }
+}
+
+/// What a count found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Estimate {
+    /// Samples drawn.
+    pub samples: u64,
+    /// Samples inside the quarter circle.
+    pub hits: u64,
+}
+
+impl Estimate {
+    /// 4·hits/samples.
+    pub fn pi(&self) -> f64 {
+        4.0 * self.hits as f64 / self.samples as f64
+    }
+
+    /// One standard error of [`Estimate::pi`]: 4·√(p(1−p)/N).
+    pub fn standard_error(&self) -> f64 {
+        let p = self.hits as f64 / self.samples as f64;
+        4.0 * (p * (1.0 - p) / self.samples as f64).sqrt()
+    }
+}
+
+/// "lowbias32": a 32-bit integer hash with low bias (a bijection), by Chris Wellons.
+#[inline]
+pub fn mix32(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^= x >> 16;
+    x
+}
+
+/// The seed mixed down to the 32-bit key every sample's hash starts from.
+pub fn key(seed: u64) -> u32 {
+    mix32(seed as u32 ^ mix32((seed >> 32) as u32 ^ 0x9e37_79b9))
+}
+
+/// The oracle, plainly: each sample's point and the circle test in u64.
+pub fn reference(job: &MonteCarlo) -> Estimate {
+    let key = key(job.seed);
+    let mut hits = 0;
+    for i in job.first..job.first + job.samples {
+        let h = mix32(i as u32 ^ mix32((i >> 32) as u32 ^ key));
+        let x = 2 * (h >> 17) as u64 + 1;
+        let y = 2 * ((h >> 2) & 0x7fff) as u64 + 1;
+        if x * x + y * y < 1 << 32 {
+            hits += 1;
+        }
+    }
+    Estimate {
+        samples: job.samples,
+        hits,
+    }
+}
+
+/// Whether sample `lo` (low index word) is a hit, given `mixed_hi` = mix32(hi ^ key): the
+/// kernels' formulation, with the circle test in wrapping u32 arithmetic.
+#[inline]
+fn is_hit(lo: u32, mixed_hi: u32) -> bool {
+    let h = mix32(lo ^ mixed_hi);
+    let x = 2 * (h >> 17) + 1;
+    let y = 2 * ((h >> 2) & 0x7fff) + 1;
+    (x * x) < 0u32.wrapping_sub(y * y)
+}
+
+/// Hits among samples `range`: the loop serial runs over everything and each Rayon task over
+/// its chunk.
+fn count_range(key: u32, range: std::ops::Range<u64>) -> u64 {
+    let mut hits = 0;
+    let mut i = range.start;
+    while i < range.end {
+        // Within one 2^32 block the high word, and so its mix, is fixed: hoist it.
+        let hi = i >> 32;
+        let block_end = range.end.min((hi + 1) << 32);
+        let mixed_hi = mix32(hi as u32 ^ key);
+        hits += (i..block_end)
+            .filter(|&j| is_hit(j as u32, mixed_hi))
+            .count() as u64;
+        i = block_end;
+    }
+    hits
+}
+
+/// Counts on the current Rayon pool: every chunk has its own count, summed at the end.
+fn rayon_count(job: &MonteCarlo) -> u64 {
+    let key = key(job.seed);
+    let chunks = job.samples.div_ceil(CHUNK);
+    (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let lo = job.first + c * CHUNK;
+            count_range(key, lo..(lo + CHUNK).min(job.first + job.samples))
+        })
+        .sum()
+}
+
+/// Mirrors `MonteCarloParams` in shaders/montecarlo.wgsl: keep the two in sync.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct MonteCarloParams {
+    key: u32,
+    base_lo: u32,
+    base_hi: u32,
+    count: u32,
+    per_invocation: u32,
+    invocations: u32,
+    _pad: [u32; 2],
+}
+
+/// The counting kernels on a GPU: both pipelines, the uniform (rewritten per batch), the count
+/// and its staging buffer, made once.
+pub struct GpuMonteCarlo {
+    ctx: Arc<GpuContext>,
+    kernel: Kernel,
+    bind_group: wgpu::BindGroup,
+    racy: Option<(Kernel, wgpu::BindGroup)>,
+    uniform: wgpu::Buffer,
+    counts: wgpu::Buffer,
+    readback: Readback,
+    timer: Option<GpuTimer>,
+    batch: u64,
+}
+
+impl GpuMonteCarlo {
+    /// Builds the pipeline and buffers, counting `batch` samples (at most 2^31) per submission.
+    /// With `racy`, also the racy demonstration's pipeline.
+    pub fn new(ctx: Arc<GpuContext>, batch: u64, racy: bool) -> Result<GpuMonteCarlo> {
+        let kernel = Kernel::new(&ctx, "montecarlo", MONTECARLO_WGSL, "main")?;
+        let uniform = ctx.uniform_with_data(
+            "montecarlo params",
+            bytemuck::bytes_of(&MonteCarloParams::zeroed()),
+        );
+        // Poisoned: a run that failed to zero the count before adding cannot pass.
+        let counts = poisoned_storage(&ctx, "montecarlo counts", 8, 0xDEAD_BEEF)?;
+        let bind_group = kernel.bind(&ctx, &[&uniform, &counts])?;
+        let racy = if racy {
+            let k = Kernel::new(&ctx, "montecarlo racy", MONTECARLO_WGSL, "racy")?;
+            let g = k.bind(&ctx, &[&uniform, &counts])?;
+            Some((k, g))
+        } else {
+            None
+        };
+        let readback = Readback::new(&ctx, "montecarlo readback", &[8])?;
+        let timer = GpuTimer::new(&ctx)?;
+        ctx.check()?;
+        Ok(GpuMonteCarlo {
+            ctx,
+            kernel,
+            bind_group,
+            racy,
+            uniform,
+            counts,
+            readback,
+            timer,
+            batch: batch.clamp(1, 1 << 31),
+        })
+    }
+
+    /// Zeroes the count, dispatches every batch of `job` with the `main` kernel (or the racy one),
+    /// and reads the 64-bit count back.
+    fn count(&mut self, job: &MonteCarlo, racy: bool) -> Result<(u64, Phases)> {
+        let upload_seconds = upload(&self.ctx, &[(&self.counts, &[0u8; 8])])?;
+        let start = Instant::now();
+        let (kernel, bind_group) = match (&self.racy, racy) {
+            (Some((k, g)), true) => (k, g),
+            (None, true) => return Err(self.ctx.error("racy kernel not prepared")),
+            _ => (&self.kernel, &self.bind_group),
+        };
+        let key = key(job.seed);
+        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
+        let end = job.first + job.samples;
+        let mut base = job.first;
+        while base < end {
+            let count = (end - base).min(self.batch);
+            let invocations = count.div_ceil(PER_INVOCATION as u64);
+            let params = MonteCarloParams {
+                key,
+                base_lo: base as u32,
+                base_hi: (base >> 32) as u32,
+                count: count as u32,
+                per_invocation: PER_INVOCATION,
+                invocations: invocations as u32,
+                _pad: [0; 2],
+            };
+            // Lands before the next submission; each batch's pass is waited for before the
+            // uniform is rewritten for the next.
+            self.ctx
+                .queue
+                .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&params));
+            let groups = dispatch_size(invocations.div_ceil(WORKGROUP_SIZE));
+            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "montecarlo batch", |pass| {
+                kernel.dispatch(pass, bind_group, groups)
+            })?;
+            device_seconds = super::add_device_time(device_seconds, timed);
+            base += count;
+        }
+        let compute_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let words: Vec<u32> = self.readback.read_one(&self.ctx, &self.counts)?;
+        let hits = words[0] as u64 | (words[1] as u64) << 32;
+        Ok((
+            hits,
+            Phases {
+                upload_seconds: Some(upload_seconds),
+                compute_seconds: Some(compute_seconds),
+                readback_seconds: Some(start.elapsed().as_secs_f64()),
+                device_seconds,
+            },
+        ))
+    }
+}
+
+/// A Monte Carlo job prepared on one backend.
+pub struct MonteCarloRun {
+    job: MonteCarlo,
+    engine: Engine<(), GpuMonteCarlo>,
+    last: Option<Estimate>,
+}
+
+impl MonteCarloRun {
+    /// Prepares `job` on `backend`.
+    pub fn new(backend: &Backend, job: MonteCarlo) -> Result<MonteCarloRun> {
+        MonteCarloRun::with_batch(backend, job, DEFAULT_BATCH)
+    }
+
+    /// Prepares `job` with `batch` samples per GPU submission (tests use small batches).
+    pub fn with_batch(backend: &Backend, job: MonteCarlo, batch: u64) -> Result<MonteCarloRun> {
+        let engine = Engine::new(backend, || (), |ctx| GpuMonteCarlo::new(ctx, batch, false))?;
+        Ok(MonteCarloRun {
+            job,
+            engine,
+            last: None,
+        })
+    }
+
+    /// Draws the samples and counts the hits.
+    pub fn estimate(&mut self) -> Result<(Estimate, Phases)> {
+        let start = Instant::now();
+        let (hits, phases) = match &mut self.engine {
+            Engine::Serial(()) => {
+                let range = self.job.first..self.job.first + self.job.samples;
+                (count_range(key(self.job.seed), range), cpu_phases(start))
+            }
+            Engine::Rayon(pool, ()) => (pool.install(|| rayon_count(&self.job)), cpu_phases(start)),
+            Engine::Gpu(gpu) => gpu.count(&self.job, false)?,
+        };
+        let estimate = Estimate {
+            samples: self.job.samples,
+            hits,
+        };
+        self.last = Some(estimate);
+        Ok((estimate, phases))
+    }
+}
+
+impl Prepared for MonteCarloRun {
+    fn run(&mut self) -> Result<Phases> {
+        self.estimate().map(|(_, phases)| phases)
+    }
+
+    fn work(&self) -> f64 {
+        self.job.samples as f64
+    }
+
+    fn result_summary(&self) -> Option<String> {
+        self.last
+            .map(|e| format!("{} hits, pi ~ {:.6}", e.hits, e.pi()))
+    }
+}
+
+/// Estimates π for `job` once on `backend`.
+pub fn estimate(backend: &Backend, job: MonteCarlo) -> Result<Estimate> {
+    MonteCarloRun::new(backend, job)?.estimate().map(|(e, _)| e)
+}
+
+/// What the racy count got, against the true count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RacyOutcome {
+    /// The true number of hits.
+    pub expected: u64,
+    /// What the shared, non-atomically updated counter ended at.
+    pub counted: u64,
+}
+
+impl RacyOutcome {
+    /// Increments lost to the race.
+    pub fn lost(&self) -> u64 {
+        self.expected.saturating_sub(self.counted)
+    }
+}
+
+/// The shared-counter race made visible: counts the hits of `job` with one counter shared by all
+/// threads and updated as `count += 1` is without atomics, a load and then a separate store.
+/// Another thread's increment that lands between the two is overwritten. On the CPU every hit
+/// does that (modelled with an `AtomicU64`'s separate `load` and `store`, which races exactly like
+/// plain `+=` without being undefined behaviour); on the GPU every invocation adds its count that
+/// way. Serial has no other thread to race with, so it loses nothing. How many increments Rayon
+/// loses depends on how often its threads really run at the same moment: many on an idle
+/// multi-core machine, few or none on a busy one where they take turns on one core (on a
+/// loaded 2-core machine here it lost none of 13 million, while lavapipe lost 87%).
+pub fn racy(backend: &Backend, job: MonteCarlo) -> Result<RacyOutcome> {
+    let expected = reference(&job).hits;
+    let counted = match backend {
+        Backend::Serial => racy_cpu(&job, 1),
+        Backend::Rayon { threads } => rayon_pool(*threads)?.install(|| racy_cpu(&job, *threads)),
+        Backend::Gpu(ctx) => {
+            if job.samples > u32::MAX as u64 {
+                return Err(Error::InvalidSize(format!(
+                    "montecarlo --racy on the GPU counts in one 32-bit word: at most {} samples",
+                    u32::MAX
+                )));
+            }
+            let mut gpu = GpuMonteCarlo::new(ctx.clone(), DEFAULT_BATCH, true)?;
+            gpu.count(&job, true)?.0
+        }
+    };
+    Ok(RacyOutcome { expected, counted })
+}
+
+/// The CPU side of [`racy`]: `threads` tasks (on the current pool) each walk their share of the
+/// samples and bump the shared counter with a load and a store for every hit.
+fn racy_cpu(job: &MonteCarlo, threads: usize) -> u64 {
+    let counter = AtomicU64::new(0);
+    let key = key(job.seed);
+    let share = job.samples.div_ceil(threads as u64);
+    let bump = |t: u64| {
+        let lo = job.first + t * share;
+        let hi = (lo + share).min(job.first + job.samples);
+        for i in lo..hi.max(lo) {
+            if is_hit(i as u32, mix32((i >> 32) as u32 ^ key)) {
+                // count += 1, as two steps: whatever another thread stored in between is lost.
+                let seen = counter.load(Ordering::Relaxed);
+                counter.store(seen + 1, Ordering::Relaxed);
+            }
+        }
+    };
+    if threads == 1 {
+        bump(0);
+    } else {
+        (0..threads as u64).into_par_iter().for_each(bump);
+    }
+    counter.into_inner()
+}
+
+/// Jobs the checks use: awkward sample counts, one across the 2^32 boundary of the sample index
+/// (the high word of the generator's input and the GPU's carry), and one large enough for the
+/// GPU's 64-sample invocations and 256-invocation workgroups to fill several workgroups.
+pub fn check_jobs() -> Vec<MonteCarlo> {
+    let mut jobs: Vec<MonteCarlo> = [1, 31, 33, 63, 65, 100, 257, 100_003]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| MonteCarlo::new(n, i as u64 + 1, 0).expect("valid"))
+        .collect();
+    jobs.push(MonteCarlo::new(20_000, 99, (1 << 32) - 7_777).expect("valid"));
+    jobs
+}
+
+/// Monte Carlo π as a benchmark workload.
+pub struct MonteCarloWorkload;
+
+impl Workload for MonteCarloWorkload {
+    fn name(&self) -> &'static str {
+        "montecarlo"
+    }
+
+    fn description(&self) -> &'static str {
+        "Monte Carlo pi with a counter-based generator (integer, reduction with atomics)"
+    }
+
+    fn unit(&self) -> &'static str {
+        "samples"
+    }
+
+    fn default_sizes(&self, quick: bool) -> Vec<String> {
+        if quick {
+            vec!["2^22".into()]
+        } else {
+            vec!["2^28".into()]
+        }
+    }
+
+    fn sweep_sizes(&self) -> Vec<String> {
+        (16..=32).step_by(2).map(|k| format!("2^{k}")).collect()
+    }
+
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(MonteCarloRun::new(
+            backend,
+            MonteCarlo::parse(size)?,
+        )?))
+    }
+
+    fn verify(&self, backend: &Backend) -> Result<Check> {
+        let jobs = check_jobs();
+        for job in &jobs {
+            let expected = reference(job);
+            // Small batches, so the batching and the count's accumulation are checked too.
+            let got = MonteCarloRun::with_batch(backend, *job, 4096)?
+                .estimate()?
+                .0;
+            if got != expected {
+                return Ok(Check {
+                    passed: false,
+                    detail: format!(
+                        "{} samples from index {} seed {}: {} hits, expected {}",
+                        job.samples, job.first, job.seed, got.hits, expected.hits
+                    ),
+                });
+            }
+        }
+        Ok(Check {
+            passed: true,
+            detail: format!("{} hit counts identical to the reference", jobs.len()),
+        })
+    }
+}

@@ -1,0 +1,781 @@
+//! N-body: all-pairs gravity (G = 1) with Plummer softening ε, then one symplectic Euler step
+//! (v ← v + a·dt, r ← r + v·dt; with v read as the half-step velocity this is leapfrog).
+//! Compute-bound with heavy data reuse: every body's position is read by every other body, which
+//! the GPU kernel serves from workgroup memory, 256 positions per tile.
+//!
+//! Size notation: `N` or `N:STEPS` (default [`DEFAULT_STEPS`]) bodies of a random cluster
+//! ([`Bodies::cluster`]). The unit is the body-interaction: N² per step.
+//!
+//! # Checking float results
+//!
+//! Every backend works in f32; the oracle ([`reference_accelerations`], [`reference_run`]) in
+//! f64 from the same f32 inputs. Two checks:
+//!
+//! - **Accelerations**, one step from a random cluster: for body i the error |a_i − a_i^ref| is
+//!   measured relative to Σ_j |term_ij|, the sum of the magnitudes of the terms it adds up
+//!   (cancellation makes |a_i^ref| itself a poor yardstick: it can be near zero). Recursive f32
+//!   summation of N terms is off by at most about N·2⁻²⁴ of that sum (Higham, *Accuracy and
+//!   Stability of Numerical Algorithms*, §4.2), 1.5e-5 for N = 257, plus a few units in the last
+//!   place per term (WGSL allows `inverseSqrt` 2 ULP). [`ACCEL_TOLERANCE`] = 1e-4 covers that for
+//!   every N the checks use (≤ 1000) with room, and still catches a missing or doubled term.
+//! - **Energy drift** over k steps of a stable configuration ([`Bodies::disc`]: light bodies on
+//!   circular orbits around a heavy one), and the final positions against the same k steps in
+//!   f64 ([`ENERGY_TOLERANCE`], [`POSITION_TOLERANCE`]).
+
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::gpu::{cast_vec, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
+use crate::gpu::{Kernel, Readback};
+use crate::life::grid::SplitMix64;
+use rayon::prelude::*;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The WGSL source of the tiled all-pairs kernel.
+pub const NBODY_WGSL: &str = include_str!("../../shaders/nbody.wgsl");
+
+/// Bodies per workgroup and per tile in nbody.wgsl.
+const TILE: u64 = 256;
+
+/// Steps per run when the size does not say.
+pub const DEFAULT_STEPS: u32 = 4;
+
+/// Time step of the benchmark and of the checks.
+pub const DEFAULT_DT: f32 = 1e-3;
+
+/// Softening length ε of the benchmark and of the checks.
+pub const DEFAULT_SOFTENING: f32 = 0.05;
+
+/// Most bodies accepted: the kernel runs one workgroup per tile in a 1-D dispatch of at most
+/// 65535 workgroups.
+pub const MAX_BODIES: u32 = 65535 * TILE as u32;
+
+/// Most steps per run.
+pub const MAX_STEPS: u32 = 1_000_000;
+
+/// Steps recorded into one submission: enough that submission overhead vanishes, few enough that
+/// one submission stays short (no GPU watchdog reset at large N).
+const STEPS_PER_SUBMIT: u32 = 16;
+
+/// Bound on each body's acceleration error relative to the sum of its terms' magnitudes (see the
+/// module docs for why).
+pub const ACCEL_TOLERANCE: f64 = 1e-4;
+
+/// Bound on the relative energy drift of [`energy_check`]'s disc over its steps. Measured: 3.7e-8
+/// over 200 steps on every backend here (CPU and lavapipe); a step that drops or doubles the kick
+/// drifts by orders of magnitude more.
+pub const ENERGY_TOLERANCE: f64 = 1e-6;
+
+/// Bound on [`energy_check`]'s final positions against f64, relative to the disc's radius.
+/// Measured: 7.6e-7 after 200 steps (f32 rounding of positions near 1 is 6e-8 per step).
+pub const POSITION_TOLERANCE: f64 = 1e-5;
+
+/// Positions (xyz, mass in w) and velocities (xyz, w unused) of N bodies, in f32: the layout the
+/// GPU buffers hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bodies {
+    /// x, y, z, mass.
+    pub pos: Vec<[f32; 4]>,
+    /// vx, vy, vz, 0.
+    pub vel: Vec<[f32; 4]>,
+}
+
+impl Bodies {
+    /// Number of bodies.
+    pub fn len(&self) -> usize {
+        self.pos.len()
+    }
+
+    /// True when there are no bodies.
+    pub fn is_empty(&self) -> bool {
+        self.pos.is_empty()
+    }
+
+    /// `n` bodies of mass 1/n spread uniformly through the unit ball, with small random
+    /// velocities: a generic benchmark configuration.
+    pub fn cluster(n: u32, seed: u64) -> Bodies {
+        let mut rng = SplitMix64::new(seed);
+        let mut unit = move || (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+        let mut pos = Vec::with_capacity(n as usize);
+        let mut vel = Vec::with_capacity(n as usize);
+        while pos.len() < n as usize {
+            let (x, y, z) = (unit(), unit(), unit());
+            if x * x + y * y + z * z > 1.0 {
+                continue; // rejection sampling: keep points inside the ball
+            }
+            pos.push([x, y, z, 1.0 / n as f32]);
+            vel.push([unit() * 0.1, unit() * 0.1, unit() * 0.1, 0.0]);
+        }
+        Bodies { pos, vel }
+    }
+
+    /// A stable configuration for energy checks: a central body of mass 1 and `n − 1` bodies of
+    /// total mass 10⁻³ on circular orbits of radius 1 to 2 in the xy-plane, each with the speed
+    /// that balances the central body's softened pull, so the system barely changes over a few
+    /// hundred steps.
+    pub fn disc(n: u32, seed: u64, softening: f32) -> Bodies {
+        let mut rng = SplitMix64::new(seed);
+        let mut unit = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let mut pos = vec![[0.0, 0.0, 0.0, 1.0]];
+        let mut vel = vec![[0.0; 4]];
+        let light = 1e-3 / (n.max(2) - 1) as f64;
+        let eps2 = softening as f64 * softening as f64;
+        for _ in 1..n {
+            let r = 1.0 + unit();
+            let angle = unit() * std::f64::consts::TAU;
+            // a(r) = r / (r² + ε²)^{3/2} towards the centre; v²/r = a(r).
+            let speed = (r * r / (r * r + eps2).powf(1.5)).sqrt();
+            pos.push([
+                (r * angle.cos()) as f32,
+                (r * angle.sin()) as f32,
+                0.0,
+                light as f32,
+            ]);
+            vel.push([
+                (-speed * angle.sin()) as f32,
+                (speed * angle.cos()) as f32,
+                0.0,
+                0.0,
+            ]);
+        }
+        Bodies { pos, vel }
+    }
+
+    /// Total energy in f64: kinetic Σ ½mv² plus the softened potential −Σ_{i<j} m_i m_j /
+    /// √(r_ij² + ε²), the potential whose gradient is the softened force the step uses.
+    pub fn energy(&self, softening: f32) -> f64 {
+        let eps2 = softening as f64 * softening as f64;
+        let mut kinetic = 0.0;
+        let mut potential = 0.0;
+        for (i, (p, v)) in self.pos.iter().zip(&self.vel).enumerate() {
+            let v2: f64 = (0..3).map(|k| v[k] as f64 * v[k] as f64).sum();
+            kinetic += 0.5 * p[3] as f64 * v2;
+            for q in &self.pos[i + 1..] {
+                let r2: f64 = (0..3).map(|k| (q[k] as f64 - p[k] as f64).powi(2)).sum();
+                potential -= p[3] as f64 * q[3] as f64 / (r2 + eps2).sqrt();
+            }
+        }
+        kinetic + potential
+    }
+}
+
+/// One N-body job: body count, steps per run, time step and softening.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NBody {
+    /// Number of bodies.
+    pub n: u32,
+    /// Steps per run.
+    pub steps: u32,
+    /// Time step.
+    pub dt: f32,
+    /// Softening length ε (> 0, which also makes each body's force on itself exactly 0).
+    pub softening: f32,
+}
+
+impl NBody {
+    /// A validated job: 1 ≤ n ≤ [`MAX_BODIES`], 1 ≤ steps ≤ [`MAX_STEPS`], dt and softening
+    /// positive and finite, state within host memory.
+    pub fn new(n: u32, steps: u32, dt: f32, softening: f32) -> Result<NBody> {
+        if n == 0 || n > MAX_BODIES {
+            return Err(Error::InvalidSize(format!(
+                "nbody: {n} bodies; must be between 1 and {MAX_BODIES}"
+            )));
+        }
+        if steps == 0 || steps > MAX_STEPS {
+            return Err(Error::InvalidArgument(format!(
+                "nbody: {steps} steps; must be between 1 and {MAX_STEPS}"
+            )));
+        }
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "nbody: time step {dt} must be positive and finite"
+            )));
+        }
+        if !(softening.is_finite() && softening > 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "nbody: softening {softening} must be positive and finite (it keeps each body's pull on itself at 0)"
+            )));
+        }
+        // Initial state, two position arrays, velocities and accelerations: 16 bytes each.
+        super::check_host_memory("the nbody state", n as u64 * 16 * 6)?;
+        Ok(NBody {
+            n,
+            steps,
+            dt,
+            softening,
+        })
+    }
+
+    /// Parses the workload's size notation, `N` or `N:STEPS`, with the default dt and softening.
+    pub fn parse(size: &str) -> Result<NBody> {
+        let bad = || {
+            Error::InvalidArgument(format!(
+                "nbody size '{size}': expected N or N:STEPS, e.g. 8192:4"
+            ))
+        };
+        let (n, steps) = match size.split_once(':') {
+            Some((n, s)) => (n, s.trim().parse().map_err(|_| bad())?),
+            None => (size, DEFAULT_STEPS),
+        };
+        let n = super::parse_count(n, "nbody body count")?;
+        let n = u32::try_from(n)
+            .map_err(|_| Error::InvalidSize(format!("nbody: {n} bodies; at most {MAX_BODIES}")))?;
+        NBody::new(n, steps, DEFAULT_DT, DEFAULT_SOFTENING)
+    }
+
+    /// Body-interactions per run: N² per step.
+    pub fn interactions(&self) -> f64 {
+        self.n as f64 * self.n as f64 * self.steps as f64
+    }
+}
+
+/// The state after a run, and the accelerations computed in its last step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NBodyResult {
+    /// Positions and velocities after the last step.
+    pub bodies: Bodies,
+    /// Accelerations (xyz, 0) at the positions before the last step.
+    pub accel: Vec<[f32; 4]>,
+}
+
+/// The oracle's accelerations, in f64, at the f32 positions `pos`: the plain double sum.
+pub fn reference_accelerations(pos: &[[f32; 4]], softening: f32) -> Vec<[f64; 3]> {
+    let p64: Vec<[f64; 4]> = pos.iter().map(|p| p.map(|v| v as f64)).collect();
+    reference_accel_f64(&p64, softening as f64)
+}
+
+fn reference_accel_f64(pos: &[[f64; 4]], softening: f64) -> Vec<[f64; 3]> {
+    let eps2 = softening * softening;
+    pos.iter()
+        .map(|p| {
+            let mut a = [0.0; 3];
+            for q in pos {
+                let d = [q[0] - p[0], q[1] - p[1], q[2] - p[2]];
+                let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2] + eps2;
+                let s = q[3] / (r2 * r2.sqrt());
+                for k in 0..3 {
+                    a[k] += d[k] * s;
+                }
+            }
+            a
+        })
+        .collect()
+}
+
+/// For each body, Σ_j |term_ij|: the scale of its acceleration's rounding error.
+fn term_magnitudes(pos: &[[f32; 4]], softening: f32) -> Vec<f64> {
+    let eps2 = softening as f64 * softening as f64;
+    pos.iter()
+        .map(|p| {
+            pos.iter()
+                .map(|q| {
+                    let r2: f64 = (0..3).map(|k| (q[k] as f64 - p[k] as f64).powi(2)).sum();
+                    q[3] as f64 * r2.sqrt() / (r2 + eps2).powf(1.5)
+                })
+                .sum()
+        })
+        .collect()
+}
+
+/// The oracle's `steps` steps in f64 from `bodies`: positions and velocities.
+pub fn reference_run(bodies: &Bodies, job: &NBody) -> (Vec<[f64; 4]>, Vec<[f64; 3]>) {
+    let mut pos: Vec<[f64; 4]> = bodies.pos.iter().map(|p| p.map(|v| v as f64)).collect();
+    let mut vel: Vec<[f64; 3]> = bodies
+        .vel
+        .iter()
+        .map(|v| [v[0] as f64, v[1] as f64, v[2] as f64])
+        .collect();
+    let dt = job.dt as f64;
+    for _ in 0..job.steps {
+        let acc = reference_accel_f64(&pos, job.softening as f64);
+        for ((p, v), a) in pos.iter_mut().zip(&mut vel).zip(&acc) {
+            for k in 0..3 {
+                v[k] += a[k] * dt;
+                p[k] += v[k] * dt;
+            }
+        }
+    }
+    (pos, vel)
+}
+
+/// Partial sums per body on the CPU: the terms for bodies j ≡ l (mod LANES) go to partial sum l,
+/// so the compiler can compute LANES terms at once with SIMD (a single running sum in strict f32
+/// order would serialise every addition). The partial sums are added at the end; the result
+/// differs from index-order summation only by rounding, well inside [`ACCEL_TOLERANCE`].
+const LANES: usize = 8;
+
+/// Body `me`'s acceleration from every body in `pos`, in f32. Serial and Rayon share it, so they
+/// are bit-identical to each other.
+#[inline]
+fn acceleration(pos: &[[f32; 4]], me: [f32; 4], softening2: f32) -> [f32; 3] {
+    let mut a = [[0.0f32; LANES]; 3];
+    let chunks = pos.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        // Lane by lane in separate short loops over arrays: the shape the vectoriser handles.
+        let mut d = [[0.0f32; LANES]; 3];
+        let mut s = [0.0f32; LANES];
+        for l in 0..LANES {
+            for k in 0..3 {
+                d[k][l] = chunk[l][k] - me[k];
+            }
+        }
+        for l in 0..LANES {
+            let inv = 1.0
+                / (d[0][l] * d[0][l] + d[1][l] * d[1][l] + d[2][l] * d[2][l] + softening2).sqrt();
+            s[l] = chunk[l][3] * inv * inv * inv;
+        }
+        for k in 0..3 {
+            for l in 0..LANES {
+                a[k][l] += d[k][l] * s[l];
+            }
+        }
+    }
+    for (l, q) in rest.iter().enumerate() {
+        let d = [q[0] - me[0], q[1] - me[1], q[2] - me[2]];
+        let inv = 1.0 / (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] + softening2).sqrt();
+        let s = q[3] * inv * inv * inv;
+        for k in 0..3 {
+            a[k][l] += d[k] * s;
+        }
+    }
+    a.map(|partial| partial.iter().sum())
+}
+
+/// Updates one body: its acceleration from `pos_in`, then the symplectic Euler step.
+#[inline]
+fn step_body(
+    pos_in: &[[f32; 4]],
+    i: usize,
+    job: &NBody,
+    out: &mut [f32; 4],
+    vel: &mut [f32; 4],
+    acc: &mut [f32; 4],
+) {
+    let me = pos_in[i];
+    let a = acceleration(pos_in, me, job.softening * job.softening);
+    for k in 0..3 {
+        vel[k] += a[k] * job.dt;
+        out[k] = me[k] + vel[k] * job.dt;
+    }
+    out[3] = me[3];
+    *acc = [a[0], a[1], a[2], 0.0];
+}
+
+/// Bodies per Rayon task: each costs N interactions, so even small chunks are long enough.
+const CPU_CHUNK: usize = 64;
+
+/// Updates bodies `first..first + out.len()` (their new positions, velocities and accelerations
+/// in `out`, `vel`, `acc`) from the positions `pos_in`: serial over all bodies, Rayon per chunk.
+fn step_bodies(
+    pos_in: &[[f32; 4]],
+    first: usize,
+    job: &NBody,
+    out: &mut [[f32; 4]],
+    vel: &mut [[f32; 4]],
+    acc: &mut [[f32; 4]],
+) {
+    for (k, ((out, vel), acc)) in out.iter_mut().zip(vel).zip(acc).enumerate() {
+        step_body(pos_in, first + k, job, out, vel, acc);
+    }
+}
+
+/// CPU state: two position arrays that swap roles each step, velocities, accelerations.
+struct CpuState {
+    pos: [Vec<[f32; 4]>; 2],
+    vel: Vec<[f32; 4]>,
+    acc: Vec<[f32; 4]>,
+}
+
+impl CpuState {
+    fn new(n: usize) -> CpuState {
+        CpuState {
+            pos: [vec![[0.0; 4]; n], vec![[0.0; 4]; n]],
+            vel: vec![[0.0; 4]; n],
+            acc: vec![[0.0; 4]; n],
+        }
+    }
+
+    /// Runs `job.steps` steps from `initial`, on the current Rayon pool when `parallel`.
+    fn run(&mut self, initial: &Bodies, job: &NBody, parallel: bool) -> NBodyResult {
+        self.pos[0].copy_from_slice(&initial.pos);
+        self.vel.copy_from_slice(&initial.vel);
+        for step in 0..job.steps as usize {
+            let (a, b) = self.pos.split_at_mut(1);
+            let (src, dst) = if step % 2 == 0 {
+                (&a[0], &mut b[0])
+            } else {
+                (&b[0], &mut a[0])
+            };
+            if parallel {
+                dst.par_chunks_mut(CPU_CHUNK)
+                    .zip(self.vel.par_chunks_mut(CPU_CHUNK))
+                    .zip(self.acc.par_chunks_mut(CPU_CHUNK))
+                    .enumerate()
+                    .for_each(|(c, ((out, vel), acc))| {
+                        step_bodies(src, c * CPU_CHUNK, job, out, vel, acc)
+                    });
+            } else {
+                step_bodies(src, 0, job, dst, &mut self.vel, &mut self.acc);
+            }
+        }
+        NBodyResult {
+            bodies: Bodies {
+                pos: self.pos[job.steps as usize % 2].clone(),
+                vel: self.vel.clone(),
+            },
+            accel: self.acc.clone(),
+        }
+    }
+}
+
+/// Mirrors `NBodyParams` in shaders/nbody.wgsl: keep the two in sync.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct NBodyParams {
+    n: u32,
+    tiles: u32,
+    dt: f32,
+    softening2: f32,
+}
+
+/// The N-body kernel on a GPU: two position buffers with a bind group for each direction,
+/// velocities, accelerations, a staging buffer; all made once.
+pub struct GpuNBody {
+    ctx: Arc<GpuContext>,
+    kernel: Kernel,
+    /// `bind_groups[i]` reads `pos[i]` and writes `pos[1 - i]`.
+    bind_groups: [wgpu::BindGroup; 2],
+    pos: [wgpu::Buffer; 2],
+    vel: wgpu::Buffer,
+    acc: wgpu::Buffer,
+    readback: Readback,
+    timer: Option<GpuTimer>,
+    job: NBody,
+}
+
+impl GpuNBody {
+    /// Builds the pipeline and buffers for `job`, checking each buffer against the binding limit.
+    pub fn new(ctx: Arc<GpuContext>, job: &NBody) -> Result<GpuNBody> {
+        let bytes = job.n as u64 * 16;
+        ctx.check_binding(
+            &format!("the nbody positions of {} bodies (16 bytes each)", job.n),
+            bytes,
+        )?;
+        let params = NBodyParams {
+            n: job.n,
+            tiles: (job.n as u64).div_ceil(TILE) as u32,
+            dt: job.dt,
+            softening2: job.softening * job.softening,
+        };
+        let kernel = Kernel::new(&ctx, "nbody", NBODY_WGSL, "main")?;
+        let uniform = ctx.uniform_with_data("nbody params", bytemuck::bytes_of(&params));
+        // Poisoned with NaN (0xFFFFFFFF), which no finite result equals: a body the kernel did
+        // not write cannot pass a check.
+        let nan = u32::MAX;
+        let pos = [
+            poisoned_storage(&ctx, "nbody positions A", bytes, nan)?,
+            poisoned_storage(&ctx, "nbody positions B", bytes, nan)?,
+        ];
+        let vel = poisoned_storage(&ctx, "nbody velocities", bytes, nan)?;
+        let acc = poisoned_storage(&ctx, "nbody accelerations", bytes, nan)?;
+        let bind_groups = [
+            kernel.bind(&ctx, &[&uniform, &pos[0], &pos[1], &vel, &acc])?,
+            kernel.bind(&ctx, &[&uniform, &pos[1], &pos[0], &vel, &acc])?,
+        ];
+        let readback = Readback::new(&ctx, "nbody readback", &[bytes; 3])?;
+        let timer = GpuTimer::new(&ctx)?;
+        ctx.check()?;
+        Ok(GpuNBody {
+            ctx,
+            kernel,
+            bind_groups,
+            pos,
+            vel,
+            acc,
+            readback,
+            timer,
+            job: *job,
+        })
+    }
+
+    /// Uploads `initial`, runs the job's steps, and reads back the final state.
+    pub fn run(&mut self, initial: &Bodies) -> Result<(NBodyResult, Phases)> {
+        let upload_seconds = upload(
+            &self.ctx,
+            &[
+                (&self.pos[0], bytemuck::cast_slice(&initial.pos)),
+                (&self.vel, bytemuck::cast_slice(&initial.vel)),
+            ],
+        )?;
+        let start = Instant::now();
+        let groups = ((self.job.n as u64).div_ceil(TILE) as u32, 1);
+        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
+        let mut done = 0;
+        while done < self.job.steps {
+            let batch = (self.job.steps - done).min(STEPS_PER_SUBMIT);
+            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "nbody steps", |pass| {
+                // wgpu inserts the barrier between dispatches that write then read a buffer.
+                for step in done..done + batch {
+                    self.kernel
+                        .dispatch(pass, &self.bind_groups[step as usize % 2], groups);
+                }
+            })?;
+            device_seconds = super::add_device_time(device_seconds, timed);
+            done += batch;
+        }
+        let compute_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let last = &self.pos[self.job.steps as usize % 2];
+        let mut bytes = self
+            .readback
+            .read(&self.ctx, &[last, &self.vel, &self.acc])?
+            .into_iter();
+        let mut next = || cast_vec::<[f32; 4]>(&bytes.next().expect("three regions"));
+        let result = NBodyResult {
+            bodies: Bodies {
+                pos: next(),
+                vel: next(),
+            },
+            accel: next(),
+        };
+        Ok((
+            result,
+            Phases {
+                upload_seconds: Some(upload_seconds),
+                compute_seconds: Some(compute_seconds),
+                readback_seconds: Some(start.elapsed().as_secs_f64()),
+                device_seconds,
+            },
+        ))
+    }
+}
+
+/// An N-body job prepared on one backend: every run starts again from the same initial bodies.
+pub struct NBodyRun {
+    job: NBody,
+    initial: Bodies,
+    engine: Engine<CpuState, GpuNBody>,
+    last: Option<NBodyResult>,
+}
+
+impl NBodyRun {
+    /// Prepares `job` from `initial` (which must hold `job.n` bodies) on `backend`.
+    pub fn new(backend: &Backend, job: NBody, initial: Bodies) -> Result<NBodyRun> {
+        if initial.len() != job.n as usize || initial.vel.len() != job.n as usize {
+            return Err(Error::InvalidArgument(format!(
+                "nbody: {} positions and {} velocities for {} bodies",
+                initial.len(),
+                initial.vel.len(),
+                job.n
+            )));
+        }
+        let n = job.n as usize;
+        let engine = Engine::new(backend, || CpuState::new(n), |ctx| GpuNBody::new(ctx, &job))?;
+        Ok(NBodyRun {
+            job,
+            initial,
+            engine,
+            last: None,
+        })
+    }
+
+    /// Runs the job's steps from the initial bodies; returns the final state and the phases.
+    pub fn simulate(&mut self) -> Result<(NBodyResult, Phases)> {
+        let start = Instant::now();
+        let (result, phases) = match &mut self.engine {
+            Engine::Serial(state) => (
+                state.run(&self.initial, &self.job, false),
+                cpu_phases(start),
+            ),
+            Engine::Rayon(pool, state) => {
+                let result = pool.install(|| state.run(&self.initial, &self.job, true));
+                (result, cpu_phases(start))
+            }
+            Engine::Gpu(gpu) => gpu.run(&self.initial)?,
+        };
+        self.last = Some(result.clone());
+        Ok((result, phases))
+    }
+}
+
+impl Prepared for NBodyRun {
+    fn run(&mut self) -> Result<Phases> {
+        self.simulate().map(|(_, phases)| phases)
+    }
+
+    fn work(&self) -> f64 {
+        self.job.interactions()
+    }
+
+    fn result_summary(&self) -> Option<String> {
+        self.last.as_ref().map(|r| {
+            let e0 = self.initial.energy(self.job.softening);
+            let e1 = r.bodies.energy(self.job.softening);
+            format!(
+                "energy {e0:.6e} -> {e1:.6e} (drift {:.2e})",
+                ((e1 - e0) / e0).abs()
+            )
+        })
+    }
+}
+
+/// Runs `job` from `initial` once on `backend`.
+pub fn simulate(backend: &Backend, job: NBody, initial: Bodies) -> Result<NBodyResult> {
+    NBodyRun::new(backend, job, initial)?
+        .simulate()
+        .map(|(r, _)| r)
+}
+
+/// The largest acceleration error of one step, and where.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AccelError {
+    /// The body with the largest error.
+    pub body: usize,
+    /// Its error relative to the sum of its terms' magnitudes.
+    pub relative: f64,
+}
+
+/// One step of a random cluster of `n` bodies on `backend`: the largest acceleration error
+/// against the f64 oracle. NaN (an unwritten body) counts as an infinite error.
+pub fn accel_check(backend: &Backend, n: u32, seed: u64) -> Result<AccelError> {
+    let job = NBody::new(n, 1, DEFAULT_DT, DEFAULT_SOFTENING)?;
+    let bodies = Bodies::cluster(n, seed);
+    let expected = reference_accelerations(&bodies.pos, job.softening);
+    let scale = term_magnitudes(&bodies.pos, job.softening);
+    let got = simulate(backend, job, bodies)?;
+    let mut worst = AccelError {
+        body: 0,
+        relative: 0.0,
+    };
+    for (i, (a, e)) in got.accel.iter().zip(&expected).enumerate() {
+        let err: f64 = (0..3)
+            .map(|k| (a[k] as f64 - e[k]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let relative = if err.is_nan() {
+            f64::INFINITY
+        } else {
+            err / scale[i].max(f64::MIN_POSITIVE)
+        };
+        if relative > worst.relative {
+            worst = AccelError { body: i, relative };
+        }
+    }
+    Ok(worst)
+}
+
+/// How a stable disc fared over many steps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EnergyCheck {
+    /// Steps run.
+    pub steps: u32,
+    /// |E_k − E_0| / |E_0|.
+    pub drift: f64,
+    /// Largest distance of a final position from the f64 run, relative to the disc's radius (2).
+    pub position_error: f64,
+}
+
+/// Runs `steps` steps of a disc of `n` bodies ([`Bodies::disc`]) on `backend`: energy drift and
+/// final positions against the f64 oracle.
+pub fn energy_check(backend: &Backend, n: u32, steps: u32) -> Result<EnergyCheck> {
+    let job = NBody::new(n, steps, DEFAULT_DT, DEFAULT_SOFTENING)?;
+    let bodies = Bodies::disc(n, 7, job.softening);
+    let e0 = bodies.energy(job.softening);
+    let (ref_pos, _) = reference_run(&bodies, &job);
+    let got = simulate(backend, job, bodies)?;
+    let e1 = got.bodies.energy(job.softening);
+    let position_error = got
+        .bodies
+        .pos
+        .iter()
+        .zip(&ref_pos)
+        .map(|(p, r)| {
+            let d: f64 = (0..3).map(|k| (p[k] as f64 - r[k]).powi(2)).sum();
+            d.sqrt() / 2.0
+        })
+        .fold(
+            0.0,
+            |m: f64, e| if e.is_nan() { f64::INFINITY } else { m.max(e) },
+        );
+    Ok(EnergyCheck {
+        steps,
+        drift: if e1.is_nan() {
+            f64::INFINITY
+        } else {
+            ((e1 - e0) / e0).abs()
+        },
+        position_error,
+    })
+}
+
+/// Body counts the checks use: awkward, crossing the 256-body tile boundary.
+pub const CHECK_SIZES: &[u32] = &[1, 31, 33, 63, 65, 100, 257];
+
+/// N-body as a benchmark workload.
+pub struct NBodyWorkload;
+
+impl Workload for NBodyWorkload {
+    fn name(&self) -> &'static str {
+        "nbody"
+    }
+
+    fn description(&self) -> &'static str {
+        "all-pairs gravity, f32, tiled through workgroup memory (compute-bound, data reuse)"
+    }
+
+    fn unit(&self) -> &'static str {
+        "body-interactions"
+    }
+
+    fn default_sizes(&self, quick: bool) -> Vec<String> {
+        if quick {
+            vec!["1024:4".into()]
+        } else {
+            vec!["8192:4".into()]
+        }
+    }
+
+    fn sweep_sizes(&self) -> Vec<String> {
+        // Steps chosen so each size does at least about 2^26 interactions.
+        [256u64, 512, 1024, 2048, 4096, 8192, 16384, 32768]
+            .iter()
+            .map(|&n| format!("{n}:{}", ((1u64 << 26) / (n * n)).max(1)))
+            .collect()
+    }
+
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        let job = NBody::parse(size)?;
+        let bodies = Bodies::cluster(job.n, 42);
+        Ok(Box::new(NBodyRun::new(backend, job, bodies)?))
+    }
+
+    fn verify(&self, backend: &Backend) -> Result<Check> {
+        let mut worst = 0.0f64;
+        for (i, &n) in CHECK_SIZES.iter().enumerate() {
+            let e = accel_check(backend, n, 100 + i as u64)?;
+            // NaN cannot occur: accel_check maps an unwritten (NaN) body to infinity.
+            if e.relative > ACCEL_TOLERANCE {
+                return Ok(Check {
+                    passed: false,
+                    detail: format!(
+                        "{n} bodies: body {} acceleration off by {:.2e} of its terms' magnitude (bound {ACCEL_TOLERANCE:.0e})",
+                        e.body, e.relative
+                    ),
+                });
+            }
+            worst = worst.max(e.relative);
+        }
+        let energy = energy_check(backend, 65, 200)?;
+        let passed =
+            energy.drift <= ENERGY_TOLERANCE && energy.position_error <= POSITION_TOLERANCE;
+        Ok(Check {
+            passed,
+            detail: format!(
+                "max relative acceleration error {worst:.2e} (bound {ACCEL_TOLERANCE:.0e}); disc over {} steps: energy drift {:.2e} (bound {ENERGY_TOLERANCE:.0e}), position error {:.2e} (bound {POSITION_TOLERANCE:.0e})",
+                energy.steps, energy.drift, energy.position_error
+            ),
+        })
+    }
+}

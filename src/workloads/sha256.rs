@@ -1,0 +1,606 @@
+//! SHA-256 search, the classic "try every key" job: the smallest nonce such that
+//! SHA-256(prefix ‖ nonce) starts with at least K zero bits. Integer, compute-bound, and exactly
+//! reproducible: every backend returns the same nonce.
+//!
+//! The message is the prefix bytes followed by the nonce as **8 bytes, little-endian**. Prefixes
+//! are at most [`MAX_PREFIX`] = 47 bytes, so a message is at most 55 bytes and fits one SHA-256
+//! block with its padding: one compression per nonce.
+//!
+//! - The reference ([`reference`]) hashes each message with the `sha2` crate's `Sha256::digest`.
+//! - Serial and Rayon build the padded block once and call `sha2::compress256` per nonce (which
+//!   uses the CPU's SHA instructions where it has them), sharing one scan loop.
+//! - The GPU (shaders/sha256.wgsl) implements SHA-256 in WGSL: one nonce per invocation, the
+//!   batch's smallest hit kept with `atomicMin`.
+//!
+//! # Two modes, and the work they count
+//!
+//! A **first-match** search (what `speedup run sha256` does) stops early: it works through the
+//! range in batches and stops after the first batch with a hit. Its work is the nonces tried up
+//! to and including the answer, the same on every backend, although Rayon and the GPU hash the
+//! rest of that batch too. An **exhaustive** search (what `bench` does) hashes every nonce of a
+//! fixed range and also counts the hits, so every backend does exactly the same work, which is
+//! what a fair comparison needs. Size notation: `N` or `N:K`, an exhaustive search of nonces
+//! 0..N at difficulty K (default [`DEFAULT_DIFFICULTY`]); N may be written `2^24`.
+
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
+use crate::gpu::{Kernel, Readback};
+use rayon::prelude::*;
+use sha2::digest::generic_array::GenericArray;
+use sha2::{Digest, Sha256};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The WGSL source of the search kernel.
+pub const SHA256_WGSL: &str = include_str!("../../shaders/sha256.wgsl");
+
+/// Invocations per workgroup in sha256.wgsl.
+const WORKGROUP_SIZE: u64 = 256;
+
+/// Longest prefix: 47 bytes + 8 nonce bytes + the 0x80 byte + 8 length bytes = 64, one block.
+pub const MAX_PREFIX: usize = 47;
+
+/// Largest difficulty: the GPU kernel looks at the first 64 bits of the digest (and 2^64 hashes
+/// would be needed on average anyway).
+pub const MAX_DIFFICULTY: u32 = 64;
+
+/// Difficulty of the benchmark's exhaustive search: about one hit per 65536 nonces.
+pub const DEFAULT_DIFFICULTY: u32 = 16;
+
+/// Prefix of the benchmark and of `speedup run sha256` unless given.
+pub const DEFAULT_PREFIX: &str = "speedup";
+
+/// Most nonces per batch (one GPU submission, or one Rayon round): large enough that per-batch
+/// overhead (a submission and an 8-byte readback) vanishes, small enough that no single dispatch
+/// runs long.
+pub const DEFAULT_BATCH: u64 = 1 << 22;
+
+/// A first-match search's first batch. Batches then double up to the largest, so an answer found
+/// early costs little beyond it (at most about twice the nonces up to the answer, or one first
+/// batch), while a long search soon runs in full-size batches.
+pub const FIRST_BATCH: u64 = 1 << 16;
+
+/// The size of each batch of `search` in turn: the largest for an exhaustive search, doubling
+/// from [`FIRST_BATCH`] for a first-match one.
+fn batch_sizes(search: &Search, largest: u64) -> impl Iterator<Item = u64> {
+    let first = if search.exhaustive {
+        largest
+    } else {
+        FIRST_BATCH.min(largest)
+    };
+    std::iter::successors(Some(first), move |&b| Some((b * 2).min(largest)))
+}
+
+/// What to search for and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Search {
+    /// Message bytes before the nonce.
+    pub prefix: Vec<u8>,
+    /// Leading zero bits wanted.
+    pub difficulty: u32,
+    /// First nonce tried.
+    pub start: u64,
+    /// Nonces in the range: `start..start + count`.
+    pub count: u64,
+    /// Hash the whole range and count hits (a fair benchmark) instead of stopping at the first.
+    pub exhaustive: bool,
+}
+
+impl Search {
+    /// A validated search: prefix at most [`MAX_PREFIX`] bytes, 1 ≤ difficulty ≤
+    /// [`MAX_DIFFICULTY`], a non-empty range whose end (exclusive) fits in a u64.
+    pub fn new(
+        prefix: &[u8],
+        difficulty: u32,
+        start: u64,
+        count: u64,
+        exhaustive: bool,
+    ) -> Result<Search> {
+        if prefix.len() > MAX_PREFIX {
+            return Err(Error::InvalidArgument(format!(
+                "sha256 prefix of {} bytes: at most {MAX_PREFIX} (the message must fit one 64-byte block with the 8-byte nonce and padding)",
+                prefix.len()
+            )));
+        }
+        if difficulty == 0 || difficulty > MAX_DIFFICULTY {
+            return Err(Error::InvalidArgument(format!(
+                "sha256 difficulty {difficulty}: must be between 1 and {MAX_DIFFICULTY} leading zero bits"
+            )));
+        }
+        if count == 0 {
+            return Err(Error::InvalidSize(
+                "sha256: the nonce range is empty".into(),
+            ));
+        }
+        if start.checked_add(count).is_none() {
+            return Err(Error::InvalidSize(format!(
+                "sha256: nonces {start} + {count} run past the largest 64-bit nonce"
+            )));
+        }
+        Ok(Search {
+            prefix: prefix.to_vec(),
+            difficulty,
+            start,
+            count,
+            exhaustive,
+        })
+    }
+
+    /// Parses the workload's size notation, `N` or `N:K`: an exhaustive search of nonces 0..N at
+    /// difficulty K, with [`DEFAULT_PREFIX`].
+    pub fn parse(size: &str) -> Result<Search> {
+        let (n, k) = match size.split_once(':') {
+            Some((n, k)) => (
+                n,
+                k.trim().parse().map_err(|_| {
+                    Error::InvalidArgument(format!(
+                        "sha256 size '{size}': expected N or N:DIFFICULTY, e.g. 2^24:16"
+                    ))
+                })?,
+            ),
+            None => (size, DEFAULT_DIFFICULTY),
+        };
+        let count = super::parse_count(n, "sha256 nonce count")?;
+        Search::new(DEFAULT_PREFIX.as_bytes(), k, 0, count, true)
+    }
+
+    /// The nonces searched (`new` checked that the end fits in a u64).
+    pub fn range(&self) -> Range<u64> {
+        self.start..self.start + self.count
+    }
+}
+
+/// The outcome of a search: identical on every backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The smallest nonce in the range with enough leading zero bits, if any.
+    pub nonce: Option<u64>,
+    /// Exhaustive searches: how many nonces in the range qualify.
+    pub matches: Option<u64>,
+    /// Nonces tried: the whole range for an exhaustive search (or one that found nothing), else
+    /// up to and including the answer. The run's work in hashes.
+    pub tried: u64,
+}
+
+impl Found {
+    fn from_scan(search: &Search, first: Option<u64>, matches: u64) -> Found {
+        let tried = match (search.exhaustive, first) {
+            (false, Some(n)) => n - search.start + 1,
+            _ => search.count,
+        };
+        Found {
+            nonce: first,
+            matches: search.exhaustive.then_some(matches),
+            tried,
+        }
+    }
+}
+
+/// The message hashed for `nonce`: prefix ‖ nonce as 8 little-endian bytes.
+pub fn message(prefix: &[u8], nonce: u64) -> Vec<u8> {
+    let mut m = prefix.to_vec();
+    m.extend_from_slice(&nonce.to_le_bytes());
+    m
+}
+
+/// Leading zero bits of a digest.
+pub fn leading_zero_bits(digest: &[u8]) -> u32 {
+    let mut zeros = 0;
+    for &byte in digest {
+        zeros += byte.leading_zeros();
+        if byte != 0 {
+            break;
+        }
+    }
+    zeros
+}
+
+/// The oracle: every nonce in order, hashed with `sha2::Sha256::digest`.
+pub fn reference(search: &Search) -> Found {
+    let mut first = None;
+    let mut matches = 0;
+    for nonce in search.range() {
+        let digest = Sha256::digest(message(&search.prefix, nonce));
+        if leading_zero_bits(&digest) >= search.difficulty {
+            first = first.or(Some(nonce));
+            matches += 1;
+            if !search.exhaustive {
+                break;
+            }
+        }
+    }
+    Found::from_scan(search, first, matches)
+}
+
+/// The padded message block with the nonce's 8 bytes left zero: what the CPU scan and the GPU
+/// kernel both start each hash from.
+fn padded_block(prefix: &[u8]) -> [u8; 64] {
+    let mut block = [0u8; 64];
+    block[..prefix.len()].copy_from_slice(prefix);
+    block[prefix.len() + 8] = 0x80;
+    let bits = (prefix.len() as u64 + 8) * 8;
+    block[56..].copy_from_slice(&bits.to_be_bytes());
+    block
+}
+
+/// SHA-256's initial hash value.
+const H0: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// SHA-256's round constants (FIPS 180-4 §4.2.2), for the GPU kernel's uniform.
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+/// Scans `range` for nonces with at least `difficulty` zero bits: the first one and how many,
+/// stopping at the first when `stop_at_first`. Serial runs it over the whole range; Rayon over
+/// chunks in parallel.
+fn scan(
+    block: &[u8; 64],
+    nonce_at: usize,
+    difficulty: u32,
+    range: Range<u64>,
+    stop_at_first: bool,
+) -> (Option<u64>, u64) {
+    let mut block = GenericArray::clone_from_slice(block);
+    let mut first = None;
+    let mut matches = 0;
+    for nonce in range {
+        block[nonce_at..nonce_at + 8].copy_from_slice(&nonce.to_le_bytes());
+        let mut state = H0;
+        sha2::compress256(&mut state, std::slice::from_ref(&block));
+        let zeros = if state[0] == 0 {
+            32 + state[1].leading_zeros()
+        } else {
+            state[0].leading_zeros()
+        };
+        if zeros >= difficulty {
+            first = first.or(Some(nonce));
+            matches += 1;
+            if stop_at_first {
+                break;
+            }
+        }
+    }
+    (first, matches)
+}
+
+/// Runs `search` on the current Rayon pool: rounds of at most `batch` nonces split into chunks,
+/// several per thread; a first-match search stops after the first round with a hit.
+fn rayon_search(search: &Search, batch: u64, threads: usize) -> Found {
+    let block = padded_block(&search.prefix);
+    let at = search.prefix.len();
+    let range = search.range();
+    let mut first = None;
+    let mut matches = 0;
+    let mut base = range.start;
+    let mut sizes = batch_sizes(search, batch);
+    while base < range.end && (search.exhaustive || first.is_none()) {
+        let size = sizes.next().expect("endless");
+        let end = base.saturating_add(size).min(range.end);
+        // Several chunks per thread, so work stealing can even out uneven progress.
+        let chunk = ((end - base) / (threads as u64 * 8)).max(1);
+        let chunks = (end - base).div_ceil(chunk);
+        let (f, m) = (0..chunks)
+            .into_par_iter()
+            .map(|c| {
+                let lo = base + c * chunk;
+                let hi = lo.saturating_add(chunk).min(end);
+                scan(&block, at, search.difficulty, lo..hi, !search.exhaustive)
+            })
+            .reduce(
+                || (None, 0),
+                |(fa, ma), (fb, mb)| (min_some(fa, fb), ma + mb),
+            );
+        first = first.or(f);
+        matches += m;
+        base = end;
+    }
+    Found::from_scan(search, first, matches)
+}
+
+fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Mirrors `Sha256Params` in shaders/sha256.wgsl: keep the two in sync.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct Sha256Params {
+    block: [u32; 16],
+    k: [u32; 64],
+    base_lo: u32,
+    base_hi: u32,
+    count: u32,
+    nonce_at: u32,
+    difficulty: u32,
+    _pad: [u32; 3],
+}
+
+/// "No hit" in the kernel's `found.offset`.
+const NONE: u32 = u32::MAX;
+
+/// The search kernel on a GPU: pipeline, uniform (rewritten per batch), result word pair and its
+/// staging buffer, made once.
+pub struct GpuSha256 {
+    ctx: Arc<GpuContext>,
+    kernel: Kernel,
+    bind_group: wgpu::BindGroup,
+    uniform: wgpu::Buffer,
+    found: wgpu::Buffer,
+    readback: Readback,
+    timer: Option<GpuTimer>,
+    params: Sha256Params,
+    search: Search,
+    batch: u64,
+}
+
+impl GpuSha256 {
+    /// Builds the pipeline and buffers for `search`, in batches of at most `batch` nonces (below
+    /// 2^32).
+    pub fn new(ctx: Arc<GpuContext>, search: &Search, batch: u64) -> Result<GpuSha256> {
+        let block = padded_block(&search.prefix);
+        let mut words = [0u32; 16];
+        for (w, bytes) in words.iter_mut().zip(block.chunks_exact(4)) {
+            *w = u32::from_be_bytes(bytes.try_into().expect("4 bytes"));
+        }
+        let params = Sha256Params {
+            block: words,
+            k: K,
+            base_lo: 0,
+            base_hi: 0,
+            count: 0,
+            nonce_at: search.prefix.len() as u32,
+            difficulty: search.difficulty,
+            _pad: [0; 3],
+        };
+        let kernel = Kernel::new(&ctx, "sha256", SHA256_WGSL, "main")?;
+        let uniform = ctx.uniform_with_data("sha256 params", bytemuck::bytes_of(&params));
+        let found = poisoned_storage(&ctx, "sha256 found", 8, NONE)?;
+        let bind_group = kernel.bind(&ctx, &[&uniform, &found])?;
+        let readback = Readback::new(&ctx, "sha256 readback", &[8])?;
+        let timer = GpuTimer::new(&ctx)?;
+        ctx.check()?;
+        Ok(GpuSha256 {
+            ctx,
+            kernel,
+            bind_group,
+            uniform,
+            found,
+            readback,
+            timer,
+            params,
+            search: search.clone(),
+            batch: batch.clamp(1, u32::MAX as u64 - 1),
+        })
+    }
+
+    /// Runs the search batch by batch: reset the result, dispatch, read the result back.
+    pub fn run(&mut self) -> Result<(Found, Phases)> {
+        let start = Instant::now();
+        let search = &self.search;
+        let range = search.range();
+        let mut first = None;
+        let mut matches = 0u64;
+        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
+        let mut base = range.start;
+        let mut sizes = batch_sizes(search, self.batch);
+        while base < range.end && (search.exhaustive || first.is_none()) {
+            let count = (range.end - base).min(sizes.next().expect("endless"));
+            self.params.base_lo = base as u32;
+            self.params.base_hi = (base >> 32) as u32;
+            self.params.count = count as u32;
+            // Queue writes land before the next submission, the pass below.
+            self.ctx
+                .queue
+                .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
+            self.ctx
+                .queue
+                .write_buffer(&self.found, 0, bytemuck::cast_slice(&[NONE, 0]));
+            let groups = dispatch_size(count.div_ceil(WORKGROUP_SIZE));
+            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "sha256 batch", |pass| {
+                self.kernel.dispatch(pass, &self.bind_group, groups)
+            })?;
+            device_seconds = super::add_device_time(device_seconds, timed);
+            let [offset, hits]: [u32; 2] = self
+                .readback
+                .read_one::<u32>(&self.ctx, &self.found)?
+                .try_into()
+                .map_err(|_| self.ctx.error("sha256: short readback"))?;
+            if offset != NONE {
+                if offset as u64 >= count {
+                    return Err(self.ctx.error(format!(
+                        "sha256 kernel reported offset {offset} in a batch of {count}"
+                    )));
+                }
+                first = first.or(Some(base + offset as u64));
+            }
+            matches += hits as u64;
+            base += count;
+        }
+        Ok((
+            Found::from_scan(search, first, matches),
+            Phases {
+                compute_seconds: Some(start.elapsed().as_secs_f64()),
+                device_seconds,
+                ..Phases::default()
+            },
+        ))
+    }
+}
+
+/// A search prepared on one backend.
+pub struct Sha256Run {
+    search: Search,
+    engine: Engine<(), GpuSha256>,
+    batch: u64,
+    last: Option<Found>,
+}
+
+impl Sha256Run {
+    /// Prepares `search` on `backend`, with [`DEFAULT_BATCH`] nonces per batch.
+    pub fn new(backend: &Backend, search: Search) -> Result<Sha256Run> {
+        Sha256Run::with_batch(backend, search, DEFAULT_BATCH)
+    }
+
+    /// Prepares `search` with `batch` nonces per Rayon round or GPU submission (tests use small
+    /// batches to exercise the batching).
+    pub fn with_batch(backend: &Backend, search: Search, batch: u64) -> Result<Sha256Run> {
+        let engine = Engine::new(backend, || (), |ctx| GpuSha256::new(ctx, &search, batch))?;
+        Ok(Sha256Run {
+            search,
+            engine,
+            batch: batch.max(1),
+            last: None,
+        })
+    }
+
+    /// Runs the search; returns what it found and the phases.
+    pub fn search(&mut self) -> Result<(Found, Phases)> {
+        let start = Instant::now();
+        let s = &self.search;
+        let (found, phases) = match &mut self.engine {
+            Engine::Serial(()) => {
+                let (first, matches) = scan(
+                    &padded_block(&s.prefix),
+                    s.prefix.len(),
+                    s.difficulty,
+                    s.range(),
+                    !s.exhaustive,
+                );
+                (Found::from_scan(s, first, matches), cpu_phases(start))
+            }
+            Engine::Rayon(pool, ()) => {
+                let threads = pool.current_num_threads();
+                let found = pool.install(|| rayon_search(s, self.batch, threads));
+                (found, cpu_phases(start))
+            }
+            Engine::Gpu(gpu) => gpu.run()?,
+        };
+        self.last = Some(found);
+        Ok((found, phases))
+    }
+}
+
+impl Prepared for Sha256Run {
+    fn run(&mut self) -> Result<Phases> {
+        self.search().map(|(_, phases)| phases)
+    }
+
+    /// Hashes: the whole range for an exhaustive search; for a first-match search, the nonces
+    /// up to and including the last run's answer.
+    fn work(&self) -> f64 {
+        self.last.map_or(self.search.count, |f| f.tried) as f64
+    }
+
+    fn result_summary(&self) -> Option<String> {
+        self.last.map(|f| {
+            let nonce = f.nonce.map_or("none".to_string(), |n| n.to_string());
+            match f.matches {
+                Some(m) => format!("smallest nonce {nonce}, {m} hits"),
+                None => format!("smallest nonce {nonce}"),
+            }
+        })
+    }
+}
+
+/// Runs `search` once on `backend`.
+pub fn search(backend: &Backend, search: Search) -> Result<Found> {
+    Sha256Run::new(backend, search)?.search().map(|(f, _)| f)
+}
+
+/// Searches the checks use: prefix lengths that put the nonce at every offset within a word
+/// (0, 1, 2, 3 mod 4) and at the longest prefix, ranges of awkward lengths, one crossing 2^32
+/// (the GPU's carry into the nonce's high word), both modes.
+pub fn check_searches() -> Vec<Search> {
+    const TEXT: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz+/ABCDEFGHI";
+    let mut out = Vec::new();
+    for (i, len) in [0, 1, 2, 7, 44, MAX_PREFIX].into_iter().enumerate() {
+        for (j, &(start, count)) in [(0, 1), (5, 31), (0, 257), (100, 1000)].iter().enumerate() {
+            let difficulty = [1, 2, 4, 6][(i + j) % 4];
+            let exhaustive = j % 2 == 0;
+            out.push(
+                Search::new(&TEXT[..len], difficulty, start, count, exhaustive).expect("valid"),
+            );
+        }
+    }
+    let across = (1u64 << 32) - 700;
+    out.push(Search::new(b"carry", 7, across, 1500, true).expect("valid"));
+    out.push(Search::new(b"carry", 9, across, 3000, false).expect("valid"));
+    out.push(Search::new(b"top", 3, u64::MAX - 100, 100, true).expect("valid"));
+    out
+}
+
+/// SHA-256 search as a benchmark workload.
+pub struct Sha256Workload;
+
+impl Workload for Sha256Workload {
+    fn name(&self) -> &'static str {
+        "sha256"
+    }
+
+    fn description(&self) -> &'static str {
+        "SHA-256 nonce search over a fixed range (integer, compute-bound)"
+    }
+
+    fn unit(&self) -> &'static str {
+        "hashes"
+    }
+
+    fn default_sizes(&self, quick: bool) -> Vec<String> {
+        if quick {
+            vec!["2^20".into()]
+        } else {
+            vec!["2^24".into()]
+        }
+    }
+
+    fn sweep_sizes(&self) -> Vec<String> {
+        (14..=28).step_by(2).map(|k| format!("2^{k}")).collect()
+    }
+
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(Sha256Run::new(backend, Search::parse(size)?)?))
+    }
+
+    fn verify(&self, backend: &Backend) -> Result<Check> {
+        let searches = check_searches();
+        for s in &searches {
+            let expected = reference(s);
+            // Small batches, so the batching itself is checked too.
+            let got = Sha256Run::with_batch(backend, s.clone(), 200)?.search()?.0;
+            if got != expected {
+                return Ok(Check {
+                    passed: false,
+                    detail: format!(
+                        "prefix {:?} difficulty {} nonces {:?}: got {got:?}, expected {expected:?}",
+                        String::from_utf8_lossy(&s.prefix),
+                        s.difficulty,
+                        s.range()
+                    ),
+                });
+            }
+        }
+        Ok(Check {
+            passed: true,
+            detail: format!(
+                "{} searches identical to the sha2 reference",
+                searches.len()
+            ),
+        })
+    }
+}

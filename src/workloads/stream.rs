@@ -1,0 +1,379 @@
+//! STREAM triad, `a[i] = b[i] + s·c[i]` over large f32 arrays (after John McCalpin's STREAM
+//! benchmark): the memory-bandwidth ceiling of each backend. Each element moves 12 bytes (load
+//! b, load c, store a) for one multiply-add, so the triad runs at the speed of memory, and
+//! `bench` can state a memory-bound workload's throughput as a fraction of it.
+//!
+//! Size notation: `N` or `N:REPS`, N elements per array (e.g. `2^25`), REPS triads per run
+//! (default [`DEFAULT_REPS`]). The unit is the byte, counted as STREAM does: 3 arrays × 4 bytes ×
+//! N per triad (write-allocate traffic, where a CPU reads a line before writing it, is not
+//! counted).
+//!
+//! A run is the triads alone: the arrays are made (and for the GPU uploaded) once when the run is
+//! prepared and stay resident, because host↔device copies would measure the PCIe link instead of
+//! device memory. [`StreamRun::result`] reads `a` back for checking.
+//!
+//! The inputs are chosen so every result is exact in f32: b[i] = i mod 1024, c[i] = (7i mod 1000)
+//! / 4 and s = 3, so s·c[i] and b[i] + s·c[i] are small multiples of 1/4. Whether a backend fuses
+//! the multiply-add or rounds twice then makes no difference: all backends are **bit-identical**
+//! to the reference.
+
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer, Kernel};
+use rayon::prelude::*;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The WGSL source of the triad kernel.
+pub const STREAM_WGSL: &str = include_str!("../../shaders/stream.wgsl");
+
+/// Invocations per workgroup in stream.wgsl.
+const WORKGROUP_SIZE: u64 = 256;
+
+/// The triad's scalar, STREAM's value.
+pub const SCALAR: f32 = 3.0;
+
+/// Triads per run when the size does not say: enough that one run of a large array takes long
+/// compared with a submission's overhead.
+pub const DEFAULT_REPS: u32 = 10;
+
+/// Most triads per run (all go into one GPU submission).
+pub const MAX_REPS: u32 = 10_000;
+
+/// Elements per Rayon task: 256 KiB per array, large enough to stream, small enough to balance.
+const CHUNK: usize = 1 << 16;
+
+/// One STREAM job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stream {
+    /// Elements per array.
+    pub elements: u64,
+    /// Triads per run.
+    pub reps: u32,
+}
+
+impl Stream {
+    /// A validated job: 1 ≤ elements < 2^32 with three arrays' worth of host memory free, 1 ≤
+    /// reps ≤ [`MAX_REPS`]. GPU limits are checked when a GPU run is prepared.
+    pub fn new(elements: u64, reps: u32) -> Result<Stream> {
+        if elements == 0 || elements > u32::MAX as u64 {
+            return Err(Error::InvalidSize(format!(
+                "stream: {elements} elements; must be between 1 and {}",
+                u32::MAX
+            )));
+        }
+        if reps == 0 || reps > MAX_REPS {
+            return Err(Error::InvalidArgument(format!(
+                "stream: {reps} repetitions; must be between 1 and {MAX_REPS}"
+            )));
+        }
+        super::check_host_memory("the stream arrays", elements * 4 * 3)?;
+        Ok(Stream { elements, reps })
+    }
+
+    /// Parses the workload's size notation: `N` or `N:REPS`.
+    pub fn parse(size: &str) -> Result<Stream> {
+        let (n, reps) = match size.split_once(':') {
+            Some((n, r)) => (
+                n,
+                r.trim().parse().map_err(|_| {
+                    Error::InvalidArgument(format!(
+                        "stream size '{size}': expected N or N:REPS, e.g. 2^25:10"
+                    ))
+                })?,
+            ),
+            None => (size, DEFAULT_REPS),
+        };
+        Stream::new(super::parse_count(n, "stream element count")?, reps)
+    }
+
+    /// Bytes one run moves: 12 per element per triad.
+    pub fn bytes(&self) -> f64 {
+        12.0 * self.elements as f64 * self.reps as f64
+    }
+}
+
+/// Input b at index `i`.
+pub fn b_value(i: u64) -> f32 {
+    (i % 1024) as f32
+}
+
+/// Input c at index `i`.
+pub fn c_value(i: u64) -> f32 {
+    ((i * 7) % 1000) as f32 * 0.25
+}
+
+/// The oracle: `a[i] = b[i] + s·c[i]` in f64, exact for these inputs, then stored as f32.
+pub fn reference(elements: u64) -> Vec<f32> {
+    (0..elements)
+        .map(|i| (b_value(i) as f64 + SCALAR as f64 * c_value(i) as f64) as f32)
+        .collect()
+}
+
+fn inputs(elements: u64) -> (Vec<f32>, Vec<f32>) {
+    let b = (0..elements).map(b_value).collect();
+    let c = (0..elements).map(c_value).collect();
+    (b, c)
+}
+
+/// One triad over slices of equal length: the loop serial runs over everything and every Rayon
+/// task over its chunk. Written as a zip so the compiler drops bounds checks and vectorises it.
+#[inline]
+fn triad(a: &mut [f32], b: &[f32], c: &[f32]) {
+    for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
+        *a = b + SCALAR * c;
+    }
+}
+
+/// CPU arrays, made once.
+struct CpuArrays {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    c: Vec<f32>,
+}
+
+impl CpuArrays {
+    fn new(elements: u64) -> CpuArrays {
+        let (b, c) = inputs(elements);
+        // NaN until written, so an element a run skipped cannot pass.
+        CpuArrays {
+            a: vec![f32::NAN; elements as usize],
+            b,
+            c,
+        }
+    }
+}
+
+/// Mirrors `StreamParams` in shaders/stream.wgsl: keep the two in sync.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct StreamParams {
+    n: u32,
+    scalar: f32,
+    _pad: [u32; 2],
+}
+
+/// The triad on a GPU: the three arrays resident on the device, the pipeline, made once.
+pub struct GpuStream {
+    ctx: Arc<GpuContext>,
+    kernel: Kernel,
+    bind_group: wgpu::BindGroup,
+    a: wgpu::Buffer,
+    timer: Option<GpuTimer>,
+    groups: (u32, u32),
+    elements: u64,
+}
+
+impl GpuStream {
+    /// Uploads b and c and builds the pipeline. Refuses arrays larger than one storage binding
+    /// (the error names the limit) rather than splitting them: the triad is a bandwidth probe,
+    /// and a size the device cannot bind in one piece adds nothing a smaller size does not show.
+    pub fn new(ctx: Arc<GpuContext>, job: &Stream) -> Result<GpuStream> {
+        let bytes = job.elements * 4;
+        ctx.check_binding(
+            &format!("one stream array of {} f32 (4 bytes each)", job.elements),
+            bytes,
+        )?;
+        let (b, c) = inputs(job.elements);
+        let params = StreamParams {
+            n: job.elements as u32,
+            scalar: SCALAR,
+            _pad: [0; 2],
+        };
+        let kernel = Kernel::new(&ctx, "stream", STREAM_WGSL, "main")?;
+        let uniform = ctx.uniform_with_data("stream params", bytemuck::bytes_of(&params));
+        // NaN (0xFFFFFFFF) until written, so an element the kernel skipped cannot pass.
+        let a = poisoned_storage(&ctx, "stream a", bytes, u32::MAX)?;
+        let b = ctx.storage_with_data("stream b", bytemuck::cast_slice(&b))?;
+        let c = ctx.storage_with_data("stream c", bytemuck::cast_slice(&c))?;
+        let bind_group = kernel.bind(&ctx, &[&uniform, &a, &b, &c])?;
+        let timer = GpuTimer::new(&ctx)?;
+        ctx.wait()?;
+        Ok(GpuStream {
+            groups: dispatch_size(job.elements.div_ceil(WORKGROUP_SIZE)),
+            ctx,
+            kernel,
+            bind_group,
+            a,
+            timer,
+            elements: job.elements,
+        })
+    }
+
+    /// Runs `reps` triads in one pass and waits.
+    pub fn run(&mut self, reps: u32) -> Result<Phases> {
+        let start = Instant::now();
+        let device_seconds =
+            submit_pass(&self.ctx, self.timer.as_ref(), "stream triads", |pass| {
+                for _ in 0..reps {
+                    self.kernel.dispatch(pass, &self.bind_group, self.groups);
+                }
+            })?;
+        Ok(Phases {
+            compute_seconds: Some(start.elapsed().as_secs_f64()),
+            device_seconds,
+            ..Phases::default()
+        })
+    }
+
+    /// Reads array a back.
+    pub fn result(&self) -> Result<Vec<f32>> {
+        let bytes = self.ctx.read_buffer(&self.a, self.elements * 4)?;
+        Ok(crate::gpu::cast_vec(&bytes))
+    }
+}
+
+/// A STREAM job prepared on one backend, its arrays resident.
+pub struct StreamRun {
+    job: Stream,
+    engine: Engine<CpuArrays, GpuStream>,
+}
+
+impl StreamRun {
+    /// Makes the arrays (uploading them for the GPU) and the pipeline.
+    pub fn new(backend: &Backend, job: Stream) -> Result<StreamRun> {
+        let engine = Engine::new(
+            backend,
+            || CpuArrays::new(job.elements),
+            |ctx| GpuStream::new(ctx, &job),
+        )?;
+        Ok(StreamRun { job, engine })
+    }
+
+    /// Runs the job's triads.
+    pub fn triads(&mut self) -> Result<Phases> {
+        let start = Instant::now();
+        match &mut self.engine {
+            Engine::Serial(arr) => {
+                for _ in 0..self.job.reps {
+                    triad(&mut arr.a, &arr.b, &arr.c);
+                }
+                Ok(cpu_phases(start))
+            }
+            Engine::Rayon(pool, arr) => {
+                pool.install(|| {
+                    for _ in 0..self.job.reps {
+                        arr.a
+                            .par_chunks_mut(CHUNK)
+                            .zip(arr.b.par_chunks(CHUNK))
+                            .zip(arr.c.par_chunks(CHUNK))
+                            .for_each(|((a, b), c)| triad(a, b, c));
+                    }
+                });
+                Ok(cpu_phases(start))
+            }
+            Engine::Gpu(gpu) => gpu.run(self.job.reps),
+        }
+    }
+
+    /// Array a as it stands (read back from the device for the GPU).
+    pub fn result(&self) -> Result<Vec<f32>> {
+        match &self.engine {
+            Engine::Serial(arr) | Engine::Rayon(_, arr) => Ok(arr.a.clone()),
+            Engine::Gpu(gpu) => gpu.result(),
+        }
+    }
+}
+
+impl Prepared for StreamRun {
+    fn run(&mut self) -> Result<Phases> {
+        self.triads()
+    }
+
+    fn work(&self) -> f64 {
+        self.job.bytes()
+    }
+
+    fn result_summary(&self) -> Option<String> {
+        Some(format!(
+            "3 arrays of {:.1} MiB, {} triads per run",
+            self.job.elements as f64 * 4.0 / (1 << 20) as f64,
+            self.job.reps
+        ))
+    }
+}
+
+/// Runs one triad of `elements` elements on `backend` and returns a.
+pub fn triad_once(backend: &Backend, elements: u64) -> Result<Vec<f32>> {
+    let mut run = StreamRun::new(backend, Stream::new(elements, 1)?)?;
+    run.triads()?;
+    run.result()
+}
+
+/// The first element of `got` that differs from `expected` in its bits (NaN, from an unwritten
+/// element, included): its index and the two values.
+pub fn first_difference(got: &[f32], expected: &[f32]) -> Option<(usize, f32, f32)> {
+    if got.len() != expected.len() {
+        let i = got.len().min(expected.len());
+        return Some((
+            i,
+            *got.get(i).unwrap_or(&f32::NAN),
+            *expected.get(i).unwrap_or(&f32::NAN),
+        ));
+    }
+    got.iter()
+        .zip(expected)
+        .position(|(g, e)| g.to_bits() != e.to_bits())
+        .map(|i| (i, got[i], expected[i]))
+}
+
+/// Array lengths the checks use: awkward, and crossing workgroup and Rayon chunk boundaries.
+pub const CHECK_SIZES: &[u64] = &[1, 31, 33, 63, 65, 100, 257, 65_537, 100_003];
+
+/// STREAM triad as a benchmark workload.
+pub struct StreamWorkload;
+
+impl Workload for StreamWorkload {
+    fn name(&self) -> &'static str {
+        "stream"
+    }
+
+    fn description(&self) -> &'static str {
+        "STREAM triad a = b + s*c over f32 arrays (memory-bound: the bandwidth ceiling)"
+    }
+
+    fn unit(&self) -> &'static str {
+        "bytes"
+    }
+
+    fn default_sizes(&self, quick: bool) -> Vec<String> {
+        if quick {
+            vec!["2^20:10".into()]
+        } else {
+            vec!["2^25:10".into()]
+        }
+    }
+
+    fn sweep_sizes(&self) -> Vec<String> {
+        // From cache-resident to far beyond any cache. Repetitions make each run move about
+        // 800 MB (12 bytes × 2^26), capped at 1000 triads for the smallest arrays.
+        (12..=28)
+            .step_by(2)
+            .map(|k| format!("2^{k}:{}", ((1u64 << 26) >> k).clamp(1, 1000)))
+            .collect()
+    }
+
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(StreamRun::new(backend, Stream::parse(size)?)?))
+    }
+
+    fn verify(&self, backend: &Backend) -> Result<Check> {
+        for &n in CHECK_SIZES {
+            let got = triad_once(backend, n)?;
+            if let Some((i, g, e)) = first_difference(&got, &reference(n)) {
+                return Ok(Check {
+                    passed: false,
+                    detail: format!("{n} elements: a[{i}] = {g}, expected {e}"),
+                });
+            }
+        }
+        Ok(Check {
+            passed: true,
+            detail: format!(
+                "{} array lengths bit-identical to the reference",
+                CHECK_SIZES.len()
+            ),
+        })
+    }
+}
