@@ -1,11 +1,9 @@
 //! `speedup life run` (one pattern or soup on one backend, with snapshots, a GIF, statistics and
 //! a progress bar) and `speedup life batch` (many independent runs, one CSV row each).
 
-use super::parse_size;
+use super::{parse_size, BackendArgs};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use speedup::backend::{Backend, BackendChoice};
-use speedup::gpu::AdapterChoice;
 use speedup::life::batch::{self, Defaults, Job, Shard, Start, CSV_HEADER};
 use speedup::life::formats::write_pattern;
 use speedup::life::image::{write_png, GifRecorder};
@@ -26,27 +24,6 @@ pub enum LifeCommand {
     /// Many independent runs from a job file or a sweep over densities and seeds; one CSV row
     /// per run.
     Batch(Box<BatchArgs>),
-}
-
-/// The backend flags `run` and `batch` share.
-#[derive(Debug, clap::Args)]
-pub struct BackendArgs {
-    /// auto (a hardware GPU if there is one, else rayon), serial, rayon or gpu.
-    #[arg(short, long, default_value = "auto")]
-    pub backend: BackendChoice,
-    /// Rayon threads (default: one per logical core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// GPU adapter: index or name from `speedup devices`.
-    #[arg(long)]
-    pub adapter: Option<AdapterChoice>,
-}
-
-impl BackendArgs {
-    /// Opens the backend; `announce` says on stderr what `auto` picked.
-    fn resolve(&self, announce: bool) -> speedup::Result<Backend> {
-        Backend::resolve(&self.backend, self.threads, self.adapter.as_ref(), announce)
-    }
 }
 
 /// Arguments of `speedup life run`.

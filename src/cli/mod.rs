@@ -9,6 +9,8 @@ mod run;
 mod verify;
 
 use clap::{Parser, Subcommand};
+use speedup::backend::{Backend, BackendChoice};
+use speedup::gpu::AdapterChoice;
 
 /// How much faster is the GPU than every CPU core, and than one?
 #[derive(Debug, Parser)]
@@ -46,6 +48,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Run(args) => run::run(args),
+    }
+}
+
+/// The backend flags every command that runs work shares.
+#[derive(Debug, clap::Args)]
+pub struct BackendArgs {
+    /// auto (a hardware GPU if there is one, else rayon), serial, rayon or gpu.
+    #[arg(short, long, default_value = "auto")]
+    pub backend: BackendChoice,
+    /// Rayon threads (default: one per logical core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// GPU adapter: index or name from `speedup devices`.
+    #[arg(long)]
+    pub adapter: Option<AdapterChoice>,
+}
+
+impl BackendArgs {
+    /// Opens the backend; `announce` says on stderr what `auto` picked.
+    pub fn resolve(&self, announce: bool) -> speedup::Result<Backend> {
+        Backend::resolve(&self.backend, self.threads, self.adapter.as_ref(), announce)
     }
 }
 

@@ -1,9 +1,9 @@
 //! `speedup run WORKLOAD`: one workload of the suite, once, on one backend, with a summary of
 //! what it computed, how long it took and its throughput in the workload's unit.
 
+use super::BackendArgs;
 use anyhow::{bail, Context};
-use speedup::backend::{Backend, BackendChoice};
-use speedup::gpu::AdapterChoice;
+use speedup::backend::Backend;
 use speedup::workloads::{mandelbrot, montecarlo, nbody, sha256, stream, Phases};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -46,15 +46,9 @@ pub struct RunArgs {
     /// (2^26), stream elements N[:REPS] (2^24). Counts may be written 2^K.
     #[arg(short, long)]
     pub size: Option<String>,
-    /// auto (a hardware GPU if there is one, else rayon), serial, rayon or gpu.
-    #[arg(short, long, default_value = "auto")]
-    pub backend: BackendChoice,
-    /// Rayon threads (default: one per logical core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// GPU adapter: index or name from `speedup devices`.
-    #[arg(long)]
-    pub adapter: Option<AdapterChoice>,
+    /// Which backend runs it.
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// mandelbrot: write the image here as a PNG.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -100,7 +94,7 @@ pub struct RunArgs {
 /// Runs `speedup run`.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     check_flags(&args)?;
-    let backend = Backend::resolve(&args.backend, args.threads, args.adapter.as_ref(), true)?;
+    let backend = args.backend.resolve(true)?;
     println!("workload:     {}", args.workload.name());
     println!("backend:      {}", backend.describe());
     match args.workload {
