@@ -3,6 +3,7 @@
 
 mod common;
 
+use speedup::backend::Backend;
 use speedup::life::{self, reference::reference_run, Grid, LifeEngine, Rule, Topology};
 
 const SIZES: &[(u32, u32)] = &[
@@ -137,6 +138,36 @@ fn grids_split_across_several_buffers_match_reference() {
                             ctx.summary().label()
                         );
                     }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn rayon_bands_match_serial_on_grids_large_enough_to_split() {
+    // Small grids run as one band; these are large enough for several uneven Rayon bands.
+    // Serial itself is checked against the reference above.
+    for &(w, h) in &[(2000, 701), (1025, 333), (4096, 67)] {
+        for &topology in TOPOLOGIES {
+            for rule in ["B3/S23", "B36/S23"] {
+                let rule = Rule::parse(rule).unwrap();
+                let start = Grid::random(w, h, 0.35, 5).unwrap();
+                let serial =
+                    life::run(&Backend::Serial, start.clone(), rule, topology, 20).unwrap();
+                for threads in [2, 3, 5] {
+                    let rayon = life::run(
+                        &Backend::Rayon { threads },
+                        start.clone(),
+                        rule,
+                        topology,
+                        20,
+                    )
+                    .unwrap();
+                    assert!(
+                        rayon == serial,
+                        "rayon ({threads} threads) differs from serial: {w}x{h} {rule} {topology}"
+                    );
                 }
             }
         }

@@ -25,6 +25,10 @@ pub(crate) struct Shape {
     pub rule: Rule,
 }
 
+/// Fewest words a Rayon band gets: several microseconds of work at this kernel's speed, more than
+/// a fork-join across the pool costs, so splitting does not make a small generation slower.
+const MIN_BAND_WORDS: usize = 1 << 13;
+
 /// Words processed per block when applying the rule; small enough to stay in L1.
 const BLOCK: usize = 256;
 
@@ -354,10 +358,13 @@ impl CpuLife {
         let rows_per_band = match &pool {
             None => height,
             // Several bands per thread so work-stealing can even out the load, but bands tall
-            // enough that the two halo rows per band stay a small extra cost.
+            // enough that the two halo rows per band stay a small extra cost, and each band at
+            // least MIN_BAND_WORDS of work: a fork-join costs microseconds, which a tiny grid's
+            // whole generation does not (a grid below that runs as one band, on this thread).
             Some(p) => height
                 .div_ceil(p.current_num_threads() * 4)
                 .max(16)
+                .max(MIN_BAND_WORDS.div_ceil(shape.wpr))
                 .min(height),
         };
         let band_count = height.div_ceil(rows_per_band);
@@ -390,8 +397,7 @@ impl CpuLife {
         let current = self.current.words();
         let out = self.next.words_mut();
         match &self.pool {
-            None => step_band(&shape, current, 0, out, &mut self.bands[0]),
-            Some(pool) => pool.install(|| {
+            Some(pool) if self.bands.len() > 1 => pool.install(|| {
                 out.par_chunks_mut(band_words)
                     .zip(self.bands.par_iter_mut())
                     .enumerate()
@@ -399,6 +405,7 @@ impl CpuLife {
                         step_band(&shape, current, band * self.rows_per_band, out, scratch)
                     })
             }),
+            _ => step_band(&shape, current, 0, out, &mut self.bands[0]),
         }
         std::mem::swap(&mut self.current, &mut self.next);
     }
