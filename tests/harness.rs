@@ -156,6 +156,7 @@ fn fixed_report() -> Report {
         ],
         scaling: vec![],
         crossovers: vec![],
+        bandwidth: Vec::new(),
         skipped: vec![],
         notes: vec!["gpu: only a software adapter was found".into()],
     };
@@ -888,4 +889,34 @@ fn bench_rejects_a_bad_size() {
     };
     let err = bench::run(&plan, vec![], &mut Silent).unwrap_err();
     assert!(err.to_string().contains("banana"), "{err}");
+}
+
+#[test]
+fn memory_bound_rows_are_stated_against_stream_on_the_same_backend() {
+    use speedup::harness::report::bandwidth_rows;
+    let mut report = fixed_report();
+    // life serial: 512*512*20 updates in 0.02 s = 2.62e8 updates/s = 6.55e7 B/s at 0.25 B each.
+    report.results.push(row(
+        "stream",
+        "serial",
+        Some(1),
+        "2^20:10",
+        1.31072e8,
+        (1.0, 1.0, 1.0, 0.0),
+    ));
+    let rows = bandwidth_rows(&report, |name| match name {
+        "life" => Some(0.25),
+        "stream" => Some(1.0),
+        _ => None,
+    });
+    // Only serial has a stream row: rayon and gpu life rows get none.
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let b = &rows[0];
+    assert_eq!(
+        (b.workload.as_str(), b.backend.as_str()),
+        ("life", "serial")
+    );
+    assert!((b.bytes_per_second - 512.0 * 512.0 * 20.0 / 0.02 * 0.25).abs() < 1.0);
+    assert!((b.stream_bytes_per_second - 1.31072e8).abs() < 1.0);
+    assert!((b.fraction - 0.5).abs() < 1e-9, "{}", b.fraction);
 }

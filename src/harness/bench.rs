@@ -78,6 +78,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
         results: Vec::new(),
         scaling: Vec::new(),
         crossovers: Vec::new(),
+        bandwidth: Vec::new(),
         skipped: Vec::new(),
         notes,
     };
@@ -111,6 +112,12 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
         }
     }
     fill_comparisons(&mut report);
+    report.bandwidth = crate::harness::report::bandwidth_rows(&report, |name| {
+        plan.workloads
+            .iter()
+            .find(|(w, _)| w.name() == name)
+            .and_then(|(w, _)| w.bytes_per_unit())
+    });
     Ok(report)
 }
 

@@ -30,6 +30,9 @@ pub struct Report {
     /// Where one backend overtakes another (`--sweep`).
     #[serde(default)]
     pub crossovers: Vec<Crossover>,
+    /// Memory-bound rows as a fraction of the same backend's STREAM bandwidth.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bandwidth: Vec<BandwidthRow>,
     /// Rows that could not run (a size beyond a GPU limit, an adapter that failed), and why.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
@@ -104,6 +107,61 @@ pub struct ResultRow {
     pub result: Option<String>,
     /// A remark on this row, e.g. why device time is missing.
     pub note: Option<String>,
+}
+
+/// A memory-bound row's traffic against the STREAM triad on the same backend and device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BandwidthRow {
+    /// Workload name.
+    pub workload: String,
+    /// Problem size.
+    pub size: String,
+    /// Backend label, e.g. "rayon (2 threads)".
+    pub backend: String,
+    /// Throughput times the workload's fewest bytes per unit of work.
+    pub bytes_per_second: f64,
+    /// The best STREAM triad bandwidth measured on the same backend in the same report.
+    pub stream_bytes_per_second: f64,
+    /// `bytes_per_second / stream_bytes_per_second`: above 1 when the data lives in caches.
+    pub fraction: f64,
+}
+
+/// For every row of a workload with a known `bytes_per_unit`, its bandwidth against the best
+/// `stream` row on the same backend (same backend name, device, threads and adapter).
+pub fn bandwidth_rows(
+    report: &Report,
+    bytes_per_unit: impl Fn(&str) -> Option<f64>,
+) -> Vec<BandwidthRow> {
+    let same_backend = |a: &ResultRow, b: &ResultRow| {
+        a.backend == b.backend
+            && a.device == b.device
+            && a.threads == b.threads
+            && a.adapter == b.adapter
+    };
+    report
+        .results
+        .iter()
+        .filter(|r| r.workload != "stream")
+        .filter_map(|r| {
+            let bytes = r.throughput * bytes_per_unit(&r.workload)?;
+            let stream = report
+                .results
+                .iter()
+                .filter(|s| s.workload == "stream" && same_backend(s, r))
+                .map(|s| s.throughput)
+                .fold(None, |best: Option<f64>, t| {
+                    Some(best.map_or(t, |b| b.max(t)))
+                })?;
+            Some(BandwidthRow {
+                workload: r.workload.clone(),
+                size: r.size.clone(),
+                backend: row_label(&report.machine, r),
+                bytes_per_second: bytes,
+                stream_bytes_per_second: stream,
+                fraction: bytes / stream,
+            })
+        })
+        .collect()
 }
 
 /// Rayon at one thread count, against Rayon on one thread.

@@ -189,6 +189,31 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
         blocks.push(Block::Table(t));
     }
 
+    if !report.bandwidth.is_empty() {
+        let mut t = Table::new(
+            Some("memory traffic against STREAM on the same backend".to_string()),
+            &[
+                "workload",
+                "size",
+                "backend",
+                ">bytes/s",
+                ">stream",
+                ">fraction",
+            ],
+        );
+        for b in &report.bandwidth {
+            t.rows.push(vec![
+                b.workload.clone(),
+                b.size.clone(),
+                b.backend.clone(),
+                format!("{:.3} GB/s", b.bytes_per_second / 1e9),
+                format!("{:.3} GB/s", b.stream_bytes_per_second / 1e9),
+                format!("{:.0}%", 100.0 * b.fraction),
+            ]);
+        }
+        blocks.push(Block::Table(t));
+    }
+
     if !report.crossovers.is_empty() {
         let mut t = Table::new(
             Some("crossovers (as the problem grows)".to_string()),

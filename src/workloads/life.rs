@@ -90,6 +90,15 @@ impl Workload for LifeWorkload {
         "cell-updates"
     }
 
+    fn bytes_per_unit(&self) -> Option<f64> {
+        // Bit-packed: a cell is read once (1 bit) and written once (1 bit) per generation. The
+        // naive kernels' traffic differs by backend (1 byte a cell on the CPU, 4 on the GPU).
+        match self.kernel {
+            Kernel::Packed => Some(0.25),
+            Kernel::Naive => None,
+        }
+    }
+
     fn default_sizes(&self, quick: bool) -> Vec<String> {
         let size = match (self.kernel, quick) {
             (Kernel::Packed, true) => "512x512:20",

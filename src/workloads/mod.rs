@@ -62,6 +62,13 @@ pub trait Workload: Send + Sync {
     /// The unit of work counted by [`Prepared::work`], e.g. "cell-updates"; throughput is this
     /// per second.
     fn unit(&self) -> &'static str;
+    /// The fewest bytes of memory traffic one unit of work needs (each input read once, each
+    /// output written once), for memory-bound workloads: `bench` divides the resulting bytes/s
+    /// by the same backend's STREAM bandwidth. `None` (the default) for compute-bound ones.
+    fn bytes_per_unit(&self) -> Option<f64> {
+        None
+    }
+
     /// Sizes `speedup bench` runs by default; `quick` gives small ones that finish fast.
     fn default_sizes(&self, quick: bool) -> Vec<String>;
     /// Sizes from tiny to large for `speedup bench --sweep`.
