@@ -162,3 +162,37 @@ fn hostile_sizes_are_refused_before_allocating() {
         );
     }
 }
+
+#[test]
+fn every_workload_gives_the_same_result_on_repeated_runs() {
+    // Each repetition prepares afresh (a prepared Life run keeps stepping from where it was), so
+    // equal summaries mean equal results: hashes, hit counts, nonces, iteration totals.
+    for backend in common::all_backends() {
+        let repeats = if matches!(backend, speedup::backend::Backend::Gpu(_)) {
+            3
+        } else {
+            2
+        };
+        for workload in speedup::workloads::all() {
+            let size = &workload.default_sizes(true)[0];
+            let summaries: Vec<Option<String>> = (0..repeats)
+                .map(|_| {
+                    let mut p = workload.prepare(size, &backend).unwrap();
+                    p.run().unwrap();
+                    p.result_summary()
+                })
+                .collect();
+            assert!(
+                summaries[0].is_some(),
+                "{} gives no result summary to compare",
+                workload.name()
+            );
+            assert!(
+                summaries.windows(2).all(|w| w[0] == w[1]),
+                "{} {size} on {}: {summaries:?}",
+                workload.name(),
+                common::label(&backend)
+            );
+        }
+    }
+}

@@ -65,6 +65,16 @@ impl Prepared for PreparedLife {
     fn work(&self) -> f64 {
         self.cells as f64 * self.generations as f64
     }
+
+    fn result_summary(&self) -> Option<String> {
+        // One readback per call: reports ask once per row, after the timed runs.
+        let grid = self.engine.grid().ok()?;
+        Some(format!(
+            "population {}, hash {}",
+            grid.population(),
+            grid.hash_hex()
+        ))
+    }
 }
 
 impl Workload for LifeWorkload {
