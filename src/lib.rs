@@ -16,6 +16,8 @@
 //! assert_eq!(rayon.to_text(), "-----/-----/-***-/-----/-----");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod error;
 pub mod gpu;
