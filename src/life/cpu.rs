@@ -25,9 +25,9 @@ pub(crate) struct Shape {
     pub rule: Rule,
 }
 
-/// Fewest words a Rayon band gets: several microseconds of work at this kernel's speed, more than
+/// Fewest words a Rayon band gets: about ten microseconds of work at this kernel's speed, more than
 /// a fork-join across the pool costs, so splitting does not make a small generation slower.
-const MIN_BAND_WORDS: usize = 1 << 13;
+const MIN_BAND_WORDS: usize = 1 << 14;
 
 /// Words processed per block when applying the rule; small enough to stay in L1.
 const BLOCK: usize = 256;
@@ -386,26 +386,43 @@ impl CpuLife {
 
     /// Advances `generations` generations.
     pub fn step(&mut self, generations: u64) {
-        for _ in 0..generations {
-            self.step_once();
+        match self.pool.take() {
+            // The whole run goes into the pool at once: handing each generation over from this
+            // thread would wake a sleeping worker per generation (tens of microseconds in a VM,
+            // more than a small grid's generation). Inside, the workers stay busy from one
+            // generation's fork-join to the next.
+            Some(pool) if self.bands.len() > 1 => {
+                pool.install(|| {
+                    for _ in 0..generations {
+                        self.step_once(true);
+                    }
+                });
+                self.pool = Some(pool);
+            }
+            pool => {
+                self.pool = pool;
+                for _ in 0..generations {
+                    self.step_once(false);
+                }
+            }
         }
     }
 
-    fn step_once(&mut self) {
+    /// One generation; `parallel` splits the bands across the current Rayon pool.
+    fn step_once(&mut self, parallel: bool) {
         let shape = self.shape;
-        let band_words = self.rows_per_band * shape.wpr;
+        let rows_per_band = self.rows_per_band;
         let current = self.current.words();
         let out = self.next.words_mut();
-        match &self.pool {
-            Some(pool) if self.bands.len() > 1 => pool.install(|| {
-                out.par_chunks_mut(band_words)
-                    .zip(self.bands.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(band, (out, scratch))| {
-                        step_band(&shape, current, band * self.rows_per_band, out, scratch)
-                    })
-            }),
-            _ => step_band(&shape, current, 0, out, &mut self.bands[0]),
+        if parallel {
+            out.par_chunks_mut(rows_per_band * shape.wpr)
+                .zip(self.bands.par_iter_mut())
+                .enumerate()
+                .for_each(|(band, (out, scratch))| {
+                    step_band(&shape, current, band * rows_per_band, out, scratch)
+                });
+        } else {
+            step_band(&shape, current, 0, out, &mut self.bands[0]);
         }
         std::mem::swap(&mut self.current, &mut self.next);
     }
