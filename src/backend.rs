@@ -137,6 +137,15 @@ impl Backend {
     }
 }
 
+/// A Rayon pool of `threads` threads (0: one per logical core). Engines build theirs once, when
+/// they are set up, so timed runs never pay for starting threads.
+pub fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("cannot start a Rayon pool: {e}")))
+}
+
 /// Logical cores Rayon would use by default.
 pub fn logical_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

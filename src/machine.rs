@@ -29,3 +29,35 @@ pub fn cpu_model() -> String {
 pub fn os() -> String {
     format!("{} {}", std::env::consts::OS, std::env::consts::ARCH)
 }
+
+/// Memory the system can still give this process, in bytes: `MemAvailable` from /proc/meminfo
+/// on Linux. `None` where it is unknown (other systems), in which case only fixed limits apply.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_available(&text)
+}
+
+fn parse_mem_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let mut parts = line.split_whitespace().skip(1);
+    let value: u64 = parts.next()?.parse().ok()?;
+    let scale = match parts.next() {
+        Some("kB") | Some("KB") => 1024,
+        None => 1,
+        Some(_) => return None,
+    };
+    value.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meminfo_parsing() {
+        let text = "MemTotal:       24000000 kB\nMemAvailable:   1000 kB\n";
+        assert_eq!(parse_mem_available(text), Some(1024 * 1000));
+        assert_eq!(parse_mem_available("MemTotal: 5 kB\n"), None);
+        assert_eq!(parse_mem_available("MemAvailable: x kB\n"), None);
+    }
+}

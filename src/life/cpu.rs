@@ -339,10 +339,7 @@ impl CpuLife {
         topology: Topology,
         threads: usize,
     ) -> crate::Result<Self> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| crate::Error::InvalidArgument(format!("cannot start Rayon pool: {e}")))?;
+        let pool = crate::backend::rayon_pool(threads)?;
         Ok(Self::build(grid, rule, topology, Some(pool)))
     }
 

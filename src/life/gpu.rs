@@ -15,7 +15,7 @@ use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
 use super::Kernel;
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, GpuContext, GpuTimer};
+use crate::gpu::{dispatch_size, poisoned_storage, GpuContext, GpuTimer};
 use std::sync::Arc;
 
 /// The WGSL source of the bit-packed Life kernel.
@@ -355,8 +355,7 @@ fn build_chunks(
     let mut buffers = Vec::with_capacity(plans.len());
     for plan in &plans {
         let a = ctx.storage_with_data("life grid", bytemuck::cast_slice(&plan.data))?;
-        let poison = vec![0xA5A5_A5A5u32; plan.data.len()];
-        let b = ctx.storage_with_data("life grid", bytemuck::cast_slice(&poison))?;
+        let b = poisoned_storage(ctx, "life grid", plan.data.len() as u64 * 4, 0xA5A5_A5A5)?;
         buffers.push([a, b]);
     }
     let layout = pipeline.get_bind_group_layout(0);

@@ -24,25 +24,6 @@ pub fn grid_bytes(width: u32, height: u32) -> u64 {
     words_per_row(width) as u64 * height as u64 * 4
 }
 
-/// Memory the system can still give this process, in bytes: `MemAvailable` from /proc/meminfo
-/// on Linux. `None` where it is unknown (other systems), in which case only [`MAX_CELLS`] applies.
-pub fn available_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_mem_available(&text)
-}
-
-fn parse_mem_available(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let mut parts = line.split_whitespace().skip(1);
-    let value: u64 = parts.next()?.parse().ok()?;
-    let scale = match parts.next() {
-        Some("kB") | Some("KB") => 1024,
-        None => 1,
-        Some(_) => return None,
-    };
-    value.checked_mul(scale)
-}
-
 /// Checks that `copies` grids of `width` × `height` cells are allowed ([`check_size`]) and fit in
 /// the memory available now. `what` says what they are for, in the message.
 pub fn check_grids(width: u64, height: u64, copies: u64, what: &str) -> Result<()> {
@@ -58,7 +39,7 @@ pub fn check_grids(width: u64, height: u64, copies: u64, what: &str) -> Result<(
             mib(budget)
         )));
     }
-    if let Some(available) = available_bytes() {
+    if let Some(available) = crate::machine::available_memory() {
         if needed > available {
             return Err(Error::InvalidSize(format!(
                 "{what}: a {width}x{height} grid needs about {} MiB ({copies} bit-packed cop{} \
@@ -83,21 +64,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn meminfo_parsing() {
-        let text = "MemTotal:       24000000 kB\nMemAvailable:   1000 kB\n";
-        assert_eq!(parse_mem_available(text), Some(1024 * 1000));
-        assert_eq!(parse_mem_available("MemTotal: 5 kB\n"), None);
-        assert_eq!(parse_mem_available("MemAvailable: x kB\n"), None);
-    }
-
-    #[test]
     fn limits_named() {
         assert_eq!(grid_bytes(33, 2), 16);
         assert!(check_grids(100, 100, 4, "test").is_ok());
         let e = check_grids(1 << 20, 1 << 20, 1, "test").unwrap_err();
         assert!(e.to_string().contains("limit"), "{e}");
         // Just under MAX_CELLS, but with many copies: more than any test machine has.
-        if available_bytes().is_some() {
+        if crate::machine::available_memory().is_some() {
             let e = check_grids(1 << 18, 1 << 18, 1 << 20, "huge").unwrap_err();
             assert!(e.to_string().contains("MemAvailable"), "{e}");
         }

@@ -32,10 +32,7 @@ impl NaiveLife {
         for (x, y) in grid.live_cells() {
             cells[y as usize * width + x as usize] = 1;
         }
-        let pool = threads
-            .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build())
-            .transpose()
-            .map_err(|e| crate::Error::InvalidArgument(format!("cannot start Rayon pool: {e}")))?;
+        let pool = threads.map(crate::backend::rayon_pool).transpose()?;
         Ok(NaiveLife {
             width,
             height,

@@ -138,19 +138,12 @@ impl<C, G> Engine<C, G> {
     ) -> Result<Self> {
         Ok(match backend {
             Backend::Serial => Engine::Serial(cpu()),
-            Backend::Rayon { threads } => Engine::Rayon(rayon_pool(*threads)?, cpu()),
+            Backend::Rayon { threads } => {
+                Engine::Rayon(crate::backend::rayon_pool(*threads)?, cpu())
+            }
             Backend::Gpu(ctx) => Engine::Gpu(Box::new(gpu(ctx.clone())?)),
         })
     }
-}
-
-/// A Rayon pool of `threads` threads (0: one per logical core) for a workload's CPU runs. Built
-/// once in `prepare`, so the timed runs do not pay for starting threads.
-pub(crate) fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::InvalidArgument(format!("cannot start a Rayon pool: {e}")))
 }
 
 /// Parses a count written as digits (`_` separators allowed) or as a power of two (`2^24`).
@@ -178,7 +171,7 @@ pub fn parse_count(text: &str, what: &str) -> Result<u64> {
 /// (MemAvailable in /proc/meminfo on Linux; unchecked elsewhere), so an absurd size fails with a
 /// message instead of the process being killed half-way.
 pub(crate) fn check_host_memory(what: &str, bytes: u64) -> Result<()> {
-    if let Some(available) = available_memory() {
+    if let Some(available) = crate::machine::available_memory() {
         if bytes > available {
             return Err(Error::InvalidSize(format!(
                 "{what} needs {:.1} GiB of memory but only {:.1} GiB is available",
@@ -188,13 +181,6 @@ pub(crate) fn check_host_memory(what: &str, bytes: u64) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 /// Adds one timed pass's device time to a run's total: the run has a device time only if every

@@ -25,7 +25,8 @@
 //!
 //! Size notation: `N` samples (e.g. `2^28`), seed [`DEFAULT_SEED`]. The unit is the sample.
 
-use super::{cpu_phases, rayon_pool, Check, Engine, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use crate::backend::rayon_pool;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};

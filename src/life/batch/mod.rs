@@ -610,10 +610,7 @@ pub fn run_jobs(
     let mut outcomes = match backend {
         Backend::Serial => run_one_by_one(&Backend::Serial, jobs, stop, done)?,
         Backend::Rayon { threads } if jobs.len() >= *threads => {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(*threads)
-                .build()
-                .map_err(|e| Error::InvalidArgument(format!("cannot start threads: {e}")))?;
+            let pool = crate::backend::rayon_pool(*threads)?;
             let results: Vec<Option<Result<Outcome>>> = pool.install(|| {
                 jobs.par_iter()
                     .map(|job| {
