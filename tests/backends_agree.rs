@@ -156,18 +156,58 @@ fn rayon_bands_match_serial_on_grids_large_enough_to_split() {
                 let serial =
                     life::run(&Backend::Serial, start.clone(), rule, topology, 20).unwrap();
                 for threads in [2, 3, 5] {
-                    let rayon = life::run(
-                        &Backend::Rayon { threads },
-                        start.clone(),
-                        rule,
-                        topology,
-                        20,
-                    )
-                    .unwrap();
-                    assert!(
-                        rayon == serial,
-                        "rayon ({threads} threads) differs from serial: {w}x{h} {rule} {topology}"
-                    );
+                    for kernel in [life::Kernel::Packed, life::Kernel::Tiled] {
+                        let backend = Backend::Rayon { threads };
+                        let mut engine = LifeEngine::with_kernel(
+                            &backend,
+                            start.clone(),
+                            rule,
+                            topology,
+                            kernel,
+                        )
+                        .unwrap();
+                        engine.step(20).unwrap();
+                        assert!(
+                            engine.grid().unwrap() == serial,
+                            "rayon ({threads} threads, {kernel}) differs from serial: {w}x{h} {rule} {topology}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn cpu_tiles_of_every_shape_match_reference() {
+    // The tiled CPU kernel steps blocks of rows several generations at a time, recomputing halo
+    // rows above and below each block. Force tiny blocks and many generations per pass, so halos
+    // wrap around small tori several times, reach past the edges of bounded grids, and generation
+    // counts leave a short last pass.
+    use speedup::life::cpu::CpuLife;
+    for &(w, h) in &[(1, 1), (5, 3), (40, 1), (33, 9), (70, 45)] {
+        for (block_rows, gens) in [(1, 2), (2, 8), (5, 3), (64, 8)] {
+            for threads in [None, Some(3)] {
+                for &topology in TOPOLOGIES {
+                    for rule in ["B3/S23", "B36/S23", "B3678/S34678", "B0/S8"] {
+                        let rule = Rule::parse(rule).unwrap();
+                        let start = Grid::random(w, h, 0.4, (w * h) as u64).unwrap();
+                        let mut engine = CpuLife::tiled_with(
+                            start.clone(),
+                            rule,
+                            topology,
+                            threads,
+                            block_rows,
+                            gens,
+                        )
+                        .unwrap();
+                        engine.step(13);
+                        assert_eq!(
+                            engine.grid(),
+                            &reference_run(&start, rule, topology, 13),
+                            "{w}x{h} {rule} {topology}: blocks of {block_rows} rows, {gens} generations a pass, threads {threads:?}"
+                        );
+                    }
                 }
             }
         }

@@ -10,6 +10,15 @@
 //! Serial runs one band covering the grid; Rayon splits the rows into bands that run on the pool.
 //! Halo rows are read in place from the previous generation, and scratch buffers are allocated
 //! once per engine, not per generation.
+//!
+//! Two kernels share that row kernel. [`Kernel::Packed`](super::Kernel::Packed) makes one pass
+//! over the grid per generation: at a quarter of a byte per cell-update it runs at the speed of
+//! memory (or of the shared L3 cache), not of the core. [`Kernel::Tiled`](super::Kernel::Tiled)
+//! (temporal blocking) cuts each band into blocks of rows small enough for the core's L2 cache,
+//! reads a block plus `g - 1` halo rows above and below it once, steps it `g` generations in two
+//! tile buffers (each generation is valid on one row less at each end) and writes only the last:
+//! the grid crosses the memory bus once every `g` generations, for the price of recomputing
+//! about `g - 1` halo rows per block and generation.
 
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
@@ -32,31 +41,36 @@ const MIN_BAND_WORDS: usize = 1 << 14;
 /// Words processed per block when applying the rule; small enough to stay in L1.
 const BLOCK: usize = 256;
 
-/// Per-band scratch: horizontal sums (two planes) of three consecutive rows, and rule-stage
-/// temporaries.
+/// Horizontal sums (two planes) of three consecutive rows: the row kernel's rolling scratch.
 #[derive(Clone, Debug)]
-pub(crate) struct Scratch {
+pub(crate) struct RowSums {
     ones: [Vec<u32>; 3],
     twos: [Vec<u32>; 3],
 }
 
-impl Scratch {
+impl RowSums {
     pub(crate) fn new(wpr: usize) -> Self {
-        Scratch {
+        RowSums {
             ones: [vec![0; wpr], vec![0; wpr], vec![0; wpr]],
             twos: [vec![0; wpr], vec![0; wpr], vec![0; wpr]],
         }
     }
 }
 
-/// The row `y + dy` as seen from row `y`: wrapped on a torus, `None` (all dead) outside a bounded
-/// grid.
-fn neighbour_row(shape: &Shape, y: usize, dy: isize) -> Option<usize> {
-    let h = shape.height as isize;
-    let ny = y as isize + dy;
-    match shape.topology {
-        Topology::Torus => Some(ny.rem_euclid(h) as usize),
-        Topology::Bounded => (0..h).contains(&ny).then_some(ny as usize),
+/// Per-band scratch, made once per engine: the rolling row sums, and for the tiled kernel two
+/// tile buffers holding a block's intermediate generations.
+#[derive(Clone, Debug)]
+pub(crate) struct Scratch {
+    sums: RowSums,
+    tiles: [Vec<u32>; 2],
+}
+
+impl Scratch {
+    fn new(wpr: usize, tile_words: usize) -> Self {
+        Scratch {
+            sums: RowSums::new(wpr),
+            tiles: [vec![0; tile_words], vec![0; tile_words]],
+        }
     }
 }
 
@@ -229,17 +243,46 @@ fn combine_row_any_rule(
     }
 }
 
-/// Computes rows `first_row..first_row + out.len() / wpr` of the next generation into `out`.
+/// The rows of one generation as the row kernel sees them: `rows(y)` is row `y` (a *virtual*
+/// index, which may lie outside `0..height`), or `None` for an all-dead row.
+///
+/// Virtual indices let a tile of rows carry halo rows above and below it: on a torus row `y` is
+/// row `y mod height`; on a bounded grid rows outside the grid are dead.
+pub(crate) trait Rows<'a>: Fn(isize) -> Option<&'a [u32]> {}
+impl<'a, F: Fn(isize) -> Option<&'a [u32]>> Rows<'a> for F {}
+
+/// The rows of the grid `words` itself, wrapped or cut off at the edges by the topology.
+fn grid_rows<'a>(shape: &Shape, words: &'a [u32]) -> impl Rows<'a> {
+    let (h, wpr, torus) = (
+        shape.height as isize,
+        shape.wpr,
+        shape.topology == Topology::Torus,
+    );
+    move |y: isize| {
+        let y = if torus {
+            y.rem_euclid(h)
+        } else if (0..h).contains(&y) {
+            y
+        } else {
+            return None;
+        };
+        let start = y as usize * wpr;
+        Some(&words[start..start + wpr])
+    }
+}
+
+/// Computes virtual rows `first_row..first_row + out.len() / wpr` of the next generation of
+/// `rows` into `out`. A row that `rows` reports dead (outside a bounded grid) stays dead.
 ///
 /// The same code is compiled for the baseline instruction set and for AVX2 and AVX-512; the
 /// widest one this CPU supports is picked at run time, so a portable binary still uses the
 /// machine's full vector width.
-pub(crate) fn step_band(
+pub(crate) fn step_band<'a>(
     shape: &Shape,
-    current: &[u32],
-    first_row: usize,
+    rows: &impl Rows<'a>,
+    first_row: isize,
     out: &mut [u32],
-    scratch: &mut Scratch,
+    scratch: &mut RowSums,
 ) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -247,61 +290,65 @@ pub(crate) fn step_band(
             && std::arch::is_x86_feature_detected!("avx512bw")
         {
             // SAFETY: the CPU supports the features this function was compiled for.
-            return unsafe { step_band_avx512(shape, current, first_row, out, scratch) };
+            return unsafe { step_band_avx512(shape, rows, first_row, out, scratch) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: as above.
-            return unsafe { step_band_avx2(shape, current, first_row, out, scratch) };
+            return unsafe { step_band_avx2(shape, rows, first_row, out, scratch) };
         }
     }
-    step_band_generic(shape, current, first_row, out, scratch)
+    step_band_generic(shape, rows, first_row, out, scratch)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx2")]
-unsafe fn step_band_avx512(
+unsafe fn step_band_avx512<'a>(
     shape: &Shape,
-    current: &[u32],
-    first_row: usize,
+    rows: &impl Rows<'a>,
+    first_row: isize,
     out: &mut [u32],
-    scratch: &mut Scratch,
+    scratch: &mut RowSums,
 ) {
-    step_band_generic(shape, current, first_row, out, scratch)
+    step_band_generic(shape, rows, first_row, out, scratch)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn step_band_avx2(
+unsafe fn step_band_avx2<'a>(
     shape: &Shape,
-    current: &[u32],
-    first_row: usize,
+    rows: &impl Rows<'a>,
+    first_row: isize,
     out: &mut [u32],
-    scratch: &mut Scratch,
+    scratch: &mut RowSums,
 ) {
-    step_band_generic(shape, current, first_row, out, scratch)
+    step_band_generic(shape, rows, first_row, out, scratch)
 }
 
 #[inline(always)]
-fn step_band_generic(
+fn step_band_generic<'a>(
     shape: &Shape,
-    current: &[u32],
-    first_row: usize,
+    rows: &impl Rows<'a>,
+    first_row: isize,
     out: &mut [u32],
-    scratch: &mut Scratch,
+    scratch: &mut RowSums,
 ) {
     let wpr = shape.wpr;
-    let rows = out.len() / wpr;
-    let row_of = |y: Option<usize>| y.map(|y| &current[y * wpr..(y + 1) * wpr]);
+    let count = out.len() / wpr;
     // Slots rotate: slot (k % 3) holds the sums of row first_row - 1 + k.
-    let fill = |scratch: &mut Scratch, slot: usize, y: Option<usize>| {
+    let fill = |scratch: &mut RowSums, slot: usize, row: Option<&[u32]>| {
         let (ones, twos) = (&mut scratch.ones[slot], &mut scratch.twos[slot]);
-        horizontal_sums(shape, row_of(y), ones, twos);
+        horizontal_sums(shape, row, ones, twos);
     };
-    fill(scratch, 0, neighbour_row(shape, first_row, -1));
-    fill(scratch, 1, Some(first_row));
-    for r in 0..rows {
-        let y = first_row + r;
-        fill(scratch, (r + 2) % 3, neighbour_row(shape, y, 1));
+    fill(scratch, 0, rows(first_row - 1));
+    fill(scratch, 1, rows(first_row));
+    for r in 0..count {
+        let y = first_row + r as isize;
+        fill(scratch, (r + 2) % 3, rows(y + 1));
+        let out_row = &mut out[r * wpr..(r + 1) * wpr];
+        let Some(alive) = rows(y) else {
+            out_row.fill(0);
+            continue;
+        };
         let (above, mid, below) = (r % 3, (r + 1) % 3, (r + 2) % 3);
         let s = &*scratch;
         combine_row(
@@ -309,30 +356,137 @@ fn step_band_generic(
             (&s.ones[above], &s.twos[above]),
             (&s.ones[mid], &s.twos[mid]),
             (&s.ones[below], &s.twos[below]),
-            &current[y * wpr..(y + 1) * wpr],
-            &mut out[r * wpr..(r + 1) * wpr],
+            alive,
+            out_row,
         );
     }
 }
 
-/// A CPU Life engine: two grids swapped each generation, and scratch made once.
+/// How the tiled kernel cuts the work: blocks of at most `block_rows` output rows, each advanced
+/// `gens` generations per pass over memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TilePlan {
+    /// Most output rows in one block.
+    pub block_rows: usize,
+    /// Generations per pass (1: no temporal blocking).
+    pub gens: usize,
+}
+
+/// Bytes one tile buffer may take. A block and its two intermediate generations then fit a
+/// core's L2 cache (1 MiB or more on current x86 and Arm server cores), so the generations
+/// between the first read and the last write never leave the core.
+const TILE_BUFFER_BYTES: usize = 256 << 10;
+
+/// Most generations per pass: past eight, the memory traffic saved is already under an eighth of
+/// the one-generation kernel's while the halo rows recomputed keep growing.
+const MAX_TILE_GENERATIONS: usize = 8;
+
+impl TilePlan {
+    /// The plan for rows `wpr` words wide in bands of `band_rows` rows: as many rows as fit
+    /// [`TILE_BUFFER_BYTES`], and as many generations as keep the recomputed halo rows (`gens - 1`
+    /// above and below a block, shrinking by one a generation) under about 1/16 of the work.
+    pub(crate) fn for_rows(wpr: usize, band_rows: usize) -> Self {
+        let budget_rows = (TILE_BUFFER_BYTES / (wpr * 4)).max(1);
+        let block_rows = budget_rows.min(band_rows).max(1);
+        let gens = (1 + block_rows / 16).min(MAX_TILE_GENERATIONS);
+        TilePlan { block_rows, gens }
+    }
+}
+
+/// Advances the output rows `first_row..first_row + out.len() / wpr` by `gens` generations of
+/// `current` (at most the plan's), block by block: each block reads its rows plus `gens - 1`
+/// halo rows above and below from `current` once, steps them `gens - 1` times in the two cache-
+/// sized tile buffers (losing one halo row at each end per generation), and writes the last
+/// generation to `out`.
+fn step_tiled_band(
+    shape: &Shape,
+    plan: TilePlan,
+    gens: usize,
+    current: &[u32],
+    first_row: usize,
+    out: &mut [u32],
+    scratch: &mut Scratch,
+) {
+    debug_assert!((1..=plan.gens).contains(&gens));
+    let wpr = shape.wpr;
+    let band_rows = out.len() / wpr;
+    // Equal blocks rather than full ones plus a sliver, so no block pays the halo for a few rows.
+    let blocks = band_rows.div_ceil(plan.block_rows);
+    let block_rows = band_rows.div_ceil(blocks);
+    let grid = grid_rows(shape, current);
+    let (h, bounded) = (shape.height as isize, shape.topology == Topology::Bounded);
+    let Scratch { sums, tiles } = scratch;
+    let [even, odd] = tiles;
+    for (b, out_block) in out.chunks_mut(block_rows * wpr).enumerate() {
+        let first = (first_row + b * block_rows) as isize;
+        let rows = out_block.len() / wpr;
+        // Generation j (1-based) is needed on the block's rows plus `gens - j` rows each side.
+        for j in 1..gens {
+            let margin = (gens - j) as isize;
+            let base = first - margin;
+            let count = rows + 2 * margin as usize;
+            let (src, dst) = if j % 2 == 1 {
+                (&*odd, &mut *even)
+            } else {
+                (&*even, &mut *odd)
+            };
+            let dst = &mut dst[..count * wpr];
+            if j == 1 {
+                step_band(shape, &grid, base, dst, sums);
+            } else {
+                let tile = tile_rows(src, base - 1, wpr, h, bounded);
+                step_band(shape, &tile, base, dst, sums);
+            }
+        }
+        if gens == 1 {
+            step_band(shape, &grid, first, out_block, sums);
+        } else {
+            let last = if gens.is_multiple_of(2) {
+                &*even
+            } else {
+                &*odd
+            };
+            let tile = tile_rows(last, first - 1, wpr, h, bounded);
+            step_band(shape, &tile, first, out_block, sums);
+        }
+    }
+}
+
+/// The rows of a tile buffer holding virtual rows `base..`: what [`step_band`] reads for the
+/// generations after the first. Rows outside a bounded grid read as dead, so cells there are
+/// never born.
+fn tile_rows(tile: &[u32], base: isize, wpr: usize, height: isize, bounded: bool) -> impl Rows<'_> {
+    move |y: isize| {
+        if bounded && !(0..height).contains(&y) {
+            return None;
+        }
+        let start = (y - base) as usize * wpr;
+        Some(&tile[start..start + wpr])
+    }
+}
+
+/// A CPU Life engine: two grids swapped each pass, and scratch made once.
 pub struct CpuLife {
     shape: Shape,
     current: Grid,
     next: Grid,
     /// `None`: serial. `Some`: the Rayon pool that runs the bands.
     pool: Option<rayon::ThreadPool>,
+    /// One per band: bands run in parallel on Rayon, one band covers the grid when serial.
     bands: Vec<Scratch>,
     rows_per_band: usize,
+    /// `Some` for the tiled kernel: several generations per pass.
+    tiles: Option<TilePlan>,
 }
 
 impl CpuLife {
-    /// A serial engine: one thread, one band.
+    /// A serial engine: one thread, one band, one generation per pass.
     pub fn serial(grid: Grid, rule: Rule, topology: Topology) -> Self {
-        Self::build(grid, rule, topology, None)
+        Self::build(grid, rule, topology, None, false)
     }
 
-    /// A Rayon engine on a pool of `threads` threads (0: one per logical core).
+    /// A Rayon engine on a pool of `threads` threads (0: one per logical core), one generation
+    /// per pass.
     pub fn rayon(
         grid: Grid,
         rule: Rule,
@@ -340,10 +494,49 @@ impl CpuLife {
         threads: usize,
     ) -> crate::Result<Self> {
         let pool = crate::backend::rayon_pool(threads)?;
-        Ok(Self::build(grid, rule, topology, Some(pool)))
+        Ok(Self::build(grid, rule, topology, Some(pool), false))
     }
 
-    fn build(grid: Grid, rule: Rule, topology: Topology, pool: Option<rayon::ThreadPool>) -> Self {
+    /// The tiled kernel: like [`CpuLife::serial`] (`threads` `None`) or [`CpuLife::rayon`]
+    /// (`Some(n)`), but each pass over memory advances a cache-sized block of rows several
+    /// generations, so the grid crosses the memory bus once every few generations.
+    pub fn tiled(
+        grid: Grid,
+        rule: Rule,
+        topology: Topology,
+        threads: Option<usize>,
+    ) -> crate::Result<Self> {
+        let pool = threads.map(crate::backend::rayon_pool).transpose()?;
+        Ok(Self::build(grid, rule, topology, pool, true))
+    }
+
+    /// Like [`CpuLife::tiled`] with the tile plan given: tests use tiny blocks to check the halo
+    /// handling on small grids.
+    #[doc(hidden)]
+    pub fn tiled_with(
+        grid: Grid,
+        rule: Rule,
+        topology: Topology,
+        threads: Option<usize>,
+        block_rows: usize,
+        gens: usize,
+    ) -> crate::Result<Self> {
+        let mut engine = Self::tiled(grid, rule, topology, threads)?;
+        let plan = TilePlan {
+            block_rows: block_rows.clamp(1, engine.rows_per_band),
+            gens: gens.max(1),
+        };
+        engine.set_tiles(plan);
+        Ok(engine)
+    }
+
+    fn build(
+        grid: Grid,
+        rule: Rule,
+        topology: Topology,
+        pool: Option<rayon::ThreadPool>,
+        tiled: bool,
+    ) -> Self {
         let shape = Shape {
             width: grid.width(),
             height: grid.height(),
@@ -366,14 +559,28 @@ impl CpuLife {
         };
         let band_count = height.div_ceil(rows_per_band);
         let next = grid.clone();
-        CpuLife {
+        let mut engine = CpuLife {
             shape,
             current: grid,
             next,
             pool,
-            bands: vec![Scratch::new(shape.wpr); band_count],
+            bands: vec![Scratch::new(shape.wpr, 0); band_count],
             rows_per_band,
+            tiles: None,
+        };
+        if tiled {
+            engine.set_tiles(TilePlan::for_rows(shape.wpr, rows_per_band));
         }
+        engine
+    }
+
+    /// Switches to the tiled kernel with `plan`, sizing each band's tile buffers for it.
+    fn set_tiles(&mut self, plan: TilePlan) {
+        let tile_words = (plan.block_rows + 2 * (plan.gens - 1)) * self.shape.wpr;
+        for band in &mut self.bands {
+            band.tiles = [vec![0; tile_words], vec![0; tile_words]];
+        }
+        self.tiles = Some(plan);
     }
 
     /// Threads this engine uses.
@@ -381,45 +588,77 @@ impl CpuLife {
         self.pool.as_ref().map_or(1, |p| p.current_num_threads())
     }
 
+    /// Generations one pass over memory advances: more than one for the tiled kernel.
+    pub fn generations_per_pass(&self) -> usize {
+        self.tiles.map_or(1, |t| t.gens)
+    }
+
     /// Advances `generations` generations.
     pub fn step(&mut self, generations: u64) {
+        let per_pass = self.generations_per_pass() as u64;
+        let mut passes = Vec::new();
+        let mut left = generations;
+        while left > 0 {
+            let gens = left.min(per_pass);
+            passes.push(gens as usize);
+            left -= gens;
+        }
         match self.pool.take() {
-            // The whole run goes into the pool at once: handing each generation over from this
-            // thread would wake a sleeping worker per generation (tens of microseconds in a VM,
-            // more than a small grid's generation). Inside, the workers stay busy from one
-            // generation's fork-join to the next.
+            // The whole run goes into the pool at once: handing each pass over from this thread
+            // would wake a sleeping worker per pass (tens of microseconds in a VM, more than a
+            // small grid's generation). Inside, the workers stay busy from one pass's fork-join
+            // to the next.
             Some(pool) if self.bands.len() > 1 => {
                 pool.install(|| {
-                    for _ in 0..generations {
-                        self.step_once(true);
+                    for &gens in &passes {
+                        self.pass(gens, true);
                     }
                 });
                 self.pool = Some(pool);
             }
             pool => {
                 self.pool = pool;
-                for _ in 0..generations {
-                    self.step_once(false);
+                for &gens in &passes {
+                    self.pass(gens, false);
                 }
             }
         }
     }
 
-    /// One generation; `parallel` splits the bands across the current Rayon pool.
-    fn step_once(&mut self, parallel: bool) {
+    /// One pass over the grid advancing `gens` generations (1 unless tiled); `parallel` splits
+    /// the bands across the current Rayon pool.
+    fn pass(&mut self, gens: usize, parallel: bool) {
         let shape = self.shape;
+        let tiles = self.tiles;
         let rows_per_band = self.rows_per_band;
         let current = self.current.words();
+        let band = |index: usize, out: &mut [u32], scratch: &mut Scratch| {
+            let first_row = index * rows_per_band;
+            match tiles {
+                Some(plan) => step_tiled_band(&shape, plan, gens, current, first_row, out, scratch),
+                None => step_band(
+                    &shape,
+                    &grid_rows(&shape, current),
+                    first_row as isize,
+                    out,
+                    &mut scratch.sums,
+                ),
+            }
+        };
         let out = self.next.words_mut();
         if parallel {
             out.par_chunks_mut(rows_per_band * shape.wpr)
                 .zip(self.bands.par_iter_mut())
                 .enumerate()
-                .for_each(|(band, (out, scratch))| {
-                    step_band(&shape, current, band * rows_per_band, out, scratch)
-                });
+                .for_each(|(index, (out, scratch))| band(index, out, scratch));
         } else {
-            step_band(&shape, current, 0, out, &mut self.bands[0]);
+            for (index, (out, scratch)) in out
+                .chunks_mut(rows_per_band * shape.wpr)
+                .zip(self.bands.iter_mut())
+                .enumerate()
+            {
+                band(index, out, scratch);
+            }
         }
         std::mem::swap(&mut self.current, &mut self.next);
     }

@@ -139,6 +139,11 @@ impl GpuLife {
                 ];
                 (plan_packed(&ctx, grid, torus, max_chunk_bytes)?, constants)
             }
+            Kernel::Tiled => {
+                return Err(Error::InvalidArgument(
+                    "the tiled kernel does not run on the GPU yet: use --kernel packed".into(),
+                ))
+            }
             Kernel::Naive => {
                 let constants = vec![
                     ("BIRTH", rule.birth as f64),
@@ -148,7 +153,7 @@ impl GpuLife {
             }
         };
         let source = match kernel {
-            Kernel::Packed => LIFE_WGSL,
+            Kernel::Packed | Kernel::Tiled => LIFE_WGSL,
             Kernel::Naive => LIFE_NAIVE_WGSL,
         };
         let label = format!("life ({kernel})");
@@ -241,7 +246,7 @@ impl GpuLife {
             );
         }
         match self.kernel {
-            Kernel::Packed => Grid::from_words(self.width, self.height, values),
+            Kernel::Packed | Kernel::Tiled => Grid::from_words(self.width, self.height, values),
             Kernel::Naive => {
                 let mut grid = Grid::new(self.width, self.height)?;
                 let w = self.width as usize;
@@ -379,7 +384,7 @@ fn build_chunks(
                 resource: uniform.as_entire_binding(),
             };
             let entries = match kernel {
-                Kernel::Packed => vec![
+                Kernel::Packed | Kernel::Tiled => vec![
                     uniform_entry,
                     storage(1, &buffers[above][p]),
                     storage(2, &buffers[k][p]),

@@ -6,6 +6,7 @@
 //! The same bytes are uploaded to the GPU unchanged.
 
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 
 /// Largest number of cells a grid may hold (2^36 = 68.7 billion cells, 8 GiB bit-packed). Sizes
 /// beyond it are refused before anything is allocated; the machine's memory is checked separately.
@@ -124,20 +125,26 @@ impl Grid {
         // Compare 32-bit draws against a threshold so the result does not depend on float rounding.
         let threshold = (density * 4294967296.0).min(4294967295.0) as u64;
         let all = density >= 1.0;
-        let mut rng = SplitMix64::new(seed);
-        // One draw per cell, row by row, left to right; built a word at a time.
+        // Draw k of the SplitMix64 stream (one per cell, row by row, left to right) depends only
+        // on k, so rows are filled in parallel and the grid is the same as drawing in sequence:
+        // a 65536x65536 soup is 2^32 draws, seconds on one core.
         let wpr = grid.words_per_row as usize;
-        for row in grid.words.chunks_exact_mut(wpr) {
-            for (i, word) in row.iter_mut().enumerate() {
-                let bits = (width - 32 * i as u32).min(32);
-                let mut w = 0u32;
-                for b in 0..bits {
-                    let draw = rng.next_u64() >> 32;
-                    w |= ((all || draw < threshold) as u32) << b;
+        grid.words
+            .par_chunks_mut(wpr)
+            .enumerate()
+            .for_each(|(y, row)| {
+                let mut k = y as u64 * width as u64;
+                for (i, word) in row.iter_mut().enumerate() {
+                    let bits = (width - 32 * i as u32).min(32);
+                    let mut w = 0u32;
+                    for b in 0..bits {
+                        let draw = SplitMix64::draw(seed, k) >> 32;
+                        k += 1;
+                        w |= ((all || draw < threshold) as u32) << b;
+                    }
+                    *word = w;
                 }
-                *word = w;
-            }
-        }
+            });
         Ok(grid)
     }
 
@@ -335,8 +342,20 @@ impl SplitMix64 {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
+        self.0 = self.0.wrapping_add(Self::GAMMA);
+        Self::mix(self.0)
+    }
+
+    /// Draw `k` (0-based) of the generator started from `seed`, without drawing the ones before:
+    /// the state after k + 1 steps is `seed + (k + 1) * GAMMA`.
+    #[inline]
+    pub fn draw(seed: u64, k: u64) -> u64 {
+        Self::mix(seed.wrapping_add(k.wrapping_add(1).wrapping_mul(Self::GAMMA)))
+    }
+
+    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+    fn mix(mut z: u64) -> u64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -387,6 +406,21 @@ mod tests {
     fn hostile_sizes_refused() {
         assert!(Grid::new(0, 5).is_err());
         assert!(Grid::new(1 << 20, 1 << 20).is_err());
+    }
+
+    #[test]
+    fn random_rows_in_parallel_equal_one_sequential_stream() {
+        // Draw k of the stream is computed directly; it must be the k-th sequential draw.
+        let (w, h, density, seed) = (45u32, 7u32, 0.37, 99u64);
+        let grid = Grid::random(w, h, density, seed).unwrap();
+        let threshold = (density * 4294967296.0) as u64;
+        let mut rng = SplitMix64::new(seed);
+        for y in 0..h {
+            for x in 0..w {
+                let alive = (rng.next_u64() >> 32) < threshold;
+                assert_eq!(grid.get(x, y), alive, "cell ({x}, {y})");
+            }
+        }
     }
 
     #[test]

@@ -35,6 +35,11 @@ pub enum Kernel {
     /// words per invocation on the GPU (shaders/life.wgsl).
     #[default]
     Packed,
+    /// Bit-packed like [`Kernel::Packed`], several generations per pass: on the GPU each
+    /// workgroup loads a tile with a halo into workgroup memory and steps it there
+    /// (shaders/life_tiled.wgsl); on the CPU, several generations per pass over a cache-sized band
+    /// of rows.
+    Tiled,
     /// Cell by cell: one byte per cell on the CPU (src/life/naive.rs), one u32 per cell and one
     /// invocation per cell on the GPU (shaders/life_naive.wgsl). The baseline.
     Naive,
@@ -45,9 +50,10 @@ impl std::str::FromStr for Kernel {
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "packed" | "fast" => Ok(Kernel::Packed),
+            "tiled" => Ok(Kernel::Tiled),
             "naive" => Ok(Kernel::Naive),
             _ => Err(Error::InvalidArgument(format!(
-                "unknown kernel '{s}': expected packed or naive"
+                "unknown kernel '{s}': expected packed, tiled or naive"
             ))),
         }
     }
@@ -57,6 +63,7 @@ impl std::fmt::Display for Kernel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Kernel::Packed => "packed",
+            Kernel::Tiled => "tiled",
             Kernel::Naive => "naive",
         })
     }
@@ -92,6 +99,12 @@ impl LifeEngine {
             }
             (Backend::Rayon { threads }, Kernel::Packed) => {
                 LifeEngine::Cpu(cpu::CpuLife::rayon(grid, rule, topology, *threads)?)
+            }
+            (Backend::Serial, Kernel::Tiled) => {
+                LifeEngine::Cpu(cpu::CpuLife::tiled(grid, rule, topology, None)?)
+            }
+            (Backend::Rayon { threads }, Kernel::Tiled) => {
+                LifeEngine::Cpu(cpu::CpuLife::tiled(grid, rule, topology, Some(*threads))?)
             }
             (Backend::Serial, Kernel::Naive) => {
                 LifeEngine::Naive(naive::NaiveLife::new(&grid, rule, topology, None)?)

@@ -1,9 +1,11 @@
 //! Life as a benchmark workload: a random soup on a torus, B3/S23, for a fixed number of
 //! generations. Size notation: `WxH` or `WxH:GENERATIONS` (default 100 generations).
 //!
-//! Two workloads: `life` runs the fast bit-packed kernels, `life-naive` the cell-by-cell
-//! baselines (one byte per cell on the CPU, one u32 per cell on the GPU), so a report shows what
-//! bit-packing buys on each backend next to what parallelism buys.
+//! Three workloads: `life` runs the bit-packed kernels one generation per pass, `life-tiled` the
+//! bit-packed kernels several generations per pass over cache- or workgroup-sized tiles, and
+//! `life-naive` the cell-by-cell baselines (one byte per cell on the CPU, one u32 per cell on the
+//! GPU), so a report shows what bit-packing and tiling buy on each backend next to what
+//! parallelism buys.
 
 use super::{Check, Phases, Prepared, Workload};
 use crate::backend::Backend;
@@ -81,6 +83,7 @@ impl Workload for LifeWorkload {
     fn name(&self) -> &'static str {
         match self.kernel {
             Kernel::Packed => "life",
+            Kernel::Tiled => "life-tiled",
             Kernel::Naive => "life-naive",
         }
     }
@@ -89,6 +92,9 @@ impl Workload for LifeWorkload {
         match self.kernel {
             Kernel::Packed => {
                 "Game of Life, bit-packed and bit-sliced, B3/S23 on a random torus (integer stencil)"
+            }
+            Kernel::Tiled => {
+                "Game of Life, bit-packed, several generations per pass over cache/workgroup tiles, B3/S23 on a random torus"
             }
             Kernel::Naive => {
                 "Game of Life cell by cell (the baseline): one byte per cell on the CPU, one u32 per cell on the GPU"
@@ -102,17 +108,18 @@ impl Workload for LifeWorkload {
 
     fn bytes_per_unit(&self) -> Option<f64> {
         // Bit-packed: a cell is read once (1 bit) and written once (1 bit) per generation. The
-        // naive kernels' traffic differs by backend (1 byte a cell on the CPU, 4 on the GPU).
+        // naive kernels' traffic differs by backend (1 byte a cell on the CPU, 4 on the GPU), and
+        // the tiled kernels' by how many generations each pass takes (that is the point of them).
         match self.kernel {
             Kernel::Packed => Some(0.25),
-            Kernel::Naive => None,
+            Kernel::Tiled | Kernel::Naive => None,
         }
     }
 
     fn default_sizes(&self, quick: bool) -> Vec<String> {
         let size = match (self.kernel, quick) {
-            (Kernel::Packed, true) => "512x512:20",
-            (Kernel::Packed, false) => "4096x4096:100",
+            (Kernel::Packed | Kernel::Tiled, true) => "512x512:20",
+            (Kernel::Packed | Kernel::Tiled, false) => "4096x4096:100",
             (Kernel::Naive, true) => "256x256:4",
             (Kernel::Naive, false) => "1024x1024:10",
         };
@@ -130,7 +137,7 @@ impl Workload for LifeWorkload {
         // Enough generations that each size does at least ~2^26 (packed) or 2^22 (naive)
         // cell-updates per run, so tiny grids are not all overhead.
         let (largest, work) = match self.kernel {
-            Kernel::Packed => (8192u64, 1u64 << 26),
+            Kernel::Packed | Kernel::Tiled => (8192u64, 1u64 << 26),
             Kernel::Naive => (2048, 1 << 22),
         };
         (5..=largest.trailing_zeros())

@@ -94,6 +94,9 @@ pub fn all() -> Vec<Box<dyn Workload>> {
             kernel: crate::life::Kernel::Packed,
         }),
         Box::new(life::LifeWorkload {
+            kernel: crate::life::Kernel::Tiled,
+        }),
+        Box::new(life::LifeWorkload {
             kernel: crate::life::Kernel::Naive,
         }),
         Box::new(mandelbrot::MandelbrotWorkload),
