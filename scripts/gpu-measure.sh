@@ -4,6 +4,7 @@
 # measurements docs/performance.md reports, each report written to $OUT (default: ./gpu-out).
 #   bash .gpu/gpu-measure.sh [quick]
 # `quick` only lists the adapters and runs the Life target (a minute or two of device time).
+# LIFE_TARGET overrides the target's size (to try the script on a software adapter).
 set -uo pipefail
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
@@ -22,7 +23,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 step() { echo "== $*"; time "$@"; }
 # Issue 7's GPU target: 16384x16384 torus, 1000 generations, device time; both packed kernels.
 step "$bin" bench --workloads life,life-tiled --backends gpu \
-    --sizes 16384x16384:1000 --format json --output "$OUT/life-target.json"
+    --sizes "${LIFE_TARGET:-16384x16384:1000}" --format json --output "$OUT/life-target.json"
 [ "${1:-}" = quick ] && exit 0
 # A torus larger than one storage binding, and past 65535 workgroups.
 step "$bin" life run --random 65536x65536 -g 100 --backend gpu --kernel packed

@@ -5,12 +5,16 @@
 # Then run scripts/gpu-measure.sh there, with carry [".gpu", ".gl"]. See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+exclude="$(git rev-parse --git-common-dir)/info/exclude"
+mkdir -p "$(dirname "$exclude")"
 for dir in /.gpu/ /.gl/; do
-    grep -qxF "$dir" .git/info/exclude 2>/dev/null || echo "$dir" >> .git/info/exclude
+    grep -qxF "$dir" "$exclude" 2>/dev/null || echo "$dir" >> "$exclude"
 done
 cargo build --release
 mkdir -p .gpu
 cp target/release/speedup .gpu/
+# Debug symbols are two thirds of the binary and count against the 64 MiB that may be carried.
+strip .gpu/speedup 2>/dev/null || true
 cp scripts/gpu-measure.sh .gpu/
 if ! ls .gl/*.deb >/dev/null 2>&1; then
     # The device is x86-64 whatever this machine is: ask apt for amd64 packages explicitly.
