@@ -55,9 +55,12 @@ pub struct RunArgs {
     /// Which backend runs it.
     #[command(flatten)]
     pub backend: BackendArgs,
-    /// Kernel: packed (bit-sliced, 32 cells a word, fast) or naive (cell by cell, the baseline).
-    #[arg(long, default_value = "packed")]
-    pub kernel: Kernel,
+    /// Kernel: packed (bit-sliced, 32 cells a word, one generation per pass), tiled (packed,
+    /// several generations per pass over cache or workgroup tiles) or naive (cell by cell, the
+    /// baseline). Default: the fastest measured for the backend (tiled on the CPU, packed on the
+    /// GPU).
+    #[arg(long)]
+    pub kernel: Option<Kernel>,
     /// Write the final grid here: .rle, .cells, .lif (Life 1.05), .life (Life 1.06), any of
     /// them + .gz, or .png. Written atomically, and also when Ctrl-C stops the run.
     #[arg(short, long)]
@@ -401,7 +404,8 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     if let Some(s) = &mut sampler {
         s.record(0, prepared.grid.clone(), &spec, args.scale)?;
     }
-    let mut engine = LifeEngine::with_kernel(&backend, prepared.grid, rule, topology, args.kernel)?;
+    let kernel = args.kernel.unwrap_or_else(|| Kernel::best_for(&backend));
+    let mut engine = LifeEngine::with_kernel(&backend, prepared.grid, rule, topology, kernel)?;
     catch_ctrl_c();
     let total = args.generations;
     let bar = progress_bar(total, args.quiet || args.json, "generations");
@@ -445,7 +449,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     let summary = Summary {
         backend: backend.name(),
         device: backend.describe(),
-        kernel: args.kernel.to_string(),
+        kernel: kernel.to_string(),
         width,
         height,
         rule: rule.to_string(),

@@ -45,6 +45,18 @@ pub enum Kernel {
     Naive,
 }
 
+impl Kernel {
+    /// The fastest kernel measured on this kind of backend: [`Kernel::Tiled`] on the CPU (one
+    /// pass over memory every few generations; see docs/performance.md), [`Kernel::Packed`] on
+    /// the GPU until the tiled GPU kernel has been measured faster on real hardware.
+    pub fn best_for(backend: &Backend) -> Kernel {
+        match backend {
+            Backend::Serial | Backend::Rayon { .. } => Kernel::Tiled,
+            Backend::Gpu(_) => Kernel::Packed,
+        }
+    }
+}
+
 impl std::str::FromStr for Kernel {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -80,9 +92,10 @@ pub enum LifeEngine {
 }
 
 impl LifeEngine {
-    /// Sets up `grid` on `backend`: for the GPU, uploads it and builds the bit-packed pipeline.
+    /// Sets up `grid` on `backend` with the fastest kernel for it ([`Kernel::best_for`]): for
+    /// the GPU, uploads the grid and builds the pipeline.
     pub fn new(backend: &Backend, grid: Grid, rule: Rule, topology: Topology) -> Result<Self> {
-        Self::with_kernel(backend, grid, rule, topology, Kernel::Packed)
+        Self::with_kernel(backend, grid, rule, topology, Kernel::best_for(backend))
     }
 
     /// Like [`LifeEngine::new`], choosing the kernel.
