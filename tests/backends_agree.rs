@@ -115,26 +115,67 @@ fn grids_split_across_several_buffers_match_reference() {
             for rows_per_chunk in [1, 3, 8] {
                 for &topology in TOPOLOGIES {
                     for rule in ["B3/S23", "B36/S23"] {
-                        let rule = Rule::parse(rule).unwrap();
-                        let start = Grid::random(w, h, 0.4, w as u64 * 7 + h as u64).unwrap();
-                        let mut engine = GpuLife::with_chunk_limit(
-                            ctx.clone(),
-                            &start,
-                            rule,
-                            topology,
-                            life::Kernel::Packed,
-                            row_bytes * rows_per_chunk,
-                        )
-                        .unwrap();
-                        assert_eq!(
-                            engine.chunk_count() as u32,
-                            h.div_ceil(rows_per_chunk as u32)
-                        );
-                        engine.step(13).unwrap();
+                        for kernel in [life::Kernel::Packed, life::Kernel::Tiled] {
+                            let rule = Rule::parse(rule).unwrap();
+                            let start = Grid::random(w, h, 0.4, w as u64 * 7 + h as u64).unwrap();
+                            let mut engine = GpuLife::with_chunk_limit(
+                                ctx.clone(),
+                                &start,
+                                rule,
+                                topology,
+                                kernel,
+                                row_bytes * rows_per_chunk,
+                            )
+                            .unwrap();
+                            assert_eq!(
+                                engine.chunk_count() as u32,
+                                h.div_ceil(rows_per_chunk as u32)
+                            );
+                            engine.step(13).unwrap();
+                            assert_eq!(
+                                engine.grid().unwrap(),
+                                reference_run(&start, rule, topology, 13),
+                                "{} ({kernel}) {w}x{h} {rule} {topology}, {rows_per_chunk} rows per chunk",
+                                ctx.summary().label()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gpu_tiles_match_reference_across_tiles_and_pass_lengths() {
+    // The tiled kernel runs up to MAX_TILE_GENERATIONS generations per dispatch on 32x32-word
+    // tiles. Grids more than one tile wide and tall, with partial tiles at the right and bottom,
+    // stepped in pieces that end mid-pass (1, 7, 9, 13) or exactly on a pass (8, 64).
+    use speedup::life::gpu::{GpuLife, MAX_TILE_GENERATIONS};
+    let pieces = [1, 7, 8, 9, 13, 64];
+    for ctx in common::gpu_contexts() {
+        for &(w, h) in &[(1100, 77), (1024, 32), (1057, 40), (257, 129)] {
+            for &topology in TOPOLOGIES {
+                for rule in ["B3/S23", "B36/S23"] {
+                    let rule = Rule::parse(rule).unwrap();
+                    let start = Grid::random(w, h, 0.4, w as u64 + 31 * h as u64).unwrap();
+                    let mut engine = GpuLife::with_kernel(
+                        ctx.clone(),
+                        &start,
+                        rule,
+                        topology,
+                        life::Kernel::Tiled,
+                    )
+                    .unwrap();
+                    assert_eq!(engine.generations_per_pass(), MAX_TILE_GENERATIONS);
+                    let mut expected = start.clone();
+                    for generations in pieces {
+                        engine.step(generations).unwrap();
+                        expected = reference_run(&expected, rule, topology, generations);
                         assert_eq!(
                             engine.grid().unwrap(),
-                            reference_run(&start, rule, topology, 13),
-                            "{} {w}x{h} {rule} {topology}, {rows_per_chunk} rows per chunk",
+                            expected,
+                            "{} {w}x{h} {rule} {topology}, after a piece of {generations}",
                             ctx.summary().label()
                         );
                     }

@@ -14,7 +14,7 @@ fn speedup() -> Command {
 fn repeated_gpu_runs_give_the_same_grid() {
     let start = Grid::random(203, 77, 0.45, 11).unwrap();
     for ctx in common::gpu_contexts() {
-        for kernel in [Kernel::Packed, Kernel::Naive] {
+        for kernel in [Kernel::Packed, Kernel::Tiled, Kernel::Naive] {
             let backend = speedup::backend::Backend::Gpu(ctx.clone());
             let hashes: Vec<String> = (0..4)
                 .map(|_| {
@@ -60,26 +60,35 @@ fn grid_beyond_a_storage_binding_is_split_or_refused_with_the_limit_named() {
             msg.contains("max_storage_buffer_binding_size") && msg.contains(&limit.to_string()),
             "{msg}"
         );
-        // The packed kernel splits it into chunk buffers and gets the same answer as the CPU.
-        // 32768 cells wide is 4096 bytes a row; one row more than one binding holds.
+        // The packed and tiled kernels split it into chunk buffers and get the same answer as
+        // the CPU. 32768 cells wide is 4096 bytes a row; one row more than one binding holds.
         let rows = (limit / 4096 + 1) as u32;
         let grid = Grid::random(32768, rows, 0.5, 2).unwrap();
-        let mut gpu =
-            LifeEngine::new(&backend, grid.clone(), Rule::CONWAY, Topology::Torus).unwrap();
-        gpu.step(2).unwrap();
         let mut cpu = LifeEngine::new(
             &speedup::backend::Backend::Rayon { threads: 2 },
-            grid,
+            grid.clone(),
             Rule::CONWAY,
             Topology::Torus,
         )
         .unwrap();
-        cpu.step(2).unwrap();
-        assert!(
-            gpu.grid().unwrap() == cpu.grid().unwrap(),
-            "{}: split grid differs from the CPU",
-            common::label(&backend)
-        );
+        cpu.step(3).unwrap();
+        let expected = cpu.grid().unwrap();
+        for kernel in [Kernel::Packed, Kernel::Tiled] {
+            let mut gpu = LifeEngine::with_kernel(
+                &backend,
+                grid.clone(),
+                Rule::CONWAY,
+                Topology::Torus,
+                kernel,
+            )
+            .unwrap();
+            gpu.step(3).unwrap();
+            assert!(
+                gpu.grid().unwrap() == expected,
+                "{} ({kernel}): split grid differs from the CPU",
+                common::label(&backend)
+            );
+        }
     }
 }
 

@@ -7,8 +7,10 @@
 //! each neighbouring chunk. The dispatch itself is folded into two dimensions, so neither the
 //! binding size nor the 65535-workgroup limit caps the grid size.
 //!
-//! Two kernels: [`Kernel::Packed`] (shaders/life.wgsl, bit-packed and bit-sliced, the fast
-//! one) and [`Kernel::Naive`] (shaders/life_naive.wgsl, one u32 per cell and one invocation
+//! Three kernels: [`Kernel::Packed`] (shaders/life.wgsl, bit-packed and bit-sliced, one
+//! generation per dispatch), [`Kernel::Tiled`] (shaders/life_tiled.wgsl, the same network run
+//! for up to [`MAX_TILE_GENERATIONS`] generations per dispatch on tiles held in workgroup
+//! memory) and [`Kernel::Naive`] (shaders/life_naive.wgsl, one u32 per cell and one invocation
 //! per cell, the baseline that shows what packing buys).
 
 use super::grid::{last_word_mask, Grid};
@@ -18,13 +20,31 @@ use crate::error::{Error, Result};
 use crate::gpu::{dispatch_size, poisoned_storage, GpuContext, GpuTimer};
 use std::sync::Arc;
 
-/// The WGSL source of the bit-packed Life kernel.
-pub const LIFE_WGSL: &str = include_str!("../../shaders/life.wgsl");
+/// The WGSL source of the bit-packed Life kernel (shaders/life_common.wgsl in front of it).
+pub const LIFE_WGSL: &str = concat!(
+    include_str!("../../shaders/life_common.wgsl"),
+    include_str!("../../shaders/life.wgsl")
+);
+/// The WGSL source of the tiled Life kernel (shaders/life_common.wgsl in front of it).
+pub const LIFE_TILED_WGSL: &str = concat!(
+    include_str!("../../shaders/life_common.wgsl"),
+    include_str!("../../shaders/life_tiled.wgsl")
+);
 /// The WGSL source of the one-cell-per-invocation baseline kernel.
 pub const LIFE_NAIVE_WGSL: &str = include_str!("../../shaders/life_naive.wgsl");
 
-/// Invocations per workgroup in both kernels.
+/// Invocations per workgroup in every Life kernel.
 const WORKGROUP_SIZE: u64 = 256;
+
+/// Words across one tile of the tiled kernel (its `TILE_WORDS`).
+const TILE_WORDS: u32 = 32;
+
+/// Rows down one tile of the tiled kernel (its `TILE_ROWS`).
+const TILE_ROWS: u32 = 32;
+
+/// Most generations the tiled kernel runs per dispatch (its `MAX_GENERATIONS`): each one costs
+/// two halo rows per tile of 32, recomputed, and the workgroup arrays are sized for it.
+pub const MAX_TILE_GENERATIONS: u32 = 8;
 
 /// Rows of words one invocation of the packed kernel computes (its `ROWS` constant).
 const ROWS_PER_INVOCATION: u32 = 8;
@@ -34,7 +54,9 @@ const ROWS_PER_INVOCATION: u32 = 8;
 /// Ctrl-C and progress reports are noticed within a fraction of a second.
 pub const GENERATIONS_PER_SUBMIT: u64 = 256;
 
-/// Mirrors `Params` in shaders/life.wgsl: keep the two in sync.
+/// Mirrors `Params` in shaders/life.wgsl and shaders/life_tiled.wgsl: keep the three in sync.
+/// `bands` counts row bands of `ROWS` rows for the packed kernel, tiles down the chunk for the
+/// tiled one.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct LifeParams {
@@ -66,8 +88,10 @@ struct NaiveParams {
 struct Chunk {
     /// The band in both generations: `buffers[p]` holds it at parity `p`.
     buffers: [wgpu::Buffer; 2],
-    /// `bind_groups[p]` reads parity `p` (and the neighbours' halo rows) and writes `1 - p`.
-    bind_groups: [wgpu::BindGroup; 2],
+    /// `bind_groups[p][g - 1]` reads parity `p` (and the neighbours' halo rows) and writes
+    /// `1 - p`, `g` generations on: `g` is 1 except for the tiled kernel, which has one bind
+    /// group per generation count of a pass.
+    bind_groups: [Vec<wgpu::BindGroup>; 2],
     /// Workgroups of one dispatch over this chunk, folded to two dimensions.
     groups: (u32, u32),
     /// Bytes of one of its buffers.
@@ -83,6 +107,9 @@ pub struct GpuLife {
     chunks: Vec<Chunk>,
     /// Parity of the buffers holding the current generation.
     current: usize,
+    /// Generations one dispatch advances at most: 1, or up to [`MAX_TILE_GENERATIONS`] for the
+    /// tiled kernel.
+    generations_per_pass: u32,
     width: u32,
     height: u32,
     timer: Option<GpuTimer>,
@@ -93,6 +120,8 @@ struct ChunkPlan {
     data: Vec<u32>,
     params: Vec<u8>,
     invocations: u64,
+    /// Rows of the grid in this chunk.
+    rows: u32,
 }
 
 impl GpuLife {
@@ -101,8 +130,8 @@ impl GpuLife {
         Self::with_kernel(ctx, grid, rule, topology, Kernel::Packed)
     }
 
-    /// Uploads `grid` and prepares `kernel`. The packed kernel splits grids larger than one
-    /// storage binding into chunks; the naive one refuses them with the limit named.
+    /// Uploads `grid` and prepares `kernel`. The packed and tiled kernels split grids larger than
+    /// one storage binding into chunks; the naive one refuses them with the limit named.
     pub fn with_kernel(
         ctx: Arc<GpuContext>,
         grid: &Grid,
@@ -129,36 +158,57 @@ impl GpuLife {
         max_chunk_bytes: u64,
     ) -> Result<Self> {
         let torus = topology == Topology::Torus;
-        let (plans, constants) = match kernel {
+        let (birth, survive) = rule.nine_sum_masks();
+        let (plans, constants, source) = match kernel {
             Kernel::Packed => {
-                let (birth, survive) = rule.nine_sum_masks();
                 let constants = vec![
                     ("BIRTH", birth as f64),
                     ("SURVIVE", survive as f64),
                     ("ROWS", ROWS_PER_INVOCATION as f64),
                 ];
-                (plan_packed(&ctx, grid, torus, max_chunk_bytes)?, constants)
+                let plans = plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?;
+                (plans, constants, LIFE_WGSL)
             }
             Kernel::Tiled => {
-                return Err(Error::InvalidArgument(
-                    "the tiled kernel does not run on the GPU yet: use --kernel packed".into(),
-                ))
+                let constants = vec![("BIRTH", birth as f64), ("SURVIVE", survive as f64)];
+                let plans = plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?;
+                (plans, constants, LIFE_TILED_WGSL)
             }
             Kernel::Naive => {
                 let constants = vec![
                     ("BIRTH", rule.birth as f64),
                     ("SURVIVE", rule.survival as f64),
                 ];
-                (vec![plan_naive(&ctx, grid, torus)?], constants)
+                (
+                    vec![plan_naive(&ctx, grid, torus)?],
+                    constants,
+                    LIFE_NAIVE_WGSL,
+                )
             }
         };
-        let source = match kernel {
-            Kernel::Packed | Kernel::Tiled => LIFE_WGSL,
-            Kernel::Naive => LIFE_NAIVE_WGSL,
+        // A pass's halo rows come from the neighbouring chunks, so it runs no more generations
+        // than the shortest chunk has rows.
+        let generations_per_pass = match kernel {
+            Kernel::Tiled => plans
+                .iter()
+                .map(|p| p.rows)
+                .min()
+                .unwrap_or(1)
+                .clamp(1, MAX_TILE_GENERATIONS),
+            Kernel::Packed | Kernel::Naive => 1,
         };
         let label = format!("life ({kernel})");
-        let pipeline = ctx.compute_pipeline_with_constants(&label, source, "main", &constants)?;
-        let chunks = build_chunks(&ctx, &pipeline, kernel, plans)?;
+        // The tiled kernel writes every word of its workgroup arrays before reading it, so the
+        // zeroing wgpu would add is pure cost.
+        let zero_workgroup_memory = kernel != Kernel::Tiled;
+        let pipeline = ctx.compute_pipeline_with_options(
+            &label,
+            source,
+            "main",
+            &constants,
+            zero_workgroup_memory,
+        )?;
+        let chunks = build_chunks(&ctx, &pipeline, kernel, generations_per_pass, plans)?;
         let timer = GpuTimer::new(&ctx)?;
         ctx.check()?;
         Ok(GpuLife {
@@ -167,6 +217,7 @@ impl GpuLife {
             pipeline,
             chunks,
             current: 0,
+            generations_per_pass,
             width: grid.width(),
             height: grid.height(),
             timer,
@@ -188,6 +239,12 @@ impl GpuLife {
         self.chunks.len()
     }
 
+    /// Generations one dispatch advances at most: 1 for the packed and naive kernels, up to
+    /// [`MAX_TILE_GENERATIONS`] for the tiled one (fewer when a chunk has fewer rows).
+    pub fn generations_per_pass(&self) -> u32 {
+        self.generations_per_pass
+    }
+
     /// Advances `generations` generations, waiting for the device to finish. Returns the device
     /// time measured by timestamp queries, where the adapter supports them.
     pub fn step(&mut self, generations: u64) -> Result<Option<f64>> {
@@ -202,8 +259,8 @@ impl GpuLife {
         Ok(device_seconds)
     }
 
-    /// Records `n` generations in one compute pass (one dispatch per chunk and generation),
-    /// submits them and waits.
+    /// Records `n` generations in one compute pass (one dispatch per chunk and pass of up to
+    /// `generations_per_pass` generations), submits them and waits.
     fn submit(&mut self, n: u64) -> Result<Option<f64>> {
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {
@@ -214,12 +271,16 @@ impl GpuLife {
             pass.set_pipeline(&self.pipeline);
             // wgpu places a barrier between dispatches in a pass that write and then read the same
             // buffer, so each generation sees the previous one complete.
-            for _ in 0..n {
+            let mut left = n;
+            while left > 0 {
+                let generations = left.min(self.generations_per_pass as u64);
                 for chunk in &self.chunks {
-                    pass.set_bind_group(0, &chunk.bind_groups[self.current], &[]);
+                    let bind_group = &chunk.bind_groups[self.current][generations as usize - 1];
+                    pass.set_bind_group(0, bind_group, &[]);
                     pass.dispatch_workgroups(chunk.groups.0, chunk.groups.1, 1);
                 }
                 self.current = 1 - self.current;
+                left -= generations;
             }
         }
         if let Some(t) = &self.timer {
@@ -262,12 +323,14 @@ impl GpuLife {
 }
 
 /// Splits the packed grid into row chunks of at most `max_chunk_bytes` each, balanced in size,
-/// and computes each chunk's parameters (where its halo rows come from).
-fn plan_packed(
+/// and computes each chunk's parameters (where its halo rows come from) and dispatch size for
+/// the packed or the tiled `kernel`.
+fn plan_chunks(
     ctx: &GpuContext,
     grid: &Grid,
     torus: bool,
     max_chunk_bytes: u64,
+    kernel: Kernel,
 ) -> Result<Vec<ChunkPlan>> {
     let wpr = grid.words_per_row();
     let row_bytes = wpr as u64 * 4;
@@ -304,7 +367,17 @@ fn plan_packed(
             } else {
                 torus.then_some(0)
             };
-            let bands = rows.div_ceil(ROWS_PER_INVOCATION);
+            let (bands, invocations) = match kernel {
+                Kernel::Tiled => {
+                    let bands = rows.div_ceil(TILE_ROWS);
+                    let tiles = wpr.div_ceil(TILE_WORDS) as u64 * bands as u64;
+                    (bands, tiles * WORKGROUP_SIZE)
+                }
+                Kernel::Packed | Kernel::Naive => {
+                    let bands = rows.div_ceil(ROWS_PER_INVOCATION);
+                    (bands, wpr as u64 * bands as u64)
+                }
+            };
             let params = LifeParams {
                 width: grid.width(),
                 words_per_row: wpr,
@@ -322,7 +395,8 @@ fn plan_packed(
             ChunkPlan {
                 data,
                 params: bytemuck::bytes_of(&params).to_vec(),
-                invocations: wpr as u64 * bands as u64,
+                invocations,
+                rows,
             }
         })
         .collect())
@@ -346,15 +420,18 @@ fn plan_naive(ctx: &GpuContext, grid: &Grid, torus: bool) -> Result<ChunkPlan> {
         data,
         params: bytemuck::bytes_of(&params).to_vec(),
         invocations: cells,
+        rows: grid.height(),
     })
 }
 
 /// Uploads every chunk (the second buffer of each poisoned, so a word the kernel fails to write
-/// shows up as garbage instead of passing as the previous generation) and binds them.
+/// shows up as garbage instead of passing as the previous generation) and binds them, once per
+/// generation count 1 ..= `generations_per_pass`.
 fn build_chunks(
     ctx: &GpuContext,
     pipeline: &wgpu::ComputePipeline,
     kernel: Kernel,
+    generations_per_pass: u32,
     plans: Vec<ChunkPlan>,
 ) -> Result<Vec<Chunk>> {
     let mut buffers = Vec::with_capacity(plans.len());
@@ -364,6 +441,17 @@ fn build_chunks(
         buffers.push([a, b]);
     }
     let layout = pipeline.get_bind_group_layout(0);
+    // The tiled kernel's generation counts, one small uniform each, shared by every chunk
+    // (16 bytes: the smallest uniform binding some backends accept).
+    let pass_generations: Vec<wgpu::Buffer> = match kernel {
+        Kernel::Tiled => (1..=generations_per_pass)
+            .map(|g| {
+                let bytes: [u32; 4] = [g, 0, 0, 0];
+                ctx.uniform_with_data("life pass generations", bytemuck::bytes_of(&bytes))
+            })
+            .collect(),
+        Kernel::Packed | Kernel::Naive => Vec::new(),
+    };
     let count = plans.len();
     let mut chunks = Vec::with_capacity(count);
     for (k, plan) in plans.iter().enumerate() {
@@ -372,7 +460,7 @@ fn build_chunks(
         // itself, and the shader reads nothing from it.
         let above = if k > 0 { k - 1 } else { count - 1 };
         let below = if k + 1 < count { k + 1 } else { 0 };
-        let bind = |p: usize| {
+        let bind = |p: usize, generations: Option<&wgpu::Buffer>| {
             fn storage(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
                 wgpu::BindGroupEntry {
                     binding,
@@ -383,7 +471,7 @@ fn build_chunks(
                 binding: 0,
                 resource: uniform.as_entire_binding(),
             };
-            let entries = match kernel {
+            let mut entries = match kernel {
                 Kernel::Packed | Kernel::Tiled => vec![
                     uniform_entry,
                     storage(1, &buffers[above][p]),
@@ -397,13 +485,23 @@ fn build_chunks(
                     storage(2, &buffers[k][1 - p]),
                 ],
             };
+            if let Some(generations) = generations {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: generations.as_entire_binding(),
+                });
+            }
             ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("life step"),
                 layout: &layout,
                 entries: &entries,
             })
         };
-        let bind_groups = [bind(0), bind(1)];
+        let bind_all = |p: usize| match kernel {
+            Kernel::Tiled => pass_generations.iter().map(|g| bind(p, Some(g))).collect(),
+            Kernel::Packed | Kernel::Naive => vec![bind(p, None)],
+        };
+        let bind_groups = [bind_all(0), bind_all(1)];
         chunks.push((bind_groups, plan));
     }
     Ok(chunks
@@ -416,4 +514,32 @@ fn build_chunks(
             bytes: plan.data.len() as u64 * 4,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_constants_match_the_shader() {
+        // The dispatch size and the pass length computed here must agree with the arrays and
+        // loops of shaders/life_tiled.wgsl.
+        for (name, value) in [
+            ("TILE_WORDS", TILE_WORDS),
+            ("TILE_ROWS", TILE_ROWS),
+            ("MAX_GENERATIONS", MAX_TILE_GENERATIONS),
+            ("WORKGROUP_SIZE", WORKGROUP_SIZE as u32),
+            ("REGION_COLS", TILE_WORDS + 2),
+            ("REGION_ROWS", TILE_ROWS + 2 * MAX_TILE_GENERATIONS),
+            (
+                "REGION_WORDS",
+                (TILE_WORDS + 2) * (TILE_ROWS + 2 * MAX_TILE_GENERATIONS),
+            ),
+        ] {
+            let declaration = format!("const {name}: u32 = {value}u;");
+            assert!(LIFE_TILED_WGSL.contains(&declaration), "{declaration}");
+        }
+        let both = 2 * (TILE_WORDS + 2) * (TILE_ROWS + 2 * MAX_TILE_GENERATIONS);
+        assert!(LIFE_TILED_WGSL.contains(&format!("array<u32, {both}>")));
+    }
 }

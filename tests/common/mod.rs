@@ -43,9 +43,7 @@ pub fn all_engines() -> Vec<(Backend, speedup::life::Kernel)> {
     let mut out = Vec::new();
     for backend in all_backends() {
         out.push((backend.clone(), Kernel::Naive));
-        if !matches!(backend, Backend::Gpu(_)) {
-            out.push((backend.clone(), Kernel::Tiled));
-        }
+        out.push((backend.clone(), Kernel::Tiled));
         out.push((backend, Kernel::Packed));
     }
     out

@@ -1,0 +1,131 @@
+// life_common.wgsl: what the bit-packed Life kernels (life.wgsl and life_tiled.wgsl) share: their
+// parameters, bindings 0 to 4 and halo-row loads, and the bit-sliced rule. src/life/gpu.rs puts
+// this file in front of each of them before compiling, so both apply the same adder network as
+// the CPU kernel in src/life/cpu.rs and give bit-identical results.
+//
+// Layout: cell (x, y) is bit x % 32 of word y * words_per_row + x / 32; padding bits past the last
+// column are zero in storage.
+//
+// Large grids: a grid may be split by rows into chunks, each in its own buffer, so that no
+// buffer exceeds the adapter's largest storage binding. One dispatch computes one chunk; it
+// reads the chunk itself plus halo rows from the chunks above and below (on a torus the last
+// chunk is above the first). A grid that fits one binding is one chunk, bound three times.
+//
+// Bindings:
+//   0: uniform Params   (kept in sync with src/life/gpu.rs `LifeParams`)
+//   1: storage, read    the chunk holding the halo rows above this chunk
+//   2: storage, read    this chunk, current generation
+//   3: storage, read    the chunk holding the halo rows below this chunk
+//   4: storage, write   this chunk, next generation (life_tiled.wgsl: generations later)
+//
+// Pipeline-overridable constants (set from src/life/gpu.rs): BIRTH and SURVIVE, the rule as masks
+// over the 3x3 sum, so the driver's compiler folds the rule into straight-line code.
+
+struct Params {
+    width: u32,
+    words_per_row: u32,
+    // 1: edges wrap (torus); 0: cells outside are dead (bounded).
+    torus: u32,
+    // Valid bits of the last word of each row.
+    last_word_mask: u32,
+    // Bit index of the last column inside its word: (width - 1) % 32.
+    last_bit: u32,
+    // Rows in this chunk.
+    rows: u32,
+    // life.wgsl: row bands of ROWS rows in this chunk, ceil(rows / ROWS); life_tiled.wgsl: tiles
+    // down this chunk, ceil(rows / TILE_ROWS).
+    bands: u32,
+    // 1 if there are rows above this chunk's first row (always on a torus), else 0.
+    has_above: u32,
+    // 1 if there are rows below this chunk's last row (always on a torus), else 0.
+    has_below: u32,
+    // Word index in binding 1 of the row just above this chunk; the rows above it precede it.
+    above_offset: u32,
+    // Word index in binding 3 of the row just below this chunk; the rows below it follow it.
+    below_offset: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> above_chunk: array<u32>;
+@group(0) @binding(2) var<storage, read> current: array<u32>;
+@group(0) @binding(3) var<storage, read> below_chunk: array<u32>;
+@group(0) @binding(4) var<storage, read_write> next: array<u32>;
+// Word `word` (0 .. words_per_row) of chunk-relative row `row`, read from the chunk that holds
+// it: rows -1, -2, ... are the last rows of the chunk above, rows `rows`, `rows` + 1, ... the
+// first rows of the chunk below (dead outside a bounded grid).
+fn load_word(row: i32, word: u32) -> u32 {
+    let wpr = params.words_per_row;
+    if (row < 0) {
+        if (params.has_above == 0u) {
+            return 0u;
+        }
+        return above_chunk[params.above_offset - u32(-1 - row) * wpr + word];
+    }
+    if (u32(row) >= params.rows) {
+        if (params.has_below == 0u) {
+            return 0u;
+        }
+        return below_chunk[params.below_offset + (u32(row) - params.rows) * wpr + word];
+    }
+    return current[u32(row) * wpr + word];
+}
+
+// Bit s set: a dead cell whose 3x3 sum is s is born (Conway: sum 3).
+override BIRTH: u32 = 8u;
+// Bit s set: a live cell whose 3x3 sum (itself included) is s survives (Conway: sums 3 and 4).
+override SURVIVE: u32 = 24u;
+
+// A per-bit count 0..=3 as two bit planes.
+struct Sums {
+    ones: u32,
+    twos: u32,
+}
+
+// Per bit, west + mid + east: the horizontal 3-cell sums of a word, given the word shifted so that
+// each bit sees its west and east neighbour.
+fn three_sums(west: u32, mid: u32, east: u32) -> Sums {
+    let ab = west ^ mid;
+    return Sums(ab ^ east, (west & mid) | (ab & east));
+}
+
+// Bits where `plane` matches bit `bit` of `sum`.
+fn match_bit(plane: u32, sum: u32, bit: u32) -> u32 {
+    return select(~plane, plane, ((sum >> bit) & 1u) == 1u);
+}
+
+// The next state of the 32 cells of `alive`, given the three rows' horizontal sums.
+fn apply_rule(a: Sums, m: Sums, b: Sums, alive: u32) -> u32 {
+    // Sum of three 2-bit numbers (0..=9) as four bit planes s0..s3.
+    let p = a.ones ^ m.ones;
+    let s0 = p ^ b.ones;
+    let carry1 = (a.ones & m.ones) | (p & b.ones);
+    let q = a.twos ^ m.twos;
+    let t = q ^ b.twos;
+    let carry2 = (a.twos & m.twos) | (q & b.twos);
+    let s1 = t ^ carry1;
+    let carry3 = t & carry1;
+    let s2 = carry2 ^ carry3;
+    let s3 = carry2 & carry3;
+
+    var result = 0u;
+    // BIRTH and SURVIVE are pipeline constants: this loop folds to the few terms the rule needs.
+    for (var sum = 0u; sum <= 9u; sum++) {
+        let born = ((BIRTH >> sum) & 1u) == 1u;
+        let stays = ((SURVIVE >> sum) & 1u) == 1u;
+        if (!born && !stays) {
+            continue;
+        }
+        let eq = match_bit(s0, sum, 0u) & match_bit(s1, sum, 1u) & match_bit(s2, sum, 2u)
+            & match_bit(s3, sum, 3u);
+        var who = alive;
+        if (born && stays) {
+            who = 0xffffffffu;
+        } else if (born) {
+            who = ~alive;
+        }
+        result |= eq & who;
+    }
+    return result;
+}
+
