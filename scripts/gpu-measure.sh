@@ -3,8 +3,9 @@
 # and .gl/ carried: installs the loaders, checks that a real GPU adapter is there, then runs the
 # measurements docs/performance.md reports, each report written to $OUT (default: ./gpu-out).
 #   bash .gpu/gpu-measure.sh [quick]
-# `quick` only lists the adapters and runs the Life target (a minute or two of device time).
-# LIFE_TARGET overrides the target's size (to try the script on a software adapter).
+# `quick` lists the adapters and runs issue 7's two targets, GPU Life and rayon scaling (a few
+# minutes of device time); without it, a 65536x65536 torus and the full bench follow.
+# LIFE_TARGET and NAIVE_SIZE override the GPU sizes (to try the script on a software adapter).
 set -uo pipefail
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
@@ -21,15 +22,18 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 "$bin" devices 2>&1 | tee "$OUT/devices.txt"
 # Every step below is timed by the bench harness; `time` only shows what each cost of the lease.
 step() { echo "== $*"; time "$@"; }
-# Issue 7's GPU target: 16384x16384 torus, 1000 generations, device time; both packed kernels.
-step "$bin" bench --workloads life,life-tiled --backends gpu \
-    --sizes "${LIFE_TARGET:-16384x16384:1000}" --format json --output "$OUT/life-target.json"
+# Issue 7's GPU target: 16384x16384 torus, 1000 generations, device time; both packed kernels,
+# and the cell-by-cell baseline at a size its 4-bytes-a-cell buffers fit in any binding.
+target=${LIFE_TARGET:-16384x16384:1000}
+step "$bin" bench --workloads life,life-tiled,life-naive --backends gpu \
+    --sizes "life=$target,life-tiled=$target,life-naive=${NAIVE_SIZE:-4096x4096:100}" \
+    --format json --output "$OUT/life-target.json"
+# Rayon scaling up to the machine's 16 cores (the 0.85 efficiency target).
+step "$bin" bench --workloads life,life-tiled --backends serial,rayon --threads 1,2,4,8,16 \
+    --sizes 4096x4096:100,16384x16384:20 --format json --output "$OUT/rayon-scaling.json"
 [ "${1:-}" = quick ] && exit 0
 # A torus larger than one storage binding, and past 65535 workgroups.
 step "$bin" life run --random 65536x65536 -g 100 --backend gpu --kernel packed
 step "$bin" life run --random 65536x65536 -g 100 --backend gpu --kernel tiled
 # Every workload on every backend at the default sizes: the README table for this machine.
 step "$bin" bench --format json --output "$OUT/bench.json"
-# Rayon scaling up to the machine's 16 cores (the 0.85 efficiency target).
-step "$bin" bench --workloads life,life-tiled --backends serial,rayon --threads 1,2,4,8,16 \
-    --sizes 4096x4096:100,16384x16384:20 --format json --output "$OUT/rayon-scaling.json"
