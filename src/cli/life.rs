@@ -412,8 +412,10 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     let (mut generation, mut stepping, mut device_seconds) = (0u64, Duration::ZERO, None);
     // Step in chunks sized to take about a tenth of a second (at most the GPU engine's
     // submission size), so that Ctrl-C and the progress bar are served promptly however fast
-    // or slow one generation is.
-    let mut chunk = 1u64;
+    // or slow one generation is; in whole passes of the tiled kernels, which would otherwise
+    // run short passes (a pass of one generation saves nothing).
+    let per_pass = engine.generations_per_pass();
+    let mut chunk = per_pass;
     while generation < total && !STOP.load(Ordering::SeqCst) {
         let mut target = total.min(generation.saturating_add(chunk));
         if let Some(s) = &sampler {
@@ -426,7 +428,9 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         let took = started.elapsed();
         stepping += took;
         let rate = (target - generation) as f64 / took.as_secs_f64().max(1e-9);
-        chunk = ((rate * 0.1) as u64).clamp(1, speedup::life::gpu::GENERATIONS_PER_SUBMIT);
+        chunk = ((rate * 0.1) as u64)
+            .clamp(1, speedup::life::gpu::GENERATIONS_PER_SUBMIT)
+            .next_multiple_of(per_pass);
         generation = target;
         if let Some(s) = &mut sampler {
             if s.wants(generation) {

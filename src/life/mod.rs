@@ -151,6 +151,16 @@ impl LifeEngine {
         }
     }
 
+    /// Generations the kernel advances per pass over the grid: 1, or more for the tiled kernels.
+    /// Stepping a multiple of it at a time keeps every pass full.
+    pub fn generations_per_pass(&self) -> u64 {
+        match self {
+            LifeEngine::Cpu(e) => e.generations_per_pass() as u64,
+            LifeEngine::Naive(_) => 1,
+            LifeEngine::Gpu(e) => e.generations_per_pass() as u64,
+        }
+    }
+
     /// The current generation (read back from the device for the GPU).
     pub fn grid(&self) -> Result<Grid> {
         match self {
