@@ -1,10 +1,11 @@
-//! Criterion benchmarks of Life on every backend: `cargo bench --bench life`.
+//! Criterion benchmarks of Life on every backend, packed and tiled kernels: `cargo bench --bench
+//! life`.
 //! Throughput is in cell-updates (elements) per second. GPU timings include waiting for the device.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use speedup::backend::Backend;
 use speedup::gpu::{AdapterChoice, GpuContext};
-use speedup::life::{Grid, LifeEngine, Rule, Topology};
+use speedup::life::{Grid, Kernel, LifeEngine, Rule, Topology};
 
 fn life(c: &mut Criterion) {
     let (w, h, generations) = (1024u32, 1024u32, 16u64);
@@ -23,14 +24,24 @@ fn life(c: &mut Criterion) {
     group.throughput(Throughput::Elements(w as u64 * h as u64 * generations));
     group.sample_size(10);
     for backend in &backends {
-        let mut engine =
-            LifeEngine::new(backend, grid.clone(), Rule::CONWAY, Topology::Torus).unwrap();
-        let name = match backend {
-            Backend::Gpu(ctx) if ctx.is_software() => "gpu (software adapter)".to_string(),
-            other => other.name().to_string(),
-        };
-        // `step` returns only after the device has finished, so GPU time is real time.
-        group.bench_function(name, |b| b.iter(|| engine.step(generations).unwrap()));
+        for kernel in [Kernel::Packed, Kernel::Tiled] {
+            let mut engine = LifeEngine::with_kernel(
+                backend,
+                grid.clone(),
+                Rule::CONWAY,
+                Topology::Torus,
+                kernel,
+            )
+            .unwrap();
+            let name = match backend {
+                Backend::Gpu(ctx) if ctx.is_software() => "gpu (software adapter)".to_string(),
+                other => other.name().to_string(),
+            };
+            // `step` returns only after the device has finished, so GPU time is real time.
+            group.bench_function(format!("{name} {kernel}"), |b| {
+                b.iter(|| engine.step(generations).unwrap())
+            });
+        }
     }
     group.finish();
 }
