@@ -2,7 +2,7 @@
 //
 // The packed kernel (life.wgsl) reads and writes the whole grid once per generation, and each
 // generation is a dispatch of its own. This kernel gives each workgroup a tile of TILE_WORDS x
-// TILE_ROWS words (1024 x 32 cells), loads it once together with a halo, runs `generations`
+// TILE_ROWS words (960 x 32 cells), loads it once together with a halo, runs `generations`
 // (1 to MAX_GENERATIONS) generations in workgroup memory, and writes the tile back: one read and
 // one write of the grid per `generations` generations, and that many times fewer dispatches.
 //
@@ -35,24 +35,26 @@
 // workgroup_id.x + workgroup_id.y * num_workgroups.x.
 
 // Words per tile row, and rows per tile (src/life/gpu.rs TILE_WORDS, TILE_ROWS).
-const TILE_WORDS: u32 = 32u;
+const TILE_WORDS: u32 = 30u;
 const TILE_ROWS: u32 = 32u;
 // Most generations per pass (src/life/gpu.rs MAX_TILE_GENERATIONS): the halo rows it needs set
 // the size of the workgroup arrays.
 const MAX_GENERATIONS: u32 = 8u;
 // The loaded region at its largest: one halo word each side, MAX_GENERATIONS halo rows each side.
-const REGION_COLS: u32 = 34u;
+const REGION_COLS: u32 = 32u;
 const REGION_ROWS: u32 = 48u;
-const REGION_WORDS: u32 = 1632u;
-// Rows one invocation updates per generation, rolling the horizontal sums down its column.
-const SEGMENT_ROWS: u32 = 8u;
+const REGION_WORDS: u32 = 1536u;
+// Rows one invocation updates per generation, rolling the horizontal sums down its column. With
+// 32 region columns and 48 rows this gives 8 segments of 6 rows: every invocation is busy, and
+// each subgroup of 32 takes one segment, so its loads are one row of 32 consecutive words.
+const SEGMENT_ROWS: u32 = 6u;
 const WORKGROUP_SIZE: u32 = 256u;
 
 @group(0) @binding(5) var<uniform> generations: u32;
 
 // The loaded region twice: generation g lives at offset (g % 2) * REGION_WORDS, row-major with
 // REGION_COLS words per row.
-var<workgroup> region: array<u32, 3264>;
+var<workgroup> region: array<u32, 3072>;
 
 // Virtual word `v` (-1 .. words_per_row) of chunk-relative row `row`: cells 32v .. 32v + 31, each
 // cell x standing for x mod width on a torus and dead outside a bounded grid.
@@ -153,7 +155,8 @@ fn main(
     }
     workgroupBarrier();
 
-    // Each invocation takes a column segment: neighbouring invocations, neighbouring columns.
+    // Each invocation takes a column segment: neighbouring invocations, neighbouring columns
+    // (segments * cols <= 8 * 32 = WORKGROUP_SIZE, so one round covers the region).
     let segments = (rows + SEGMENT_ROWS - 1u) / SEGMENT_ROWS;
     let c = lane % cols;
     let segment = lane / cols;

@@ -148,7 +148,7 @@ fn grids_split_across_several_buffers_match_reference() {
 
 #[test]
 fn gpu_tiles_match_reference_across_tiles_and_pass_lengths() {
-    // The tiled kernel runs up to MAX_TILE_GENERATIONS generations per dispatch on 32x32-word
+    // The tiled kernel runs up to MAX_TILE_GENERATIONS generations per dispatch on 30x32-word
     // tiles. Grids more than one tile wide and tall, with partial tiles at the right and bottom,
     // stepped in pieces that end mid-pass (1, 7, 9, 13) or exactly on a pass (8, 64).
     use speedup::life::gpu::{GpuLife, MAX_TILE_GENERATIONS};

@@ -36,8 +36,9 @@ pub const LIFE_NAIVE_WGSL: &str = include_str!("../../shaders/life_naive.wgsl");
 /// Invocations per workgroup in every Life kernel.
 const WORKGROUP_SIZE: u64 = 256;
 
-/// Words across one tile of the tiled kernel (its `TILE_WORDS`).
-const TILE_WORDS: u32 = 32;
+/// Words across one tile of the tiled kernel (its `TILE_WORDS`): 30, so that the tile and its
+/// one-word halo each side are 32 words, one per invocation of a subgroup.
+const TILE_WORDS: u32 = 30;
 
 /// Rows down one tile of the tiled kernel (its `TILE_ROWS`).
 const TILE_ROWS: u32 = 32;
@@ -541,5 +542,11 @@ mod tests {
         }
         let both = 2 * (TILE_WORDS + 2) * (TILE_ROWS + 2 * MAX_TILE_GENERATIONS);
         assert!(LIFE_TILED_WGSL.contains(&format!("array<u32, {both}>")));
+        // One invocation per column segment: the largest region's segments must not outnumber
+        // the workgroup's invocations.
+        let segment_rows = 6;
+        assert!(LIFE_TILED_WGSL.contains(&format!("const SEGMENT_ROWS: u32 = {segment_rows}u;")));
+        let segments = (TILE_ROWS + 2 * MAX_TILE_GENERATIONS).div_ceil(segment_rows);
+        assert!((TILE_WORDS + 2) * segments <= WORKGROUP_SIZE as u32);
     }
 }
