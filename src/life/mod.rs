@@ -2,7 +2,7 @@
 //!
 //! - [`grid`]: the bit-packed grid, the layout every backend shares;
 //! - [`rule`]: B/S rules, topologies and Golly's `:T`/`:P` suffixes;
-//! - [`reference`]: the plain cell-by-cell step, the oracle for tests;
+//! - [`reference`](mod@reference): the plain cell-by-cell step, the oracle for tests;
 //! - [`cpu`]: the bit-sliced serial and Rayon kernels;
 //! - [`naive`]: the one-byte-per-cell CPU kernel, a baseline;
 //! - [`gpu`]: the WGSL kernels' host code, state resident on the device;

@@ -6,7 +6,7 @@
 //!
 //! # Floating point: what agrees with what
 //!
-//! Every backend iterates in f32 in one operation order. The reference ([`reference`]) is a
+//! Every backend iterates in f32 in one operation order. The reference ([`reference`](fn@reference)) is a
 //! plainly written loop; serial and Rayon share one per-pixel function ([`escape_count`]). Rust
 //! never contracts `a * b + c` into a fused multiply-add, so all three are **bit-identical**.
 //!

@@ -6,7 +6,7 @@
 //! are at most [`MAX_PREFIX`] = 47 bytes, so a message is at most 55 bytes and fits one SHA-256
 //! block with its padding: one compression per nonce.
 //!
-//! - The reference ([`reference`]) hashes each message with the `sha2` crate's `Sha256::digest`.
+//! - The reference ([`reference`](fn@reference)) hashes each message with the `sha2` crate's `Sha256::digest`.
 //! - Serial and Rayon build the padded block once and call `sha2::compress256` per nonce (which
 //!   uses the CPU's SHA instructions where it has them), sharing one scan loop.
 //! - The GPU (shaders/sha256.wgsl) implements SHA-256 in WGSL: one nonce per invocation, the

@@ -12,8 +12,8 @@
 //! prepared and stay resident, because host↔device copies would measure the PCIe link instead of
 //! device memory. [`StreamRun::result`] reads `a` back for checking.
 //!
-//! The inputs are chosen so every result is exact in f32: b[i] = i mod 1024, c[i] = (7i mod 1000)
-//! / 4 and s = 3, so s·c[i] and b[i] + s·c[i] are small multiples of 1/4. Whether a backend fuses
+//! The inputs are chosen so every result is exact in f32: `b[i] = i mod 1024`, `c[i] = (7i mod
+//! 1000) / 4` and `s = 3`, so `s·c[i]` and `b[i] + s·c[i]` are small multiples of 1/4. Whether a backend fuses
 //! the multiply-add or rounds twice then makes no difference: all backends are **bit-identical**
 //! to the reference.
 
