@@ -3,7 +3,7 @@
 // `life batch` runs thousands of small independent grids; one dispatch per grid would leave a GPU
 // mostly idle, so the grids sit end to end in one buffer and one dispatch covers them all. Each
 // invocation computes one 32-cell word of one grid with the same bit-sliced full-adder network as
-// life.wgsl and src/life/cpu.rs (horizontal 3-cell sums of the rows above, at and below, added
+// life.wgsl and src/life/cpu/ (horizontal 3-cell sums of the rows above, at and below, added
 // into the 3x3 sum as four bit planes, then the rule), so results are bit-identical to a single
 // run. Only the addressing differs: word `index` belongs to grid index / grid_words.
 //

@@ -1,7 +1,7 @@
 // life_common.wgsl: what the bit-packed Life kernels (life.wgsl and life_tiled.wgsl) share: their
 // parameters, bindings 0 to 4 and halo-row loads, and the bit-sliced rule. src/life/gpu.rs puts
 // this file in front of each of them before compiling, so both apply the same adder network as
-// the CPU kernel in src/life/cpu.rs and give bit-identical results.
+// the CPU kernel in src/life/cpu/ and give bit-identical results.
 //
 // Layout: cell (x, y) is bit x % 32 of word y * words_per_row + x / 32; padding bits past the last
 // column are zero in storage.

@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 /// Which Life kernel runs: the fast bit-packed one, or the naive one as a baseline.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Kernel {
-    /// Bit-packed and bit-sliced: 32 cells per word on the CPU (src/life/cpu.rs), a column of
+    /// Bit-packed and bit-sliced: 32 cells per word on the CPU (src/life/cpu/), a column of
     /// words per invocation on the GPU (shaders/life.wgsl).
     #[default]
     Packed,

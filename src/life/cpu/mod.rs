@@ -779,7 +779,7 @@ mod tests {
     #[test]
     fn avx512_rows_equal_portable_rows() {
         // The reference tests check whichever row loop this CPU runs; this one checks the two
-        // against each other, at every width up to 80 words' worth of edge cases.
+        // against each other, at every width from 1 to 70 cells and at wider rows up to 2600.
         #[cfg(target_arch = "x86_64")]
         let available = std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw");
