@@ -3,8 +3,9 @@
 # and .gl/ carried: installs the loaders, checks that a real GPU adapter is there, then runs the
 # measurements docs/performance.md reports, each report written to $OUT (default: ./gpu-out).
 #   bash .gpu/gpu-measure.sh [quick]
-# `quick` lists the adapters and runs issue 7's two targets, GPU Life and rayon scaling (a few
-# minutes of device time); without it, a 65536x65536 torus and the full bench follow.
+# `quick` lists the adapters, verifies every workload on every backend, and runs issue 7's two
+# targets, GPU Life and rayon scaling (a few minutes of device time); without it, a 65536x65536
+# torus and the full bench follow.
 # LIFE_TARGET and NAIVE_SIZE override the GPU sizes (to try the script on a software adapter).
 set -uo pipefail
 OUT=${OUT:-gpu-out}
@@ -20,6 +21,9 @@ egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
 "$bin" devices 2>&1 | tee "$OUT/devices.txt"
+# Every workload on every backend against its reference first: the kernels have only run on
+# software adapters before, and a fast wrong answer is worth nothing.
+"$bin" verify 2>&1 | tee "$OUT/verify.txt"
 # Every step below is timed by the bench harness; `time` only shows what each cost of the lease.
 step() { echo "== $*"; time "$@"; }
 # Issue 7's GPU target: 16384x16384 torus, 1000 generations, device time; both packed kernels,
