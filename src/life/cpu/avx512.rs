@@ -1,4 +1,5 @@
-//! The row kernel written out in AVX-512 for B3/S23 and the horizontal sums of every rule.
+//! The row kernel written out in AVX-512: horizontal sums, and the step for B3/S23 and for any
+//! other B/S rule.
 //!
 //! The portable kernel in the parent module leaves the vector loops to LLVM, which handles the
 //! long middle of a row well but leaves each row's ends to scalar code: a 32-word row spends
@@ -115,42 +116,82 @@ pub(super) fn horizontal_sums(row: &[u32], edges: &RowEdges, ones: &mut [u32], t
     }
 }
 
+/// The 3×3 sum (0..=9) of three rows' 2-bit horizontal sums as four bit planes (s0, s1, s2, s3),
+/// with the `valid` lanes of word `start` onwards loaded.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn nine_sum(
+    (a1, a2): (&[u32], &[u32]),
+    (m1, m2): (&[u32], &[u32]),
+    (b1, b2): (&[u32], &[u32]),
+    start: usize,
+    valid: __mmask16,
+) -> [__m512i; 4] {
+    let (x1, y1, z1) = (
+        load(a1, start, valid),
+        load(m1, start, valid),
+        load(b1, start, valid),
+    );
+    let (x2, y2, z2) = (
+        load(a2, start, valid),
+        load(m2, start, valid),
+        load(b2, start, valid),
+    );
+    // Ones of the three 2-bit sums, then their twos plus the carry from the ones.
+    let s0 = _mm512_ternarylogic_epi32::<XOR3>(x1, y1, z1);
+    let carry1 = _mm512_ternarylogic_epi32::<MAJORITY>(x1, y1, z1);
+    let t = _mm512_ternarylogic_epi32::<XOR3>(x2, y2, z2);
+    let carry2 = _mm512_ternarylogic_epi32::<MAJORITY>(x2, y2, z2);
+    let s1 = _mm512_xor_si512(t, carry1);
+    let s2 = _mm512_ternarylogic_epi32::<A_XOR_B_AND_C>(carry2, t, carry1);
+    let s3 = _mm512_ternarylogic_epi32::<AND3>(carry2, t, carry1);
+    [s0, s1, s2, s3]
+}
+
+/// Stores the `valid` lanes of `next` at word `start` of `out`, the last word of the row (if it
+/// is in this vector) masked with `last_mask` first.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn store_row_vector(
+    out: &mut [u32],
+    start: usize,
+    valid: __mmask16,
+    next: __m512i,
+    last_mask: u32,
+) {
+    let n = out.len();
+    let next = if start + LANES >= n {
+        let last_lane = 1u16 << (n - 1 - start);
+        _mm512_mask_and_epi32(next, last_lane, next, _mm512_set1_epi32(last_mask as i32))
+    } else {
+        next
+    };
+    debug_assert!(start + (valid.count_ones() as usize) <= n);
+    // SAFETY: the mask selects lanes start .. min(start + 16, n), inside `out`.
+    unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(start).cast(), valid, next) };
+}
+
 /// One B3/S23 output row from three rows' horizontal sums, as `combine_row` in the parent module
 /// computes it, padding bits of the last word cleared with `last_mask` before the store.
 #[inline]
 #[target_feature(enable = "avx512f")]
 pub(super) fn conway_row(
-    (a1, a2): (&[u32], &[u32]),
-    (m1, m2): (&[u32], &[u32]),
-    (b1, b2): (&[u32], &[u32]),
+    a: (&[u32], &[u32]),
+    m: (&[u32], &[u32]),
+    b: (&[u32], &[u32]),
     alive: &[u32],
     out: &mut [u32],
     last_mask: u32,
 ) {
     let n = out.len();
-    assert!([a1, a2, m1, m2, b1, b2, alive].iter().all(|s| s.len() >= n));
+    assert!([a.0, a.1, m.0, m.1, b.0, b.1, alive]
+        .iter()
+        .all(|s| s.len() >= n));
     let mut start = 0;
     while start < n {
         let valid = lanes(n, start);
-        let (x1, y1, z1) = (
-            load(a1, start, valid),
-            load(m1, start, valid),
-            load(b1, start, valid),
-        );
-        let (x2, y2, z2) = (
-            load(a2, start, valid),
-            load(m2, start, valid),
-            load(b2, start, valid),
-        );
+        let [s0, s1, s2, s3] = nine_sum(a, m, b, start, valid);
         let alive = load(alive, start, valid);
-        // The 3x3 sum as four bit planes: ones of the three 2-bit sums, then twos plus carry.
-        let s0 = _mm512_ternarylogic_epi32::<XOR3>(x1, y1, z1);
-        let carry1 = _mm512_ternarylogic_epi32::<MAJORITY>(x1, y1, z1);
-        let t = _mm512_ternarylogic_epi32::<XOR3>(x2, y2, z2);
-        let carry2 = _mm512_ternarylogic_epi32::<MAJORITY>(x2, y2, z2);
-        let s1 = _mm512_xor_si512(t, carry1);
-        let s2 = _mm512_ternarylogic_epi32::<A_XOR_B_AND_C>(carry2, t, carry1);
-        let s3 = _mm512_ternarylogic_epi32::<AND3>(carry2, t, carry1);
         // Born or surviving with sum 3; surviving with sum 4 (itself plus 3 neighbours).
         let three = _mm512_ternarylogic_epi32::<A_AND_B_NOT_C>(s0, s1, s2);
         let four = _mm512_ternarylogic_epi32::<NOT_A_NOT_B_C>(s0, s1, s2);
@@ -158,14 +199,97 @@ pub(super) fn conway_row(
             s3,
             _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(three, alive, four),
         );
-        let next = if start + LANES >= n {
-            let last_lane = 1u16 << (n - 1 - start);
-            _mm512_mask_and_epi32(next, last_lane, next, _mm512_set1_epi32(last_mask as i32))
-        } else {
-            next
+        store_row_vector(out, start, valid, next, last_mask);
+        start += LANES;
+    }
+}
+
+/// Bits where (s2, s1, s0) spell `low` (0..=7): one `vpternlogd` whose truth table has the single
+/// entry `low`. The immediate must be a constant, hence one arm per value.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn low_bits_equal(low: u32, s2: __m512i, s1: __m512i, s0: __m512i) -> __m512i {
+    match low {
+        0 => _mm512_ternarylogic_epi32::<0x01>(s2, s1, s0),
+        1 => _mm512_ternarylogic_epi32::<0x02>(s2, s1, s0),
+        2 => _mm512_ternarylogic_epi32::<0x04>(s2, s1, s0),
+        3 => _mm512_ternarylogic_epi32::<0x08>(s2, s1, s0),
+        4 => _mm512_ternarylogic_epi32::<0x10>(s2, s1, s0),
+        5 => _mm512_ternarylogic_epi32::<0x20>(s2, s1, s0),
+        6 => _mm512_ternarylogic_epi32::<0x40>(s2, s1, s0),
+        _ => _mm512_ternarylogic_epi32::<0x80>(s2, s1, s0),
+    }
+}
+
+/// Which cells a 3×3 sum of the rule applies to.
+#[derive(Clone, Copy)]
+enum Applies {
+    /// Born and surviving with this sum.
+    Everyone,
+    /// Born only.
+    Dead,
+    /// Surviving only.
+    Alive,
+}
+
+/// One output row of any B/S rule, as `combine_row` in the parent module computes it: for each
+/// 3×3 sum the rule names (`birth` and `survive` as in [`Rule::nine_sum_masks`]), three
+/// instructions: the sum's low three bits, its top bit and who it applies to (everyone, live or
+/// dead cells), ORed into the result.
+///
+/// [`Rule::nine_sum_masks`]: crate::life::Rule::nine_sum_masks
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(super) fn rule_row(
+    a: (&[u32], &[u32]),
+    m: (&[u32], &[u32]),
+    b: (&[u32], &[u32]),
+    alive: &[u32],
+    out: &mut [u32],
+    (birth, survive): (u16, u16),
+    last_mask: u32,
+) {
+    let n = out.len();
+    assert!([a.0, a.1, m.0, m.1, b.0, b.1, alive]
+        .iter()
+        .all(|s| s.len() >= n));
+    // The rule's terms, worked out once per row: each 3×3 sum it names, whether it applies to
+    // everyone, live cells only or dead cells only, and whether its top bit (8 and 9) is set.
+    let mut terms = [(0u32, Applies::Everyone, false); 10];
+    let mut count = 0;
+    for sum in 0..=9u32 {
+        let (born, stays) = ((birth >> sum) & 1 == 1, (survive >> sum) & 1 == 1);
+        let applies = match (born, stays) {
+            (false, false) => continue,
+            (true, true) => Applies::Everyone,
+            (true, false) => Applies::Dead,
+            (false, true) => Applies::Alive,
         };
-        // SAFETY: as for the loads.
-        unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(start).cast(), valid, next) };
+        terms[count] = (sum & 7, applies, sum >= 8);
+        count += 1;
+    }
+    let ones = _mm512_set1_epi32(-1);
+    let mut start = 0;
+    while start < n {
+        let valid = lanes(n, start);
+        let [s0, s1, s2, s3] = nine_sum(a, m, b, start, valid);
+        let alive = load(alive, start, valid);
+        let mut next = _mm512_setzero_si512();
+        for &(low, applies, top) in &terms[..count] {
+            let who = match applies {
+                Applies::Everyone => ones,
+                Applies::Dead => _mm512_andnot_si512(alive, ones),
+                Applies::Alive => alive,
+            };
+            let who_with_top = if top {
+                _mm512_and_si512(who, s3)
+            } else {
+                _mm512_andnot_si512(s3, who)
+            };
+            let low = low_bits_equal(low, s2, s1, s0);
+            next = _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(next, low, who_with_top);
+        }
+        store_row_vector(out, start, valid, next, last_mask);
         start += LANES;
     }
 }
