@@ -43,12 +43,16 @@ fn lanes(n: usize, start: usize) -> __mmask16 {
 }
 
 /// The `valid` lanes of `words[start ..]`, zero elsewhere.
+///
+/// # Safety
+///
+/// `valid` must be `lanes(n, start)` for some `n <= words.len()` with `start < n`, so that every
+/// lane read lies inside `words` (masked-off lanes are not read).
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn load(words: &[u32], start: usize, valid: __mmask16) -> __m512i {
+unsafe fn load(words: &[u32], start: usize, valid: __mmask16) -> __m512i {
     debug_assert!(start + (valid.count_ones() as usize) <= words.len());
-    // SAFETY: callers pass the lanes of `words[start..]` that exist (see `lanes`); masked-off
-    // lanes are not read.
+    // SAFETY: the caller's contract above.
     unsafe { _mm512_maskz_loadu_epi32(valid, words.as_ptr().add(start).cast()) }
 }
 
@@ -64,7 +68,8 @@ fn row_vector(row: &[u32], start: usize, edges: &RowEdges) -> __m512i {
         return after;
     }
     let valid = lanes(n, start);
-    let words = load(row, start, valid);
+    // SAFETY: `valid` is lanes(row.len(), start) and start < row.len().
+    let words = unsafe { load(row, start, valid) };
     if start + LANES < n {
         return words;
     }
@@ -118,25 +123,30 @@ pub(super) fn horizontal_sums(row: &[u32], edges: &RowEdges, ones: &mut [u32], t
 
 /// The 3×3 sum (0..=9) of three rows' 2-bit horizontal sums as four bit planes (s0, s1, s2, s3),
 /// with the `valid` lanes of word `start` onwards loaded.
+///
+/// # Safety
+///
+/// As for [`load`], for each of the six slices.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn nine_sum(
+unsafe fn nine_sum(
     (a1, a2): (&[u32], &[u32]),
     (m1, m2): (&[u32], &[u32]),
     (b1, b2): (&[u32], &[u32]),
     start: usize,
     valid: __mmask16,
 ) -> [__m512i; 4] {
-    let (x1, y1, z1) = (
-        load(a1, start, valid),
-        load(m1, start, valid),
-        load(b1, start, valid),
-    );
-    let (x2, y2, z2) = (
-        load(a2, start, valid),
-        load(m2, start, valid),
-        load(b2, start, valid),
-    );
+    // SAFETY: the caller's contract above.
+    let (x1, y1, z1, x2, y2, z2) = unsafe {
+        (
+            load(a1, start, valid),
+            load(m1, start, valid),
+            load(b1, start, valid),
+            load(a2, start, valid),
+            load(m2, start, valid),
+            load(b2, start, valid),
+        )
+    };
     // Ones of the three 2-bit sums, then their twos plus the carry from the ones.
     let s0 = _mm512_ternarylogic_epi32::<XOR3>(x1, y1, z1);
     let carry1 = _mm512_ternarylogic_epi32::<MAJORITY>(x1, y1, z1);
@@ -148,25 +158,20 @@ fn nine_sum(
     [s0, s1, s2, s3]
 }
 
-/// Stores the `valid` lanes of `next` at word `start` of `out`, the last word of the row (if it
-/// is in this vector) masked with `last_mask` first.
+/// Stores the lanes of `next` that fall inside `out` at word `start`, the last word of the row
+/// (if it is in this vector) masked with `last_mask` first.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn store_row_vector(
-    out: &mut [u32],
-    start: usize,
-    valid: __mmask16,
-    next: __m512i,
-    last_mask: u32,
-) {
+fn store_row_vector(out: &mut [u32], start: usize, next: __m512i, last_mask: u32) {
     let n = out.len();
+    assert!(start < n);
+    let valid = lanes(n, start);
     let next = if start + LANES >= n {
         let last_lane = 1u16 << (n - 1 - start);
         _mm512_mask_and_epi32(next, last_lane, next, _mm512_set1_epi32(last_mask as i32))
     } else {
         next
     };
-    debug_assert!(start + (valid.count_ones() as usize) <= n);
     // SAFETY: the mask selects lanes start .. min(start + 16, n), inside `out`.
     unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(start).cast(), valid, next) };
 }
@@ -190,8 +195,9 @@ pub(super) fn conway_row(
     let mut start = 0;
     while start < n {
         let valid = lanes(n, start);
-        let [s0, s1, s2, s3] = nine_sum(a, m, b, start, valid);
-        let alive = load(alive, start, valid);
+        // SAFETY: every slice holds at least n words (asserted above) and start < n.
+        let ([s0, s1, s2, s3], alive) =
+            unsafe { (nine_sum(a, m, b, start, valid), load(alive, start, valid)) };
         // Born or surviving with sum 3; surviving with sum 4 (itself plus 3 neighbours).
         let three = _mm512_ternarylogic_epi32::<A_AND_B_NOT_C>(s0, s1, s2);
         let four = _mm512_ternarylogic_epi32::<NOT_A_NOT_B_C>(s0, s1, s2);
@@ -199,7 +205,7 @@ pub(super) fn conway_row(
             s3,
             _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(three, alive, four),
         );
-        store_row_vector(out, start, valid, next, last_mask);
+        store_row_vector(out, start, next, last_mask);
         start += LANES;
     }
 }
@@ -272,8 +278,9 @@ pub(super) fn rule_row(
     let mut start = 0;
     while start < n {
         let valid = lanes(n, start);
-        let [s0, s1, s2, s3] = nine_sum(a, m, b, start, valid);
-        let alive = load(alive, start, valid);
+        // SAFETY: every slice holds at least n words (asserted above) and start < n.
+        let ([s0, s1, s2, s3], alive) =
+            unsafe { (nine_sum(a, m, b, start, valid), load(alive, start, valid)) };
         let mut next = _mm512_setzero_si512();
         for &(low, applies, top) in &terms[..count] {
             let who = match applies {
@@ -289,7 +296,7 @@ pub(super) fn rule_row(
             let low = low_bits_equal(low, s2, s1, s0);
             next = _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(next, low, who_with_top);
         }
-        store_row_vector(out, start, valid, next, last_mask);
+        store_row_vector(out, start, next, last_mask);
         start += LANES;
     }
 }
