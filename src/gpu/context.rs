@@ -361,8 +361,8 @@ impl GpuContext {
     /// Like [`GpuContext::compute_pipeline_with_constants`], choosing whether workgroup memory is
     /// zeroed at the start of every workgroup. wgpu zeroes it by default (WebGPU's safety rule);
     /// a shader that writes every workgroup word before reading it can skip that: the zeroing
-    /// loop costs time per workgroup, and on the GL backend compiling it took 43 s for a 13 KiB
-    /// array (0.3 s without).
+    /// loop costs time per workgroup, and llvmpipe's GL driver took 29 s over the first dispatch
+    /// of the tiled Life kernel's 12 KiB arrays with it, 2 ms without (docs/performance.md).
     pub fn compute_pipeline_with_options(
         &self,
         label: &str,

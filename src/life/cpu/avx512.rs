@@ -14,6 +14,7 @@
 //! tests/backends_agree.rs checks every kernel against the reference on CPUs that have AVX-512.
 
 use super::RowEdges;
+use crate::life::Rule;
 use std::arch::x86_64::*;
 
 /// Words per vector.
@@ -176,40 +177,6 @@ fn store_row_vector(out: &mut [u32], start: usize, next: __m512i, last_mask: u32
     unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(start).cast(), valid, next) };
 }
 
-/// One B3/S23 output row from three rows' horizontal sums, as `combine_row` in the parent module
-/// computes it, padding bits of the last word cleared with `last_mask` before the store.
-#[inline]
-#[target_feature(enable = "avx512f")]
-pub(super) fn conway_row(
-    a: (&[u32], &[u32]),
-    m: (&[u32], &[u32]),
-    b: (&[u32], &[u32]),
-    alive: &[u32],
-    out: &mut [u32],
-    last_mask: u32,
-) {
-    let n = out.len();
-    assert!([a.0, a.1, m.0, m.1, b.0, b.1, alive]
-        .iter()
-        .all(|s| s.len() >= n));
-    let mut start = 0;
-    while start < n {
-        let valid = lanes(n, start);
-        // SAFETY: every slice holds at least n words (asserted above) and start < n.
-        let ([s0, s1, s2, s3], alive) =
-            unsafe { (nine_sum(a, m, b, start, valid), load(alive, start, valid)) };
-        // Born or surviving with sum 3; surviving with sum 4 (itself plus 3 neighbours).
-        let three = _mm512_ternarylogic_epi32::<A_AND_B_NOT_C>(s0, s1, s2);
-        let four = _mm512_ternarylogic_epi32::<NOT_A_NOT_B_C>(s0, s1, s2);
-        let next = _mm512_andnot_si512(
-            s3,
-            _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(three, alive, four),
-        );
-        store_row_vector(out, start, next, last_mask);
-        start += LANES;
-    }
-}
-
 /// Bits where (s2, s1, s0) spell `low` (0..=7): one `vpternlogd` whose truth table has the single
 /// entry `low`. The immediate must be a constant, hence one arm per value.
 #[inline]
@@ -228,8 +195,8 @@ fn low_bits_equal(low: u32, s2: __m512i, s1: __m512i, s0: __m512i) -> __m512i {
 }
 
 /// Which cells a 3×3 sum of the rule applies to.
-#[derive(Clone, Copy)]
-enum Applies {
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Applies {
     /// Born and surviving with this sum.
     Everyone,
     /// Born only.
@@ -238,12 +205,68 @@ enum Applies {
     Alive,
 }
 
-/// One output row of any B/S rule, as `combine_row` in the parent module computes it: for each
-/// 3×3 sum the rule names (`birth` and `survive` as in [`Rule::nine_sum_masks`]), three
-/// instructions: the sum's low three bits, its top bit and who it applies to (everyone, live or
-/// dead cells), ORed into the result.
-///
-/// [`Rule::nine_sum_masks`]: crate::life::Rule::nine_sum_masks
+/// A rule in the form the row functions apply it, worked out once per band rather than per row.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum RowRule {
+    /// B3/S23, by its own four-instruction formula.
+    Conway,
+    /// Any other rule: for each 3×3 sum it names, the sum's low three bits, which cells it
+    /// applies to, and whether its top bit (8 and 9) is set; `count` of the ten slots are used.
+    Terms {
+        terms: [(u32, Applies, bool); 10],
+        count: usize,
+    },
+}
+
+impl RowRule {
+    pub(super) fn new(rule: Rule) -> Self {
+        if rule == Rule::CONWAY {
+            return RowRule::Conway;
+        }
+        let (birth, survive) = rule.nine_sum_masks();
+        let mut terms = [(0, Applies::Everyone, false); 10];
+        let mut count = 0;
+        for sum in 0..=9u32 {
+            let applies = match ((birth >> sum) & 1 == 1, (survive >> sum) & 1 == 1) {
+                (false, false) => continue,
+                (true, true) => Applies::Everyone,
+                (true, false) => Applies::Dead,
+                (false, true) => Applies::Alive,
+            };
+            terms[count] = (sum & 7, applies, sum >= 8);
+            count += 1;
+        }
+        RowRule::Terms { terms, count }
+    }
+}
+
+/// One B3/S23 output row from three rows' horizontal sums, as `combine_row` in the parent module
+/// computes it, padding bits of the last word cleared with `last_mask` before the store: four
+/// instructions per vector.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(super) fn conway_row(
+    a: (&[u32], &[u32]),
+    m: (&[u32], &[u32]),
+    b: (&[u32], &[u32]),
+    alive: &[u32],
+    out: &mut [u32],
+    last_mask: u32,
+) {
+    each_vector(a, m, b, alive, out, last_mask, |[s0, s1, s2, s3], alive| {
+        // Born or surviving with sum 3; surviving with sum 4 (itself plus 3 neighbours).
+        let three = _mm512_ternarylogic_epi32::<A_AND_B_NOT_C>(s0, s1, s2);
+        let four = _mm512_ternarylogic_epi32::<NOT_A_NOT_B_C>(s0, s1, s2);
+        _mm512_andnot_si512(
+            s3,
+            _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(three, alive, four),
+        )
+    })
+}
+
+/// One output row of any other rule, given as its `terms` (see [`RowRule::Terms`]): three
+/// instructions per 3×3 sum the rule names (the sum's low three bits in one `vpternlogd`, its top
+/// bit and the cells it applies to, ORed in).
 #[inline]
 #[target_feature(enable = "avx512f")]
 pub(super) fn rule_row(
@@ -252,37 +275,13 @@ pub(super) fn rule_row(
     b: (&[u32], &[u32]),
     alive: &[u32],
     out: &mut [u32],
-    (birth, survive): (u16, u16),
+    terms: &[(u32, Applies, bool)],
     last_mask: u32,
 ) {
-    let n = out.len();
-    assert!([a.0, a.1, m.0, m.1, b.0, b.1, alive]
-        .iter()
-        .all(|s| s.len() >= n));
-    // The rule's terms, worked out once per row: each 3×3 sum it names, whether it applies to
-    // everyone, live cells only or dead cells only, and whether its top bit (8 and 9) is set.
-    let mut terms = [(0u32, Applies::Everyone, false); 10];
-    let mut count = 0;
-    for sum in 0..=9u32 {
-        let (born, stays) = ((birth >> sum) & 1 == 1, (survive >> sum) & 1 == 1);
-        let applies = match (born, stays) {
-            (false, false) => continue,
-            (true, true) => Applies::Everyone,
-            (true, false) => Applies::Dead,
-            (false, true) => Applies::Alive,
-        };
-        terms[count] = (sum & 7, applies, sum >= 8);
-        count += 1;
-    }
     let ones = _mm512_set1_epi32(-1);
-    let mut start = 0;
-    while start < n {
-        let valid = lanes(n, start);
-        // SAFETY: every slice holds at least n words (asserted above) and start < n.
-        let ([s0, s1, s2, s3], alive) =
-            unsafe { (nine_sum(a, m, b, start, valid), load(alive, start, valid)) };
+    each_vector(a, m, b, alive, out, last_mask, |[s0, s1, s2, s3], alive| {
         let mut next = _mm512_setzero_si512();
-        for &(low, applies, top) in &terms[..count] {
+        for &(low, applies, top) in terms {
             let who = match applies {
                 Applies::Everyone => ones,
                 Applies::Dead => _mm512_andnot_si512(alive, ones),
@@ -296,7 +295,34 @@ pub(super) fn rule_row(
             let low = low_bits_equal(low, s2, s1, s0);
             next = _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(next, low, who_with_top);
         }
-        store_row_vector(out, start, next, last_mask);
+        next
+    })
+}
+
+/// The row loop of [`conway_row`] and [`rule_row`]: for each vector of the row, the four planes of the 3×3 sum and
+/// the cells' own state go to `step`, and what it returns is stored.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn each_vector(
+    a: (&[u32], &[u32]),
+    m: (&[u32], &[u32]),
+    b: (&[u32], &[u32]),
+    alive: &[u32],
+    out: &mut [u32],
+    last_mask: u32,
+    step: impl Fn([__m512i; 4], __m512i) -> __m512i,
+) {
+    let n = out.len();
+    assert!([a.0, a.1, m.0, m.1, b.0, b.1, alive]
+        .iter()
+        .all(|s| s.len() >= n));
+    let mut start = 0;
+    while start < n {
+        let valid = lanes(n, start);
+        // SAFETY: every slice holds at least n words (asserted above) and start < n.
+        let (planes, alive) =
+            unsafe { (nine_sum(a, m, b, start, valid), load(alive, start, valid)) };
+        store_row_vector(out, start, step(planes, alive), last_mask);
         start += LANES;
     }
 }

@@ -11,8 +11,8 @@
 //! AVX-512), the widest the CPU supports picked at run time. With AVX-512 the row loops run in
 //! hand-written vector code instead (src/life/cpu/avx512.rs): whole rows in 16-word vectors with
 //! masked tails and `vpternlogd` adders, for B3/S23 1.4× the auto-vectorised loops on 4096-wide
-//! rows and 2.1× on 1024-wide ones (whose scalar tails the compiler left), for other rules 3×
-//! to 6× (three instructions per 3×3 sum the rule names).
+//! rows and 2.1× on 1024-wide ones (whose scalar tails the compiler left), for other rules 3.2×
+//! to 3.8× (three instructions per 3×3 sum the rule names).
 //!
 //! Serial runs one band covering the grid; Rayon splits the rows into bands that run on the pool.
 //! Halo rows are read in place from the previous generation, and scratch buffers are allocated
@@ -132,52 +132,42 @@ fn horizontal_sums(shape: &Shape, row: Option<&[u32]>, ones: &mut [u32], twos: &
     };
     let n = row.len();
     debug_assert!(n == ones.len() && n == twos.len() && n >= 1);
-    let width = shape.width;
-    let last_bit = (width - 1) % 32;
-    // The bits shifted in at the row's two ends: on a torus the cell from the other end,
-    // when bounded a dead cell.
-    let (west_in, east_in) = match shape.topology {
-        Topology::Torus => {
-            let last = (width - 1) as usize;
-            let last_cell = (row[last / 32] >> (last % 32)) & 1;
-            (last_cell, row[0] & 1)
-        }
-        Topology::Bounded => (0, 0),
-    };
+    let RowEdges {
+        before,
+        last_patch,
+        after,
+    } = RowEdges::of(shape, row);
     let add3 = |west: u32, mid: u32, east: u32| -> (u32, u32) {
         let ab = west ^ mid;
         (ab ^ east, (west & mid) | (ab & east))
     };
+    // The last word carries its east neighbour in its padding (see RowEdges).
+    let last = row[n - 1] | last_patch;
     if n == 1 {
-        let w = row[0];
-        let (o, t) = add3((w << 1) | west_in, w, (w >> 1) | (east_in << last_bit));
-        ones[0] = o;
-        twos[0] = t;
+        (ones[0], twos[0]) = add3(
+            (last << 1) | (before >> 31),
+            last,
+            (last >> 1) | (after << 31),
+        );
         return;
     }
-    let (o, t) = add3(
-        (row[0] << 1) | west_in,
-        row[0],
-        (row[0] >> 1) | (row[1] << 31),
+    let first = row[0];
+    (ones[0], twos[0]) = add3(
+        (first << 1) | (before >> 31),
+        first,
+        (first >> 1) | (row[1] << 31),
     );
-    ones[0] = o;
-    twos[0] = t;
     // The interior loop has no branches, so the compiler vectorises it.
     let (ones_in, twos_in) = (&mut ones[1..n - 1], &mut twos[1..n - 1]);
     for (i, (o, t)) in ones_in.iter_mut().zip(twos_in.iter_mut()).enumerate() {
         let (prev, mid, next) = (row[i], row[i + 1], row[i + 2]);
-        let (so, st) = add3((mid << 1) | (prev >> 31), mid, (mid >> 1) | (next << 31));
-        *o = so;
-        *t = st;
+        (*o, *t) = add3((mid << 1) | (prev >> 31), mid, (mid >> 1) | (next << 31));
     }
-    let w = row[n - 1];
-    let (o, t) = add3(
-        (w << 1) | (row[n - 2] >> 31),
-        w,
-        (w >> 1) | (east_in << last_bit),
+    (ones[n - 1], twos[n - 1]) = add3(
+        (last << 1) | (row[n - 2] >> 31),
+        last,
+        (last >> 1) | (after << 31),
     );
-    ones[n - 1] = o;
-    twos[n - 1] = t;
 }
 
 /// The 3×3 sum (0..=9) of three 2-bit horizontal sums, as four bit planes (s0, s1, s2, s3).
@@ -377,6 +367,28 @@ unsafe fn step_band_avx2<'a>(
     step_band_generic::<false>(shape, rows, first_row, out, scratch)
 }
 
+/// The horizontal sums of `row` into scratch slot `slot`, by the AVX-512 code when `AVX512` (see
+/// [`step_band_generic`]). A function rather than a closure, so that it always inlines into the
+/// caller and is compiled with the caller's target features.
+#[inline(always)]
+fn fill_sums<const AVX512: bool>(
+    shape: &Shape,
+    row: Option<&[u32]>,
+    scratch: &mut RowSums,
+    slot: usize,
+) {
+    let (ones, twos) = (&mut scratch.ones[slot], &mut scratch.twos[slot]);
+    #[cfg(target_arch = "x86_64")]
+    if AVX512 {
+        if let Some(row) = row {
+            // SAFETY: AVX512 is true only under step_band_avx512, called after checking the CPU
+            // has AVX-512F.
+            return unsafe { avx512::horizontal_sums(row, &RowEdges::of(shape, row), ones, twos) };
+        }
+    }
+    horizontal_sums(shape, row, ones, twos);
+}
+
 /// The row loop. `AVX512`: the caller runs with AVX-512F enabled and checked, so the row functions
 /// of the `avx512` module may be used (only then is it `true`).
 #[inline(always)]
@@ -389,26 +401,14 @@ fn step_band_generic<'a, const AVX512: bool>(
 ) {
     let wpr = shape.wpr;
     let count = out.len() / wpr;
+    #[cfg(target_arch = "x86_64")]
+    let row_rule = avx512::RowRule::new(shape.rule);
     // Slots rotate: slot (k % 3) holds the sums of row first_row - 1 + k.
-    let fill = |scratch: &mut RowSums, slot: usize, row: Option<&[u32]>| {
-        let (ones, twos) = (&mut scratch.ones[slot], &mut scratch.twos[slot]);
-        #[cfg(target_arch = "x86_64")]
-        if AVX512 {
-            if let Some(row) = row {
-                // SAFETY: AVX512 is true only in step_band_avx512, called after checking the
-                // CPU has AVX-512F.
-                return unsafe {
-                    avx512::horizontal_sums(row, &RowEdges::of(shape, row), ones, twos)
-                };
-            }
-        }
-        horizontal_sums(shape, row, ones, twos);
-    };
-    fill(scratch, 0, rows(first_row - 1));
-    fill(scratch, 1, rows(first_row));
+    fill_sums::<AVX512>(shape, rows(first_row - 1), scratch, 0);
+    fill_sums::<AVX512>(shape, rows(first_row), scratch, 1);
     for r in 0..count {
         let y = first_row + r as isize;
-        fill(scratch, (r + 2) % 3, rows(y + 1));
+        fill_sums::<AVX512>(shape, rows(y + 1), scratch, (r + 2) % 3);
         let out_row = &mut out[r * wpr..(r + 1) * wpr];
         let Some(alive) = rows(y) else {
             out_row.fill(0);
@@ -426,11 +426,19 @@ fn step_band_generic<'a, const AVX512: bool>(
             let mask = last_word_mask(shape.width);
             // SAFETY: as for the horizontal sums above.
             unsafe {
-                if shape.rule == Rule::CONWAY {
-                    avx512::conway_row(rows.0, rows.1, rows.2, alive, out_row, mask)
-                } else {
-                    let masks = shape.rule.nine_sum_masks();
-                    avx512::rule_row(rows.0, rows.1, rows.2, alive, out_row, masks, mask)
+                match &row_rule {
+                    avx512::RowRule::Conway => {
+                        avx512::conway_row(rows.0, rows.1, rows.2, alive, out_row, mask)
+                    }
+                    avx512::RowRule::Terms { terms, count } => avx512::rule_row(
+                        rows.0,
+                        rows.1,
+                        rows.2,
+                        alive,
+                        out_row,
+                        &terms[..*count],
+                        mask,
+                    ),
                 }
             };
             continue;
