@@ -116,12 +116,26 @@ impl Grid {
     /// A grid where each cell is alive with probability `density`, drawn from a seeded generator:
     /// the same (size, density, seed) gives the same grid on every machine.
     pub fn random(width: u32, height: u32, density: f64, seed: u64) -> Result<Self> {
+        Grid::random_band(width, height, density, seed, 0)
+    }
+
+    /// Rows `first_row .. first_row + rows` of `Grid::random(width, H, density, seed)` for any
+    /// `H >= first_row + rows`, as a `width` × `rows` grid: a soup depends only on (seed, cell
+    /// index), so a process that owns a band of a large grid draws just that band, and the bands
+    /// put together are the grid one process draws.
+    pub fn random_band(
+        width: u32,
+        rows: u32,
+        density: f64,
+        seed: u64,
+        first_row: u64,
+    ) -> Result<Self> {
         if !(0.0..=1.0).contains(&density) || density.is_nan() {
             return Err(Error::InvalidArgument(format!(
                 "density {density} is not between 0 and 1"
             )));
         }
-        let mut grid = Grid::new(width, height)?;
+        let mut grid = Grid::new(width, rows)?;
         // Compare 32-bit draws against a threshold so the result does not depend on float rounding.
         let threshold = (density * 4294967296.0).min(4294967295.0) as u64;
         let all = density >= 1.0;
@@ -133,7 +147,7 @@ impl Grid {
             .par_chunks_mut(wpr)
             .enumerate()
             .for_each(|(y, row)| {
-                let mut k = y as u64 * width as u64;
+                let mut k = (first_row + y as u64) * width as u64;
                 for (i, word) in row.iter_mut().enumerate() {
                     let bits = (width - 32 * i as u32).min(32);
                     let mut w = 0u32;
@@ -419,6 +433,25 @@ mod tests {
             for x in 0..w {
                 let alive = (rng.next_u64() >> 32) < threshold;
                 assert_eq!(grid.get(x, y), alive, "cell ({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn random_bands_put_together_are_the_grid() {
+        let (w, h, density, seed) = (70u32, 13u32, 0.41, 7u64);
+        let whole = Grid::random(w, h, density, seed).unwrap();
+        for (first, rows) in [(0u32, 5u32), (5, 1), (6, 7)] {
+            let band = Grid::random_band(w, rows, density, seed, first as u64).unwrap();
+            for y in 0..rows {
+                for x in 0..w {
+                    assert_eq!(
+                        band.get(x, y),
+                        whole.get(x, first + y),
+                        "cell ({x}, {})",
+                        first + y
+                    );
+                }
             }
         }
     }
