@@ -4,13 +4,14 @@
 use super::{parse_size, BackendArgs};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use speedup::life::batch::{self, Defaults, Job, Shard, Start, CSV_HEADER};
+use speedup::life::batch::record::{self, CsvSink, Expected};
+use speedup::life::batch::{self, Defaults, Job, Outcome, Shard, ShardSpec, Start, CSV_HEADER};
 use speedup::life::formats::write_pattern;
 use speedup::life::image::{write_png, GifRecorder};
 use speedup::life::memory::check_grids;
 use speedup::life::{Bounds, Grid, Kernel, LifeEngine, Rule, RuleSpec, Topology};
 use speedup::output::write_atomic;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -99,7 +100,11 @@ pub struct RunArgs {
 
 /// Arguments of `speedup life batch`.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BatchArgs {
+    /// `merge`: put the shards' CSVs together.
+    #[command(subcommand)]
+    pub command: Option<BatchCommand>,
     /// Job file: a JSON list of jobs, or one job per line (`acorn.lif generations=500`,
     /// `random=64x64 density=0.3 seed=7 rule=B36/S23`). Omit it to sweep with --random.
     pub jobs: Option<PathBuf>,
@@ -124,23 +129,62 @@ pub struct BatchArgs {
     /// Which backend runs the jobs. On a GPU, runs of one size are batched into one dispatch.
     #[command(flatten)]
     pub backend: BackendArgs,
-    /// Run only jobs K, K+N, K+2N, ... (K from 0), for a Slurm job array. Only shard 0 writes
-    /// the CSV header, so the shards' files concatenate.
+    /// Run only jobs K, K+N, K+2N, ... (K counts from 0). `auto`: K and N from a Slurm job
+    /// array (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT, the array numbered 0..N-1);
+    /// `auto/N`: N given, K from Slurm or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX). On
+    /// stdout only shard 0 writes the CSV header, so the shards' outputs concatenate; files
+    /// always have it (merge them with `life batch merge`).
     #[arg(long)]
-    pub shard: Option<Shard>,
-    /// Write the CSV here (atomically); default: stdout.
+    pub shard: Option<ShardSpec>,
+    /// Write the CSV here, in job order, once every job is done; until then each finished row is
+    /// appended to FILE.partial and flushed, so a kill (Ctrl-C, SIGTERM from scancel or a time
+    /// limit: both stop at the next job boundary) keeps every finished row. Default: stdout, one
+    /// row as each job finishes.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Keep the rows already in --output (and its .partial file) whose inputs match this run's
+    /// jobs, and run only the others: re-running a killed or failed shard is safe.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
     /// No progress bar and no notes on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Subcommands of `speedup life batch`.
+#[derive(Debug, clap::Subcommand)]
+pub enum BatchCommand {
+    /// Merge the shards' CSVs: one header, rows in job order, every job exactly once (a job
+    /// found twice only if its results agree). Fails, naming the jobs, when any is missing,
+    /// extra or conflicting; then nothing is written.
+    Merge(MergeArgs),
+}
+
+/// Arguments of `speedup life batch merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' CSV files (`-o` of each `life batch --shard`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the merged CSV here (atomically); default: stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// The batch's job file: its jobs are the ones expected (each row's source checked too).
+    #[arg(long, conflicts_with = "expect")]
+    pub jobs: Option<PathBuf>,
+    /// Expect jobs 0..N-1 (for a sweep). Without --jobs or --expect: 0 to the largest found.
+    #[arg(long)]
+    pub expect: Option<usize>,
 }
 
 /// Runs a `life` subcommand.
 pub fn run(cmd: LifeCommand) -> anyhow::Result<()> {
     match cmd {
         LifeCommand::Run(args) => run_one(*args),
-        LifeCommand::Batch(args) => run_batch(*args),
+        LifeCommand::Batch(args) => match args.command {
+            Some(BatchCommand::Merge(merge)) => run_merge(merge),
+            None => run_batch(*args),
+        },
     }
 }
 
@@ -513,6 +557,19 @@ fn print_summary(s: &Summary) {
     }
 }
 
+/// Reads a job file (relative pattern paths taken from its folder).
+fn read_jobs(path: &Path, defaults: &Defaults) -> anyhow::Result<Vec<Job>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    Ok(batch::parse_jobs(
+        &text,
+        &path.display().to_string(),
+        base,
+        defaults,
+    )?)
+}
+
 fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
     let defaults = Defaults {
         generations: args.generations,
@@ -526,12 +583,7 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
         ..Defaults::default()
     };
     let jobs = match (&args.jobs, args.random) {
-        (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let base = path.parent().unwrap_or(Path::new("."));
-            batch::parse_jobs(&text, &path.display().to_string(), base, &defaults)?
-        }
+        (Some(path), _) => read_jobs(path, &defaults)?,
         (None, Some((w, h))) => {
             let densities = batch::parse_densities(&args.densities).context("--densities")?;
             let seeds = batch::parse_seeds(&args.seeds).context("--seeds")?;
@@ -539,35 +591,121 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
         }
         (None, None) => bail!("give a job file or --random WxH (with --densities and --seeds)"),
     };
-    let shard = args.shard.unwrap_or(Shard { index: 0, count: 1 });
+    let shard = match &args.shard {
+        Some(spec) => spec.resolve(&|name| std::env::var(name).ok())?,
+        None => Shard { index: 0, count: 1 },
+    };
     let jobs = shard.select(jobs);
+    let mut sink = None;
+    let mut todo = jobs.clone();
+    if let Some(path) = &args.output {
+        let kept = if args.resume {
+            let resumed = record::resume(path, &jobs)?;
+            if !args.quiet {
+                for note in &resumed.notes {
+                    eprintln!("note: {note}");
+                }
+            }
+            let done: std::collections::HashSet<usize> =
+                resumed.rows.iter().map(|(j, _)| *j).collect();
+            todo.retain(|j| !done.contains(&j.index));
+            if !args.quiet && !done.is_empty() {
+                eprintln!(
+                    "note: resuming: {} of {} jobs already recorded",
+                    done.len(),
+                    jobs.len()
+                );
+            }
+            resumed.rows
+        } else {
+            Vec::new()
+        };
+        sink = Some(CsvSink::create(path, kept)?);
+    } else if shard.writes_header() {
+        println!("{CSV_HEADER}");
+    }
     let backend = args.backend.resolve(!args.quiet)?;
     catch_ctrl_c();
-    let bar = progress_bar(jobs.len() as u64, args.quiet, "runs");
-    let outcomes = batch::run_jobs(&backend, &jobs, &STOP, &|_| bar.inc(1))?;
-    bar.finish_and_clear();
-    let mut csv = String::new();
-    if shard.writes_header() {
-        csv.push_str(CSV_HEADER);
-        csv.push('\n');
-    }
-    for o in &outcomes {
-        // Both lists are in job order (sharding keeps it), so a binary search finds each job.
-        if let Ok(i) = jobs.binary_search_by_key(&o.job, |j| j.index) {
-            csv.push_str(&batch::csv_row(&jobs[i], o));
-            csv.push('\n');
+    let bar = progress_bar(todo.len() as u64, args.quiet, "runs");
+    // Rows are recorded as jobs finish (from any thread); a failure to record stops the batch at
+    // the next job boundary and is reported after it.
+    let sink = std::sync::Mutex::new(sink);
+    let record_error = std::sync::Mutex::new(None);
+    let record = |o: &Outcome| {
+        bar.inc(1);
+        let Ok(i) = todo.binary_search_by_key(&o.job, |j| j.index) else {
+            return;
+        };
+        let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+        let written = match sink.as_mut() {
+            Some(sink) => sink.append(&todo[i], o).map_err(anyhow::Error::from),
+            None => {
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{}", batch::csv_row(&todo[i], o))
+                    .and_then(|()| out.flush())
+                    .context("writing the CSV to stdout")
+            }
+        };
+        if let Err(e) = written {
+            record_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+            STOP.store(true, Ordering::SeqCst);
         }
+    };
+    let outcomes = batch::run_jobs(&backend, &todo, &STOP, &record);
+    bar.finish_and_clear();
+    if let Some(e) = record_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
     }
-    match &args.output {
-        Some(path) => write_atomic(path, csv.as_bytes())?,
-        None => print!("{csv}"),
-    }
-    if outcomes.len() < jobs.len() {
+    let outcomes = outcomes?;
+    let sink = sink.into_inner().unwrap_or_else(|e| e.into_inner());
+    if outcomes.len() < todo.len() {
+        let (recorded, partial) = match &sink {
+            Some(s) => (
+                s.len(),
+                format!(
+                    "; {} holds them: rerun with --resume to finish",
+                    s.partial().display()
+                ),
+            ),
+            None => (jobs.len() - todo.len() + outcomes.len(), String::new()),
+        };
         bail!(
-            "interrupted by Ctrl-C after {} of {} runs (the CSV holds those)",
-            outcomes.len(),
+            "interrupted (Ctrl-C or SIGTERM) with {recorded} of {} runs recorded{partial}",
             jobs.len()
         );
+    }
+    if let Some(sink) = sink {
+        sink.finish()?;
+    }
+    Ok(())
+}
+
+fn run_merge(args: MergeArgs) -> anyhow::Result<()> {
+    let inputs = args
+        .files
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map(|text| (p.display().to_string(), text))
+                .with_context(|| format!("reading {}", p.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let jobs = match &args.jobs {
+        Some(path) => Some(read_jobs(path, &Defaults::default())?),
+        None => None,
+    };
+    let expected = match (&jobs, args.expect) {
+        (Some(jobs), _) => Some(Expected::Jobs(jobs)),
+        (None, Some(n)) => Some(Expected::Count(n)),
+        (None, None) => None,
+    };
+    let merged = record::merge(&inputs, expected)?;
+    match &args.output {
+        Some(path) => write_atomic(path, merged.as_bytes())?,
+        None => print!("{merged}"),
     }
     Ok(())
 }
