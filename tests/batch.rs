@@ -5,11 +5,13 @@ mod common;
 
 use speedup::backend::Backend;
 use speedup::life::batch::gpu::BatchGpuLife;
+use speedup::life::batch::record::{self, CsvSink, Expected};
 use speedup::life::batch::{
     csv_row, parse_densities, parse_jobs, parse_seeds, run_jobs, sweep, Defaults, Job, Shard,
-    Start, CSV_HEADER,
+    ShardSpec, Start, CSV_HEADER,
 };
 use speedup::life::{self, Grid, Rule, Topology};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -228,4 +230,185 @@ fn a_raised_stop_flag_starts_no_job() {
             .unwrap()
             .is_empty());
     }
+}
+
+/// `--shard auto` against environments as Slurm and Kubernetes set them.
+#[test]
+fn shard_auto_from_slurm_arrays_and_indexed_jobs() {
+    let resolve = |spec: &str, vars: &[(&str, &str)]| {
+        let env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        spec.parse::<ShardSpec>()
+            .and_then(|s| s.resolve(&|name| env.get(name).cloned()))
+    };
+    // `--array=0-15%8`, task 5.
+    let slurm = |id: &'static str, count: &'static str, min: &'static str, max: &'static str| {
+        [
+            ("SLURM_ARRAY_TASK_ID", id),
+            ("SLURM_ARRAY_TASK_COUNT", count),
+            ("SLURM_ARRAY_TASK_MIN", min),
+            ("SLURM_ARRAY_TASK_MAX", max),
+            ("SLURM_ARRAY_TASK_STEP", "1"),
+        ]
+    };
+    assert_eq!(
+        resolve("auto", &slurm("5", "16", "0", "15")).unwrap(),
+        Shard {
+            index: 5,
+            count: 16
+        }
+    );
+    assert_eq!(
+        resolve("auto/16", &slurm("5", "16", "0", "15")).unwrap(),
+        Shard {
+            index: 5,
+            count: 16
+        }
+    );
+    // `--array=2,3`: "task 2 of 2"; `--array=0,2`: the count is not max + 1.
+    for (vars, said) in [
+        (slurm("2", "2", "2", "3"), "tasks 2-3"),
+        (slurm("2", "2", "0", "2"), "tasks 0-2"),
+    ] {
+        let e = resolve("auto", &vars).unwrap_err().to_string();
+        assert!(e.contains(said) && e.contains("--array=0-"), "{e}");
+    }
+    let mut stepped = slurm("4", "3", "0", "4");
+    stepped[4].1 = "2";
+    assert!(resolve("auto", &stepped).is_err(), "--array=0-4:2");
+    let e = resolve("auto/8", &slurm("1", "4", "0", "3"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("4 tasks"), "{e}");
+    // Kubernetes: the index, and the count from the command line.
+    let k8s = [("JOB_COMPLETION_INDEX", "3")];
+    assert_eq!(
+        resolve("auto/4", &k8s).unwrap(),
+        Shard { index: 3, count: 4 }
+    );
+    let e = resolve("auto", &k8s).unwrap_err().to_string();
+    assert!(e.contains("auto/N"), "{e}");
+    assert!(resolve("auto/3", &k8s).is_err(), "index 3 of 3");
+    let e = resolve("auto", &[]).unwrap_err().to_string();
+    assert!(e.contains("SLURM_ARRAY_TASK_ID"), "{e}");
+    assert!(resolve("auto", &[("SLURM_ARRAY_TASK_ID", "x")]).is_err());
+    for bad in ["auto/0", "auto/x", "autox", "auto/"] {
+        assert!(bad.parse::<ShardSpec>().is_err(), "{bad}");
+    }
+    assert_eq!(resolve("1/3", &k8s).unwrap(), Shard { index: 1, count: 3 });
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("batch-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `jobs` serially and records them in `out` as the CLI does.
+fn record_jobs(out: &Path, jobs: &[Job], kept: Vec<(usize, String)>) -> CsvSink {
+    let mut sink = CsvSink::create(out, kept).unwrap();
+    let stop = AtomicBool::new(false);
+    let outcomes = run_jobs(&Backend::Serial, jobs, &stop, &|_| {}).unwrap();
+    for (job, o) in jobs.iter().zip(&outcomes) {
+        sink.append(job, o).unwrap();
+    }
+    sink
+}
+
+/// Rows written as jobs finish, read back by --resume, and merged: every job once, in order,
+/// and the merge refuses sets with holes, extras or disagreeing duplicates.
+#[test]
+fn partial_rows_resume_and_merge() {
+    let dir = scratch("resume");
+    let jobs = sweep(17, 9, &[0.3, 0.6], &[1, 2, 3], &Defaults::default());
+    let out = dir.join("all.csv");
+    // A "killed" run: three jobs recorded, then the process is gone (the sink is dropped).
+    drop(record_jobs(&out, &jobs[..3], Vec::new()));
+    assert!(!out.exists(), "the final file appears only when complete");
+    let partial = record::partial_path(&out);
+    let text = std::fs::read_to_string(&partial).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    // A torn last line (a write cut short) is ignored, not taken as a row.
+    std::fs::write(&partial, format!("{text}3,random,17,9")).unwrap();
+    let resumed = record::resume(&out, &jobs).unwrap();
+    assert_eq!(
+        resumed.rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    // Resuming with other inputs (another generation count) runs everything again.
+    let mut other = jobs.clone();
+    other[1].generations = 7;
+    let again = record::resume(&out, &other).unwrap();
+    assert_eq!(again.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 2]);
+    assert!(
+        again.notes[0].contains("job 1") && again.notes[0].contains("generations"),
+        "{:?}",
+        again.notes
+    );
+    let rest: Vec<Job> = jobs[3..].to_vec();
+    record_jobs(&out, &rest, resumed.rows).finish().unwrap();
+    assert!(!partial.exists());
+    let resumed_csv = std::fs::read_to_string(&out).unwrap();
+    // The same as one uninterrupted run, timings aside.
+    let whole = dir.join("whole.csv");
+    record_jobs(&whole, &jobs, Vec::new()).finish().unwrap();
+    let whole_csv = std::fs::read_to_string(&whole).unwrap();
+    let results = |csv: &str| -> Vec<String> {
+        csv.lines()
+            .map(|l| l.split(',').take(11).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(results(&resumed_csv), results(&whole_csv));
+    // Nothing left to do: a second resume keeps all six rows.
+    assert_eq!(record::resume(&out, &jobs).unwrap().rows.len(), 6);
+
+    // Merge: shards in any order, with a repeated identical job, give the whole file.
+    let rows: Vec<&str> = whole_csv.lines().skip(1).collect();
+    let file = |rows: &[&str]| format!("{CSV_HEADER}\n{}\n", rows.join("\n"));
+    let shard_a = file(&[rows[4], rows[1], rows[3]]);
+    let shard_b = file(&[rows[0], rows[2], rows[5], rows[3]]);
+    let inputs = [
+        ("a.csv".to_string(), shard_a),
+        ("b.csv".to_string(), shard_b),
+    ];
+    let merged = record::merge(&inputs, Some(Expected::Count(6))).unwrap();
+    assert_eq!(results(&merged), results(&whole_csv));
+    assert_eq!(
+        record::merge(&inputs, Some(Expected::Jobs(&jobs))).unwrap(),
+        merged
+    );
+    assert_eq!(record::merge(&inputs, None).unwrap(), merged);
+    // Missing and extra jobs are named.
+    let e = record::merge(&inputs[..1], Some(Expected::Count(6)))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("3 of 6 jobs missing: 0, 2, 5"), "{e}");
+    let e = record::merge(&inputs, Some(Expected::Count(4)))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("beyond the 4 expected: 4-5"), "{e}");
+    // A repeated job whose results differ is a conflict, named with both places.
+    let changed = rows[2].replacen(",random,", ",elsewhere,", 1);
+    let conflict = [
+        inputs[0].clone(),
+        inputs[1].clone(),
+        ("c.csv".to_string(), file(&[&changed])),
+    ];
+    let e = record::merge(&conflict, None).unwrap_err().to_string();
+    assert!(
+        e.contains("job 2 differs between b.csv:3 and c.csv:2"),
+        "{e}"
+    );
+    // A file that is not a batch CSV, and a row with too few fields.
+    let e = record::merge(&[("x.csv".into(), "a,b\n".into())], None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("x.csv:1:1:") && e.contains("header"), "{e}");
+    let e = record::merge(&[("y.csv".into(), format!("{CSV_HEADER}\n1,2\n"))], None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("y.csv:2:1:") && e.contains("2 fields"), "{e}");
 }
