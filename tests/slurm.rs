@@ -139,6 +139,7 @@ impl Cluster {
              MpiDefault=none\n\
              ReturnToService=2\n\
              SchedulerType=sched/builtin\n\
+             SchedulerParameters=kill_invalid_depend\n\
              AccountingStorageType=accounting_storage/none\n\
              JobAcctGatherType=jobacct_gather/none\n\
              JobCompType=jobcomp/none\n\
@@ -216,12 +217,20 @@ impl Cluster {
             .dir
             .join(format!("job-{}.sh", args.len() + script.len()));
         std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+        self.submit(args, &path)
+    }
+
+    /// Submits the batch script at `path`, with `speedup` on its PATH; returns the job id.
+    fn submit(&self, args: &[&str], path: &Path) -> String {
         let mut all = vec!["--parsable", "-D", s(&self.dir)];
         all.extend(args);
-        all.push(s(&path));
+        all.push(s(path));
+        let bin = Path::new(speedup()).parent().unwrap();
+        let path_var = format!("{}:{}", s(bin), std::env::var("PATH").unwrap_or_default());
         let out = Command::new("sbatch")
             .args(&all)
             .env("SLURM_CONF", &self.conf)
+            .env("PATH", path_var)
             .output()
             .unwrap();
         assert!(
@@ -293,42 +302,33 @@ fn job_array_shards_merge_into_the_unsharded_batch() {
         ));
     }
     std::fs::write(d.join("jobs.txt"), jobs).unwrap();
-    cluster.sbatch(
-        &["--array=0-3", "--wait", "-o", "slurm-%a.out"],
-        &format!(
-            "exec {} life batch jobs.txt -b serial --shard auto -o shard-$SLURM_ARRAY_TASK_ID.csv -q",
-            speedup()
-        ),
+    // The examples as shipped, with the array and CPUs cut to this one small node: the array
+    // of shards, then the merge queued with afterok.
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slurm");
+    let array = cluster.submit(
+        &["--array=0-3", "--cpus-per-task=1"],
+        &examples.join("batch.sbatch"),
     );
-    let shards: Vec<String> = (0..4).map(|k| format!("shard-{k}.csv")).collect();
+    cluster.submit(
+        &[&format!("--dependency=afterok:{array}"), "--wait"],
+        &examples.join("merge.sbatch"),
+    );
+    let shards: Vec<String> = (0..4).map(|k| format!("results/shard-{k}.csv")).collect();
     for (k, shard) in shards.iter().enumerate() {
         assert!(
             d.join(shard).exists(),
             "shard {k} wrote nothing: {}\n{}",
-            read(&d.join(format!("slurm-{k}.out"))),
+            read(&d.join(format!("life-batch-{array}_{k}.out"))),
             cluster.logs()
         );
     }
-    let mut merge = Command::new(speedup());
-    merge
-        .current_dir(&d)
-        .args([
-            "life", "batch", "merge", "--jobs", "jobs.txt", "-o", "all.csv",
-        ])
-        .args(&shards);
-    let out = merge.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let whole = Command::new(speedup())
         .current_dir(&d)
         .args(["life", "batch", "jobs.txt", "-b", "serial", "-q"])
         .output()
         .unwrap();
     assert!(whole.status.success());
-    let merged = read(&d.join("all.csv"));
+    let merged = read(&d.join("results/all.csv"));
     assert_eq!(merged.lines().count(), 15);
     assert_eq!(
         results(&merged),
