@@ -50,12 +50,14 @@ pub enum Error {
         message: String,
     },
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    // The OS error is part of the message and deliberately not the error's `source()` (a field
+    // named `source` would be): a chain printer such as anyhow's `{:#}` would print it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The run was interrupted (Ctrl-C).
     #[error("interrupted")]
@@ -70,7 +72,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

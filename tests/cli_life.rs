@@ -282,6 +282,17 @@ fn errors_are_one_line_with_position() {
         stderr.contains("bad.rle:1:22:") && stderr.contains("Klein"),
         "{stderr}"
     );
+    // A missing file: its path and the OS's message, once.
+    let missing = dir.join("missing.lif");
+    let out = speedup()
+        .args(["life", "run", s(&missing)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("missing.lif: "), "{stderr}");
+    assert_eq!(stderr.matches("os error").count(), 1, "{stderr}");
     let out = speedup()
         .args(["life", "run", "--random", "4000000000x4000000000"])
         .output()

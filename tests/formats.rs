@@ -41,6 +41,11 @@ fn acorn_in_life_105_and_106() {
     assert!(a.comments[0].contains("Corderman"), "{:?}", a.comments);
     let b = read_pattern(&data("acorn_106.lif")).unwrap();
     assert_eq!(b.grid, a.grid);
+    // Golly's own Methuselahs start their one block with a bare `#P` (no coordinates).
+    let golly = read_pattern(&data("acorn_golly.lif")).unwrap();
+    assert_eq!(golly.grid, a.grid);
+    let rabbits = read_pattern(&data("rabbits_golly.lif")).unwrap();
+    assert_eq!(rabbits.grid.to_text(), "*---***/***--*-/-*-----");
 }
 
 #[test]

@@ -13,8 +13,8 @@
 //! ```
 //! `#D` lines describe the pattern, `#N` asks for the normal rules (B3/S23) and `#R 23/3` for
 //! another one (survival/birth), and each `#P x y` starts a block of `.`/`*` rows whose top-left
-//! cell is at (x, y) relative to a centre origin. The reader normalises the cells to their
-//! bounding box.
+//! cell is at (x, y) relative to a centre origin; a bare `#P` continues below the rows so far.
+//! The reader normalises the cells to their bounding box.
 
 use super::life106::expect_header;
 use super::{grid_from_points, parse_error, Pattern};
@@ -79,7 +79,7 @@ fn for_each_cell(
                         parse_error(file, line_no, 4, format!("{e} (expected '#R 23/3')"))
                     })?)
                 }
-                "P" => (block_x, row_y) = block_origin(value, file, line_no)?,
+                "P" => (block_x, row_y) = block_origin(value, (block_x, row_y), file, line_no)?,
                 _ => meta.comments.push(rest.trim().to_string()),
             }
             continue;
@@ -114,16 +114,27 @@ fn for_each_cell(
     Ok(())
 }
 
-/// Parses the `x y` after `#P`.
-fn block_origin(value: &str, file: &str, line_no: usize) -> Result<(i64, i64)> {
+/// Parses the `x y` after `#P`. A bare `#P` keeps `current` (the left edge of the rows so far
+/// and the next row), so its block continues below the previous one: that is how Golly reads it
+/// (its reader leaves x and y as they were when the line holds no numbers), and how Golly's own
+/// Patterns/Life/Methuselahs/acorn.lif and rabbits.lif are written.
+fn block_origin(
+    value: &str,
+    current: (i64, i64),
+    file: &str,
+    line_no: usize,
+) -> Result<(i64, i64)> {
     let mut numbers = value.split_whitespace().map(|f| f.parse::<i64>());
     match (numbers.next(), numbers.next(), numbers.next()) {
+        (None, _, _) => Ok(current),
         (Some(Ok(x)), Some(Ok(y)), None) => Ok((x, y)),
         _ => Err(parse_error(
             file,
             line_no,
             3,
-            format!("expected '#P x y' with two whole numbers, found '#P {value}'"),
+            format!(
+                "expected '#P x y' with two whole numbers (or a bare '#P'), found '#P {value}'"
+            ),
         )),
     }
 }
@@ -191,6 +202,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("bad.lif:2:3:"), "{e}");
+        // A bare `#P` continues below the rows so far, at their left edge (as Golly reads it).
+        let bare = parse("#Life 1.05\n#P\n.*\n#P 3 0\n*\n#P\n*\n", "t.lif").unwrap();
+        assert_eq!(bare.grid.to_text(), "*-*/--*");
         let e = parse("#Life 1.05\n.*x\n", "bad.lif")
             .unwrap_err()
             .to_string();
