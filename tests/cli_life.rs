@@ -441,3 +441,74 @@ fn ctrl_c_stops_at_a_generation_boundary_and_still_writes_the_output() {
     let written = read_pattern(&out).unwrap().grid;
     assert_eq!(written.hash_hex(), v["hash"].as_str().unwrap());
 }
+
+#[test]
+fn until_stable_reports_when_and_with_what_period() {
+    let dir = scratch("stable");
+    let blinker = dir.join("blinker.cells");
+    std::fs::write(&blinker, "!Name: blinker\n.O.\n.O.\n.O.\n").unwrap();
+    let out = run_ok(&[
+        "life",
+        "run",
+        s(&blinker),
+        "--size",
+        "7x5",
+        "-g",
+        "1000",
+        "--until-stable",
+        "-b",
+        "serial",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stabilised_at"], 0);
+    assert_eq!(v["period"], 2);
+    assert_eq!(v["generations"], 2, "stops at the first repeat");
+    assert_eq!(v["interrupted"], false);
+    // Without --until-stable both are null and the run goes to the end.
+    let out = run_ok(&[
+        "life",
+        "run",
+        s(&blinker),
+        "--size",
+        "7x5",
+        "-g",
+        "9",
+        "-b",
+        "serial",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["stabilised_at"].is_null() && v["period"].is_null(), "{v}");
+    assert_eq!(v["generations"], 9);
+    // --max-period needs --until-stable.
+    let out = speedup()
+        .args(["life", "run", s(&blinker), "--max-period", "5"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    // In a batch: R-pentomino on a bounded 40x33 grid, and a blinker cut short by -g 1.
+    let jobs = dir.join("jobs.txt");
+    std::fs::copy(data("rpentomino.cells"), dir.join("r.cells")).unwrap();
+    std::fs::write(
+        &jobs,
+        "r.cells size=40x33 topology=bounded generations=5000\nblinker.cells size=7x5 generations=1\n",
+    )
+    .unwrap();
+    let out = run_ok(&[
+        "life",
+        "batch",
+        s(&jobs),
+        "--until-stable",
+        "-b",
+        "rayon",
+        "-q",
+    ]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0][13..], ["stabilised_at", "period"], "{csv}");
+    let row = |job: &str| rows.iter().find(|r| r[0] == job).unwrap();
+    let (at, period): (u64, u64) = (row("0")[13].parse().unwrap(), row("0")[14].parse().unwrap());
+    assert!(at > 100 && (1..=2).contains(&period), "{csv}");
+    assert_eq!(row("1")[13..], ["", ""], "{csv}");
+}

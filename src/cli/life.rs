@@ -9,6 +9,7 @@ use speedup::life::batch::{self, Defaults, Job, Outcome, Shard, ShardSpec, Start
 use speedup::life::formats::write_pattern;
 use speedup::life::image::{write_png, GifRecorder};
 use speedup::life::memory::check_grids;
+use speedup::life::stable::{CycleDetector, DEFAULT_MAX_PERIOD};
 use speedup::life::{Bounds, Grid, Kernel, LifeEngine, Rule, RuleSpec, Topology};
 use speedup::output::write_atomic;
 use std::io::{IsTerminal, Write};
@@ -56,6 +57,15 @@ pub struct RunArgs {
     /// Which backend runs it.
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// Stop when the grid repeats (a still life, an oscillator, a glider back where it started
+    /// on a torus), at most --generations; the summary gives stabilised_at (the first
+    /// generation of the cycle) and period.
+    #[arg(long)]
+    pub until_stable: bool,
+    /// With --until-stable: the longest period looked for (a hash of each of the last P
+    /// generations is kept) [default: 10000].
+    #[arg(long, requires = "until_stable", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_period: Option<u64>,
     /// Kernel: packed (bit-sliced, 32 cells a word, one generation per pass), tiled (packed,
     /// several generations per pass over cache or workgroup tiles) or naive (cell by cell, the
     /// baseline). Default: the fastest measured for the backend (tiled on the CPU, packed on the
@@ -129,6 +139,15 @@ pub struct BatchArgs {
     /// Which backend runs the jobs. On a GPU, runs of one size are batched into one dispatch.
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// Stop when the grid repeats (each run; on a GPU one at a time, not batched), at most
+    /// --generations; the CSV gives stabilised_at (the first
+    /// generation of the cycle) and period.
+    #[arg(long)]
+    pub until_stable: bool,
+    /// With --until-stable: the longest period looked for (a hash of each of the last P
+    /// generations is kept) [default: 10000].
+    #[arg(long, requires = "until_stable", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_period: Option<u64>,
     /// Run only jobs K, K+N, K+2N, ... (K counts from 0). `auto`: K and N from a Slurm job
     /// array (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT, the array numbered 0..N-1);
     /// `auto/N`: N given, K from Slurm or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX). On
@@ -248,6 +267,9 @@ fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
             .context("--rule")?,
         topology: args.topology,
         generations: args.generations,
+        until_stable: args
+            .until_stable
+            .then(|| args.max_period.unwrap_or(DEFAULT_MAX_PERIOD)),
     })
 }
 
@@ -415,6 +437,11 @@ struct Summary {
     generations: u64,
     requested_generations: u64,
     interrupted: bool,
+    /// With --until-stable: the first generation of the cycle the run ended in (null if none
+    /// was found within its generations).
+    stabilised_at: Option<u64>,
+    /// With --until-stable: the cycle's period.
+    period: Option<u64>,
     population: u64,
     elapsed_seconds: f64,
     cell_updates_per_second: f64,
@@ -460,8 +487,17 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     // run short passes (a pass of one generation saves nothing).
     let per_pass = engine.generations_per_pass();
     let mut chunk = per_pass;
-    while generation < total && !STOP.load(Ordering::SeqCst) {
+    // --until-stable: every generation's grid is shown to the detector, so step one at a time.
+    let mut detector = job.until_stable.map(CycleDetector::new);
+    if let Some(d) = &mut detector {
+        d.observe(0, &engine.grid()?);
+    }
+    let mut cycle = None;
+    while generation < total && cycle.is_none() && !STOP.load(Ordering::SeqCst) {
         let mut target = total.min(generation.saturating_add(chunk));
+        if detector.is_some() {
+            target = generation + 1;
+        }
         if let Some(s) = &sampler {
             target = target.min(s.next_stop(generation));
         }
@@ -476,6 +512,9 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
             .clamp(1, speedup::life::gpu::GENERATIONS_PER_SUBMIT)
             .next_multiple_of(per_pass);
         generation = target;
+        if let Some(d) = &mut detector {
+            cycle = d.observe(generation, &engine.grid()?);
+        }
         if let Some(s) = &mut sampler {
             if s.wants(generation) {
                 s.record(generation, engine.grid()?, &spec, args.scale)?;
@@ -492,7 +531,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     if let Some(s) = sampler {
         notes.extend(s.finish(&args)?);
     }
-    let interrupted = generation < total;
+    let interrupted = generation < total && cycle.is_none();
     let elapsed = stepping.as_secs_f64();
     let summary = Summary {
         backend: backend.name(),
@@ -505,6 +544,8 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         generations: generation,
         requested_generations: total,
         interrupted,
+        stabilised_at: cycle.map(|c| c.start),
+        period: cycle.map(|c| c.period),
         population: final_grid.population(),
         elapsed_seconds: elapsed,
         cell_updates_per_second: final_grid.cells() as f64 * generation as f64 / elapsed.max(1e-12),
@@ -542,6 +583,9 @@ fn print_summary(s: &Summary) {
     println!("rule:         {}", s.rule);
     println!("topology:     {}", s.topology);
     println!("generations:  {}", s.generations);
+    if let (Some(at), Some(period)) = (s.stabilised_at, s.period) {
+        println!("stabilised:   at generation {at}, period {period}");
+    }
     println!("population:   {}", s.population);
     println!("elapsed:      {:.6} s", s.elapsed_seconds);
     println!(
@@ -580,6 +624,9 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
             .transpose()
             .context("--rule")?,
         topology: args.topology,
+        until_stable: args
+            .until_stable
+            .then(|| args.max_period.unwrap_or(DEFAULT_MAX_PERIOD)),
         ..Defaults::default()
     };
     let jobs = match (&args.jobs, args.random) {

@@ -9,7 +9,8 @@
 //! - [`formats`]: pattern files (RLE, plaintext, Life 1.05/1.06, gzipped) in and out;
 //! - [`image`]: PNG pictures and animated GIFs of a run;
 //! - [`memory`]: refusing grids beyond the limits or the machine's memory, before allocating;
-//! - [`batch`]: many independent runs in one command, batched into one GPU dispatch.
+//! - [`batch`]: many independent runs in one command, batched into one GPU dispatch;
+//! - [`stable`]: finding when a run repeats (`--until-stable`).
 
 pub mod batch;
 pub mod cpu;
@@ -21,6 +22,7 @@ pub mod memory;
 pub mod naive;
 pub mod reference;
 pub mod rule;
+pub mod stable;
 
 pub use grid::Grid;
 pub use rule::{Bounds, Rule, RuleSpec, Topology};

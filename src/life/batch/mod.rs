@@ -20,6 +20,7 @@ use super::formats::{centre, parse_error, read_pattern};
 use super::grid::Grid;
 use super::memory::{check_grids, grid_bytes};
 use super::rule::{Rule, Topology};
+use super::stable::{step_until_stable, Cycle};
 use super::LifeEngine;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -65,8 +66,11 @@ pub struct Job {
     pub rule: Option<Rule>,
     /// Topology; `None`: the pattern's suffix, else a torus.
     pub topology: Option<Topology>,
-    /// Generations to run.
+    /// Generations to run (with `until_stable`, at most).
     pub generations: u64,
+    /// Stop when the grid repeats with a period of at most this many generations
+    /// (`--until-stable --max-period P`), recording when and with what period.
+    pub until_stable: Option<u64>,
 }
 
 /// A job's starting grid, rule and topology, with the file and the job's settings combined.
@@ -139,6 +143,8 @@ pub struct Defaults {
     pub density: f64,
     /// Seed of random soups.
     pub seed: u64,
+    /// Stop each run when it repeats, with this largest period (see [`Job::until_stable`]).
+    pub until_stable: Option<u64>,
 }
 
 impl Default for Defaults {
@@ -149,6 +155,7 @@ impl Default for Defaults {
             topology: None,
             density: 0.5,
             seed: 1,
+            until_stable: None,
         }
     }
 }
@@ -238,6 +245,7 @@ impl RawJob {
                 None => defaults.topology,
             },
             generations: self.generations.unwrap_or(defaults.generations),
+            until_stable: defaults.until_stable,
         })
     }
 }
@@ -492,6 +500,7 @@ pub fn sweep(
             rule: defaults.rule,
             topology: defaults.topology,
             generations: defaults.generations,
+            until_stable: defaults.until_stable,
         })
         .collect()
 }
@@ -685,11 +694,13 @@ pub struct Outcome {
     pub seconds: f64,
     /// How many runs shared the batch (1 when the run had the device or a core to itself).
     pub batch: usize,
+    /// With `until_stable`: the cycle the run ended in, if found within its generations.
+    pub cycle: Option<Cycle>,
 }
 
 /// The CSV header matching [`csv_row`].
-pub const CSV_HEADER: &str =
-    "job,source,width,height,density,seed,rule,topology,generations,population,hash,seconds,batch";
+pub const CSV_HEADER: &str = "job,source,width,height,density,seed,rule,topology,generations,\
+population,hash,seconds,batch,stabilised_at,period";
 
 /// One CSV row: the job's inputs, then what it gave.
 pub fn csv_row(job: &Job, o: &Outcome) -> String {
@@ -699,8 +710,11 @@ pub fn csv_row(job: &Job, o: &Outcome) -> String {
             ("random".to_string(), density.to_string(), seed.to_string())
         }
     };
+    let (stabilised_at, period) = o.cycle.map_or((String::new(), String::new()), |c| {
+        (c.start.to_string(), c.period.to_string())
+    });
     format!(
-        "{},{source},{},{},{density},{seed},{},{},{},{},{},{:.6},{}",
+        "{},{source},{},{},{density},{seed},{},{},{},{},{},{:.6},{},{stabilised_at},{period}",
         job.index,
         o.width,
         o.height,
@@ -783,7 +797,15 @@ fn run_single(backend: &Backend, job: &Job) -> Result<Outcome> {
     let start = Instant::now();
     let (width, height) = (p.grid.width(), p.grid.height());
     let mut engine = LifeEngine::new(backend, p.grid, p.rule, p.topology).map_err(in_job(job))?;
-    engine.step(job.generations).map_err(in_job(job))?;
+    let cycle = match job.until_stable {
+        Some(max_period) => {
+            step_until_stable(&mut engine, job.generations, max_period).map_err(in_job(job))?
+        }
+        None => {
+            engine.step(job.generations).map_err(in_job(job))?;
+            None
+        }
+    };
     let grid = engine.grid().map_err(in_job(job))?;
     Ok(Outcome {
         job: job.index,
@@ -795,6 +817,7 @@ fn run_single(backend: &Backend, job: &Job) -> Result<Outcome> {
         hash: grid.hash_hex(),
         seconds: start.elapsed().as_secs_f64(),
         batch: 1,
+        cycle,
     })
 }
 
@@ -869,8 +892,9 @@ fn run_group(backend: &Backend, group: &[(&Job, Prepared)]) -> Result<Vec<Outcom
     let (Some(ctx), Some((first_job, first))) = (backend.gpu(), group.first()) else {
         return Ok(Vec::new());
     };
-    if group.len() == 1 {
-        return run_single(backend, first_job).map(|o| vec![o]);
+    // A run that stops when it repeats reads its grid back every generation: one at a time.
+    if group.len() == 1 || group.iter().any(|(j, _)| j.until_stable.is_some()) {
+        return group.iter().map(|(j, _)| run_single(backend, j)).collect();
     }
     let start = Instant::now();
     let grids: Vec<&Grid> = group.iter().map(|(_, p)| &p.grid).collect();
@@ -900,6 +924,7 @@ fn run_group(backend: &Backend, group: &[(&Job, Prepared)]) -> Result<Vec<Outcom
             hash: grid.hash_hex(),
             seconds,
             batch: group.len(),
+            cycle: None,
         })
         .collect())
 }
