@@ -39,6 +39,11 @@ pub fn check_grids(width: u64, height: u64, copies: u64, what: &str) -> Result<(
             mib(budget)
         )));
     }
+    // Reading MemAvailable costs a file open and several reads: for grids too small to matter
+    // it is skipped, since a batch of thousands of small runs checks before each one.
+    if needed < SMALL_BYTES {
+        return Ok(());
+    }
     if let Some(available) = crate::machine::available_memory() {
         if needed > available {
             return Err(Error::InvalidSize(format!(
@@ -54,6 +59,9 @@ pub fn check_grids(width: u64, height: u64, copies: u64, what: &str) -> Result<(
     }
     Ok(())
 }
+
+/// Below this many bytes [`check_grids`] does not ask how much memory is available.
+const SMALL_BYTES: u64 = 16 << 20;
 
 fn mib(bytes: u64) -> u64 {
     bytes.div_ceil(1 << 20)
