@@ -512,3 +512,21 @@ fn until_stable_reports_when_and_with_what_period() {
     assert!(at > 100 && (1..=2).contains(&period), "{csv}");
     assert_eq!(row("1")[13..], ["", ""], "{csv}");
 }
+
+/// `speedup devices` inside a scheduler's task names the GPU variables wgpu does not read.
+#[test]
+fn devices_shows_the_schedulers_gpu_variables() {
+    let out = speedup()
+        .args(["devices", "--json"])
+        .env("SLURM_STEP_GPUS", "3")
+        .env("CUDA_VISIBLE_DEVICES", "3")
+        .env_remove("GPU_DEVICE_ORDINAL")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vars = &v["scheduler_gpu_variables"];
+    assert_eq!(vars["SLURM_STEP_GPUS"], "3", "{v}");
+    assert_eq!(vars["CUDA_VISIBLE_DEVICES"], "3", "{v}");
+    assert!(vars.get("GPU_DEVICE_ORDINAL").is_none(), "{v}");
+}

@@ -12,8 +12,22 @@ pub struct DevicesArgs {
     pub json: bool,
 }
 
+/// Variables through which schedulers say which GPU a task was given. wgpu reads none of them,
+/// so `devices` shows them next to the adapter a task would use, for `--adapter` to be set right.
+const SCHEDULER_GPU_VARS: [&str; 5] = [
+    "SLURM_LOCALID",
+    "SLURM_STEP_GPUS",
+    "SLURM_JOB_GPUS",
+    "GPU_DEVICE_ORDINAL",
+    "CUDA_VISIBLE_DEVICES",
+];
+
 /// Prints the machine and its adapters.
 pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
+    let scheduler: Vec<(&str, String)> = SCHEDULER_GPU_VARS
+        .iter()
+        .filter_map(|&v| std::env::var(v).ok().map(|value| (v, value)))
+        .collect();
     let adapters = list_adapters();
     let auto_gpu = auto_pick(&adapters, true);
     let explicit_gpu = auto_pick(&adapters, false);
@@ -25,6 +39,10 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
             "adapters": adapters,
             "auto": auto_gpu.map_or("rayon".to_string(), |i| format!("gpu:{i}")),
             "gpu_default": explicit_gpu,
+            "scheduler_gpu_variables": scheduler
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::from(v.as_str())))
+                .collect::<serde_json::Map<_, _>>(),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -69,6 +87,14 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
         println!(
             "--backend gpu picks:  adapter {i} ({})",
             adapters[i].label()
+        );
+    }
+    if !scheduler.is_empty() {
+        let vars: Vec<String> = scheduler.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "scheduler GPU variables: {} (wgpu does not read them: a task uses the adapter \
+             named above unless --adapter chooses another; see \"GPUs per task\" in the README)",
+            vars.join(" ")
         );
     }
     Ok(())
