@@ -530,3 +530,80 @@ fn devices_shows_the_schedulers_gpu_variables() {
     assert_eq!(vars["CUDA_VISIBLE_DEVICES"], "3", "{v}");
     assert!(vars.get("GPU_DEVICE_ORDINAL").is_none(), "{v}");
 }
+
+/// SIGTERM (what `scancel` and a time limit send) stops a batch at a job boundary with every
+/// finished row in FILE.partial; `--resume` then runs only the rest, and the result is the
+/// uninterrupted batch's.
+#[cfg(unix)]
+#[test]
+fn sigterm_keeps_finished_rows_and_resume_completes_the_batch() {
+    let dir = scratch("sigterm");
+    let out = dir.join("out.csv");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "life", "batch", "--random", "128x128", "--seeds", "1:200", "-g", "1000", "-b",
+            "serial", "-q", "-o",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.push(s(&out).to_string());
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let child = speedup()
+        .args(args(&[]))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partial = dir.join("out.csv.partial");
+    let started = Instant::now();
+    while std::fs::read_to_string(&partial).map_or(0, |t| t.lines().count()) < 10 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no rows");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("rerun with --resume"), "{stderr}");
+    assert!(
+        !out.exists(),
+        "the complete file appears only when the batch is"
+    );
+    let before = std::fs::read_to_string(&partial).unwrap();
+    let recorded = before.lines().count() - 1;
+    assert!(
+        (10..200).contains(&recorded),
+        "{recorded} rows: finished before the signal?"
+    );
+    let resumed = speedup().args(args(&["--resume"])).output().unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let done = std::fs::read_to_string(&out).unwrap();
+    // The rows recorded before the signal are kept as they were (timings too: not rerun).
+    for row in before.lines().skip(1) {
+        assert!(done.lines().any(|l| l == row), "lost or rerun: {row}");
+    }
+    let whole = dir.join("whole.csv");
+    let mut again = args(&[]);
+    let last = again.len() - 1;
+    again[last] = s(&whole).to_string();
+    run_ok(&again.iter().map(String::as_str).collect::<Vec<_>>());
+    let results = |csv: &str| -> Vec<String> {
+        csv.lines()
+            .map(|l| l.split(',').take(11).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(
+        results(&done),
+        results(&std::fs::read_to_string(&whole).unwrap())
+    );
+}
