@@ -447,38 +447,28 @@ fn until_stable_reports_when_and_with_what_period() {
     let dir = scratch("stable");
     let blinker = dir.join("blinker.cells");
     std::fs::write(&blinker, "!Name: blinker\n.O.\n.O.\n.O.\n").unwrap();
-    let out = run_ok(&[
-        "life",
-        "run",
-        s(&blinker),
-        "--size",
-        "7x5",
-        "-g",
-        "1000",
-        "--until-stable",
-        "-b",
-        "serial",
-        "--json",
-    ]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The blinker on a 7x5 torus, serial, as JSON, with `extra` flags.
+    let summary = |extra: &[&str]| -> serde_json::Value {
+        let mut a = vec![
+            "life",
+            "run",
+            s(&blinker),
+            "--size",
+            "7x5",
+            "-b",
+            "serial",
+            "--json",
+        ];
+        a.extend(extra);
+        serde_json::from_slice(&run_ok(&a).stdout).unwrap()
+    };
+    let v = summary(&["-g", "1000", "--until-stable"]);
     assert_eq!(v["stabilised_at"], 0);
     assert_eq!(v["period"], 2);
     assert_eq!(v["generations"], 2, "stops at the first repeat");
     assert_eq!(v["interrupted"], false);
     // Without --until-stable both are null and the run goes to the end.
-    let out = run_ok(&[
-        "life",
-        "run",
-        s(&blinker),
-        "--size",
-        "7x5",
-        "-g",
-        "9",
-        "-b",
-        "serial",
-        "--json",
-    ]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = summary(&["-g", "9"]);
     assert!(v["stabilised_at"].is_null() && v["period"].is_null(), "{v}");
     assert_eq!(v["generations"], 9);
     // --max-period needs --until-stable.
