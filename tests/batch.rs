@@ -348,6 +348,12 @@ fn partial_rows_resume_and_merge() {
         "{:?}",
         again.notes
     );
+    // Nor do rows of runs without --until-stable stand for runs with it.
+    let mut stable = jobs.clone();
+    stable[0].until_stable = Some(50);
+    let again = record::resume(&out, &stable).unwrap();
+    assert_eq!(again.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2]);
+    assert!(again.notes[0].contains("max_period"), "{:?}", again.notes);
     let rest: Vec<Job> = jobs[3..].to_vec();
     record_jobs(&out, &rest, resumed.rows).finish().unwrap();
     assert!(!partial.exists());

@@ -700,7 +700,7 @@ pub struct Outcome {
 
 /// The CSV header matching [`csv_row`].
 pub const CSV_HEADER: &str = "job,source,width,height,density,seed,rule,topology,generations,\
-population,hash,seconds,batch,stabilised_at,period";
+population,hash,seconds,batch,stabilised_at,period,max_period";
 
 /// One CSV row: the job's inputs, then what it gave.
 pub fn csv_row(job: &Job, o: &Outcome) -> String {
@@ -714,7 +714,7 @@ pub fn csv_row(job: &Job, o: &Outcome) -> String {
         (c.start.to_string(), c.period.to_string())
     });
     format!(
-        "{},{source},{},{},{density},{seed},{},{},{},{},{},{:.6},{},{stabilised_at},{period}",
+        "{},{source},{},{},{density},{seed},{},{},{},{},{},{:.6},{},{stabilised_at},{period},{}",
         job.index,
         o.width,
         o.height,
@@ -724,7 +724,8 @@ pub fn csv_row(job: &Job, o: &Outcome) -> String {
         o.population,
         o.hash,
         o.seconds,
-        o.batch
+        o.batch,
+        job.until_stable.map_or(String::new(), |p| p.to_string())
     )
 }
 

@@ -188,7 +188,13 @@ fn read_rows(text: &str, name: &str) -> Result<Vec<Row>> {
 /// (column, value). Width, height, rule and topology of a pattern job may come from the pattern
 /// file, so they are compared only where the job itself sets them.
 fn known_inputs(job: &Job) -> Vec<(&'static str, String)> {
-    let mut known = vec![("generations", job.generations.to_string())];
+    let mut known = vec![
+        ("generations", job.generations.to_string()),
+        (
+            "max_period",
+            job.until_stable.map_or(String::new(), |p| p.to_string()),
+        ),
+    ];
     match &job.start {
         Start::Pattern { path, .. } => {
             known.push(("source", path.clone()));
