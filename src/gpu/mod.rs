@@ -5,8 +5,11 @@
 pub(crate) mod context;
 mod kernel;
 mod timer;
+mod watchdog;
 
-pub use context::{auto_pick, list_adapters, AdapterChoice, AdapterSummary, GpuContext};
+pub use context::{
+    auto_pick, list_adapters, AdapterChoice, AdapterSummary, GpuContext, GpuSettings,
+};
 pub use kernel::{cast_vec, poisoned_storage, submit_pass, upload, Kernel, Readback};
 pub use timer::GpuTimer;
 
@@ -45,12 +48,23 @@ mod tests {
     fn dispatch_covers_every_group_with_less_than_one_row_to_spare() {
         let max = MAX_GROUPS_PER_DIMENSION as u64;
         for groups in (1..300)
-            .chain([max - 1, max, max + 1, 2 * max - 1, 2 * max, 2 * max + 1, 3 * max + 7])
+            .chain([
+                max - 1,
+                max,
+                max + 1,
+                2 * max - 1,
+                2 * max,
+                2 * max + 1,
+                3 * max + 7,
+            ])
             .chain([1 << 20, (1 << 24) + 3, 4_294_836_225])
         {
             let (x, y) = dispatch_size(groups);
             let (x, y) = (x as u64, y as u64);
-            assert!(x <= max && y <= max, "{groups}: ({x}, {y}) beyond the limit");
+            assert!(
+                x <= max && y <= max,
+                "{groups}: ({x}, {y}) beyond the limit"
+            );
             assert!(x * y >= groups, "{groups}: ({x}, {y}) misses groups");
             // Fewer than y spare groups: one fewer per row would not cover them all.
             assert!(x * y - groups < y, "{groups}: ({x}, {y}) launches too many");

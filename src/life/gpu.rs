@@ -263,6 +263,7 @@ impl GpuLife {
     /// Records `n` generations in one compute pass (one dispatch per chunk and pass of up to
     /// `generations_per_pass` generations), submits them and waits.
     fn submit(&mut self, n: u64) -> Result<Option<f64>> {
+        self.ctx.set_task(&format!("life ({})", self.kernel));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -287,7 +288,7 @@ impl GpuLife {
         if let Some(t) = &self.timer {
             t.resolve(&mut encoder);
         }
-        self.ctx.queue.submit([encoder.finish()]);
+        self.ctx.submit([encoder.finish()]);
         match &self.timer {
             Some(t) => t.read_seconds(&self.ctx),
             None => self.ctx.wait().map(|_| None),
