@@ -159,33 +159,12 @@ impl GpuLife {
         max_chunk_bytes: u64,
     ) -> Result<Self> {
         let torus = topology == Topology::Torus;
-        let (birth, survive) = rule.nine_sum_masks();
-        let (plans, constants, source) = match kernel {
-            Kernel::Packed => {
-                let constants = vec![
-                    ("BIRTH", birth as f64),
-                    ("SURVIVE", survive as f64),
-                    ("ROWS", ROWS_PER_INVOCATION as f64),
-                ];
-                let plans = plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?;
-                (plans, constants, LIFE_WGSL)
+        let (source, constants) = kernel_source(kernel, rule);
+        let plans = match kernel {
+            Kernel::Packed | Kernel::Tiled => {
+                plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?
             }
-            Kernel::Tiled => {
-                let constants = vec![("BIRTH", birth as f64), ("SURVIVE", survive as f64)];
-                let plans = plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?;
-                (plans, constants, LIFE_TILED_WGSL)
-            }
-            Kernel::Naive => {
-                let constants = vec![
-                    ("BIRTH", rule.birth as f64),
-                    ("SURVIVE", rule.survival as f64),
-                ];
-                (
-                    vec![plan_naive(&ctx, grid, torus)?],
-                    constants,
-                    LIFE_NAIVE_WGSL,
-                )
-            }
+            Kernel::Naive => vec![plan_naive(&ctx, grid, torus)?],
         };
         // A pass's halo rows come from the neighbouring chunks, so it runs no more generations
         // than the shortest chunk has rows.
@@ -321,6 +300,34 @@ impl GpuLife {
                 Ok(grid)
             }
         }
+    }
+}
+
+/// The WGSL source `kernel` is compiled from and the pipeline-overridable constants it is built
+/// with for `rule`: what [`GpuLife`] compiles, and what tests/shaders_validate.rs translates to
+/// every shading language.
+pub fn kernel_source(kernel: Kernel, rule: Rule) -> (&'static str, Vec<(&'static str, f64)>) {
+    let (birth, survive) = rule.nine_sum_masks();
+    match kernel {
+        Kernel::Packed => (
+            LIFE_WGSL,
+            vec![
+                ("BIRTH", birth as f64),
+                ("SURVIVE", survive as f64),
+                ("ROWS", ROWS_PER_INVOCATION as f64),
+            ],
+        ),
+        Kernel::Tiled => (
+            LIFE_TILED_WGSL,
+            vec![("BIRTH", birth as f64), ("SURVIVE", survive as f64)],
+        ),
+        Kernel::Naive => (
+            LIFE_NAIVE_WGSL,
+            vec![
+                ("BIRTH", rule.birth as f64),
+                ("SURVIVE", rule.survival as f64),
+            ],
+        ),
     }
 }
 
