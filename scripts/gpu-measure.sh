@@ -16,7 +16,7 @@
 #   6. Life at the target size (16384² torus, 1000 generations, packed and tiled kernels);
 #   7. a torus beyond one storage binding (131072², 2 GiB: two chunks under wgpu's 2^31 - 1 byte
 #      cap), packed and tiled, whose hashes must be equal;
-#   8. every workload on the GPU at device-filling sizes;
+#   8. every workload on the GPU at device-filling sizes, then Rayon scaling on 1 to 16 cores;
 #   9. the Python peer (scripts/gpu-peer.py: PyTorch) on the Life target, where torch is there.
 # The steps' timeouts add up to less than BUDGET (default 470 s, under the 8 minutes a call may
 # take); a step that would not fit in what is left is skipped and counted as failed. Exit status:
@@ -36,8 +36,8 @@ life_target=${LIFE_TARGET:-16384x16384:1000}
 big_torus=${BIG_TORUS:-131072x131072}
 big_generations=${BIG_GENERATIONS:-20}
 # Sizes that give each GPU row at least ~50 ms of device time on an H100/H200 (docs/performance.md,
-# "Expected on an H100/H200"): 1 GiB STREAM arrays, 2^32 nonces, 2^34 samples, 65536 bodies.
-gpu_sizes=${GPU_SIZES:-life=16384x16384:1000,life-tiled=16384x16384:1000,life-naive=16384x16384:100,mandelbrot=8192x8192:1000,nbody=65536:1,sha256=2^32:64,montecarlo=2^34,stream=2^28:10}
+# "Expected on an H100/H200"): 1 GiB STREAM arrays, 2^32 nonces, 2^35 samples, 65536 bodies.
+gpu_sizes=${GPU_SIZES:-life=16384x16384:1000,life-tiled=16384x16384:1000,life-naive=16384x16384:100,mandelbrot=16384x16384:1000,nbody=65536:20,sha256=2^32:64,montecarlo=2^35,stream=2^28:70}
 started=$(date +%s)
 failed=0
 printf 'step\tseconds\texit\n' > "$OUT/steps.tsv"
@@ -171,6 +171,11 @@ fi
 # 8. Every workload on the GPU at device-filling sizes.
 step workloads 150 "${run[@]}" bench --quick --backends gpu --sizes "$gpu_sizes" \
     --format json --output "$OUT/workloads.json"
+
+# Rayon scaling up to the machine's 16 cores (issue 7's 0.85 efficiency target).
+step rayon-scaling 90 "${run[@]}" bench --quick --workloads life,life-tiled --backends serial,rayon \
+    --threads 1,2,4,8,16 --sizes 4096x4096:100,16384x16384:20 --format json \
+    --output "$OUT/rayon-scaling.json"
 
 # 9. The peer a Python user would write on the same GPU, on the same torus and generations.
 if [ -f scripts/gpu-peer.py ] && python3 -c 'import torch' 2>/dev/null; then
