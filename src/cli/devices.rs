@@ -1,7 +1,7 @@
 //! `speedup devices`: the CPU, every wgpu adapter, and which one `auto` picks.
 
 use speedup::backend::logical_cores;
-use speedup::gpu::{auto_pick, list_adapters};
+use speedup::gpu::{auto_pick, list_adapters, telemetry};
 use speedup::machine;
 
 /// Arguments of `speedup devices`.
@@ -25,6 +25,12 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
             "adapters": adapters,
             "auto": auto_gpu.map_or("rayon".to_string(), |i| format!("gpu:{i}")),
             "gpu_default": explicit_gpu,
+            // NVIDIA adapters: clocks, power and temperature now, through NVML (absent elsewhere).
+            "telemetry": adapters
+                .iter()
+                .filter(|a| !a.software)
+                .filter_map(|a| Some((a.index.to_string(), telemetry::describe_now(&a.name)?.into())))
+                .collect::<serde_json::Map<_, _>>(),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -53,6 +59,13 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
                 "  {:>5}  {:<40} {:<7} {:<14} {}",
                 a.index, a.name, a.backend, kind, a.driver
             );
+            // NVIDIA adapters: what NVML says now (nothing without libnvidia-ml).
+            if let Some(now) = (!a.software)
+                .then(|| telemetry::describe_now(&a.name))
+                .flatten()
+            {
+                println!("         NVML: {now}");
+            }
         }
     }
     match auto_gpu {

@@ -16,7 +16,8 @@ pub struct GpuSettings {
     /// kernel or a lost device.
     pub wait_timeout: Duration,
     /// Compile shaders with wgpu's runtime checks (loop bounding, integer-division guards, bounds
-    /// checks) on, for debugging; off by default, see [`GpuContext::compute_pipeline_with_options`].
+    /// checks) on, for debugging. Off by default: every shader in shaders/ says in its header why
+    /// it needs none of them.
     pub checked_shaders: bool,
 }
 
@@ -404,7 +405,7 @@ impl GpuContext {
 
     /// Submits command buffers, under the watchdog: a driver that runs the work inside the
     /// submit call (llvmpipe's GL) and never returns ends the process with an error naming the
-    /// work, instead of hanging it (see [`crate::gpu`]'s watchdog).
+    /// work, instead of hanging it (the watchdog behind `--gpu-timeout`).
     pub fn submit<I: IntoIterator<Item = wgpu::CommandBuffer>>(
         &self,
         command_buffers: I,

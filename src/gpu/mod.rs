@@ -4,6 +4,7 @@
 
 pub(crate) mod context;
 mod kernel;
+pub mod telemetry;
 mod timer;
 mod watchdog;
 
