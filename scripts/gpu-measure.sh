@@ -179,8 +179,8 @@ step rayon-scaling 90 "${run[@]}" bench --quick --workloads life,life-tiled --ba
 
 # 9. The peer a Python user would write on the same GPU, on the same torus and generations.
 if [ -f scripts/gpu-peer.py ] && python3 -c 'import torch' 2>/dev/null; then
-    step peer 90 python3 scripts/gpu-peer.py --size "$life_target" \
-        --speedup-json "$OUT/life-target.json" --json "$OUT/peer.json"
+    step peer 90 python3 scripts/gpu-peer.py --size "$life_target" --speedup "$bin" \
+        --json "$OUT/peer.json"
 else
     echo "peer: skipped (no scripts/gpu-peer.py or no torch)" | tee -a "$OUT/summary.txt"
 fi
