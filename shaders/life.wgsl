@@ -13,6 +13,8 @@
 // Padding bits past the last column are kept zero on output.
 // Pipeline-overridable constants (set from src/life/gpu.rs): ROWS here; BIRTH and SURVIVE in
 // life_common.wgsl.
+// Runtime checks: see life_common.wgsl; the row loop runs at most ROWS times, from the band's first
+// row to min(first + ROWS, rows), and the kernel divides only by words_per_row.
 // Dispatch: (x, y) workgroups of 256 with x <= 65535; the flat invocation index is
 // id.x + id.y * num_workgroups.x * 256, so grids beyond 65535 workgroups still run.
 
@@ -20,8 +22,9 @@
 override ROWS: u32 = 8u;
 
 // Horizontal 3-cell sums (west + self + east) of word `col` of row `row` (chunk-relative, -1 to
-// `rows`), as two bit planes.
-fn horizontal(row: i32, col: u32) -> Sums {
+// `rows`), as two bit planes, and the word itself (the cells' own state, which the rule needs
+// too: kept here rather than loaded a second time).
+fn horizontal(row: i32, col: u32) -> Row {
     let wpr = params.words_per_row;
     let mid = load_word(row, col);
     var west = mid << 1u;
@@ -39,7 +42,7 @@ fn horizontal(row: i32, col: u32) -> Sums {
         // The cell east of the last column is column 0 of the same row.
         east |= (load_word(row, 0u) & 1u) << params.last_bit;
     }
-    return three_sums(west, mid, east);
+    return Row(three_sums(west, mid, east), mid);
 }
 
 @compute @workgroup_size(256)
@@ -62,8 +65,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     }
     for (var y = first; y < last; y++) {
         let below = horizontal(i32(y) + 1, col);
-        let word = y * wpr + col;
-        next[word] = apply_rule(above, here, below, current[word]) & mask;
+        next[y * wpr + col] = apply_rule(above.sums, here.sums, below.sums, here.mid) & mask;
         above = here;
         here = below;
     }

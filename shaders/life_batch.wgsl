@@ -17,6 +17,12 @@
 //   3: storage, write next     every grid's next generation
 // Dispatch: (x, y) workgroups of 256 with x <= 65535; the flat word index is
 // id.x + id.y * num_workgroups.x * 256.
+//
+// Runtime checks (wgpu's, off unless --checked-shaders) are not needed: the rule loop runs sum =
+// 0..=9; the invocation returns unless index < grid_words * grids, the buffers' length, and every
+// neighbour word it loads is in the same grid (rows wrap or are dead, columns stay in
+// 0..words_per_row); rules[] is indexed by the grid number, below grids; divisors are grid_words,
+// words_per_row and height, at least 1.
 
 struct Params {
     width: u32,

@@ -20,6 +20,14 @@
 //
 // Pipeline-overridable constants (set from src/life/gpu.rs): BIRTH and SURVIVE, the rule as masks
 // over the 3x3 sum, so the driver's compiler folds the rule into straight-line code.
+//
+// Runtime checks (wgpu's, off unless --checked-shaders), for this file and the two kernels it
+// heads: load_word reads row -1 - k only where has_above says binding 1 holds the rows above
+// (above_offset is the last of them, k < the rows it has) and row rows + k only where has_below
+// says binding 3 holds the rows below; every other index is row * words_per_row + word with row <
+// rows and word < words_per_row, inside binding 2 (src/life/gpu.rs sizes the chunks and never runs
+// more generations per pass than the shortest chunk has rows). Divisors are words_per_row (at least
+// 1) and the constants of the kernels.
 
 struct Params {
     width: u32,
@@ -82,6 +90,13 @@ struct Sums {
     twos: u32,
 }
 
+// A row's horizontal sums around one word, and that word (the cells' own state, which the rule
+// needs as well: the kernels keep it instead of loading it again).
+struct Row {
+    sums: Sums,
+    mid: u32,
+}
+
 // Per bit, west + mid + east: the horizontal 3-cell sums of a word, given the word shifted so that
 // each bit sees its west and east neighbour.
 fn three_sums(west: u32, mid: u32, east: u32) -> Sums {
@@ -92,6 +107,18 @@ fn three_sums(west: u32, mid: u32, east: u32) -> Sums {
 // Bits where `plane` matches bit `bit` of `sum`.
 fn match_bit(plane: u32, sum: u32, bit: u32) -> u32 {
     return select(~plane, plane, ((sum >> bit) & 1u) == 1u);
+}
+
+// The cells among `alive`'s 32 whose 3x3 sum (bit planes s0..s3) is `sum` and that the rule
+// makes live: all of them where `sum` both bears and keeps, the dead ones where it only bears,
+// the live ones where it only keeps, none where neither.
+fn rule_term(sum: u32, s0: u32, s1: u32, s2: u32, s3: u32, alive: u32) -> u32 {
+    let born = ((BIRTH >> sum) & 1u) == 1u;
+    let stays = ((SURVIVE >> sum) & 1u) == 1u;
+    let eq = match_bit(s0, sum, 0u) & match_bit(s1, sum, 1u) & match_bit(s2, sum, 2u)
+        & match_bit(s3, sum, 3u);
+    let who = select(select(0u, alive, stays), select(~alive, 0xffffffffu, stays), born);
+    return eq & who;
 }
 
 // The next state of the 32 cells of `alive`, given the three rows' horizontal sums.
@@ -108,24 +135,13 @@ fn apply_rule(a: Sums, m: Sums, b: Sums, alive: u32) -> u32 {
     let s2 = carry2 ^ carry3;
     let s3 = carry2 & carry3;
 
-    var result = 0u;
-    // BIRTH and SURVIVE are pipeline constants: this loop folds to the few terms the rule needs.
-    for (var sum = 0u; sum <= 9u; sum++) {
-        let born = ((BIRTH >> sum) & 1u) == 1u;
-        let stays = ((SURVIVE >> sum) & 1u) == 1u;
-        if (!born && !stays) {
-            continue;
-        }
-        let eq = match_bit(s0, sum, 0u) & match_bit(s1, sum, 1u) & match_bit(s2, sum, 2u)
-            & match_bit(s3, sum, 3u);
-        var who = alive;
-        if (born && stays) {
-            who = 0xffffffffu;
-        } else if (born) {
-            who = ~alive;
-        }
-        result |= eq & who;
-    }
-    return result;
+    // Unrolled by hand, one term per sum 0..=9: each term's shifts of BIRTH and SURVIVE are of
+    // pipeline constants by literals, so every compiler folds the rule into the few terms it
+    // names; a loop would rely on the driver unrolling it first.
+    return rule_term(0u, s0, s1, s2, s3, alive) | rule_term(1u, s0, s1, s2, s3, alive)
+        | rule_term(2u, s0, s1, s2, s3, alive) | rule_term(3u, s0, s1, s2, s3, alive)
+        | rule_term(4u, s0, s1, s2, s3, alive) | rule_term(5u, s0, s1, s2, s3, alive)
+        | rule_term(6u, s0, s1, s2, s3, alive) | rule_term(7u, s0, s1, s2, s3, alive)
+        | rule_term(8u, s0, s1, s2, s3, alive) | rule_term(9u, s0, s1, s2, s3, alive);
 }
 

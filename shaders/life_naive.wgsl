@@ -12,6 +12,12 @@
 // Pipeline-overridable constants: BIRTH and SURVIVE, bit k set when a dead (live) cell with k
 // live neighbours is born (survives).
 // Dispatch: (x, y) workgroups of 256 with x <= 65535; flat index id.x + id.y * num_workgroups.x * 256.
+//
+// Runtime checks (wgpu's, off unless --checked-shaders) are not needed: the loops are the fixed 3x3
+// neighbourhood; the invocation returns unless index < width * height, the cell buffers' length;
+// cell() wraps x and y into 0..w-1 and 0..h-1 on a torus (x, y >= -1, so x + w >= 0) and returns
+// before indexing outside a bounded grid; divisors are width and height, at least 1
+// (src/life/grid.rs refuses empty grids).
 
 override BIRTH: u32 = 8u;
 override SURVIVE: u32 = 12u;

@@ -31,6 +31,12 @@
 //
 // Bindings: 0 to 4 as in life_common.wgsl; 5: uniform, the generations of this pass, 1 to
 // MAX_GENERATIONS.
+// Runtime checks: see life_common.wgsl for the loads. The loops end: the region and tile copies
+// stride by WORKGROUP_SIZE to a bound below REGION_WORDS, the generation loop runs min(generations,
+// MAX_GENERATIONS) times, the row loop at most SEGMENT_ROWS, and the gather loop in virtual_word
+// adds at least one bit per turn up to 32 (take >= 1: bit < 32, x < width). Workgroup indices stay
+// below 2 * REGION_WORDS (rows <= REGION_ROWS, cols <= REGION_COLS); divisors are cols, tile_cols
+// (at least 1), width (at least 1) and constants.
 // Dispatch: one workgroup of 256 per tile, folded to (x, y) with x <= 65535; the tile index is
 // workgroup_id.x + workgroup_id.y * num_workgroups.x.
 
@@ -107,9 +113,9 @@ fn virtual_word(row: i32, v: i32) -> u32 {
 
 // Horizontal 3-cell sums of region word (r, c) in the generation at `base`; rows and columns
 // outside the loaded region (`rows` x `cols`) count as dead.
-fn region_sums(base: u32, r: i32, c: u32, rows: u32, cols: u32) -> Sums {
+fn region_sums(base: u32, r: i32, c: u32, rows: u32, cols: u32) -> Row {
     if (r < 0 || u32(r) >= rows) {
-        return Sums(0u, 0u);
+        return Row(Sums(0u, 0u), 0u);
     }
     let at = base + u32(r) * REGION_COLS + c;
     let mid = region[at];
@@ -121,7 +127,7 @@ fn region_sums(base: u32, r: i32, c: u32, rows: u32, cols: u32) -> Sums {
     if (c + 1u < cols) {
         east |= region[at + 1u] << 31u;
     }
-    return three_sums(west, mid, east);
+    return Row(three_sums(west, mid, east), mid);
 }
 
 @compute @workgroup_size(256)
@@ -190,9 +196,8 @@ fn main(
                 let outside = params.torus == 0u
                     && ((row < 0 && params.has_above == 0u)
                         || (row >= i32(params.rows) && params.has_below == 0u));
-                let at = r * REGION_COLS + c;
-                let alive = region[src + at];
-                region[dst + at] = select(apply_rule(above, here, below, alive) & column_mask, 0u, outside);
+                let next_word = apply_rule(above.sums, here.sums, below.sums, here.mid);
+                region[dst + r * REGION_COLS + c] = select(next_word & column_mask, 0u, outside);
                 above = here;
                 here = below;
             }

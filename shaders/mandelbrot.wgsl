@@ -9,9 +9,17 @@
 // f32 throughout, in the same operation order as the CPU's `escape_count`. WGSL lets the compiler
 // contract a*b+c into one fused multiply-add (one rounding instead of two), which Rust never does;
 // on the set's boundary, where orbits are chaotic, that changes the counts of a few pixels (0.44%
-// of the verify cases on lavapipe). Every product therefore goes through `rounded`, which the
-// compiler cannot see through, so it is rounded on its own as on the CPU. WGSL does not promise
-// that this stops every driver from fusing, so the CPU comparison keeps a 0.1% tolerance.
+// of the verify cases on lavapipe). Every product therefore goes through `rounded`, an integer OR
+// of the product's bits with a uniform that is always 0: a compiler must materialise the rounded
+// f32 to take its bits, and cannot know the OR is a no-op, so no multiply-add can be formed
+// across it. (A `select` on the same uniform, used before, can be hoisted out of the loop as
+// loop-invariant and then folded, after which the driver is free to fuse again.) Subnormals may
+// still be flushed by some drivers, so the CPU comparison keeps a 0.1% tolerance.
+//
+// Runtime checks (wgpu's, off unless --checked-shaders): the loop ends, since i grows by one per
+// turn up to the uniform max_iter; the only division and remainder are by params.width, at least 1
+// (src/workloads/mandelbrot.rs validates sizes); the one store is at index < params.pixels, the
+// length of the count buffer.
 //
 // Dispatch: one band of pixels from `first` at a time, 256 invocations per workgroup in x; more
 // than 65535 workgroups are folded into y and the flat pixel index rebuilt from num_workgroups
@@ -28,7 +36,7 @@ struct MandelbrotParams {
     // pixel width and height in the complex plane
     dx: f32,
     dy: f32,
-    // Always 0; see `rounded`.
+    // Always 0: OR-ed into each product's bits; see `rounded`.
     no_fuse: u32,
     // First pixel of this band: large images go in several dispatches (see the Rust side).
     first: u32,
@@ -41,10 +49,10 @@ struct MandelbrotParams {
 
 const WORKGROUP_SIZE: u32 = 256u;
 
-// Returns x. The select depends on a uniform the compiler cannot know is always 0, so it cannot
-// be folded away, and a product passed through it cannot be fused into the add that follows.
+// Returns x, rounded to f32 on its own: an integer operation on its bits, with a uniform the
+// compiler cannot know is 0, stands between the product and the add that follows.
 fn rounded(x: f32) -> f32 {
-    return select(x, 0.0, params.no_fuse != 0u);
+    return bitcast<f32>(bitcast<u32>(x) | params.no_fuse);
 }
 
 @compute @workgroup_size(256)

@@ -23,6 +23,11 @@
 //
 // Dispatch: 256 invocations per workgroup in x; more than 65535 workgroups are folded into y and
 // the flat index rebuilt from num_workgroups (src/gpu/mod.rs `dispatch_size`).
+//
+// Runtime checks (wgpu's, off unless --checked-shaders) are not needed: the sample loop runs
+// per_invocation times at most (it stops at count), the reduction halves a constant stride to 0;
+// partial[] is indexed by the local index (< WORKGROUP_SIZE) plus a stride below it, only for local
+// < stride; the one division is by the constant WORKGROUP_SIZE.
 
 struct MonteCarloParams {
     // The seed, mixed down to 32 bits.

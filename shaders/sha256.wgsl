@@ -15,6 +15,11 @@
 //
 // Dispatch: 256 invocations per workgroup in x; more than 65535 workgroups are folded into y and
 // the flat index rebuilt from num_workgroups (src/gpu/mod.rs `dispatch_size`).
+//
+// Runtime checks (wgpu's, off unless --checked-shaders) are not needed: the round loop runs 64
+// times; params.block and params.k are indexed by constants and round numbers below their lengths
+// (k / 4 < 16, t / 4 < 16); the one store is guarded by index < count, and the result words by
+// their fixed slots; the divisors are the constant 4.
 
 struct Sha256Params {
     // The padded message block, big-endian words, nonce bytes zero.

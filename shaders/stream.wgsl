@@ -10,6 +10,9 @@
 //
 // Dispatch: 256 invocations per workgroup in x; more than 65535 workgroups are folded into y and
 // the flat index rebuilt from num_workgroups (src/gpu/mod.rs `dispatch_size`).
+//
+// Runtime checks (wgpu's, off unless --checked-shaders) are not needed: no loops; a[i], b[i] and
+// c[i] only for i < n, the arrays' length; no integer division.
 
 struct StreamParams {
     n: u32,

@@ -113,6 +113,7 @@ fn row(
         device_seconds: gpu.then_some(0.0025),
         result: Some("hash 0123abcd".into()),
         note: None,
+        telemetry: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! `speedup devices`: the CPU, every wgpu adapter, and which one `auto` picks.
 
 use speedup::backend::logical_cores;
-use speedup::gpu::{auto_pick, list_adapters};
+use speedup::gpu::{auto_pick, list_adapters, telemetry};
 use speedup::machine;
 
 /// Arguments of `speedup devices`.
@@ -43,6 +43,12 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|(k, v)| (k.to_string(), serde_json::Value::from(v.as_str())))
                 .collect::<serde_json::Map<_, _>>(),
+            // NVIDIA adapters: clocks, power and temperature now, through NVML (absent elsewhere).
+            "telemetry": adapters
+                .iter()
+                .filter(|a| !a.software)
+                .filter_map(|a| Some((a.index.to_string(), telemetry::describe_now(&a.name)?.into())))
+                .collect::<serde_json::Map<_, _>>(),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -71,6 +77,13 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
                 "  {:>5}  {:<40} {:<7} {:<14} {}",
                 a.index, a.name, a.backend, kind, a.driver
             );
+            // NVIDIA adapters: what NVML says now (nothing without libnvidia-ml).
+            if let Some(now) = (!a.software)
+                .then(|| telemetry::describe_now(&a.name))
+                .flatten()
+            {
+                println!("         NVML: {now}");
+            }
         }
     }
     match auto_gpu {

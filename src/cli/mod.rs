@@ -19,6 +19,24 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Longest wait for the GPU, in seconds: past it the run fails with an error naming the
+    /// work, the backend and the time waited, instead of hanging on a hung kernel or lost device.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 300.0, value_parser = parse_timeout)]
+    pub gpu_timeout: f64,
+    /// Compile shaders with wgpu's runtime checks on (loop bounding, division guards, bounds
+    /// clamps): slower, for debugging a kernel.
+    #[arg(long, global = true)]
+    pub checked_shaders: bool,
+}
+
+/// Parses `--gpu-timeout`: a positive number of seconds.
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 1e9 => Ok(s),
+        _ => Err(format!(
+            "expected a positive number of seconds (e.g. 300 or 0.5), got '{text}'"
+        )),
+    }
 }
 
 /// The subcommands.
@@ -41,6 +59,11 @@ pub enum Command {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    speedup::gpu::GpuSettings {
+        wait_timeout: std::time::Duration::from_secs_f64(cli.gpu_timeout),
+        checked_shaders: cli.checked_shaders,
+    }
+    .install();
     match cli.command {
         Command::Devices(args) => devices::run(args),
         Command::Life(cmd) => life::run(cmd),

@@ -1,8 +1,57 @@
 //! Opening a wgpu adapter and device, and the small helpers every GPU workload uses.
 
 use crate::error::{Error, Result};
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use wgpu::util::DeviceExt;
+
+/// What every GPU context of the process is opened with: the global flags `--gpu-timeout` and
+/// `--checked-shaders`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GpuSettings {
+    /// The longest any one wait for the device may take before the run fails with an error
+    /// naming the work, the backend and the time waited, instead of hanging for ever on a hung
+    /// kernel or a lost device.
+    pub wait_timeout: Duration,
+    /// Compile shaders with wgpu's runtime checks (loop bounding, integer-division guards, bounds
+    /// checks) on, for debugging. Off by default: every shader in shaders/ says in its header why
+    /// it needs none of them.
+    pub checked_shaders: bool,
+}
+
+impl GpuSettings {
+    /// The default wait bound: generous, since no submission of ours is meant to run longer
+    /// than a fraction of a second on a GPU or a few seconds on a software adapter (work is cut
+    /// into submissions of at most a few hundred dispatches).
+    pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+    /// The defaults: [`GpuSettings::DEFAULT_WAIT_TIMEOUT`], runtime checks off.
+    pub const DEFAULT: GpuSettings = GpuSettings {
+        wait_timeout: Self::DEFAULT_WAIT_TIMEOUT,
+        checked_shaders: false,
+    };
+
+    /// The settings contexts opened from now on use.
+    pub fn current() -> GpuSettings {
+        *SETTINGS.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes these the settings of every context opened from now on (the CLI calls this once,
+    /// before opening any).
+    pub fn install(self) {
+        *SETTINGS.lock().unwrap_or_else(|e| e.into_inner()) = self;
+    }
+}
+
+impl Default for GpuSettings {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+static SETTINGS: Mutex<GpuSettings> = Mutex::new(GpuSettings::DEFAULT);
 
 /// Which adapter to use: the best one, or one picked by index or by name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -149,13 +198,36 @@ pub struct GpuContext {
     /// The adapter in use.
     pub adapter: wgpu::Adapter,
     /// The logical device (created with the adapter's own limits, not wgpu's defaults).
-    pub device: wgpu::Device,
-    /// The device's queue.
-    pub queue: wgpu::Queue,
+    /// Never dropped after a timed-out wait: see [`GpuContext::wait`].
+    pub device: ManuallyDrop<wgpu::Device>,
+    /// The device's queue. Never dropped after a timed-out wait: dropping a queue waits, without
+    /// a bound, until the device is idle, which a hung kernel never is.
+    pub queue: ManuallyDrop<wgpu::Queue>,
     summary: AdapterSummary,
     /// Errors wgpu raised outside an error scope, and device-lost reports.
     errors: Arc<Mutex<Vec<String>>>,
     timestamps: bool,
+    settings: GpuSettings,
+    /// The work last submitted, named in a timeout's error ("mandelbrot", "life (packed)").
+    task: Mutex<String>,
+    /// Set once a wait has timed out: the device is presumed hung, every later wait fails at
+    /// once, and the device and queue are leaked on drop instead of waited for.
+    hung: AtomicBool,
+}
+
+impl Drop for GpuContext {
+    fn drop(&mut self) {
+        if self.hung.load(Ordering::SeqCst) {
+            // Leaking them is the only way out that cannot hang: the process is about to report
+            // the timeout and exit, which frees them anyway.
+            return;
+        }
+        // SAFETY: drop runs once and neither field is used after this.
+        unsafe {
+            ManuallyDrop::drop(&mut self.queue);
+            ManuallyDrop::drop(&mut self.device);
+        }
+    }
 }
 
 impl std::fmt::Debug for GpuContext {
@@ -281,11 +353,14 @@ impl GpuContext {
         });
         Ok(GpuContext {
             adapter,
-            device,
-            queue,
+            device: ManuallyDrop::new(device),
+            queue: ManuallyDrop::new(queue),
             summary,
             errors,
             timestamps,
+            settings: GpuSettings::current(),
+            task: Mutex::new("GPU work".to_string()),
+            hung: AtomicBool::new(false),
         })
     }
 
@@ -328,16 +403,94 @@ impl GpuContext {
         Err(self.error(first))
     }
 
-    /// Blocks until all submitted work has finished, then reports any error.
+    /// Submits command buffers, under the watchdog: a driver that runs the work inside the
+    /// submit call (llvmpipe's GL) and never returns ends the process with an error naming the
+    /// work, instead of hanging it (the watchdog behind `--gpu-timeout`).
+    pub fn submit<I: IntoIterator<Item = wgpu::CommandBuffer>>(
+        &self,
+        command_buffers: I,
+    ) -> wgpu::SubmissionIndex {
+        let _armed = self.watchdog("the driver did not return from a submission");
+        self.queue.submit(command_buffers)
+    }
+
+    /// Arms the process watchdog for a blocking call into the driver, a little past
+    /// `--gpu-timeout`, with the message naming the work, the backend and the time waited.
+    fn watchdog(&self, what: &'static str) -> super::watchdog::Armed {
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let adapter = self.summary.name.clone();
+        let backend = self.summary.backend.clone();
+        let bound = self.settings.wait_timeout.as_secs_f64();
+        super::watchdog::arm(
+            super::watchdog::grace(self.settings.wait_timeout),
+            move |waited| {
+                format!(
+                    "GPU error on {adapter}: {task} on {backend}: {what} within {bound:.3} s \
+                     (waited {:.3} s; --gpu-timeout sets the bound): a hung kernel or a lost \
+                     device; exiting",
+                    waited.as_secs_f64()
+                )
+            },
+        )
+    }
+
+    /// The settings this context was opened with.
+    pub fn settings(&self) -> GpuSettings {
+        self.settings
+    }
+
+    /// Names the work about to be submitted ("mandelbrot", "life (packed)"), for the error of a
+    /// wait that times out.
+    pub fn set_task(&self, task: &str) {
+        let mut current = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        if *current != task {
+            *current = task.to_string();
+        }
+    }
+
+    /// Blocks until all submitted work has finished, then reports any error. The wait is bounded
+    /// by the `--gpu-timeout` setting: past it, the error names the work, the backend and the
+    /// time waited, and the context is marked hung (later waits fail at once; the device is not
+    /// waited for on drop), so that a hung kernel or a lost device ends the run instead of
+    /// hanging it.
     pub fn wait(&self) -> Result<()> {
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| self.error(format!("waiting for the device: {e}")))?;
+        let task = || self.task.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if self.hung.load(Ordering::SeqCst) {
+            return Err(self.error(format!(
+                "{} on {}: not run, an earlier wait for this device timed out",
+                task(),
+                self.summary.backend
+            )));
+        }
+        let timeout = self.settings.wait_timeout;
+        let start = Instant::now();
+        let _armed = self.watchdog("the device did not finish");
+        match self.device.poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(timeout),
+        }) {
+            Ok(_) => {}
+            Err(wgpu::PollError::Timeout) => {
+                self.hung.store(true, Ordering::SeqCst);
+                return Err(self.error(format!(
+                    "{} on {}: the device did not finish within {:.3} s (waited {:.3} s; \
+                     --gpu-timeout sets the bound): a hung kernel or a lost device",
+                    task(),
+                    self.summary.backend,
+                    timeout.as_secs_f64(),
+                    start.elapsed().as_secs_f64()
+                )));
+            }
+            Err(e) => return Err(self.error(format!("waiting for the device: {e}"))),
+        }
         self.check()
     }
 
-    /// Compiles a WGSL module and its compute pipeline, turning validation errors into `Err`.
-    pub fn compute_pipeline(
+    /// Compiles one of speedup's WGSL modules (shaders/) and its compute pipeline, turning
+    /// validation errors into `Err`. Crate-private: the module is compiled without wgpu's
+    /// runtime checks (see [`GpuContext::compute_pipeline_with_options`]), which only our own
+    /// kernels, each with its reason, may skip.
+    pub(crate) fn compute_pipeline(
         &self,
         label: &str,
         source: &str,
@@ -348,7 +501,7 @@ impl GpuContext {
 
     /// Like [`GpuContext::compute_pipeline`], with values for the shader's pipeline-overridable
     /// constants (`override` declarations), which the driver folds into the compiled code.
-    pub fn compute_pipeline_with_constants(
+    pub(crate) fn compute_pipeline_with_constants(
         &self,
         label: &str,
         source: &str,
@@ -363,7 +516,16 @@ impl GpuContext {
     /// a shader that writes every workgroup word before reading it can skip that: the zeroing
     /// loop costs time per workgroup, and llvmpipe's GL driver took 29 s over the first dispatch
     /// of the tiled Life kernel's 12 KiB arrays with it, 2 ms without (docs/performance.md).
-    pub fn compute_pipeline_with_options(
+    ///
+    /// The module is created without wgpu's shader runtime checks unless `--checked-shaders`
+    /// ([`GpuSettings::checked_shaders`]) asks for them. Those checks put a counter into every
+    /// loop (so a driver may not assume it ends), guards around every integer division and
+    /// remainder, and clamps on indices the platform does not bound itself; they block
+    /// unrolling and cost up to 100x on some shaders (gfx-rs/wgpu#7698). Each shader in
+    /// shaders/ says in its header, under "Runtime checks", why it needs none of them: its
+    /// loops have bounds fixed by constants or uniforms, its divisors are never zero, and its
+    /// indices stay inside its bindings (tests/shaders_validate.rs checks every header has it).
+    pub(crate) fn compute_pipeline_with_options(
         &self,
         label: &str,
         source: &str,
@@ -372,12 +534,23 @@ impl GpuContext {
         zero_initialize_workgroup_memory: bool,
     ) -> Result<wgpu::ComputePipeline> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(label),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
-            });
+        let descriptor = wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        };
+        let module = if self.settings.checked_shaders {
+            self.device.create_shader_module(descriptor)
+        } else {
+            // SAFETY: only speedup's own shaders reach here (this function is crate-private),
+            // and each one's header says why its loops end, its divisors are non-zero and its
+            // indices stay in bounds; the agreement tests run them against CPU references.
+            unsafe {
+                self.device.create_shader_module_trusted(
+                    descriptor,
+                    wgpu::ShaderRuntimeChecks::unchecked(),
+                )
+            }
+        };
         let pipeline = self
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -489,7 +662,7 @@ impl GpuContext {
         )?;
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(source, 0, &staging, 0, size);
-        self.queue.submit([encoder.finish()]);
+        self.submit([encoder.finish()]);
         self.map_and_read(&staging, size)
     }
 

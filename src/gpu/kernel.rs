@@ -18,8 +18,16 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    /// Compiles `entry_point` of `source`; validation errors become `Err` naming `label`.
-    pub fn new(ctx: &GpuContext, label: &str, source: &str, entry_point: &str) -> Result<Kernel> {
+    /// Compiles `entry_point` of `source`, one of speedup's shaders (crate-private: compiled
+    /// without runtime checks, see [`GpuContext::compute_pipeline_with_options`]); validation
+    /// errors become `Err` naming `label`.
+    pub(crate) fn new(
+        ctx: &GpuContext,
+        label: &str,
+        source: &str,
+        entry_point: &str,
+    ) -> Result<Kernel> {
+        ctx.set_task(label);
         let pipeline = ctx.compute_pipeline(label, source, entry_point)?;
         let layout = pipeline.get_bind_group_layout(0);
         Ok(Kernel {
@@ -73,6 +81,7 @@ pub fn submit_pass(
     label: &str,
     record: impl FnOnce(&mut wgpu::ComputePass<'_>),
 ) -> Result<Option<f64>> {
+    ctx.set_task(label);
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -84,7 +93,7 @@ pub fn submit_pass(
     if let Some(t) = timer {
         t.resolve(&mut encoder);
     }
-    ctx.queue.submit([encoder.finish()]);
+    ctx.submit([encoder.finish()]);
     match timer {
         Some(t) => t.read_seconds(ctx),
         None => ctx.wait().map(|_| None),
@@ -99,7 +108,7 @@ pub fn upload(ctx: &GpuContext, writes: &[(&wgpu::Buffer, &[u8])]) -> Result<f64
         ctx.queue.write_buffer(buffer, 0, bytes);
     }
     // Queue writes are carried out at the next submission: submit nothing to flush them.
-    ctx.queue.submit([]);
+    ctx.submit([]);
     ctx.wait()?;
     Ok(start.elapsed().as_secs_f64())
 }
@@ -135,7 +144,7 @@ impl Readback {
             encoder.copy_buffer_to_buffer(source, 0, &self.staging, offset, size);
             offset += size;
         }
-        ctx.queue.submit([encoder.finish()]);
+        ctx.submit([encoder.finish()]);
         let all = ctx.map_and_read(&self.staging, offset)?;
         let mut out = Vec::with_capacity(self.sizes.len());
         let mut rest = all.as_slice();

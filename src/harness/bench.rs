@@ -129,7 +129,13 @@ fn run_row(
     progress: &mut dyn Progress,
 ) -> Result<Option<ResultRow>> {
     let mut prepared = workload.prepare(size, backend)?;
+    // NVIDIA GPU rows: clocks, power and energy sampled over the runs (None elsewhere).
+    let sampler = match backend {
+        Backend::Gpu(ctx) => crate::gpu::telemetry::Sampler::start(&ctx.summary().name),
+        _ => None,
+    };
     let m = measure(prepared.as_mut(), config, || progress.run_finished())?;
+    let telemetry = sampler.and_then(|s| s.finish());
     let work = prepared.work();
     Ok(ResultRow::new(
         RowInput {
@@ -144,5 +150,17 @@ fn run_row(
             result: prepared.result_summary(),
         },
         &m,
-    ))
+    )
+    .map(|mut row| {
+        // The sampler saw the warm-up runs too: energy per unit over every run it covered.
+        row.telemetry = telemetry.map(|mut t| {
+            let runs = (config.warmup_runs + m.wall_seconds.len()) as f64;
+            t.work_per_joule = t
+                .energy_joules
+                .filter(|&j| j > 0.0)
+                .map(|j| work * runs / j);
+            t
+        });
+        row
+    }))
 }

@@ -107,6 +107,10 @@ pub struct ResultRow {
     pub result: Option<String>,
     /// A remark on this row, e.g. why device time is missing.
     pub note: Option<String>,
+    /// NVIDIA GPU rows: clocks, power, temperature, throttle reasons and energy sampled through
+    /// NVML while the row ran (src/gpu/telemetry.rs); absent without NVML, never zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<crate::gpu::telemetry::Telemetry>,
 }
 
 /// A memory-bound row's traffic against the STREAM triad on the same backend and device.
@@ -292,6 +296,7 @@ impl ResultRow {
             device_seconds,
             result: input.result,
             note,
+            telemetry: None,
         })
     }
 

@@ -159,33 +159,12 @@ impl GpuLife {
         max_chunk_bytes: u64,
     ) -> Result<Self> {
         let torus = topology == Topology::Torus;
-        let (birth, survive) = rule.nine_sum_masks();
-        let (plans, constants, source) = match kernel {
-            Kernel::Packed => {
-                let constants = vec![
-                    ("BIRTH", birth as f64),
-                    ("SURVIVE", survive as f64),
-                    ("ROWS", ROWS_PER_INVOCATION as f64),
-                ];
-                let plans = plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?;
-                (plans, constants, LIFE_WGSL)
+        let (source, constants) = kernel_source(kernel, rule);
+        let plans = match kernel {
+            Kernel::Packed | Kernel::Tiled => {
+                plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?
             }
-            Kernel::Tiled => {
-                let constants = vec![("BIRTH", birth as f64), ("SURVIVE", survive as f64)];
-                let plans = plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?;
-                (plans, constants, LIFE_TILED_WGSL)
-            }
-            Kernel::Naive => {
-                let constants = vec![
-                    ("BIRTH", rule.birth as f64),
-                    ("SURVIVE", rule.survival as f64),
-                ];
-                (
-                    vec![plan_naive(&ctx, grid, torus)?],
-                    constants,
-                    LIFE_NAIVE_WGSL,
-                )
-            }
+            Kernel::Naive => vec![plan_naive(&ctx, grid, torus)?],
         };
         // A pass's halo rows come from the neighbouring chunks, so it runs no more generations
         // than the shortest chunk has rows.
@@ -263,6 +242,7 @@ impl GpuLife {
     /// Records `n` generations in one compute pass (one dispatch per chunk and pass of up to
     /// `generations_per_pass` generations), submits them and waits.
     fn submit(&mut self, n: u64) -> Result<Option<f64>> {
+        self.ctx.set_task(&format!("life ({})", self.kernel));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -287,7 +267,7 @@ impl GpuLife {
         if let Some(t) = &self.timer {
             t.resolve(&mut encoder);
         }
-        self.ctx.queue.submit([encoder.finish()]);
+        self.ctx.submit([encoder.finish()]);
         match &self.timer {
             Some(t) => t.read_seconds(&self.ctx),
             None => self.ctx.wait().map(|_| None),
@@ -320,6 +300,34 @@ impl GpuLife {
                 Ok(grid)
             }
         }
+    }
+}
+
+/// The WGSL source `kernel` is compiled from and the pipeline-overridable constants it is built
+/// with for `rule`: what [`GpuLife`] compiles, and what tests/shaders_validate.rs translates to
+/// every shading language.
+pub fn kernel_source(kernel: Kernel, rule: Rule) -> (&'static str, Vec<(&'static str, f64)>) {
+    let (birth, survive) = rule.nine_sum_masks();
+    match kernel {
+        Kernel::Packed => (
+            LIFE_WGSL,
+            vec![
+                ("BIRTH", birth as f64),
+                ("SURVIVE", survive as f64),
+                ("ROWS", ROWS_PER_INVOCATION as f64),
+            ],
+        ),
+        Kernel::Tiled => (
+            LIFE_TILED_WGSL,
+            vec![("BIRTH", birth as f64), ("SURVIVE", survive as f64)],
+        ),
+        Kernel::Naive => (
+            LIFE_NAIVE_WGSL,
+            vec![
+                ("BIRTH", rule.birth as f64),
+                ("SURVIVE", rule.survival as f64),
+            ],
+        ),
     }
 }
 

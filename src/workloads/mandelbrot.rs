@@ -14,10 +14,12 @@
 //! from the set the difference never changes when |z|² crosses 4; on the boundary, where orbits
 //! are chaotic, it does: with plain `zr * zr - zi * zi + cr` in the shader, lavapipe differed
 //! from the CPU in 367 of the 83,944 pixels of [`verify_cases`] (0.44%). The shader therefore
-//! passes every product through a `select` on a uniform flag that the compiler cannot fold, which
-//! keeps the product rounded on its own; lavapipe (Vulkan and GL) is then bit-identical to the
-//! CPU. WGSL does not promise that every driver keeps products unfused (nor that subnormals are
-//! kept rather than flushed to zero), so the GPU is held to differing in at most
+//! ORs the bits of every product with a uniform that is always 0 (`no_fuse`), which no compiler
+//! can see through: the product must be rounded to f32 before the integer operation, so it cannot
+//! be fused into the add. (A `select` on the same uniform, used before, is loop-invariant: an
+//! optimising driver may hoist and fold it, then fuse.) lavapipe (Vulkan and GL) is bit-identical
+//! to the CPU (tests/workloads.rs checks it). Drivers may still flush subnormals to zero, so a
+//! GPU is held to differing in at most
 //! [`MAX_GPU_DIFF_FRACTION`] (0.1%) of pixels, not to bit-identity.
 //!
 //! # Work

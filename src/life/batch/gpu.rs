@@ -157,6 +157,7 @@ impl BatchGpuLife {
         let mut left = generations;
         while left > 0 {
             let n = left.min(GENERATIONS_PER_SUBMIT);
+            self.ctx.set_task("life batch");
             let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -170,7 +171,7 @@ impl BatchGpuLife {
                     self.current = 1 - self.current;
                 }
             }
-            self.ctx.queue.submit([encoder.finish()]);
+            self.ctx.submit([encoder.finish()]);
             self.ctx.wait()?;
             left -= n;
         }
