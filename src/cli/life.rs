@@ -95,6 +95,15 @@ pub struct RunArgs {
     /// No progress bar and no notes on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Split the grid's rows across the ranks of an MPI job (run under mpirun or srun); each
+    /// rank steps its band on --backend. Needs a build with `--features mpi`.
+    #[arg(long)]
+    pub distributed: bool,
+    /// With --distributed: ghost rows on each side of a band, so halos are exchanged once every
+    /// K generations (at most the smallest band's rows).
+    #[arg(long, default_value_t = speedup::life::distributed::DEFAULT_HALO,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub halo: u32,
 }
 
 /// Arguments of `speedup life batch`.
@@ -178,7 +187,7 @@ fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
     bar
 }
 
-fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
+pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
     let start = match (&args.pattern, args.random) {
         (Some(path), _) => Start::Pattern {
             path: path.display().to_string(),
@@ -209,7 +218,7 @@ fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
 
 /// Writes `grid` to `path` by its extension: a picture for .png, else a pattern file. Returns a
 /// note for the user when a picture had to be scaled down.
-fn write_grid(
+pub(super) fn write_grid(
     path: &Path,
     grid: &Grid,
     spec: &RuleSpec,
@@ -380,6 +389,9 @@ struct Summary {
 }
 
 fn run_one(args: RunArgs) -> anyhow::Result<()> {
+    if args.distributed {
+        return super::distributed::life_run(&args);
+    }
     let job = run_job(&args)?;
     // The engine holds two generations, the final read back makes a third, the start a fourth:
     // where the size is known before reading anything, refuse it now, with the numbers.

@@ -9,10 +9,12 @@
 //! - [`formats`]: pattern files (RLE, plaintext, Life 1.05/1.06, gzipped) in and out;
 //! - [`image`]: PNG pictures and animated GIFs of a run;
 //! - [`memory`]: refusing grids beyond the limits or the machine's memory, before allocating;
-//! - [`batch`]: many independent runs in one command, batched into one GPU dispatch.
+//! - [`batch`]: many independent runs in one command, batched into one GPU dispatch;
+//! - [`distributed`]: one grid split in bands across processes (MPI with `--features mpi`).
 
 pub mod batch;
 pub mod cpu;
+pub mod distributed;
 pub mod formats;
 pub mod gpu;
 pub mod grid;
