@@ -49,7 +49,8 @@ fn mpi_available() -> bool {
 /// An mpirun and its ranks, in a process group of their own, ended by PID on drop (even when
 /// an assertion fails first), so no rank outlives the test.
 struct Job {
-    child: Child,
+    /// `None` once [`Job::finish`] has collected it.
+    child: Option<Child>,
 }
 
 impl Job {
@@ -70,30 +71,32 @@ impl Job {
             .process_group(0)
             .spawn()
             .expect("mpirun starts");
-        Job { child }
+        Job { child: Some(child) }
     }
 
     /// Waits for the job to end, at most [`HANG`]; a job still running then is a failure.
     fn finish(mut self) -> Output {
+        let mut child = self.child.take().expect("a running job");
         let started = Instant::now();
-        while self.child.try_wait().expect("mpirun status").is_none() {
-            assert!(
-                started.elapsed() < HANG,
-                "mpirun still running after {HANG:?}: a hang"
-            );
+        while child.try_wait().expect("mpirun status").is_none() {
+            if started.elapsed() > HANG {
+                self.child = Some(child);
+                panic!("mpirun still running after {HANG:?}: a hang");
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let child = std::mem::replace(&mut self.child, Command::new("true").spawn().unwrap());
         child.wait_with_output().expect("mpirun output")
     }
 }
 
 impl Drop for Job {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let group = format!("-{}", self.child.id());
-            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-            let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            if let Ok(None) = child.try_wait() {
+                let group = format!("-{}", child.id());
+                let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+                let _ = child.wait();
+            }
         }
     }
 }
@@ -139,6 +142,7 @@ fn distributed(ranks: usize, args: &[&str]) -> String {
 }
 
 #[test]
+#[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
 fn soups_give_one_process_hash_on_1_to_4_ranks() {
     if !mpi_available() {
         return;
@@ -221,6 +225,7 @@ fn s(p: &Path) -> &str {
 }
 
 #[test]
+#[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
 fn pattern_files_are_scattered_and_gathered() {
     if !mpi_available() {
         return;
@@ -260,6 +265,7 @@ fn pattern_files_are_scattered_and_gathered() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
 fn a_failing_rank_ends_the_job_naming_itself() {
     if !mpi_available() {
         return;
@@ -321,6 +327,7 @@ fn rank_pids(marker: &str, rank: usize) -> Vec<u32> {
 }
 
 #[test]
+#[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
 fn a_rank_that_dies_ends_the_job_naming_it() {
     if !mpi_available() {
         return;
@@ -372,6 +379,7 @@ fn a_rank_that_dies_ends_the_job_naming_it() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
 fn bench_reports_weak_and_strong_scaling() {
     if !mpi_available() {
         return;
