@@ -7,7 +7,7 @@
 //! - [`Band`]: a rank's rows plus ghost rows, stepped on any backend by the ordinary Life engines;
 //! - [`run_local`]: every band in this one process, halos copied between them, for tests.
 //!
-//! With `--features mpi`, [`mpi`](mod@self::mpi) moves the same halos between processes.
+//! With `--features mpi`, the submodule `mpi` moves the same halos between processes.
 //!
 //! Why ghost rows work (the temporal blocking of the tiled kernels): a cell's next state depends
 //! on its 3×3 neighbourhood, so after `g` generations an error at the edge of a band has reached
