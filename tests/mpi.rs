@@ -196,6 +196,16 @@ fn soups_give_one_process_hash_on_1_to_4_ranks() {
         for ranks in 1..=4 {
             assert_eq!(distributed(ranks, &args), want, "{ranks} ranks, {case:?}");
         }
+        // The interior stepped while the halos travel, the edge strips after.
+        let mut overlapped = args.clone();
+        overlapped.push("--overlap");
+        for ranks in 2..=4 {
+            assert_eq!(
+                distributed(ranks, &overlapped),
+                want,
+                "{ranks} ranks overlapped, {case:?}"
+            );
+        }
     }
 }
 
@@ -452,13 +462,17 @@ fn bands_on_every_backend_equal_the_reference() {
     for topology in [Topology::Torus, Topology::Bounded] {
         let want = reference_run(&grid, rule, topology, 11);
         for (backend, kernel) in common::all_engines() {
-            for (ranks, halo) in [(2, 4), (3, 2), (4, 8)] {
-                let (got, _) =
-                    run_local(&backend, kernel, &grid, rule, topology, ranks, halo, 11).unwrap();
+            for (ranks, halo, overlap) in
+                [(2, 4, false), (3, 2, false), (4, 8, false), (3, 3, true)]
+            {
+                let (got, _) = run_local(
+                    &backend, kernel, &grid, rule, topology, ranks, halo, 11, overlap,
+                )
+                .unwrap();
                 assert_eq!(
                     got.hash_hex(),
                     want.hash_hex(),
-                    "{} {kernel} {topology}, {ranks} bands, halo {halo}",
+                    "{} {kernel} {topology}, {ranks} bands, halo {halo}, overlap {overlap}",
                     common::label(&backend)
                 );
             }

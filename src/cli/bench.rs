@@ -84,6 +84,9 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = speedup::life::distributed::DEFAULT_HALO,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub halo: u32,
+    /// With --distributed: step each band's interior while its halos travel.
+    #[arg(long)]
+    pub overlap: bool,
     /// With --distributed: generations per timed run.
     #[arg(long, default_value_t = 64)]
     pub generations: u64,

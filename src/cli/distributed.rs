@@ -150,6 +150,7 @@ mod with_mpi {
         kernel: String,
         ranks: usize,
         halo: u32,
+        overlap: bool,
         width: u32,
         height: u32,
         rule: String,
@@ -189,6 +190,7 @@ mod with_mpi {
             halo: args.halo,
             generations: args.generations,
             gather: true,
+            overlap: args.overlap,
         };
         let outcome = mpi::run(cluster.world(), &backend, header, start, settings)?;
         let Some(grid) = &outcome.grid else {
@@ -215,6 +217,7 @@ mod with_mpi {
             kernel: kernel.to_string(),
             ranks: outcome.ranks,
             halo: outcome.depth,
+            overlap: args.overlap,
             width: header.width,
             height: header.height,
             rule: header.rule.to_string(),
@@ -236,8 +239,10 @@ mod with_mpi {
             println!("backend:      {} on each rank", summary.device);
             println!("kernel:       {}", summary.kernel);
             println!(
-                "ranks:        {} (halo {} rows)",
-                summary.ranks, summary.halo
+                "ranks:        {} (halo {} rows{})",
+                summary.ranks,
+                summary.halo,
+                if summary.overlap { ", overlapped" } else { "" }
             );
             println!("size:         {}x{}", summary.width, summary.height);
             println!("rule:         {}", summary.rule);
@@ -271,6 +276,8 @@ mod with_mpi {
         height: u32,
         generations: u64,
         halo: u32,
+        /// Whether the exchange was overlapped with the interior.
+        overlap: bool,
         /// Median over the timed runs, slowest rank.
         seconds: f64,
         cell_updates_per_second: f64,
@@ -330,6 +337,7 @@ mod with_mpi {
                             halo,
                             generations,
                             gather: false,
+                            overlap: args.overlap,
                         };
                         let soup = || Start::Random {
                             density: 0.5,
@@ -351,6 +359,7 @@ mod with_mpi {
                             height: total_height,
                             generations,
                             halo: median.depth,
+                            overlap: args.overlap,
                             seconds: median.elapsed,
                             cell_updates_per_second: cells * generations as f64
                                 / median.elapsed.max(1e-12),
@@ -390,8 +399,13 @@ mod with_mpi {
 
     fn scaling_table(backend: &Backend, rows: &[Row]) -> String {
         let mut out = format!(
-            "life, distributed: {} on each rank; seconds are the median run's slowest rank\n",
-            backend.describe()
+            "life, distributed: {} on each rank{}; seconds are the median run's slowest rank\n",
+            backend.describe(),
+            if rows.iter().any(|r| r.overlap) {
+                ", exchange overlapped"
+            } else {
+                ""
+            }
         );
         out.push_str(&format!(
             "{:<8} {:>5} {:>13} {:>6} {:>5} {:>10} {:>12} {:>6} {:>10} {:>10} {:>10}\n",

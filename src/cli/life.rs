@@ -104,6 +104,10 @@ pub struct RunArgs {
     #[arg(long, default_value_t = speedup::life::distributed::DEFAULT_HALO,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub halo: u32,
+    /// With --distributed: step each band's interior while its halos travel, then its edges
+    /// (pays where ranks wait for halos; costs two strips of 3K rows a block).
+    #[arg(long)]
+    pub overlap: bool,
 }
 
 /// Arguments of `speedup life batch`.

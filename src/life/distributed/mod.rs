@@ -20,10 +20,12 @@
 
 #[cfg(feature = "mpi")]
 pub mod mpi;
+pub mod overlap;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::life::{Grid, Kernel, LifeEngine, Rule, Topology};
+use overlap::{HaloBuffers, SplitBand};
 use std::time::Instant;
 
 /// Ghost depth used when none is asked for: eight generations per exchange, the most the tiled
@@ -63,6 +65,13 @@ impl Decomposition {
     /// band, since a rank's ghost rows are its neighbour's edge rows.
     pub fn halo_depth(&self, requested: u32) -> u32 {
         requested.clamp(1, self.height / self.ranks as u32)
+    }
+
+    /// The depth for an overlapped exchange ([`overlap`]): at most half the smallest band, whose
+    /// edge strips take `2k` owned rows each; `None` where a band has a single row.
+    pub fn overlap_depth(&self, requested: u32) -> Option<u32> {
+        let most = self.height / self.ranks as u32 / 2;
+        (most >= 1).then(|| requested.clamp(1, most))
     }
 }
 
@@ -257,6 +266,15 @@ impl Band {
         &grid.words()[start..start + self.rows as usize * wpr]
     }
 
+    /// The owned rows' words, to overwrite some of them (padding bits must stay zero).
+    fn owned_words_mut(&mut self) -> &mut [u32] {
+        let above = self.ghosts_above() as usize;
+        let rows = self.rows as usize;
+        let grid = self.extended_mut();
+        let wpr = grid.words_per_row() as usize;
+        &mut grid.words_mut()[above * wpr..(above + rows) * wpr]
+    }
+
     /// The owned rows as a grid of their own.
     pub fn owned(&self) -> Result<Grid> {
         Grid::from_words(
@@ -339,16 +357,38 @@ pub fn run_local(
     ranks: usize,
     halo: u32,
     generations: u64,
+    overlap: bool,
 ) -> Result<(Grid, Timings)> {
     let split = Decomposition::new(grid.height(), ranks)?;
     let depth = split.halo_depth(halo);
-    let wpr = grid.words_per_row() as usize;
+    let cut = |rank: usize| -> Result<(u32, Grid)> {
+        let wpr = grid.words_per_row() as usize;
+        let (first, rows) = split.band(rank);
+        let start = first as usize * wpr;
+        let words = grid.words()[start..start + rows as usize * wpr].to_vec();
+        Ok((first, Grid::from_words(grid.width(), rows, words)?))
+    };
+    if overlap {
+        let depth = split.overlap_depth(halo).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "bands of {} rows are too thin to overlap the exchange",
+                grid.height() / ranks as u32
+            ))
+        })?;
+        let bands = (0..ranks)
+            .map(|rank| {
+                let (first, owned) = cut(rank)?;
+                let around = neighbours(rank, ranks, topology);
+                SplitBand::new(
+                    backend, kernel, &owned, first, rule, topology, depth, around,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return run_local_split(grid, bands, depth, generations);
+    }
     let mut bands = (0..ranks)
         .map(|rank| {
-            let (first, rows) = split.band(rank);
-            let start = first as usize * wpr;
-            let words = grid.words()[start..start + rows as usize * wpr].to_vec();
-            let owned = Grid::from_words(grid.width(), rows, words)?;
+            let (first, owned) = cut(rank)?;
             let around = neighbours(rank, ranks, topology);
             Band::new(
                 backend, kernel, &owned, first, rule, topology, depth, around,
@@ -384,10 +424,53 @@ pub fn run_local(
         }
         timings.compute += started.elapsed().as_secs_f64();
     }
-    let mut words = Vec::with_capacity(grid.words().len());
-    for band in &bands {
-        words.extend_from_slice(band.owned_words());
+    let words = bands
+        .iter()
+        .flat_map(|b| b.owned_words())
+        .copied()
+        .collect();
+    Ok((
+        Grid::from_words(grid.width(), grid.height(), words)?,
+        timings,
+    ))
+}
+
+/// [`run_local`] with the exchange overlapped: every band's interior is stepped, then its edge
+/// strips once the (copied) halos are in.
+fn run_local_split(
+    grid: &Grid,
+    mut bands: Vec<SplitBand>,
+    depth: u32,
+    generations: u64,
+) -> Result<(Grid, Timings)> {
+    let mut buffers: Vec<HaloBuffers> = bands.iter().map(|_| HaloBuffers::default()).collect();
+    let mut timings = Timings::default();
+    for gens in blocks(generations, depth) {
+        let started = Instant::now();
+        for (band, b) in bands.iter_mut().zip(&mut buffers) {
+            band.prepare(b);
+        }
+        for i in 0..bands.len() {
+            let around = bands[i].neighbours();
+            if let Some(up) = around.above {
+                buffers[i].receive_above = buffers[up].send_below.clone();
+            }
+            if let Some(down) = around.below {
+                buffers[i].receive_below = buffers[down].send_above.clone();
+            }
+        }
+        let started = lap(&mut timings.exchange, started);
+        for (band, b) in bands.iter_mut().zip(&buffers) {
+            band.step_interior(gens)?;
+            band.finish(b, gens)?;
+        }
+        lap(&mut timings.compute, started);
     }
+    let words = bands
+        .iter()
+        .flat_map(|b| b.owned_words())
+        .copied()
+        .collect();
     Ok((
         Grid::from_words(grid.width(), grid.height(), words)?,
         timings,
@@ -460,7 +543,14 @@ mod tests {
                     let want = reference_run(&grid, rule, topology, gens);
                     for ranks in 1..=5 {
                         for halo in [1, 3, 8] {
-                            for kernel in [Kernel::Packed, Kernel::Tiled] {
+                            for (kernel, overlap) in [
+                                (Kernel::Packed, false),
+                                (Kernel::Tiled, false),
+                                (Kernel::Tiled, true),
+                            ] {
+                                if overlap && h / (ranks as u32) < 2 {
+                                    continue;
+                                }
                                 let (got, _) = run_local(
                                     &Backend::Serial,
                                     kernel,
@@ -470,12 +560,13 @@ mod tests {
                                     ranks,
                                     halo,
                                     gens,
+                                    overlap,
                                 )
                                 .unwrap();
                                 assert_eq!(
                                     got.hash_hex(),
                                     want.hash_hex(),
-                                    "{w}x{h} {topology} {rule_text}, {ranks} bands, halo {halo}, {kernel}"
+                                    "{w}x{h} {topology} {rule_text}, {ranks} bands, halo {halo}, {kernel}, overlap {overlap}"
                                 );
                             }
                         }
@@ -492,9 +583,21 @@ mod tests {
         let want = reference_run(&grid, rule, Topology::Torus, 9);
         for backend in [Backend::Serial, Backend::Rayon { threads: 2 }] {
             for kernel in [Kernel::Naive, Kernel::Packed] {
-                let (got, _) =
-                    run_local(&backend, kernel, &grid, rule, Topology::Torus, 3, 2, 9).unwrap();
-                assert_eq!(got, want, "{} {kernel}", backend.name());
+                for overlap in [false, true] {
+                    let (got, _) = run_local(
+                        &backend,
+                        kernel,
+                        &grid,
+                        rule,
+                        Topology::Torus,
+                        3,
+                        2,
+                        9,
+                        overlap,
+                    )
+                    .unwrap();
+                    assert_eq!(got, want, "{} {kernel}, overlap {overlap}", backend.name());
+                }
             }
         }
     }

@@ -5,12 +5,14 @@
 //! `Threading::Funneled`. A rank that fails prints its error and aborts the whole job
 //! ([`Cluster::abort`]): its neighbours would otherwise wait for its halos forever.
 
-use super::{blocks, lap, neighbours, Band, Decomposition, Timings};
+use super::overlap::{HaloBuffers, SplitBand};
+use super::{blocks, lap, neighbours, Band, Decomposition, Neighbours, Timings};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::life::{Grid, Kernel, Rule, Topology};
 use ::mpi::collective::SystemOperation;
 use ::mpi::environment::Universe;
+use ::mpi::request::{LocalScope, Request};
 use ::mpi::topology::{Color, SimpleCommunicator};
 use ::mpi::traits::*;
 use ::mpi::Threading;
@@ -117,8 +119,37 @@ fn receive_words<C: Communicator>(comm: &C, rank: usize, words: &mut [u32]) {
     }
 }
 
-/// Exchanges `band`'s halos with its neighbours: every send and receive is posted at once, then
-/// waited for, so no ordering between ranks can deadlock.
+/// The halo rows of one exchange: what goes up and down, and where what comes back lands.
+struct Rows<'a> {
+    send_above: &'a [u32],
+    send_below: &'a [u32],
+    receive_above: &'a mut [u32],
+    receive_below: &'a mut [u32],
+}
+
+/// Posts every send and receive of one exchange at once, so no ordering between ranks can
+/// deadlock; the caller waits for them.
+fn post<'a, 'b, C: Communicator>(
+    comm: &C,
+    scope: &'b LocalScope<'a>,
+    around: Neighbours,
+    rows: Rows<'a>,
+) -> Vec<Request<'a, [u32], &'b LocalScope<'a>>> {
+    let mut requests = Vec::with_capacity(4);
+    if let Some(up) = around.above {
+        let p = comm.process_at_rank(up as i32);
+        requests.push(p.immediate_receive_into_with_tag(scope, rows.receive_above, DOWNWARD));
+        requests.push(p.immediate_send_with_tag(scope, rows.send_above, UPWARD));
+    }
+    if let Some(down) = around.below {
+        let p = comm.process_at_rank(down as i32);
+        requests.push(p.immediate_receive_into_with_tag(scope, rows.receive_below, UPWARD));
+        requests.push(p.immediate_send_with_tag(scope, rows.send_below, DOWNWARD));
+    }
+    requests
+}
+
+/// Exchanges `band`'s halos with its neighbours, then returns: the band is stepped after.
 pub fn exchange<C: Communicator>(comm: &C, band: &mut Band, timings: &mut Timings) {
     let around = band.neighbours();
     if around.above.is_none() && around.below.is_none() {
@@ -126,24 +157,57 @@ pub fn exchange<C: Communicator>(comm: &C, band: &mut Band, timings: &mut Timing
     }
     let started = Instant::now();
     let halo = band.halo();
+    let rows = Rows {
+        send_above: halo.send_above,
+        send_below: halo.send_below,
+        receive_above: halo.receive_above,
+        receive_below: halo.receive_below,
+    };
     ::mpi::request::scope(|scope| {
-        let mut requests = Vec::with_capacity(4);
-        if let Some(up) = around.above {
-            let p = comm.process_at_rank(up as i32);
-            requests.push(p.immediate_receive_into_with_tag(scope, halo.receive_above, DOWNWARD));
-            requests.push(p.immediate_send_with_tag(scope, halo.send_above, UPWARD));
-        }
-        if let Some(down) = around.below {
-            let p = comm.process_at_rank(down as i32);
-            requests.push(p.immediate_receive_into_with_tag(scope, halo.receive_below, UPWARD));
-            requests.push(p.immediate_send_with_tag(scope, halo.send_below, DOWNWARD));
-        }
+        let requests = post(comm, scope, around, rows);
         let posted = lap(&mut timings.exchange, started);
         for request in requests {
             request.wait();
         }
         lap(&mut timings.wait, posted);
     });
+}
+
+/// One block of `generations` with the exchange overlapped: the halos travel while the band's
+/// interior is stepped, then the edge strips are stepped with them.
+pub fn step_overlapped<C: Communicator>(
+    comm: &C,
+    band: &mut SplitBand,
+    buffers: &mut HaloBuffers,
+    generations: u64,
+    timings: &mut Timings,
+) -> Result<()> {
+    let around = band.neighbours();
+    let started = Instant::now();
+    band.prepare(buffers);
+    let rows = Rows {
+        send_above: &buffers.send_above,
+        send_below: &buffers.send_below,
+        receive_above: &mut buffers.receive_above,
+        receive_below: &mut buffers.receive_below,
+    };
+    let stepped = ::mpi::request::scope(|scope| {
+        let requests = post(comm, scope, around, rows);
+        let posted = lap(&mut timings.exchange, started);
+        // Every request is waited for even when stepping fails: MPI still owns the buffers.
+        let stepped = band.step_interior(generations);
+        let computed = lap(&mut timings.compute, posted);
+        for request in requests {
+            request.wait();
+        }
+        lap(&mut timings.wait, computed);
+        stepped
+    });
+    stepped?;
+    let started = Instant::now();
+    band.finish(buffers, generations)?;
+    lap(&mut timings.compute, started);
+    Ok(())
 }
 
 /// The grid's size, rule and topology, decided by rank 0 (which may have read them from a
@@ -213,6 +277,9 @@ pub struct Settings {
     pub generations: u64,
     /// Whether rank 0 gathers the final grid (for its hash or an output file).
     pub gather: bool,
+    /// Whether the halos travel while the interior is stepped ([`SplitBand`]); needs bands of
+    /// at least two rows.
+    pub overlap: bool,
 }
 
 /// The result of a distributed run, as rank 0 sees it.
@@ -244,7 +311,17 @@ pub fn run<C: Communicator>(
 ) -> Result<Outcome> {
     let (rank, ranks) = (comm.rank() as usize, comm.size() as usize);
     let split = Decomposition::new(header.height, ranks)?;
-    let depth = split.halo_depth(settings.halo);
+    let overlap = settings.overlap && ranks > 1;
+    let depth = if overlap {
+        split.overlap_depth(settings.halo).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "bands of {} rows are too thin to overlap the exchange: leave out --overlap",
+                header.height / ranks as u32
+            ))
+        })?
+    } else {
+        split.halo_depth(settings.halo)
+    };
     let (first, rows) = split.band(rank);
     let owned = match start {
         Start::Random { density, seed } => {
@@ -252,40 +329,51 @@ pub fn run<C: Communicator>(
         }
         Start::Scatter(whole) => scatter(comm, whole, &split, header.width)?,
     };
-    let mut band = Band::new(
-        backend,
-        settings.kernel,
-        &owned,
-        first,
-        header.rule,
-        header.topology,
-        depth,
-        neighbours(rank, ranks, header.topology),
-    )?;
+    let around = neighbours(rank, ranks, header.topology);
+    let (rule, topology, kernel) = (header.rule, header.topology, settings.kernel);
+    let mut band = if overlap {
+        Either::Split(
+            SplitBand::new(
+                backend, kernel, &owned, first, rule, topology, depth, around,
+            )?,
+            HaloBuffers::default(),
+        )
+    } else {
+        Either::Ghosts(Band::new(
+            backend, kernel, &owned, first, rule, topology, depth, around,
+        )?)
+    };
     drop(owned);
     // Everyone starts together, so the first exchange's wait is not the set-up's imbalance.
     comm.barrier();
     let started = Instant::now();
     let mut timings = Timings::default();
     for gens in blocks(settings.generations, depth) {
-        exchange(comm, &mut band, &mut timings);
-        let stepping = Instant::now();
-        band.step(gens)?;
-        lap(&mut timings.compute, stepping);
+        match &mut band {
+            Either::Ghosts(band) => {
+                exchange(comm, band, &mut timings);
+                let stepping = Instant::now();
+                band.step(gens)?;
+                lap(&mut timings.compute, stepping);
+            }
+            Either::Split(band, buffers) => {
+                step_overlapped(comm, band, buffers, gens, &mut timings)?;
+            }
+        }
     }
     let elapsed = started.elapsed().as_secs_f64();
     let mine = [timings.compute, timings.exchange, timings.wait, elapsed];
     let mut slowest = [0f64; 4];
     comm.all_reduce_into(&mine[..], &mut slowest[..], SystemOperation::max());
-    let population = band
-        .owned_words()
-        .iter()
-        .map(|w| w.count_ones() as u64)
-        .sum::<u64>();
+    let owned = match &band {
+        Either::Ghosts(band) => band.owned_words(),
+        Either::Split(band, _) => band.owned_words(),
+    };
+    let population = owned.iter().map(|w| w.count_ones() as u64).sum::<u64>();
     let mut total = 0u64;
     comm.all_reduce_into(&population, &mut total, SystemOperation::sum());
     let grid = if settings.gather {
-        gather(comm, &band, &split, header.width)?
+        gather(comm, owned, &split, header.width)?
     } else {
         None
     };
@@ -301,6 +389,12 @@ pub fn run<C: Communicator>(
         depth,
         ranks,
     })
+}
+
+/// A rank's band: ghost rows exchanged before each block, or the exchange overlapped.
+enum Either {
+    Ghosts(Band),
+    Split(SplitBand, HaloBuffers),
 }
 
 /// Rank 0 sends each rank its band of `whole`; every rank returns its own band.
@@ -335,18 +429,17 @@ fn scatter<C: Communicator>(
 /// Every rank sends its band to rank 0, which returns the whole grid.
 fn gather<C: Communicator>(
     comm: &C,
-    band: &Band,
+    mine: &[u32],
     split: &Decomposition,
     width: u32,
 ) -> Result<Option<Grid>> {
     let rank = comm.rank() as usize;
     if rank != 0 {
-        send_words(comm, 0, band.owned_words());
+        send_words(comm, 0, mine);
         return Ok(None);
     }
     let mut whole = Grid::new(width, split.height)?;
     let wpr = whole.words_per_row() as usize;
-    let mine = band.owned_words();
     whole.words_mut()[..mine.len()].copy_from_slice(mine);
     for r in 1..split.ranks {
         let (f, n) = split.band(r);
