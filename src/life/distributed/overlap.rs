@@ -6,7 +6,7 @@
 //! row a generation). Meanwhile the halos are in flight. Then each such edge is finished apart: a
 //! strip of the `k` ghost rows and the `2k` owned rows next to them, as they were before the
 //! block, stepped `g` generations on one core, gives the `k` edge rows. The price over
-//! [`Band`](super::Band)'s ghost rows: two strips of `3k` rows instead of `2k` extra rows, and the
+//! [`Band`]'s ghost rows: two strips of `3k` rows instead of `2k` extra rows, and the
 //! copies; it pays where waiting for halos costs more than that.
 
 use super::{Band, Neighbours};
