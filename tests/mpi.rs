@@ -479,3 +479,42 @@ fn bands_on_every_backend_equal_the_reference() {
         }
     }
 }
+
+/// Without the feature, `--distributed` says how to get it instead of running on one process.
+#[test]
+#[cfg(not(feature = "mpi"))]
+fn without_the_feature_distributed_says_how_to_build_it() {
+    for args in [
+        &["life", "run", "--random", "8x8", "--distributed"][..],
+        &["bench", "--workloads", "life", "--distributed"][..],
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains("--features mpi"), "{args:?}: {stderr}");
+    }
+}
+
+/// Per-sample outputs would gather the whole grid every sample: refused before MPI starts.
+#[test]
+#[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
+fn sampled_outputs_are_refused_with_distributed() {
+    let out = Command::new(BIN)
+        .args([
+            "life",
+            "run",
+            "--random",
+            "8x8",
+            "--distributed",
+            "--gif",
+            "run.gif",
+        ])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--gif is not supported with --distributed"),
+        "{stderr}"
+    );
+}
