@@ -314,6 +314,26 @@ fn a_failing_rank_ends_the_job_naming_itself() {
         stderr.contains("a grid of 3 rows cannot be split over 4 ranks"),
         "{stderr}"
     );
+
+    // 2^40 cells are never whole on one rank, so they cannot be written; refused before any
+    // band is drawn.
+    let out = mpirun(
+        2,
+        &[
+            "life",
+            "run",
+            "--random",
+            "1048576x1048576",
+            "--distributed",
+            "--backend",
+            "serial",
+            "--output",
+            "never.rle",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("beyond one process's limit"), "{stderr}");
 }
 
 /// The PIDs of the processes whose environment holds `marker` and MPI rank `rank`.

@@ -114,7 +114,8 @@ mod with_mpi {
                 if let Some((w, h)) = job.size.filter(|s| *s != (*width, *height)) {
                     bail!("random size {width}x{height} and size {w}x{h} disagree");
                 }
-                speedup::life::grid::check_size(*width as u64, *height as u64)?;
+                // No check of the whole grid against one process's limit: each rank checks its
+                // band, and the grid is gathered only where it fits (see `run_on`).
                 let header = Header {
                     width: *width,
                     height: *height,
@@ -162,7 +163,8 @@ mod with_mpi {
         compute_seconds: f64,
         exchange_seconds: f64,
         wait_seconds: f64,
-        hash: String,
+        /// `None` for a grid too large to gather on one process.
+        hash: Option<String>,
         output: Option<String>,
     }
 
@@ -185,17 +187,27 @@ mod with_mpi {
         let announce = rank == 0 && !args.quiet && !args.json;
         let backend = backend_for(&args.backend, cluster.local_rank(), announce)?;
         let kernel = args.kernel.unwrap_or_else(|| Kernel::best_for(&backend));
+        // A grid beyond one process's limit (2^36 cells) is never whole anywhere: no hash, no
+        // --output, only the population summed over the ranks.
+        let (w, h) = (header.width as u64, header.height as u64);
+        let gather = speedup::life::grid::check_size(w, h).is_ok();
+        if !gather && args.output.is_some() {
+            bail!(
+                "--output: a {w}x{h} grid is beyond one process's limit of 2^36 cells, so it is \
+                 not gathered; leave out --output"
+            );
+        }
         let settings = Settings {
             kernel,
             halo: args.halo,
             generations: args.generations,
-            gather: true,
+            gather,
             overlap: args.overlap,
         };
         let outcome = mpi::run(cluster.world(), &backend, header, start, settings)?;
-        let Some(grid) = &outcome.grid else {
+        if rank != 0 {
             return Ok(());
-        };
+        }
         let spec = RuleSpec {
             rule: header.rule,
             bounds: Some(Bounds {
@@ -204,7 +216,7 @@ mod with_mpi {
                 height: header.height,
             }),
         };
-        if let Some(path) = &args.output {
+        if let (Some(path), Some(grid)) = (&args.output, &outcome.grid) {
             let note = super::super::life::write_grid(path, grid, &spec, args.scale)
                 .with_context(|| format!("writing {}", path.display()))?;
             if let (Some(note), false) = (note, args.quiet) {
@@ -225,12 +237,12 @@ mod with_mpi {
             generations: args.generations,
             population: outcome.population,
             elapsed_seconds: outcome.elapsed,
-            cell_updates_per_second: grid.cells() as f64 * args.generations as f64
+            cell_updates_per_second: (w * h) as f64 * args.generations as f64
                 / outcome.elapsed.max(1e-12),
             compute_seconds: outcome.timings.compute,
             exchange_seconds: outcome.timings.exchange,
             wait_seconds: outcome.timings.wait,
-            hash: grid.hash_hex(),
+            hash: outcome.grid.as_ref().map(|g| g.hash_hex()),
             output: args.output.as_ref().map(|p| p.display().to_string()),
         };
         if args.json {
@@ -258,7 +270,12 @@ mod with_mpi {
                 "slowest rank: compute {:.6} s, exchange {:.6} s, wait {:.6} s",
                 summary.compute_seconds, summary.exchange_seconds, summary.wait_seconds
             );
-            println!("hash:         {}", summary.hash);
+            match &summary.hash {
+                Some(hash) => println!("hash:         {hash}"),
+                None => {
+                    println!("hash:         none (the grid is too large to gather on one rank)")
+                }
+            }
             if let Some(path) = &summary.output {
                 println!("written:      {path}");
             }
