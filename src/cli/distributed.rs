@@ -307,6 +307,19 @@ mod with_mpi {
     /// `bench --workloads life --distributed`: weak and strong scaling over 1..=N ranks of an
     /// N-rank job (the first p ranks measure, the others sleep), on random soups.
     pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+        for (given, flag) in [
+            (args.quick, "--quick"),
+            (args.sweep, "--sweep"),
+            (args.chart.is_some(), "--chart"),
+            (!args.threads.is_empty(), "--threads"),
+            (args.min_time.is_some(), "--min-time"),
+            (args.max_time.is_some(), "--max-time"),
+            (args.max_runs.is_some(), "--max-runs"),
+        ] {
+            if given {
+                bail!("{flag} is not supported with --distributed (it takes --sizes, --backends, --halo, --overlap, --generations, --min-runs, --warmup, --format and --output)");
+            }
+        }
         if args.workloads.iter().any(|w| w != "life") {
             bail!("--distributed benchmarks the life workload only: use --workloads life");
         }
