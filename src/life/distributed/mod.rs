@@ -117,22 +117,6 @@ pub struct Timings {
     pub wait: f64,
 }
 
-impl Timings {
-    /// The three added up.
-    pub fn total(&self) -> f64 {
-        self.compute + self.exchange + self.wait
-    }
-
-    /// The larger of each part, for the slowest rank's view of a run.
-    pub fn max(&self, other: &Timings) -> Timings {
-        Timings {
-            compute: self.compute.max(other.compute),
-            exchange: self.exchange.max(other.exchange),
-            wait: self.wait.max(other.wait),
-        }
-    }
-}
-
 /// How a band is advanced: the CPU engine keeps its grid and has ghost rows written into it;
 /// other engines (the GPU's, the naive one) are set up from the band for each block of
 /// generations, since they hold their grid where the halo cannot be written in place.
