@@ -538,3 +538,35 @@ fn sampled_outputs_are_refused_with_distributed() {
         "{stderr}"
     );
 }
+
+/// Ranks on a GPU adapter (lavapipe in CI): the band is set up on the device for each block.
+#[test]
+#[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
+fn gpu_ranks_give_one_process_hash() {
+    if !mpi_available() || common::gpu_contexts().is_empty() {
+        return;
+    }
+    let args = [
+        "--random",
+        "70x29",
+        "--rule",
+        "B36/S23",
+        "--topology",
+        "bounded",
+        "--generations",
+        "19",
+        "--halo",
+        "4",
+        "--seed",
+        "3",
+    ];
+    let want = single(&args);
+    for extra in [&[][..], &["--overlap"][..]] {
+        let mut all = vec!["life", "run"];
+        all.extend_from_slice(&args);
+        all.extend_from_slice(extra);
+        all.extend_from_slice(&["--json", "--backend", "gpu", "--distributed"]);
+        let got = hash_of(&mpirun(2, &all), &format!("2 GPU ranks {extra:?}"));
+        assert_eq!(got, want, "2 GPU ranks {extra:?}");
+    }
+}
