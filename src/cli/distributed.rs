@@ -51,6 +51,9 @@ mod with_mpi {
                     cluster.rank(),
                     cluster.size()
                 );
+                // The launcher forwards each rank's stderr; MPI_Abort kills the ranks at once
+                // and can lose the line just written, so give it a moment to get out first.
+                std::thread::sleep(std::time::Duration::from_millis(300));
                 cluster.abort(1)
             }
         }
