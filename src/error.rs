@@ -62,6 +62,9 @@ pub enum Error {
     /// The run was interrupted (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
+    /// A distributed run could not be set up or carried on (MPI).
+    #[error("MPI: {0}")]
+    Mpi(String),
 }
 
 /// Result with the library's [`Error`].

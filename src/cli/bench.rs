@@ -75,10 +75,28 @@ pub struct BenchArgs {
     /// Untimed warm-up runs per row (default 1).
     #[arg(long)]
     pub warmup: Option<usize>,
+    /// Life across the ranks of an MPI job (under mpirun or srun): weak scaling (--sizes per
+    /// rank) and strong scaling (--sizes in all) at 1..=N ranks, with compute, halo exchange and
+    /// waiting apart. Needs a build with `--features mpi`.
+    #[arg(long)]
+    pub distributed: bool,
+    /// With --distributed: ghost rows per side, halos exchanged once every K generations.
+    #[arg(long, default_value_t = speedup::life::distributed::DEFAULT_HALO,
+          value_parser = clap::value_parser!(u32).range(1..), requires = "distributed")]
+    pub halo: u32,
+    /// With --distributed: step each band's interior while its halos travel.
+    #[arg(long, requires = "distributed")]
+    pub overlap: bool,
+    /// With --distributed: generations per timed run.
+    #[arg(long, default_value_t = 64, requires = "distributed")]
+    pub generations: u64,
 }
 
 /// Runs `speedup bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.distributed {
+        return super::distributed::bench(&args);
+    }
     let config = measure_config(&args)?;
     let selected = select_workloads(&args.workloads)?;
     let workloads = sizes_for(selected, &args.sizes, args.quick, args.sweep)?;

@@ -106,6 +106,19 @@ pub struct RunArgs {
     /// No progress bar and no notes on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Split the grid's rows across the ranks of an MPI job (run under mpirun or srun); each
+    /// rank steps its band on --backend. Needs a build with `--features mpi`.
+    #[arg(long)]
+    pub distributed: bool,
+    /// With --distributed: ghost rows on each side of a band, so halos are exchanged once every
+    /// K generations (at most the smallest band's rows).
+    #[arg(long, default_value_t = speedup::life::distributed::DEFAULT_HALO,
+          value_parser = clap::value_parser!(u32).range(1..), requires = "distributed")]
+    pub halo: u32,
+    /// With --distributed: step each band's interior while its halos travel, then its edges
+    /// (pays where ranks wait for halos; costs two strips of 3K rows a block).
+    #[arg(long, requires = "distributed")]
+    pub overlap: bool,
 }
 
 /// Arguments of `speedup life batch`.
@@ -241,7 +254,7 @@ fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
     bar
 }
 
-fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
+pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
     let start = match (&args.pattern, args.random) {
         (Some(path), _) => Start::Pattern {
             path: path.display().to_string(),
@@ -275,7 +288,7 @@ fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
 
 /// Writes `grid` to `path` by its extension: a picture for .png, else a pattern file. Returns a
 /// note for the user when a picture had to be scaled down.
-fn write_grid(
+pub(super) fn write_grid(
     path: &Path,
     grid: &Grid,
     spec: &RuleSpec,
@@ -451,6 +464,9 @@ struct Summary {
 }
 
 fn run_one(args: RunArgs) -> anyhow::Result<()> {
+    if args.distributed {
+        return super::distributed::life_run(&args);
+    }
     let job = run_job(&args)?;
     // The engine holds two generations, the final read back makes a third, the start a fourth:
     // where the size is known before reading anything, refuse it now, with the numbers.

@@ -4,6 +4,7 @@
 mod bench;
 mod compare;
 mod devices;
+mod distributed;
 mod life;
 mod run;
 mod verify;

@@ -10,10 +10,12 @@
 //! - [`image`]: PNG pictures and animated GIFs of a run;
 //! - [`memory`]: refusing grids beyond the limits or the machine's memory, before allocating;
 //! - [`batch`]: many independent runs in one command, batched into one GPU dispatch;
-//! - [`stable`]: finding when a run repeats (`--until-stable`).
+//! - [`stable`]: finding when a run repeats (`--until-stable`);
+//! - [`distributed`]: one grid split in bands across processes (MPI with `--features mpi`).
 
 pub mod batch;
 pub mod cpu;
+pub mod distributed;
 pub mod formats;
 pub mod gpu;
 pub mod grid;

@@ -759,6 +759,12 @@ impl CpuLife {
     pub fn grid(&self) -> &Grid {
         &self.current
     }
+
+    /// The current generation, to change cells between steps (a distributed band writes its
+    /// ghost rows here). Callers must keep padding bits zero.
+    pub fn grid_mut(&mut self) -> &mut Grid {
+        &mut self.current
+    }
 }
 
 #[cfg(test)]

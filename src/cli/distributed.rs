@@ -1,0 +1,475 @@
+//! `life run --distributed` and `bench --workloads life --distributed`: one grid split across the
+//! ranks of an MPI job (src/life/distributed/). Without `--features mpi` both say how to get it.
+
+use super::bench::BenchArgs;
+use super::life::RunArgs;
+
+/// What a build without MPI says when asked for `--distributed`.
+#[cfg(not(feature = "mpi"))]
+const NO_MPI: &str =
+    "--distributed needs speedup built with MPI: cargo build --release --features mpi \
+(Debian: apt-get install openmpi-bin libopenmpi-dev libclang-dev)";
+
+/// `life run --distributed`.
+#[cfg(not(feature = "mpi"))]
+pub fn life_run(_: &RunArgs) -> anyhow::Result<()> {
+    anyhow::bail!(NO_MPI)
+}
+
+/// `bench --distributed`.
+#[cfg(not(feature = "mpi"))]
+pub fn bench(_: &BenchArgs) -> anyhow::Result<()> {
+    anyhow::bail!(NO_MPI)
+}
+
+#[cfg(feature = "mpi")]
+pub use with_mpi::{bench, life_run};
+
+#[cfg(feature = "mpi")]
+mod with_mpi {
+    use super::{BenchArgs, RunArgs};
+    use crate::cli::BackendArgs;
+    use anyhow::{bail, Context};
+    use speedup::backend::{Backend, BackendChoice};
+    use speedup::gpu::AdapterChoice;
+    use speedup::life::batch::{Job, Start as JobStart};
+    use speedup::life::distributed::mpi::{self, Cluster, Header, Outcome, Settings, Start};
+    use speedup::life::distributed::Timings;
+    use speedup::life::{Bounds, Kernel, Rule, RuleSpec};
+    use speedup::output::write_atomic;
+
+    /// Runs `body` on every rank; a rank that fails prints its error naming itself and ends the
+    /// whole job, since the other ranks would wait for its halos forever.
+    fn on_every_rank(body: impl FnOnce(&Cluster) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let cluster = Cluster::init()?;
+        match body(&cluster) {
+            Ok(()) => Ok(()),
+            Err(e) if cluster.size() == 1 => Err(e),
+            Err(e) => {
+                eprintln!(
+                    "error: rank {} of {}: {e:#}",
+                    cluster.rank(),
+                    cluster.size()
+                );
+                // The launcher forwards each rank's stderr; MPI_Abort kills the ranks at once
+                // and can lose the line just written, so give it a moment to get out first.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                cluster.abort(1)
+            }
+        }
+    }
+
+    /// The rank's backend: with several hardware GPUs on a node and `--backend gpu` or `auto`
+    /// (and no `--adapter`), rank `r` on the node takes the `r mod n`-th of them.
+    fn backend_for(
+        args: &BackendArgs,
+        local_rank: usize,
+        announce: bool,
+    ) -> anyhow::Result<Backend> {
+        let by_rank = matches!(
+            args.backend,
+            BackendChoice::Auto | BackendChoice::Gpu(AdapterChoice::Auto)
+        ) && args.adapter.is_none();
+        if by_rank {
+            let hardware: Vec<usize> = speedup::gpu::list_adapters()
+                .iter()
+                .filter(|a| !a.software)
+                .map(|a| a.index)
+                .collect();
+            if !hardware.is_empty() {
+                let pick = AdapterChoice::Index(hardware[local_rank % hardware.len()]);
+                return Ok(Backend::resolve(
+                    &args.backend,
+                    args.threads,
+                    Some(&pick),
+                    announce,
+                )?);
+            }
+        }
+        Ok(args.resolve(announce)?)
+    }
+
+    /// `life run --distributed`.
+    pub fn life_run(args: &RunArgs) -> anyhow::Result<()> {
+        for (given, flag) in [
+            (args.snapshots.is_some(), "--snapshots"),
+            (args.gif.is_some(), "--gif"),
+            (args.stats.is_some(), "--stats"),
+            (args.every.is_some(), "--every"),
+        ] {
+            if given {
+                bail!("{flag} is not supported with --distributed: the grid is gathered only at the end");
+            }
+        }
+        let job = super::super::life::run_job(args)?;
+        on_every_rank(|cluster| run_on(cluster, args, &job))
+    }
+
+    /// Rank 0's header and start: it reads a pattern (and scatters it); a soup is only described.
+    fn rank0_start(job: &Job) -> anyhow::Result<(Header, Start)> {
+        match &job.start {
+            JobStart::Random {
+                width,
+                height,
+                density,
+                seed,
+            } => {
+                if let Some((w, h)) = job.size.filter(|s| *s != (*width, *height)) {
+                    bail!("random size {width}x{height} and size {w}x{h} disagree");
+                }
+                // No check of the whole grid against one process's limit: each rank checks its
+                // band, and the grid is gathered only where it fits (see `run_on`).
+                let header = Header {
+                    width: *width,
+                    height: *height,
+                    rule: job.rule.unwrap_or(Rule::CONWAY),
+                    topology: job.topology.unwrap_or_default(),
+                };
+                Ok((
+                    header,
+                    Start::Random {
+                        density: *density,
+                        seed: *seed,
+                    },
+                ))
+            }
+            JobStart::Pattern { .. } => {
+                let prepared = job.prepare()?;
+                let header = Header {
+                    width: prepared.grid.width(),
+                    height: prepared.grid.height(),
+                    rule: prepared.rule,
+                    topology: prepared.topology,
+                };
+                Ok((header, Start::Scatter(Some(prepared.grid))))
+            }
+        }
+    }
+
+    /// The summary of a distributed run, printed by rank 0 as text or one JSON object.
+    #[derive(serde::Serialize)]
+    struct Summary {
+        backend: &'static str,
+        device: String,
+        kernel: String,
+        ranks: usize,
+        halo: u32,
+        overlap: bool,
+        width: u32,
+        height: u32,
+        rule: String,
+        topology: &'static str,
+        generations: u64,
+        population: u64,
+        elapsed_seconds: f64,
+        cell_updates_per_second: f64,
+        compute_seconds: f64,
+        exchange_seconds: f64,
+        wait_seconds: f64,
+        /// `None` for a grid too large to gather on one process.
+        hash: Option<String>,
+        output: Option<String>,
+    }
+
+    fn run_on(cluster: &Cluster, args: &RunArgs, job: &Job) -> anyhow::Result<()> {
+        let rank = cluster.rank();
+        let (header, start) = if rank == 0 {
+            let (h, s) = rank0_start(job)?;
+            (Some(h), s)
+        } else {
+            let start = match &job.start {
+                JobStart::Random { density, seed, .. } => Start::Random {
+                    density: *density,
+                    seed: *seed,
+                },
+                JobStart::Pattern { .. } => Start::Scatter(None),
+            };
+            (None, start)
+        };
+        let header = mpi::broadcast_header(cluster.world(), header);
+        let announce = rank == 0 && !args.quiet && !args.json;
+        let backend = backend_for(&args.backend, cluster.local_rank(), announce)?;
+        let kernel = args.kernel.unwrap_or_else(|| Kernel::best_for(&backend));
+        // A grid beyond one process's limit (2^36 cells) is never whole anywhere: no hash, no
+        // --output, only the population summed over the ranks.
+        let (w, h) = (header.width as u64, header.height as u64);
+        let gather = speedup::life::grid::check_size(w, h).is_ok();
+        if !gather && args.output.is_some() {
+            bail!(
+                "--output: a {w}x{h} grid is beyond one process's limit of 2^36 cells, so it is \
+                 not gathered; leave out --output"
+            );
+        }
+        let settings = Settings {
+            kernel,
+            halo: args.halo,
+            generations: args.generations,
+            gather,
+            overlap: args.overlap,
+        };
+        let outcome = mpi::run(cluster.world(), &backend, header, start, settings)?;
+        if rank != 0 {
+            return Ok(());
+        }
+        let spec = RuleSpec {
+            rule: header.rule,
+            bounds: Some(Bounds {
+                topology: header.topology,
+                width: header.width,
+                height: header.height,
+            }),
+        };
+        if let (Some(path), Some(grid)) = (&args.output, &outcome.grid) {
+            let note = super::super::life::write_grid(path, grid, &spec, args.scale)
+                .with_context(|| format!("writing {}", path.display()))?;
+            if let (Some(note), false) = (note, args.quiet) {
+                eprintln!("note: {note}");
+            }
+        }
+        let summary = Summary {
+            backend: backend.name(),
+            device: backend.describe(),
+            kernel: kernel.to_string(),
+            ranks: outcome.ranks,
+            halo: outcome.depth,
+            overlap: args.overlap,
+            width: header.width,
+            height: header.height,
+            rule: header.rule.to_string(),
+            topology: header.topology.name(),
+            generations: args.generations,
+            population: outcome.population,
+            elapsed_seconds: outcome.elapsed,
+            cell_updates_per_second: (w * h) as f64 * args.generations as f64
+                / outcome.elapsed.max(1e-12),
+            compute_seconds: outcome.timings.compute,
+            exchange_seconds: outcome.timings.exchange,
+            wait_seconds: outcome.timings.wait,
+            hash: outcome.grid.as_ref().map(|g| g.hash_hex()),
+            output: args.output.as_ref().map(|p| p.display().to_string()),
+        };
+        if args.json {
+            println!("{}", serde_json::to_string(&summary)?);
+        } else {
+            println!("backend:      {} on each rank", summary.device);
+            println!("kernel:       {}", summary.kernel);
+            println!(
+                "ranks:        {} (halo {} rows{})",
+                summary.ranks,
+                summary.halo,
+                if summary.overlap { ", overlapped" } else { "" }
+            );
+            println!("size:         {}x{}", summary.width, summary.height);
+            println!("rule:         {}", summary.rule);
+            println!("topology:     {}", summary.topology);
+            println!("generations:  {}", summary.generations);
+            println!("population:   {}", summary.population);
+            println!("elapsed:      {:.6} s", summary.elapsed_seconds);
+            println!(
+                "throughput:   {:.3e} cell-updates/s",
+                summary.cell_updates_per_second
+            );
+            println!(
+                "slowest rank: compute {:.6} s, exchange {:.6} s, wait {:.6} s",
+                summary.compute_seconds, summary.exchange_seconds, summary.wait_seconds
+            );
+            match &summary.hash {
+                Some(hash) => println!("hash:         {hash}"),
+                None => {
+                    println!("hash:         none (the grid is too large to gather on one rank)")
+                }
+            }
+            if let Some(path) = &summary.output {
+                println!("written:      {path}");
+            }
+        }
+        Ok(())
+    }
+
+    /// One row of the scaling report.
+    #[derive(Clone, Debug, serde::Serialize)]
+    struct Row {
+        /// weak (grid per rank fixed) or strong (total grid fixed).
+        scaling: &'static str,
+        ranks: usize,
+        width: u32,
+        height: u32,
+        generations: u64,
+        halo: u32,
+        /// Whether the exchange was overlapped with the interior.
+        overlap: bool,
+        /// Median over the timed runs, slowest rank.
+        seconds: f64,
+        cell_updates_per_second: f64,
+        /// weak: t(1) / t(p); strong: t(1) / (p t(p)).
+        efficiency: f64,
+        /// The median run's slowest-rank split.
+        timings: Timings,
+    }
+
+    /// `bench --workloads life --distributed`: weak and strong scaling over 1..=N ranks of an
+    /// N-rank job (the first p ranks measure, the others sleep), on random soups.
+    pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+        for (given, flag) in [
+            (args.quick, "--quick"),
+            (args.sweep, "--sweep"),
+            (args.chart.is_some(), "--chart"),
+            (!args.threads.is_empty(), "--threads"),
+            (args.min_time.is_some(), "--min-time"),
+            (args.max_time.is_some(), "--max-time"),
+            (args.max_runs.is_some(), "--max-runs"),
+        ] {
+            if given {
+                bail!("{flag} is not supported with --distributed (it takes --sizes, --backends, --halo, --overlap, --generations, --min-runs, --warmup, --format and --output)");
+            }
+        }
+        if args.workloads.iter().any(|w| w != "life") {
+            bail!("--distributed benchmarks the life workload only: use --workloads life");
+        }
+        let (width, height) = match args.sizes.as_slice() {
+            [] => (1024, 1024),
+            [one] => super::super::parse_size(one.trim_start_matches("life="))
+                .map_err(anyhow::Error::msg)
+                .context("--sizes")?,
+            _ => {
+                bail!("--distributed takes one size: the grid per rank (weak) and in all (strong)")
+            }
+        };
+        let backend_args = match args.backends.as_slice() {
+            [] => BackendArgs {
+                backend: BackendChoice::Serial,
+                threads: 1,
+                adapter: None,
+            },
+            [one] => BackendArgs {
+                backend: one.parse()?,
+                threads: 0,
+                adapter: None,
+            },
+            _ => bail!("--distributed takes one backend, which every rank runs"),
+        };
+        let runs = args.min_runs.unwrap_or(3).max(1);
+        let warmup = args.warmup.unwrap_or(1);
+        let (generations, halo) = (args.generations, args.halo);
+        on_every_rank(|cluster| {
+            let backend = backend_for(&backend_args, cluster.local_rank(), false)?;
+            let kernel = Kernel::best_for(&backend);
+            let mut rows = Vec::new();
+            for p in 1..=cluster.size() {
+                if let Some(comm) = cluster.first(p) {
+                    for (scaling, total_height) in [("weak", height * p as u32), ("strong", height)]
+                    {
+                        let header = Header {
+                            width,
+                            height: total_height,
+                            rule: Rule::CONWAY,
+                            topology: Default::default(),
+                        };
+                        let settings = Settings {
+                            kernel,
+                            halo,
+                            generations,
+                            gather: false,
+                            overlap: args.overlap,
+                        };
+                        let soup = || Start::Random {
+                            density: 0.5,
+                            seed: 1,
+                        };
+                        for _ in 0..warmup {
+                            mpi::run(&comm, &backend, header, soup(), settings)?;
+                        }
+                        let mut outcomes: Vec<Outcome> = (0..runs)
+                            .map(|_| mpi::run(&comm, &backend, header, soup(), settings))
+                            .collect::<speedup::Result<_>>()?;
+                        outcomes.sort_by(|a, b| a.elapsed.total_cmp(&b.elapsed));
+                        let median = &outcomes[outcomes.len() / 2];
+                        let cells = width as f64 * total_height as f64;
+                        rows.push(Row {
+                            scaling,
+                            ranks: p,
+                            width,
+                            height: total_height,
+                            generations,
+                            halo: median.depth,
+                            overlap: args.overlap,
+                            seconds: median.elapsed,
+                            cell_updates_per_second: cells * generations as f64
+                                / median.elapsed.max(1e-12),
+                            efficiency: 0.0,
+                            timings: median.timings,
+                        });
+                    }
+                }
+                cluster.quiet_barrier();
+            }
+            if cluster.rank() != 0 {
+                return Ok(());
+            }
+            for i in 0..rows.len() {
+                let base = rows
+                    .iter()
+                    .find(|r| r.ranks == 1 && r.scaling == rows[i].scaling)
+                    .map_or(f64::NAN, |r| r.seconds);
+                let r = &mut rows[i];
+                r.efficiency = match r.scaling {
+                    "weak" => base / r.seconds,
+                    _ => base / (r.ranks as f64 * r.seconds),
+                };
+            }
+            rows.sort_by_key(|r| (r.scaling == "strong", r.ranks));
+            let text = match args.format {
+                super::super::bench::Format::Json => serde_json::to_string_pretty(&rows)? + "\n",
+                _ => scaling_table(&backend, &rows),
+            };
+            if let Some(path) = &args.output {
+                write_atomic(path, text.as_bytes())?;
+            }
+            print!("{text}");
+            Ok(())
+        })
+    }
+
+    fn scaling_table(backend: &Backend, rows: &[Row]) -> String {
+        let mut out = format!(
+            "life, distributed: {} on each rank{}; seconds are the median run's slowest rank\n",
+            backend.describe(),
+            if rows.iter().any(|r| r.overlap) {
+                ", exchange overlapped"
+            } else {
+                ""
+            }
+        );
+        out.push_str(&format!(
+            "{:<8} {:>5} {:>13} {:>6} {:>5} {:>10} {:>12} {:>6} {:>10} {:>10} {:>10}\n",
+            "scaling",
+            "ranks",
+            "grid",
+            "gens",
+            "halo",
+            "seconds",
+            "cells/s",
+            "eff",
+            "compute",
+            "exchange",
+            "wait"
+        ));
+        for r in rows {
+            out.push_str(&format!(
+                "{:<8} {:>5} {:>13} {:>6} {:>5} {:>10.4} {:>12.3e} {:>5.0}% {:>10.4} {:>10.4} {:>10.4}\n",
+                r.scaling,
+                r.ranks,
+                format!("{}x{}", r.width, r.height),
+                r.generations,
+                r.halo,
+                r.seconds,
+                r.cell_updates_per_second,
+                r.efficiency * 100.0,
+                r.timings.compute,
+                r.timings.exchange,
+                r.timings.wait
+            ));
+        }
+        out
+    }
+}
