@@ -9,7 +9,7 @@ use speedup::harness::compare::{compare, Verdict};
 use speedup::harness::machine::{utc_date, AdapterInfo, WGPU_VERSION};
 use speedup::harness::measure::{format_rate, format_seconds, measure, MeasureConfig};
 use speedup::harness::report::{backend_label, fill_comparisons, FORMAT_VERSION};
-use speedup::harness::stats::Summary;
+use speedup::harness::stats::{self, Summary};
 use speedup::harness::sweep::{chart_svg, crossover_index, crossovers, PairPoint};
 use speedup::harness::{csv, json, markdown, table, MachineInfo, Report, ResultRow};
 use speedup::workloads::{Phases, Prepared};
@@ -102,10 +102,14 @@ fn row(
         mean_seconds: median,
         stddev_seconds: stddev,
         noisy: stddev / median > 0.05,
+        samples_seconds: Vec::new(),
+        median_ci_seconds: None,
         throughput: work / median,
         throughput_unit: format!("{unit}/s"),
         speedup_vs_serial: None,
         speedup_vs_rayon: None,
+        speedup_vs_serial_ci: None,
+        speedup_vs_rayon_ci: None,
         efficiency: None,
         upload_seconds: gpu.then_some(0.0005),
         compute_seconds: Some(if gpu { 0.003 } else { median }),
@@ -135,7 +139,7 @@ fn fixed_report() -> Report {
                 Some(1),
                 size,
                 work,
-                (0.02, 0.019, 0.021, 0.0005),
+                (0.02, 0.0192, 0.0208, 0.0005),
             ),
             row(
                 "life",
@@ -160,8 +164,29 @@ fn fixed_report() -> Report {
         skipped: vec![],
         notes: vec!["gpu: only a software adapter was found".into()],
     };
+    for r in &mut report.results {
+        with_samples(r);
+    }
     fill_comparisons(&mut report);
     report
+}
+
+/// Gives a row seven samples with its median, min and max (so it has a 95% interval: with 7
+/// samples, [min, max] covers the median with probability 1 − 2/128).
+fn with_samples(r: &mut ResultRow) {
+    let (lo, m, hi) = (r.min_seconds, r.median_seconds, r.max_seconds);
+    r.samples_seconds = vec![
+        m,
+        lo,
+        m + (hi - m) / 2.0,
+        m - (m - lo) / 4.0,
+        hi,
+        m - (m - lo) / 2.0,
+        m + (hi - m) / 4.0,
+    ];
+    r.runs = 7;
+    r.median_ci_seconds = stats::median_interval(&r.samples_seconds).map(|(a, b)| [a, b]);
+    r.judge_noise(0.05);
 }
 
 fn golden(name: &str) -> String {
@@ -243,6 +268,8 @@ fn run_count_rule() {
         min_runs: 3,
         max_runs: 10,
         max_time_seconds: 2.0,
+        max_noise: None,
+        interleave: false,
     };
     assert!(c.wants_another(0, 0.0));
     assert!(c.wants_another(0, 99.0), "at least one run is always timed");
@@ -293,6 +320,8 @@ fn measure_warms_up_then_reaches_min_runs() {
         min_runs: 4,
         max_runs: 100,
         max_time_seconds: 10.0,
+        max_noise: None,
+        interleave: false,
     };
     let mut f = fake(1);
     let mut ticks = 0;
@@ -319,6 +348,8 @@ fn measure_runs_until_min_time() {
         min_runs: 1,
         max_runs: 1000,
         max_time_seconds: 10.0,
+        max_noise: None,
+        interleave: false,
     };
     let m = measure(&mut fake(5), &config, || {}).unwrap();
     let total: f64 = m.wall_seconds.iter().sum();
@@ -338,6 +369,8 @@ fn measure_stops_at_the_time_cap_below_min_runs() {
         min_runs: 50,
         max_runs: 100,
         max_time_seconds: 0.05,
+        max_noise: None,
+        interleave: false,
     };
     let m = measure(&mut fake(20), &config, || {}).unwrap();
     // Each run sleeps 20 ms, so the 50 ms cap is spent after at most 3 runs.
@@ -583,6 +616,8 @@ fn table_exact() {
 fn single_runs_show_no_spread() {
     let mut r = fixed_report();
     r.results[0].runs = 1;
+    r.results[0].samples_seconds = vec![0.02];
+    r.results[0].median_ci_seconds = None;
     let text = table::to_table(&r);
     let serial = text
         .lines()
@@ -593,7 +628,7 @@ fn single_runs_show_no_spread() {
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .collect();
-    assert_eq!(&cells[3..6], &["1", "20.0 ms", "—"], "{serial}");
+    assert_eq!(&cells[3..7], &["1", "20.0 ms", "—", "—"], "{serial}");
 }
 
 #[test]
@@ -625,8 +660,12 @@ fn table_shows_scaling_crossovers_and_skips() {
 
 #[test]
 fn compare_marks_only_changes_beyond_the_spread() {
-    let old = fixed_report();
+    // Rows without samples (format 1) are judged by the runs' spread.
+    let mut old = fixed_report();
     let mut new = fixed_report();
+    for r in old.results.iter_mut().chain(new.results.iter_mut()) {
+        r.samples_seconds.clear();
+    }
     // serial: 10% faster, but inside old's [0.019, 0.021]? 0.018 is outside, and old median
     // 0.02 is outside new's range [0.0175, 0.0185]: faster.
     new.results[0].median_seconds = 0.018;
@@ -857,6 +896,8 @@ fn bench_runs_life_through_the_trait() {
             min_runs: 3,
             max_runs: 3,
             max_time_seconds: 1.0,
+            max_noise: None,
+            interleave: false,
         },
         default_rayon_threads: 2,
     };

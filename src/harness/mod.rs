@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod compare;
 pub mod csv;
+pub mod export;
 pub mod json;
 pub mod layout;
 pub mod machine;

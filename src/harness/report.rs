@@ -4,14 +4,19 @@
 
 use super::machine::MachineInfo;
 use super::measure::{MeasureConfig, Measurement};
-use super::stats::{median_of_present, Summary};
+use super::stats::{
+    median_interval, median_of_present, ratio_interval, relative_half_width, Summary,
+    NOISY_RELATIVE_STDDEV,
+};
 use crate::backend::Backend;
 use crate::gpu::AdapterSummary;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears (new fields may
-/// be added without a bump).
-pub const FORMAT_VERSION: u32 = 1;
+/// be added without a bump). 2: rows keep their samples and 95% intervals, `noisy` is judged on
+/// the median's interval, settings say `max_noise` and `interleave`, the machine has `system`.
+/// Every older version is still read (missing fields take their defaults).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A benchmark report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,8 +86,17 @@ pub struct ResultRow {
     pub mean_seconds: f64,
     /// Sample standard deviation of the run times.
     pub stddev_seconds: f64,
-    /// Standard deviation above 5% of the median: read the row's ratios with care.
+    /// The median is not pinned down: the half-width of its 95% interval exceeds
+    /// `settings.max_noise` (5% without one); rows without an interval (under 6 runs): the
+    /// standard deviation exceeds 5% of the median. Read the row's ratios with care.
     pub noisy: bool,
+    /// Wall seconds of every timed run, in the order they ran. Empty in reports before format 2.
+    #[serde(default)]
+    pub samples_seconds: Vec<f64>,
+    /// Distribution-free 95% confidence interval of the median, from order statistics:
+    /// `[low, high]`; null under 6 runs (see docs/bench-format.md).
+    #[serde(default)]
+    pub median_ci_seconds: Option<[f64; 2]>,
     /// `work / median_seconds`.
     pub throughput: f64,
     /// `unit` per second, e.g. "cell-updates/s".
@@ -92,6 +106,12 @@ pub struct ResultRow {
     pub speedup_vs_serial: Option<f64>,
     /// Rayon median (default pool) / this row's median; null without a rayon row.
     pub speedup_vs_rayon: Option<f64>,
+    /// 95% bootstrap interval of `speedup_vs_serial`; null without samples on both rows.
+    #[serde(default)]
+    pub speedup_vs_serial_ci: Option<[f64; 2]>,
+    /// 95% bootstrap interval of `speedup_vs_rayon`; null without samples on both rows.
+    #[serde(default)]
+    pub speedup_vs_rayon_ci: Option<[f64; 2]>,
     /// For rayon rows, `speedup_vs_serial / threads`; null otherwise.
     pub efficiency: Option<f64>,
     /// Median host-to-device time per run, where the backend reports it.
@@ -262,7 +282,7 @@ impl ResultRow {
             }
             _ => None,
         };
-        Some(ResultRow {
+        let mut row = ResultRow {
             workload: input.workload.to_string(),
             backend: input.backend.name().to_string(),
             device,
@@ -280,11 +300,15 @@ impl ResultRow {
             max_seconds: s.max,
             mean_seconds: s.mean,
             stddev_seconds: s.stddev,
-            noisy: s.is_noisy(),
+            noisy: false,
+            samples_seconds: m.wall_seconds.clone(),
+            median_ci_seconds: median_interval(&m.wall_seconds).map(|(a, b)| [a, b]),
             throughput: input.work / s.median,
             throughput_unit: format!("{}/s", input.unit),
             speedup_vs_serial: None,
             speedup_vs_rayon: None,
+            speedup_vs_serial_ci: None,
+            speedup_vs_rayon_ci: None,
             efficiency: None,
             upload_seconds: phase(|p| p.upload_seconds),
             compute_seconds: phase(|p| p.compute_seconds),
@@ -292,7 +316,20 @@ impl ResultRow {
             device_seconds,
             result: input.result,
             note,
-        })
+        };
+        row.judge_noise(NOISY_RELATIVE_STDDEV);
+        Some(row)
+    }
+
+    /// Sets `noisy`: the median's 95% interval is wider than ± `limit` (a fraction of the
+    /// median), or, without an interval, the standard deviation is above 5% of the median.
+    pub fn judge_noise(&mut self, limit: f64) {
+        self.noisy = match self.median_ci_seconds {
+            Some([lo, hi]) => relative_half_width((lo, hi), self.median_seconds) > limit,
+            None => {
+                self.runs > 1 && self.stddev_seconds > NOISY_RELATIVE_STDDEV * self.median_seconds
+            }
+        };
     }
 
     /// Whether the two rows measured the same workload at the same size.
@@ -329,6 +366,19 @@ pub fn fill_comparisons(report: &mut Report) {
         let rayon = rayon_baseline(&rows, row, default_threads);
         row.speedup_vs_serial = serial.map(|s| s.median_seconds / row.median_seconds);
         row.speedup_vs_rayon = rayon.map(|r| r.median_seconds / row.median_seconds);
+        let interval = |base: Option<&ResultRow>| {
+            let base = base?;
+            // A row against itself is exactly 1, not a bootstrap of two copies.
+            if base.backend == row.backend
+                && base.threads == row.threads
+                && base.device == row.device
+            {
+                return Some([1.0, 1.0]);
+            }
+            ratio_interval(&base.samples_seconds, &row.samples_seconds).map(|(lo, hi)| [lo, hi])
+        };
+        row.speedup_vs_serial_ci = interval(serial);
+        row.speedup_vs_rayon_ci = interval(rayon);
         row.efficiency = match (row.backend.as_str(), row.threads, row.speedup_vs_serial) {
             ("rayon", Some(t), Some(s)) => Some(s / t as f64),
             _ => None,

@@ -20,6 +20,38 @@ fn ratio(x: Option<f64>) -> String {
     x.map_or(NONE.to_string(), |x| format!("{x:.2}×"))
 }
 
+/// A ratio with its 95% interval where there is one: "1.60× (1.55–1.66)".
+pub fn ratio_with_interval(x: Option<f64>, interval: Option<[f64; 2]>) -> String {
+    match (x, interval) {
+        (Some(x), Some([lo, hi])) => format!("{x:.2}× ({lo:.2}–{hi:.2})"),
+        (x, _) => ratio(x),
+    }
+}
+
+/// The 95% interval of a median, "[19.0 ms, 21.0 ms]", or "—" without one (under 6 runs).
+pub fn median_interval_text(interval: Option<[f64; 2]>) -> String {
+    interval.map_or(NONE.to_string(), |[lo, hi]| {
+        format!("[{}, {}]", format_seconds(lo), format_seconds(hi))
+    })
+}
+
+/// How precisely a row's median is known: "±1.2%" (half the 95% interval), or without an
+/// interval "σ 1.2%" (standard deviation over median), or "—" for a single run; `!` when noisy.
+pub fn noise_text(r: &crate::harness::ResultRow) -> String {
+    let mut text = match r.median_ci_seconds {
+        Some([lo, hi]) => format!(
+            "±{:.1}%",
+            100.0 * crate::harness::stats::relative_half_width((lo, hi), r.median_seconds)
+        ),
+        None if r.runs > 1 => format!("σ {:.1}%", 100.0 * r.stddev_seconds / r.median_seconds),
+        None => NONE.to_string(),
+    };
+    if r.noisy {
+        text.push_str(NOISY_MARK);
+    }
+    text
+}
+
 fn seconds(x: Option<f64>) -> String {
     x.map_or(NONE.to_string(), format_seconds)
 }
@@ -76,11 +108,29 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
     let m = &report.machine;
     let s = &report.settings;
     let mut blocks = vec![Block::Title("speedup bench".to_string()), machine_fields(m)];
-    blocks.push(Block::Lines(vec![format!(
-        "each row: {} warm-up run(s), then runs until both {} s and {} runs are reached \
-(at most {} runs or {} s)",
-        s.warmup_runs, s.min_time_seconds, s.min_runs, s.max_runs, s.max_time_seconds
-    )]));
+    let mut how = format!(
+        "each row: {} warm-up run(s), then runs until both {} s and {} runs are reached",
+        s.warmup_runs, s.min_time_seconds, s.min_runs
+    );
+    if let Some(limit) = s.max_noise {
+        how.push_str(&format!(" and the median is known to ±{}%", 100.0 * limit));
+    }
+    how.push_str(&format!(
+        " (at most {} runs or {} s){}",
+        s.max_runs,
+        s.max_time_seconds,
+        if s.interleave {
+            "; the backends of each problem ran in alternation"
+        } else {
+            ""
+        }
+    ));
+    blocks.push(Block::Lines(vec![
+        how,
+        "95% CI: distribution-free interval of the median (order statistics, 6 runs or more); \
+speedups in parentheses: 95% bootstrap interval"
+            .to_string(),
+    ]));
 
     let mut results = Table::new(
         Some("results (median wall time per run, end to end)".to_string()),
@@ -90,6 +140,7 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
             "backend",
             ">runs",
             ">median",
+            ">95% CI",
             ">±",
             ">throughput",
             ">vs serial",
@@ -118,26 +169,18 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
             label.push_str(SOFTWARE_MARK);
             any_software = true;
         }
-        // One run has no spread to speak of: say nothing rather than "0.0%".
-        let mut spread = if r.runs > 1 {
-            format!("{:.1}%", 100.0 * r.stddev_seconds / r.median_seconds)
-        } else {
-            NONE.to_string()
-        };
-        if r.noisy {
-            spread.push_str(NOISY_MARK);
-            any_noisy = true;
-        }
+        any_noisy |= r.noisy;
         results.rows.push(vec![
             r.workload.clone(),
             r.size.clone(),
             label.clone(),
             r.runs.to_string(),
             format_seconds(r.median_seconds),
-            spread,
+            median_interval_text(r.median_ci_seconds),
+            noise_text(r),
             format_rate(r.throughput, &r.throughput_unit),
-            ratio(r.speedup_vs_serial),
-            ratio(r.speedup_vs_rayon),
+            ratio_with_interval(r.speedup_vs_serial, r.speedup_vs_serial_ci),
+            ratio_with_interval(r.speedup_vs_rayon, r.speedup_vs_rayon_ci),
             r.efficiency
                 .map_or(NONE.to_string(), |e| format!("{:.0}%", 100.0 * e)),
         ]);
@@ -247,8 +290,11 @@ software rasteriser, not GPU figures"
         ));
     }
     if any_noisy {
+        let limit = report.settings.max_noise.unwrap_or(NOISY_RELATIVE_STDDEV);
         footnotes.push(format!(
-            "{NOISY_MARK} noisy: standard deviation above {:.0}% of the median",
+            "{NOISY_MARK} noisy: the median's 95% interval is wider than ±{:.0}% (rows under 6 \
+runs: standard deviation above {:.0}% of the median)",
+            100.0 * limit,
             100.0 * NOISY_RELATIVE_STDDEV
         ));
     }
