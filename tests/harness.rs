@@ -43,6 +43,7 @@ fn with_timestamps(summary: AdapterSummary) -> AdapterInfo {
     AdapterInfo {
         summary,
         timestamp_queries: true,
+        limits: None,
     }
 }
 
@@ -57,6 +58,7 @@ fn machine(cpu: &str, cores: usize, adapters: Vec<AdapterInfo>) -> MachineInfo {
         speedup_version: "0.1.0".into(),
         build_profile: "release".into(),
         date: "2026-04-20T12:00:00Z".into(),
+        system: Default::default(),
     }
 }
 
@@ -960,4 +962,38 @@ fn memory_bound_rows_are_stated_against_stream_on_the_same_backend() {
     assert!((b.bytes_per_second - 512.0 * 512.0 * 20.0 / 0.02 * 0.25).abs() < 1.0);
     assert!((b.stream_bytes_per_second - 1.31072e8).abs() < 1.0);
     assert!((b.fraction - 0.5).abs() < 1e-9, "{}", b.fraction);
+}
+
+#[test]
+fn the_machine_in_full() {
+    use speedup::harness::system::{caches, SystemInfo};
+    let s = SystemInfo::collect();
+    if cfg!(target_os = "linux") {
+        assert!(s.memory_bytes.is_some_and(|m| m > 1 << 20), "{s:?}");
+        assert!(s.kernel.is_some() && s.physical_cores.is_some(), "{s:?}");
+    }
+    // Built from this git checkout: the revision is known.
+    if std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.git")).exists() {
+        assert!(
+            s.git_revision.as_ref().is_some_and(|r| r.len() >= 12),
+            "{s:?}"
+        );
+    }
+    // A fake sysfs cache directory, read as Linux lays it out.
+    let dir = std::env::temp_dir().join(format!("speedup-caches-{}", std::process::id()));
+    for (i, level, kind, size) in [
+        (0, "1", "Data", "48K"),
+        (1, "1", "Instruction", "32K"),
+        (2, "2", "Unified", "2048K"),
+    ] {
+        let d = dir.join(format!("index{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("level"), format!("{level}\n")).unwrap();
+        std::fs::write(d.join("type"), format!("{kind}\n")).unwrap();
+        std::fs::write(d.join("size"), format!("{size}\n")).unwrap();
+    }
+    let found = caches(dir.to_str().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(found, vec!["L1d 48 KiB", "L1i 32 KiB", "L2 2048 KiB"]);
+    assert!(caches("/nonexistent").is_empty());
 }

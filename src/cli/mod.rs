@@ -6,6 +6,7 @@ mod compare;
 mod devices;
 mod life;
 mod run;
+mod validate;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Run one workload of the suite (mandelbrot, nbody, sha256, montecarlo, stream) once.
     Run(run::RunArgs),
+    /// Check bench reports against the JSON Schema (docs/report.schema.json).
+    Validate(validate::ValidateArgs),
 }
 
 /// Runs a parsed command line.
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
     }
 }
 

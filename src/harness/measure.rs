@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// How long and how often to run each row.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeasureConfig {
     /// Untimed runs before measuring: the first GPU run compiles pipelines and faults pages in
     /// (about 4x slower than steady state on lavapipe), and CPU caches and frequencies settle.

@@ -14,8 +14,10 @@ pub mod machine;
 pub mod markdown;
 pub mod measure;
 pub mod report;
+pub mod schema;
 pub mod stats;
 pub mod sweep;
+pub mod system;
 pub mod table;
 pub mod view;
 

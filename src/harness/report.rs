@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT_VERSION: u32 = 2;
 
 /// A benchmark report.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     /// [`FORMAT_VERSION`] of the writer.
     pub format_version: u32,
@@ -47,7 +47,7 @@ pub struct Report {
 }
 
 /// One workload at one size on one backend.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResultRow {
     /// Workload name, e.g. "life".
     pub workload: String,
@@ -130,7 +130,7 @@ pub struct ResultRow {
 }
 
 /// A memory-bound row's traffic against the STREAM triad on the same backend and device.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BandwidthRow {
     /// Workload name.
     pub workload: String,
@@ -185,7 +185,7 @@ pub fn bandwidth_rows(
 }
 
 /// Rayon at one thread count, against Rayon on one thread.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScalingRow {
     /// Workload name.
     pub workload: String,
@@ -204,7 +204,7 @@ pub struct ScalingRow {
 }
 
 /// Where `challenger` becomes faster than `baseline` as the problem grows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Crossover {
     /// Workload name.
     pub workload: String,
@@ -224,7 +224,7 @@ pub struct Crossover {
 }
 
 /// A row that could not be measured.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     /// Workload name.
     pub workload: String,

@@ -77,6 +77,7 @@ pub fn machine_fields(m: &MachineInfo) -> Block {
         ),
         ("date".to_string(), m.date.clone()),
     ];
+    fields.extend(system_fields(&m.system));
     if m.adapters.is_empty() {
         fields.push(("adapters".to_string(), "none used".to_string()));
     }
@@ -95,12 +96,74 @@ pub fn machine_fields(m: &MachineInfo) -> Block {
         fields.push((
             format!("adapter {}", a.index),
             format!(
-                "{}, {}, {}, driver {}, {timestamps}{software}",
-                a.name, a.backend, a.device_type, a.driver
+                "{}, {}, {}, driver {}, {timestamps}{}{software}",
+                a.name,
+                a.backend,
+                a.device_type,
+                a.driver,
+                info.limits.map_or(String::new(), |l| format!(
+                    ", max buffer {} MiB, max binding {} MiB",
+                    l.max_buffer_size >> 20,
+                    l.max_storage_buffer_binding_size >> 20
+                ))
             ),
         ));
     }
     Block::Fields(fields)
+}
+
+/// The lines of [`crate::harness::system::SystemInfo`] that are known (none for format 1).
+fn system_fields(s: &crate::harness::system::SystemInfo) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mhz = |x: Option<u64>| x.map(|f| format!("{f} MHz"));
+    let clocks: Vec<String> = [
+        ("base", mhz(s.base_mhz)),
+        ("max", mhz(s.max_mhz)),
+        ("now", mhz(s.current_mhz)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
+    .collect();
+    let mut cpu = Vec::new();
+    if let Some(p) = s.physical_cores {
+        cpu.push(format!("{p} physical cores"));
+    }
+    if !clocks.is_empty() {
+        cpu.push(clocks.join(", "));
+    }
+    if let Some(g) = &s.governor {
+        cpu.push(format!("governor {g}"));
+    }
+    if !cpu.is_empty() {
+        out.push(("clocks".to_string(), cpu.join("; ")));
+    }
+    if !s.caches.is_empty() {
+        out.push(("caches".to_string(), s.caches.join(", ")));
+    }
+    if let Some(m) = s.memory_bytes {
+        out.push((
+            "memory".to_string(),
+            format!("{:.1} GiB", m as f64 / (1u64 << 30) as f64),
+        ));
+    }
+    let system: Vec<String> = [
+        s.os_version.clone(),
+        s.kernel.clone().map(|k| format!("kernel {k}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !system.is_empty() {
+        out.push(("system".to_string(), system.join(", ")));
+    }
+    if let Some(r) = &s.git_revision {
+        out.push(("revision".to_string(), r.clone()));
+    }
+    if !s.wgpu_env.is_empty() {
+        let vars: Vec<String> = s.wgpu_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push(("environment".to_string(), vars.join(" ")));
+    }
+    out
 }
 
 /// Every block of a bench report.
