@@ -5,6 +5,7 @@ mod bench;
 mod compare;
 mod devices;
 mod life;
+mod report;
 mod run;
 mod validate;
 mod verify;
@@ -40,6 +41,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check bench reports against the JSON Schema (docs/report.schema.json).
     Validate(validate::ValidateArgs),
+    /// Many bench reports (machines) in one document: table, Markdown or an HTML page.
+    Report(report::ReportArgs),
 }
 
 /// Runs a parsed command line.
@@ -52,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 

@@ -2,6 +2,7 @@
 //! benchmark trackers read, and the self-contained HTML page of `speedup report`.
 
 pub mod html;
+pub mod many;
 
 use super::report::{row_label, Report};
 use serde::Serialize;
