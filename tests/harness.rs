@@ -997,3 +997,26 @@ fn the_machine_in_full() {
     assert_eq!(found, vec!["L1d 48 KiB", "L1i 32 KiB", "L2 2048 KiB"]);
     assert!(caches("/nonexistent").is_empty());
 }
+
+#[test]
+fn benchmark_action_export_is_custom_bigger_is_better() {
+    let text = speedup::harness::export::benchmark_action(&fixed_report());
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entries = v.as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[1]["name"], "life 512x512:20 on rayon (2 threads)");
+    assert_eq!(entries[1]["unit"], "cell-updates/s");
+    assert!(close(
+        entries[1]["value"].as_f64().unwrap(),
+        5242880.0 / 0.0125
+    ));
+    assert_eq!(entries[1]["range"], "±4.0%");
+    assert_eq!(entries[2]["range"], "±18.8%!");
+    assert!(entries[2]["extra"]
+        .as_str()
+        .unwrap()
+        .contains("software adapter"));
+    // Exactly the five fields the action reads.
+    let keys: Vec<&String> = entries[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["extra", "name", "range", "unit", "value"]);
+}
