@@ -63,7 +63,10 @@ fn quick(extra: &[&str]) -> String {
 fn bench_json_has_the_documented_fields() {
     let text = quick(&["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&text).expect("stdout is JSON");
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(
+        v["format_version"],
+        speedup::harness::report::FORMAT_VERSION
+    );
     let m = &v["machine"];
     for key in [
         "cpu",
@@ -107,6 +110,8 @@ fn bench_json_has_the_documented_fields() {
             "throughput_unit",
             "speedup_vs_serial",
             "speedup_vs_rayon",
+            "samples_seconds",
+            "median_ci_seconds",
         ] {
             assert!(r.get(key).is_some(), "result lacks {key}: {r}");
         }
@@ -117,6 +122,11 @@ fn bench_json_has_the_documented_fields() {
         assert!(
             r["runs"].as_u64().unwrap() >= 3,
             "--quick times at least 3 runs: {r}"
+        );
+        assert_eq!(
+            r["samples_seconds"].as_array().map(Vec::len),
+            r["runs"].as_u64().map(|n| n as usize),
+            "one sample per timed run: {r}"
         );
         let (min, med, max) = (
             r["min_seconds"].as_f64().unwrap(),
