@@ -421,3 +421,33 @@ fn compare_rejects_a_file_that_is_not_a_report() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn bench_noise_target_and_interleave_are_recorded() {
+    let text = quick(&[
+        "--format",
+        "json",
+        "--interleave",
+        "--max-noise",
+        "50%",
+        "--min-runs",
+        "6",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("stdout is JSON");
+    assert_eq!(v["settings"]["max_noise"], 0.5);
+    assert_eq!(v["settings"]["interleave"], true);
+    for r in v["results"].as_array().unwrap() {
+        assert!(r["runs"].as_u64().unwrap() >= 6, "{r}");
+        let ci = r["median_ci_seconds"]
+            .as_array()
+            .expect("6 runs give an interval");
+        let median = r["median_seconds"].as_f64().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= median && median <= ci[1].as_f64().unwrap());
+    }
+    let off = quick(&["--format", "json", "--max-noise", "off"]);
+    let v: serde_json::Value = serde_json::from_str(&off).unwrap();
+    assert!(v["settings"]["max_noise"].is_null());
+    let out = speedup(&["bench", "--quick", "--max-noise", "lots"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a percentage"));
+}

@@ -81,20 +81,24 @@ pub struct BenchArgs {
     /// interval is within ± this much, e.g. 3% (default 3%; none with --quick; 0 or off: none).
     /// Rows that never get there are flagged noisy.
     #[arg(long, value_parser = parse_noise)]
-    pub max_noise: Option<Option<f64>>,
+    pub max_noise: Option<NoiseLimit>,
     /// Run the backends of each workload and size in alternation (serial, rayon, gpu, serial,
     /// ...) so that drift of a shared machine hits them alike.
     #[arg(long)]
     pub interleave: bool,
 }
 
+/// `--max-noise`: a fraction of the median, or none ("off", "0").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NoiseLimit(pub Option<f64>);
+
 /// "3%", "3 %" or "0.03" as a fraction; "0" or "off" as none.
-fn parse_noise(text: &str) -> Result<Option<f64>, String> {
+fn parse_noise(text: &str) -> Result<NoiseLimit, String> {
     if text.trim().eq_ignore_ascii_case("off") {
-        return Ok(None);
+        return Ok(NoiseLimit(None));
     }
     let fraction = super::compare::parse_percent(text)?;
-    Ok((fraction > 0.0).then_some(fraction))
+    Ok(NoiseLimit((fraction > 0.0).then_some(fraction)))
 }
 
 /// Runs `speedup bench`.
@@ -184,7 +188,7 @@ fn measure_config(args: &BenchArgs) -> anyhow::Result<MeasureConfig> {
     if let Some(n) = args.warmup {
         c.warmup_runs = n;
     }
-    if let Some(limit) = args.max_noise {
+    if let Some(NoiseLimit(limit)) = args.max_noise {
         c.max_noise = limit;
     }
     c.interleave |= args.interleave;
