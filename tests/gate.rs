@@ -190,3 +190,27 @@ fn bad_input_is_one_line_naming_the_file() {
     assert_ne!(code(&out), 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a percentage"));
 }
+
+#[test]
+fn report_reads_every_format_version_side_by_side() {
+    let dir = TempDir::new("report");
+    let v2 = dir.write("fresh.json", &with_samples(1.0, 0.01, None));
+    let v1 = data("v1-xeon-life-sweep.json");
+    let out = speedup(&["report", &v1, &v2, "--format", "markdown"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("v1-xeon-life-sweep (format 1, 27 rows)"),
+        "{text}"
+    );
+    assert!(text.contains("fresh (format 2, 24 rows)"), "{text}");
+    // Format 2 rows show their interval, format 1 rows a dash; the sweep's crossovers are listed.
+    assert!(
+        text.contains("| 4096x4096:100 | fresh | serial |"),
+        "{text}"
+    );
+    assert!(text.contains("crossovers (as the problem grows)"), "{text}");
+    let missing = speedup(&["report", "/nonexistent/x.json"]);
+    assert_eq!(code(&missing), 1);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/x.json"));
+}
