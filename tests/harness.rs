@@ -515,6 +515,18 @@ fn strong_scaling_against_one_thread() {
     // speedup_vs_rayon still refers to the machine's default pool (2 threads).
     let four = r.results.iter().find(|x| x.threads == Some(4)).unwrap();
     assert!(close(four.speedup_vs_rayon.unwrap(), 0.0125 / 0.0088));
+    // The pushed rows have no samples: no interval, except the baseline against itself.
+    assert_eq!(r.scaling[0].speedup_ci, Some([1.0, 1.0]));
+    assert_eq!(r.scaling[2].speedup_ci, None);
+    // With samples, each speedup has an interval around it.
+    for x in &mut r.results {
+        with_samples(x);
+    }
+    fill_comparisons(&mut r);
+    for s in &r.scaling[1..] {
+        let [lo, hi] = s.speedup_ci.expect("samples give an interval");
+        assert!(lo < s.speedup && s.speedup < hi, "{s:?}");
+    }
 }
 
 #[test]

@@ -197,6 +197,10 @@ pub struct ScalingRow {
     pub median_seconds: f64,
     /// Baseline median / this median.
     pub speedup: f64,
+    /// 95% bootstrap interval of `speedup` (format 2; null without samples, `[1, 1]` for the
+    /// baseline itself).
+    #[serde(default)]
+    pub speedup_ci: Option<[f64; 2]>,
     /// `speedup / threads`: 1.0 is perfect strong scaling.
     pub efficiency: f64,
     /// What `speedup` is measured against: "rayon 1 thread" or, without that row, "serial".
@@ -419,12 +423,18 @@ pub fn scaling(rows: &[ResultRow]) -> Vec<ScalingRow> {
         for r in group {
             let threads = r.threads.unwrap_or(1);
             let speedup = base.median_seconds / r.median_seconds;
+            let speedup_ci = if std::ptr::eq(base, r) {
+                Some([1.0, 1.0])
+            } else {
+                ratio_interval(&base.samples_seconds, &r.samples_seconds).map(|(a, b)| [a, b])
+            };
             out.push(ScalingRow {
                 workload: r.workload.clone(),
                 size: r.size.clone(),
                 threads,
                 median_seconds: r.median_seconds,
                 speedup,
+                speedup_ci,
                 efficiency: speedup / threads as f64,
                 baseline: baseline.to_string(),
             });

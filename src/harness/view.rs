@@ -287,7 +287,7 @@ speedups in parentheses: 95% bootstrap interval"
                 r.size.clone(),
                 r.threads.to_string(),
                 format_seconds(r.median_seconds),
-                format!("{:.2}×", r.speedup),
+                ratio_with_interval(Some(r.speedup), r.speedup_ci),
                 format!("{:.0}%", 100.0 * r.efficiency),
                 r.baseline.clone(),
             ]);
