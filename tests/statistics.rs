@@ -208,3 +208,29 @@ fn interleaving_alternates_backends_and_survives_a_failure() {
         3
     );
 }
+
+#[test]
+fn a_long_noisy_row_stops_at_its_caps() {
+    // Alternating 1 and 2 seconds never pins the median to ±1%: every check wants more until
+    // the run cap, including between the sparse checks past 64 runs.
+    let config = MeasureConfig {
+        warmup_runs: 0,
+        min_time_seconds: 0.0,
+        min_runs: 3,
+        max_runs: 500,
+        max_time_seconds: 1e9,
+        max_noise: Some(0.01),
+        interleave: false,
+    };
+    let samples: Vec<f64> = (0..500).map(|i| 1.0 + (i % 2) as f64).collect();
+    for n in [6, 64, 65, 100, 499] {
+        assert!(config.wants_more(&samples[..n]), "{n}");
+    }
+    assert!(!config.wants_more(&samples));
+    // Steady samples past 64 runs stop at the next check, at most n/32 runs late.
+    let steady = vec![1.0; 200];
+    let stop = (65..=200)
+        .find(|&n| !config.wants_more(&steady[..n]))
+        .unwrap();
+    assert!(stop <= 65 + 65 / 32, "{stop}");
+}
