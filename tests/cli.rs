@@ -63,7 +63,10 @@ fn quick(extra: &[&str]) -> String {
 fn bench_json_has_the_documented_fields() {
     let text = quick(&["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&text).expect("stdout is JSON");
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(
+        v["format_version"],
+        speedup::harness::report::FORMAT_VERSION
+    );
     let m = &v["machine"];
     for key in [
         "cpu",
@@ -107,6 +110,8 @@ fn bench_json_has_the_documented_fields() {
             "throughput_unit",
             "speedup_vs_serial",
             "speedup_vs_rayon",
+            "samples_seconds",
+            "median_ci_seconds",
         ] {
             assert!(r.get(key).is_some(), "result lacks {key}: {r}");
         }
@@ -117,6 +122,11 @@ fn bench_json_has_the_documented_fields() {
         assert!(
             r["runs"].as_u64().unwrap() >= 3,
             "--quick times at least 3 runs: {r}"
+        );
+        assert_eq!(
+            r["samples_seconds"].as_array().map(Vec::len),
+            r["runs"].as_u64().map(|n| n as usize),
+            "one sample per timed run: {r}"
         );
         let (min, med, max) = (
             r["min_seconds"].as_f64().unwrap(),
@@ -410,4 +420,34 @@ fn compare_rejects_a_file_that_is_not_a_report() {
         "not a speedup bench report",
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bench_noise_target_and_interleave_are_recorded() {
+    let text = quick(&[
+        "--format",
+        "json",
+        "--interleave",
+        "--max-noise",
+        "50%",
+        "--min-runs",
+        "6",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("stdout is JSON");
+    assert_eq!(v["settings"]["max_noise"], 0.5);
+    assert_eq!(v["settings"]["interleave"], true);
+    for r in v["results"].as_array().unwrap() {
+        assert!(r["runs"].as_u64().unwrap() >= 6, "{r}");
+        let ci = r["median_ci_seconds"]
+            .as_array()
+            .expect("6 runs give an interval");
+        let median = r["median_seconds"].as_f64().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= median && median <= ci[1].as_f64().unwrap());
+    }
+    let off = quick(&["--format", "json", "--max-noise", "off"]);
+    let v: serde_json::Value = serde_json::from_str(&off).unwrap();
+    assert!(v["settings"]["max_noise"].is_null());
+    let out = speedup(&["bench", "--quick", "--max-noise", "lots"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a percentage"));
 }

@@ -9,7 +9,7 @@ use speedup::harness::compare::{compare, Verdict};
 use speedup::harness::machine::{utc_date, AdapterInfo, WGPU_VERSION};
 use speedup::harness::measure::{format_rate, format_seconds, measure, MeasureConfig};
 use speedup::harness::report::{backend_label, fill_comparisons, FORMAT_VERSION};
-use speedup::harness::stats::Summary;
+use speedup::harness::stats::{self, Summary};
 use speedup::harness::sweep::{chart_svg, crossover_index, crossovers, PairPoint};
 use speedup::harness::{csv, json, markdown, table, MachineInfo, Report, ResultRow};
 use speedup::workloads::{Phases, Prepared};
@@ -43,6 +43,7 @@ fn with_timestamps(summary: AdapterSummary) -> AdapterInfo {
     AdapterInfo {
         summary,
         timestamp_queries: true,
+        limits: None,
     }
 }
 
@@ -57,6 +58,7 @@ fn machine(cpu: &str, cores: usize, adapters: Vec<AdapterInfo>) -> MachineInfo {
         speedup_version: "0.1.0".into(),
         build_profile: "release".into(),
         date: "2026-04-20T12:00:00Z".into(),
+        system: Default::default(),
     }
 }
 
@@ -102,10 +104,14 @@ fn row(
         mean_seconds: median,
         stddev_seconds: stddev,
         noisy: stddev / median > 0.05,
+        samples_seconds: Vec::new(),
+        median_ci_seconds: None,
         throughput: work / median,
         throughput_unit: format!("{unit}/s"),
         speedup_vs_serial: None,
         speedup_vs_rayon: None,
+        speedup_vs_serial_ci: None,
+        speedup_vs_rayon_ci: None,
         efficiency: None,
         upload_seconds: gpu.then_some(0.0005),
         compute_seconds: Some(if gpu { 0.003 } else { median }),
@@ -136,7 +142,7 @@ fn fixed_report() -> Report {
                 Some(1),
                 size,
                 work,
-                (0.02, 0.019, 0.021, 0.0005),
+                (0.02, 0.0192, 0.0208, 0.0005),
             ),
             row(
                 "life",
@@ -161,8 +167,29 @@ fn fixed_report() -> Report {
         skipped: vec![],
         notes: vec!["gpu: only a software adapter was found".into()],
     };
+    for r in &mut report.results {
+        with_samples(r);
+    }
     fill_comparisons(&mut report);
     report
+}
+
+/// Gives a row seven samples with its median, min and max (so it has a 95% interval: with 7
+/// samples, [min, max] covers the median with probability 1 − 2/128).
+fn with_samples(r: &mut ResultRow) {
+    let (lo, m, hi) = (r.min_seconds, r.median_seconds, r.max_seconds);
+    r.samples_seconds = vec![
+        m,
+        lo,
+        m + (hi - m) / 2.0,
+        m - (m - lo) / 4.0,
+        hi,
+        m - (m - lo) / 2.0,
+        m + (hi - m) / 4.0,
+    ];
+    r.runs = 7;
+    r.median_ci_seconds = stats::median_interval(&r.samples_seconds).map(|(a, b)| [a, b]);
+    r.judge_noise(0.05);
 }
 
 fn golden(name: &str) -> String {
@@ -244,6 +271,8 @@ fn run_count_rule() {
         min_runs: 3,
         max_runs: 10,
         max_time_seconds: 2.0,
+        max_noise: None,
+        interleave: false,
     };
     assert!(c.wants_another(0, 0.0));
     assert!(c.wants_another(0, 99.0), "at least one run is always timed");
@@ -294,6 +323,8 @@ fn measure_warms_up_then_reaches_min_runs() {
         min_runs: 4,
         max_runs: 100,
         max_time_seconds: 10.0,
+        max_noise: None,
+        interleave: false,
     };
     let mut f = fake(1);
     let mut ticks = 0;
@@ -320,6 +351,8 @@ fn measure_runs_until_min_time() {
         min_runs: 1,
         max_runs: 1000,
         max_time_seconds: 10.0,
+        max_noise: None,
+        interleave: false,
     };
     let m = measure(&mut fake(5), &config, || {}).unwrap();
     let total: f64 = m.wall_seconds.iter().sum();
@@ -339,6 +372,8 @@ fn measure_stops_at_the_time_cap_below_min_runs() {
         min_runs: 50,
         max_runs: 100,
         max_time_seconds: 0.05,
+        max_noise: None,
+        interleave: false,
     };
     let m = measure(&mut fake(20), &config, || {}).unwrap();
     // Each run sleeps 20 ms, so the 50 ms cap is spent after at most 3 runs.
@@ -481,6 +516,18 @@ fn strong_scaling_against_one_thread() {
     // speedup_vs_rayon still refers to the machine's default pool (2 threads).
     let four = r.results.iter().find(|x| x.threads == Some(4)).unwrap();
     assert!(close(four.speedup_vs_rayon.unwrap(), 0.0125 / 0.0088));
+    // The pushed rows have no samples: no interval, except the baseline against itself.
+    assert_eq!(r.scaling[0].speedup_ci, Some([1.0, 1.0]));
+    assert_eq!(r.scaling[2].speedup_ci, None);
+    // With samples, each speedup has an interval around it.
+    for x in &mut r.results {
+        with_samples(x);
+    }
+    fill_comparisons(&mut r);
+    for s in &r.scaling[1..] {
+        let [lo, hi] = s.speedup_ci.expect("samples give an interval");
+        assert!(lo < s.speedup && s.speedup < hi, "{s:?}");
+    }
 }
 
 #[test]
@@ -584,6 +631,8 @@ fn table_exact() {
 fn single_runs_show_no_spread() {
     let mut r = fixed_report();
     r.results[0].runs = 1;
+    r.results[0].samples_seconds = vec![0.02];
+    r.results[0].median_ci_seconds = None;
     let text = table::to_table(&r);
     let serial = text
         .lines()
@@ -594,7 +643,7 @@ fn single_runs_show_no_spread() {
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .collect();
-    assert_eq!(&cells[3..6], &["1", "20.0 ms", "—"], "{serial}");
+    assert_eq!(&cells[3..7], &["1", "20.0 ms", "—", "—"], "{serial}");
 }
 
 #[test]
@@ -626,8 +675,12 @@ fn table_shows_scaling_crossovers_and_skips() {
 
 #[test]
 fn compare_marks_only_changes_beyond_the_spread() {
-    let old = fixed_report();
+    // Rows without samples (format 1) are judged by the runs' spread.
+    let mut old = fixed_report();
     let mut new = fixed_report();
+    for r in old.results.iter_mut().chain(new.results.iter_mut()) {
+        r.samples_seconds.clear();
+    }
     // serial: 10% faster, but inside old's [0.019, 0.021]? 0.018 is outside, and old median
     // 0.02 is outside new's range [0.0175, 0.0185]: faster.
     new.results[0].median_seconds = 0.018;
@@ -858,6 +911,8 @@ fn bench_runs_life_through_the_trait() {
             min_runs: 3,
             max_runs: 3,
             max_time_seconds: 1.0,
+            max_noise: None,
+            interleave: false,
         },
         default_rayon_threads: 2,
     };
@@ -920,4 +975,61 @@ fn memory_bound_rows_are_stated_against_stream_on_the_same_backend() {
     assert!((b.bytes_per_second - 512.0 * 512.0 * 20.0 / 0.02 * 0.25).abs() < 1.0);
     assert!((b.stream_bytes_per_second - 1.31072e8).abs() < 1.0);
     assert!((b.fraction - 0.5).abs() < 1e-9, "{}", b.fraction);
+}
+
+#[test]
+fn the_machine_in_full() {
+    use speedup::harness::system::{caches, SystemInfo};
+    let s = SystemInfo::collect();
+    if cfg!(target_os = "linux") {
+        assert!(s.memory_bytes.is_some_and(|m| m > 1 << 20), "{s:?}");
+        assert!(s.kernel.is_some() && s.physical_cores.is_some(), "{s:?}");
+    }
+    // Built from this git checkout: the revision is known.
+    if std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.git")).exists() {
+        assert!(
+            s.git_revision.as_ref().is_some_and(|r| r.len() >= 12),
+            "{s:?}"
+        );
+    }
+    // A fake sysfs cache directory, read as Linux lays it out.
+    let dir = std::env::temp_dir().join(format!("speedup-caches-{}", std::process::id()));
+    for (i, level, kind, size) in [
+        (0, "1", "Data", "48K"),
+        (1, "1", "Instruction", "32K"),
+        (2, "2", "Unified", "2048K"),
+    ] {
+        let d = dir.join(format!("index{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("level"), format!("{level}\n")).unwrap();
+        std::fs::write(d.join("type"), format!("{kind}\n")).unwrap();
+        std::fs::write(d.join("size"), format!("{size}\n")).unwrap();
+    }
+    let found = caches(dir.to_str().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(found, vec!["L1d 48 KiB", "L1i 32 KiB", "L2 2048 KiB"]);
+    assert!(caches("/nonexistent").is_empty());
+}
+
+#[test]
+fn benchmark_action_export_is_custom_bigger_is_better() {
+    let text = speedup::harness::export::benchmark_action(&fixed_report());
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entries = v.as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[1]["name"], "life 512x512:20 on rayon (2 threads)");
+    assert_eq!(entries[1]["unit"], "cell-updates/s");
+    assert!(close(
+        entries[1]["value"].as_f64().unwrap(),
+        5242880.0 / 0.0125
+    ));
+    assert_eq!(entries[1]["range"], "±4.0%");
+    assert_eq!(entries[2]["range"], "±18.8%!");
+    assert!(entries[2]["extra"]
+        .as_str()
+        .unwrap()
+        .contains("software adapter"));
+    // Exactly the five fields the action reads.
+    let keys: Vec<&String> = entries[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["extra", "name", "range", "unit", "value"]);
 }

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use speedup::backend::{logical_cores, Backend, BackendChoice};
 use speedup::gpu::{AdapterChoice, GpuContext};
 use speedup::harness::bench::{self, Plan, Progress, WorkloadSizes};
-use speedup::harness::{csv, json, markdown, sweep, table, MeasureConfig, Report};
+use speedup::harness::{csv, export, json, markdown, sweep, table, MeasureConfig, Report};
 use speedup::output::write_atomic;
 use speedup::workloads::{self, Workload};
 use std::io::IsTerminal;
@@ -23,6 +23,8 @@ pub enum Format {
     Csv,
     /// GitHub-flavoured Markdown.
     Markdown,
+    /// github-action-benchmark's `customBiggerIsBetter` JSON: one entry per row, throughput.
+    BenchmarkAction,
 }
 
 /// Arguments of `speedup bench`.
@@ -90,6 +92,28 @@ pub struct BenchArgs {
     /// With --distributed: generations per timed run.
     #[arg(long, default_value_t = 64, requires = "distributed")]
     pub generations: u64,
+    /// Past the minimum runs, keep running a row (up to --max-time) until its median's 95%
+    /// interval is within ± this much, e.g. 3% (default 3%; none with --quick; 0 or off: none).
+    /// Rows that never get there are flagged noisy.
+    #[arg(long, value_parser = parse_noise)]
+    pub max_noise: Option<NoiseLimit>,
+    /// Run the backends of each workload and size in alternation (serial, rayon, gpu, serial,
+    /// ...) so that drift of a shared machine hits them alike.
+    #[arg(long)]
+    pub interleave: bool,
+}
+
+/// `--max-noise`: a fraction of the median, or none ("off", "0").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NoiseLimit(pub Option<f64>);
+
+/// "3%", "3 %" or "0.03" as a fraction; "0" or "off" as none.
+fn parse_noise(text: &str) -> Result<NoiseLimit, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(NoiseLimit(None));
+    }
+    let fraction = super::compare::parse_percent(text)?;
+    Ok(NoiseLimit((fraction > 0.0).then_some(fraction)))
 }
 
 /// Runs `speedup bench`.
@@ -138,6 +162,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Format::Json => json::to_json(&report),
         Format::Csv => csv::to_csv(&report),
         Format::Markdown => markdown::to_markdown_report(&report),
+        Format::BenchmarkAction => export::benchmark_action(&report),
     };
     match &args.output {
         Some(path) => {
@@ -181,6 +206,10 @@ fn measure_config(args: &BenchArgs) -> anyhow::Result<MeasureConfig> {
     if let Some(n) = args.warmup {
         c.warmup_runs = n;
     }
+    if let Some(NoiseLimit(limit)) = args.max_noise {
+        c.max_noise = limit;
+    }
+    c.interleave |= args.interleave;
     let finite = |x: f64| x.is_finite() && x >= 0.0;
     if !finite(c.min_time_seconds) || !finite(c.max_time_seconds) {
         bail!("--min-time and --max-time must be seconds, 0 or more");

@@ -1,10 +1,15 @@
-//! `speedup compare OLD.json NEW.json`: two bench reports row by row.
+//! `speedup compare OLD.json NEW.json`: two bench reports row by row, and with `--threshold` a
+//! regression gate for CI.
 
-use speedup::harness::compare::{compare, comparison_blocks};
+use speedup::harness::compare::{compare, comparison_blocks, comparison_json};
 use speedup::harness::json::from_json;
 use speedup::harness::layout::{to_markdown, to_text};
 use speedup::harness::Report;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// Exit status of `speedup compare --threshold` when a row regressed (errors exit with 1).
+pub const REGRESSION_EXIT_CODE: i32 = 2;
 
 /// Output formats of `speedup compare`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -13,21 +18,43 @@ pub enum CompareFormat {
     Table,
     /// GitHub-flavoured Markdown.
     Markdown,
+    /// Every matched row with its ratio, interval and verdict, for programs.
+    Json,
 }
 
 /// Arguments of `speedup compare`.
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
-    /// The earlier report (JSON from `speedup bench --format json`).
+    /// The earlier report (JSON from `speedup bench --format json`, any format_version).
     pub old: PathBuf,
     /// The later report.
     pub new: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
+    /// Regression gate: exit with status 2, naming the rows, when a row is slower by more than
+    /// this (e.g. 5%) with 95% confidence. Without it, compare always exits 0 on valid input.
+    #[arg(long, value_parser = parse_percent)]
+    pub threshold: Option<f64>,
 }
 
-fn load(path: &Path) -> anyhow::Result<Report> {
+/// "5%", "5 %" or "0.05" as the fraction 0.05; finite and not negative.
+pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (number, scale) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), 0.01),
+        None => (t, 1.0),
+    };
+    match number.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x * scale),
+        _ => Err(format!(
+            "'{text}' is not a percentage (write e.g. 5% or 0.05)"
+        )),
+    }
+}
+
+/// Reads a report of any format_version, naming the file in errors.
+pub(crate) fn load(path: &Path) -> anyhow::Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| speedup::Error::io(path, e))?;
     Ok(from_json(&text, &path.display().to_string())?)
 }
@@ -36,16 +63,42 @@ fn load(path: &Path) -> anyhow::Result<Report> {
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let (old, new) = (load(&args.old)?, load(&args.new)?);
     let comparison = compare(&old, &new);
-    let blocks = comparison_blocks(
-        &args.old.display().to_string(),
-        &old,
-        &args.new.display().to_string(),
-        &new,
-        &comparison,
+    let (old_name, new_name) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
     );
+    let blocks = || {
+        comparison_blocks(
+            &old_name,
+            &old,
+            &new_name,
+            &new,
+            &comparison,
+            args.threshold,
+        )
+    };
     match args.format {
-        CompareFormat::Table => print!("{}", to_text(&blocks)),
-        CompareFormat::Markdown => print!("{}", to_markdown(&blocks)),
+        CompareFormat::Table => print!("{}", to_text(&blocks())),
+        CompareFormat::Markdown => print!("{}", to_markdown(&blocks())),
+        CompareFormat::Json => print!(
+            "{}",
+            comparison_json(&old_name, &new_name, &comparison, args.threshold)
+        ),
+    }
+    if let Some(t) = args.threshold {
+        let regressed = comparison.regressions(t);
+        if !regressed.is_empty() {
+            let names: Vec<String> = regressed.iter().map(|r| r.describe()).collect();
+            eprintln!(
+                "regression: {} row(s) slower by more than {}%: {}",
+                names.len(),
+                100.0 * t,
+                names.join("; ")
+            );
+            // The report is on stdout already; flush it before leaving without unwinding.
+            std::io::stdout().flush()?;
+            std::process::exit(REGRESSION_EXIT_CODE);
+        }
     }
     Ok(())
 }

@@ -6,7 +6,9 @@ mod compare;
 mod devices;
 mod distributed;
 mod life;
+mod report;
 mod run;
+mod validate;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +58,10 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Run one workload of the suite (mandelbrot, nbody, sha256, montecarlo, stream) once.
     Run(run::RunArgs),
+    /// Check bench reports against the JSON Schema (docs/report.schema.json).
+    Validate(validate::ValidateArgs),
+    /// Many bench reports (machines) in one document: table, Markdown or an HTML page.
+    Report(report::ReportArgs),
 }
 
 /// Runs a parsed command line.
@@ -72,6 +78,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 

@@ -90,7 +90,9 @@ impl std::fmt::Display for AdapterChoice {
 }
 
 /// What `speedup devices` and reports say about an adapter.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct AdapterSummary {
     /// Position in the enumeration (the value `--adapter` takes).
     pub index: usize,

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What NVML said about the GPU during one benchmark row (JSON field `telemetry` of a row).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Telemetry {
     /// NVML's name of the device sampled, e.g. "NVIDIA H200".
     pub device: String,

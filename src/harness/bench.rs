@@ -2,7 +2,7 @@
 //! [`Report`] with speedups filled in.
 
 use super::machine::{AdapterInfo, MachineInfo};
-use super::measure::{measure, MeasureConfig};
+use super::measure::{measure, measure_interleaved, MeasureConfig};
 use super::report::{
     fill_comparisons, label_of, Report, ResultRow, RowInput, Skipped, FORMAT_VERSION,
 };
@@ -82,13 +82,30 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
         skipped: Vec::new(),
         notes,
     };
+    let noise_limit = plan
+        .config
+        .max_noise
+        .unwrap_or(super::stats::NOISY_RELATIVE_STDDEV);
     for (workload, sizes) in &plan.workloads {
         for size in sizes {
-            for backend in &plan.backends {
+            let outcomes: Vec<Result<Option<ResultRow>>> = if plan.config.interleave {
+                run_interleaved(workload.as_ref(), size, plan, progress)
+            } else {
+                plan.backends
+                    .iter()
+                    .map(|backend| {
+                        progress.row_started(workload.name(), size, &label_of(backend));
+                        run_row(workload.as_ref(), size, backend, &plan.config, progress)
+                    })
+                    .collect()
+            };
+            for (backend, outcome) in plan.backends.iter().zip(outcomes) {
                 let label = label_of(backend);
-                progress.row_started(workload.name(), size, &label);
-                match run_row(workload.as_ref(), size, backend, &plan.config, progress) {
-                    Ok(Some(row)) => report.results.push(row),
+                match outcome {
+                    Ok(Some(mut row)) => {
+                        row.judge_noise(noise_limit);
+                        report.results.push(row);
+                    }
                     Ok(None) => {}
                     Err(e @ (Error::InvalidArgument(_) | Error::InvalidSize(_))) => {
                         progress.row_finished();
@@ -137,7 +154,62 @@ fn run_row(
     let m = measure(prepared.as_mut(), config, || progress.run_finished())?;
     let telemetry = sampler.and_then(|s| s.finish());
     let work = prepared.work();
-    Ok(ResultRow::new(
+    Ok(
+        row_of(workload, size, backend, prepared.as_ref(), &m).map(|mut row| {
+            // The sampler saw the warm-up runs too: energy per unit over every run it covered.
+            // Interleaved rows get none: their power samples cannot be told apart by backend.
+            row.telemetry = telemetry.map(|mut t| {
+                let runs = (config.warmup_runs + m.wall_seconds.len()) as f64;
+                t.work_per_joule = t
+                    .energy_joules
+                    .filter(|&j| j > 0.0)
+                    .map(|j| work * runs / j);
+                t
+            });
+            row
+        }),
+    )
+}
+
+/// Every backend of one problem, prepared together and measured in alternation. The progress
+/// display hears of all rows at once (they run together) and of each as finished at the end.
+fn run_interleaved(
+    workload: &dyn Workload,
+    size: &str,
+    plan: &Plan,
+    progress: &mut dyn Progress,
+) -> Vec<Result<Option<ResultRow>>> {
+    let mut outcomes: Vec<Result<Option<ResultRow>>> = Vec::new();
+    let mut prepared = Vec::new();
+    let mut which = Vec::new();
+    progress.row_started(workload.name(), size, "every backend, interleaved");
+    for (i, backend) in plan.backends.iter().enumerate() {
+        match workload.prepare(size, backend) {
+            Ok(p) => {
+                prepared.push(p);
+                which.push(i);
+                outcomes.push(Ok(None));
+            }
+            Err(e) => outcomes.push(Err(e)),
+        }
+    }
+    let measured = measure_interleaved(&mut prepared, &plan.config, |_| progress.run_finished());
+    for ((i, m), p) in which.into_iter().zip(measured).zip(&prepared) {
+        outcomes[i] = m.map(|m| row_of(workload, size, &plan.backends[i], p.as_ref(), &m));
+    }
+    // The caller calls `row_finished` once per backend.
+    outcomes
+}
+
+fn row_of(
+    workload: &dyn Workload,
+    size: &str,
+    backend: &Backend,
+    prepared: &dyn crate::workloads::Prepared,
+    m: &super::measure::Measurement,
+) -> Option<ResultRow> {
+    let work = prepared.work();
+    ResultRow::new(
         RowInput {
             workload: workload.name(),
             unit: workload.unit(),
@@ -149,18 +221,6 @@ fn run_row(
             work,
             result: prepared.result_summary(),
         },
-        &m,
+        m,
     )
-    .map(|mut row| {
-        // The sampler saw the warm-up runs too: energy per unit over every run it covered.
-        row.telemetry = telemetry.map(|mut t| {
-            let runs = (config.warmup_runs + m.wall_seconds.len()) as f64;
-            t.work_per_joule = t
-                .energy_joules
-                .filter(|&j| j > 0.0)
-                .map(|j| work * runs / j);
-            t
-        });
-        row
-    }))
 }

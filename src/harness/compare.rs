@@ -1,17 +1,26 @@
 //! `speedup compare OLD.json NEW.json`: the same rows of two reports side by side, for two
 //! versions on one machine or one version on two machines.
 //!
-//! A change is marked only when it is larger than the runs' own spread: the new median lies
-//! outside the old runs' [min, max] *and* the old median outside the new runs' [min, max]. Inside
-//! that, the two runs cannot be told apart and the row says "within spread".
+//! A change is marked only when it is statistically clear. Rows that keep their samples (format 2
+//! on, 6 runs or more on both sides) are judged by the 95% bootstrap interval of old/new: faster
+//! when the whole interval lies above 1, slower when below. Older rows (no samples) fall back to
+//! the runs' spread: the new median lies outside the old runs' [min, max] *and* the old median
+//! outside the new runs' [min, max]. Otherwise the two cannot be told apart: "within spread".
+//!
+//! With a threshold (`--threshold 5%`) the comparison is a regression gate: a row regressed when
+//! it is slower by more than the threshold with that same confidence (see
+//! [`ComparedRow::regressed`]).
 
 use super::layout::{Block, Table};
 use super::machine::MachineInfo;
 use super::measure::format_seconds;
 use super::report::{row_label, Report, ResultRow};
+use super::stats::ratio_interval;
+use serde::Serialize;
 
 /// How a row changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// New is faster by more than either run's spread.
     Faster,
@@ -22,8 +31,18 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// Of an old and a new row of the same problem.
-    pub fn of(old: &ResultRow, new: &ResultRow) -> Verdict {
+    /// Of an old and a new row of the same problem, given the 95% interval of old/new where
+    /// both rows have samples enough for one.
+    pub fn of(old: &ResultRow, new: &ResultRow, interval: Option<[f64; 2]>) -> Verdict {
+        if let Some([lo, hi]) = interval {
+            return if lo > 1.0 {
+                Verdict::Faster
+            } else if hi < 1.0 {
+                Verdict::Slower
+            } else {
+                Verdict::WithinSpread
+            };
+        }
         let outside = |m: f64, r: &ResultRow| m < r.min_seconds || m > r.max_seconds;
         if outside(new.median_seconds, old) && outside(old.median_seconds, new) {
             if new.median_seconds < old.median_seconds {
@@ -47,7 +66,7 @@ impl Verdict {
 }
 
 /// One problem on one backend in both reports.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComparedRow {
     /// Workload name.
     pub workload: String,
@@ -63,12 +82,41 @@ pub struct ComparedRow {
     pub new_median: f64,
     /// Old median / new median: above 1, the new run is faster.
     pub speedup: f64,
-    /// Whether the change exceeds the runs' spread.
+    /// 95% bootstrap interval of `speedup`, when both rows have 6 samples or more.
+    pub speedup_ci: Option<[f64; 2]>,
+    /// Whether the change is statistically clear (see the module docs).
     pub verdict: Verdict,
 }
 
+impl ComparedRow {
+    /// Whether the new run is slower than the old by more than `threshold` (a fraction: 0.05 is
+    /// 5%) with confidence: with an interval, even its most favourable end (its upper bound of
+    /// old/new) means a slowdown beyond the threshold; without one, the change is beyond both
+    /// runs' spread and the medians' slowdown exceeds the threshold.
+    pub fn regressed(&self, threshold: f64) -> bool {
+        let limit = 1.0 / (1.0 + threshold);
+        match self.speedup_ci {
+            Some([_, hi]) => hi < limit,
+            None => self.verdict == Verdict::Slower && self.speedup < limit,
+        }
+    }
+
+    /// "life 512x512:20 on serial" (with "old → new" labels when they differ).
+    pub fn describe(&self) -> String {
+        format!("{} {} on {}", self.workload, self.size, self.label())
+    }
+
+    fn label(&self) -> String {
+        if self.old_label == self.new_label {
+            self.new_label.clone()
+        } else {
+            format!("{} → {}", self.old_label, self.new_label)
+        }
+    }
+}
+
 /// Two reports matched row by row.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comparison {
     /// Matched rows, in the new report's order.
     pub rows: Vec<ComparedRow>,
@@ -76,6 +124,50 @@ pub struct Comparison {
     pub only_old: Vec<String>,
     /// Labels of rows only the new report has.
     pub only_new: Vec<String>,
+}
+
+impl Comparison {
+    /// The rows that regressed by more than `threshold` (see [`ComparedRow::regressed`]).
+    pub fn regressions(&self, threshold: f64) -> Vec<&ComparedRow> {
+        self.rows
+            .iter()
+            .filter(|r| r.regressed(threshold))
+            .collect()
+    }
+}
+
+/// The comparison as JSON for programs: both file names, the threshold, every matched row,
+/// the unmatched ones and the regressions by name. Ends in a newline.
+pub fn comparison_json(
+    old_name: &str,
+    new_name: &str,
+    c: &Comparison,
+    threshold: Option<f64>,
+) -> String {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        old: &'a str,
+        new: &'a str,
+        threshold: Option<f64>,
+        #[serde(flatten)]
+        comparison: &'a Comparison,
+        regressions: Vec<String>,
+    }
+    let out = Out {
+        old: old_name,
+        new: new_name,
+        threshold,
+        comparison: c,
+        regressions: threshold
+            .map(|t| {
+                c.regressions(t)
+                    .into_iter()
+                    .map(ComparedRow::describe)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    serde_json::to_string_pretty(&out).expect("plain data always serialises") + "\n"
 }
 
 /// What identifies a row across machines: the problem, the backend, and for rayon whether it is
@@ -139,6 +231,8 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
             .into_iter()
             .map(|(i, j)| {
                 let (o, n) = (&old.results[i], &new.results[j]);
+                let interval =
+                    ratio_interval(&o.samples_seconds, &n.samples_seconds).map(|(a, b)| [a, b]);
                 ComparedRow {
                     workload: n.workload.clone(),
                     size: n.size.clone(),
@@ -147,7 +241,8 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
                     old_median: o.median_seconds,
                     new_median: n.median_seconds,
                     speedup: o.median_seconds / n.median_seconds,
-                    verdict: Verdict::of(o, n),
+                    speedup_ci: interval,
+                    verdict: Verdict::of(o, n, interval),
                 }
             })
             .collect(),
@@ -182,6 +277,7 @@ pub fn comparison_blocks(
     new_name: &str,
     new: &Report,
     c: &Comparison,
+    threshold: Option<f64>,
 ) -> Vec<Block> {
     let mut table = Table::new(
         None,
@@ -190,26 +286,44 @@ pub fn comparison_blocks(
         ],
     );
     for r in &c.rows {
-        let label = if r.old_label == r.new_label {
-            r.new_label.clone()
-        } else {
-            format!("{} → {}", r.old_label, r.new_label)
-        };
+        let mut verdict = r.verdict.as_str().to_string();
+        if threshold.is_some_and(|t| r.regressed(t)) {
+            verdict.push_str(" REGRESSION");
+        }
         table.rows.push(vec![
             r.workload.clone(),
             r.size.clone(),
-            label,
+            r.label(),
             format_seconds(r.old_median),
             format_seconds(r.new_median),
-            format!("{:.2}×", r.speedup),
-            r.verdict.as_str().to_string(),
+            super::view::ratio_with_interval(Some(r.speedup), r.speedup_ci),
+            verdict,
         ]);
     }
     let mut lines = vec![
-        "old/new above 1: the new run is faster. A change is marked only when each median lies \
-outside the other run's min..max."
+        "old/new above 1: the new run is faster; in parentheses its 95% bootstrap interval. A \
+change is marked when that interval excludes 1, or, for rows without samples, when each median \
+lies outside the other run's min..max."
             .to_string(),
     ];
+    if let Some(t) = threshold {
+        let regressed: Vec<String> = c
+            .rows
+            .iter()
+            .filter(|r| r.regressed(t))
+            .map(ComparedRow::describe)
+            .collect();
+        lines.push(if regressed.is_empty() {
+            format!("no row is slower by more than {}%", 100.0 * t)
+        } else {
+            format!(
+                "{} row(s) slower by more than {}%: {}",
+                regressed.len(),
+                100.0 * t,
+                regressed.join("; ")
+            )
+        });
+    }
     lines.extend(c.only_old.iter().map(|l| format!("only in old: {l}")));
     lines.extend(c.only_new.iter().map(|l| format!("only in new: {l}")));
     vec![

@@ -1,7 +1,9 @@
 //! The machine a report was measured on. Every report starts with it: a number without its
 //! machine is not a result.
 
+use super::system::SystemInfo;
 use crate::gpu::{AdapterSummary, GpuContext};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The wgpu version this crate is built against.
@@ -14,7 +16,7 @@ pub const WGPU_VERSION: &str = "30.0.1";
 
 /// A GPU adapter used in a report: what `speedup devices` says about it, and whether it can
 /// time on the device. In JSON the summary's fields sit beside `timestamp_queries`, flat.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AdapterInfo {
     /// Index, name, backend, device type, driver, and whether it is a software adapter (whose
     /// rows are CPU timings, not GPU figures).
@@ -22,6 +24,25 @@ pub struct AdapterInfo {
     pub summary: AdapterSummary,
     /// Whether device time from timestamp queries is available.
     pub timestamp_queries: bool,
+    /// The device's limits that decide what fits (format 2 on; null before). wgpu does not
+    /// expose the adapter's memory size, so the largest buffer stands in for it.
+    #[serde(default)]
+    pub limits: Option<AdapterLimits>,
+}
+
+/// The limits of an opened device that bound the problem sizes a GPU row can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AdapterLimits {
+    /// Largest buffer, bytes.
+    pub max_buffer_size: u64,
+    /// Largest storage-buffer binding, bytes.
+    pub max_storage_buffer_binding_size: u64,
+    /// Largest workgroup count per dimension of one dispatch.
+    pub max_compute_workgroups_per_dimension: u32,
+    /// Most invocations in one workgroup.
+    pub max_compute_invocations_per_workgroup: u32,
+    /// Workgroup shared memory, bytes.
+    pub max_compute_workgroup_storage_size: u32,
 }
 
 impl AdapterInfo {
@@ -30,12 +51,26 @@ impl AdapterInfo {
         AdapterInfo {
             summary: ctx.summary().clone(),
             timestamp_queries: ctx.has_timestamps(),
+            limits: Some(AdapterLimits::of(&ctx.limits())),
+        }
+    }
+}
+
+impl AdapterLimits {
+    /// The limits a report records, out of wgpu's.
+    pub fn of(l: &wgpu::Limits) -> AdapterLimits {
+        AdapterLimits {
+            max_buffer_size: l.max_buffer_size,
+            max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
+            max_compute_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
+            max_compute_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,
+            max_compute_workgroup_storage_size: l.max_compute_workgroup_storage_size,
         }
     }
 }
 
 /// The machine, the build and the adapters a report was measured with.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MachineInfo {
     /// CPU model name.
     pub cpu: String,
@@ -55,6 +90,10 @@ pub struct MachineInfo {
     pub build_profile: String,
     /// When the report was made, UTC, ISO 8601 (e.g. "2026-04-20T17:30:00Z").
     pub date: String,
+    /// Clocks, caches, memory, kernel, governor, git revision and `WGPU_*` variables (format 2
+    /// on; empty when reading format 1).
+    #[serde(default)]
+    pub system: SystemInfo,
 }
 
 impl MachineInfo {
@@ -70,6 +109,7 @@ impl MachineInfo {
             speedup_version: env!("CARGO_PKG_VERSION").to_string(),
             build_profile: build_profile().to_string(),
             date: utc_date(std::time::SystemTime::now()),
+            system: SystemInfo::collect(),
         }
     }
 

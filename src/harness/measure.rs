@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// How long and how often to run each row.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeasureConfig {
     /// Untimed runs before measuring: the first GPU run compiles pipelines and faults pages in
     /// (about 4x slower than steady state on lavapipe), and CPU caches and frequencies settle.
@@ -25,16 +25,28 @@ pub struct MeasureConfig {
     /// Hard cap on the time spent in timed runs of one row: once exceeded, no new run starts
     /// (even below `min_runs`; at least one run is always timed).
     pub max_time_seconds: f64,
+    /// `--max-noise`: once the floors are met, keep running (up to the caps) until the 95%
+    /// interval of the median is within ± this fraction of it; rows that never get there are
+    /// flagged noisy. `None`: stop at the floors. Absent in reports before format 2.
+    #[serde(default)]
+    pub max_noise: Option<f64>,
+    /// `--interleave`: the backends of one workload and size ran in alternation (serial, rayon,
+    /// gpu, serial, ...) rather than one after the other. Absent (false) before format 2.
+    #[serde(default)]
+    pub interleave: bool,
 }
 
 impl MeasureConfig {
-    /// The defaults of `speedup bench`: 0.5 s and 3 runs at least, 5 s at most per row.
+    /// The defaults of `speedup bench`: 0.5 s and 3 runs at least, 5 s at most per row, and
+    /// within those 5 s as many runs as it takes to pin the median down to ± 3%.
     pub const STANDARD: MeasureConfig = MeasureConfig {
         warmup_runs: 1,
         min_time_seconds: 0.5,
         min_runs: 3,
         max_runs: 200,
         max_time_seconds: 5.0,
+        max_noise: Some(0.03),
+        interleave: false,
     };
 
     /// `--quick`: 0.1 s and 3 runs at least, 1 s at most per row.
@@ -44,9 +56,12 @@ impl MeasureConfig {
         min_runs: 3,
         max_runs: 50,
         max_time_seconds: 1.0,
+        max_noise: None,
+        interleave: false,
     };
 
-    /// Whether another timed run should start after `runs` runs that took `spent` seconds.
+    /// Whether another timed run should start after `runs` runs that took `spent` seconds
+    /// (ignoring `max_noise`; see [`MeasureConfig::wants_more`]).
     pub fn wants_another(&self, runs: usize, spent: f64) -> bool {
         if runs == 0 {
             return true;
@@ -55,6 +70,28 @@ impl MeasureConfig {
             return false;
         }
         runs < self.min_runs || spent < self.min_time_seconds
+    }
+
+    /// Whether another timed run should start after the runs timed so far (`samples`, seconds):
+    /// [`MeasureConfig::wants_another`], and past the floors, while the median's 95% interval is
+    /// wider than `max_noise` and the caps allow.
+    pub fn wants_more(&self, samples: &[f64]) -> bool {
+        let (runs, spent) = (samples.len(), samples.iter().sum::<f64>());
+        if self.wants_another(runs, spent) {
+            return true;
+        }
+        match self.max_noise {
+            Some(limit) if runs < self.max_runs && spent < self.max_time_seconds => {
+                // The interval sorts every sample: past 64 runs, judge it only every ~1/32 of
+                // the runs so far (at most 3% more runs than needed), keeping a long row's
+                // checks O(n log² n) rather than O(n² log n).
+                if runs > 64 && runs % (runs / 32) != 0 {
+                    return true;
+                }
+                !super::stats::precise_enough(samples, limit)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -83,17 +120,65 @@ pub fn measure(
         on_run();
     }
     let mut out = Measurement::default();
-    let mut spent = 0.0;
-    while config.wants_another(out.wall_seconds.len(), spent) {
-        let start = Instant::now();
-        let phases = prepared.run()?;
-        let seconds = start.elapsed().as_secs_f64();
-        spent += seconds;
-        out.wall_seconds.push(seconds);
-        out.phases.push(phases);
+    while config.wants_more(&out.wall_seconds) {
+        out.time_one(prepared)?;
         on_run();
     }
     Ok(out)
+}
+
+impl Measurement {
+    fn time_one(&mut self, prepared: &mut dyn Prepared) -> Result<()> {
+        let start = Instant::now();
+        let phases = prepared.run()?;
+        self.wall_seconds.push(start.elapsed().as_secs_f64());
+        self.phases.push(phases);
+        Ok(())
+    }
+}
+
+/// Like [`measure`], for several backends of one problem at once, in alternation: warm-ups
+/// first (each backend's in turn), then rounds of one timed run per backend that still wants
+/// one. Slow drift of a shared machine (another job starting, a clock settling) then falls on
+/// every backend alike instead of on whichever happened to run during it. A backend whose run
+/// fails drops out with its error; the others go on. `on_run(i)` is called after every run of
+/// backend `i`.
+pub fn measure_interleaved(
+    prepared: &mut [Box<dyn Prepared + '_>],
+    config: &MeasureConfig,
+    mut on_run: impl FnMut(usize),
+) -> Vec<Result<Measurement>> {
+    let mut out: Vec<Result<Measurement>> = prepared
+        .iter()
+        .map(|_| Ok(Measurement::default()))
+        .collect();
+    for _ in 0..config.warmup_runs {
+        for (i, p) in prepared.iter_mut().enumerate() {
+            if out[i].is_ok() {
+                if let Err(e) = p.run() {
+                    out[i] = Err(e);
+                }
+                on_run(i);
+            }
+        }
+    }
+    loop {
+        let mut ran = false;
+        for (i, p) in prepared.iter_mut().enumerate() {
+            let Ok(m) = &mut out[i] else { continue };
+            if !config.wants_more(&m.wall_seconds) {
+                continue;
+            }
+            if let Err(e) = m.time_one(p.as_mut()) {
+                out[i] = Err(e);
+            }
+            ran = true;
+            on_run(i);
+        }
+        if !ran {
+            return out;
+        }
+    }
 }
 
 /// Formats seconds for people with three significant digits: "812 ns", "12.3 µs", "1.23 ms",

@@ -7,14 +7,17 @@
 pub mod bench;
 pub mod compare;
 pub mod csv;
+pub mod export;
 pub mod json;
 pub mod layout;
 pub mod machine;
 pub mod markdown;
 pub mod measure;
 pub mod report;
+pub mod schema;
 pub mod stats;
 pub mod sweep;
+pub mod system;
 pub mod table;
 pub mod view;
 

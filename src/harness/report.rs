@@ -4,17 +4,22 @@
 
 use super::machine::MachineInfo;
 use super::measure::{MeasureConfig, Measurement};
-use super::stats::{median_of_present, Summary};
+use super::stats::{
+    median_interval, median_of_present, ratio_interval, relative_half_width, Summary,
+    NOISY_RELATIVE_STDDEV,
+};
 use crate::backend::Backend;
 use crate::gpu::AdapterSummary;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears (new fields may
-/// be added without a bump).
-pub const FORMAT_VERSION: u32 = 1;
+/// be added without a bump). 2: rows keep their samples and 95% intervals, `noisy` is judged on
+/// the median's interval, settings say `max_noise` and `interleave`, the machine has `system`.
+/// Every older version is still read (missing fields take their defaults).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A benchmark report.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     /// [`FORMAT_VERSION`] of the writer.
     pub format_version: u32,
@@ -42,7 +47,7 @@ pub struct Report {
 }
 
 /// One workload at one size on one backend.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResultRow {
     /// Workload name, e.g. "life".
     pub workload: String,
@@ -81,8 +86,17 @@ pub struct ResultRow {
     pub mean_seconds: f64,
     /// Sample standard deviation of the run times.
     pub stddev_seconds: f64,
-    /// Standard deviation above 5% of the median: read the row's ratios with care.
+    /// The median is not pinned down: the half-width of its 95% interval exceeds
+    /// `settings.max_noise` (5% without one); rows without an interval (under 6 runs): the
+    /// standard deviation exceeds 5% of the median. Read the row's ratios with care.
     pub noisy: bool,
+    /// Wall seconds of every timed run, in the order they ran. Empty in reports before format 2.
+    #[serde(default)]
+    pub samples_seconds: Vec<f64>,
+    /// Distribution-free 95% confidence interval of the median, from order statistics:
+    /// `[low, high]`; null under 6 runs (see docs/bench-format.md).
+    #[serde(default)]
+    pub median_ci_seconds: Option<[f64; 2]>,
     /// `work / median_seconds`.
     pub throughput: f64,
     /// `unit` per second, e.g. "cell-updates/s".
@@ -92,6 +106,12 @@ pub struct ResultRow {
     pub speedup_vs_serial: Option<f64>,
     /// Rayon median (default pool) / this row's median; null without a rayon row.
     pub speedup_vs_rayon: Option<f64>,
+    /// 95% bootstrap interval of `speedup_vs_serial`; null without samples on both rows.
+    #[serde(default)]
+    pub speedup_vs_serial_ci: Option<[f64; 2]>,
+    /// 95% bootstrap interval of `speedup_vs_rayon`; null without samples on both rows.
+    #[serde(default)]
+    pub speedup_vs_rayon_ci: Option<[f64; 2]>,
     /// For rayon rows, `speedup_vs_serial / threads`; null otherwise.
     pub efficiency: Option<f64>,
     /// Median host-to-device time per run, where the backend reports it.
@@ -114,7 +134,7 @@ pub struct ResultRow {
 }
 
 /// A memory-bound row's traffic against the STREAM triad on the same backend and device.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BandwidthRow {
     /// Workload name.
     pub workload: String,
@@ -169,7 +189,7 @@ pub fn bandwidth_rows(
 }
 
 /// Rayon at one thread count, against Rayon on one thread.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScalingRow {
     /// Workload name.
     pub workload: String,
@@ -181,6 +201,10 @@ pub struct ScalingRow {
     pub median_seconds: f64,
     /// Baseline median / this median.
     pub speedup: f64,
+    /// 95% bootstrap interval of `speedup` (format 2; null without samples, `[1, 1]` for the
+    /// baseline itself).
+    #[serde(default)]
+    pub speedup_ci: Option<[f64; 2]>,
     /// `speedup / threads`: 1.0 is perfect strong scaling.
     pub efficiency: f64,
     /// What `speedup` is measured against: "rayon 1 thread" or, without that row, "serial".
@@ -188,7 +212,7 @@ pub struct ScalingRow {
 }
 
 /// Where `challenger` becomes faster than `baseline` as the problem grows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Crossover {
     /// Workload name.
     pub workload: String,
@@ -208,7 +232,7 @@ pub struct Crossover {
 }
 
 /// A row that could not be measured.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     /// Workload name.
     pub workload: String,
@@ -266,7 +290,7 @@ impl ResultRow {
             }
             _ => None,
         };
-        Some(ResultRow {
+        let mut row = ResultRow {
             workload: input.workload.to_string(),
             backend: input.backend.name().to_string(),
             device,
@@ -284,11 +308,15 @@ impl ResultRow {
             max_seconds: s.max,
             mean_seconds: s.mean,
             stddev_seconds: s.stddev,
-            noisy: s.is_noisy(),
+            noisy: false,
+            samples_seconds: m.wall_seconds.clone(),
+            median_ci_seconds: median_interval(&m.wall_seconds).map(|(a, b)| [a, b]),
             throughput: input.work / s.median,
             throughput_unit: format!("{}/s", input.unit),
             speedup_vs_serial: None,
             speedup_vs_rayon: None,
+            speedup_vs_serial_ci: None,
+            speedup_vs_rayon_ci: None,
             efficiency: None,
             upload_seconds: phase(|p| p.upload_seconds),
             compute_seconds: phase(|p| p.compute_seconds),
@@ -297,7 +325,20 @@ impl ResultRow {
             result: input.result,
             note,
             telemetry: None,
-        })
+        };
+        row.judge_noise(NOISY_RELATIVE_STDDEV);
+        Some(row)
+    }
+
+    /// Sets `noisy`: the median's 95% interval is wider than ± `limit` (a fraction of the
+    /// median), or, without an interval, the standard deviation is above 5% of the median.
+    pub fn judge_noise(&mut self, limit: f64) {
+        self.noisy = match self.median_ci_seconds {
+            Some([lo, hi]) => relative_half_width((lo, hi), self.median_seconds) > limit,
+            None => {
+                self.runs > 1 && self.stddev_seconds > NOISY_RELATIVE_STDDEV * self.median_seconds
+            }
+        };
     }
 
     /// Whether the two rows measured the same workload at the same size.
@@ -334,6 +375,19 @@ pub fn fill_comparisons(report: &mut Report) {
         let rayon = rayon_baseline(&rows, row, default_threads);
         row.speedup_vs_serial = serial.map(|s| s.median_seconds / row.median_seconds);
         row.speedup_vs_rayon = rayon.map(|r| r.median_seconds / row.median_seconds);
+        let interval = |base: Option<&ResultRow>| {
+            let base = base?;
+            // A row against itself is exactly 1, not a bootstrap of two copies.
+            if base.backend == row.backend
+                && base.threads == row.threads
+                && base.device == row.device
+            {
+                return Some([1.0, 1.0]);
+            }
+            ratio_interval(&base.samples_seconds, &row.samples_seconds).map(|(lo, hi)| [lo, hi])
+        };
+        row.speedup_vs_serial_ci = interval(serial);
+        row.speedup_vs_rayon_ci = interval(rayon);
         row.efficiency = match (row.backend.as_str(), row.threads, row.speedup_vs_serial) {
             ("rayon", Some(t), Some(s)) => Some(s / t as f64),
             _ => None,
@@ -374,12 +428,18 @@ pub fn scaling(rows: &[ResultRow]) -> Vec<ScalingRow> {
         for r in group {
             let threads = r.threads.unwrap_or(1);
             let speedup = base.median_seconds / r.median_seconds;
+            let speedup_ci = if std::ptr::eq(base, r) {
+                Some([1.0, 1.0])
+            } else {
+                ratio_interval(&base.samples_seconds, &r.samples_seconds).map(|(a, b)| [a, b])
+            };
             out.push(ScalingRow {
                 workload: r.workload.clone(),
                 size: r.size.clone(),
                 threads,
                 median_seconds: r.median_seconds,
                 speedup,
+                speedup_ci,
                 efficiency: speedup / threads as f64,
                 baseline: baseline.to_string(),
             });

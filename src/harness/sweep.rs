@@ -138,14 +138,16 @@ pub fn crossovers(report: &Report) -> Vec<Crossover> {
     out
 }
 
-fn escape(s: &str) -> String {
+/// `s` with the five characters that matter in XML and HTML escaped.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-const COLOURS: &[&str] = &[
+/// Line and bar colours, in order.
+pub const COLOURS: &[&str] = &[
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
 ];
 

@@ -20,6 +20,38 @@ fn ratio(x: Option<f64>) -> String {
     x.map_or(NONE.to_string(), |x| format!("{x:.2}×"))
 }
 
+/// A ratio with its 95% interval where there is one: "1.60× (1.55–1.66)".
+pub fn ratio_with_interval(x: Option<f64>, interval: Option<[f64; 2]>) -> String {
+    match (x, interval) {
+        (Some(x), Some([lo, hi])) => format!("{x:.2}× ({lo:.2}–{hi:.2})"),
+        (x, _) => ratio(x),
+    }
+}
+
+/// The 95% interval of a median, "[19.0 ms, 21.0 ms]", or "—" without one (under 6 runs).
+pub fn median_interval_text(interval: Option<[f64; 2]>) -> String {
+    interval.map_or(NONE.to_string(), |[lo, hi]| {
+        format!("[{}, {}]", format_seconds(lo), format_seconds(hi))
+    })
+}
+
+/// How precisely a row's median is known: "±1.2%" (half the 95% interval), or without an
+/// interval "σ 1.2%" (standard deviation over median), or "—" for a single run; `!` when noisy.
+pub fn noise_text(r: &crate::harness::ResultRow) -> String {
+    let mut text = match r.median_ci_seconds {
+        Some([lo, hi]) => format!(
+            "±{:.1}%",
+            100.0 * crate::harness::stats::relative_half_width((lo, hi), r.median_seconds)
+        ),
+        None if r.runs > 1 => format!("σ {:.1}%", 100.0 * r.stddev_seconds / r.median_seconds),
+        None => NONE.to_string(),
+    };
+    if r.noisy {
+        text.push_str(NOISY_MARK);
+    }
+    text
+}
+
 fn seconds(x: Option<f64>) -> String {
     x.map_or(NONE.to_string(), format_seconds)
 }
@@ -45,6 +77,7 @@ pub fn machine_fields(m: &MachineInfo) -> Block {
         ),
         ("date".to_string(), m.date.clone()),
     ];
+    fields.extend(system_fields(&m.system));
     if m.adapters.is_empty() {
         fields.push(("adapters".to_string(), "none used".to_string()));
     }
@@ -63,12 +96,74 @@ pub fn machine_fields(m: &MachineInfo) -> Block {
         fields.push((
             format!("adapter {}", a.index),
             format!(
-                "{}, {}, {}, driver {}, {timestamps}{software}",
-                a.name, a.backend, a.device_type, a.driver
+                "{}, {}, {}, driver {}, {timestamps}{}{software}",
+                a.name,
+                a.backend,
+                a.device_type,
+                a.driver,
+                info.limits.map_or(String::new(), |l| format!(
+                    ", max buffer {} MiB, max binding {} MiB",
+                    l.max_buffer_size >> 20,
+                    l.max_storage_buffer_binding_size >> 20
+                ))
             ),
         ));
     }
     Block::Fields(fields)
+}
+
+/// The lines of [`crate::harness::system::SystemInfo`] that are known (none for format 1).
+fn system_fields(s: &crate::harness::system::SystemInfo) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mhz = |x: Option<u64>| x.map(|f| format!("{f} MHz"));
+    let clocks: Vec<String> = [
+        ("base", mhz(s.base_mhz)),
+        ("max", mhz(s.max_mhz)),
+        ("now", mhz(s.current_mhz)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
+    .collect();
+    let mut cpu = Vec::new();
+    if let Some(p) = s.physical_cores {
+        cpu.push(format!("{p} physical cores"));
+    }
+    if !clocks.is_empty() {
+        cpu.push(clocks.join(", "));
+    }
+    if let Some(g) = &s.governor {
+        cpu.push(format!("governor {g}"));
+    }
+    if !cpu.is_empty() {
+        out.push(("clocks".to_string(), cpu.join("; ")));
+    }
+    if !s.caches.is_empty() {
+        out.push(("caches".to_string(), s.caches.join(", ")));
+    }
+    if let Some(m) = s.memory_bytes {
+        out.push((
+            "memory".to_string(),
+            format!("{:.1} GiB", m as f64 / (1u64 << 30) as f64),
+        ));
+    }
+    let system: Vec<String> = [
+        s.os_version.clone(),
+        s.kernel.clone().map(|k| format!("kernel {k}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !system.is_empty() {
+        out.push(("system".to_string(), system.join(", ")));
+    }
+    if let Some(r) = &s.git_revision {
+        out.push(("revision".to_string(), r.clone()));
+    }
+    if !s.wgpu_env.is_empty() {
+        let vars: Vec<String> = s.wgpu_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push(("environment".to_string(), vars.join(" ")));
+    }
+    out
 }
 
 /// Every block of a bench report.
@@ -76,11 +171,29 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
     let m = &report.machine;
     let s = &report.settings;
     let mut blocks = vec![Block::Title("speedup bench".to_string()), machine_fields(m)];
-    blocks.push(Block::Lines(vec![format!(
-        "each row: {} warm-up run(s), then runs until both {} s and {} runs are reached \
-(at most {} runs or {} s)",
-        s.warmup_runs, s.min_time_seconds, s.min_runs, s.max_runs, s.max_time_seconds
-    )]));
+    let mut how = format!(
+        "each row: {} warm-up run(s), then runs until both {} s and {} runs are reached",
+        s.warmup_runs, s.min_time_seconds, s.min_runs
+    );
+    if let Some(limit) = s.max_noise {
+        how.push_str(&format!(" and the median is known to ±{}%", 100.0 * limit));
+    }
+    how.push_str(&format!(
+        " (at most {} runs or {} s){}",
+        s.max_runs,
+        s.max_time_seconds,
+        if s.interleave {
+            "; the backends of each problem ran in alternation"
+        } else {
+            ""
+        }
+    ));
+    blocks.push(Block::Lines(vec![
+        how,
+        "95% CI: distribution-free interval of the median (order statistics, 6 runs or more); \
+speedups in parentheses: 95% bootstrap interval"
+            .to_string(),
+    ]));
 
     let mut results = Table::new(
         Some("results (median wall time per run, end to end)".to_string()),
@@ -90,6 +203,7 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
             "backend",
             ">runs",
             ">median",
+            ">95% CI",
             ">±",
             ">throughput",
             ">vs serial",
@@ -118,26 +232,18 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
             label.push_str(SOFTWARE_MARK);
             any_software = true;
         }
-        // One run has no spread to speak of: say nothing rather than "0.0%".
-        let mut spread = if r.runs > 1 {
-            format!("{:.1}%", 100.0 * r.stddev_seconds / r.median_seconds)
-        } else {
-            NONE.to_string()
-        };
-        if r.noisy {
-            spread.push_str(NOISY_MARK);
-            any_noisy = true;
-        }
+        any_noisy |= r.noisy;
         results.rows.push(vec![
             r.workload.clone(),
             r.size.clone(),
             label.clone(),
             r.runs.to_string(),
             format_seconds(r.median_seconds),
-            spread,
+            median_interval_text(r.median_ci_seconds),
+            noise_text(r),
             format_rate(r.throughput, &r.throughput_unit),
-            ratio(r.speedup_vs_serial),
-            ratio(r.speedup_vs_rayon),
+            ratio_with_interval(r.speedup_vs_serial, r.speedup_vs_serial_ci),
+            ratio_with_interval(r.speedup_vs_rayon, r.speedup_vs_rayon_ci),
             r.efficiency
                 .map_or(NONE.to_string(), |e| format!("{:.0}%", 100.0 * e)),
         ]);
@@ -181,7 +287,7 @@ pub fn report_blocks(report: &Report) -> Vec<Block> {
                 r.size.clone(),
                 r.threads.to_string(),
                 format_seconds(r.median_seconds),
-                format!("{:.2}×", r.speedup),
+                ratio_with_interval(Some(r.speedup), r.speedup_ci),
                 format!("{:.0}%", 100.0 * r.efficiency),
                 r.baseline.clone(),
             ]);
@@ -247,8 +353,11 @@ software rasteriser, not GPU figures"
         ));
     }
     if any_noisy {
+        let limit = report.settings.max_noise.unwrap_or(NOISY_RELATIVE_STDDEV);
         footnotes.push(format!(
-            "{NOISY_MARK} noisy: standard deviation above {:.0}% of the median",
+            "{NOISY_MARK} noisy: the median's 95% interval is wider than ±{:.0}% (rows under 6 \
+runs: standard deviation above {:.0}% of the median)",
+            100.0 * limit,
             100.0 * NOISY_RELATIVE_STDDEV
         ));
     }

@@ -1,0 +1,56 @@
+//! `speedup report A.json B.json ...`: many reports (machines) in one document, as a table,
+//! Markdown, or with `--html` a self-contained page.
+
+use speedup::harness::export::{html, many};
+use speedup::harness::layout::{to_markdown, to_text};
+use speedup::output::write_atomic;
+use std::path::PathBuf;
+
+/// Output formats of `speedup report` on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned columns.
+    Table,
+    /// GitHub-flavoured Markdown (the same data as the HTML page).
+    Markdown,
+}
+
+/// Arguments of `speedup report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Reports (JSON from `speedup bench --format json`, any format_version), one per machine.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Also write one self-contained HTML page (inline CSS and SVG, no network) here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// Runs `speedup report`.
+pub fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let name = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        reports.push(many::Named {
+            name,
+            report: super::compare::load(path)?,
+        });
+    }
+    let sections = many::sections(&reports);
+    let blocks = many::all_blocks(&sections);
+    match args.format {
+        ReportFormat::Table => print!("{}", to_text(&blocks)),
+        ReportFormat::Markdown => print!("{}", to_markdown(&blocks)),
+    }
+    if let Some(path) = &args.html {
+        write_atomic(path, html::page(&sections).as_bytes())?;
+        eprintln!("page written to {}", path.display());
+    }
+    Ok(())
+}

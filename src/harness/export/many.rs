@@ -1,0 +1,227 @@
+//! Many reports, one document (`speedup report A.json B.json ...`): the machines side by side,
+//! then per workload its rows from every machine (median, interval, throughput, speedups), with
+//! noisy rows and software adapters marked. Markdown and the HTML page are made from these same
+//! sections, so they never disagree.
+
+use crate::harness::layout::{Block, Table};
+use crate::harness::measure::{format_rate, format_seconds};
+use crate::harness::report::{row_label, Report, ResultRow};
+use crate::harness::view::{
+    machine_fields, median_interval_text, noise_text, ratio_with_interval, SOFTWARE_MARK,
+};
+
+/// A report and the name it goes by (its file name without `.json`).
+pub struct Named {
+    /// Short name shown as the machine's heading.
+    pub name: String,
+    /// The report.
+    pub report: Report,
+}
+
+/// One bar of a workload's throughput chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    /// "MACHINE: BACKEND".
+    pub label: String,
+    /// Index of the machine (for its colour).
+    pub machine: usize,
+    /// Throughput (work / median).
+    pub value: f64,
+    /// Throughput at the ends of the median's 95% interval, when there is one.
+    pub interval: Option<(f64, f64)>,
+    /// A software adapter: drawn hatched and marked.
+    pub software: bool,
+    /// A noisy row: marked.
+    pub noisy: bool,
+}
+
+/// A part of the document: its blocks and, for a workload, the bars of its chart.
+pub struct Section {
+    /// The blocks (shown as Markdown, or as HTML on the page).
+    pub blocks: Vec<Block>,
+    /// Workload sections: throughput by machine × backend at the largest size every machine ran
+    /// (or each machine's largest), with the unit and that size.
+    pub chart: Option<(String, String, Vec<Bar>)>,
+    /// Sweep charts (SVG) of the reports that have crossovers.
+    pub sweeps: Vec<(String, String)>,
+}
+
+fn workloads(reports: &[Named]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in reports {
+        for r in &n.report.results {
+            if !out.contains(&r.workload) {
+                out.push(r.workload.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The rows of `workload` at its chart size in `report`: the largest `size_value` it ran.
+fn largest<'a>(report: &'a Report, workload: &str) -> Vec<&'a ResultRow> {
+    let rows: Vec<&ResultRow> = report
+        .results
+        .iter()
+        .filter(|r| r.workload == workload)
+        .collect();
+    let Some(top) = rows
+        .iter()
+        .max_by(|a, b| a.size_value.total_cmp(&b.size_value))
+        .map(|r| r.size.clone())
+    else {
+        return rows;
+    };
+    rows.into_iter().filter(|r| r.size == top).collect()
+}
+
+/// The document's sections: machines, then one per workload, then notes.
+pub fn sections(reports: &[Named]) -> Vec<Section> {
+    let mut out = Vec::new();
+    let mut head = vec![Block::Title(format!(
+        "speedup report: {} machine(s)",
+        reports.len()
+    ))];
+    for n in reports {
+        head.push(Block::Lines(vec![format!(
+            "{} (format {}, {} rows)",
+            n.name,
+            n.report.format_version,
+            n.report.results.len()
+        )]));
+        head.push(machine_fields(&n.report.machine));
+    }
+    out.push(Section {
+        blocks: head,
+        chart: None,
+        sweeps: Vec::new(),
+    });
+    let (mut any_software, mut any_noisy) = (false, false);
+    for workload in workloads(reports) {
+        let mut table = Table::new(
+            Some(format!("{workload}: every machine and backend")),
+            &[
+                "size",
+                "machine",
+                "backend",
+                ">runs",
+                ">median",
+                ">95% CI",
+                ">±",
+                ">throughput",
+                ">vs serial",
+                ">vs rayon",
+            ],
+        );
+        let mut bars = Vec::new();
+        let mut chart_sizes: Vec<String> = Vec::new();
+        let mut unit = String::new();
+        for (m, n) in reports.iter().enumerate() {
+            let machine = &n.report.machine;
+            for r in n.report.results.iter().filter(|r| r.workload == workload) {
+                let mut label = row_label(machine, r);
+                if r.software {
+                    label.push_str(SOFTWARE_MARK);
+                    any_software = true;
+                }
+                any_noisy |= r.noisy;
+                table.rows.push(vec![
+                    r.size.clone(),
+                    n.name.clone(),
+                    label,
+                    r.runs.to_string(),
+                    format_seconds(r.median_seconds),
+                    median_interval_text(r.median_ci_seconds),
+                    noise_text(r),
+                    format_rate(r.throughput, &r.throughput_unit),
+                    ratio_with_interval(r.speedup_vs_serial, r.speedup_vs_serial_ci),
+                    ratio_with_interval(r.speedup_vs_rayon, r.speedup_vs_rayon_ci),
+                ]);
+            }
+            for r in largest(&n.report, &workload) {
+                if !chart_sizes.contains(&r.size) {
+                    chart_sizes.push(r.size.clone());
+                }
+                unit = r.throughput_unit.clone();
+                bars.push(Bar {
+                    label: format!("{}: {}", n.name, row_label(machine, r)),
+                    machine: m,
+                    value: r.throughput,
+                    interval: r
+                        .median_ci_seconds
+                        .map(|[lo, hi]| (r.work / hi, r.work / lo)),
+                    software: r.software,
+                    noisy: r.noisy,
+                });
+            }
+        }
+        out.push(Section {
+            blocks: vec![Block::Table(table)],
+            chart: Some((unit, chart_sizes.join(", "), bars)),
+            sweeps: Vec::new(),
+        });
+    }
+    let mut crossovers = Table::new(
+        Some("crossovers (as the problem grows)".to_string()),
+        &["machine", "workload", "backend", "overtakes", "where"],
+    );
+    let mut sweeps = Vec::new();
+    for n in reports {
+        for c in &n.report.crossovers {
+            let at = match c.status.as_str() {
+                "at" => format!(
+                    "between {} and {}",
+                    c.below_size.as_deref().unwrap_or("?"),
+                    c.from_size.as_deref().unwrap_or("?")
+                ),
+                "always" => "already at the smallest size".to_string(),
+                _ => "not at the sizes measured".to_string(),
+            };
+            crossovers.rows.push(vec![
+                n.name.clone(),
+                c.workload.clone(),
+                c.challenger.clone(),
+                c.baseline.clone(),
+                at,
+            ]);
+        }
+        if !n.report.crossovers.is_empty() {
+            sweeps.push((n.name.clone(), crate::harness::sweep::chart_svg(&n.report)));
+        }
+    }
+    let mut tail = Vec::new();
+    if !crossovers.rows.is_empty() {
+        tail.push(Block::Table(crossovers));
+    }
+    let mut notes = Vec::new();
+    if any_software {
+        notes.push(format!(
+            "{SOFTWARE_MARK} software adapter (device type Cpu): CPU timings of a software \
+rasteriser, not GPU figures"
+        ));
+    }
+    if any_noisy {
+        notes.push(
+            "! noisy: the median's 95% interval is wider than the report's noise limit (see \
+each report's settings)"
+                .to_string(),
+        );
+    }
+    notes.push(
+        "95% CI: distribution-free interval of the median (order statistics, 6 runs or more); \
+speedups in parentheses: 95% bootstrap interval; both need samples (format 2)"
+            .to_string(),
+    );
+    tail.push(Block::Lines(notes));
+    out.push(Section {
+        blocks: tail,
+        chart: None,
+        sweeps,
+    });
+    out
+}
+
+/// Every block of every section, for Markdown and the terminal.
+pub fn all_blocks(sections: &[Section]) -> Vec<Block> {
+    sections.iter().flat_map(|s| s.blocks.clone()).collect()
+}
