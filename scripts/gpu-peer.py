@@ -3,9 +3,10 @@
 
 The peer is PyTorch: the grid as a float tensor, a 3x3 conv2d of ones over it with circular
 padding (a torus), and the rule applied to the sums. It runs on the same soup as
-`speedup life run --random WxH --seed S` (the soup is SplitMix64 draw k for cell k, row by row,
-compared with a 32-bit threshold: src/life/grid.rs `Grid::random_band`, reproduced here in
-int64 tensor arithmetic), for the same generations, then checks that its final population equals
+`speedup life run --random WxH --seed S` (a cell is alive when its 32-bit random number is below
+a threshold; the numbers of the 32 cells of grid word g are bit-sliced across SplitMix64 draws
+16g .. 16g+15: src/life/grid.rs `Grid::random_band` and `random_word`, reproduced here in int64
+tensor arithmetic), for the same generations, then checks that its final population equals
 speedup's and reports both throughputs and their ratio (speedup / peer).
 
     python3 scripts/gpu-peer.py --size 16384x16384:1000 --speedup .gpu/speedup --json out.json
@@ -38,23 +39,42 @@ def shr(z, n):
     return (z >> n) & ((1 << (64 - n)) - 1)
 
 
-def soup(width, height, density, seed, device, rows_per_block=1024):
-    """The same random soup as speedup's Grid::random, as a (height, width) bool tensor."""
+def splitmix64_draws(seed_s, k):
+    """SplitMix64::draw(seed, k) = mix(seed + (k + 1) * GAMMA) for an int64 tensor of k, all
+    arithmetic wrapping (int64 multiplication wraps as u64 does)."""
+    z = seed_s + (k + 1) * signed(GAMMA)
+    z = (z ^ shr(z, 30)) * signed(M1)
+    z = (z ^ shr(z, 27)) * signed(M2)
+    return z ^ shr(z, 31)
+
+
+def soup(width, height, density, seed, device, rows_per_block=256):
+    """The same random soup as speedup's Grid::random, as a (height, width) bool tensor.
+
+    Cell b of word g has the 32-bit number whose bit 31 - L is bit b of level L's 32 bits, where
+    level L is the low (L even) or high (L odd) half of draw 16g + L // 2; the cell is alive when
+    that number is below the threshold. speedup decides the cells level by level and stops early;
+    the numbers, and so the cells, are the same.
+    """
     threshold = min(int(density * 4294967296.0), 4294967295)
-    all_alive = density >= 1.0
+    if density >= 1.0:
+        return torch.ones((height, width), dtype=torch.bool, device=device)
+    wpr = (width + 31) // 32
     out = torch.empty((height, width), dtype=torch.bool, device=device)
     seed_s = signed(seed & MASK64)
-    cols = torch.arange(width, dtype=torch.int64, device=device)
+    draw_index = torch.arange(16, dtype=torch.int64, device=device)
+    cell_bit = torch.arange(32, dtype=torch.int64, device=device)
     for first in range(0, height, rows_per_block):
         rows = min(rows_per_block, height - first)
-        k = (torch.arange(first, first + rows, dtype=torch.int64, device=device)[:, None] * width) + cols
-        # SplitMix64::draw(seed, k) = mix(seed + (k + 1) * GAMMA), all wrapping (int64 wraps).
-        z = seed_s + (k + 1) * signed(GAMMA)
-        z = (z ^ shr(z, 30)) * signed(M1)
-        z = (z ^ shr(z, 27)) * signed(M2)
-        z = z ^ shr(z, 31)
-        draw = shr(z, 32)
-        out[first:first + rows] = True if all_alive else draw < threshold
+        words = torch.arange(first * wpr, (first + rows) * wpr, dtype=torch.int64, device=device)
+        draws = splitmix64_draws(seed_s, 16 * words[:, None] + draw_index)  # (n, 16)
+        # Level L = 2 * (L // 2) + L % 2: low halves at even levels, high halves at odd ones.
+        levels = torch.stack([draws & 0xFFFFFFFF, shr(draws, 32)], dim=2).reshape(-1, 32)
+        numbers = torch.zeros((words.numel(), 32), dtype=torch.int64, device=device)
+        for level in range(32):
+            numbers |= ((levels[:, level, None] >> cell_bit) & 1) << (31 - level)
+        alive = (numbers < threshold).reshape(rows, wpr * 32)[:, :width]
+        out[first:first + rows] = alive
     return out
 
 
