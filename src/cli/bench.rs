@@ -72,7 +72,7 @@ pub struct BenchArgs {
     /// Maximum timed runs per row.
     #[arg(long)]
     pub max_runs: Option<usize>,
-    /// Hard cap on seconds of timed runs per row (default 5, or 1 with --quick).
+    /// Hard cap on seconds of timed runs per row (default 3, or 1 with --quick).
     #[arg(long)]
     pub max_time: Option<f64>,
     /// Untimed warm-up runs per row (default 1).
