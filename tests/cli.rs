@@ -244,6 +244,63 @@ fn bench_labels_software_adapters() {
     }
 }
 
+/// `bench` without --sizes sizes the work to the adapter: a software one (lavapipe here) keeps
+/// each workload's own default size; a hardware GPU gets the device-filling size of
+/// `harness::sizing`, with the problem it shares with the CPU rows named.
+#[test]
+fn bench_default_sizes_follow_the_adapter() {
+    let args = [
+        "bench",
+        "--workloads",
+        "life,stream",
+        "--backends",
+        "gpu",
+        "--format",
+        "json",
+        "--warmup",
+        "0",
+        "--min-runs",
+        "1",
+        "--max-runs",
+        "1",
+        "--min-time",
+        "0",
+        "--max-noise",
+        "off",
+    ];
+    let o = speedup(&args);
+    if !o.status.success() && !gpu_required() {
+        eprintln!("skipping: no GPU adapter ({})", stderr(&o).trim());
+        return;
+    }
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{v}");
+    let hardware_note = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("hardware GPU"));
+    for r in results {
+        let name = r["workload"].as_str().unwrap();
+        let w = speedup::workloads::by_name(name).unwrap();
+        let size = r["size"].as_str().unwrap();
+        if r["software"] == true {
+            assert_eq!(size, w.default_sizes(false)[0], "{r}");
+            assert!(r.get("problem").is_none(), "{r}");
+            assert!(!hardware_note, "{v}");
+        } else {
+            let d = speedup::harness::sizing::device_size(name).unwrap();
+            let device_type = v["machine"]["adapters"][0]["summary"]["device_type"].clone();
+            if speedup::harness::sizing::fills_device(device_type.as_str().unwrap_or("")) {
+                assert_eq!(size, d.gpu, "{r}");
+                assert_eq!(r["problem"], d.problem.as_str(), "{r}");
+            }
+        }
+    }
+}
+
 #[test]
 fn bench_output_file_and_strong_scaling() {
     let dir = scratch("output");

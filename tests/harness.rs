@@ -120,6 +120,8 @@ fn row(
         result: Some("hash 0123abcd".into()),
         note: None,
         telemetry: None,
+        problem: None,
+        compared_by_throughput: false,
     }
 }
 
@@ -915,6 +917,7 @@ fn bench_runs_life_through_the_trait() {
             interleave: false,
         },
         default_rayon_threads: 2,
+        device_sizes: Vec::new(),
     };
     assert_eq!(plan.rows(), 2);
     let report = bench::run(&plan, vec![], &mut Silent).unwrap();
@@ -932,6 +935,70 @@ fn bench_runs_life_through_the_trait() {
     assert!(report.results[1].efficiency.is_some());
 }
 
+/// Rows of one named problem at different sizes (the device-filling default sizes): the GPU row
+/// did 150× the work of the CPU rows, so its speedups are throughput ratios, marked as such.
+#[test]
+fn rows_of_one_problem_at_different_sizes_compare_by_throughput() {
+    let mut report = fixed_report();
+    let samples = |m: f64| vec![m * 0.99, m, m * 1.01, m * 0.995, m * 1.005, m, m * 1.002];
+    for r in &mut report.results {
+        r.problem = Some("512x512 torus".into());
+        r.samples_seconds = samples(r.median_seconds);
+    }
+    let gpu = &mut report.results[2];
+    gpu.size = "512x512:3000".into();
+    gpu.work *= 150.0;
+    gpu.median_seconds = 0.06;
+    gpu.throughput = gpu.work / gpu.median_seconds;
+    gpu.samples_seconds = samples(0.06);
+    fill_comparisons(&mut report);
+    let [serial, rayon, gpu] = &report.results[..] else {
+        panic!("three rows")
+    };
+    // 150× the work in 3× the serial time: 50× the serial throughput.
+    assert!(close(gpu.speedup_vs_serial.unwrap(), 50.0), "{gpu:?}");
+    assert!(close(
+        gpu.speedup_vs_serial.unwrap(),
+        gpu.throughput / serial.throughput
+    ));
+    assert!(close(
+        gpu.speedup_vs_rayon.unwrap(),
+        gpu.throughput / rayon.throughput
+    ));
+    let [lo, hi] = gpu.speedup_vs_serial_ci.unwrap();
+    assert!(lo <= 50.0 && 50.0 <= hi, "{lo} {hi}");
+    assert!(
+        (45.0..55.0).contains(&lo) && (45.0..55.0).contains(&hi),
+        "{lo} {hi}"
+    );
+    assert!(gpu.compared_by_throughput);
+    // The CPU rows ran the same size: plain time ratios, unmarked.
+    assert!(!serial.compared_by_throughput && !rayon.compared_by_throughput);
+    assert!(close(rayon.speedup_vs_serial.unwrap(), 0.02 / 0.0125));
+    let table = speedup::harness::table::to_table(&report);
+    let gpu_line = table.lines().find(|l| l.contains("512x512:3000")).unwrap();
+    assert!(
+        gpu_line.contains("50.00× (") && gpu_line.contains(")‡"),
+        "{table}"
+    );
+    let serial_line = table.lines().find(|l| l.contains("serial")).unwrap();
+    assert!(!serial_line.contains('‡'), "{table}");
+    assert!(table.contains("‡ throughput ratio"), "{table}");
+    // The JSON says so, and reads back.
+    let text = json::to_json(&report);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["results"][2]["compared_by_throughput"], true);
+    assert_eq!(v["results"][2]["problem"], "512x512 torus");
+    assert_eq!(json::from_json(&text, "test").unwrap(), report);
+    // Without the shared problem, rows of different sizes are not compared at all.
+    for r in &mut report.results {
+        r.problem = None;
+    }
+    fill_comparisons(&mut report);
+    assert_eq!(report.results[2].speedup_vs_serial, None);
+    assert!(!report.results[2].compared_by_throughput);
+}
+
 #[test]
 fn bench_rejects_a_bad_size() {
     let plan = Plan {
@@ -942,6 +1009,7 @@ fn bench_rejects_a_bad_size() {
         backends: vec![Backend::Serial],
         config: MeasureConfig::QUICK,
         default_rayon_threads: 2,
+        device_sizes: Vec::new(),
     };
     let err = bench::run(&plan, vec![], &mut Silent).unwrap_err();
     assert!(err.to_string().contains("banana"), "{err}");

@@ -6,6 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use speedup::backend::{logical_cores, Backend, BackendChoice};
 use speedup::gpu::{AdapterChoice, GpuContext};
 use speedup::harness::bench::{self, Plan, Progress, WorkloadSizes};
+use speedup::harness::sizing::{self, DeviceSize};
 use speedup::harness::{csv, export, json, markdown, sweep, table, MeasureConfig, Report};
 use speedup::output::write_atomic;
 use speedup::workloads::{self, Workload};
@@ -71,7 +72,7 @@ pub struct BenchArgs {
     /// Maximum timed runs per row.
     #[arg(long)]
     pub max_runs: Option<usize>,
-    /// Hard cap on seconds of timed runs per row (default 5, or 1 with --quick).
+    /// Hard cap on seconds of timed runs per row (default 3, or 1 with --quick).
     #[arg(long)]
     pub max_time: Option<f64>,
     /// Untimed warm-up runs per row (default 1).
@@ -123,9 +124,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let config = measure_config(&args)?;
     let selected = select_workloads(&args.workloads)?;
-    let workloads = sizes_for(selected, &args.sizes, args.quick, args.sweep)?;
+    let mut workloads = sizes_for(selected, &args.sizes, args.quick, args.sweep)?;
     let mut notes = Vec::new();
     let mut backends = resolve_backends(&args.backends, &mut notes)?;
+    let device_sizes = if args.sizes.is_empty() && !args.quick && !args.sweep {
+        fill_devices(&mut workloads, &backends, &mut notes)
+    } else {
+        Vec::new()
+    };
     if !args.threads.is_empty() {
         backends = with_thread_counts(backends, &args.threads)?;
     }
@@ -134,6 +140,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         backends,
         config,
         default_rayon_threads: logical_cores(),
+        device_sizes,
     };
     let mut report = if std::io::stderr().is_terminal() {
         let mut bar = Bar::new(plan.rows() as u64);
@@ -291,6 +298,38 @@ fn sizes_for(
             (w, chosen)
         })
         .collect())
+}
+
+/// With the default sizes and a device-filling GPU among `backends` (a discrete or virtual
+/// one, [`sizing::fills_device`]), gives each workload one problem at a size that fills it: the
+/// CPU rows run it with fewer repetitions, the GPU rows at full size, compared by throughput
+/// (a note says so). Without such a GPU, nothing changes: software adapters keep today's sizes.
+fn fill_devices(
+    workloads: &mut [WorkloadSizes],
+    backends: &[Backend],
+    notes: &mut Vec<String>,
+) -> Vec<DeviceSize> {
+    let filling = backends.iter().any(|b| match b {
+        Backend::Gpu(ctx) => sizing::fills_device(&ctx.summary().device_type),
+        _ => false,
+    });
+    if !filling {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (w, sizes) in workloads.iter_mut() {
+        if let Some(d) = sizing::device_size(w.name()) {
+            *sizes = vec![d.cpu.clone()];
+            out.push(d);
+        }
+    }
+    notes.push(
+        "sizes chosen for a hardware GPU: each problem's GPU rows run more \
+generations/steps/iterations (or items) than its CPU rows, so their speedups are throughput \
+ratios (marked in the table; --sizes runs every backend at the same size)"
+            .to_string(),
+    );
+    out
 }
 
 /// Opens the backends named on the command line (serial, rayon, gpu, gpu:ADAPTER). With none

@@ -6,6 +6,7 @@ use super::measure::{measure, measure_interleaved, MeasureConfig};
 use super::report::{
     fill_comparisons, label_of, Report, ResultRow, RowInput, Skipped, FORMAT_VERSION,
 };
+use super::sizing::{problem_of, size_on, DeviceSize};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::workloads::Workload;
@@ -23,6 +24,9 @@ pub struct Plan {
     pub config: MeasureConfig,
     /// Threads of the default Rayon pool, which `speedup_vs_rayon` refers to.
     pub default_rayon_threads: usize,
+    /// Problems whose GPU rows run a larger size than their CPU rows on a device-filling GPU
+    /// ([`super::sizing`]); empty: every backend runs the sizes in `workloads`.
+    pub device_sizes: Vec<DeviceSize>,
 }
 
 impl Plan {
@@ -94,6 +98,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                 plan.backends
                     .iter()
                     .map(|backend| {
+                        let size = size_on(&plan.device_sizes, workload.name(), size, backend);
                         progress.row_started(workload.name(), size, &label_of(backend));
                         run_row(workload.as_ref(), size, backend, &plan.config, progress)
                     })
@@ -104,6 +109,8 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                 match outcome {
                     Ok(Some(mut row)) => {
                         row.judge_noise(noise_limit);
+                        row.problem = problem_of(&plan.device_sizes, workload.name(), size)
+                            .map(|d| d.problem.clone());
                         report.results.push(row);
                     }
                     Ok(None) => {}
@@ -112,6 +119,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                         return Err(e);
                     }
                     Err(e) => {
+                        let size = size_on(&plan.device_sizes, workload.name(), size, backend);
                         progress.warn(&format!(
                             "skipped {} {size} on {label}: {e}",
                             workload.name()
@@ -119,7 +127,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                         report.skipped.push(Skipped {
                             workload: workload.name().to_string(),
                             backend: label,
-                            size: size.clone(),
+                            size: size.to_string(),
                             reason: e.to_string(),
                         });
                     }
@@ -184,7 +192,10 @@ fn run_interleaved(
     let mut which = Vec::new();
     progress.row_started(workload.name(), size, "every backend, interleaved");
     for (i, backend) in plan.backends.iter().enumerate() {
-        match workload.prepare(size, backend) {
+        match workload.prepare(
+            size_on(&plan.device_sizes, workload.name(), size, backend),
+            backend,
+        ) {
             Ok(p) => {
                 prepared.push(p);
                 which.push(i);
@@ -195,7 +206,9 @@ fn run_interleaved(
     }
     let measured = measure_interleaved(&mut prepared, &plan.config, |_| progress.run_finished());
     for ((i, m), p) in which.into_iter().zip(measured).zip(&prepared) {
-        outcomes[i] = m.map(|m| row_of(workload, size, &plan.backends[i], p.as_ref(), &m));
+        let backend = &plan.backends[i];
+        let size = size_on(&plan.device_sizes, workload.name(), size, backend);
+        outcomes[i] = m.map(|m| row_of(workload, size, backend, p.as_ref(), &m));
     }
     // The caller calls `row_finished` once per backend.
     outcomes

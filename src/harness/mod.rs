@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod measure;
 pub mod report;
 pub mod schema;
+pub mod sizing;
 pub mod stats;
 pub mod sweep;
 pub mod system;

@@ -131,6 +131,17 @@ pub struct ResultRow {
     /// NVML while the row ran (src/gpu/telemetry.rs); absent without NVML, never zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<crate::gpu::telemetry::Telemetry>,
+    /// The problem this row shares with rows of other sizes, e.g. "16384x16384 torus", where
+    /// `bench`'s default sizes gave a device-filling GPU more repetitions of it than the CPU
+    /// rows (docs/bench-format.md); absent where rows compare only at equal sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// True when `speedup_vs_serial` or `speedup_vs_rayon` (and their intervals) compare this
+    /// row with a baseline that did a different amount of work (same `problem`, another size):
+    /// then they are throughput ratios, not ratios of times. Written only when true; absent
+    /// (as in older reports) means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compared_by_throughput: bool,
 }
 
 /// A memory-bound row's traffic against the STREAM triad on the same backend and device.
@@ -325,6 +336,8 @@ impl ResultRow {
             result: input.result,
             note,
             telemetry: None,
+            problem: None,
+            compared_by_throughput: false,
         };
         row.judge_noise(NOISY_RELATIVE_STDDEV);
         Some(row)
@@ -345,6 +358,16 @@ impl ResultRow {
     pub fn same_problem(&self, other: &ResultRow) -> bool {
         self.workload == other.workload && self.size == other.size
     }
+
+    /// Whether the two rows measured the same workload at the same size or the same named
+    /// [`ResultRow::problem`] (their sizes then differ in repetitions only): rows whose
+    /// speedups may be compared, by throughput where the sizes differ.
+    pub fn comparable(&self, other: &ResultRow) -> bool {
+        match (&self.problem, &other.problem) {
+            (Some(a), Some(b)) => self.workload == other.workload && a == b,
+            _ => self.same_problem(other),
+        }
+    }
 }
 
 /// The rayon row that `speedup_vs_rayon` refers to among `rows` for one problem: the default
@@ -356,7 +379,7 @@ fn rayon_baseline<'a>(
 ) -> Option<&'a ResultRow> {
     let rayon = rows
         .iter()
-        .filter(|r| r.backend == "rayon" && r.same_problem(row));
+        .filter(|r| r.backend == "rayon" && r.comparable(row));
     rayon
         .clone()
         .find(|r| r.threads == Some(default_threads))
@@ -371,10 +394,19 @@ pub fn fill_comparisons(report: &mut Report) {
     for row in &mut report.results {
         let serial = rows
             .iter()
-            .find(|r| r.backend == "serial" && r.same_problem(row));
+            .find(|r| r.backend == "serial" && r.comparable(row));
         let rayon = rayon_baseline(&rows, row, default_threads);
-        row.speedup_vs_serial = serial.map(|s| s.median_seconds / row.median_seconds);
-        row.speedup_vs_rayon = rayon.map(|r| r.median_seconds / row.median_seconds);
+        // Rows of one problem at different sizes did different work per run: their speedup is
+        // the ratio of throughputs, i.e. of times scaled by work (1 at equal sizes).
+        let scale = |base: &ResultRow| {
+            if base.size == row.size || base.work <= 0.0 {
+                1.0
+            } else {
+                row.work / base.work
+            }
+        };
+        row.speedup_vs_serial = serial.map(|s| s.median_seconds / row.median_seconds * scale(s));
+        row.speedup_vs_rayon = rayon.map(|r| r.median_seconds / row.median_seconds * scale(r));
         let interval = |base: Option<&ResultRow>| {
             let base = base?;
             // A row against itself is exactly 1, not a bootstrap of two copies.
@@ -384,10 +416,12 @@ pub fn fill_comparisons(report: &mut Report) {
             {
                 return Some([1.0, 1.0]);
             }
-            ratio_interval(&base.samples_seconds, &row.samples_seconds).map(|(lo, hi)| [lo, hi])
+            ratio_interval(&base.samples_seconds, &row.samples_seconds)
+                .map(|(lo, hi)| [lo * scale(base), hi * scale(base)])
         };
         row.speedup_vs_serial_ci = interval(serial);
         row.speedup_vs_rayon_ci = interval(rayon);
+        row.compared_by_throughput = serial.into_iter().chain(rayon).any(|b| b.size != row.size);
         row.efficiency = match (row.backend.as_str(), row.threads, row.speedup_vs_serial) {
             ("rayon", Some(t), Some(s)) => Some(s / t as f64),
             _ => None,

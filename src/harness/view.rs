@@ -5,11 +5,22 @@
 use super::layout::{Block, Table};
 use super::machine::MachineInfo;
 use super::measure::{format_rate, format_seconds};
-use super::report::{row_label, Report};
+use super::report::{row_label, Report, ResultRow};
 use super::stats::NOISY_RELATIVE_STDDEV;
 
 /// Marks a software adapter's rows and its footnote.
 pub const SOFTWARE_MARK: &str = "†";
+/// Marks speedups that are throughput ratios (rows of one problem at different sizes).
+pub const THROUGHPUT_MARK: &str = "‡";
+
+/// A speedup's text, marked when the row was compared with its baseline by throughput.
+fn by_throughput(row: &ResultRow, text: String) -> String {
+    if row.compared_by_throughput && text != NONE {
+        format!("{text}{THROUGHPUT_MARK}")
+    } else {
+        text
+    }
+}
 /// Marks a noisy row and its footnote.
 pub const NOISY_MARK: &str = "!";
 
@@ -224,7 +235,7 @@ speedups in parentheses: 95% bootstrap interval"
             ">readback",
         ],
     );
-    let (mut any_software, mut any_noisy) = (false, false);
+    let (mut any_software, mut any_noisy, mut any_throughput) = (false, false, false);
     let mut row_notes = Vec::new();
     for r in &report.results {
         let mut label = row_label(m, r);
@@ -233,6 +244,7 @@ speedups in parentheses: 95% bootstrap interval"
             any_software = true;
         }
         any_noisy |= r.noisy;
+        any_throughput |= r.compared_by_throughput;
         results.rows.push(vec![
             r.workload.clone(),
             r.size.clone(),
@@ -242,8 +254,14 @@ speedups in parentheses: 95% bootstrap interval"
             median_interval_text(r.median_ci_seconds),
             noise_text(r),
             format_rate(r.throughput, &r.throughput_unit),
-            ratio_with_interval(r.speedup_vs_serial, r.speedup_vs_serial_ci),
-            ratio_with_interval(r.speedup_vs_rayon, r.speedup_vs_rayon_ci),
+            by_throughput(
+                r,
+                ratio_with_interval(r.speedup_vs_serial, r.speedup_vs_serial_ci),
+            ),
+            by_throughput(
+                r,
+                ratio_with_interval(r.speedup_vs_rayon, r.speedup_vs_rayon_ci),
+            ),
             r.efficiency
                 .map_or(NONE.to_string(), |e| format!("{:.0}%", 100.0 * e)),
         ]);
@@ -350,6 +368,13 @@ speedups in parentheses: 95% bootstrap interval"
         footnotes.push(format!(
             "{SOFTWARE_MARK} software adapter (device type Cpu): these rows are CPU timings of a \
 software rasteriser, not GPU figures"
+        ));
+    }
+    if any_throughput {
+        footnotes.push(format!(
+            "{THROUGHPUT_MARK} throughput ratio: this row ran the same problem as its baseline \
+(the same grid, image, bodies or array) with more repetitions or items, so the speedup is its \
+throughput over the baseline's, not a ratio of times"
         ));
     }
     if any_noisy {
