@@ -66,8 +66,8 @@ impl SplitBand {
             above: None,
             below: None,
         };
-        let interior = Band::new(
-            backend, kernel, owned, first_row, rule, topology, depth, alone,
+        let interior = Band::with_residency(
+            backend, kernel, owned, first_row, rule, topology, depth, alone, false,
         )?;
         Ok(SplitBand {
             interior,
