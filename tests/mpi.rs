@@ -486,7 +486,8 @@ fn bench_reports_weak_and_strong_scaling() {
 }
 
 /// The bands of a grid stepped in one process, halos copied between them, on every backend and
-/// kernel (the GPU's engine is set up per block): the single engine's grid.
+/// kernel (the GPU's band resident on the device, or set up per block with overlap): the single
+/// engine's grid.
 #[test]
 fn bands_on_every_backend_equal_the_reference() {
     let grid = Grid::random(70, 37, 0.45, 21).unwrap();
@@ -551,35 +552,39 @@ fn sampled_outputs_are_refused_with_distributed() {
     );
 }
 
-/// Ranks on a GPU adapter (lavapipe in CI): the band is set up on the device for each block.
+/// Ranks on a GPU adapter (lavapipe in CI): the band stays on the device and only halo rows
+/// move (set up again per block with --overlap). Both topologies, the packed and tiled kernels.
 #[test]
 #[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
 fn gpu_ranks_give_one_process_hash() {
     if !mpi_available() || common::gpu_contexts().is_empty() {
         return;
     }
-    let args = [
-        "--random",
-        "70x29",
-        "--rule",
-        "B36/S23",
-        "--topology",
-        "bounded",
-        "--generations",
-        "19",
-        "--halo",
-        "4",
-        "--seed",
-        "3",
-    ];
-    let want = single(&args);
-    for extra in [&[][..], &["--overlap"][..]] {
-        let mut all = vec!["life", "run"];
-        all.extend_from_slice(&args);
-        all.extend_from_slice(extra);
-        all.extend_from_slice(&["--json", "--backend", "gpu", "--distributed"]);
-        let got = hash_of(&mpirun(2, &all), &format!("2 GPU ranks {extra:?}"));
-        assert_eq!(got, want, "2 GPU ranks {extra:?}");
+    for (topology, halo, kernel) in [("bounded", "4", "packed"), ("torus", "3", "tiled")] {
+        let args = [
+            "--random",
+            "70x29",
+            "--rule",
+            "B36/S23",
+            "--topology",
+            topology,
+            "--generations",
+            "19",
+            "--halo",
+            halo,
+            "--seed",
+            "3",
+        ];
+        let want = single(&args);
+        for extra in [&["--kernel", kernel][..], &["--overlap"][..]] {
+            let mut all = vec!["life", "run"];
+            all.extend_from_slice(&args);
+            all.extend_from_slice(extra);
+            all.extend_from_slice(&["--json", "--backend", "gpu", "--distributed"]);
+            let what = format!("2 GPU ranks, {topology}, halo {halo} {extra:?}");
+            let got = hash_of(&mpirun(2, &all), &what);
+            assert_eq!(got, want, "{what}");
+        }
     }
 }
 
