@@ -486,8 +486,7 @@ fn bench_reports_weak_and_strong_scaling() {
 }
 
 /// The bands of a grid stepped in one process, halos copied between them, on every backend and
-/// kernel (the GPU's band resident on the device, or set up per block with overlap): the single
-/// engine's grid.
+/// kernel (the GPU's band resident on the device): the single engine's grid.
 #[test]
 fn bands_on_every_backend_equal_the_reference() {
     let grid = Grid::random(70, 37, 0.45, 21).unwrap();
@@ -552,8 +551,8 @@ fn sampled_outputs_are_refused_with_distributed() {
     );
 }
 
-/// Ranks on a GPU adapter (lavapipe in CI): the band stays on the device and only halo rows
-/// move (set up again per block with --overlap). Both topologies, the packed and tiled kernels.
+/// Ranks on a GPU adapter (lavapipe in CI): the band stays on the device and only halo and edge
+/// rows move, with and without --overlap. Both topologies, the packed and tiled kernels.
 #[test]
 #[cfg_attr(not(feature = "mpi"), ignore = "needs --features mpi")]
 fn gpu_ranks_give_one_process_hash() {
@@ -589,8 +588,8 @@ fn gpu_ranks_give_one_process_hash() {
 }
 
 /// GPU bands keep their grid on the device and move only ghost and edge rows: at awkward sizes,
-/// both topologies, ghosts 1, 3 and 8 deep, the packed and the tiled kernel, the bands together
-/// give the reference grid (lavapipe in CI).
+/// both topologies, ghosts 1, 3 and 8 deep, the packed and the tiled kernel, with and without the
+/// overlapped exchange, the bands together give the reference grid (lavapipe in CI).
 #[test]
 fn resident_gpu_bands_equal_the_reference() {
     use speedup::backend::Backend;
@@ -608,16 +607,18 @@ fn resident_gpu_bands_equal_the_reference() {
                 let want = reference_run(&grid, rule, topology, gens);
                 for halo in [1, 3, 8] {
                     for kernel in [Kernel::Packed, Kernel::Tiled] {
-                        let (got, _) = run_local(
-                            &backend, kernel, &grid, rule, topology, ranks, halo, gens, false,
-                        )
-                        .unwrap();
-                        assert_eq!(
-                            got.hash_hex(),
-                            want.hash_hex(),
-                            "{} {kernel} {w}x{h} {topology}, {ranks} bands, halo {halo}",
-                            common::label(&backend)
-                        );
+                        for overlap in [false, true] {
+                            let (got, _) = run_local(
+                                &backend, kernel, &grid, rule, topology, ranks, halo, gens, overlap,
+                            )
+                            .unwrap();
+                            assert_eq!(
+                                got.hash_hex(),
+                                want.hash_hex(),
+                                "{} {kernel} {w}x{h} {topology}, {ranks} bands, halo {halo}, overlap {overlap}",
+                                common::label(&backend)
+                            );
+                        }
                     }
                 }
             }

@@ -131,6 +131,9 @@ enum Stepper {
         grid: Grid,
         /// Whether the rows between the edges are older than the device's.
         stale: bool,
+        /// Owned rows at the top and at the bottom read back after every step: the ghost
+        /// depths, or `2k` for the overlapped band's strips.
+        edges: (u32, u32),
     },
     Rebuilt {
         backend: Backend,
@@ -177,16 +180,16 @@ impl Band {
         depth: u32,
         neighbours: Neighbours,
     ) -> Result<Band> {
-        Self::with_residency(
-            backend, kernel, owned, first_row, rule, topology, depth, neighbours, true,
+        Self::with_edges(
+            backend, kernel, owned, first_row, rule, topology, depth, neighbours, None,
         )
     }
 
-    /// [`Band::new`], with the GPU band kept resident on the device only if `resident`: the
-    /// overlapped band ([`overlap::SplitBand`]) reads and rewrites its edge rows on the host
-    /// between blocks, so it is set up again every block instead.
+    /// [`Band::new`], keeping `edges` (top, bottom) owned rows current on the host after every
+    /// GPU step instead of the ghost depths: the overlapped band ([`overlap::SplitBand`]) has no
+    /// ghosts but reads `2k` rows at each end with a neighbour.
     #[allow(clippy::too_many_arguments)]
-    fn with_residency(
+    fn with_edges(
         backend: &Backend,
         kernel: Kernel,
         owned: &Grid,
@@ -195,7 +198,7 @@ impl Band {
         topology: Topology,
         depth: u32,
         neighbours: Neighbours,
-        resident: bool,
+        edges: Option<(u32, u32)>,
     ) -> Result<Band> {
         let exchanges = neighbours.above.is_some() || neighbours.below.is_some();
         if exchanges && (depth == 0 || depth > owned.height()) {
@@ -212,10 +215,11 @@ impl Band {
         grid.words_mut()[start..start + owned.words().len()].copy_from_slice(owned.words());
         let stepper = match LifeEngine::with_kernel(backend, grid.clone(), rule, topology, kernel) {
             Ok(LifeEngine::Cpu(engine)) => Stepper::Cpu(engine),
-            Ok(LifeEngine::Gpu(engine)) if resident && kernel != Kernel::Naive => Stepper::Gpu {
+            Ok(LifeEngine::Gpu(engine)) if kernel != Kernel::Naive => Stepper::Gpu {
                 engine,
                 grid,
                 stale: false,
+                edges: edges.unwrap_or((above, below)),
             },
             Ok(_) => Stepper::Rebuilt {
                 backend: backend.clone(),
@@ -285,6 +289,7 @@ impl Band {
             engine,
             grid,
             stale,
+            ..
         } = &mut self.stepper
         {
             if *stale {
@@ -301,13 +306,14 @@ impl Band {
     }
 
     /// Rows moved to and from the device per block of generations, as (rows written, rows
-    /// read): the ghost rows in and the edge rows out for a GPU band, the whole extended band
+    /// read): the ghost rows in and the edge rows out for a GPU band (an overlapped band's
+    /// interior also writes `k` strip rows back at each such end), the whole extended band
     /// each way where it is set up again every block, none for a CPU band.
     pub fn rows_moved_per_block(&self) -> (u32, u32) {
         let ghosts = self.extended().height() - self.rows;
         match &self.stepper {
             Stepper::Cpu(_) => (0, 0),
-            Stepper::Gpu { .. } => (ghosts, ghosts),
+            Stepper::Gpu { edges, .. } => (ghosts, edges.0 + edges.1),
             Stepper::Rebuilt { grid, .. } => (grid.height(), grid.height()),
         }
     }
@@ -328,6 +334,19 @@ impl Band {
         let grid = self.extended_mut();
         let wpr = grid.words_per_row() as usize;
         &mut grid.words_mut()[above * wpr..(above + rows) * wpr]
+    }
+
+    /// Overwrites owned rows from `first` (counted from the first owned row) with `words`, on
+    /// the host and, for a band resident on a GPU, on the device too.
+    fn write_owned_rows(&mut self, first: u32, words: &[u32]) -> Result<()> {
+        let above = self.ghosts_above();
+        let wpr = self.extended().words_per_row() as usize;
+        let at = first as usize * wpr;
+        self.owned_words_mut()[at..at + words.len()].copy_from_slice(words);
+        if let Stepper::Gpu { engine, .. } = &mut self.stepper {
+            engine.write_rows(above + first, words)?;
+        }
+        Ok(())
     }
 
     /// The owned rows as a grid of their own.
@@ -383,6 +402,7 @@ impl Band {
                 engine,
                 grid,
                 stale,
+                edges,
             } => {
                 let below = grid.height() - above - rows;
                 let wpr = grid.words_per_row() as usize;
@@ -399,8 +419,8 @@ impl Band {
                 // The rows the neighbours need next: the first and last `k` owned rows, as deep
                 // as the ghosts on that side. One readback for both.
                 let ranges: Vec<(u32, u32)> = [
-                    (above > 0, above, above),
-                    (below > 0, above + rows - below, below),
+                    (edges.0 > 0, above, edges.0),
+                    (edges.1 > 0, above + rows - edges.1, edges.1),
                 ]
                 .into_iter()
                 .filter(|r| r.0)
@@ -557,6 +577,9 @@ fn run_local_split(
             band.finish(b, gens)?;
         }
         lap(&mut timings.compute, started);
+    }
+    for band in &mut bands {
+        band.sync()?;
     }
     let words = bands
         .iter()
