@@ -97,6 +97,8 @@ struct Chunk {
     groups: (u32, u32),
     /// Bytes of one of its buffers.
     bytes: u64,
+    /// Rows of the grid in this chunk.
+    rows: u32,
 }
 
 /// Life on a GPU: the grid resident in chunk buffers (usually one chunk), two generations each,
@@ -300,6 +302,127 @@ impl GpuLife {
                 Ok(grid)
             }
         }
+    }
+}
+
+impl GpuLife {
+    /// Words of one packed row.
+    fn words_per_row(&self) -> u64 {
+        self.width.div_ceil(32) as u64
+    }
+
+    /// Checks that rows `first .. first + count` lie in the grid and that the kernel stores rows
+    /// bit-packed (the naive kernel's one word per cell has no row calls).
+    fn check_rows(&self, first: u32, count: u64) -> Result<()> {
+        if self.kernel == Kernel::Naive {
+            return Err(Error::InvalidArgument(
+                "reading or writing a few rows needs the packed or tiled GPU kernel, not the naive one"
+                    .into(),
+            ));
+        }
+        if first as u64 + count > self.height as u64 {
+            return Err(Error::InvalidArgument(format!(
+                "rows {first}..{} are outside the {}-row grid",
+                first as u64 + count,
+                self.height
+            )));
+        }
+        Ok(())
+    }
+
+    /// The pieces of rows `first .. first + count` in the chunk buffers: (chunk, byte offset in
+    /// it, byte offset in the rows, bytes), in order. A range may cross chunk boundaries.
+    fn row_pieces(&self, first: u32, count: u32) -> Vec<(usize, u64, u64, u64)> {
+        let row_bytes = self.words_per_row() * 4;
+        let (start, end) = (first as u64, first as u64 + count as u64);
+        let mut pieces = Vec::new();
+        let mut chunk_first = 0u64;
+        for (k, chunk) in self.chunks.iter().enumerate() {
+            let chunk_end = chunk_first + chunk.rows as u64;
+            let (a, b) = (start.max(chunk_first), end.min(chunk_end));
+            if a < b {
+                pieces.push((
+                    k,
+                    (a - chunk_first) * row_bytes,
+                    (a - start) * row_bytes,
+                    (b - a) * row_bytes,
+                ));
+            }
+            chunk_first = chunk_end;
+        }
+        pieces
+    }
+
+    /// Reads back rows of the current generation, `(first row, row count)` per range, all in one
+    /// copy submission and one bounded wait; returns each range's packed words, row-major. This
+    /// moves only the rows asked for: a distributed band reads its `k` edge rows at each end
+    /// this way instead of the whole band.
+    pub fn read_rows(&self, ranges: &[(u32, u32)]) -> Result<Vec<Vec<u32>>> {
+        let row_bytes = self.words_per_row() * 4;
+        for &(first, count) in ranges {
+            self.check_rows(first, count as u64)?;
+        }
+        let total: u64 = ranges.iter().map(|&(_, c)| c as u64 * row_bytes).sum();
+        if total == 0 {
+            return Ok(ranges.iter().map(|_| Vec::new()).collect());
+        }
+        let staging = self.ctx.buffer(
+            "life rows readback",
+            total,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        let mut base = 0;
+        for &(first, count) in ranges {
+            for (k, from, to, bytes) in self.row_pieces(first, count) {
+                let source = &self.chunks[k].buffers[self.current];
+                encoder.copy_buffer_to_buffer(source, from, &staging, base + to, bytes);
+            }
+            base += count as u64 * row_bytes;
+        }
+        self.ctx.set_task("life (read rows)");
+        self.ctx.submit([encoder.finish()]);
+        let bytes = self.ctx.map_and_read(&staging, total)?;
+        let mut rest = bytes.as_slice();
+        Ok(ranges
+            .iter()
+            .map(|&(_, count)| {
+                let (head, tail) = rest.split_at((count as u64 * row_bytes) as usize);
+                rest = tail;
+                crate::gpu::cast_vec(head)
+            })
+            .collect())
+    }
+
+    /// Overwrites rows `first ..` of the current generation with `words` (whole packed rows,
+    /// row-major; bits past the grid's width are cleared). The writes reach the device before
+    /// the next step or read: nothing waits here. A distributed band writes its `k` ghost rows at
+    /// each end this way instead of uploading the whole band.
+    pub fn write_rows(&mut self, first: u32, words: &[u32]) -> Result<()> {
+        let wpr = self.words_per_row() as usize;
+        if !words.len().is_multiple_of(wpr) {
+            return Err(Error::InvalidArgument(format!(
+                "{} words are not whole rows of {wpr} words",
+                words.len()
+            )));
+        }
+        let count = words.len() / wpr;
+        self.check_rows(first, count as u64)?;
+        let mask = last_word_mask(self.width);
+        let mut rows = words.to_vec();
+        for row in rows.chunks_exact_mut(wpr) {
+            row[wpr - 1] &= mask;
+        }
+        let bytes: &[u8] = bytemuck::cast_slice(&rows);
+        for (k, to, from, len) in self.row_pieces(first, count as u32) {
+            let (from, len) = (from as usize, len as usize);
+            self.ctx.queue.write_buffer(
+                &self.chunks[k].buffers[self.current],
+                to,
+                &bytes[from..from + len],
+            );
+        }
+        Ok(())
     }
 }
 
@@ -521,6 +644,7 @@ fn build_chunks(
             bind_groups,
             groups: dispatch_size(plan.invocations.div_ceil(WORKGROUP_SIZE)),
             bytes: plan.data.len() as u64 * 4,
+            rows: plan.rows,
         })
         .collect())
 }

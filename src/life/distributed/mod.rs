@@ -117,11 +117,24 @@ pub struct Timings {
     pub wait: f64,
 }
 
-/// How a band is advanced: the CPU engine keeps its grid and has ghost rows written into it;
-/// other engines (the GPU's, the naive one) are set up from the band for each block of
-/// generations, since they hold their grid where the halo cannot be written in place.
+/// How a band is advanced: the CPU engine keeps its grid and has ghost rows written into it; the
+/// GPU engine keeps the band resident on the device and moves only rows: before each block the
+/// ghost rows go in, after it the edge rows to send come out; the naive engine (and a GPU band
+/// that cannot move rows alone, the overlapped one's interior) is set up from the band for each
+/// block of generations.
 enum Stepper {
     Cpu(crate::life::cpu::CpuLife),
+    Gpu {
+        engine: crate::life::gpu::GpuLife,
+        /// The band on the host: its ghost rows and its `k` edge rows at each end that has a
+        /// neighbour are current after every step; the rest only after [`Band::sync`].
+        grid: Grid,
+        /// Whether the rows between the edges are older than the device's.
+        stale: bool,
+        /// Owned rows at the top and at the bottom read back after every step: the ghost
+        /// depths, or `2k` for the overlapped band's strips.
+        edges: (u32, u32),
+    },
     Rebuilt {
         backend: Backend,
         kernel: Kernel,
@@ -167,6 +180,26 @@ impl Band {
         depth: u32,
         neighbours: Neighbours,
     ) -> Result<Band> {
+        Self::with_edges(
+            backend, kernel, owned, first_row, rule, topology, depth, neighbours, None,
+        )
+    }
+
+    /// [`Band::new`], keeping `edges` (top, bottom) owned rows current on the host after every
+    /// GPU step instead of the ghost depths: the overlapped band ([`overlap::SplitBand`]) has no
+    /// ghosts but reads `2k` rows at each end with a neighbour.
+    #[allow(clippy::too_many_arguments)]
+    fn with_edges(
+        backend: &Backend,
+        kernel: Kernel,
+        owned: &Grid,
+        first_row: u32,
+        rule: Rule,
+        topology: Topology,
+        depth: u32,
+        neighbours: Neighbours,
+        edges: Option<(u32, u32)>,
+    ) -> Result<Band> {
         let exchanges = neighbours.above.is_some() || neighbours.below.is_some();
         if exchanges && (depth == 0 || depth > owned.height()) {
             return Err(Error::InvalidArgument(format!(
@@ -182,6 +215,12 @@ impl Band {
         grid.words_mut()[start..start + owned.words().len()].copy_from_slice(owned.words());
         let stepper = match LifeEngine::with_kernel(backend, grid.clone(), rule, topology, kernel) {
             Ok(LifeEngine::Cpu(engine)) => Stepper::Cpu(engine),
+            Ok(LifeEngine::Gpu(engine)) if kernel != Kernel::Naive => Stepper::Gpu {
+                engine,
+                grid,
+                stale: false,
+                edges: edges.unwrap_or((above, below)),
+            },
             Ok(_) => Stepper::Rebuilt {
                 backend: backend.clone(),
                 kernel,
@@ -231,18 +270,56 @@ impl Band {
     fn extended(&self) -> &Grid {
         match &self.stepper {
             Stepper::Cpu(engine) => engine.grid(),
-            Stepper::Rebuilt { grid, .. } => grid,
+            Stepper::Gpu { grid, .. } | Stepper::Rebuilt { grid, .. } => grid,
         }
     }
 
     fn extended_mut(&mut self) -> &mut Grid {
         match &mut self.stepper {
             Stepper::Cpu(engine) => engine.grid_mut(),
-            Stepper::Rebuilt { grid, .. } => grid,
+            Stepper::Gpu { grid, .. } | Stepper::Rebuilt { grid, .. } => grid,
         }
     }
 
-    /// The owned rows' words, row-major.
+    /// Brings the whole band back from the device where it is resident there (a GPU band keeps
+    /// only its edge rows current on the host between exchanges); a no-op elsewhere. Call it
+    /// before [`Band::owned_words`] or [`Band::owned`] at the end of a run.
+    pub fn sync(&mut self) -> Result<()> {
+        if let Stepper::Gpu {
+            engine,
+            grid,
+            stale,
+            ..
+        } = &mut self.stepper
+        {
+            if *stale {
+                *grid = engine.grid()?;
+                *stale = false;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether rows between the band's edges are out of date on the host ([`Band::sync`]).
+    pub fn is_stale(&self) -> bool {
+        matches!(self.stepper, Stepper::Gpu { stale: true, .. })
+    }
+
+    /// Rows moved to and from the device per block of generations, as (rows written, rows
+    /// read): the ghost rows in and the edge rows out for a GPU band (an overlapped band's
+    /// interior also writes `k` strip rows back at each such end), the whole extended band
+    /// each way where it is set up again every block, none for a CPU band.
+    pub fn rows_moved_per_block(&self) -> (u32, u32) {
+        let ghosts = self.extended().height() - self.rows;
+        match &self.stepper {
+            Stepper::Cpu(_) => (0, 0),
+            Stepper::Gpu { edges, .. } => (ghosts, edges.0 + edges.1),
+            Stepper::Rebuilt { grid, .. } => (grid.height(), grid.height()),
+        }
+    }
+
+    /// The owned rows' words, row-major. On a GPU band the rows between the edges are those of
+    /// the last [`Band::sync`].
     pub fn owned_words(&self) -> &[u32] {
         let grid = self.extended();
         let wpr = grid.words_per_row() as usize;
@@ -257,6 +334,19 @@ impl Band {
         let grid = self.extended_mut();
         let wpr = grid.words_per_row() as usize;
         &mut grid.words_mut()[above * wpr..(above + rows) * wpr]
+    }
+
+    /// Overwrites owned rows from `first` (counted from the first owned row) with `words`, on
+    /// the host and, for a band resident on a GPU, on the device too.
+    fn write_owned_rows(&mut self, first: u32, words: &[u32]) -> Result<()> {
+        let above = self.ghosts_above();
+        let wpr = self.extended().words_per_row() as usize;
+        let at = first as usize * wpr;
+        self.owned_words_mut()[at..at + words.len()].copy_from_slice(words);
+        if let Stepper::Gpu { engine, .. } = &mut self.stepper {
+            engine.write_rows(above + first, words)?;
+        }
+        Ok(())
     }
 
     /// The owned rows as a grid of their own.
@@ -305,8 +395,43 @@ impl Band {
             )));
         }
         let (rule, topology) = (self.rule, self.topology);
+        let (above, rows) = (self.ghosts_above(), self.rows);
         match &mut self.stepper {
             Stepper::Cpu(engine) => engine.step(generations),
+            Stepper::Gpu {
+                engine,
+                grid,
+                stale,
+                edges,
+            } => {
+                let below = grid.height() - above - rows;
+                let wpr = grid.words_per_row() as usize;
+                let words = grid.words();
+                let bottom = (above + rows) as usize * wpr;
+                if above > 0 {
+                    engine.write_rows(0, &words[..above as usize * wpr])?;
+                }
+                if below > 0 {
+                    engine.write_rows(above + rows, &words[bottom..])?;
+                }
+                engine.step(generations)?;
+                *stale = true;
+                // The rows the neighbours need next: the first and last `k` owned rows, as deep
+                // as the ghosts on that side. One readback for both.
+                let ranges: Vec<(u32, u32)> = [
+                    (edges.0 > 0, above, edges.0),
+                    (edges.1 > 0, above + rows - edges.1, edges.1),
+                ]
+                .into_iter()
+                .filter(|r| r.0)
+                .map(|r| (r.1, r.2))
+                .collect();
+                let read = engine.read_rows(&ranges)?;
+                for ((first, _), rows) in ranges.iter().zip(read) {
+                    let at = *first as usize * wpr;
+                    grid.words_mut()[at..at + rows.len()].copy_from_slice(&rows);
+                }
+            }
             Stepper::Rebuilt {
                 backend,
                 kernel,
@@ -408,6 +533,9 @@ pub fn run_local(
         }
         timings.compute += started.elapsed().as_secs_f64();
     }
+    for band in &mut bands {
+        band.sync()?;
+    }
     let words = bands
         .iter()
         .flat_map(|b| b.owned_words())
@@ -449,6 +577,9 @@ fn run_local_split(
             band.finish(b, gens)?;
         }
         lap(&mut timings.compute, started);
+    }
+    for band in &mut bands {
+        band.sync()?;
     }
     let words = bands
         .iter()

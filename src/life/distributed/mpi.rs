@@ -365,6 +365,11 @@ pub fn run<C: Communicator>(
     let mine = [timings.compute, timings.exchange, timings.wait, elapsed];
     let mut slowest = [0f64; 4];
     comm.all_reduce_into(&mine[..], &mut slowest[..], SystemOperation::max());
+    // A GPU band holds only its edge rows on the host between exchanges.
+    match &mut band {
+        Either::Ghosts(band) => band.sync()?,
+        Either::Split(band, _) => band.sync()?,
+    }
     let owned = match &band {
         Either::Ghosts(band) => band.owned_words(),
         Either::Split(band, _) => band.owned_words(),

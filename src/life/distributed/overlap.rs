@@ -66,8 +66,20 @@ impl SplitBand {
             above: None,
             below: None,
         };
-        let interior = Band::new(
-            backend, kernel, owned, first_row, rule, topology, depth, alone,
+        // A GPU interior stays on the device; after each step it reads back the `2k` rows at
+        // each end that the next block's strips start from.
+        let strip = |side: Option<usize>| if side.is_some() { 2 * depth } else { 0 };
+        let edges = (strip(neighbours.above), strip(neighbours.below));
+        let interior = Band::with_edges(
+            backend,
+            kernel,
+            owned,
+            first_row,
+            rule,
+            topology,
+            depth,
+            alone,
+            Some(edges),
         )?;
         Ok(SplitBand {
             interior,
@@ -86,7 +98,14 @@ impl SplitBand {
         self.neighbours
     }
 
-    /// The owned rows' words, row-major.
+    /// Brings the whole band back from a GPU ([`Band::sync`]); call it before
+    /// [`SplitBand::owned_words`] at the end of a run.
+    pub fn sync(&mut self) -> Result<()> {
+        self.interior.sync()
+    }
+
+    /// The owned rows' words, row-major (on a GPU, as of the last [`SplitBand::sync`] between
+    /// the edge strips).
     pub fn owned_words(&self) -> &[u32] {
         self.interior.owned_words()
     }
@@ -150,13 +169,14 @@ impl SplitBand {
         if self.neighbours.above.is_some() {
             let strip = [&buffers.receive_above[..], &self.before_top[..]].concat();
             let done = self.step_strip(width, strip, generations)?;
-            self.interior.owned_words_mut()[..k].copy_from_slice(&done[k..2 * k]);
+            self.interior.write_owned_rows(0, &done[k..2 * k])?;
         }
         if self.neighbours.below.is_some() {
             let strip = [&self.before_bottom[..], &buffers.receive_below[..]].concat();
             let done = self.step_strip(width, strip, generations)?;
-            let n = self.interior.owned_words().len();
-            self.interior.owned_words_mut()[n - k..].copy_from_slice(&done[k..2 * k]);
+            let rows = self.interior.rows();
+            self.interior
+                .write_owned_rows(rows - self.depth, &done[k..2 * k])?;
         }
         Ok(())
     }
