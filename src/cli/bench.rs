@@ -83,13 +83,9 @@ pub struct BenchArgs {
     /// waiting apart. Needs a build with `--features mpi`.
     #[arg(long)]
     pub distributed: bool,
-    /// With --distributed: ghost rows per side, halos exchanged once every K generations.
-    #[arg(long, default_value_t = speedup::life::distributed::DEFAULT_HALO,
-          value_parser = clap::value_parser!(u32).range(1..), requires = "distributed")]
-    pub halo: u32,
-    /// With --distributed: step each band's interior while its halos travel.
-    #[arg(long, requires = "distributed")]
-    pub overlap: bool,
+    /// --halo and --overlap, with --distributed.
+    #[command(flatten)]
+    pub exchange: super::HaloArgs,
     /// With --distributed: generations per timed run.
     #[arg(long, default_value_t = 64, requires = "distributed")]
     pub generations: u64,

@@ -202,10 +202,10 @@ mod with_mpi {
         }
         let settings = Settings {
             kernel,
-            halo: args.halo,
+            halo: args.exchange.halo,
             generations: args.generations,
             gather,
-            overlap: args.overlap,
+            overlap: args.exchange.overlap,
         };
         let outcome = mpi::run(cluster.world(), &backend, header, start, settings)?;
         if rank != 0 {
@@ -232,7 +232,7 @@ mod with_mpi {
             kernel: kernel.to_string(),
             ranks: outcome.ranks,
             halo: outcome.depth,
-            overlap: args.overlap,
+            overlap: args.exchange.overlap,
             width: header.width,
             height: header.height,
             rule: header.rule.to_string(),
@@ -350,7 +350,7 @@ mod with_mpi {
         };
         let runs = args.min_runs.unwrap_or(3).max(1);
         let warmup = args.warmup.unwrap_or(1);
-        let (generations, halo) = (args.generations, args.halo);
+        let (generations, halo) = (args.generations, args.exchange.halo);
         on_every_rank(|cluster| {
             let backend = backend_for(&backend_args, cluster.local_rank(), false)?;
             let kernel = Kernel::best_for(&backend);
@@ -370,7 +370,7 @@ mod with_mpi {
                             halo,
                             generations,
                             gather: false,
-                            overlap: args.overlap,
+                            overlap: args.exchange.overlap,
                         };
                         let soup = || Start::Random {
                             density: 0.5,
@@ -392,7 +392,7 @@ mod with_mpi {
                             height: total_height,
                             generations,
                             halo: median.depth,
-                            overlap: args.overlap,
+                            overlap: args.exchange.overlap,
                             seconds: median.elapsed,
                             cell_updates_per_second: cells * generations as f64
                                 / median.elapsed.max(1e-12),

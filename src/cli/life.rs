@@ -110,15 +110,9 @@ pub struct RunArgs {
     /// rank steps its band on --backend. Needs a build with `--features mpi`.
     #[arg(long)]
     pub distributed: bool,
-    /// With --distributed: ghost rows on each side of a band, so halos are exchanged once every
-    /// K generations (at most the smallest band's rows).
-    #[arg(long, default_value_t = speedup::life::distributed::DEFAULT_HALO,
-          value_parser = clap::value_parser!(u32).range(1..), requires = "distributed")]
-    pub halo: u32,
-    /// With --distributed: step each band's interior while its halos travel, then its edges
-    /// (pays where ranks wait for halos; costs two strips of 3K rows a block).
-    #[arg(long, requires = "distributed")]
-    pub overlap: bool,
+    /// --halo and --overlap, with --distributed.
+    #[command(flatten)]
+    pub exchange: super::HaloArgs,
 }
 
 /// Arguments of `speedup life batch`.

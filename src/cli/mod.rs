@@ -83,6 +83,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// How bands of a distributed grid exchange their halos (`life run` and `bench` with
+/// `--distributed`).
+#[derive(Debug, clap::Args)]
+pub struct HaloArgs {
+    /// With --distributed: ghost rows on each side of a band, so halos are exchanged once every
+    /// K generations (at most the smallest band's rows).
+    #[arg(long, default_value_t = speedup::life::distributed::DEFAULT_HALO,
+          value_parser = clap::value_parser!(u32).range(1..), requires = "distributed")]
+    pub halo: u32,
+    /// With --distributed: step each band's interior while its halos travel, then its edges
+    /// (pays where ranks wait for halos; costs two strips of 3K rows a block).
+    #[arg(long, requires = "distributed")]
+    pub overlap: bool,
+}
+
 /// The backend flags every command that runs work shares.
 #[derive(Debug, clap::Args)]
 pub struct BackendArgs {

@@ -242,6 +242,22 @@ pub struct Crossover {
     pub from_size_value: Option<f64>,
 }
 
+impl Crossover {
+    /// Where the crossover lies, in words, for tables: "between 1024x1024 and 2048x2048",
+    /// "already at the smallest size" or "not at the sizes measured".
+    pub fn where_in_words(&self) -> String {
+        match self.status.as_str() {
+            "at" => format!(
+                "between {} and {}",
+                self.below_size.as_deref().unwrap_or("?"),
+                self.from_size.as_deref().unwrap_or("?")
+            ),
+            "always" => "already at the smallest size".to_string(),
+            _ => "not at the sizes measured".to_string(),
+        }
+    }
+}
+
 /// A row that could not be measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {

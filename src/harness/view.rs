@@ -344,15 +344,7 @@ speedups in parentheses: 95% bootstrap interval"
             &["workload", "backend", "overtakes", "where"],
         );
         for c in &report.crossovers {
-            let at = match c.status.as_str() {
-                "at" => format!(
-                    "between {} and {}",
-                    c.below_size.as_deref().unwrap_or("?"),
-                    c.from_size.as_deref().unwrap_or("?")
-                ),
-                "always" => "already at the smallest size".to_string(),
-                _ => "not at the sizes measured".to_string(),
-            };
+            let at = c.where_in_words();
             t.rows.push(vec![
                 c.workload.clone(),
                 c.challenger.clone(),

@@ -168,15 +168,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
     let mut sweeps = Vec::new();
     for n in reports {
         for c in &n.report.crossovers {
-            let at = match c.status.as_str() {
-                "at" => format!(
-                    "between {} and {}",
-                    c.below_size.as_deref().unwrap_or("?"),
-                    c.from_size.as_deref().unwrap_or("?")
-                ),
-                "always" => "already at the smallest size".to_string(),
-                _ => "not at the sizes measured".to_string(),
-            };
+            let at = c.where_in_words();
             crossovers.rows.push(vec![
                 n.name.clone(),
                 c.workload.clone(),
