@@ -71,10 +71,12 @@ fn times_out_with_one_line(backend: &str, wgpu_name: &str) {
     ] {
         assert!(line.contains(part), "{backend}: '{part}' not in {line:?}");
     }
-    // The bound plus the watchdog's one-second grace, plus start-up and shader compilation; far
-    // below the minutes the work itself would take here.
+    // The bound plus the watchdog's one-second grace, plus start-up and shader compilation (on
+    // llvmpipe's GL about 30 s on an idle 2-core machine, more on a loaded one); still far below
+    // the ~400 s the work itself would take on lavapipe (10^12 iterations at ~2.4e9/s), so a run
+    // that ignored the bound fails here. Not a speed target: only "it did not wait the work out".
     assert!(
-        took < Duration::from_secs(30),
+        took < Duration::from_secs(150),
         "{backend}: took {took:?} to give up"
     );
 }
