@@ -3,7 +3,7 @@
 // orbit never escaped (the pixel is taken to be in the set).
 //
 // Bindings (group 0):
-//   0: uniform MandelbrotParams, kept in sync with src/workloads/mandelbrot.rs `MandelbrotParams`
+//   0: uniform MandelbrotParams, kept in sync with src/workloads/mandelbrot/gpu.rs `MandelbrotParams`
 //   1: storage read_write array<u32>: the counts, row-major, row 0 at the top (im_max)
 //
 // f32 throughout, in the same operation order as the CPU's `escape_count`. WGSL lets the compiler
@@ -18,7 +18,7 @@
 //
 // Runtime checks (wgpu's, off unless --checked-shaders): the loop ends, since i grows by one per
 // turn up to the uniform max_iter; the only division and remainder are by params.width, at least 1
-// (src/workloads/mandelbrot.rs validates sizes); the one store is at index < params.pixels, the
+// (src/workloads/mandelbrot/mod.rs validates sizes); the one store is at index < params.pixels, the
 // length of the count buffer.
 //
 // Dispatch: one band of pixels from `first` at a time, 256 invocations per workgroup in x; more

@@ -4,7 +4,7 @@
 // arithmetic, so every backend counts exactly the same hits.
 //
 // Bindings (group 0):
-//   0: uniform MonteCarloParams, kept in sync with src/workloads/montecarlo.rs `MonteCarloParams`
+//   0: uniform MonteCarloParams, kept in sync with src/workloads/montecarlo/gpu.rs `MonteCarloParams`
 //   1: storage read_write Counts: a 64-bit hit count as two u32 words (lo, hi), accumulated over
 //      every batch of a run; the host zeroes it before the first
 //

@@ -4,7 +4,7 @@
 // symplectic Euler step: v ← v + a·dt, r ← r + v·dt.
 //
 // Bindings (group 0):
-//   0: uniform NBodyParams, kept in sync with src/workloads/nbody.rs `NBodyParams`
+//   0: uniform NBodyParams, kept in sync with src/workloads/nbody/gpu.rs `NBodyParams`
 //   1: storage read       array<vec4<f32>> positions in  (xyz, mass in w)
 //   2: storage read_write array<vec4<f32>> positions out (xyz, mass in w)
 //   3: storage read_write array<vec4<f32>> velocities, updated in place (w unused)

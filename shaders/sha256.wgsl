@@ -4,7 +4,7 @@
 // smallest such nonce wins whatever order invocations run in) and adds one to `found.matches`.
 //
 // Bindings (group 0):
-//   0: uniform Sha256Params, kept in sync with src/workloads/sha256.rs `Sha256Params`
+//   0: uniform Sha256Params, kept in sync with src/workloads/sha256/gpu.rs `Sha256Params`
 //   1: storage read_write Found: offset (0xFFFFFFFF = none; the host resets it every batch) and
 //      the number of matches in the batch
 //

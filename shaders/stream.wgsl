@@ -3,7 +3,7 @@
 // device's memory bandwidth.
 //
 // Bindings (group 0):
-//   0: uniform StreamParams, kept in sync with src/workloads/stream.rs `StreamParams`
+//   0: uniform StreamParams, kept in sync with src/workloads/stream/gpu.rs `StreamParams`
 //   1: storage read_write array<f32> a (written)
 //   2: storage read       array<f32> b
 //   3: storage read       array<f32> c

@@ -1,5 +1,11 @@
 //! The benchmark suite: every workload behind one small trait that the harness (`speedup bench`,
-//! `speedup verify`) iterates over. Adding a workload is one module here plus one shader.
+//! `speedup verify`) iterates over. Adding a workload is one folder here plus one shader.
+//!
+//! Each workload but Life (a thin wrapper over [`crate::life`]) is a folder of three files:
+//! `mod.rs` holds the job, its size parser, the oracle, the checks and the [`Workload`]
+//! implementation; `cpu.rs` the kernels the serial and Rayon backends share; `gpu.rs` the GPU host
+//! code (pipeline, buffers, submissions, readback) next to its shader in `shaders/`. A new backend
+//! adds one file per workload beside those two.
 //!
 //! A workload turns a size string (its own notation, e.g. `4096x4096` for Life) into a
 //! [`Prepared`] run on one backend: inputs made and uploaded once, then [`Prepared::run`] executed

@@ -22,18 +22,16 @@
 //!   circular orbits around a heavy one), and the final positions against the same k steps in
 //!   f64 ([`ENERGY_TOLERANCE`], [`POSITION_TOLERANCE`]).
 
+mod cpu;
+mod gpu;
+
 use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::gpu::{cast_vec, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
 use crate::life::grid::SplitMix64;
-use rayon::prelude::*;
-use std::sync::Arc;
+use cpu::CpuState;
+pub use gpu::{GpuNBody, NBODY_WGSL};
 use std::time::Instant;
-
-/// The WGSL source of the tiled all-pairs kernel.
-pub const NBODY_WGSL: &str = include_str!("../../shaders/nbody.wgsl");
 
 /// Bodies per workgroup and per tile in nbody.wgsl.
 const TILE: u64 = 256;
@@ -53,10 +51,6 @@ pub const MAX_BODIES: u32 = 65535 * TILE as u32;
 
 /// Most steps per run.
 pub const MAX_STEPS: u32 = 1_000_000;
-
-/// Steps recorded into one submission: enough that submission overhead vanishes, few enough that
-/// one submission stays short (no GPU watchdog reset at large N).
-const STEPS_PER_SUBMIT: u32 = 16;
 
 /// Bound on each body's acceleration error relative to the sum of its terms' magnitudes (see the
 /// module docs for why).
@@ -297,259 +291,6 @@ pub fn reference_run(bodies: &Bodies, job: &NBody) -> (Vec<[f64; 4]>, Vec<[f64; 
         }
     }
     (pos, vel)
-}
-
-/// Partial sums per body on the CPU: the terms for bodies j ≡ l (mod LANES) go to partial sum l,
-/// so the compiler can compute LANES terms at once with SIMD (a single running sum in strict f32
-/// order would serialise every addition). The partial sums are added at the end; the result
-/// differs from index-order summation only by rounding, well inside [`ACCEL_TOLERANCE`].
-const LANES: usize = 8;
-
-/// Body `me`'s acceleration from every body in `pos`, in f32. Serial and Rayon share it, so they
-/// are bit-identical to each other.
-#[inline]
-fn acceleration(pos: &[[f32; 4]], me: [f32; 4], softening2: f32) -> [f32; 3] {
-    let mut a = [[0.0f32; LANES]; 3];
-    let chunks = pos.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        // Lane by lane in separate short loops over arrays: the shape the vectoriser handles.
-        let mut d = [[0.0f32; LANES]; 3];
-        let mut s = [0.0f32; LANES];
-        for l in 0..LANES {
-            for k in 0..3 {
-                d[k][l] = chunk[l][k] - me[k];
-            }
-        }
-        for l in 0..LANES {
-            let inv = 1.0
-                / (d[0][l] * d[0][l] + d[1][l] * d[1][l] + d[2][l] * d[2][l] + softening2).sqrt();
-            s[l] = chunk[l][3] * inv * inv * inv;
-        }
-        for k in 0..3 {
-            for l in 0..LANES {
-                a[k][l] += d[k][l] * s[l];
-            }
-        }
-    }
-    for (l, q) in rest.iter().enumerate() {
-        let d = [q[0] - me[0], q[1] - me[1], q[2] - me[2]];
-        let inv = 1.0 / (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] + softening2).sqrt();
-        let s = q[3] * inv * inv * inv;
-        for k in 0..3 {
-            a[k][l] += d[k] * s;
-        }
-    }
-    a.map(|partial| partial.iter().sum())
-}
-
-/// Updates one body: its acceleration from `pos_in`, then the symplectic Euler step.
-#[inline]
-fn step_body(
-    pos_in: &[[f32; 4]],
-    i: usize,
-    job: &NBody,
-    out: &mut [f32; 4],
-    vel: &mut [f32; 4],
-    acc: &mut [f32; 4],
-) {
-    let me = pos_in[i];
-    let a = acceleration(pos_in, me, job.softening * job.softening);
-    for k in 0..3 {
-        vel[k] += a[k] * job.dt;
-        out[k] = me[k] + vel[k] * job.dt;
-    }
-    out[3] = me[3];
-    *acc = [a[0], a[1], a[2], 0.0];
-}
-
-/// Bodies per Rayon task: each costs N interactions, so even small chunks are long enough.
-const CPU_CHUNK: usize = 64;
-
-/// Updates bodies `first..first + out.len()` (their new positions, velocities and accelerations
-/// in `out`, `vel`, `acc`) from the positions `pos_in`: serial over all bodies, Rayon per chunk.
-fn step_bodies(
-    pos_in: &[[f32; 4]],
-    first: usize,
-    job: &NBody,
-    out: &mut [[f32; 4]],
-    vel: &mut [[f32; 4]],
-    acc: &mut [[f32; 4]],
-) {
-    for (k, ((out, vel), acc)) in out.iter_mut().zip(vel).zip(acc).enumerate() {
-        step_body(pos_in, first + k, job, out, vel, acc);
-    }
-}
-
-/// CPU state: two position arrays that swap roles each step, velocities, accelerations.
-struct CpuState {
-    pos: [Vec<[f32; 4]>; 2],
-    vel: Vec<[f32; 4]>,
-    acc: Vec<[f32; 4]>,
-}
-
-impl CpuState {
-    fn new(n: usize) -> CpuState {
-        CpuState {
-            pos: [vec![[0.0; 4]; n], vec![[0.0; 4]; n]],
-            vel: vec![[0.0; 4]; n],
-            acc: vec![[0.0; 4]; n],
-        }
-    }
-
-    /// Runs `job.steps` steps from `initial`, on the current Rayon pool when `parallel`.
-    fn run(&mut self, initial: &Bodies, job: &NBody, parallel: bool) -> NBodyResult {
-        self.pos[0].copy_from_slice(&initial.pos);
-        self.vel.copy_from_slice(&initial.vel);
-        for step in 0..job.steps as usize {
-            let (a, b) = self.pos.split_at_mut(1);
-            let (src, dst) = if step % 2 == 0 {
-                (&a[0], &mut b[0])
-            } else {
-                (&b[0], &mut a[0])
-            };
-            if parallel {
-                dst.par_chunks_mut(CPU_CHUNK)
-                    .zip(self.vel.par_chunks_mut(CPU_CHUNK))
-                    .zip(self.acc.par_chunks_mut(CPU_CHUNK))
-                    .enumerate()
-                    .for_each(|(c, ((out, vel), acc))| {
-                        step_bodies(src, c * CPU_CHUNK, job, out, vel, acc)
-                    });
-            } else {
-                step_bodies(src, 0, job, dst, &mut self.vel, &mut self.acc);
-            }
-        }
-        NBodyResult {
-            bodies: Bodies {
-                pos: self.pos[job.steps as usize % 2].clone(),
-                vel: self.vel.clone(),
-            },
-            accel: self.acc.clone(),
-        }
-    }
-}
-
-/// Mirrors `NBodyParams` in shaders/nbody.wgsl: keep the two in sync.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct NBodyParams {
-    n: u32,
-    tiles: u32,
-    dt: f32,
-    softening2: f32,
-}
-
-/// The N-body kernel on a GPU: two position buffers with a bind group for each direction,
-/// velocities, accelerations, a staging buffer; all made once.
-pub struct GpuNBody {
-    ctx: Arc<GpuContext>,
-    kernel: Kernel,
-    /// `bind_groups[i]` reads `pos[i]` and writes `pos[1 - i]`.
-    bind_groups: [wgpu::BindGroup; 2],
-    pos: [wgpu::Buffer; 2],
-    vel: wgpu::Buffer,
-    acc: wgpu::Buffer,
-    readback: Readback,
-    timer: Option<GpuTimer>,
-    job: NBody,
-}
-
-impl GpuNBody {
-    /// Builds the pipeline and buffers for `job`, checking each buffer against the binding limit.
-    pub fn new(ctx: Arc<GpuContext>, job: &NBody) -> Result<GpuNBody> {
-        let bytes = job.n as u64 * 16;
-        ctx.check_binding(
-            &format!("the nbody positions of {} bodies (16 bytes each)", job.n),
-            bytes,
-        )?;
-        let params = NBodyParams {
-            n: job.n,
-            tiles: (job.n as u64).div_ceil(TILE) as u32,
-            dt: job.dt,
-            softening2: job.softening * job.softening,
-        };
-        let kernel = Kernel::new(&ctx, "nbody", NBODY_WGSL, "main")?;
-        let uniform = ctx.uniform_with_data("nbody params", bytemuck::bytes_of(&params));
-        // Poisoned with NaN (0xFFFFFFFF), which no finite result equals: a body the kernel did
-        // not write cannot pass a check.
-        let nan = u32::MAX;
-        let pos = [
-            poisoned_storage(&ctx, "nbody positions A", bytes, nan)?,
-            poisoned_storage(&ctx, "nbody positions B", bytes, nan)?,
-        ];
-        let vel = poisoned_storage(&ctx, "nbody velocities", bytes, nan)?;
-        let acc = poisoned_storage(&ctx, "nbody accelerations", bytes, nan)?;
-        let bind_groups = [
-            kernel.bind(&ctx, &[&uniform, &pos[0], &pos[1], &vel, &acc])?,
-            kernel.bind(&ctx, &[&uniform, &pos[1], &pos[0], &vel, &acc])?,
-        ];
-        let readback = Readback::new(&ctx, "nbody readback", &[bytes; 3])?;
-        let timer = GpuTimer::new(&ctx)?;
-        ctx.check()?;
-        Ok(GpuNBody {
-            ctx,
-            kernel,
-            bind_groups,
-            pos,
-            vel,
-            acc,
-            readback,
-            timer,
-            job: *job,
-        })
-    }
-
-    /// Uploads `initial`, runs the job's steps, and reads back the final state.
-    pub fn run(&mut self, initial: &Bodies) -> Result<(NBodyResult, Phases)> {
-        let upload_seconds = upload(
-            &self.ctx,
-            &[
-                (&self.pos[0], bytemuck::cast_slice(&initial.pos)),
-                (&self.vel, bytemuck::cast_slice(&initial.vel)),
-            ],
-        )?;
-        let start = Instant::now();
-        let groups = ((self.job.n as u64).div_ceil(TILE) as u32, 1);
-        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
-        let mut done = 0;
-        while done < self.job.steps {
-            let batch = (self.job.steps - done).min(STEPS_PER_SUBMIT);
-            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "nbody steps", |pass| {
-                // wgpu inserts the barrier between dispatches that write then read a buffer.
-                for step in done..done + batch {
-                    self.kernel
-                        .dispatch(pass, &self.bind_groups[step as usize % 2], groups);
-                }
-            })?;
-            device_seconds = super::add_device_time(device_seconds, timed);
-            done += batch;
-        }
-        let compute_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let last = &self.pos[self.job.steps as usize % 2];
-        let mut bytes = self
-            .readback
-            .read(&self.ctx, &[last, &self.vel, &self.acc])?
-            .into_iter();
-        let mut next = || cast_vec::<[f32; 4]>(&bytes.next().expect("three regions"));
-        let result = NBodyResult {
-            bodies: Bodies {
-                pos: next(),
-                vel: next(),
-            },
-            accel: next(),
-        };
-        Ok((
-            result,
-            Phases {
-                upload_seconds: Some(upload_seconds),
-                compute_seconds: Some(compute_seconds),
-                readback_seconds: Some(start.elapsed().as_secs_f64()),
-                device_seconds,
-            },
-        ))
-    }
 }
 
 /// An N-body job prepared on one backend: every run starts again from the same initial bodies.

@@ -25,33 +25,19 @@
 //!
 //! Size notation: `N` samples (e.g. `2^28`), seed [`DEFAULT_SEED`]. The unit is the sample.
 
+mod cpu;
+mod gpu;
+
 use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::rayon_pool;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
-use bytemuck::Zeroable;
-use rayon::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use cpu::{count_range, racy_cpu, rayon_count};
+pub use gpu::{GpuMonteCarlo, MONTECARLO_WGSL};
 use std::time::Instant;
-
-/// The WGSL source of the counting kernels (`main`, and `racy` for the demonstration).
-pub const MONTECARLO_WGSL: &str = include_str!("../../shaders/montecarlo.wgsl");
-
-/// Invocations per workgroup in montecarlo.wgsl.
-const WORKGROUP_SIZE: u64 = 256;
-
-/// Samples each GPU invocation draws: enough to amortise the reduction, few enough that a
-/// batch still fills a large GPU.
-const PER_INVOCATION: u32 = 64;
 
 /// Samples per GPU submission: each one short (no watchdog reset) and its offsets within u32.
 pub const DEFAULT_BATCH: u64 = 1 << 28;
-
-/// Samples per Rayon task.
-const CHUNK: u64 = 1 << 16;
 
 /// Seed of the benchmark and of `speedup run montecarlo` unless given.
 pub const DEFAULT_SEED: u64 = 2024;
@@ -153,163 +139,6 @@ pub fn reference(job: &MonteCarlo) -> Estimate {
     Estimate {
         samples: job.samples,
         hits,
-    }
-}
-
-/// Whether sample `lo` (low index word) is a hit, given `mixed_hi` = mix32(hi ^ key): the
-/// kernels' formulation, with the circle test in wrapping u32 arithmetic.
-#[inline]
-fn is_hit(lo: u32, mixed_hi: u32) -> bool {
-    let h = mix32(lo ^ mixed_hi);
-    let x = 2 * (h >> 17) + 1;
-    let y = 2 * ((h >> 2) & 0x7fff) + 1;
-    (x * x) < 0u32.wrapping_sub(y * y)
-}
-
-/// Hits among samples `range`: the loop serial runs over everything and each Rayon task over
-/// its chunk.
-fn count_range(key: u32, range: std::ops::Range<u64>) -> u64 {
-    let mut hits = 0;
-    let mut i = range.start;
-    while i < range.end {
-        // Within one 2^32 block the high word, and so its mix, is fixed: hoist it.
-        let hi = i >> 32;
-        let block_end = range.end.min((hi + 1) << 32);
-        let mixed_hi = mix32(hi as u32 ^ key);
-        hits += (i..block_end)
-            .filter(|&j| is_hit(j as u32, mixed_hi))
-            .count() as u64;
-        i = block_end;
-    }
-    hits
-}
-
-/// Counts on the current Rayon pool: every chunk has its own count, summed at the end.
-fn rayon_count(job: &MonteCarlo) -> u64 {
-    let key = key(job.seed);
-    let chunks = job.samples.div_ceil(CHUNK);
-    (0..chunks)
-        .into_par_iter()
-        .map(|c| {
-            let lo = job.first + c * CHUNK;
-            count_range(key, lo..(lo + CHUNK).min(job.first + job.samples))
-        })
-        .sum()
-}
-
-/// Mirrors `MonteCarloParams` in shaders/montecarlo.wgsl: keep the two in sync.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct MonteCarloParams {
-    key: u32,
-    base_lo: u32,
-    base_hi: u32,
-    count: u32,
-    per_invocation: u32,
-    invocations: u32,
-    _pad: [u32; 2],
-}
-
-/// The counting kernels on a GPU: both pipelines, the uniform (rewritten per batch), the count
-/// and its staging buffer, made once.
-pub struct GpuMonteCarlo {
-    ctx: Arc<GpuContext>,
-    kernel: Kernel,
-    bind_group: wgpu::BindGroup,
-    racy: Option<(Kernel, wgpu::BindGroup)>,
-    uniform: wgpu::Buffer,
-    counts: wgpu::Buffer,
-    readback: Readback,
-    timer: Option<GpuTimer>,
-    batch: u64,
-}
-
-impl GpuMonteCarlo {
-    /// Builds the pipeline and buffers, counting `batch` samples (at most 2^31) per submission.
-    /// With `racy`, also the racy demonstration's pipeline.
-    pub fn new(ctx: Arc<GpuContext>, batch: u64, racy: bool) -> Result<GpuMonteCarlo> {
-        let kernel = Kernel::new(&ctx, "montecarlo", MONTECARLO_WGSL, "main")?;
-        let uniform = ctx.uniform_with_data(
-            "montecarlo params",
-            bytemuck::bytes_of(&MonteCarloParams::zeroed()),
-        );
-        // Poisoned: a run that failed to zero the count before adding cannot pass.
-        let counts = poisoned_storage(&ctx, "montecarlo counts", 8, 0xDEAD_BEEF)?;
-        let bind_group = kernel.bind(&ctx, &[&uniform, &counts])?;
-        let racy = if racy {
-            let k = Kernel::new(&ctx, "montecarlo racy", MONTECARLO_WGSL, "racy")?;
-            let g = k.bind(&ctx, &[&uniform, &counts])?;
-            Some((k, g))
-        } else {
-            None
-        };
-        let readback = Readback::new(&ctx, "montecarlo readback", &[8])?;
-        let timer = GpuTimer::new(&ctx)?;
-        ctx.check()?;
-        Ok(GpuMonteCarlo {
-            ctx,
-            kernel,
-            bind_group,
-            racy,
-            uniform,
-            counts,
-            readback,
-            timer,
-            batch: batch.clamp(1, 1 << 31),
-        })
-    }
-
-    /// Zeroes the count, dispatches every batch of `job` with the `main` kernel (or the racy one),
-    /// and reads the 64-bit count back.
-    fn count(&mut self, job: &MonteCarlo, racy: bool) -> Result<(u64, Phases)> {
-        let upload_seconds = upload(&self.ctx, &[(&self.counts, &[0u8; 8])])?;
-        let start = Instant::now();
-        let (kernel, bind_group) = match (&self.racy, racy) {
-            (Some((k, g)), true) => (k, g),
-            (None, true) => return Err(self.ctx.error("racy kernel not prepared")),
-            _ => (&self.kernel, &self.bind_group),
-        };
-        let key = key(job.seed);
-        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
-        let end = job.first + job.samples;
-        let mut base = job.first;
-        while base < end {
-            let count = (end - base).min(self.batch);
-            let invocations = count.div_ceil(PER_INVOCATION as u64);
-            let params = MonteCarloParams {
-                key,
-                base_lo: base as u32,
-                base_hi: (base >> 32) as u32,
-                count: count as u32,
-                per_invocation: PER_INVOCATION,
-                invocations: invocations as u32,
-                _pad: [0; 2],
-            };
-            // Lands before the next submission; each batch's pass is waited for before the
-            // uniform is rewritten for the next.
-            self.ctx
-                .queue
-                .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&params));
-            let groups = dispatch_size(invocations.div_ceil(WORKGROUP_SIZE));
-            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "montecarlo batch", |pass| {
-                kernel.dispatch(pass, bind_group, groups)
-            })?;
-            device_seconds = super::add_device_time(device_seconds, timed);
-            base += count;
-        }
-        let compute_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let words: Vec<u32> = self.readback.read_one(&self.ctx, &self.counts)?;
-        let hits = words[0] as u64 | (words[1] as u64) << 32;
-        Ok((
-            hits,
-            Phases {
-                upload_seconds: Some(upload_seconds),
-                compute_seconds: Some(compute_seconds),
-                readback_seconds: Some(start.elapsed().as_secs_f64()),
-                device_seconds,
-            },
-        ))
     }
 }
 
@@ -418,31 +247,6 @@ pub fn racy(backend: &Backend, job: MonteCarlo) -> Result<RacyOutcome> {
         }
     };
     Ok(RacyOutcome { expected, counted })
-}
-
-/// The CPU side of [`racy`]: `threads` tasks (on the current pool) each walk their share of the
-/// samples and bump the shared counter with a load and a store for every hit.
-fn racy_cpu(job: &MonteCarlo, threads: usize) -> u64 {
-    let counter = AtomicU64::new(0);
-    let key = key(job.seed);
-    let share = job.samples.div_ceil(threads as u64);
-    let bump = |t: u64| {
-        let lo = job.first + t * share;
-        let hi = (lo + share).min(job.first + job.samples);
-        for i in lo..hi.max(lo) {
-            if is_hit(i as u32, mix32((i >> 32) as u32 ^ key)) {
-                // count += 1, as two steps: whatever another thread stored in between is lost.
-                let seen = counter.load(Ordering::Relaxed);
-                counter.store(seen + 1, Ordering::Relaxed);
-            }
-        }
-    };
-    if threads == 1 {
-        bump(0);
-    } else {
-        (0..threads as u64).into_par_iter().for_each(bump);
-    }
-    counter.into_inner()
 }
 
 /// Jobs the checks use: awkward sample counts, one across the 2^32 boundary of the sample index

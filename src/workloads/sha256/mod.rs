@@ -22,23 +22,17 @@
 //! what a fair comparison needs. Size notation: `N` or `N:K`, an exhaustive search of nonces
 //! 0..N at difficulty K (default [`DEFAULT_DIFFICULTY`]); N may be written `2^24`.
 
+mod cpu;
+mod gpu;
+
 use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
-use rayon::prelude::*;
-use sha2::digest::generic_array::GenericArray;
+use cpu::{rayon_search, scan};
+pub use gpu::{GpuSha256, SHA256_WGSL};
 use sha2::{Digest, Sha256};
 use std::ops::Range;
-use std::sync::Arc;
 use std::time::Instant;
-
-/// The WGSL source of the search kernel.
-pub const SHA256_WGSL: &str = include_str!("../../shaders/sha256.wgsl");
-
-/// Invocations per workgroup in sha256.wgsl.
-const WORKGROUP_SIZE: u64 = 256;
 
 /// Longest prefix: 47 bytes + 8 nonce bytes + the 0x80 byte + 8 length bytes = 64, one block.
 pub const MAX_PREFIX: usize = 47;
@@ -242,206 +236,6 @@ const K: [u32; 64] = [
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
-
-/// Scans `range` for nonces with at least `difficulty` zero bits: the first one and how many,
-/// stopping at the first when `stop_at_first`. Serial runs it over the whole range; Rayon over
-/// chunks in parallel.
-fn scan(
-    block: &[u8; 64],
-    nonce_at: usize,
-    difficulty: u32,
-    range: Range<u64>,
-    stop_at_first: bool,
-) -> (Option<u64>, u64) {
-    let mut block = GenericArray::clone_from_slice(block);
-    let mut first = None;
-    let mut matches = 0;
-    for nonce in range {
-        block[nonce_at..nonce_at + 8].copy_from_slice(&nonce.to_le_bytes());
-        let mut state = H0;
-        sha2::compress256(&mut state, std::slice::from_ref(&block));
-        let zeros = if state[0] == 0 {
-            32 + state[1].leading_zeros()
-        } else {
-            state[0].leading_zeros()
-        };
-        if zeros >= difficulty {
-            first = first.or(Some(nonce));
-            matches += 1;
-            if stop_at_first {
-                break;
-            }
-        }
-    }
-    (first, matches)
-}
-
-/// Runs `search` on the current Rayon pool: rounds of at most `batch` nonces split into chunks,
-/// several per thread; a first-match search stops after the first round with a hit.
-fn rayon_search(search: &Search, batch: u64, threads: usize) -> Found {
-    let block = padded_block(&search.prefix);
-    let at = search.prefix.len();
-    let range = search.range();
-    let mut first = None;
-    let mut matches = 0;
-    let mut base = range.start;
-    let mut sizes = batch_sizes(search, batch);
-    while base < range.end && (search.exhaustive || first.is_none()) {
-        let size = sizes.next().expect("endless");
-        let end = base.saturating_add(size).min(range.end);
-        // Several chunks per thread, so work stealing can even out uneven progress.
-        let chunk = ((end - base) / (threads as u64 * 8)).max(1);
-        let chunks = (end - base).div_ceil(chunk);
-        let (f, m) = (0..chunks)
-            .into_par_iter()
-            .map(|c| {
-                let lo = base + c * chunk;
-                let hi = lo.saturating_add(chunk).min(end);
-                scan(&block, at, search.difficulty, lo..hi, !search.exhaustive)
-            })
-            .reduce(
-                || (None, 0),
-                |(fa, ma), (fb, mb)| (min_some(fa, fb), ma + mb),
-            );
-        first = first.or(f);
-        matches += m;
-        base = end;
-    }
-    Found::from_scan(search, first, matches)
-}
-
-fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// Mirrors `Sha256Params` in shaders/sha256.wgsl: keep the two in sync.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct Sha256Params {
-    block: [u32; 16],
-    k: [u32; 64],
-    base_lo: u32,
-    base_hi: u32,
-    count: u32,
-    nonce_at: u32,
-    difficulty: u32,
-    _pad: [u32; 3],
-}
-
-/// "No hit" in the kernel's `found.offset`.
-const NONE: u32 = u32::MAX;
-
-/// The search kernel on a GPU: pipeline, uniform (rewritten per batch), result word pair and its
-/// staging buffer, made once.
-pub struct GpuSha256 {
-    ctx: Arc<GpuContext>,
-    kernel: Kernel,
-    bind_group: wgpu::BindGroup,
-    uniform: wgpu::Buffer,
-    found: wgpu::Buffer,
-    readback: Readback,
-    timer: Option<GpuTimer>,
-    params: Sha256Params,
-    search: Search,
-    batch: u64,
-}
-
-impl GpuSha256 {
-    /// Builds the pipeline and buffers for `search`, in batches of at most `batch` nonces (below
-    /// 2^32).
-    pub fn new(ctx: Arc<GpuContext>, search: &Search, batch: u64) -> Result<GpuSha256> {
-        let block = padded_block(&search.prefix);
-        let mut words = [0u32; 16];
-        for (w, bytes) in words.iter_mut().zip(block.chunks_exact(4)) {
-            *w = u32::from_be_bytes(bytes.try_into().expect("4 bytes"));
-        }
-        let params = Sha256Params {
-            block: words,
-            k: K,
-            base_lo: 0,
-            base_hi: 0,
-            count: 0,
-            nonce_at: search.prefix.len() as u32,
-            difficulty: search.difficulty,
-            _pad: [0; 3],
-        };
-        let kernel = Kernel::new(&ctx, "sha256", SHA256_WGSL, "main")?;
-        let uniform = ctx.uniform_with_data("sha256 params", bytemuck::bytes_of(&params));
-        let found = poisoned_storage(&ctx, "sha256 found", 8, NONE)?;
-        let bind_group = kernel.bind(&ctx, &[&uniform, &found])?;
-        let readback = Readback::new(&ctx, "sha256 readback", &[8])?;
-        let timer = GpuTimer::new(&ctx)?;
-        ctx.check()?;
-        Ok(GpuSha256 {
-            ctx,
-            kernel,
-            bind_group,
-            uniform,
-            found,
-            readback,
-            timer,
-            params,
-            search: search.clone(),
-            batch: batch.clamp(1, u32::MAX as u64 - 1),
-        })
-    }
-
-    /// Runs the search batch by batch: reset the result, dispatch, read the result back.
-    pub fn run(&mut self) -> Result<(Found, Phases)> {
-        let start = Instant::now();
-        let search = &self.search;
-        let range = search.range();
-        let mut first = None;
-        let mut matches = 0u64;
-        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
-        let mut base = range.start;
-        let mut sizes = batch_sizes(search, self.batch);
-        while base < range.end && (search.exhaustive || first.is_none()) {
-            let count = (range.end - base).min(sizes.next().expect("endless"));
-            self.params.base_lo = base as u32;
-            self.params.base_hi = (base >> 32) as u32;
-            self.params.count = count as u32;
-            // Queue writes land before the next submission, the pass below.
-            self.ctx
-                .queue
-                .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
-            self.ctx
-                .queue
-                .write_buffer(&self.found, 0, bytemuck::cast_slice(&[NONE, 0]));
-            let groups = dispatch_size(count.div_ceil(WORKGROUP_SIZE));
-            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "sha256 batch", |pass| {
-                self.kernel.dispatch(pass, &self.bind_group, groups)
-            })?;
-            device_seconds = super::add_device_time(device_seconds, timed);
-            let [offset, hits]: [u32; 2] = self
-                .readback
-                .read_one::<u32>(&self.ctx, &self.found)?
-                .try_into()
-                .map_err(|_| self.ctx.error("sha256: short readback"))?;
-            if offset != NONE {
-                if offset as u64 >= count {
-                    return Err(self.ctx.error(format!(
-                        "sha256 kernel reported offset {offset} in a batch of {count}"
-                    )));
-                }
-                first = first.or(Some(base + offset as u64));
-            }
-            matches += hits as u64;
-            base += count;
-        }
-        Ok((
-            Found::from_scan(search, first, matches),
-            Phases {
-                compute_seconds: Some(start.elapsed().as_secs_f64()),
-                device_seconds,
-                ..Phases::default()
-            },
-        ))
-    }
-}
 
 /// A search prepared on one backend.
 pub struct Sha256Run {

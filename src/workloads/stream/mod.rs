@@ -17,19 +17,15 @@
 //! the multiply-add or rounds twice then makes no difference: all backends are **bit-identical**
 //! to the reference.
 
+mod cpu;
+mod gpu;
+
 use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer, Kernel};
-use rayon::prelude::*;
-use std::sync::Arc;
+use cpu::CpuArrays;
+pub use gpu::{GpuStream, STREAM_WGSL};
 use std::time::Instant;
-
-/// The WGSL source of the triad kernel.
-pub const STREAM_WGSL: &str = include_str!("../../shaders/stream.wgsl");
-
-/// Invocations per workgroup in stream.wgsl.
-const WORKGROUP_SIZE: u64 = 256;
 
 /// The triad's scalar, STREAM's value.
 pub const SCALAR: f32 = 3.0;
@@ -40,9 +36,6 @@ pub const DEFAULT_REPS: u32 = 10;
 
 /// Most triads per run (all go into one GPU submission).
 pub const MAX_REPS: u32 = 10_000;
-
-/// Elements per Rayon task: 256 KiB per array, large enough to stream, small enough to balance.
-const CHUNK: usize = 1 << 16;
 
 /// One STREAM job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,113 +110,6 @@ fn inputs(elements: u64) -> (Vec<f32>, Vec<f32>) {
     (b, c)
 }
 
-/// One triad over slices of equal length: the loop serial runs over everything and every Rayon
-/// task over its chunk. Written as a zip so the compiler drops bounds checks and vectorises it.
-#[inline]
-fn triad(a: &mut [f32], b: &[f32], c: &[f32]) {
-    for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
-        *a = b + SCALAR * c;
-    }
-}
-
-/// CPU arrays, made once.
-struct CpuArrays {
-    a: Vec<f32>,
-    b: Vec<f32>,
-    c: Vec<f32>,
-}
-
-impl CpuArrays {
-    fn new(elements: u64) -> CpuArrays {
-        let (b, c) = inputs(elements);
-        // NaN until written, so an element a run skipped cannot pass.
-        CpuArrays {
-            a: vec![f32::NAN; elements as usize],
-            b,
-            c,
-        }
-    }
-}
-
-/// Mirrors `StreamParams` in shaders/stream.wgsl: keep the two in sync.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct StreamParams {
-    n: u32,
-    scalar: f32,
-    _pad: [u32; 2],
-}
-
-/// The triad on a GPU: the three arrays resident on the device, the pipeline, made once.
-pub struct GpuStream {
-    ctx: Arc<GpuContext>,
-    kernel: Kernel,
-    bind_group: wgpu::BindGroup,
-    a: wgpu::Buffer,
-    timer: Option<GpuTimer>,
-    groups: (u32, u32),
-    elements: u64,
-}
-
-impl GpuStream {
-    /// Uploads b and c and builds the pipeline. Refuses arrays larger than one storage binding
-    /// (the error names the limit) rather than splitting them: the triad is a bandwidth probe,
-    /// and a size the device cannot bind in one piece adds nothing a smaller size does not show.
-    pub fn new(ctx: Arc<GpuContext>, job: &Stream) -> Result<GpuStream> {
-        let bytes = job.elements * 4;
-        ctx.check_binding(
-            &format!("one stream array of {} f32 (4 bytes each)", job.elements),
-            bytes,
-        )?;
-        let (b, c) = inputs(job.elements);
-        let params = StreamParams {
-            n: job.elements as u32,
-            scalar: SCALAR,
-            _pad: [0; 2],
-        };
-        let kernel = Kernel::new(&ctx, "stream", STREAM_WGSL, "main")?;
-        let uniform = ctx.uniform_with_data("stream params", bytemuck::bytes_of(&params));
-        // NaN (0xFFFFFFFF) until written, so an element the kernel skipped cannot pass.
-        let a = poisoned_storage(&ctx, "stream a", bytes, u32::MAX)?;
-        let b = ctx.storage_with_data("stream b", bytemuck::cast_slice(&b))?;
-        let c = ctx.storage_with_data("stream c", bytemuck::cast_slice(&c))?;
-        let bind_group = kernel.bind(&ctx, &[&uniform, &a, &b, &c])?;
-        let timer = GpuTimer::new(&ctx)?;
-        ctx.wait()?;
-        Ok(GpuStream {
-            groups: dispatch_size(job.elements.div_ceil(WORKGROUP_SIZE)),
-            ctx,
-            kernel,
-            bind_group,
-            a,
-            timer,
-            elements: job.elements,
-        })
-    }
-
-    /// Runs `reps` triads in one pass and waits.
-    pub fn run(&mut self, reps: u32) -> Result<Phases> {
-        let start = Instant::now();
-        let device_seconds =
-            submit_pass(&self.ctx, self.timer.as_ref(), "stream triads", |pass| {
-                for _ in 0..reps {
-                    self.kernel.dispatch(pass, &self.bind_group, self.groups);
-                }
-            })?;
-        Ok(Phases {
-            compute_seconds: Some(start.elapsed().as_secs_f64()),
-            device_seconds,
-            ..Phases::default()
-        })
-    }
-
-    /// Reads array a back.
-    pub fn result(&self) -> Result<Vec<f32>> {
-        let bytes = self.ctx.read_buffer(&self.a, self.elements * 4)?;
-        Ok(crate::gpu::cast_vec(&bytes))
-    }
-}
-
 /// A STREAM job prepared on one backend, its arrays resident.
 pub struct StreamRun {
     job: Stream,
@@ -246,21 +132,11 @@ impl StreamRun {
         let start = Instant::now();
         match &mut self.engine {
             Engine::Serial(arr) => {
-                for _ in 0..self.job.reps {
-                    triad(&mut arr.a, &arr.b, &arr.c);
-                }
+                arr.triads(self.job.reps, false);
                 Ok(cpu_phases(start))
             }
             Engine::Rayon(pool, arr) => {
-                pool.install(|| {
-                    for _ in 0..self.job.reps {
-                        arr.a
-                            .par_chunks_mut(CHUNK)
-                            .zip(arr.b.par_chunks(CHUNK))
-                            .zip(arr.c.par_chunks(CHUNK))
-                            .for_each(|((a, b), c)| triad(a, b, c));
-                    }
-                });
+                pool.install(|| arr.triads(self.job.reps, true));
                 Ok(cpu_phases(start))
             }
             Engine::Gpu(gpu) => gpu.run(self.job.reps),
@@ -270,7 +146,7 @@ impl StreamRun {
     /// Array a as it stands (read back from the device for the GPU).
     pub fn result(&self) -> Result<Vec<f32>> {
         match &self.engine {
-            Engine::Serial(arr) | Engine::Rayon(_, arr) => Ok(arr.a.clone()),
+            Engine::Serial(arr) | Engine::Rayon(_, arr) => Ok(arr.a().to_vec()),
             Engine::Gpu(gpu) => gpu.result(),
         }
     }
