@@ -536,15 +536,8 @@ pub fn run_local(
     for band in &mut bands {
         band.sync()?;
     }
-    let words = bands
-        .iter()
-        .flat_map(|b| b.owned_words())
-        .copied()
-        .collect();
-    Ok((
-        Grid::from_words(grid.width(), grid.height(), words)?,
-        timings,
-    ))
+    let whole = put_together(grid, bands.iter().map(|b| b.owned_words()))?;
+    Ok((whole, timings))
 }
 
 /// [`run_local`] with the exchange overlapped: every band's interior is stepped, then its edge
@@ -581,15 +574,15 @@ fn run_local_split(
     for band in &mut bands {
         band.sync()?;
     }
-    let words = bands
-        .iter()
-        .flat_map(|b| b.owned_words())
-        .copied()
-        .collect();
-    Ok((
-        Grid::from_words(grid.width(), grid.height(), words)?,
-        timings,
-    ))
+    let whole = put_together(grid, bands.iter().map(|b| b.owned_words()))?;
+    Ok((whole, timings))
+}
+
+/// The grid `like` (its size) made of the bands' owned rows, in row order; each band's host copy
+/// must be current (synced).
+fn put_together<'a>(like: &Grid, bands: impl Iterator<Item = &'a [u32]>) -> Result<Grid> {
+    let words = bands.flatten().copied().collect();
+    Grid::from_words(like.width(), like.height(), words)
 }
 
 /// Seconds since `started`, added to `slot`; returns the new instant, for timing phases in turn.
