@@ -50,6 +50,9 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// Every kernel, in the order tests and tables list them.
+    pub const ALL: [Kernel; 3] = [Kernel::Packed, Kernel::Tiled, Kernel::Naive];
+
     /// The fastest kernel measured on this kind of backend: [`Kernel::Tiled`] on the CPU (one
     /// pass over memory every few generations; see docs/performance.md), [`Kernel::Packed`] on
     /// the GPU until the tiled GPU kernel has been measured faster on real hardware.
