@@ -168,7 +168,7 @@ fn bench_csv_has_the_header_and_one_line_per_row() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        speedup::harness::csv::COLUMNS.join(",")
+        speedup::harness::export::csv::COLUMNS.join(",")
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 2, "{text}");

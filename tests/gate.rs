@@ -2,7 +2,7 @@
 //! binary, on reports of every format_version (the committed format-1 reports in
 //! tests/data/reports/ and format-2 reports with samples made from them).
 
-use speedup::harness::json::{from_json, to_json};
+use speedup::harness::export::json::{from_json, to_json};
 use speedup::harness::report::fill_comparisons;
 use speedup::harness::Report;
 use std::path::PathBuf;

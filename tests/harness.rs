@@ -6,12 +6,15 @@ use speedup::backend::Backend;
 use speedup::gpu::AdapterSummary;
 use speedup::harness::bench::{self, Plan, Silent};
 use speedup::harness::compare::{compare, Verdict};
+use speedup::harness::export::svg::chart_svg;
+use speedup::harness::export::units::{format_rate, format_seconds};
+use speedup::harness::export::{csv, json, table, Format};
 use speedup::harness::machine::{utc_date, AdapterInfo, WGPU_VERSION};
-use speedup::harness::measure::{format_rate, format_seconds, measure, MeasureConfig};
+use speedup::harness::measure::{measure, MeasureConfig};
 use speedup::harness::report::{backend_label, fill_comparisons, FORMAT_VERSION};
 use speedup::harness::stats::{self, Summary};
-use speedup::harness::sweep::{chart_svg, crossover_index, crossovers, PairPoint};
-use speedup::harness::{csv, json, markdown, table, MachineInfo, Report, ResultRow};
+use speedup::harness::sweep::{crossover_index, crossovers, PairPoint};
+use speedup::harness::{MachineInfo, Report, ResultRow};
 use speedup::workloads::{Phases, Prepared};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -554,7 +557,7 @@ fn backend_labels_say_software() {
 #[test]
 fn json_exact() {
     assert_same(
-        &json::to_json(&fixed_report()),
+        &Format::Json.render(&fixed_report()),
         &golden("report.json"),
         "json",
     );
@@ -596,7 +599,11 @@ fn json_errors_say_where() {
 
 #[test]
 fn csv_exact() {
-    assert_same(&csv::to_csv(&fixed_report()), &golden("report.csv"), "csv");
+    assert_same(
+        &Format::Csv.render(&fixed_report()),
+        &golden("report.csv"),
+        "csv",
+    );
 }
 
 #[test]
@@ -614,7 +621,7 @@ fn csv_quotes_commas_and_quotes() {
 #[test]
 fn markdown_exact() {
     assert_same(
-        &markdown::to_markdown_report(&fixed_report()),
+        &Format::Markdown.render(&fixed_report()),
         &golden("report.md"),
         "markdown",
     );
@@ -623,7 +630,7 @@ fn markdown_exact() {
 #[test]
 fn table_exact() {
     assert_same(
-        &table::to_table(&fixed_report()),
+        &Format::Table.render(&fixed_report()),
         &golden("report.txt"),
         "table",
     );
@@ -918,6 +925,7 @@ fn bench_runs_life_through_the_trait() {
         },
         default_rayon_threads: 2,
         device_sizes: Vec::new(),
+        crossovers: false,
     };
     assert_eq!(plan.rows(), 2);
     let report = bench::run(&plan, vec![], &mut Silent).unwrap();
@@ -975,7 +983,7 @@ fn rows_of_one_problem_at_different_sizes_compare_by_throughput() {
     // The CPU rows ran the same size: plain time ratios, unmarked.
     assert!(!serial.compared_by_throughput && !rayon.compared_by_throughput);
     assert!(close(rayon.speedup_vs_serial.unwrap(), 0.02 / 0.0125));
-    let table = speedup::harness::table::to_table(&report);
+    let table = Format::Table.render(&report);
     let gpu_line = table.lines().find(|l| l.contains("512x512:3000")).unwrap();
     assert!(
         gpu_line.contains("50.00× (") && gpu_line.contains(")‡"),
@@ -1010,9 +1018,49 @@ fn bench_rejects_a_bad_size() {
         config: MeasureConfig::QUICK,
         default_rayon_threads: 2,
         device_sizes: Vec::new(),
+        crossovers: false,
     };
     let err = bench::run(&plan, vec![], &mut Silent).unwrap_err();
     assert!(err.to_string().contains("banana"), "{err}");
+}
+
+/// `--sweep`'s crossovers come out of the harness itself: asked for, the report has one per
+/// backend pair (rayon against serial here) over the sizes run; not asked for, none.
+#[test]
+fn bench_finds_crossovers_when_the_plan_asks() {
+    let plan = |crossovers| Plan {
+        workloads: vec![(
+            speedup::workloads::by_name("life").unwrap(),
+            vec!["32x32:1".into(), "64x64:1".into()],
+        )],
+        backends: vec![Backend::Serial, Backend::Rayon { threads: 2 }],
+        config: MeasureConfig {
+            warmup_runs: 0,
+            min_time_seconds: 0.0,
+            min_runs: 1,
+            max_runs: 1,
+            max_time_seconds: 1.0,
+            max_noise: None,
+            interleave: false,
+        },
+        default_rayon_threads: 2,
+        device_sizes: Vec::new(),
+        crossovers,
+    };
+    let swept = bench::run(&plan(true), vec![], &mut Silent).unwrap();
+    assert_eq!(swept.crossovers, crossovers(&swept));
+    assert_eq!(swept.crossovers.len(), 1, "{:?}", swept.crossovers);
+    let c = &swept.crossovers[0];
+    assert_eq!(
+        (
+            c.workload.as_str(),
+            c.challenger.as_str(),
+            c.baseline.as_str()
+        ),
+        ("life", "rayon (2 threads)", "serial")
+    );
+    let plain = bench::run(&plan(false), vec![], &mut Silent).unwrap();
+    assert!(plain.crossovers.is_empty(), "{:?}", plain.crossovers);
 }
 
 #[test]
@@ -1081,7 +1129,7 @@ fn the_machine_in_full() {
 
 #[test]
 fn benchmark_action_export_is_custom_bigger_is_better() {
-    let text = speedup::harness::export::benchmark_action(&fixed_report());
+    let text = Format::BenchmarkAction.render(&fixed_report());
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let entries = v.as_array().unwrap();
     assert_eq!(entries.len(), 3);

@@ -6,27 +6,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use speedup::backend::{logical_cores, Backend, BackendChoice};
 use speedup::gpu::{AdapterChoice, GpuContext};
 use speedup::harness::bench::{self, Plan, Progress, WorkloadSizes};
+use speedup::harness::export::{svg, Format};
 use speedup::harness::sizing::{self, DeviceSize};
-use speedup::harness::{csv, export, json, markdown, sweep, table, MeasureConfig, Report};
+use speedup::harness::{MeasureConfig, Report};
 use speedup::output::write_atomic;
 use speedup::workloads::{self, Workload};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-
-/// Output formats of `speedup bench`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Aligned columns for people.
-    Table,
-    /// The stable format (docs/bench-format.md); what `speedup compare` reads.
-    Json,
-    /// One line per result row.
-    Csv,
-    /// GitHub-flavoured Markdown.
-    Markdown,
-    /// github-action-benchmark's `customBiggerIsBetter` JSON: one entry per row, throughput.
-    BenchmarkAction,
-}
 
 /// Arguments of `speedup bench`.
 #[derive(Debug, clap::Args)]
@@ -137,8 +123,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         config,
         default_rayon_threads: logical_cores(),
         device_sizes,
+        crossovers: args.sweep,
     };
-    let mut report = if std::io::stderr().is_terminal() {
+    let report = if std::io::stderr().is_terminal() {
         let mut bar = Bar::new(plan.rows() as u64);
         let report = bench::run(&plan, notes, &mut bar);
         bar.bar.finish_and_clear();
@@ -149,28 +136,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if report.results.is_empty() {
         bail!("no row could be measured: {}", skipped_reasons(&report));
     }
-    if args.sweep {
-        report.crossovers = sweep::crossovers(&report);
-    }
     let chart = args
         .chart
         .clone()
         .or_else(|| args.sweep.then(|| PathBuf::from("speedup-sweep.svg")));
     if let Some(path) = &chart {
-        write_atomic(path, sweep::chart_svg(&report).as_bytes())?;
+        write_atomic(path, svg::chart_svg(&report).as_bytes())?;
         eprintln!("chart written to {}", path.display());
     }
-    let text = match args.format {
-        Format::Table => table::to_table(&report),
-        Format::Json => json::to_json(&report),
-        Format::Csv => csv::to_csv(&report),
-        Format::Markdown => markdown::to_markdown_report(&report),
-        Format::BenchmarkAction => export::benchmark_action(&report),
-    };
+    let text = args.format.render(&report);
     match &args.output {
         Some(path) => {
             write_atomic(path, text.as_bytes())?;
-            print!("{}", table::to_table(&report));
+            print!("{}", Format::Table.render(&report));
             eprintln!("report written to {}", path.display());
         }
         None => print!("{text}"),

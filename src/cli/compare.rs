@@ -2,8 +2,8 @@
 //! regression gate for CI.
 
 use speedup::harness::compare::{compare, comparison_blocks, comparison_json};
-use speedup::harness::json::from_json;
-use speedup::harness::layout::{to_markdown, to_text};
+use speedup::harness::export::json::from_json;
+use speedup::harness::export::layout::{to_markdown, to_text};
 use speedup::harness::Report;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -419,7 +419,9 @@ mod with_mpi {
             }
             rows.sort_by_key(|r| (r.scaling == "strong", r.ranks));
             let text = match args.format {
-                super::super::bench::Format::Json => serde_json::to_string_pretty(&rows)? + "\n",
+                speedup::harness::export::Format::Json => {
+                    serde_json::to_string_pretty(&rows)? + "\n"
+                }
                 _ => scaling_table(&backend, &rows),
             };
             if let Some(path) = &args.output {

@@ -1,8 +1,8 @@
 //! `speedup report A.json B.json ...`: many reports (machines) in one document, as a table,
 //! Markdown, or with `--html` a self-contained page.
 
+use speedup::harness::export::layout::{to_markdown, to_text};
 use speedup::harness::export::{html, many};
-use speedup::harness::layout::{to_markdown, to_text};
 use speedup::output::write_atomic;
 use std::path::PathBuf;
 

@@ -5,7 +5,7 @@ use super::bench::{resolve_backends, select_workloads};
 use anyhow::bail;
 use speedup::backend::{logical_cores, Backend};
 use speedup::gpu::GpuContext;
-use speedup::harness::measure::format_seconds;
+use speedup::harness::export::units::format_seconds;
 use speedup::harness::report::label_of;
 use std::time::Instant;
 

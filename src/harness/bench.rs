@@ -27,6 +27,9 @@ pub struct Plan {
     /// Problems whose GPU rows run a larger size than their CPU rows on a device-filling GPU
     /// ([`super::sizing`]); empty: every backend runs the sizes in `workloads`.
     pub device_sizes: Vec<DeviceSize>,
+    /// Find where each backend overtakes another as the sizes grow (`--sweep`): fills the
+    /// report's `crossovers`.
+    pub crossovers: bool,
 }
 
 impl Plan {
@@ -143,6 +146,9 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
             .find(|(w, _)| w.name() == name)
             .and_then(|(w, _)| w.bytes_per_unit())
     });
+    if plan.crossovers {
+        report.crossovers = super::sweep::crossovers(&report);
+    }
     Ok(report)
 }
 

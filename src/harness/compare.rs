@@ -11,9 +11,10 @@
 //! it is slower by more than the threshold with that same confidence (see
 //! [`ComparedRow::regressed`]).
 
-use super::layout::{Block, Table};
+use super::export::layout::{Block, Table};
+use super::export::units::format_seconds;
+use super::export::view::ratio_with_interval;
 use super::machine::MachineInfo;
-use super::measure::format_seconds;
 use super::report::{row_label, Report, ResultRow};
 use super::stats::ratio_interval;
 use serde::Serialize;
@@ -296,7 +297,7 @@ pub fn comparison_blocks(
             r.label(),
             format_seconds(r.old_median),
             format_seconds(r.new_median),
-            super::view::ratio_with_interval(Some(r.speedup), r.speedup_ci),
+            ratio_with_interval(Some(r.speedup), r.speedup_ci),
             verdict,
         ]);
     }

@@ -5,7 +5,7 @@
 //! Fields added since format 1 all have defaults and are optional in the schema, so one schema
 //! accepts every `format_version` this speedup reads.
 
-use super::json::from_json;
+use super::export::json::from_json;
 use super::report::Report;
 use crate::error::{Error, Result};
 

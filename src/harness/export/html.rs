@@ -2,11 +2,11 @@
 //! scripts), the machines side by side, per workload a throughput chart by machine × backend and
 //! its table, the crossover table and sweep charts. Made from the same sections as the Markdown.
 
+use super::layout::{Block, Table};
 use super::many::{Bar, Section};
-use crate::harness::layout::{Block, Table};
-use crate::harness::measure::format_rate;
-use crate::harness::sweep::{escape, COLOURS};
-use crate::harness::view::{NOISY_MARK, SOFTWARE_MARK};
+use super::svg::{escape, COLOURS};
+use super::units::format_rate;
+use super::view::{NOISY_MARK, SOFTWARE_MARK};
 use std::fmt::Write;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1400px}\

@@ -3,12 +3,12 @@
 //! noisy rows and software adapters marked. Markdown and the HTML page are made from these same
 //! sections, so they never disagree.
 
-use crate::harness::layout::{Block, Table};
-use crate::harness::measure::{format_rate, format_seconds};
-use crate::harness::report::{row_label, Report, ResultRow};
-use crate::harness::view::{
+use super::layout::{Block, Table};
+use super::units::{format_rate, format_seconds};
+use super::view::{
     machine_fields, median_interval_text, noise_text, ratio_with_interval, SOFTWARE_MARK,
 };
+use crate::harness::report::{row_label, Report, ResultRow};
 
 /// A report and the name it goes by (its file name without `.json`).
 pub struct Named {
@@ -178,7 +178,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
             ]);
         }
         if !n.report.crossovers.is_empty() {
-            sweeps.push((n.name.clone(), crate::harness::sweep::chart_svg(&n.report)));
+            sweeps.push((n.name.clone(), super::svg::chart_svg(&n.report)));
         }
     }
     let mut tail = Vec::new();

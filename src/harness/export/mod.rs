@@ -1,51 +1,51 @@
-//! Exports of reports for other programs and for people across machines: the JSON that CI
-//! benchmark trackers read, and the self-contained HTML page of `speedup report`.
+//! Every way a report leaves the program, one module per format (as hyperfine's `export/`): the
+//! human table, JSON (the stable format `speedup compare` reads back), CSV, Markdown,
+//! github-action-benchmark's JSON, the `--sweep` chart (SVG), and the many-machine document of
+//! `speedup report` with its HTML page. The helpers they share live here too: the blocks the
+//! table and Markdown both render ([`view`], [`layout`]) and numbers with units ([`units`]).
+//! Measuring and computing (the harness's other modules) never format; the CLI only picks a
+//! [`Format`] and where it goes.
 
+pub mod benchmark_action;
+pub mod csv;
 pub mod html;
+pub mod json;
+pub mod layout;
 pub mod many;
+pub mod markdown;
+pub mod svg;
+pub mod table;
+pub mod units;
+pub mod view;
 
-use super::report::{row_label, Report};
-use serde::Serialize;
+use super::report::Report;
 
-/// One entry of github-action-benchmark's `customBiggerIsBetter` input.
-#[derive(Debug, Serialize)]
-struct ActionEntry {
-    name: String,
-    unit: String,
-    value: f64,
-    /// Free text shown beside the value: the precision of the row.
-    range: String,
-    /// Free text shown in the tooltip: median, runs, device.
-    extra: String,
+/// Output formats of a bench report (`speedup bench --format`). The variants' docs are the
+/// `--help` text; clap derives the spellings (`table`, `json`, `csv`, `markdown`,
+/// `benchmark-action`) from their names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// The stable format (docs/bench-format.md); what `speedup compare` reads.
+    Json,
+    /// One line per result row.
+    Csv,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+    /// github-action-benchmark's `customBiggerIsBetter` JSON: one entry per row, throughput.
+    BenchmarkAction,
 }
 
-/// The report as github-action-benchmark's `customBiggerIsBetter` JSON: one entry per result
-/// row named "WORKLOAD SIZE on BACKEND", its throughput as the value (bigger is better), the
-/// 95% interval of the median as the range. Ends in a newline.
-pub fn benchmark_action(report: &Report) -> String {
-    let entries: Vec<ActionEntry> = report
-        .results
-        .iter()
-        .map(|r| {
-            let label = row_label(&report.machine, r);
-            ActionEntry {
-                name: format!("{} {} on {label}", r.workload, r.size),
-                unit: r.throughput_unit.clone(),
-                value: r.throughput,
-                range: super::view::noise_text(r),
-                extra: format!(
-                    "median {} over {} runs on {}{}",
-                    super::measure::format_seconds(r.median_seconds),
-                    r.runs,
-                    r.device,
-                    if r.software {
-                        " (software adapter: CPU timings, not a GPU)"
-                    } else {
-                        ""
-                    }
-                ),
-            }
-        })
-        .collect();
-    serde_json::to_string_pretty(&entries).expect("plain data always serialises") + "\n"
+impl Format {
+    /// The report written in this format: the whole text of the file, ending in a newline.
+    pub fn render(self, report: &Report) -> String {
+        match self {
+            Format::Table => table::to_table(report),
+            Format::Json => json::to_json(report),
+            Format::Csv => csv::to_csv(report),
+            Format::Markdown => markdown::to_markdown_report(report),
+            Format::BenchmarkAction => benchmark_action::benchmark_action(report),
+        }
+    }
 }

@@ -3,10 +3,13 @@
 //! same blocks, so the two never disagree.
 
 use super::layout::{Block, Table};
-use super::machine::MachineInfo;
-use super::measure::{format_rate, format_seconds};
-use super::report::{row_label, Report, ResultRow};
-use super::stats::NOISY_RELATIVE_STDDEV;
+use super::units::{
+    format_bandwidth, format_gibibytes, format_mebibytes, format_percent, format_rate,
+    format_seconds,
+};
+use crate::harness::machine::MachineInfo;
+use crate::harness::report::{row_label, Report, ResultRow};
+use crate::harness::stats::NOISY_RELATIVE_STDDEV;
 
 /// Marks a software adapter's rows and its footnote.
 pub const SOFTWARE_MARK: &str = "†";
@@ -113,9 +116,9 @@ pub fn machine_fields(m: &MachineInfo) -> Block {
                 a.device_type,
                 a.driver,
                 info.limits.map_or(String::new(), |l| format!(
-                    ", max buffer {} MiB, max binding {} MiB",
-                    l.max_buffer_size >> 20,
-                    l.max_storage_buffer_binding_size >> 20
+                    ", max buffer {}, max binding {}",
+                    format_mebibytes(l.max_buffer_size),
+                    format_mebibytes(l.max_storage_buffer_binding_size)
                 ))
             ),
         ));
@@ -152,10 +155,7 @@ fn system_fields(s: &crate::harness::system::SystemInfo) -> Vec<(String, String)
         out.push(("caches".to_string(), s.caches.join(", ")));
     }
     if let Some(m) = s.memory_bytes {
-        out.push((
-            "memory".to_string(),
-            format!("{:.1} GiB", m as f64 / (1u64 << 30) as f64),
-        ));
+        out.push(("memory".to_string(), format_gibibytes(m)));
     }
     let system: Vec<String> = [
         s.os_version.clone(),
@@ -262,8 +262,7 @@ speedups in parentheses: 95% bootstrap interval"
                 r,
                 ratio_with_interval(r.speedup_vs_rayon, r.speedup_vs_rayon_ci),
             ),
-            r.efficiency
-                .map_or(NONE.to_string(), |e| format!("{:.0}%", 100.0 * e)),
+            r.efficiency.map_or(NONE.to_string(), format_percent),
         ]);
         if r.backend == "gpu" {
             phases.rows.push(vec![
@@ -306,7 +305,7 @@ speedups in parentheses: 95% bootstrap interval"
                 r.threads.to_string(),
                 format_seconds(r.median_seconds),
                 ratio_with_interval(Some(r.speedup), r.speedup_ci),
-                format!("{:.0}%", 100.0 * r.efficiency),
+                format_percent(r.efficiency),
                 r.baseline.clone(),
             ]);
         }
@@ -330,9 +329,9 @@ speedups in parentheses: 95% bootstrap interval"
                 b.workload.clone(),
                 b.size.clone(),
                 b.backend.clone(),
-                format!("{:.3} GB/s", b.bytes_per_second / 1e9),
-                format!("{:.3} GB/s", b.stream_bytes_per_second / 1e9),
-                format!("{:.0}%", 100.0 * b.fraction),
+                format_bandwidth(b.bytes_per_second),
+                format_bandwidth(b.stream_bytes_per_second),
+                format_percent(b.fraction),
             ]);
         }
         blocks.push(Block::Table(t));

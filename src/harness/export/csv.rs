@@ -2,7 +2,7 @@
 //! machine's CPU, OS and build profile, so CSV files from several machines can be concatenated
 //! and still say where each number came from. Missing values are empty fields.
 
-use super::report::Report;
+use crate::harness::report::Report;
 
 /// The columns, in order.
 pub const COLUMNS: &[&str] = &[

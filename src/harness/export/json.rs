@@ -1,7 +1,7 @@
 //! JSON: the stable, documented format (docs/bench-format.md), and what `speedup compare` reads.
 
-use super::report::{Report, FORMAT_VERSION};
 use crate::error::{Error, Result};
+use crate::harness::report::{Report, FORMAT_VERSION};
 
 /// The report as pretty-printed JSON, ending in a newline.
 pub fn to_json(report: &Report) -> String {
