@@ -4,6 +4,7 @@
 //! scheduler, another process) that pulls the mean. The spread is the relative standard
 //! deviation, and a row is *noisy* when it exceeds [`NOISY_RELATIVE_STDDEV`].
 
+use crate::random::SplitMix64;
 use serde::{Deserialize, Serialize};
 
 /// A row is flagged noisy when its sample standard deviation exceeds this fraction of its median.
@@ -163,7 +164,7 @@ pub fn ratio_interval(numerator: &[f64], denominator: &[f64]) -> Option<(f64, f6
     if num.len() < MIN_SAMPLES_FOR_INTERVAL || den.len() < MIN_SAMPLES_FOR_INTERVAL {
         return None;
     }
-    let mut rng = SplitMix64(0x005e_ed0f_5eed_u64);
+    let mut rng = SplitMix64::new(0x005e_ed0f_5eed_u64);
     let (mut a, mut b) = (vec![0.0; num.len()], vec![0.0; den.len()]);
     let mut ratios: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
         .map(|_| {
@@ -195,24 +196,5 @@ fn median_in_place(v: &mut [f64]) -> f64 {
         // The lower middle is the largest of the lower half.
         let lower = v[..n / 2].iter().copied().fold(f64::MIN, f64::max);
         (lower + upper) / 2.0
-    }
-}
-
-/// Sebastiano Vigna's SplitMix64: a tiny, good-enough generator for resampling indices, so that
-/// intervals do not need a random-number crate.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..n (n ≤ 2³², so the multiply-shift bias is below 2⁻³²).
-    fn below(&mut self, n: usize) -> usize {
-        (((self.next() >> 32) * n as u64) >> 32) as usize
     }
 }

@@ -6,6 +6,7 @@
 //! The same bytes are uploaded to the GPU unchanged.
 
 use crate::error::{Error, Result};
+use crate::random::SplitMix64;
 use rayon::prelude::*;
 
 /// Largest number of cells a grid may hold (2^36 = 68.7 billion cells, 8 GiB bit-packed). Sizes
@@ -381,39 +382,6 @@ fn random_word(seed: u64, word: u64, threshold: u32) -> u32 {
         }
     }
     alive
-}
-
-/// SplitMix64: a tiny, well-mixed, seedable generator. Used for random soups so that a seed means
-/// the same grid everywhere (no dependence on a crate's algorithm choice between versions).
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator starting from `seed`.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(Self::GAMMA);
-        Self::mix(self.0)
-    }
-
-    /// Draw `k` (0-based) of the generator started from `seed`, without drawing the ones before:
-    /// the state after k + 1 steps is `seed + (k + 1) * GAMMA`.
-    #[inline]
-    pub fn draw(seed: u64, k: u64) -> u64 {
-        Self::mix(seed.wrapping_add(k.wrapping_add(1).wrapping_mul(Self::GAMMA)))
-    }
-
-    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
-    fn mix(mut z: u64) -> u64 {
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// 64-bit FNV-1a, enough to tell grids apart in summaries (not a cryptographic hash).

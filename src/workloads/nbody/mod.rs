@@ -28,7 +28,7 @@ mod gpu;
 use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::life::grid::SplitMix64;
+use crate::random::SplitMix64;
 use cpu::CpuState;
 pub use gpu::{GpuNBody, NBODY_WGSL};
 use std::time::Instant;
