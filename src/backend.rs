@@ -117,12 +117,9 @@ impl Backend {
     /// The device: CPU model and threads, or the adapter's label.
     pub fn describe(&self) -> String {
         match self {
-            Backend::Serial => format!("serial on {} (1 thread)", crate::machine::cpu_model()),
+            Backend::Serial => format!("serial on {} (1 thread)", crate::host::cpu_model()),
             Backend::Rayon { threads } => {
-                format!(
-                    "rayon on {} ({threads} threads)",
-                    crate::machine::cpu_model()
-                )
+                format!("rayon on {} ({threads} threads)", crate::host::cpu_model())
             }
             Backend::Gpu(ctx) => format!("gpu on {}", ctx.summary().label()),
         }

@@ -2,7 +2,7 @@
 
 use speedup::backend::logical_cores;
 use speedup::gpu::{auto_pick, list_adapters, telemetry};
-use speedup::machine;
+use speedup::host;
 
 /// Arguments of `speedup devices`.
 #[derive(Debug, clap::Args)]
@@ -33,9 +33,9 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
     let explicit_gpu = auto_pick(&adapters, false);
     if args.json {
         let value = serde_json::json!({
-            "cpu": machine::cpu_model(),
+            "cpu": host::cpu_model(),
             "logical_cores": logical_cores(),
-            "os": machine::os(),
+            "os": host::os(),
             "adapters": adapters,
             "auto": auto_gpu.map_or("rayon".to_string(), |i| format!("gpu:{i}")),
             "gpu_default": explicit_gpu,
@@ -55,10 +55,10 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
     }
     println!(
         "CPU: {} ({} logical cores)",
-        machine::cpu_model(),
+        host::cpu_model(),
         logical_cores()
     );
-    println!("OS:  {}", machine::os());
+    println!("OS:  {}", host::os());
     if adapters.is_empty() {
         println!("GPU adapters: none found (install a GPU driver, or Mesa's lavapipe: apt-get install mesa-vulkan-drivers libvulkan1)");
     } else {

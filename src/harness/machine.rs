@@ -100,10 +100,10 @@ impl MachineInfo {
     /// This machine, now, with the given adapters and default Rayon pool size.
     pub fn collect(adapters: Vec<AdapterInfo>, rayon_threads: usize) -> MachineInfo {
         MachineInfo {
-            cpu: crate::machine::cpu_model(),
+            cpu: crate::host::cpu_model(),
             logical_cores: crate::backend::logical_cores(),
             rayon_threads,
-            os: crate::machine::os(),
+            os: crate::host::os(),
             adapters,
             wgpu_version: WGPU_VERSION.to_string(),
             speedup_version: env!("CARGO_PKG_VERSION").to_string(),

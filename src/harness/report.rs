@@ -299,10 +299,8 @@ impl ResultRow {
         };
         let device_seconds = phase(|p| p.device_seconds);
         let (device, software, adapter, threads) = match input.backend {
-            Backend::Serial => (crate::machine::cpu_model(), false, None, Some(1)),
-            Backend::Rayon { threads } => {
-                (crate::machine::cpu_model(), false, None, Some(*threads))
-            }
+            Backend::Serial => (crate::host::cpu_model(), false, None, Some(1)),
+            Backend::Rayon { threads } => (crate::host::cpu_model(), false, None, Some(*threads)),
             Backend::Gpu(ctx) => {
                 let s = ctx.summary();
                 (s.name.clone(), s.software, Some(s.index), None)

@@ -44,7 +44,7 @@ pub fn check_grids(width: u64, height: u64, copies: u64, what: &str) -> Result<(
     if needed < SMALL_BYTES {
         return Ok(());
     }
-    if let Some(available) = crate::machine::available_memory() {
+    if let Some(available) = crate::host::available_memory() {
         if needed > available {
             return Err(Error::InvalidSize(format!(
                 "{what}: a {width}x{height} grid needs about {} MiB ({copies} bit-packed cop{} \
@@ -78,7 +78,7 @@ mod tests {
         let e = check_grids(1 << 20, 1 << 20, 1, "test").unwrap_err();
         assert!(e.to_string().contains("limit"), "{e}");
         // Just under MAX_CELLS, but with many copies: more than any test machine has.
-        if crate::machine::available_memory().is_some() {
+        if crate::host::available_memory().is_some() {
             let e = check_grids(1 << 18, 1 << 18, 1 << 20, "huge").unwrap_err();
             assert!(e.to_string().contains("MemAvailable"), "{e}");
         }

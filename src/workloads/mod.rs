@@ -180,7 +180,7 @@ pub fn parse_count(text: &str, what: &str) -> Result<u64> {
 /// (MemAvailable in /proc/meminfo on Linux; unchecked elsewhere), so an absurd size fails with a
 /// message instead of the process being killed half-way.
 pub(crate) fn check_host_memory(what: &str, bytes: u64) -> Result<()> {
-    if let Some(available) = crate::machine::available_memory() {
+    if let Some(available) = crate::host::available_memory() {
         if bytes > available {
             return Err(Error::InvalidSize(format!(
                 "{what} needs {:.1} GiB of memory but only {:.1} GiB is available",

@@ -1,4 +1,7 @@
-//! What machine this is: CPU model, cores, OS. Every report starts with it.
+//! The host: the computer this process runs on, probed now (CPU model, OS, memory available).
+//! Backends describe themselves with it, size checks ask it for memory, and a report's record of
+//! the machine it was measured on ([`crate::harness::machine::MachineInfo`]) is filled from it.
+//! Named apart from that record: "machine" is what a report says, "host" is what is asked here.
 
 /// The CPU model name (from /proc/cpuinfo on Linux, sysctl on macOS), or the architecture.
 pub fn cpu_model() -> String {
