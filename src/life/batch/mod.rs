@@ -75,7 +75,7 @@ pub struct Job {
 
 /// A job's starting grid, rule and topology, with the file and the job's settings combined.
 #[derive(Clone, Debug)]
-pub struct Prepared {
+pub struct PreparedJob {
     /// The starting grid, at its final size (a smaller pattern centred).
     pub grid: Grid,
     /// The rule.
@@ -87,7 +87,7 @@ pub struct Prepared {
 impl Job {
     /// Reads the pattern (or draws the soup) and combines it with the job's settings. The grid's
     /// size is checked against the limits and the memory available before it is allocated.
-    pub fn prepare(&self) -> Result<Prepared> {
+    pub fn prepare(&self) -> Result<PreparedJob> {
         match &self.start {
             Start::Random {
                 width,
@@ -101,7 +101,7 @@ impl Job {
                     )));
                 }
                 check_grids(*width as u64, *height as u64, 1, "the random soup")?;
-                Ok(Prepared {
+                Ok(PreparedJob {
                     grid: Grid::random(*width, *height, *density, *seed)?,
                     rule: self.rule.unwrap_or(Rule::CONWAY),
                     topology: self.topology.unwrap_or_default(),
@@ -114,7 +114,7 @@ impl Job {
                     .size
                     .or(bounds.map(|b| (b.width, b.height)))
                     .unwrap_or((pattern.grid.width(), pattern.grid.height()));
-                Ok(Prepared {
+                Ok(PreparedJob {
                     grid: centre(pattern.grid, w, h)?,
                     rule: self
                         .rule
@@ -835,7 +835,7 @@ fn run_batched(
         return run_one_by_one(backend, jobs, stop, done);
     };
     let mut out = Vec::new();
-    let mut window: Vec<(&Job, Prepared)> = Vec::new();
+    let mut window: Vec<(&Job, PreparedJob)> = Vec::new();
     let mut window_bytes = 0u64;
     for (i, job) in jobs.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
@@ -889,7 +889,7 @@ fn run_batched(
 }
 
 /// One batch: jobs of one size, topology and generation count, in one dispatch per generation.
-fn run_group(backend: &Backend, group: &[(&Job, Prepared)]) -> Result<Vec<Outcome>> {
+fn run_group(backend: &Backend, group: &[(&Job, PreparedJob)]) -> Result<Vec<Outcome>> {
     let (Some(ctx), Some((first_job, first))) = (backend.gpu(), group.first()) else {
         return Ok(Vec::new());
     };
