@@ -1,26 +1,16 @@
 //! `speedup compare OLD.json NEW.json`: two bench reports row by row, and with `--threshold` a
 //! regression gate for CI.
 
-use speedup::harness::compare::{compare, comparison_blocks, comparison_json};
+use speedup::harness::compare::compare;
+use speedup::harness::export::comparison::CompareFormat;
 use speedup::harness::export::json::from_json;
-use speedup::harness::export::layout::{to_markdown, to_text};
+use speedup::harness::export::Named;
 use speedup::harness::Report;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Exit status of `speedup compare --threshold` when a row regressed (errors exit with 1).
 pub const REGRESSION_EXIT_CODE: i32 = 2;
-
-/// Output formats of `speedup compare`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum CompareFormat {
-    /// Aligned columns.
-    Table,
-    /// GitHub-flavoured Markdown.
-    Markdown,
-    /// Every matched row with its ratio, interval and verdict, for programs.
-    Json,
-}
 
 /// Arguments of `speedup compare`.
 #[derive(Debug, clap::Args)]
@@ -61,30 +51,18 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<Report> {
 
 /// Runs `speedup compare`.
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
-    let (old, new) = (load(&args.old)?, load(&args.new)?);
-    let comparison = compare(&old, &new);
-    let (old_name, new_name) = (
-        args.old.display().to_string(),
-        args.new.display().to_string(),
-    );
-    let blocks = || {
-        comparison_blocks(
-            &old_name,
-            &old,
-            &new_name,
-            &new,
-            &comparison,
-            args.threshold,
-        )
+    let named = |path: &Path| -> anyhow::Result<Named> {
+        Ok(Named {
+            name: path.display().to_string(),
+            report: load(path)?,
+        })
     };
-    match args.format {
-        CompareFormat::Table => print!("{}", to_text(&blocks())),
-        CompareFormat::Markdown => print!("{}", to_markdown(&blocks())),
-        CompareFormat::Json => print!(
-            "{}",
-            comparison_json(&old_name, &new_name, &comparison, args.threshold)
-        ),
-    }
+    let (old, new) = (named(&args.old)?, named(&args.new)?);
+    let comparison = compare(&old.report, &new.report);
+    print!(
+        "{}",
+        args.format.render(&old, &new, &comparison, args.threshold)
+    );
     if let Some(t) = args.threshold {
         let regressed = comparison.regressions(t);
         if !regressed.is_empty() {

@@ -1,19 +1,10 @@
 //! `speedup report A.json B.json ...`: many reports (machines) in one document, as a table,
 //! Markdown, or with `--html` a self-contained page.
 
-use speedup::harness::export::layout::{to_markdown, to_text};
-use speedup::harness::export::{html, many};
+use speedup::harness::export::many::{self, ReportFormat};
+use speedup::harness::export::{html, Named};
 use speedup::output::write_atomic;
 use std::path::PathBuf;
-
-/// Output formats of `speedup report` on stdout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    /// Aligned columns.
-    Table,
-    /// GitHub-flavoured Markdown (the same data as the HTML page).
-    Markdown,
-}
 
 /// Arguments of `speedup report`.
 #[derive(Debug, clap::Args)]
@@ -37,17 +28,13 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
             || path.display().to_string(),
             |s| s.to_string_lossy().into_owned(),
         );
-        reports.push(many::Named {
+        reports.push(Named {
             name,
             report: super::compare::load(path)?,
         });
     }
     let sections = many::sections(&reports);
-    let blocks = many::all_blocks(&sections);
-    match args.format {
-        ReportFormat::Table => print!("{}", to_text(&blocks)),
-        ReportFormat::Markdown => print!("{}", to_markdown(&blocks)),
-    }
+    print!("{}", args.format.render(&sections));
     if let Some(path) = &args.html {
         write_atomic(path, html::page(&sections).as_bytes())?;
         eprintln!("page written to {}", path.display());

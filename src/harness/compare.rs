@@ -10,10 +10,9 @@
 //! With a threshold (`--threshold 5%`) the comparison is a regression gate: a row regressed when
 //! it is slower by more than the threshold with that same confidence (see
 //! [`ComparedRow::regressed`]).
+//!
+//! This module compares; [`super::export::comparison`] writes the result.
 
-use super::export::layout::{Block, Table};
-use super::export::units::format_seconds;
-use super::export::view::ratio_with_interval;
 use super::machine::MachineInfo;
 use super::report::{row_label, Report, ResultRow};
 use super::stats::ratio_interval;
@@ -107,7 +106,8 @@ impl ComparedRow {
         format!("{} {} on {}", self.workload, self.size, self.label())
     }
 
-    fn label(&self) -> String {
+    /// The row's backend label, "old → new" where the two reports label it differently.
+    pub fn label(&self) -> String {
         if self.old_label == self.new_label {
             self.new_label.clone()
         } else {
@@ -135,40 +135,6 @@ impl Comparison {
             .filter(|r| r.regressed(threshold))
             .collect()
     }
-}
-
-/// The comparison as JSON for programs: both file names, the threshold, every matched row,
-/// the unmatched ones and the regressions by name. Ends in a newline.
-pub fn comparison_json(
-    old_name: &str,
-    new_name: &str,
-    c: &Comparison,
-    threshold: Option<f64>,
-) -> String {
-    #[derive(Serialize)]
-    struct Out<'a> {
-        old: &'a str,
-        new: &'a str,
-        threshold: Option<f64>,
-        #[serde(flatten)]
-        comparison: &'a Comparison,
-        regressions: Vec<String>,
-    }
-    let out = Out {
-        old: old_name,
-        new: new_name,
-        threshold,
-        comparison: c,
-        regressions: threshold
-            .map(|t| {
-                c.regressions(t)
-                    .into_iter()
-                    .map(ComparedRow::describe)
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
-    serde_json::to_string_pretty(&out).expect("plain data always serialises") + "\n"
 }
 
 /// What identifies a row across machines: the problem, the backend, and for rayon whether it is
@@ -256,84 +222,4 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
             .map(|j| describe(&new.machine, &new.results[j]))
             .collect(),
     }
-}
-
-fn machine_line(m: &MachineInfo) -> String {
-    let adapters: Vec<&str> = m.adapters.iter().map(|a| a.summary.name.as_str()).collect();
-    let adapters = if adapters.is_empty() {
-        String::new()
-    } else {
-        format!(", adapters: {}", adapters.join("; "))
-    };
-    format!(
-        "{} ({} cores), {}, speedup {} {}, {}{adapters}",
-        m.cpu, m.logical_cores, m.os, m.speedup_version, m.build_profile, m.date
-    )
-}
-
-/// The comparison as blocks: both machines, the table, unmatched rows.
-pub fn comparison_blocks(
-    old_name: &str,
-    old: &Report,
-    new_name: &str,
-    new: &Report,
-    c: &Comparison,
-    threshold: Option<f64>,
-) -> Vec<Block> {
-    let mut table = Table::new(
-        None,
-        &[
-            "workload", "size", "backend", ">old", ">new", ">old/new", "change",
-        ],
-    );
-    for r in &c.rows {
-        let mut verdict = r.verdict.as_str().to_string();
-        if threshold.is_some_and(|t| r.regressed(t)) {
-            verdict.push_str(" REGRESSION");
-        }
-        table.rows.push(vec![
-            r.workload.clone(),
-            r.size.clone(),
-            r.label(),
-            format_seconds(r.old_median),
-            format_seconds(r.new_median),
-            ratio_with_interval(Some(r.speedup), r.speedup_ci),
-            verdict,
-        ]);
-    }
-    let mut lines = vec![
-        "old/new above 1: the new run is faster; in parentheses its 95% bootstrap interval. A \
-change is marked when that interval excludes 1, or, for rows without samples, when each median \
-lies outside the other run's min..max."
-            .to_string(),
-    ];
-    if let Some(t) = threshold {
-        let regressed: Vec<String> = c
-            .rows
-            .iter()
-            .filter(|r| r.regressed(t))
-            .map(ComparedRow::describe)
-            .collect();
-        lines.push(if regressed.is_empty() {
-            format!("no row is slower by more than {}%", 100.0 * t)
-        } else {
-            format!(
-                "{} row(s) slower by more than {}%: {}",
-                regressed.len(),
-                100.0 * t,
-                regressed.join("; ")
-            )
-        });
-    }
-    lines.extend(c.only_old.iter().map(|l| format!("only in old: {l}")));
-    lines.extend(c.only_new.iter().map(|l| format!("only in new: {l}")));
-    vec![
-        Block::Title("speedup compare".to_string()),
-        Block::Fields(vec![
-            (format!("old {old_name}"), machine_line(&old.machine)),
-            (format!("new {new_name}"), machine_line(&new.machine)),
-        ]),
-        Block::Table(table),
-        Block::Lines(lines),
-    ]
 }

@@ -3,20 +3,13 @@
 //! noisy rows and software adapters marked. Markdown and the HTML page are made from these same
 //! sections, so they never disagree.
 
-use super::layout::{Block, Table};
+use super::layout::{to_markdown, to_text, Block, Table};
 use super::units::{format_rate, format_seconds};
 use super::view::{
     machine_fields, median_interval_text, noise_text, ratio_with_interval, SOFTWARE_MARK,
 };
+use super::Named;
 use crate::harness::report::{row_label, Report, ResultRow};
-
-/// A report and the name it goes by (its file name without `.json`).
-pub struct Named {
-    /// Short name shown as the machine's heading.
-    pub name: String,
-    /// The report.
-    pub report: Report,
-}
 
 /// One bar of a workload's throughput chart.
 #[derive(Clone, Debug, PartialEq)]
@@ -216,4 +209,25 @@ speedups in parentheses: 95% bootstrap interval; both need samples (format 2)"
 /// Every block of every section, for Markdown and the terminal.
 pub fn all_blocks(sections: &[Section]) -> Vec<Block> {
     sections.iter().flat_map(|s| s.blocks.clone()).collect()
+}
+
+/// Output formats of `speedup report` on stdout (`--format`); the HTML page ([`super::html`])
+/// is written besides, to a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned columns.
+    Table,
+    /// GitHub-flavoured Markdown (the same data as the HTML page).
+    Markdown,
+}
+
+impl ReportFormat {
+    /// The document of `sections` in this format.
+    pub fn render(self, sections: &[Section]) -> String {
+        let blocks = all_blocks(sections);
+        match self {
+            ReportFormat::Table => to_text(&blocks),
+            ReportFormat::Markdown => to_markdown(&blocks),
+        }
+    }
 }

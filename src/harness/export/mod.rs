@@ -7,6 +7,7 @@
 //! [`Format`] and where it goes.
 
 pub mod benchmark_action;
+pub mod comparison;
 pub mod csv;
 pub mod html;
 pub mod json;
@@ -48,4 +49,13 @@ impl Format {
             Format::BenchmarkAction => benchmark_action::benchmark_action(report),
         }
     }
+}
+
+/// A report and the name it goes by in a document: its file name (`speedup compare` shows the
+/// path as given, `speedup report` the name without `.json`).
+pub struct Named {
+    /// Short name shown as the report's heading.
+    pub name: String,
+    /// The report.
+    pub report: Report,
 }
