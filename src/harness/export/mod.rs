@@ -3,8 +3,12 @@
 //! github-action-benchmark's JSON, the `--sweep` chart (SVG), and the many-machine document of
 //! `speedup report` with its HTML page. The helpers they share live here too: the blocks the
 //! table and Markdown both render ([`view`], [`layout`]) and numbers with units ([`units`]).
-//! Measuring and computing (the harness's other modules) never format; the CLI only picks a
-//! [`Format`] and where it goes.
+//! The harness's other modules measure and compute (they still name backends and rows: the
+//! labels live with the report, in `report.rs`); the CLI only picks a format and where it goes.
+//!
+//! A new format of bench reports is one module here, plus its variant in [`Format`] and its arm
+//! in [`Format::render`]: every exporter is a plain `fn(&Report) -> String`, so an enum that
+//! names them does the job of hyperfine's `Exporter` trait without the boxes.
 
 pub mod benchmark_action;
 pub mod comparison;
