@@ -59,3 +59,18 @@ pub fn format_bandwidth(bytes_per_second: f64) -> String {
 pub fn format_percent(fraction: f64) -> String {
     format!("{:.0}%", 100.0 * fraction)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_bandwidths_and_percentages() {
+        assert_eq!(format_mebibytes(256 << 20), "256 MiB");
+        assert_eq!(format_mebibytes((2 << 20) - 1), "1 MiB");
+        assert_eq!(format_gibibytes(25_275_990_016), "23.5 GiB");
+        assert_eq!(format_bandwidth(12_345_678_900.0), "12.346 GB/s");
+        assert_eq!(format_percent(0.456), "46%");
+        assert_eq!(format_percent(1.0), "100%");
+    }
+}
