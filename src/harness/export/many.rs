@@ -4,9 +4,8 @@
 //! sections, so they never disagree.
 
 use super::layout::{to_markdown, to_text, Block, Table};
-use super::units::{format_rate, format_seconds};
 use super::view::{
-    machine_fields, median_interval_text, noise_text, ratio_with_interval, SOFTWARE_MARK,
+    machine_fields, measurement_cells, ratio_with_interval, MEASUREMENT_COLUMNS, SOFTWARE_MARK,
 };
 use super::Named;
 use crate::harness::report::{row_label, Report, ResultRow};
@@ -94,17 +93,11 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
         let mut table = Table::new(
             Some(format!("{workload}: every machine and backend")),
             &[
-                "size",
-                "machine",
-                "backend",
-                ">runs",
-                ">median",
-                ">95% CI",
-                ">±",
-                ">throughput",
-                ">vs serial",
-                ">vs rayon",
-            ],
+                &["size", "machine", "backend"][..],
+                &MEASUREMENT_COLUMNS,
+                &[">vs serial", ">vs rayon"],
+            ]
+            .concat(),
         );
         let mut bars = Vec::new();
         let mut chart_sizes: Vec<String> = Vec::new();
@@ -118,18 +111,13 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
                     any_software = true;
                 }
                 any_noisy |= r.noisy;
-                table.rows.push(vec![
-                    r.size.clone(),
-                    n.name.clone(),
-                    label,
-                    r.runs.to_string(),
-                    format_seconds(r.median_seconds),
-                    median_interval_text(r.median_ci_seconds),
-                    noise_text(r),
-                    format_rate(r.throughput, &r.throughput_unit),
+                let mut cells = vec![r.size.clone(), n.name.clone(), label];
+                cells.extend(measurement_cells(r));
+                cells.extend([
                     ratio_with_interval(r.speedup_vs_serial, r.speedup_vs_serial_ci),
                     ratio_with_interval(r.speedup_vs_rayon, r.speedup_vs_rayon_ci),
                 ]);
+                table.rows.push(cells);
             }
             for r in largest(&n.report, &workload) {
                 if !chart_sizes.contains(&r.size) {

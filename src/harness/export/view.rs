@@ -66,6 +66,21 @@ pub fn noise_text(r: &crate::harness::ResultRow) -> String {
     text
 }
 
+/// The headings of a row's measurement, as every results table shows it (after the columns
+/// that say which row it is): run count, median, its interval and precision, throughput.
+pub const MEASUREMENT_COLUMNS: [&str; 5] = [">runs", ">median", ">95% CI", ">±", ">throughput"];
+
+/// The cells under [`MEASUREMENT_COLUMNS`] for one row.
+pub fn measurement_cells(r: &ResultRow) -> [String; 5] {
+    [
+        r.runs.to_string(),
+        format_seconds(r.median_seconds),
+        median_interval_text(r.median_ci_seconds),
+        noise_text(r),
+        format_rate(r.throughput, &r.throughput_unit),
+    ]
+}
+
 fn seconds(x: Option<f64>) -> String {
     x.map_or(NONE.to_string(), format_seconds)
 }
@@ -209,18 +224,11 @@ speedups in parentheses: 95% bootstrap interval"
     let mut results = Table::new(
         Some("results (median wall time per run, end to end)".to_string()),
         &[
-            "workload",
-            "size",
-            "backend",
-            ">runs",
-            ">median",
-            ">95% CI",
-            ">±",
-            ">throughput",
-            ">vs serial",
-            ">vs rayon",
-            ">efficiency",
-        ],
+            &["workload", "size", "backend"][..],
+            &MEASUREMENT_COLUMNS,
+            &[">vs serial", ">vs rayon", ">efficiency"],
+        ]
+        .concat(),
     );
     let mut phases = Table::new(
         Some("gpu phases (medians per run; device time from timestamp queries)".to_string()),
@@ -245,15 +253,9 @@ speedups in parentheses: 95% bootstrap interval"
         }
         any_noisy |= r.noisy;
         any_throughput |= r.compared_by_throughput;
-        results.rows.push(vec![
-            r.workload.clone(),
-            r.size.clone(),
-            label.clone(),
-            r.runs.to_string(),
-            format_seconds(r.median_seconds),
-            median_interval_text(r.median_ci_seconds),
-            noise_text(r),
-            format_rate(r.throughput, &r.throughput_unit),
+        let mut cells = vec![r.workload.clone(), r.size.clone(), label.clone()];
+        cells.extend(measurement_cells(r));
+        cells.extend([
             by_throughput(
                 r,
                 ratio_with_interval(r.speedup_vs_serial, r.speedup_vs_serial_ci),
@@ -264,6 +266,7 @@ speedups in parentheses: 95% bootstrap interval"
             ),
             r.efficiency.map_or(NONE.to_string(), format_percent),
         ]);
+        results.rows.push(cells);
         if r.backend == "gpu" {
             phases.rows.push(vec![
                 r.workload.clone(),
