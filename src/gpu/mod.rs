@@ -8,10 +8,11 @@ pub mod telemetry;
 mod timer;
 mod watchdog;
 
+pub(crate) use context::PipelineOptions;
 pub use context::{
     auto_pick, list_adapters, AdapterChoice, AdapterSummary, GpuContext, GpuSettings,
 };
-pub use kernel::{cast_vec, poisoned_storage, submit_pass, upload, Kernel, Readback};
+pub use kernel::{cast_vec, poisoned_storage, submit_pass, upload, ComputeKernel, Readback};
 pub use timer::GpuTimer;
 
 /// Largest number of workgroups per dimension that every adapter supports (wgpu's default limit).

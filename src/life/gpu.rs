@@ -17,7 +17,7 @@ use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
 use super::Kernel;
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, poisoned_storage, GpuContext, GpuTimer};
+use crate::gpu::{dispatch_size, poisoned_storage, GpuContext, GpuTimer, PipelineOptions};
 use std::sync::Arc;
 
 /// The WGSL source of the bit-packed Life kernel (shaders/life_common.wgsl in front of it).
@@ -183,12 +183,13 @@ impl GpuLife {
         // The tiled kernel writes every word of its workgroup arrays before reading it, so the
         // zeroing wgpu would add is pure cost.
         let zero_workgroup_memory = kernel != Kernel::Tiled;
-        let pipeline = ctx.compute_pipeline_with_options(
-            &label,
+        let pipeline = ctx.compute_pipeline(
             source,
-            "main",
-            &constants,
-            zero_workgroup_memory,
+            &PipelineOptions {
+                constants: &constants,
+                zero_initialize_workgroup_memory: zero_workgroup_memory,
+                ..PipelineOptions::new(&label)
+            },
         )?;
         let chunks = build_chunks(&ctx, &pipeline, kernel, generations_per_pass, plans)?;
         let timer = GpuTimer::new(&ctx)?;

@@ -7,7 +7,7 @@
 //! generations per submission, a read back only at the end.
 
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, GpuContext};
+use crate::gpu::{dispatch_size, GpuContext, PipelineOptions};
 use crate::life::gpu::GENERATIONS_PER_SUBMIT;
 use crate::life::grid::{last_word_mask, Grid};
 use crate::life::rule::{Rule, Topology};
@@ -111,7 +111,8 @@ impl BatchGpuLife {
             grid_words: grid_words as u32,
             grids: grids.len() as u32,
         };
-        let pipeline = ctx.compute_pipeline("life batch", LIFE_BATCH_WGSL, "main")?;
+        let pipeline =
+            ctx.compute_pipeline(LIFE_BATCH_WGSL, &PipelineOptions::new("life batch"))?;
         let uniform = ctx.uniform_with_data("life batch params", bytemuck::bytes_of(&params));
         let rules_buf =
             ctx.storage_with_data("life batch rules", bytemuck::cast_slice(&rule_masks))?;

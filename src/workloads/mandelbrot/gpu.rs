@@ -3,7 +3,7 @@
 use super::Mandelbrot;
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
+use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,7 +41,7 @@ pub const ITERATIONS_PER_DISPATCH: u64 = 1 << 32;
 /// The Mandelbrot kernel on a GPU: pipeline, uniform, count buffer and staging buffer, made once.
 pub struct GpuMandelbrot {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     bind_group: wgpu::BindGroup,
     uniform: wgpu::Buffer,
     params: MandelbrotParams,
@@ -83,7 +83,8 @@ impl GpuMandelbrot {
             first: 0,
             _pad: [0; 2],
         };
-        let kernel = Kernel::new(&ctx, "mandelbrot", MANDELBROT_WGSL, "main")?;
+        let kernel =
+            ComputeKernel::new(&ctx, MANDELBROT_WGSL, &PipelineOptions::new("mandelbrot"))?;
         let uniform = ctx.uniform_with_data("mandelbrot params", bytemuck::bytes_of(&params));
         // Poisoned with a count above any max_iter, so a pixel the kernel skipped cannot pass.
         let counts = poisoned_storage(&ctx, "mandelbrot counts", bytes, u32::MAX)?;

@@ -3,7 +3,7 @@
 use super::{key, MonteCarlo};
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
+use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
 use crate::workloads::Phases;
 use bytemuck::Zeroable;
 use std::sync::Arc;
@@ -36,9 +36,9 @@ struct MonteCarloParams {
 /// and its staging buffer, made once.
 pub struct GpuMonteCarlo {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     bind_group: wgpu::BindGroup,
-    racy: Option<(Kernel, wgpu::BindGroup)>,
+    racy: Option<(ComputeKernel, wgpu::BindGroup)>,
     uniform: wgpu::Buffer,
     counts: wgpu::Buffer,
     readback: Readback,
@@ -50,7 +50,8 @@ impl GpuMonteCarlo {
     /// Builds the pipeline and buffers, counting `batch` samples (at most 2^31) per submission.
     /// With `racy`, also the racy demonstration's pipeline.
     pub fn new(ctx: Arc<GpuContext>, batch: u64, racy: bool) -> Result<GpuMonteCarlo> {
-        let kernel = Kernel::new(&ctx, "montecarlo", MONTECARLO_WGSL, "main")?;
+        let kernel =
+            ComputeKernel::new(&ctx, MONTECARLO_WGSL, &PipelineOptions::new("montecarlo"))?;
         let uniform = ctx.uniform_with_data(
             "montecarlo params",
             bytemuck::bytes_of(&MonteCarloParams::zeroed()),
@@ -59,7 +60,14 @@ impl GpuMonteCarlo {
         let counts = poisoned_storage(&ctx, "montecarlo counts", 8, 0xDEAD_BEEF)?;
         let bind_group = kernel.bind(&ctx, &[&uniform, &counts])?;
         let racy = if racy {
-            let k = Kernel::new(&ctx, "montecarlo racy", MONTECARLO_WGSL, "racy")?;
+            let k = ComputeKernel::new(
+                &ctx,
+                MONTECARLO_WGSL,
+                &PipelineOptions {
+                    entry_point: "racy",
+                    ..PipelineOptions::new("montecarlo racy")
+                },
+            )?;
             let g = k.bind(&ctx, &[&uniform, &counts])?;
             Some((k, g))
         } else {

@@ -3,7 +3,7 @@
 use super::{batch_sizes, padded_block, Found, Search, K};
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
+use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,7 +35,7 @@ const NONE: u32 = u32::MAX;
 /// staging buffer, made once.
 pub struct GpuSha256 {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     bind_group: wgpu::BindGroup,
     uniform: wgpu::Buffer,
     found: wgpu::Buffer,
@@ -65,7 +65,7 @@ impl GpuSha256 {
             difficulty: search.difficulty,
             _pad: [0; 3],
         };
-        let kernel = Kernel::new(&ctx, "sha256", SHA256_WGSL, "main")?;
+        let kernel = ComputeKernel::new(&ctx, SHA256_WGSL, &PipelineOptions::new("sha256"))?;
         let uniform = ctx.uniform_with_data("sha256 params", bytemuck::bytes_of(&params));
         let found = poisoned_storage(&ctx, "sha256 found", 8, NONE)?;
         let bind_group = kernel.bind(&ctx, &[&uniform, &found])?;

@@ -2,7 +2,10 @@
 
 use super::{inputs, Stream, SCALAR};
 use crate::error::Result;
-use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer, Kernel};
+use crate::gpu::PipelineOptions;
+use crate::gpu::{
+    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, GpuTimer,
+};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,7 +28,7 @@ struct StreamParams {
 /// The triad on a GPU: the three arrays resident on the device, the pipeline, made once.
 pub struct GpuStream {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     bind_group: wgpu::BindGroup,
     a: wgpu::Buffer,
     timer: Option<GpuTimer>,
@@ -49,7 +52,7 @@ impl GpuStream {
             scalar: SCALAR,
             _pad: [0; 2],
         };
-        let kernel = Kernel::new(&ctx, "stream", STREAM_WGSL, "main")?;
+        let kernel = ComputeKernel::new(&ctx, STREAM_WGSL, &PipelineOptions::new("stream"))?;
         let uniform = ctx.uniform_with_data("stream params", bytemuck::bytes_of(&params));
         // NaN (0xFFFFFFFF) until written, so an element the kernel skipped cannot pass.
         let a = poisoned_storage(&ctx, "stream a", bytes, u32::MAX)?;
