@@ -68,9 +68,21 @@ impl ComputeKernel {
         bind_group: &wgpu::BindGroup,
         groups: (u32, u32),
     ) {
+        self.dispatch_all(pass, [(bind_group, groups)]);
+    }
+
+    /// Records one dispatch per `(bind group, (x, y) workgroups)`, in order, setting the pipeline
+    /// once: Life records hundreds of generations, and one dispatch per chunk each, into a pass.
+    pub fn dispatch_all<'g>(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        dispatches: impl IntoIterator<Item = (&'g wgpu::BindGroup, (u32, u32))>,
+    ) {
         pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, bind_group, &[]);
-        pass.dispatch_workgroups(groups.0, groups.1, 1);
+        for (bind_group, (x, y)) in dispatches {
+            pass.set_bind_group(0, bind_group, &[]);
+            pass.dispatch_workgroups(x, y, 1);
+        }
     }
 }
 
