@@ -7,7 +7,9 @@
 //! generations per submission, a read back only at the end.
 
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, GpuContext, PipelineOptions};
+use crate::gpu::{
+    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, PipelineOptions,
+};
 use crate::life::gpu::GENERATIONS_PER_SUBMIT;
 use crate::life::grid::{last_word_mask, Grid};
 use crate::life::rule::{Rule, Topology};
@@ -40,7 +42,7 @@ struct BatchParams {
 /// Many grids of one size and topology stepping together on a GPU.
 pub struct BatchGpuLife {
     ctx: Arc<GpuContext>,
-    pipeline: wgpu::ComputePipeline,
+    compute: ComputeKernel,
     buffers: [wgpu::Buffer; 2],
     /// `bind_groups[i]` reads `buffers[i]` and writes `buffers[1 - i]`.
     bind_groups: [wgpu::BindGroup; 2],
@@ -111,37 +113,23 @@ impl BatchGpuLife {
             grid_words: grid_words as u32,
             grids: grids.len() as u32,
         };
-        let pipeline =
-            ctx.compute_pipeline(LIFE_BATCH_WGSL, &PipelineOptions::new("life batch"))?;
+        let compute =
+            ComputeKernel::new(&ctx, LIFE_BATCH_WGSL, &PipelineOptions::new("life batch"))?;
         let uniform = ctx.uniform_with_data("life batch params", bytemuck::bytes_of(&params));
         let rules_buf =
             ctx.storage_with_data("life batch rules", bytemuck::cast_slice(&rule_masks))?;
         let a = ctx.storage_with_data("life batch A", bytemuck::cast_slice(&words))?;
-        // Poisoned, not a copy: a word the kernel failed to write shows up as garbage.
-        words.fill(0xA5A5_A5A5);
-        let b = ctx.storage_with_data("life batch B", bytemuck::cast_slice(&words))?;
         drop(words);
-        let layout = pipeline.get_bind_group_layout(0);
-        let bind = |src: &wgpu::Buffer, dst: &wgpu::Buffer| {
-            let entries = [&uniform, &rules_buf, src, dst]
-                .into_iter()
-                .enumerate()
-                .map(|(i, buf)| wgpu::BindGroupEntry {
-                    binding: i as u32,
-                    resource: buf.as_entire_binding(),
-                })
-                .collect::<Vec<_>>();
-            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("life batch step"),
-                layout: &layout,
-                entries: &entries,
-            })
-        };
-        let bind_groups = [bind(&a, &b), bind(&b, &a)];
+        // Poisoned, not a copy: a word the kernel failed to write shows up as garbage.
+        let b = poisoned_storage(&ctx, "life batch B", total_bytes, 0xA5A5_A5A5)?;
+        let bind_groups = [
+            compute.bind(&ctx, &[&uniform, &rules_buf, &a, &b])?,
+            compute.bind(&ctx, &[&uniform, &rules_buf, &b, &a])?,
+        ];
         ctx.check()?;
         Ok(BatchGpuLife {
             ctx,
-            pipeline,
+            compute,
             buffers: [a, b],
             bind_groups,
             current: 0,
@@ -158,22 +146,15 @@ impl BatchGpuLife {
         let mut left = generations;
         while left > 0 {
             let n = left.min(GENERATIONS_PER_SUBMIT);
-            self.ctx.set_task("life batch");
-            let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("life batch generations"),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(&self.pipeline);
-                for _ in 0..n {
-                    pass.set_bind_group(0, &self.bind_groups[self.current], &[]);
-                    pass.dispatch_workgroups(gx, gy, 1);
-                    self.current = 1 - self.current;
-                }
-            }
-            self.ctx.submit([encoder.finish()]);
-            self.ctx.wait()?;
+            // Generation `i` reads parity `start + i`: the two bind groups alternate.
+            let start = self.current;
+            let dispatches =
+                (0..n as usize).map(|i| (&self.bind_groups[(start + i) % 2], (gx, gy)));
+            let compute = &self.compute;
+            submit_pass(&self.ctx, None, "life batch", |pass| {
+                compute.dispatch_all(pass, dispatches)
+            })?;
+            self.current = (start + n as usize) % 2;
             left -= n;
         }
         Ok(())
