@@ -4,6 +4,8 @@
 
 pub(crate) mod context;
 mod kernel;
+#[cfg(test)]
+pub(crate) mod mirror;
 pub mod telemetry;
 mod timer;
 mod watchdog;

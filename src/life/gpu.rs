@@ -36,7 +36,8 @@ pub const LIFE_TILED_WGSL: &str = concat!(
 /// The WGSL source of the one-cell-per-invocation baseline kernel.
 pub const LIFE_NAIVE_WGSL: &str = include_str!("../../shaders/life_naive.wgsl");
 
-/// Invocations per workgroup in every Life kernel.
+/// Invocations per workgroup in every Life kernel (their `@workgroup_size`, checked by the tests
+/// below).
 const WORKGROUP_SIZE: u64 = 256;
 
 /// Words across one tile of the tiled kernel (its `TILE_WORDS`): 30, so that the tile and its
@@ -186,7 +187,8 @@ fn description(kernel: Kernel) -> &'static KernelDescription {
     }
 }
 
-/// Mirrors `Params` in shaders/life.wgsl and shaders/life_tiled.wgsl: keep the three in sync.
+/// Mirrors `Params` in shaders/life_common.wgsl (which life.wgsl and life_tiled.wgsl use); the
+/// tests below check the layouts agree.
 /// `bands` counts row bands of `ROWS` rows for the packed kernel, tiles down the chunk for the
 /// tiled one.
 #[repr(C)]
@@ -206,7 +208,7 @@ struct LifeParams {
     _pad: u32,
 }
 
-/// Mirrors `Params` in shaders/life_naive.wgsl: keep the two in sync.
+/// Mirrors `Params` in shaders/life_naive.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct NaiveParams {
@@ -729,6 +731,30 @@ fn build_chunks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        packed_params_and_workgroup_size_match_the_shader,
+        LIFE_WGSL,
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Params" => LifeParams { width, words_per_row, torus, last_word_mask, last_bit, rows, bands, has_above, has_below, above_offset, below_offset },
+        },
+    );
+    crate::gpu::mirror::shader_mirror_test!(
+        tiled_params_and_workgroup_size_match_the_shader,
+        LIFE_TILED_WGSL,
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Params" => LifeParams { width, words_per_row, torus, last_word_mask, last_bit, rows, bands, has_above, has_below, above_offset, below_offset },
+        },
+    );
+    crate::gpu::mirror::shader_mirror_test!(
+        naive_params_and_workgroup_size_match_the_shader,
+        LIFE_NAIVE_WGSL,
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Params" => NaiveParams { width, height, torus },
+        },
+    );
 
     #[test]
     fn tile_constants_match_the_shader() {

@@ -18,14 +18,15 @@ use std::sync::Arc;
 /// The WGSL source of the batched kernel.
 pub const LIFE_BATCH_WGSL: &str = include_str!("../../../shaders/life_batch.wgsl");
 
-/// Invocations per workgroup in life_batch.wgsl.
+/// Invocations per workgroup in life_batch.wgsl (its `@workgroup_size`, checked by the tests
+/// below).
 const WORKGROUP_SIZE: u64 = 256;
 
 /// Largest buffer one batch uses, whatever the adapter allows, so that a batch of many grids
 /// never needs more than this on the device (twice, for the two generations) and on the host.
 pub const MAX_BATCH_BYTES: u64 = 256 << 20;
 
-/// Mirrors `Params` in shaders/life_batch.wgsl: keep the two in sync.
+/// Mirrors `Params` in shaders/life_batch.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct BatchParams {
@@ -174,4 +175,17 @@ impl BatchGpuLife {
             })
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        LIFE_BATCH_WGSL,
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Params" => BatchParams { width, height, words_per_row, torus, last_word_mask, last_bit, grid_words, grids },
+        },
+    );
 }

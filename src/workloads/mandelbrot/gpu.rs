@@ -11,10 +11,11 @@ use std::time::Instant;
 /// The WGSL source of the escape-count kernel.
 pub const MANDELBROT_WGSL: &str = include_str!("../../../shaders/mandelbrot.wgsl");
 
-/// Invocations per workgroup in mandelbrot.wgsl.
+/// Invocations per workgroup in mandelbrot.wgsl (its `@workgroup_size`, checked by the tests
+/// below).
 const WORKGROUP_SIZE: u64 = 256;
 
-/// Mirrors `MandelbrotParams` in shaders/mandelbrot.wgsl: keep the two in sync.
+/// Mirrors `MandelbrotParams` in shaders/mandelbrot.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct MandelbrotParams {
@@ -138,4 +139,17 @@ impl GpuMandelbrot {
             },
         ))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        MANDELBROT_WGSL,
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "MandelbrotParams" => MandelbrotParams { width, height, max_iter, pixels, re_min, im_max, dx, dy, no_fuse, first },
+        },
+    );
 }

@@ -12,14 +12,15 @@ use std::time::Instant;
 /// The WGSL source of the counting kernels (`main`, and `racy` for the demonstration).
 pub const MONTECARLO_WGSL: &str = include_str!("../../../shaders/montecarlo.wgsl");
 
-/// Invocations per workgroup in montecarlo.wgsl.
+/// Invocations per workgroup in montecarlo.wgsl (its `@workgroup_size`, checked by the tests
+/// below).
 const WORKGROUP_SIZE: u64 = 256;
 
 /// Samples each GPU invocation draws: enough to amortise the reduction, few enough that a
 /// batch still fills a large GPU.
 const PER_INVOCATION: u32 = 64;
 
-/// Mirrors `MonteCarloParams` in shaders/montecarlo.wgsl: keep the two in sync.
+/// Mirrors `MonteCarloParams` in shaders/montecarlo.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct MonteCarloParams {
@@ -141,4 +142,17 @@ impl GpuMonteCarlo {
             },
         ))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        MONTECARLO_WGSL,
+        workgroups { "main" => WORKGROUP_SIZE, "racy" => WORKGROUP_SIZE },
+        structs {
+            "MonteCarloParams" => MonteCarloParams { key, base_lo, base_hi, count, per_invocation, invocations },
+        },
+    );
 }

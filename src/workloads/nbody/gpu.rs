@@ -15,7 +15,7 @@ pub const NBODY_WGSL: &str = include_str!("../../../shaders/nbody.wgsl");
 /// one submission stays short (no GPU watchdog reset at large N).
 const STEPS_PER_SUBMIT: u32 = 16;
 
-/// Mirrors `NBodyParams` in shaders/nbody.wgsl: keep the two in sync.
+/// Mirrors `NBodyParams` in shaders/nbody.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct NBodyParams {
@@ -135,4 +135,17 @@ impl GpuNBody {
             },
         ))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        NBODY_WGSL,
+        workgroups { "main" => TILE },
+        structs {
+            "NBodyParams" => NBodyParams { n, tiles, dt, softening2 },
+        },
+    );
 }

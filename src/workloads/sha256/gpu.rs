@@ -11,10 +11,10 @@ use std::time::Instant;
 /// The WGSL source of the search kernel.
 pub const SHA256_WGSL: &str = include_str!("../../../shaders/sha256.wgsl");
 
-/// Invocations per workgroup in sha256.wgsl.
+/// Invocations per workgroup in sha256.wgsl (its `@workgroup_size`, checked by the tests below).
 const WORKGROUP_SIZE: u64 = 256;
 
-/// Mirrors `Sha256Params` in shaders/sha256.wgsl: keep the two in sync.
+/// Mirrors `Sha256Params` in shaders/sha256.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct Sha256Params {
@@ -138,4 +138,17 @@ impl GpuSha256 {
             },
         ))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        SHA256_WGSL,
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Sha256Params" => Sha256Params { block, k, base_lo, base_hi, count, nonce_at, difficulty },
+        },
+    );
 }

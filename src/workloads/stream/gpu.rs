@@ -13,10 +13,10 @@ use std::time::Instant;
 /// The WGSL source of the triad kernel.
 pub const STREAM_WGSL: &str = include_str!("../../../shaders/stream.wgsl");
 
-/// Invocations per workgroup in stream.wgsl.
+/// Invocations per workgroup in stream.wgsl (its `@workgroup_size`, checked by the tests below).
 const WORKGROUP_SIZE: u64 = 256;
 
-/// Mirrors `StreamParams` in shaders/stream.wgsl: keep the two in sync.
+/// Mirrors `StreamParams` in shaders/stream.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct StreamParams {
@@ -93,4 +93,17 @@ impl GpuStream {
         let bytes = self.ctx.read_buffer(&self.a, self.elements * 4)?;
         Ok(crate::gpu::cast_vec(&bytes))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        STREAM_WGSL,
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "StreamParams" => StreamParams { n, scalar },
+        },
+    );
 }
