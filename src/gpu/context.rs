@@ -687,8 +687,9 @@ pub(crate) struct PipelineOptions<'a> {
 }
 
 impl<'a> PipelineOptions<'a> {
-    /// Entry point `main`, no constants, workgroup memory zeroed: what most kernels want. Change
-    /// the fields that differ (`PipelineOptions { entry_point: "racy", ..PipelineOptions::new(l) }`).
+    /// Entry point `main`, no constants, workgroup memory zeroed: what most kernels want. Set
+    /// the fields that differ with struct update syntax:
+    /// `PipelineOptions { entry_point: "racy", ..PipelineOptions::new(label) }`.
     pub fn new(label: &'a str) -> PipelineOptions<'a> {
         PipelineOptions {
             label,

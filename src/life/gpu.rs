@@ -736,7 +736,10 @@ mod tests {
         LIFE_WGSL,
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
-            "Params" => LifeParams { width, words_per_row, torus, last_word_mask, last_bit, rows, bands, has_above, has_below, above_offset, below_offset },
+            "Params" => LifeParams {
+                width, words_per_row, torus, last_word_mask, last_bit, rows, bands, has_above,
+                has_below, above_offset, below_offset
+            },
         },
     );
     crate::gpu::mirror::shader_mirror_test!(
@@ -744,7 +747,10 @@ mod tests {
         LIFE_TILED_WGSL,
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
-            "Params" => LifeParams { width, words_per_row, torus, last_word_mask, last_bit, rows, bands, has_above, has_below, above_offset, below_offset },
+            "Params" => LifeParams {
+                width, words_per_row, torus, last_word_mask, last_bit, rows, bands, has_above,
+                has_below, above_offset, below_offset
+            },
         },
     );
     crate::gpu::mirror::shader_mirror_test!(

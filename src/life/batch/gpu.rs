@@ -185,7 +185,9 @@ mod tests {
         LIFE_BATCH_WGSL,
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
-            "Params" => BatchParams { width, height, words_per_row, torus, last_word_mask, last_bit, grid_words, grids },
+            "Params" => BatchParams {
+                width, height, words_per_row, torus, last_word_mask, last_bit, grid_words, grids
+            },
         },
     );
 }

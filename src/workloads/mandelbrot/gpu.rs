@@ -149,7 +149,9 @@ mod tests {
         MANDELBROT_WGSL,
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
-            "MandelbrotParams" => MandelbrotParams { width, height, max_iter, pixels, re_min, im_max, dx, dy, no_fuse, first },
+            "MandelbrotParams" => MandelbrotParams {
+                width, height, max_iter, pixels, re_min, im_max, dx, dy, no_fuse, first
+            },
         },
     );
 }

@@ -152,7 +152,9 @@ mod tests {
         MONTECARLO_WGSL,
         workgroups { "main" => WORKGROUP_SIZE, "racy" => WORKGROUP_SIZE },
         structs {
-            "MonteCarloParams" => MonteCarloParams { key, base_lo, base_hi, count, per_invocation, invocations },
+            "MonteCarloParams" => MonteCarloParams {
+                key, base_lo, base_hi, count, per_invocation, invocations
+            },
         },
     );
 }

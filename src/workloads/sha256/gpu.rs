@@ -148,7 +148,9 @@ mod tests {
         SHA256_WGSL,
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
-            "Sha256Params" => Sha256Params { block, k, base_lo, base_hi, count, nonce_at, difficulty },
+            "Sha256Params" => Sha256Params {
+                block, k, base_lo, base_hi, count, nonce_at, difficulty
+            },
         },
     );
 }
