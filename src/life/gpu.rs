@@ -23,13 +23,17 @@ use crate::gpu::{
 };
 use std::sync::Arc;
 
-/// The WGSL source of the bit-packed Life kernel (shaders/life_common.wgsl in front of it).
+/// The WGSL source of the bit-packed Life kernel (shaders/life_adder.wgsl and
+/// shaders/life_common.wgsl in front of it).
 pub const LIFE_WGSL: &str = concat!(
+    include_str!("../../shaders/life_adder.wgsl"),
     include_str!("../../shaders/life_common.wgsl"),
     include_str!("../../shaders/life.wgsl")
 );
-/// The WGSL source of the tiled Life kernel (shaders/life_common.wgsl in front of it).
+/// The WGSL source of the tiled Life kernel (shaders/life_adder.wgsl and
+/// shaders/life_common.wgsl in front of it).
 pub const LIFE_TILED_WGSL: &str = concat!(
+    include_str!("../../shaders/life_adder.wgsl"),
     include_str!("../../shaders/life_common.wgsl"),
     include_str!("../../shaders/life_tiled.wgsl")
 );
@@ -64,7 +68,8 @@ pub const GENERATIONS_PER_SUBMIT: u64 = 256;
 /// one dispatch advances and how many invocations a chunk takes. [`GpuLife`] reads only this,
 /// so a new GPU kernel is one more description (and its .wgsl), picked in [`description`].
 struct KernelDescription {
-    /// The WGSL source as compiled (shaders/life_common.wgsl in front of the bit-packed ones).
+    /// The WGSL source as compiled (shaders/life_adder.wgsl and life_common.wgsl in front of the
+    /// bit-packed ones).
     source: &'static str,
     /// How the rule becomes the shader's `BIRTH` and `SURVIVE` constants.
     rule_masks: RuleMasks,
@@ -86,7 +91,7 @@ struct KernelDescription {
 /// How a [`Rule`] becomes the `BIRTH` and `SURVIVE` masks of a kernel.
 enum RuleMasks {
     /// Over the 3×3 sum, the cell itself included ([`Rule::nine_sum_masks`]): what the
-    /// bit-sliced adder network of shaders/life_common.wgsl produces.
+    /// bit-sliced adder network of shaders/life_adder.wgsl produces.
     NineSum,
     /// Over the live-neighbour count ([`Rule::birth`], [`Rule::survival`]).
     Neighbours,

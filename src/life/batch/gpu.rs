@@ -15,8 +15,12 @@ use crate::life::grid::{last_word_mask, Grid};
 use crate::life::rule::{Rule, Topology};
 use std::sync::Arc;
 
-/// The WGSL source of the batched kernel.
-pub const LIFE_BATCH_WGSL: &str = include_str!("../../../shaders/life_batch.wgsl");
+/// The WGSL source of the batched kernel (shaders/life_adder.wgsl, the adder network every
+/// bit-packed kernel shares, in front of it).
+pub const LIFE_BATCH_WGSL: &str = concat!(
+    include_str!("../../../shaders/life_adder.wgsl"),
+    include_str!("../../../shaders/life_batch.wgsl")
+);
 
 /// Invocations per workgroup in life_batch.wgsl (its `@workgroup_size`, checked by the tests
 /// below).
