@@ -399,6 +399,33 @@ impl GpuLife {
         timed
     }
 
+    /// Replaces the current generation with `grid`, of the engine's size, reusing the pipeline
+    /// and buffers: a distributed band of the naive kernel (which cannot move rows alone) loads
+    /// each block this way instead of building a new engine. The writes reach the device before
+    /// the next step or read: nothing waits here.
+    pub fn set_grid(&mut self, grid: &Grid) -> Result<()> {
+        if (grid.width(), grid.height()) != (self.width, self.height) {
+            return Err(Error::InvalidArgument(format!(
+                "a {}x{} grid for a {}x{} GPU engine",
+                grid.width(),
+                grid.height(),
+                self.width,
+                self.height
+            )));
+        }
+        match self.description.layout {
+            Layout::PackedChunks => self.write_rows(0, grid.words()),
+            Layout::WordPerCell => {
+                let cells = word_per_cell(grid);
+                let buffer = &self.chunks[0].buffers[self.current];
+                self.ctx
+                    .queue
+                    .write_buffer(buffer, 0, bytemuck::cast_slice(&cells));
+                Ok(())
+            }
+        }
+    }
+
     /// Reads the current generation back from the device.
     pub fn grid(&self) -> Result<Grid> {
         let mut values = Vec::new();
@@ -642,10 +669,7 @@ fn plan_word_per_cell(
 ) -> Result<ChunkPlan> {
     let cells = grid.cells();
     ctx.check_binding("the unpacked grid buffer (4 bytes per cell)", cells * 4)?;
-    let mut data = vec![0u32; cells as usize];
-    for (x, y) in grid.live_cells() {
-        data[y as usize * grid.width() as usize + x as usize] = 1;
-    }
+    let data = word_per_cell(grid);
     let params = NaiveParams {
         width: grid.width(),
         height: grid.height(),
@@ -661,6 +685,15 @@ fn plan_word_per_cell(
             .1,
         rows: grid.height(),
     })
+}
+
+/// `grid` unpacked, one u32 (0 or 1) per cell, row-major: the [`Layout::WordPerCell`] layout.
+fn word_per_cell(grid: &Grid) -> Vec<u32> {
+    let mut data = vec![0u32; grid.cells() as usize];
+    for (x, y) in grid.live_cells() {
+        data[y as usize * grid.width() as usize + x as usize] = 1;
+    }
+    data
 }
 
 /// Uploads every chunk (the second buffer of each poisoned, so a word the kernel fails to write
