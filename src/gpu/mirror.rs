@@ -73,42 +73,45 @@ pub fn assert_struct_mirrors(
     );
 }
 
-/// Stamps a test named `$test` that checks a kernel's host code against its WGSL source:
+/// Stamps a test named `$test` that checks a kernel's host code against its WGSL sources (one or
+/// more, in brackets, that share the entry points and structs):
 /// each `entry => CONSTANT` says the entry point's `@workgroup_size` is `(CONSTANT, 1, 1)`, and
 /// each `"WgslStruct" => RustStruct { fields }` that the Rust struct (`repr(C)`, `Zeroable`)
 /// mirrors the WGSL one (list every Rust field but padding ones, named with a leading `_`).
 macro_rules! shader_mirror_test {
     (
-        $test:ident, $source:expr,
+        $test:ident, [$($source:expr),+ $(,)?],
         workgroups { $($entry:literal => $size:expr),* $(,)? },
         structs { $($wgsl:literal => $rust:ident { $($field:ident),* $(,)? }),* $(,)? } $(,)?
     ) => {
         #[test]
         fn $test() {
-            $(
-                assert_eq!(
-                    $crate::gpu::mirror::workgroup_size($source, $entry),
-                    [$size as u32, 1, 1],
-                    "@workgroup_size of entry point {} vs {}",
-                    $entry,
-                    stringify!($size)
-                );
-            )*
-            $(
-                let zero = <$rust as bytemuck::Zeroable>::zeroed();
-                let members = [$((
-                    stringify!($field).to_string(),
-                    std::mem::offset_of!($rust, $field) as u32,
-                    std::mem::size_of_val(&zero.$field) as u32,
-                )),*];
-                $crate::gpu::mirror::assert_struct_mirrors(
-                    $source,
-                    $wgsl,
-                    stringify!($rust),
-                    &members,
-                    std::mem::size_of::<$rust>(),
-                );
-            )*
+            for (name, source) in [$((stringify!($source), $source)),+] {
+                $(
+                    assert_eq!(
+                        $crate::gpu::mirror::workgroup_size(source, $entry),
+                        [$size as u32, 1, 1],
+                        "@workgroup_size of entry point {} of {name} vs {}",
+                        $entry,
+                        stringify!($size)
+                    );
+                )*
+                $(
+                    let zero = <$rust as bytemuck::Zeroable>::zeroed();
+                    let members = [$((
+                        stringify!($field).to_string(),
+                        std::mem::offset_of!($rust, $field) as u32,
+                        std::mem::size_of_val(&zero.$field) as u32,
+                    )),*];
+                    $crate::gpu::mirror::assert_struct_mirrors(
+                        source,
+                        &format!("{} of {name}", $wgsl),
+                        stringify!($rust),
+                        &members,
+                        std::mem::size_of::<$rust>(),
+                    );
+                )*
+            }
         }
     };
 }

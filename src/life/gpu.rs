@@ -770,19 +770,8 @@ fn build_chunks(
 mod tests {
     use super::*;
     crate::gpu::mirror::shader_mirror_test!(
-        packed_params_and_workgroup_size_match_the_shader,
-        LIFE_WGSL,
-        workgroups { "main" => WORKGROUP_SIZE },
-        structs {
-            "Params" => LifeParams {
-                width, words_per_row, torus, last_word_mask, last_bit, rows, bands, has_above,
-                has_below, above_offset, below_offset
-            },
-        },
-    );
-    crate::gpu::mirror::shader_mirror_test!(
-        tiled_params_and_workgroup_size_match_the_shader,
-        LIFE_TILED_WGSL,
+        packed_and_tiled_params_and_workgroup_size_match_the_shaders,
+        [LIFE_WGSL, LIFE_TILED_WGSL],
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
             "Params" => LifeParams {
@@ -793,7 +782,7 @@ mod tests {
     );
     crate::gpu::mirror::shader_mirror_test!(
         naive_params_and_workgroup_size_match_the_shader,
-        LIFE_NAIVE_WGSL,
+        [LIFE_NAIVE_WGSL],
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
             "Params" => NaiveParams { width, height, torus },

@@ -186,7 +186,7 @@ mod tests {
     use super::*;
     crate::gpu::mirror::shader_mirror_test!(
         params_and_workgroup_size_match_the_shader,
-        LIFE_BATCH_WGSL,
+        [LIFE_BATCH_WGSL],
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
             "Params" => BatchParams {

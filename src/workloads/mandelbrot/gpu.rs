@@ -146,7 +146,7 @@ mod tests {
     use super::*;
     crate::gpu::mirror::shader_mirror_test!(
         params_and_workgroup_size_match_the_shader,
-        MANDELBROT_WGSL,
+        [MANDELBROT_WGSL],
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
             "MandelbrotParams" => MandelbrotParams {

@@ -149,7 +149,7 @@ mod tests {
     use super::*;
     crate::gpu::mirror::shader_mirror_test!(
         params_and_workgroup_size_match_the_shader,
-        MONTECARLO_WGSL,
+        [MONTECARLO_WGSL],
         workgroups { "main" => WORKGROUP_SIZE, "racy" => WORKGROUP_SIZE },
         structs {
             "MonteCarloParams" => MonteCarloParams {

@@ -142,7 +142,7 @@ mod tests {
     use super::*;
     crate::gpu::mirror::shader_mirror_test!(
         params_and_workgroup_size_match_the_shader,
-        NBODY_WGSL,
+        [NBODY_WGSL],
         workgroups { "main" => TILE },
         structs {
             "NBodyParams" => NBodyParams { n, tiles, dt, softening2 },

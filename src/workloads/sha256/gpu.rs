@@ -145,7 +145,7 @@ mod tests {
     use super::*;
     crate::gpu::mirror::shader_mirror_test!(
         params_and_workgroup_size_match_the_shader,
-        SHA256_WGSL,
+        [SHA256_WGSL],
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
             "Sha256Params" => Sha256Params {

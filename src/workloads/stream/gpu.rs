@@ -100,7 +100,7 @@ mod tests {
     use super::*;
     crate::gpu::mirror::shader_mirror_test!(
         params_and_workgroup_size_match_the_shader,
-        STREAM_WGSL,
+        [STREAM_WGSL],
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
             "StreamParams" => StreamParams { n, scalar },
