@@ -51,9 +51,11 @@ fn parse(source: &str) -> naga::Module {
 
 /// Asserts that the Rust mirror of a WGSL struct has the same non-padding members, in the same
 /// order, at the same offsets and of the same sizes, and the same whole size. `rust` lists the
-/// Rust struct's non-padding members; `rust_size` is its `size_of`.
+/// Rust struct's non-padding members; `rust_size` is its `size_of`. `source_name` names the
+/// source in messages.
 pub fn assert_struct_mirrors(
     source: &str,
+    source_name: &str,
     wgsl_name: &str,
     rust_name: &str,
     rust: &[Member],
@@ -64,12 +66,12 @@ pub fn assert_struct_mirrors(
         assert_eq!(
             wgsl.get(i),
             rust.get(i),
-            "member {i} (name, offset, bytes) of WGSL {wgsl_name} vs Rust {rust_name}"
+            "member {i} (name, offset, bytes) of WGSL {wgsl_name} in {source_name} vs Rust {rust_name}"
         );
     }
     assert_eq!(
         span as usize, rust_size,
-        "size of WGSL {wgsl_name} vs Rust {rust_name}"
+        "size of WGSL {wgsl_name} in {source_name} vs Rust {rust_name}"
     );
 }
 
@@ -105,7 +107,8 @@ macro_rules! shader_mirror_test {
                     )),*];
                     $crate::gpu::mirror::assert_struct_mirrors(
                         source,
-                        &format!("{} of {name}", $wgsl),
+                        name,
+                        $wgsl,
                         stringify!($rust),
                         &members,
                         std::mem::size_of::<$rust>(),
