@@ -11,7 +11,11 @@
 //! generation per dispatch), [`Kernel::Tiled`] (shaders/life_tiled.wgsl, the same network run
 //! for up to [`MAX_TILE_GENERATIONS`] generations per dispatch on tiles held in workgroup
 //! memory) and [`Kernel::Naive`] (shaders/life_naive.wgsl, one u32 per cell and one invocation
-//! per cell, the baseline that shows what packing buys).
+//! per cell, the baseline that shows what packing buys). Each is one `KernelDescription`
+//! (shader, rule constants, grid layout and bindings, generations per pass, invocation plan),
+//! and the engine reads nothing else about it: a new GPU kernel is one more description and its
+//! .wgsl. Pipelines, bind groups, poisoning and submissions go through the helpers of
+//! [`crate::gpu`] that every workload uses.
 
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
