@@ -4,8 +4,8 @@
 // with a bit-sliced full-adder network, never cell by cell: the horizontal 3-cell sums of each
 // row are formed once and rolled down the column, added into the 3x3 sum (0..=9) as four bit
 // planes, and the rule is applied to that sum and the cell's own state. This is the same network
-// as the CPU kernel in src/life/cpu/ (shaders/life_common.wgsl, put in front of this file when
-// compiling), so both give bit-identical results. Rolling the sums
+// as the CPU kernel in src/life/cpu/ (shaders/life_adder.wgsl and life_common.wgsl, put in front
+// of this file when compiling), so both give bit-identical results. Rolling the sums
 // down the column means each output word costs three loads (west, own and east word of the next
 // row) instead of nine.
 //

@@ -2,10 +2,13 @@
 //
 // `life batch` runs thousands of small independent grids; one dispatch per grid would leave a GPU
 // mostly idle, so the grids sit end to end in one buffer and one dispatch covers them all. Each
-// invocation computes one 32-cell word of one grid with the same bit-sliced full-adder network as
-// life.wgsl and src/life/cpu/ (horizontal 3-cell sums of the rows above, at and below, added
-// into the 3x3 sum as four bit planes, then the rule), so results are bit-identical to a single
-// run. Only the addressing differs: word `index` belongs to grid index / grid_words.
+// invocation computes one 32-cell word of one grid with the bit-sliced full-adder network of
+// life_adder.wgsl (put in front of this file by src/life/batch/gpu.rs), the one life.wgsl and
+// src/life/cpu/ use too (horizontal 3-cell sums of the rows above, at and below, added into the
+// 3x3 sum as four bit planes, then the rule), so results are bit-identical to a single run. Only
+// the addressing and the rule differ: word `index` belongs to grid index / grid_words, and each
+// grid has its own rule, read from binding 1 and applied by a loop over the sums 0..=9, where the
+// single-grid kernels fold one rule into pipeline constants (life_common.wgsl `apply_rule`).
 //
 // Layout: grid g's cell (x, y) is bit x % 32 of word g * grid_words + y * words_per_row + x / 32;
 // padding bits past the last column are zero on input and kept zero on output.
@@ -45,11 +48,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> current: array<u32>;
 @group(0) @binding(3) var<storage, read_write> next: array<u32>;
 
-struct Sums {
-    ones: u32,
-    twos: u32,
-}
-
 // Horizontal 3-cell sums of word `col` of row `row` of the grid starting at word `base`.
 fn horizontal(base: u32, row: u32, col: u32) -> Sums {
     let wpr = params.words_per_row;
@@ -74,8 +72,7 @@ fn horizontal(base: u32, row: u32, col: u32) -> Sums {
     } else {
         east |= east_in << params.last_bit;
     }
-    let ab = west ^ mid;
-    return Sums(ab ^ east, (west & mid) | (ab & east));
+    return three_sums(west, mid, east);
 }
 
 // The sums of the row `dy` away from `y`, or zero outside a bounded grid.
@@ -88,10 +85,6 @@ fn row_sums(base: u32, y: u32, dy: i32, col: u32) -> Sums {
         return Sums(0u, 0u);
     }
     return horizontal(base, u32(ny), col);
-}
-
-fn select_bits(bits: u32, want_one: bool) -> u32 {
-    return select(~bits, bits, want_one);
 }
 
 @compute @workgroup_size(256)
@@ -110,17 +103,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     let m = row_sums(base, y, 0, col);
     let b = row_sums(base, y, 1, col);
 
-    // Sum of three 2-bit numbers (0..=9) as four bit planes s0..s3.
-    let p = a.ones ^ m.ones;
-    let s0 = p ^ b.ones;
-    let carry1 = (a.ones & m.ones) | (p & b.ones);
-    let q = a.twos ^ m.twos;
-    let t = q ^ b.twos;
-    let carry2 = (a.twos & m.twos) | (q & b.twos);
-    let s1 = t ^ carry1;
-    let carry3 = t & carry1;
-    let s2 = carry2 ^ carry3;
-    let s3 = carry2 & carry3;
+    let s = nine_sum(a, m, b);
 
     let rule = rules[grid];
     let alive = current[index];
@@ -131,8 +114,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
         if (!born && !stays) {
             continue;
         }
-        let eq = select_bits(s0, (sum & 1u) == 1u) & select_bits(s1, ((sum >> 1u) & 1u) == 1u)
-            & select_bits(s2, ((sum >> 2u) & 1u) == 1u) & select_bits(s3, ((sum >> 3u) & 1u) == 1u);
+        let eq = match_bit(s.s0, sum, 0u) & match_bit(s.s1, sum, 1u) & match_bit(s.s2, sum, 2u)
+            & match_bit(s.s3, sum, 3u);
         var who = alive;
         if (born && stays) {
             who = 0xffffffffu;

@@ -1,7 +1,8 @@
 // life_common.wgsl: what the bit-packed Life kernels (life.wgsl and life_tiled.wgsl) share: their
-// parameters, bindings 0 to 4 and halo-row loads, and the bit-sliced rule. src/life/gpu.rs puts
-// this file in front of each of them before compiling, so both apply the same adder network as
-// the CPU kernel in src/life/cpu/ and give bit-identical results.
+// parameters, bindings 0 to 4 and halo-row loads, and the rule over the bit-sliced adder network
+// of life_adder.wgsl. src/life/gpu.rs puts life_adder.wgsl and this file in front of each of them
+// before compiling, so both apply the same adder network as the CPU kernel in src/life/cpu/ (and
+// as life_batch.wgsl) and give bit-identical results.
 //
 // Layout: cell (x, y) is bit x % 32 of word y * words_per_row + x / 32; padding bits past the last
 // column are zero in storage.
@@ -84,29 +85,11 @@ override BIRTH: u32 = 8u;
 // Bit s set: a live cell whose 3x3 sum (itself included) is s survives (Conway: sums 3 and 4).
 override SURVIVE: u32 = 24u;
 
-// A per-bit count 0..=3 as two bit planes.
-struct Sums {
-    ones: u32,
-    twos: u32,
-}
-
 // A row's horizontal sums around one word, and that word (the cells' own state, which the rule
 // needs as well: the kernels keep it instead of loading it again).
 struct Row {
     sums: Sums,
     mid: u32,
-}
-
-// Per bit, west + mid + east: the horizontal 3-cell sums of a word, given the word shifted so that
-// each bit sees its west and east neighbour.
-fn three_sums(west: u32, mid: u32, east: u32) -> Sums {
-    let ab = west ^ mid;
-    return Sums(ab ^ east, (west & mid) | (ab & east));
-}
-
-// Bits where `plane` matches bit `bit` of `sum`.
-fn match_bit(plane: u32, sum: u32, bit: u32) -> u32 {
-    return select(~plane, plane, ((sum >> bit) & 1u) == 1u);
 }
 
 // The cells among `alive`'s 32 whose 3x3 sum (bit planes s0..s3) is `sum` and that the rule
@@ -123,17 +106,11 @@ fn rule_term(sum: u32, s0: u32, s1: u32, s2: u32, s3: u32, alive: u32) -> u32 {
 
 // The next state of the 32 cells of `alive`, given the three rows' horizontal sums.
 fn apply_rule(a: Sums, m: Sums, b: Sums, alive: u32) -> u32 {
-    // Sum of three 2-bit numbers (0..=9) as four bit planes s0..s3.
-    let p = a.ones ^ m.ones;
-    let s0 = p ^ b.ones;
-    let carry1 = (a.ones & m.ones) | (p & b.ones);
-    let q = a.twos ^ m.twos;
-    let t = q ^ b.twos;
-    let carry2 = (a.twos & m.twos) | (q & b.twos);
-    let s1 = t ^ carry1;
-    let carry3 = t & carry1;
-    let s2 = carry2 ^ carry3;
-    let s3 = carry2 & carry3;
+    let planes = nine_sum(a, m, b);
+    let s0 = planes.s0;
+    let s1 = planes.s1;
+    let s2 = planes.s2;
+    let s3 = planes.s3;
 
     // Unrolled by hand, one term per sum 0..=9: each term's shifts of BIRTH and SURVIVE are of
     // pipeline constants by literals, so every compiler folds the rule into the few terms it

@@ -21,8 +21,8 @@
 // grid would otherwise leak back in). Only the real cells of the tile are written back, padding
 // bits zero.
 //
-// The rule is the bit-sliced adder network of shaders/life_common.wgsl, which src/life/gpu.rs puts
-// in front of this file with the parameters and bindings: results are bit-identical to the packed
+// The rule is the bit-sliced adder network of shaders/life_adder.wgsl, which src/life/gpu.rs puts
+// in front of this file with life_common.wgsl (the parameters, bindings and rule): results are bit-identical to the packed
 // and CPU kernels.
 //
 // Large grids are split by rows into chunks as for life.wgsl; the halo rows come from the chunks

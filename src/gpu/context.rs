@@ -488,36 +488,10 @@ impl GpuContext {
         self.check()
     }
 
-    /// Compiles one of speedup's WGSL modules (shaders/) and its compute pipeline, turning
-    /// validation errors into `Err`. Crate-private: the module is compiled without wgpu's
-    /// runtime checks (see [`GpuContext::compute_pipeline_with_options`]), which only our own
-    /// kernels, each with its reason, may skip.
-    pub(crate) fn compute_pipeline(
-        &self,
-        label: &str,
-        source: &str,
-        entry_point: &str,
-    ) -> Result<wgpu::ComputePipeline> {
-        self.compute_pipeline_with_constants(label, source, entry_point, &[])
-    }
-
-    /// Like [`GpuContext::compute_pipeline`], with values for the shader's pipeline-overridable
-    /// constants (`override` declarations), which the driver folds into the compiled code.
-    pub(crate) fn compute_pipeline_with_constants(
-        &self,
-        label: &str,
-        source: &str,
-        entry_point: &str,
-        constants: &[(&str, f64)],
-    ) -> Result<wgpu::ComputePipeline> {
-        self.compute_pipeline_with_options(label, source, entry_point, constants, true)
-    }
-
-    /// Like [`GpuContext::compute_pipeline_with_constants`], choosing whether workgroup memory is
-    /// zeroed at the start of every workgroup. wgpu zeroes it by default (WebGPU's safety rule);
-    /// a shader that writes every workgroup word before reading it can skip that: the zeroing
-    /// loop costs time per workgroup, and llvmpipe's GL driver took 29 s over the first dispatch
-    /// of the tiled Life kernel's 12 KiB arrays with it, 2 ms without (docs/performance.md).
+    /// Compiles one of speedup's WGSL modules (shaders/) and its compute pipeline as `options`
+    /// say, turning validation errors into `Err` naming the label. Crate-private: the module is
+    /// compiled without wgpu's runtime checks, which only our own kernels, each with its reason,
+    /// may skip.
     ///
     /// The module is created without wgpu's shader runtime checks unless `--checked-shaders`
     /// ([`GpuSettings::checked_shaders`]) asks for them. Those checks put a counter into every
@@ -527,14 +501,17 @@ impl GpuContext {
     /// shaders/ says in its header, under "Runtime checks", why it needs none of them: its
     /// loops have bounds fixed by constants or uniforms, its divisors are never zero, and its
     /// indices stay inside its bindings (tests/shaders_validate.rs checks every header has it).
-    pub(crate) fn compute_pipeline_with_options(
+    pub(crate) fn compute_pipeline(
         &self,
-        label: &str,
         source: &str,
-        entry_point: &str,
-        constants: &[(&str, f64)],
-        zero_initialize_workgroup_memory: bool,
+        options: &PipelineOptions<'_>,
     ) -> Result<wgpu::ComputePipeline> {
+        let PipelineOptions {
+            label,
+            entry_point,
+            constants,
+            zero_initialize_workgroup_memory,
+        } = *options;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let descriptor = wgpu::ShaderModuleDescriptor {
             label: Some(label),
@@ -687,6 +664,39 @@ impl GpuContext {
         };
         staging.unmap();
         Ok(bytes)
+    }
+}
+
+/// How [`GpuContext::compute_pipeline`] builds a pipeline from a WGSL module: everything but the
+/// source, so that a kernel's build is one value rather than a growing list of arguments.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PipelineOptions<'a> {
+    /// Names the shader module and pipeline in wgpu's errors and in ours.
+    pub label: &'a str,
+    /// The `@compute` function to run.
+    pub entry_point: &'a str,
+    /// Values for the shader's pipeline-overridable constants (`override` declarations), which
+    /// the driver folds into the compiled code.
+    pub constants: &'a [(&'a str, f64)],
+    /// Whether workgroup memory is zeroed at the start of every workgroup. wgpu zeroes it by
+    /// default (WebGPU's safety rule); a shader that writes every workgroup word before reading
+    /// it can skip that: the zeroing loop costs time per workgroup, and llvmpipe's GL driver
+    /// took 29 s over the first dispatch of the tiled Life kernel's 12 KiB arrays with it, 2 ms
+    /// without (docs/performance.md).
+    pub zero_initialize_workgroup_memory: bool,
+}
+
+impl<'a> PipelineOptions<'a> {
+    /// Entry point `main`, no constants, workgroup memory zeroed: what most kernels want. Set
+    /// the fields that differ with struct update syntax:
+    /// `PipelineOptions { entry_point: "racy", ..PipelineOptions::new(label) }`.
+    pub fn new(label: &'a str) -> PipelineOptions<'a> {
+        PipelineOptions {
+            label,
+            entry_point: "main",
+            constants: &[],
+            zero_initialize_workgroup_memory: true,
+        }
     }
 }
 

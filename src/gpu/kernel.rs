@@ -2,36 +2,37 @@
 //! one timed compute pass submitted and waited for, uploads, and a staging buffer kept alive for
 //! repeated readbacks.
 
-use super::{GpuContext, GpuTimer};
+use super::{GpuContext, GpuTimer, PipelineOptions};
 use crate::error::Result;
 use std::time::Instant;
 
-/// A compute pipeline built from one WGSL entry point, with the layout of its bind group 0.
+/// A compute pipeline built from one WGSL entry point, with the layout of its bind group 0: the
+/// one way every GPU kernel of the crate (the workloads', Life's, the batch's) is built, bound
+/// and dispatched.
 ///
-/// Bindings are numbered in the order buffers are passed to [`Kernel::bind`]: buffer `i` is
-/// `@group(0) @binding(i)`. The layout is derived from the shader, so every binding must be used
-/// by the entry point.
-pub struct Kernel {
+/// Bindings are numbered in the order buffers are passed to [`ComputeKernel::bind`]: buffer `i`
+/// is `@group(0) @binding(i)`. The layout is derived from the shader, so every binding must be
+/// used by the entry point.
+pub struct ComputeKernel {
     label: String,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
 }
 
-impl Kernel {
-    /// Compiles `entry_point` of `source`, one of speedup's shaders (crate-private: compiled
-    /// without runtime checks, see [`GpuContext::compute_pipeline_with_options`]); validation
-    /// errors become `Err` naming `label`.
+impl ComputeKernel {
+    /// Compiles `source`, one of speedup's shaders, as `options` say (crate-private: compiled
+    /// without runtime checks, see [`GpuContext::compute_pipeline`]); validation errors become
+    /// `Err` naming the label.
     pub(crate) fn new(
         ctx: &GpuContext,
-        label: &str,
         source: &str,
-        entry_point: &str,
-    ) -> Result<Kernel> {
-        ctx.set_task(label);
-        let pipeline = ctx.compute_pipeline(label, source, entry_point)?;
+        options: &PipelineOptions<'_>,
+    ) -> Result<ComputeKernel> {
+        ctx.set_task(options.label);
+        let pipeline = ctx.compute_pipeline(source, options)?;
         let layout = pipeline.get_bind_group_layout(0);
-        Ok(Kernel {
-            label: label.to_string(),
+        Ok(ComputeKernel {
+            label: options.label.to_string(),
             pipeline,
             layout,
         })
@@ -67,9 +68,21 @@ impl Kernel {
         bind_group: &wgpu::BindGroup,
         groups: (u32, u32),
     ) {
+        self.dispatch_all(pass, [(bind_group, groups)]);
+    }
+
+    /// Records one dispatch per `(bind group, (x, y) workgroups)`, in order, setting the pipeline
+    /// once: Life records hundreds of generations, and one dispatch per chunk each, into a pass.
+    pub fn dispatch_all<'g>(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        dispatches: impl IntoIterator<Item = (&'g wgpu::BindGroup, (u32, u32))>,
+    ) {
         pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, bind_group, &[]);
-        pass.dispatch_workgroups(groups.0, groups.1, 1);
+        for (bind_group, (x, y)) in dispatches {
+            pass.set_bind_group(0, bind_group, &[]);
+            pass.dispatch_workgroups(x, y, 1);
+        }
     }
 }
 

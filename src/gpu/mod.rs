@@ -1,17 +1,28 @@
 //! Everything wgpu-specific that the workloads share: opening an adapter, turning wgpu's
 //! asynchronous errors into `Result`s, building compute pipelines, uploading and reading back
 //! buffers, and timing on the device with timestamp queries.
+//!
+//! Every GPU kernel of the crate (the workloads', Life's, the batch's) is built the same way: a
+//! [`ComputeKernel`] compiled from its WGSL with one `PipelineOptions` value (entry point,
+//! pipeline constants, workgroup-memory zeroing; runtime checks per `--checked-shaders`), bound
+//! with [`ComputeKernel::bind`] (validation errors become `Err`), its outputs made with
+//! [`poisoned_storage`], its dispatches recorded into one [`submit_pass`] (timed, waited for
+//! under `--gpu-timeout`). In tests, `mirror` checks each host file's uniform structs and
+//! workgroup sizes against its WGSL.
 
 pub(crate) mod context;
 mod kernel;
+#[cfg(test)]
+pub(crate) mod mirror;
 pub mod telemetry;
 mod timer;
 mod watchdog;
 
+pub(crate) use context::PipelineOptions;
 pub use context::{
     auto_pick, list_adapters, AdapterChoice, AdapterSummary, GpuContext, GpuSettings,
 };
-pub use kernel::{cast_vec, poisoned_storage, submit_pass, upload, Kernel, Readback};
+pub use kernel::{cast_vec, poisoned_storage, submit_pass, upload, ComputeKernel, Readback};
 pub use timer::GpuTimer;
 
 /// Largest number of workgroups per dimension that every adapter supports (wgpu's default limit).

@@ -11,29 +11,41 @@
 //! generation per dispatch), [`Kernel::Tiled`] (shaders/life_tiled.wgsl, the same network run
 //! for up to [`MAX_TILE_GENERATIONS`] generations per dispatch on tiles held in workgroup
 //! memory) and [`Kernel::Naive`] (shaders/life_naive.wgsl, one u32 per cell and one invocation
-//! per cell, the baseline that shows what packing buys).
+//! per cell, the baseline that shows what packing buys). Each is one `KernelDescription`
+//! (shader, rule constants, grid layout and bindings, generations per pass, invocation plan),
+//! and the engine reads nothing else about it: a new GPU kernel is one more description and its
+//! .wgsl. Pipelines, bind groups, poisoning and submissions go through the helpers of
+//! [`crate::gpu`] that every workload uses.
 
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
 use super::Kernel;
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, poisoned_storage, GpuContext, GpuTimer};
+use crate::gpu::{
+    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, GpuTimer,
+    PipelineOptions,
+};
 use std::sync::Arc;
 
-/// The WGSL source of the bit-packed Life kernel (shaders/life_common.wgsl in front of it).
+/// The WGSL source of the bit-packed Life kernel (shaders/life_adder.wgsl and
+/// shaders/life_common.wgsl in front of it).
 pub const LIFE_WGSL: &str = concat!(
+    include_str!("../../shaders/life_adder.wgsl"),
     include_str!("../../shaders/life_common.wgsl"),
     include_str!("../../shaders/life.wgsl")
 );
-/// The WGSL source of the tiled Life kernel (shaders/life_common.wgsl in front of it).
+/// The WGSL source of the tiled Life kernel (shaders/life_adder.wgsl and
+/// shaders/life_common.wgsl in front of it).
 pub const LIFE_TILED_WGSL: &str = concat!(
+    include_str!("../../shaders/life_adder.wgsl"),
     include_str!("../../shaders/life_common.wgsl"),
     include_str!("../../shaders/life_tiled.wgsl")
 );
 /// The WGSL source of the one-cell-per-invocation baseline kernel.
 pub const LIFE_NAIVE_WGSL: &str = include_str!("../../shaders/life_naive.wgsl");
 
-/// Invocations per workgroup in every Life kernel.
+/// Invocations per workgroup in every Life kernel (their `@workgroup_size`, checked by the tests
+/// below).
 const WORKGROUP_SIZE: u64 = 256;
 
 /// Words across one tile of the tiled kernel (its `TILE_WORDS`): 30, so that the tile and its
@@ -55,7 +67,137 @@ const ROWS_PER_INVOCATION: u32 = 8;
 /// Ctrl-C and progress reports are noticed within a fraction of a second.
 pub const GENERATIONS_PER_SUBMIT: u64 = 256;
 
-/// Mirrors `Params` in shaders/life.wgsl and shaders/life_tiled.wgsl: keep the three in sync.
+/// Everything the host code needs to know about one GPU Life kernel: its shader, how the rule
+/// and its other constants reach it, how the grid is laid out and bound, how many generations
+/// one dispatch advances and how many invocations a chunk takes. [`GpuLife`] reads only this,
+/// so a new GPU kernel is one more description (and its .wgsl), picked in [`description`].
+struct KernelDescription {
+    /// The WGSL source as compiled (shaders/life_adder.wgsl and life_common.wgsl in front of the
+    /// bit-packed ones).
+    source: &'static str,
+    /// How the rule becomes the shader's `BIRTH` and `SURVIVE` constants.
+    rule_masks: RuleMasks,
+    /// The shader's other pipeline-overridable constants.
+    constants: &'static [(&'static str, f64)],
+    /// How the grid is stored and bound.
+    layout: Layout,
+    /// Generations one dispatch advances at most. Above 1, binding 5 is a uniform with the
+    /// generation count of the pass (one bind group per count), and a pass runs no more
+    /// generations than the shortest chunk has rows (its halo rows come from the neighbours).
+    max_generations_per_pass: u32,
+    /// How many invocations one chunk of the grid takes.
+    invocations: Invocations,
+    /// Whether wgpu zeroes workgroup memory before each workgroup runs: needless for a shader
+    /// that writes every workgroup word before it reads it, and that zeroing costs time.
+    zero_initialize_workgroup_memory: bool,
+}
+
+/// How a [`Rule`] becomes the `BIRTH` and `SURVIVE` masks of a kernel.
+enum RuleMasks {
+    /// Over the 3×3 sum, the cell itself included ([`Rule::nine_sum_masks`]): what the
+    /// bit-sliced adder network of shaders/life_adder.wgsl produces.
+    NineSum,
+    /// Over the live-neighbour count ([`Rule::birth`], [`Rule::survival`]).
+    Neighbours,
+}
+
+/// How a kernel stores the grid on the device, and so what it binds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// The grid's own bit-packed words, split by rows into chunks no larger than a storage
+    /// binding; bindings: 0 `LifeParams`, 1 the chunk above (halo rows), 2 this chunk, 3 the
+    /// chunk below, 4 this chunk's next generation (shaders/life_common.wgsl).
+    PackedChunks,
+    /// One u32 per cell, in one buffer (grids past one binding are refused); bindings:
+    /// 0 `NaiveParams`, 1 the current generation, 2 the next.
+    WordPerCell,
+}
+
+/// How many invocations a chunk of `rows` rows of `words_per_row` words takes, and the `bands`
+/// its `LifeParams` counts.
+enum Invocations {
+    /// One invocation per column of `rows_per_band` words: bands of that many rows.
+    Columns { rows_per_band: u32 },
+    /// One workgroup per tile of `words` × `rows` words: bands of tiles down the chunk.
+    Tiles { words: u32, rows: u32 },
+    /// One invocation per cell.
+    Cells,
+}
+
+impl Invocations {
+    /// (bands, invocations) for a chunk of `rows` rows of `words_per_row` words, `width` cells
+    /// wide.
+    fn plan(&self, rows: u32, words_per_row: u32, width: u32) -> (u32, u64) {
+        match *self {
+            Invocations::Columns { rows_per_band } => {
+                let bands = rows.div_ceil(rows_per_band);
+                (bands, words_per_row as u64 * bands as u64)
+            }
+            Invocations::Tiles {
+                words,
+                rows: tile_rows,
+            } => {
+                let bands = rows.div_ceil(tile_rows);
+                let tiles = words_per_row.div_ceil(words) as u64 * bands as u64;
+                (bands, tiles * WORKGROUP_SIZE)
+            }
+            Invocations::Cells => (rows, width as u64 * rows as u64),
+        }
+    }
+}
+
+/// shaders/life.wgsl: bit-packed and bit-sliced, a column of [`ROWS_PER_INVOCATION`] words per
+/// invocation, one generation per dispatch.
+const PACKED: KernelDescription = KernelDescription {
+    source: LIFE_WGSL,
+    rule_masks: RuleMasks::NineSum,
+    constants: &[("ROWS", ROWS_PER_INVOCATION as f64)],
+    layout: Layout::PackedChunks,
+    max_generations_per_pass: 1,
+    invocations: Invocations::Columns {
+        rows_per_band: ROWS_PER_INVOCATION,
+    },
+    zero_initialize_workgroup_memory: true,
+};
+
+/// shaders/life_tiled.wgsl: the same network, up to [`MAX_TILE_GENERATIONS`] generations per
+/// dispatch on tiles held in workgroup memory.
+const TILED: KernelDescription = KernelDescription {
+    source: LIFE_TILED_WGSL,
+    rule_masks: RuleMasks::NineSum,
+    constants: &[],
+    layout: Layout::PackedChunks,
+    max_generations_per_pass: MAX_TILE_GENERATIONS,
+    invocations: Invocations::Tiles {
+        words: TILE_WORDS,
+        rows: TILE_ROWS,
+    },
+    // It writes every word of its workgroup arrays before reading it: zeroing is pure cost.
+    zero_initialize_workgroup_memory: false,
+};
+
+/// shaders/life_naive.wgsl: one u32 and one invocation per cell, the baseline.
+const NAIVE: KernelDescription = KernelDescription {
+    source: LIFE_NAIVE_WGSL,
+    rule_masks: RuleMasks::Neighbours,
+    constants: &[],
+    layout: Layout::WordPerCell,
+    max_generations_per_pass: 1,
+    invocations: Invocations::Cells,
+    zero_initialize_workgroup_memory: true,
+};
+
+/// The description of `kernel` on the GPU: the one place a Life kernel meets its shader.
+fn description(kernel: Kernel) -> &'static KernelDescription {
+    match kernel {
+        Kernel::Packed => &PACKED,
+        Kernel::Tiled => &TILED,
+        Kernel::Naive => &NAIVE,
+    }
+}
+
+/// Mirrors `Params` in shaders/life_common.wgsl (which life.wgsl and life_tiled.wgsl use); the
+/// tests below check the layouts agree.
 /// `bands` counts row bands of `ROWS` rows for the packed kernel, tiles down the chunk for the
 /// tiled one.
 #[repr(C)]
@@ -75,7 +217,7 @@ struct LifeParams {
     _pad: u32,
 }
 
-/// Mirrors `Params` in shaders/life_naive.wgsl: keep the two in sync.
+/// Mirrors `Params` in shaders/life_naive.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct NaiveParams {
@@ -102,11 +244,13 @@ struct Chunk {
 }
 
 /// Life on a GPU: the grid resident in chunk buffers (usually one chunk), two generations each,
-/// and one pipeline.
+/// and one compute kernel.
 pub struct GpuLife {
     ctx: Arc<GpuContext>,
     kernel: Kernel,
-    pipeline: wgpu::ComputePipeline,
+    /// What `kernel` is on the GPU: layout, bindings, generations per pass.
+    description: &'static KernelDescription,
+    compute: ComputeKernel,
     chunks: Vec<Chunk>,
     /// Parity of the buffers holding the current generation.
     current: usize,
@@ -161,42 +305,34 @@ impl GpuLife {
         max_chunk_bytes: u64,
     ) -> Result<Self> {
         let torus = topology == Topology::Torus;
-        let (source, constants) = kernel_source(kernel, rule);
-        let plans = match kernel {
-            Kernel::Packed | Kernel::Tiled => {
-                plan_chunks(&ctx, grid, torus, max_chunk_bytes, kernel)?
-            }
-            Kernel::Naive => vec![plan_naive(&ctx, grid, torus)?],
+        let description = description(kernel);
+        let plans = match description.layout {
+            Layout::PackedChunks => plan_chunks(&ctx, grid, torus, max_chunk_bytes, description)?,
+            Layout::WordPerCell => vec![plan_word_per_cell(&ctx, grid, torus, description)?],
         };
         // A pass's halo rows come from the neighbouring chunks, so it runs no more generations
         // than the shortest chunk has rows.
-        let generations_per_pass = match kernel {
-            Kernel::Tiled => plans
-                .iter()
-                .map(|p| p.rows)
-                .min()
-                .unwrap_or(1)
-                .clamp(1, MAX_TILE_GENERATIONS),
-            Kernel::Packed | Kernel::Naive => 1,
-        };
+        let shortest = plans.iter().map(|p| p.rows).min().unwrap_or(1);
+        let generations_per_pass = shortest.clamp(1, description.max_generations_per_pass);
         let label = format!("life ({kernel})");
-        // The tiled kernel writes every word of its workgroup arrays before reading it, so the
-        // zeroing wgpu would add is pure cost.
-        let zero_workgroup_memory = kernel != Kernel::Tiled;
-        let pipeline = ctx.compute_pipeline_with_options(
-            &label,
+        let (source, constants) = kernel_source(kernel, rule);
+        let compute = ComputeKernel::new(
+            &ctx,
             source,
-            "main",
-            &constants,
-            zero_workgroup_memory,
+            &PipelineOptions {
+                constants: &constants,
+                zero_initialize_workgroup_memory: description.zero_initialize_workgroup_memory,
+                ..PipelineOptions::new(&label)
+            },
         )?;
-        let chunks = build_chunks(&ctx, &pipeline, kernel, generations_per_pass, plans)?;
+        let chunks = build_chunks(&ctx, &compute, description, generations_per_pass, plans)?;
         let timer = GpuTimer::new(&ctx)?;
         ctx.check()?;
         Ok(GpuLife {
             ctx,
             kernel,
-            pipeline,
+            description,
+            compute,
             chunks,
             current: 0,
             generations_per_pass,
@@ -244,35 +380,53 @@ impl GpuLife {
     /// Records `n` generations in one compute pass (one dispatch per chunk and pass of up to
     /// `generations_per_pass` generations), submits them and waits.
     fn submit(&mut self, n: u64) -> Result<Option<f64>> {
-        self.ctx.set_task(&format!("life ({})", self.kernel));
-        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("life generations"),
-                timestamp_writes: self.timer.as_ref().map(|t| t.pass_writes()),
-            });
-            pass.set_pipeline(&self.pipeline);
-            // wgpu places a barrier between dispatches in a pass that write and then read the same
-            // buffer, so each generation sees the previous one complete.
-            let mut left = n;
-            while left > 0 {
-                let generations = left.min(self.generations_per_pass as u64);
-                for chunk in &self.chunks {
-                    let bind_group = &chunk.bind_groups[self.current][generations as usize - 1];
-                    pass.set_bind_group(0, bind_group, &[]);
-                    pass.dispatch_workgroups(chunk.groups.0, chunk.groups.1, 1);
-                }
-                self.current = 1 - self.current;
-                left -= generations;
+        let per_pass = self.generations_per_pass as u64;
+        let passes = n.div_ceil(per_pass);
+        // Pass `i` runs `per_pass` generations (the last one what is left) from parity
+        // `start + i`: wgpu places a barrier between dispatches in a pass that write and then
+        // read the same buffer, so each pass sees the previous one complete.
+        let start = self.current;
+        let chunks = &self.chunks;
+        let dispatches = (0..passes).flat_map(|i| {
+            let generations = per_pass.min(n - i * per_pass) as usize;
+            let parity = (start + i as usize) % 2;
+            chunks
+                .iter()
+                .map(move |chunk| (&chunk.bind_groups[parity][generations - 1], chunk.groups))
+        });
+        let compute = &self.compute;
+        let label = format!("life ({})", self.kernel);
+        let timed = submit_pass(&self.ctx, self.timer.as_ref(), &label, |pass| {
+            compute.dispatch_all(pass, dispatches)
+        });
+        self.current = (start + passes as usize) % 2;
+        timed
+    }
+
+    /// Replaces the current generation with `grid`, of the engine's size, reusing the pipeline
+    /// and buffers: a distributed band of the naive kernel (which cannot move rows alone) loads
+    /// each block this way instead of building a new engine. The writes reach the device before
+    /// the next step or read: nothing waits here.
+    pub fn set_grid(&mut self, grid: &Grid) -> Result<()> {
+        if (grid.width(), grid.height()) != (self.width, self.height) {
+            return Err(Error::InvalidArgument(format!(
+                "a {}x{} grid for a {}x{} GPU engine",
+                grid.width(),
+                grid.height(),
+                self.width,
+                self.height
+            )));
+        }
+        match self.description.layout {
+            Layout::PackedChunks => self.write_rows(0, grid.words()),
+            Layout::WordPerCell => {
+                let cells = word_per_cell(grid);
+                let buffer = &self.chunks[0].buffers[self.current];
+                self.ctx
+                    .queue
+                    .write_buffer(buffer, 0, bytemuck::cast_slice(&cells));
+                Ok(())
             }
-        }
-        if let Some(t) = &self.timer {
-            t.resolve(&mut encoder);
-        }
-        self.ctx.submit([encoder.finish()]);
-        match &self.timer {
-            Some(t) => t.read_seconds(&self.ctx),
-            None => self.ctx.wait().map(|_| None),
         }
     }
 
@@ -289,9 +443,9 @@ impl GpuLife {
                     .map(|c| u32::from_le_bytes(c.try_into().expect("chunks of 4"))),
             );
         }
-        match self.kernel {
-            Kernel::Packed | Kernel::Tiled => Grid::from_words(self.width, self.height, values),
-            Kernel::Naive => {
+        match self.description.layout {
+            Layout::PackedChunks => Grid::from_words(self.width, self.height, values),
+            Layout::WordPerCell => {
                 let mut grid = Grid::new(self.width, self.height)?;
                 let w = self.width as usize;
                 for (i, v) in values.into_iter().enumerate() {
@@ -314,7 +468,7 @@ impl GpuLife {
     /// Checks that rows `first .. first + count` lie in the grid and that the kernel stores rows
     /// bit-packed (the naive kernel's one word per cell has no row calls).
     fn check_rows(&self, first: u32, count: u64) -> Result<()> {
-        if self.kernel == Kernel::Naive {
+        if self.description.layout != Layout::PackedChunks {
             return Err(Error::InvalidArgument(
                 "reading or writing a few rows needs the packed or tiled GPU kernel, not the naive one"
                     .into(),
@@ -430,39 +584,25 @@ impl GpuLife {
 /// with for `rule`: what [`GpuLife`] compiles, and what tests/shaders_validate.rs translates to
 /// every shading language.
 pub fn kernel_source(kernel: Kernel, rule: Rule) -> (&'static str, Vec<(&'static str, f64)>) {
-    let (birth, survive) = rule.nine_sum_masks();
-    match kernel {
-        Kernel::Packed => (
-            LIFE_WGSL,
-            vec![
-                ("BIRTH", birth as f64),
-                ("SURVIVE", survive as f64),
-                ("ROWS", ROWS_PER_INVOCATION as f64),
-            ],
-        ),
-        Kernel::Tiled => (
-            LIFE_TILED_WGSL,
-            vec![("BIRTH", birth as f64), ("SURVIVE", survive as f64)],
-        ),
-        Kernel::Naive => (
-            LIFE_NAIVE_WGSL,
-            vec![
-                ("BIRTH", rule.birth as f64),
-                ("SURVIVE", rule.survival as f64),
-            ],
-        ),
-    }
+    let description = description(kernel);
+    let (birth, survive) = match description.rule_masks {
+        RuleMasks::NineSum => rule.nine_sum_masks(),
+        RuleMasks::Neighbours => (rule.birth, rule.survival),
+    };
+    let mut constants = vec![("BIRTH", birth as f64), ("SURVIVE", survive as f64)];
+    constants.extend_from_slice(description.constants);
+    (description.source, constants)
 }
 
 /// Splits the packed grid into row chunks of at most `max_chunk_bytes` each, balanced in size,
 /// and computes each chunk's parameters (where its halo rows come from) and dispatch size for
-/// the packed or the tiled `kernel`.
+/// a kernel of [`Layout::PackedChunks`].
 fn plan_chunks(
     ctx: &GpuContext,
     grid: &Grid,
     torus: bool,
     max_chunk_bytes: u64,
-    kernel: Kernel,
+    description: &KernelDescription,
 ) -> Result<Vec<ChunkPlan>> {
     let wpr = grid.words_per_row();
     let row_bytes = wpr as u64 * 4;
@@ -499,17 +639,7 @@ fn plan_chunks(
             } else {
                 torus.then_some(0)
             };
-            let (bands, invocations) = match kernel {
-                Kernel::Tiled => {
-                    let bands = rows.div_ceil(TILE_ROWS);
-                    let tiles = wpr.div_ceil(TILE_WORDS) as u64 * bands as u64;
-                    (bands, tiles * WORKGROUP_SIZE)
-                }
-                Kernel::Packed | Kernel::Naive => {
-                    let bands = rows.div_ceil(ROWS_PER_INVOCATION);
-                    (bands, wpr as u64 * bands as u64)
-                }
-            };
+            let (bands, invocations) = description.invocations.plan(rows, wpr, grid.width());
             let params = LifeParams {
                 width: grid.width(),
                 words_per_row: wpr,
@@ -534,14 +664,16 @@ fn plan_chunks(
         .collect())
 }
 
-/// The naive kernel's single chunk: one u32 per cell.
-fn plan_naive(ctx: &GpuContext, grid: &Grid, torus: bool) -> Result<ChunkPlan> {
+/// The single chunk of a kernel of [`Layout::WordPerCell`]: one u32 per cell.
+fn plan_word_per_cell(
+    ctx: &GpuContext,
+    grid: &Grid,
+    torus: bool,
+    description: &KernelDescription,
+) -> Result<ChunkPlan> {
     let cells = grid.cells();
     ctx.check_binding("the unpacked grid buffer (4 bytes per cell)", cells * 4)?;
-    let mut data = vec![0u32; cells as usize];
-    for (x, y) in grid.live_cells() {
-        data[y as usize * grid.width() as usize + x as usize] = 1;
-    }
+    let data = word_per_cell(grid);
     let params = NaiveParams {
         width: grid.width(),
         height: grid.height(),
@@ -551,18 +683,30 @@ fn plan_naive(ctx: &GpuContext, grid: &Grid, torus: bool) -> Result<ChunkPlan> {
     Ok(ChunkPlan {
         data,
         params: bytemuck::bytes_of(&params).to_vec(),
-        invocations: cells,
+        invocations: description
+            .invocations
+            .plan(grid.height(), grid.words_per_row(), grid.width())
+            .1,
         rows: grid.height(),
     })
 }
 
+/// `grid` unpacked, one u32 (0 or 1) per cell, row-major: the [`Layout::WordPerCell`] layout.
+fn word_per_cell(grid: &Grid) -> Vec<u32> {
+    let mut data = vec![0u32; grid.cells() as usize];
+    for (x, y) in grid.live_cells() {
+        data[y as usize * grid.width() as usize + x as usize] = 1;
+    }
+    data
+}
+
 /// Uploads every chunk (the second buffer of each poisoned, so a word the kernel fails to write
-/// shows up as garbage instead of passing as the previous generation) and binds them, once per
-/// generation count 1 ..= `generations_per_pass`.
+/// shows up as garbage instead of passing as the previous generation) and binds them as the
+/// description's layout says, once per generation count 1 ..= `generations_per_pass`.
 fn build_chunks(
     ctx: &GpuContext,
-    pipeline: &wgpu::ComputePipeline,
-    kernel: Kernel,
+    compute: &ComputeKernel,
+    description: &KernelDescription,
     generations_per_pass: u32,
     plans: Vec<ChunkPlan>,
 ) -> Result<Vec<Chunk>> {
@@ -572,74 +716,51 @@ fn build_chunks(
         let b = poisoned_storage(ctx, "life grid", plan.data.len() as u64 * 4, 0xA5A5_A5A5)?;
         buffers.push([a, b]);
     }
-    let layout = pipeline.get_bind_group_layout(0);
-    // The tiled kernel's generation counts, one small uniform each, shared by every chunk
-    // (16 bytes: the smallest uniform binding some backends accept).
-    let pass_generations: Vec<wgpu::Buffer> = match kernel {
-        Kernel::Tiled => (1..=generations_per_pass)
+    // A multi-generation kernel's generation counts (binding 5), one small uniform each, shared
+    // by every chunk (16 bytes: the smallest uniform binding some backends accept). A
+    // one-generation kernel binds none: one bind group per parity.
+    let pass_generations: Vec<Option<wgpu::Buffer>> = if description.max_generations_per_pass > 1 {
+        (1..=generations_per_pass)
             .map(|g| {
                 let bytes: [u32; 4] = [g, 0, 0, 0];
-                ctx.uniform_with_data("life pass generations", bytemuck::bytes_of(&bytes))
+                Some(ctx.uniform_with_data("life pass generations", bytemuck::bytes_of(&bytes)))
             })
-            .collect(),
-        Kernel::Packed | Kernel::Naive => Vec::new(),
+            .collect()
+    } else {
+        vec![None]
     };
     let count = plans.len();
-    let mut chunks = Vec::with_capacity(count);
+    let mut bind_groups = Vec::with_capacity(count);
     for (k, plan) in plans.iter().enumerate() {
         let uniform = ctx.uniform_with_data("life params", &plan.params);
         // The chunks holding the halo rows; a chunk with no neighbour there (bounded grid) binds
         // itself, and the shader reads nothing from it.
         let above = if k > 0 { k - 1 } else { count - 1 };
         let below = if k + 1 < count { k + 1 } else { 0 };
-        let bind = |p: usize, generations: Option<&wgpu::Buffer>| {
-            fn storage(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-                wgpu::BindGroupEntry {
-                    binding,
-                    resource: buffer.as_entire_binding(),
-                }
-            }
-            let uniform_entry = wgpu::BindGroupEntry {
-                binding: 0,
-                resource: uniform.as_entire_binding(),
-            };
-            let mut entries = match kernel {
-                Kernel::Packed | Kernel::Tiled => vec![
-                    uniform_entry,
-                    storage(1, &buffers[above][p]),
-                    storage(2, &buffers[k][p]),
-                    storage(3, &buffers[below][p]),
-                    storage(4, &buffers[k][1 - p]),
+        let bind = |p: usize, generations: &Option<wgpu::Buffer>| {
+            let mut bindings = match description.layout {
+                Layout::PackedChunks => vec![
+                    &uniform,
+                    &buffers[above][p],
+                    &buffers[k][p],
+                    &buffers[below][p],
+                    &buffers[k][1 - p],
                 ],
-                Kernel::Naive => vec![
-                    uniform_entry,
-                    storage(1, &buffers[k][p]),
-                    storage(2, &buffers[k][1 - p]),
-                ],
+                Layout::WordPerCell => vec![&uniform, &buffers[k][p], &buffers[k][1 - p]],
             };
-            if let Some(generations) = generations {
-                entries.push(wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: generations.as_entire_binding(),
-                });
-            }
-            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("life step"),
-                layout: &layout,
-                entries: &entries,
-            })
+            bindings.extend(generations);
+            compute.bind(ctx, &bindings)
         };
-        let bind_all = |p: usize| match kernel {
-            Kernel::Tiled => pass_generations.iter().map(|g| bind(p, Some(g))).collect(),
-            Kernel::Packed | Kernel::Naive => vec![bind(p, None)],
+        let bind_all = |p: usize| -> Result<Vec<wgpu::BindGroup>> {
+            pass_generations.iter().map(|g| bind(p, g)).collect()
         };
-        let bind_groups = [bind_all(0), bind_all(1)];
-        chunks.push((bind_groups, plan));
+        bind_groups.push([bind_all(0)?, bind_all(1)?]);
     }
-    Ok(chunks
+    Ok(plans
         .into_iter()
         .zip(buffers)
-        .map(|((bind_groups, plan), buffers)| Chunk {
+        .zip(bind_groups)
+        .map(|((plan, buffers), bind_groups)| Chunk {
             buffers,
             bind_groups,
             groups: dispatch_size(plan.invocations.div_ceil(WORKGROUP_SIZE)),
@@ -652,6 +773,25 @@ fn build_chunks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        packed_and_tiled_params_and_workgroup_size_match_the_shaders,
+        [LIFE_WGSL, LIFE_TILED_WGSL],
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Params" => LifeParams {
+                width, words_per_row, torus, last_word_mask, last_bit, rows, bands, has_above,
+                has_below, above_offset, below_offset
+            },
+        },
+    );
+    crate::gpu::mirror::shader_mirror_test!(
+        naive_params_and_workgroup_size_match_the_shader,
+        [LIFE_NAIVE_WGSL],
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Params" => NaiveParams { width, height, torus },
+        },
+    );
 
     #[test]
     fn tile_constants_match_the_shader() {

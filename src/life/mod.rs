@@ -168,6 +168,29 @@ impl LifeEngine {
         }
     }
 
+    /// Replaces the current generation with `grid`, of the engine's size, keeping what the
+    /// engine built (a GPU pipeline and buffers, a thread pool): cheaper than a new engine.
+    pub fn set_grid(&mut self, grid: Grid) -> Result<()> {
+        match self {
+            LifeEngine::Cpu(e) => {
+                let current = e.grid();
+                if (grid.width(), grid.height()) != (current.width(), current.height()) {
+                    return Err(Error::InvalidArgument(format!(
+                        "a {}x{} grid for a {}x{} engine",
+                        grid.width(),
+                        grid.height(),
+                        current.width(),
+                        current.height()
+                    )));
+                }
+                *e.grid_mut() = grid;
+                Ok(())
+            }
+            LifeEngine::Naive(e) => e.set_grid(&grid),
+            LifeEngine::Gpu(e) => e.set_grid(&grid),
+        }
+    }
+
     /// The current generation (read back from the device for the GPU).
     pub fn grid(&self) -> Result<Grid> {
         match self {

@@ -28,10 +28,7 @@ impl NaiveLife {
         threads: Option<usize>,
     ) -> crate::Result<Self> {
         let (width, height) = (grid.width() as usize, grid.height() as usize);
-        let mut cells = vec![0u8; width * height];
-        for (x, y) in grid.live_cells() {
-            cells[y as usize * width + x as usize] = 1;
-        }
+        let cells = unpack(grid);
         let pool = threads.map(crate::backend::rayon_pool).transpose()?;
         Ok(NaiveLife {
             width,
@@ -67,6 +64,22 @@ impl NaiveLife {
         }
     }
 
+    /// Replaces the current generation with `grid`, of the engine's size, keeping the thread
+    /// pool and buffers.
+    pub fn set_grid(&mut self, grid: &Grid) -> crate::Result<()> {
+        if (grid.width() as usize, grid.height() as usize) != (self.width, self.height) {
+            return Err(crate::Error::InvalidArgument(format!(
+                "a {}x{} grid for a {}x{} engine",
+                grid.width(),
+                grid.height(),
+                self.width,
+                self.height
+            )));
+        }
+        self.cells = unpack(grid);
+        Ok(())
+    }
+
     /// The current generation, packed.
     pub fn grid(&self) -> Grid {
         let mut grid = Grid::new(self.width as u32, self.height as u32)
@@ -78,6 +91,16 @@ impl NaiveLife {
         }
         grid
     }
+}
+
+/// `grid` unpacked, one byte (0 or 1) per cell, row-major.
+fn unpack(grid: &Grid) -> Vec<u8> {
+    let width = grid.width() as usize;
+    let mut cells = vec![0u8; width * grid.height() as usize];
+    for (x, y) in grid.live_cells() {
+        cells[y as usize * width + x as usize] = 1;
+    }
+    cells
 }
 
 /// One output row, cell by cell.

@@ -19,6 +19,73 @@ pub struct LifeWorkload {
     pub kernel: Kernel,
 }
 
+/// What one Life kernel is as a benchmark workload: its name, what it measures and the sizes it
+/// runs at. One value per kernel, picked in [`LifeWorkload::profile`], so a new kernel is one
+/// more value.
+struct KernelProfile {
+    /// The workload's name (`life`, `life-tiled`, ...).
+    name: &'static str,
+    /// One line for listings.
+    description: &'static str,
+    /// Bytes moved per cell-update, where one figure holds on every backend.
+    bytes_per_unit: Option<f64>,
+    /// The default size with `--quick`, and without.
+    quick_size: &'static str,
+    full_size: &'static str,
+    /// The sweep's largest grid side (powers of two from 32 up to it), and the cell-updates each
+    /// size runs at least, so that tiny grids are not all overhead.
+    sweep_largest_side: u64,
+    sweep_work: u64,
+}
+
+/// `life`: the bit-packed kernels, one generation per pass. Bit-packed, a cell is read once
+/// (1 bit) and written once (1 bit) per generation: 0.25 bytes.
+const PACKED: KernelProfile = KernelProfile {
+    name: "life",
+    description:
+        "Game of Life, bit-packed and bit-sliced, B3/S23 on a random torus (integer stencil)",
+    bytes_per_unit: Some(0.25),
+    quick_size: "512x512:20",
+    full_size: "4096x4096:100",
+    sweep_largest_side: 8192,
+    sweep_work: 1 << 26,
+};
+
+/// `life-tiled`: the bit-packed kernels, several generations per pass; their traffic depends
+/// on how many generations each pass takes (that is the point of them), so no bytes per update.
+const TILED: KernelProfile = KernelProfile {
+    name: "life-tiled",
+    description: "Game of Life, bit-packed, several generations per pass over cache/workgroup tiles, B3/S23 on a random torus",
+    bytes_per_unit: None,
+    quick_size: "512x512:20",
+    full_size: "4096x4096:100",
+    sweep_largest_side: 8192,
+    sweep_work: 1 << 26,
+};
+
+/// `life-naive`: the cell-by-cell baselines; their traffic differs by backend (1 byte a cell on
+/// the CPU, 4 on the GPU), and they are slow, so they run smaller sizes.
+const NAIVE: KernelProfile = KernelProfile {
+    name: "life-naive",
+    description: "Game of Life cell by cell (the baseline): one byte per cell on the CPU, one u32 per cell on the GPU",
+    bytes_per_unit: None,
+    quick_size: "256x256:4",
+    full_size: "1024x1024:10",
+    sweep_largest_side: 2048,
+    sweep_work: 1 << 22,
+};
+
+impl LifeWorkload {
+    /// The workload profile of this workload's kernel.
+    fn profile(&self) -> &'static KernelProfile {
+        match self.kernel {
+            Kernel::Packed => &PACKED,
+            Kernel::Tiled => &TILED,
+            Kernel::Naive => &NAIVE,
+        }
+    }
+}
+
 /// Generations per run when the size does not say.
 pub const DEFAULT_GENERATIONS: u64 = 100;
 
@@ -81,25 +148,11 @@ impl Prepared for PreparedLife {
 
 impl Workload for LifeWorkload {
     fn name(&self) -> &'static str {
-        match self.kernel {
-            Kernel::Packed => "life",
-            Kernel::Tiled => "life-tiled",
-            Kernel::Naive => "life-naive",
-        }
+        self.profile().name
     }
 
     fn description(&self) -> &'static str {
-        match self.kernel {
-            Kernel::Packed => {
-                "Game of Life, bit-packed and bit-sliced, B3/S23 on a random torus (integer stencil)"
-            }
-            Kernel::Tiled => {
-                "Game of Life, bit-packed, several generations per pass over cache/workgroup tiles, B3/S23 on a random torus"
-            }
-            Kernel::Naive => {
-                "Game of Life cell by cell (the baseline): one byte per cell on the CPU, one u32 per cell on the GPU"
-            }
-        }
+        self.profile().description
     }
 
     fn unit(&self) -> &'static str {
@@ -107,21 +160,15 @@ impl Workload for LifeWorkload {
     }
 
     fn bytes_per_unit(&self) -> Option<f64> {
-        // Bit-packed: a cell is read once (1 bit) and written once (1 bit) per generation. The
-        // naive kernels' traffic differs by backend (1 byte a cell on the CPU, 4 on the GPU), and
-        // the tiled kernels' by how many generations each pass takes (that is the point of them).
-        match self.kernel {
-            Kernel::Packed => Some(0.25),
-            Kernel::Tiled | Kernel::Naive => None,
-        }
+        self.profile().bytes_per_unit
     }
 
     fn default_sizes(&self, quick: bool) -> Vec<String> {
-        let size = match (self.kernel, quick) {
-            (Kernel::Packed | Kernel::Tiled, true) => "512x512:20",
-            (Kernel::Packed | Kernel::Tiled, false) => "4096x4096:100",
-            (Kernel::Naive, true) => "256x256:4",
-            (Kernel::Naive, false) => "1024x1024:10",
+        let profile = self.profile();
+        let size = if quick {
+            profile.quick_size
+        } else {
+            profile.full_size
         };
         vec![size.into()]
     }
@@ -134,13 +181,10 @@ impl Workload for LifeWorkload {
     }
 
     fn sweep_sizes(&self) -> Vec<String> {
-        // Enough generations that each size does at least ~2^26 (packed) or 2^22 (naive)
-        // cell-updates per run, so tiny grids are not all overhead.
-        let (largest, work) = match self.kernel {
-            Kernel::Packed | Kernel::Tiled => (8192u64, 1u64 << 26),
-            Kernel::Naive => (2048, 1 << 22),
-        };
-        (5..=largest.trailing_zeros())
+        // Enough generations that each size does at least the profile's work per run.
+        let profile = self.profile();
+        let work = profile.sweep_work;
+        (5..=profile.sweep_largest_side.trailing_zeros())
             .map(|p| 1u64 << p)
             .map(|n| format!("{n}x{n}:{}", work / (n * n) + 1))
             .collect()

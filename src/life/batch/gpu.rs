@@ -7,23 +7,30 @@
 //! generations per submission, a read back only at the end.
 
 use crate::error::{Error, Result};
-use crate::gpu::{dispatch_size, GpuContext};
+use crate::gpu::{
+    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, PipelineOptions,
+};
 use crate::life::gpu::GENERATIONS_PER_SUBMIT;
 use crate::life::grid::{last_word_mask, Grid};
 use crate::life::rule::{Rule, Topology};
 use std::sync::Arc;
 
-/// The WGSL source of the batched kernel.
-pub const LIFE_BATCH_WGSL: &str = include_str!("../../../shaders/life_batch.wgsl");
+/// The WGSL source of the batched kernel (shaders/life_adder.wgsl, the adder network every
+/// bit-packed kernel shares, in front of it).
+pub const LIFE_BATCH_WGSL: &str = concat!(
+    include_str!("../../../shaders/life_adder.wgsl"),
+    include_str!("../../../shaders/life_batch.wgsl")
+);
 
-/// Invocations per workgroup in life_batch.wgsl.
+/// Invocations per workgroup in life_batch.wgsl (its `@workgroup_size`, checked by the tests
+/// below).
 const WORKGROUP_SIZE: u64 = 256;
 
 /// Largest buffer one batch uses, whatever the adapter allows, so that a batch of many grids
 /// never needs more than this on the device (twice, for the two generations) and on the host.
 pub const MAX_BATCH_BYTES: u64 = 256 << 20;
 
-/// Mirrors `Params` in shaders/life_batch.wgsl: keep the two in sync.
+/// Mirrors `Params` in shaders/life_batch.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct BatchParams {
@@ -40,7 +47,7 @@ struct BatchParams {
 /// Many grids of one size and topology stepping together on a GPU.
 pub struct BatchGpuLife {
     ctx: Arc<GpuContext>,
-    pipeline: wgpu::ComputePipeline,
+    compute: ComputeKernel,
     buffers: [wgpu::Buffer; 2],
     /// `bind_groups[i]` reads `buffers[i]` and writes `buffers[1 - i]`.
     bind_groups: [wgpu::BindGroup; 2],
@@ -111,36 +118,23 @@ impl BatchGpuLife {
             grid_words: grid_words as u32,
             grids: grids.len() as u32,
         };
-        let pipeline = ctx.compute_pipeline("life batch", LIFE_BATCH_WGSL, "main")?;
+        let compute =
+            ComputeKernel::new(&ctx, LIFE_BATCH_WGSL, &PipelineOptions::new("life batch"))?;
         let uniform = ctx.uniform_with_data("life batch params", bytemuck::bytes_of(&params));
         let rules_buf =
             ctx.storage_with_data("life batch rules", bytemuck::cast_slice(&rule_masks))?;
         let a = ctx.storage_with_data("life batch A", bytemuck::cast_slice(&words))?;
-        // Poisoned, not a copy: a word the kernel failed to write shows up as garbage.
-        words.fill(0xA5A5_A5A5);
-        let b = ctx.storage_with_data("life batch B", bytemuck::cast_slice(&words))?;
         drop(words);
-        let layout = pipeline.get_bind_group_layout(0);
-        let bind = |src: &wgpu::Buffer, dst: &wgpu::Buffer| {
-            let entries = [&uniform, &rules_buf, src, dst]
-                .into_iter()
-                .enumerate()
-                .map(|(i, buf)| wgpu::BindGroupEntry {
-                    binding: i as u32,
-                    resource: buf.as_entire_binding(),
-                })
-                .collect::<Vec<_>>();
-            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("life batch step"),
-                layout: &layout,
-                entries: &entries,
-            })
-        };
-        let bind_groups = [bind(&a, &b), bind(&b, &a)];
+        // Poisoned, not a copy: a word the kernel failed to write shows up as garbage.
+        let b = poisoned_storage(&ctx, "life batch B", total_bytes, 0xA5A5_A5A5)?;
+        let bind_groups = [
+            compute.bind(&ctx, &[&uniform, &rules_buf, &a, &b])?,
+            compute.bind(&ctx, &[&uniform, &rules_buf, &b, &a])?,
+        ];
         ctx.check()?;
         Ok(BatchGpuLife {
             ctx,
-            pipeline,
+            compute,
             buffers: [a, b],
             bind_groups,
             current: 0,
@@ -157,22 +151,15 @@ impl BatchGpuLife {
         let mut left = generations;
         while left > 0 {
             let n = left.min(GENERATIONS_PER_SUBMIT);
-            self.ctx.set_task("life batch");
-            let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("life batch generations"),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(&self.pipeline);
-                for _ in 0..n {
-                    pass.set_bind_group(0, &self.bind_groups[self.current], &[]);
-                    pass.dispatch_workgroups(gx, gy, 1);
-                    self.current = 1 - self.current;
-                }
-            }
-            self.ctx.submit([encoder.finish()]);
-            self.ctx.wait()?;
+            // Generation `i` reads parity `start + i`: the two bind groups alternate.
+            let start = self.current;
+            let dispatches =
+                (0..n as usize).map(|i| (&self.bind_groups[(start + i) % 2], (gx, gy)));
+            let compute = &self.compute;
+            submit_pass(&self.ctx, None, "life batch", |pass| {
+                compute.dispatch_all(pass, dispatches)
+            })?;
+            self.current = (start + n as usize) % 2;
             left -= n;
         }
         Ok(())
@@ -192,4 +179,19 @@ impl BatchGpuLife {
             })
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        [LIFE_BATCH_WGSL],
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Params" => BatchParams {
+                width, height, words_per_row, torus, last_word_mask, last_bit, grid_words, grids
+            },
+        },
+    );
 }

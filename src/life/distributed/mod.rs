@@ -120,8 +120,8 @@ pub struct Timings {
 /// How a band is advanced: the CPU engine keeps its grid and has ghost rows written into it; the
 /// GPU engine keeps the band resident on the device and moves only rows: before each block the
 /// ghost rows go in, after it the edge rows to send come out; the naive engine (and a GPU band
-/// that cannot move rows alone, the overlapped one's interior) is set up from the band for each
-/// block of generations.
+/// that cannot move rows alone, the overlapped one's interior) is built once and loaded with the
+/// whole band for each block of generations.
 enum Stepper {
     Cpu(crate::life::cpu::CpuLife),
     Gpu {
@@ -135,9 +135,9 @@ enum Stepper {
         /// depths, or `2k` for the overlapped band's strips.
         edges: (u32, u32),
     },
-    Rebuilt {
-        backend: Backend,
-        kernel: Kernel,
+    Reloaded {
+        engine: LifeEngine,
+        /// The band on the host, current after every step.
         grid: Grid,
     },
 }
@@ -160,8 +160,6 @@ pub struct Band {
     rows: u32,
     depth: u32,
     neighbours: Neighbours,
-    rule: Rule,
-    topology: Topology,
     stepper: Stepper,
 }
 
@@ -221,11 +219,7 @@ impl Band {
                 stale: false,
                 edges: edges.unwrap_or((above, below)),
             },
-            Ok(_) => Stepper::Rebuilt {
-                backend: backend.clone(),
-                kernel,
-                grid,
-            },
+            Ok(engine) => Stepper::Reloaded { engine, grid },
             Err(e) => return Err(e),
         };
         Ok(Band {
@@ -233,8 +227,6 @@ impl Band {
             rows: owned.height(),
             depth,
             neighbours,
-            rule,
-            topology,
             stepper,
         })
     }
@@ -270,14 +262,14 @@ impl Band {
     fn extended(&self) -> &Grid {
         match &self.stepper {
             Stepper::Cpu(engine) => engine.grid(),
-            Stepper::Gpu { grid, .. } | Stepper::Rebuilt { grid, .. } => grid,
+            Stepper::Gpu { grid, .. } | Stepper::Reloaded { grid, .. } => grid,
         }
     }
 
     fn extended_mut(&mut self) -> &mut Grid {
         match &mut self.stepper {
             Stepper::Cpu(engine) => engine.grid_mut(),
-            Stepper::Gpu { grid, .. } | Stepper::Rebuilt { grid, .. } => grid,
+            Stepper::Gpu { grid, .. } | Stepper::Reloaded { grid, .. } => grid,
         }
     }
 
@@ -314,7 +306,7 @@ impl Band {
         match &self.stepper {
             Stepper::Cpu(_) => (0, 0),
             Stepper::Gpu { edges, .. } => (ghosts, edges.0 + edges.1),
-            Stepper::Rebuilt { grid, .. } => (grid.height(), grid.height()),
+            Stepper::Reloaded { grid, .. } => (grid.height(), grid.height()),
         }
     }
 
@@ -394,7 +386,6 @@ impl Band {
                 self.depth
             )));
         }
-        let (rule, topology) = (self.rule, self.topology);
         let (above, rows) = (self.ghosts_above(), self.rows);
         match &mut self.stepper {
             Stepper::Cpu(engine) => engine.step(generations),
@@ -432,13 +423,8 @@ impl Band {
                     grid.words_mut()[at..at + rows.len()].copy_from_slice(&rows);
                 }
             }
-            Stepper::Rebuilt {
-                backend,
-                kernel,
-                grid,
-            } => {
-                let mut engine =
-                    LifeEngine::with_kernel(backend, grid.clone(), rule, topology, *kernel)?;
+            Stepper::Reloaded { engine, grid } => {
+                engine.set_grid(grid.clone())?;
                 engine.step(generations)?;
                 *grid = engine.grid()?;
             }
@@ -705,6 +691,45 @@ mod tests {
                     )
                     .unwrap();
                     assert_eq!(got, want, "{} {kernel}, overlap {overlap}", backend.name());
+                }
+            }
+        }
+    }
+
+    /// A naive GPU band cannot move rows alone: it builds its engine once and loads the whole
+    /// band into it for each block. Every adapter that opens, plain and overlapped.
+    #[test]
+    fn gpu_naive_bands_reload_one_engine_per_block() {
+        let contexts: Vec<_> = crate::gpu::GpuContext::open_all()
+            .into_iter()
+            .filter_map(|c| c.ok())
+            .collect();
+        if contexts.is_empty() {
+            let required = std::env::var("SPEEDUP_REQUIRE_GPU").is_ok_and(|v| v == "1");
+            assert!(!required, "SPEEDUP_REQUIRE_GPU=1 but no GPU adapter opened");
+            eprintln!("no GPU adapter: the naive GPU bands were not run");
+            return;
+        }
+        let grid = Grid::random(45, 23, 0.5, 3).unwrap();
+        let rule = Rule::CONWAY;
+        for topology in [Topology::Torus, Topology::Bounded] {
+            let want = reference_run(&grid, rule, topology, 9);
+            for ctx in &contexts {
+                for overlap in [false, true] {
+                    let backend = Backend::Gpu(ctx.clone());
+                    let (got, _) = run_local(
+                        &backend,
+                        Kernel::Naive,
+                        &grid,
+                        rule,
+                        topology,
+                        3,
+                        2,
+                        9,
+                        overlap,
+                    )
+                    .unwrap();
+                    assert_eq!(got, want, "{topology}, overlap {overlap}");
                 }
             }
         }

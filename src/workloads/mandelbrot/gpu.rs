@@ -3,7 +3,7 @@
 use super::Mandelbrot;
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
+use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,10 +11,11 @@ use std::time::Instant;
 /// The WGSL source of the escape-count kernel.
 pub const MANDELBROT_WGSL: &str = include_str!("../../../shaders/mandelbrot.wgsl");
 
-/// Invocations per workgroup in mandelbrot.wgsl.
+/// Invocations per workgroup in mandelbrot.wgsl (its `@workgroup_size`, checked by the tests
+/// below).
 const WORKGROUP_SIZE: u64 = 256;
 
-/// Mirrors `MandelbrotParams` in shaders/mandelbrot.wgsl: keep the two in sync.
+/// Mirrors `MandelbrotParams` in shaders/mandelbrot.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct MandelbrotParams {
@@ -41,7 +42,7 @@ pub const ITERATIONS_PER_DISPATCH: u64 = 1 << 32;
 /// The Mandelbrot kernel on a GPU: pipeline, uniform, count buffer and staging buffer, made once.
 pub struct GpuMandelbrot {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     bind_group: wgpu::BindGroup,
     uniform: wgpu::Buffer,
     params: MandelbrotParams,
@@ -83,7 +84,8 @@ impl GpuMandelbrot {
             first: 0,
             _pad: [0; 2],
         };
-        let kernel = Kernel::new(&ctx, "mandelbrot", MANDELBROT_WGSL, "main")?;
+        let kernel =
+            ComputeKernel::new(&ctx, MANDELBROT_WGSL, &PipelineOptions::new("mandelbrot"))?;
         let uniform = ctx.uniform_with_data("mandelbrot params", bytemuck::bytes_of(&params));
         // Poisoned with a count above any max_iter, so a pixel the kernel skipped cannot pass.
         let counts = poisoned_storage(&ctx, "mandelbrot counts", bytes, u32::MAX)?;
@@ -137,4 +139,19 @@ impl GpuMandelbrot {
             },
         ))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        [MANDELBROT_WGSL],
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "MandelbrotParams" => MandelbrotParams {
+                width, height, max_iter, pixels, re_min, im_max, dx, dy, no_fuse, first
+            },
+        },
+    );
 }

@@ -3,7 +3,7 @@
 use super::{key, MonteCarlo};
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
+use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
 use crate::workloads::Phases;
 use bytemuck::Zeroable;
 use std::sync::Arc;
@@ -12,14 +12,15 @@ use std::time::Instant;
 /// The WGSL source of the counting kernels (`main`, and `racy` for the demonstration).
 pub const MONTECARLO_WGSL: &str = include_str!("../../../shaders/montecarlo.wgsl");
 
-/// Invocations per workgroup in montecarlo.wgsl.
+/// Invocations per workgroup in montecarlo.wgsl (its `@workgroup_size`, checked by the tests
+/// below).
 const WORKGROUP_SIZE: u64 = 256;
 
 /// Samples each GPU invocation draws: enough to amortise the reduction, few enough that a
 /// batch still fills a large GPU.
 const PER_INVOCATION: u32 = 64;
 
-/// Mirrors `MonteCarloParams` in shaders/montecarlo.wgsl: keep the two in sync.
+/// Mirrors `MonteCarloParams` in shaders/montecarlo.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct MonteCarloParams {
@@ -36,9 +37,9 @@ struct MonteCarloParams {
 /// and its staging buffer, made once.
 pub struct GpuMonteCarlo {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     bind_group: wgpu::BindGroup,
-    racy: Option<(Kernel, wgpu::BindGroup)>,
+    racy: Option<(ComputeKernel, wgpu::BindGroup)>,
     uniform: wgpu::Buffer,
     counts: wgpu::Buffer,
     readback: Readback,
@@ -50,7 +51,8 @@ impl GpuMonteCarlo {
     /// Builds the pipeline and buffers, counting `batch` samples (at most 2^31) per submission.
     /// With `racy`, also the racy demonstration's pipeline.
     pub fn new(ctx: Arc<GpuContext>, batch: u64, racy: bool) -> Result<GpuMonteCarlo> {
-        let kernel = Kernel::new(&ctx, "montecarlo", MONTECARLO_WGSL, "main")?;
+        let kernel =
+            ComputeKernel::new(&ctx, MONTECARLO_WGSL, &PipelineOptions::new("montecarlo"))?;
         let uniform = ctx.uniform_with_data(
             "montecarlo params",
             bytemuck::bytes_of(&MonteCarloParams::zeroed()),
@@ -59,7 +61,14 @@ impl GpuMonteCarlo {
         let counts = poisoned_storage(&ctx, "montecarlo counts", 8, 0xDEAD_BEEF)?;
         let bind_group = kernel.bind(&ctx, &[&uniform, &counts])?;
         let racy = if racy {
-            let k = Kernel::new(&ctx, "montecarlo racy", MONTECARLO_WGSL, "racy")?;
+            let k = ComputeKernel::new(
+                &ctx,
+                MONTECARLO_WGSL,
+                &PipelineOptions {
+                    entry_point: "racy",
+                    ..PipelineOptions::new("montecarlo racy")
+                },
+            )?;
             let g = k.bind(&ctx, &[&uniform, &counts])?;
             Some((k, g))
         } else {
@@ -133,4 +142,19 @@ impl GpuMonteCarlo {
             },
         ))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        [MONTECARLO_WGSL],
+        workgroups { "main" => WORKGROUP_SIZE, "racy" => WORKGROUP_SIZE },
+        structs {
+            "MonteCarloParams" => MonteCarloParams {
+                key, base_lo, base_hi, count, per_invocation, invocations
+            },
+        },
+    );
 }

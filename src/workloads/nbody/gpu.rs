@@ -3,7 +3,7 @@
 use super::{Bodies, NBody, NBodyResult, TILE};
 use crate::error::Result;
 use crate::gpu::{cast_vec, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
+use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,7 +15,7 @@ pub const NBODY_WGSL: &str = include_str!("../../../shaders/nbody.wgsl");
 /// one submission stays short (no GPU watchdog reset at large N).
 const STEPS_PER_SUBMIT: u32 = 16;
 
-/// Mirrors `NBodyParams` in shaders/nbody.wgsl: keep the two in sync.
+/// Mirrors `NBodyParams` in shaders/nbody.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct NBodyParams {
@@ -29,7 +29,7 @@ struct NBodyParams {
 /// velocities, accelerations, a staging buffer; all made once.
 pub struct GpuNBody {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     /// `bind_groups[i]` reads `pos[i]` and writes `pos[1 - i]`.
     bind_groups: [wgpu::BindGroup; 2],
     pos: [wgpu::Buffer; 2],
@@ -54,7 +54,7 @@ impl GpuNBody {
             dt: job.dt,
             softening2: job.softening * job.softening,
         };
-        let kernel = Kernel::new(&ctx, "nbody", NBODY_WGSL, "main")?;
+        let kernel = ComputeKernel::new(&ctx, NBODY_WGSL, &PipelineOptions::new("nbody"))?;
         let uniform = ctx.uniform_with_data("nbody params", bytemuck::bytes_of(&params));
         // Poisoned with NaN (0xFFFFFFFF), which no finite result equals: a body the kernel did
         // not write cannot pass a check.
@@ -135,4 +135,17 @@ impl GpuNBody {
             },
         ))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        [NBODY_WGSL],
+        workgroups { "main" => TILE },
+        structs {
+            "NBodyParams" => NBodyParams { n, tiles, dt, softening2 },
+        },
+    );
 }

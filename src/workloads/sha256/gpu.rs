@@ -3,7 +3,7 @@
 use super::{batch_sizes, padded_block, Found, Search, K};
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
-use crate::gpu::{Kernel, Readback};
+use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,10 +11,10 @@ use std::time::Instant;
 /// The WGSL source of the search kernel.
 pub const SHA256_WGSL: &str = include_str!("../../../shaders/sha256.wgsl");
 
-/// Invocations per workgroup in sha256.wgsl.
+/// Invocations per workgroup in sha256.wgsl (its `@workgroup_size`, checked by the tests below).
 const WORKGROUP_SIZE: u64 = 256;
 
-/// Mirrors `Sha256Params` in shaders/sha256.wgsl: keep the two in sync.
+/// Mirrors `Sha256Params` in shaders/sha256.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct Sha256Params {
@@ -35,7 +35,7 @@ const NONE: u32 = u32::MAX;
 /// staging buffer, made once.
 pub struct GpuSha256 {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     bind_group: wgpu::BindGroup,
     uniform: wgpu::Buffer,
     found: wgpu::Buffer,
@@ -65,7 +65,7 @@ impl GpuSha256 {
             difficulty: search.difficulty,
             _pad: [0; 3],
         };
-        let kernel = Kernel::new(&ctx, "sha256", SHA256_WGSL, "main")?;
+        let kernel = ComputeKernel::new(&ctx, SHA256_WGSL, &PipelineOptions::new("sha256"))?;
         let uniform = ctx.uniform_with_data("sha256 params", bytemuck::bytes_of(&params));
         let found = poisoned_storage(&ctx, "sha256 found", 8, NONE)?;
         let bind_group = kernel.bind(&ctx, &[&uniform, &found])?;
@@ -138,4 +138,19 @@ impl GpuSha256 {
             },
         ))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        [SHA256_WGSL],
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "Sha256Params" => Sha256Params {
+                block, k, base_lo, base_hi, count, nonce_at, difficulty
+            },
+        },
+    );
 }

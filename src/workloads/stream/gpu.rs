@@ -2,7 +2,10 @@
 
 use super::{inputs, Stream, SCALAR};
 use crate::error::Result;
-use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer, Kernel};
+use crate::gpu::PipelineOptions;
+use crate::gpu::{
+    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, GpuTimer,
+};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,10 +13,10 @@ use std::time::Instant;
 /// The WGSL source of the triad kernel.
 pub const STREAM_WGSL: &str = include_str!("../../../shaders/stream.wgsl");
 
-/// Invocations per workgroup in stream.wgsl.
+/// Invocations per workgroup in stream.wgsl (its `@workgroup_size`, checked by the tests below).
 const WORKGROUP_SIZE: u64 = 256;
 
-/// Mirrors `StreamParams` in shaders/stream.wgsl: keep the two in sync.
+/// Mirrors `StreamParams` in shaders/stream.wgsl; the tests below check the layouts agree.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct StreamParams {
@@ -25,7 +28,7 @@ struct StreamParams {
 /// The triad on a GPU: the three arrays resident on the device, the pipeline, made once.
 pub struct GpuStream {
     ctx: Arc<GpuContext>,
-    kernel: Kernel,
+    kernel: ComputeKernel,
     bind_group: wgpu::BindGroup,
     a: wgpu::Buffer,
     timer: Option<GpuTimer>,
@@ -49,7 +52,7 @@ impl GpuStream {
             scalar: SCALAR,
             _pad: [0; 2],
         };
-        let kernel = Kernel::new(&ctx, "stream", STREAM_WGSL, "main")?;
+        let kernel = ComputeKernel::new(&ctx, STREAM_WGSL, &PipelineOptions::new("stream"))?;
         let uniform = ctx.uniform_with_data("stream params", bytemuck::bytes_of(&params));
         // NaN (0xFFFFFFFF) until written, so an element the kernel skipped cannot pass.
         let a = poisoned_storage(&ctx, "stream a", bytes, u32::MAX)?;
@@ -90,4 +93,17 @@ impl GpuStream {
         let bytes = self.ctx.read_buffer(&self.a, self.elements * 4)?;
         Ok(crate::gpu::cast_vec(&bytes))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    crate::gpu::mirror::shader_mirror_test!(
+        params_and_workgroup_size_match_the_shader,
+        [STREAM_WGSL],
+        workgroups { "main" => WORKGROUP_SIZE },
+        structs {
+            "StreamParams" => StreamParams { n, scalar },
+        },
+    );
 }
