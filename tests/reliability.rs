@@ -133,25 +133,43 @@ fn auto_falls_back_to_rayon_with_one_line() {
     assert!(stderr.contains("using rayon"), "{stderr}");
 }
 
-#[test]
-fn unknown_adapter_lists_the_ones_there_are() {
+/// `life run --random 8x8` with these backend flags, which must fail: its stderr.
+fn failed_life_run(backend_flags: &[&str]) -> String {
     let out = speedup()
-        .args([
-            "life",
-            "run",
-            "--random",
-            "8x8",
-            "--backend",
-            "gpu",
-            "--adapter",
-            "no-such-gpu",
-        ])
+        .args(["life", "run", "--random", "8x8"])
+        .args(backend_flags)
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("no-such-gpu"), "{stderr}");
+    assert!(!out.status.success(), "{backend_flags:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn unknown_adapter_lists_the_ones_there_are() {
+    // `--backend gpu:ADAPTER` is the spelling; `--adapter ADAPTER` says the same.
+    for spelling in [
+        &["--backend", "gpu:no-such-gpu"][..],
+        &["--backend", "gpu", "--adapter", "no-such-gpu"],
+        &["--adapter", "no-such-gpu"],
+    ] {
+        let stderr = failed_life_run(spelling);
+        assert_eq!(stderr.lines().count(), 1, "{spelling:?}: {stderr}");
+        assert!(stderr.contains("no-such-gpu"), "{spelling:?}: {stderr}");
+    }
+}
+
+#[test]
+fn an_adapter_next_to_another_backend_is_refused() {
+    for spelling in [
+        &["--backend", "serial", "--adapter", "0"][..],
+        &["--backend", "gpu:0", "--adapter", "1"],
+    ] {
+        let stderr = failed_life_run(spelling);
+        assert!(
+            stderr.starts_with("error: --adapter") && stderr.contains("contradicts"),
+            "{spelling:?}: {stderr}"
+        );
+    }
 }
 
 #[test]
