@@ -6,6 +6,7 @@ mod common;
 use speedup::backend::Backend;
 use speedup::gpu::GpuContext;
 use speedup::life::{Grid, Kernel, LifeEngine, Rule, Topology};
+use speedup::workloads::Workload;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -19,7 +20,13 @@ fn main() {
         repeated_gpu_runs_give_the_same_grid,
         grid_beyond_a_storage_binding_is_split_or_refused_with_the_limit_named
     ));
-    common::trials!(suite.per_backend(every_workload_gives_the_same_result_on_repeated_runs));
+    // Every workload, each on every backend: `same_result_on_repeated_runs::NAME::BACKEND`.
+    for workload in speedup::workloads::all() {
+        let name = format!("same_result_on_repeated_runs::{}", workload.name());
+        suite.per_backend(&name, move |backend| {
+            gives_the_same_result_on_repeated_runs(workload.as_ref(), backend)
+        });
+    }
     common::trials!(suite.test(
         gpu_backend_without_adapter_says_how_to_get_one,
         auto_falls_back_to_rayon_with_one_line,
@@ -198,7 +205,8 @@ fn hostile_sizes_are_refused_before_allocating() {
     }
 }
 
-fn every_workload_gives_the_same_result_on_repeated_runs(backend: &Backend) {
+/// `workload` gives the same result on repeated runs on `backend`.
+fn gives_the_same_result_on_repeated_runs(workload: &dyn Workload, backend: &Backend) {
     // Each repetition prepares afresh (a prepared Life run keeps stepping from where it was), so
     // equal summaries mean equal results: hashes, hit counts, nonces, iteration totals.
     let repeats = if matches!(backend, Backend::Gpu(_)) {
@@ -206,25 +214,23 @@ fn every_workload_gives_the_same_result_on_repeated_runs(backend: &Backend) {
     } else {
         2
     };
-    for workload in speedup::workloads::all() {
-        let size = &workload.default_sizes(true)[0];
-        let summaries: Vec<Option<String>> = (0..repeats)
-            .map(|_| {
-                let mut p = workload.prepare(size, backend).unwrap();
-                p.run().unwrap();
-                p.result_summary()
-            })
-            .collect();
-        assert!(
-            summaries[0].is_some(),
-            "{} gives no result summary to compare",
-            workload.name()
-        );
-        assert!(
-            summaries.windows(2).all(|w| w[0] == w[1]),
-            "{} {size} on {}: {summaries:?}",
-            workload.name(),
-            backend.label()
-        );
-    }
+    let size = &workload.default_sizes(true)[0];
+    let summaries: Vec<Option<String>> = (0..repeats)
+        .map(|_| {
+            let mut p = workload.prepare(size, backend).unwrap();
+            p.run().unwrap();
+            p.result_summary()
+        })
+        .collect();
+    assert!(
+        summaries[0].is_some(),
+        "{} gives no result summary to compare",
+        workload.name()
+    );
+    assert!(
+        summaries.windows(2).all(|w| w[0] == w[1]),
+        "{} {size} on {}: {summaries:?}",
+        workload.name(),
+        backend.label()
+    );
 }
