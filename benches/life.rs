@@ -33,10 +33,7 @@ fn life(c: &mut Criterion) {
                 kernel,
             )
             .unwrap();
-            let name = match backend {
-                Backend::Gpu(ctx) if ctx.is_software() => "gpu (software adapter)".to_string(),
-                other => other.name().to_string(),
-            };
+            let name = backend.label();
             // `step` returns only after the device has finished, so GPU time is real time.
             group.bench_function(format!("{name} {kernel}"), |b| {
                 b.iter(|| engine.step(generations).unwrap())

@@ -9,7 +9,6 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use speedup::backend::{logical_cores, Backend};
 use speedup::gpu::{AdapterChoice, GpuContext};
-use speedup::harness::report::label_of;
 use speedup::workloads;
 
 fn backends() -> Vec<Backend> {
@@ -42,13 +41,13 @@ fn every_workload(c: &mut Criterion) {
                     eprintln!(
                         "skipping {} {size} on {}: {e}",
                         workload.name(),
-                        label_of(backend)
+                        backend.label()
                     );
                     continue;
                 }
             };
             group.throughput(Throughput::Elements(prepared.work() as u64));
-            group.bench_function(label_of(backend), |b| {
+            group.bench_function(backend.label(), |b| {
                 b.iter(|| prepared.run().expect("a benchmark run"))
             });
         }

@@ -4,6 +4,7 @@
 mod common;
 
 use speedup::backend::Backend;
+use speedup::gpu::GpuContext;
 use speedup::life::batch::gpu::BatchGpuLife;
 use speedup::life::batch::record::{self, CsvSink, Expected};
 use speedup::life::batch::{
@@ -14,6 +15,32 @@ use speedup::life::{self, Grid, Rule, Topology};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+fn main() {
+    let mut suite = common::Suite::new(file!());
+    common::trials!(suite.per_backend(
+        gives_the_hashes_of_single_runs,
+        a_raised_stop_flag_starts_no_job
+    ));
+    // A second, even Rayon pool: the bands of a batch split differently.
+    let rayon_2 = Backend::Rayon { threads: 2 };
+    suite.on(
+        "gives_the_hashes_of_single_runs",
+        rayon_2,
+        gives_the_hashes_of_single_runs,
+    );
+    common::trials!(suite.per_gpu(gpu_batch_matches_serial_at_awkward_sizes));
+    common::trials!(suite.test(
+        job_lines_and_json_lists,
+        job_file_errors_name_line_and_column,
+        sweeps_and_shards,
+        csv_rows_quote_and_carry_inputs,
+        shard_auto_from_slurm_arrays_and_indexed_jobs,
+        partial_rows_resume_and_merge
+    ));
+    suite.run()
+}
 
 fn data_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -23,7 +50,6 @@ fn parse(text: &str) -> speedup::Result<Vec<Job>> {
     parse_jobs(text, "jobs.txt", &data_dir(), &Defaults::default())
 }
 
-#[test]
 fn job_lines_and_json_lists() {
     let lines = "# comment\n\nacorn_105.lif generations=30 size=40x40\n\
                  random=33x7 density=0.25 seed=9 rule=B36/S23 topology=bounded  # trailing\n";
@@ -51,7 +77,6 @@ fn job_lines_and_json_lists() {
     assert_eq!(parse(json).unwrap(), jobs);
 }
 
-#[test]
 fn job_file_errors_name_line_and_column() {
     for (text, at, what) in [
         (
@@ -85,7 +110,6 @@ fn job_file_errors_name_line_and_column() {
     }
 }
 
-#[test]
 fn sweeps_and_shards() {
     assert_eq!(parse_densities("0.1:0.3:0.1").unwrap(), vec![0.1, 0.2, 0.3]);
     assert_eq!(parse_densities("0.5,0.25").unwrap(), vec![0.5, 0.25]);
@@ -127,8 +151,8 @@ fn mixed_jobs() -> Vec<Job> {
     parse(text).unwrap()
 }
 
-#[test]
-fn every_backend_gives_the_hashes_of_single_runs() {
+/// Batched runs give the hashes of one run at a time (the GPU batches same-sized jobs).
+fn gives_the_hashes_of_single_runs(backend: &Backend) {
     let jobs = mixed_jobs();
     let expected: Vec<String> = jobs
         .iter()
@@ -140,56 +164,46 @@ fn every_backend_gives_the_hashes_of_single_runs() {
         })
         .collect();
     let stop = AtomicBool::new(false);
-    for backend in common::all_backends()
-        .into_iter()
-        .chain([Backend::Rayon { threads: 2 }])
-    {
-        let outcomes = run_jobs(&backend, &jobs, &stop, &|_| {}).unwrap();
-        let hashes: Vec<String> = outcomes.iter().map(|o| o.hash.clone()).collect();
-        assert_eq!(hashes, expected, "{}", common::label(&backend));
-        if backend.gpu().is_some() {
-            // The four same-sized torus jobs share one dispatch.
-            let batched = outcomes.iter().filter(|o| o.batch > 1).count();
-            assert!(batched >= 4, "{}: {outcomes:?}", common::label(&backend));
-        }
+    let outcomes = run_jobs(backend, &jobs, &stop, &|_| {}).unwrap();
+    let hashes: Vec<String> = outcomes.iter().map(|o| o.hash.clone()).collect();
+    assert_eq!(hashes, expected, "{}", backend.label());
+    if backend.gpu().is_some() {
+        // The four same-sized torus jobs share one dispatch.
+        let batched = outcomes.iter().filter(|o| o.batch > 1).count();
+        assert!(batched >= 4, "{}: {outcomes:?}", backend.label());
     }
 }
 
-#[test]
-fn gpu_batch_matches_serial_at_awkward_sizes() {
-    for ctx in common::gpu_contexts() {
-        for (w, h) in [(1, 1), (31, 5), (33, 7), (64, 2), (65, 9)] {
-            for topology in [Topology::Torus, Topology::Bounded] {
-                let rules = [
-                    Rule::CONWAY,
-                    Rule::parse("B36/S23").unwrap(),
-                    Rule::parse("B3678/S34678").unwrap(),
-                ];
-                let grids: Vec<Grid> = (0..7)
-                    .map(|seed| Grid::random(w, h, 0.45, seed).unwrap())
-                    .collect();
-                let rule_of = |i: usize| rules[i % rules.len()];
-                let refs: Vec<&Grid> = grids.iter().collect();
-                let rule_list: Vec<Rule> = (0..grids.len()).map(rule_of).collect();
-                let mut batch =
-                    BatchGpuLife::new(ctx.clone(), &refs, &rule_list, topology).unwrap();
-                batch.step(5).unwrap();
-                for (i, (got, start)) in batch.grids().unwrap().iter().zip(&grids).enumerate() {
-                    let want = life::run(&Backend::Serial, start.clone(), rule_of(i), topology, 5)
-                        .unwrap();
-                    assert_eq!(
-                        got,
-                        &want,
-                        "{} {w}x{h} {topology} grid {i}",
-                        ctx.summary().label()
-                    );
-                }
+fn gpu_batch_matches_serial_at_awkward_sizes(ctx: &Arc<GpuContext>) {
+    for (w, h) in [(1, 1), (31, 5), (33, 7), (64, 2), (65, 9)] {
+        for topology in [Topology::Torus, Topology::Bounded] {
+            let rules = [
+                Rule::CONWAY,
+                Rule::parse("B36/S23").unwrap(),
+                Rule::parse("B3678/S34678").unwrap(),
+            ];
+            let grids: Vec<Grid> = (0..7)
+                .map(|seed| Grid::random(w, h, 0.45, seed).unwrap())
+                .collect();
+            let rule_of = |i: usize| rules[i % rules.len()];
+            let refs: Vec<&Grid> = grids.iter().collect();
+            let rule_list: Vec<Rule> = (0..grids.len()).map(rule_of).collect();
+            let mut batch = BatchGpuLife::new(ctx.clone(), &refs, &rule_list, topology).unwrap();
+            batch.step(5).unwrap();
+            for (i, (got, start)) in batch.grids().unwrap().iter().zip(&grids).enumerate() {
+                let want =
+                    life::run(&Backend::Serial, start.clone(), rule_of(i), topology, 5).unwrap();
+                assert_eq!(
+                    got,
+                    &want,
+                    "{} {w}x{h} {topology} grid {i}",
+                    ctx.summary().label()
+                );
             }
         }
     }
 }
 
-#[test]
 fn csv_rows_quote_and_carry_inputs() {
     let jobs = parse("random=8x8 density=0.5 seed=3 generations=4\n").unwrap();
     let stop = AtomicBool::new(false);
@@ -221,19 +235,14 @@ fn csv_rows_quote_and_carry_inputs() {
     assert!(csv_row(&odd, &outcomes[0]).starts_with("0,\"a,\"\"b\"\".rle\",8,8,,,"));
 }
 
-#[test]
-fn a_raised_stop_flag_starts_no_job() {
+fn a_raised_stop_flag_starts_no_job(backend: &Backend) {
     let jobs = sweep(8, 8, &[0.5], &[1, 2, 3], &Defaults::default());
     let stop = AtomicBool::new(true);
-    for backend in [Backend::Serial, Backend::Rayon { threads: 2 }] {
-        assert!(run_jobs(&backend, &jobs, &stop, &|_| {})
-            .unwrap()
-            .is_empty());
-    }
+    let outcomes = run_jobs(backend, &jobs, &stop, &|_| {}).unwrap();
+    assert!(outcomes.is_empty(), "{}", backend.label());
 }
 
 /// `--shard auto` against environments as Slurm and Kubernetes set them.
-#[test]
 fn shard_auto_from_slurm_arrays_and_indexed_jobs() {
     let resolve = |spec: &str, vars: &[(&str, &str)]| {
         let env: HashMap<String, String> = vars
@@ -320,7 +329,6 @@ fn record_jobs(out: &Path, jobs: &[Job], kept: Vec<(usize, String)>) -> CsvSink 
 
 /// Rows written as jobs finish, read back by --resume, and merged: every job once, in order,
 /// and the merge refuses sets with holes, extras or disagreeing duplicates.
-#[test]
 fn partial_rows_resume_and_merge() {
     let dir = scratch("resume");
     let jobs = sweep(17, 9, &[0.3, 0.6], &[1, 2, 3], &Defaults::default());

@@ -387,6 +387,31 @@ fn verify_passes_on_every_backend() {
     );
 }
 
+/// `--backends all` is the default set of `verify`, named: the same checks, in the same order.
+#[test]
+fn backends_all_is_serial_rayon_and_every_adapter() {
+    let checks = |args: &[&str]| -> Vec<String> {
+        let text = ok(args);
+        text.lines()
+            .filter(|l| l.starts_with("PASS") || l.starts_with("SKIP"))
+            .map(|l| l.split(" [").next().unwrap().to_string())
+            .collect()
+    };
+    let named = checks(&[
+        "verify",
+        "--workloads",
+        "stream",
+        "--backends",
+        "all,serial",
+    ]);
+    assert_eq!(named, checks(&["verify", "--workloads", "stream"]));
+    assert!(named[0].starts_with("PASS stream serial: "), "{named:?}");
+    assert!(named[1].starts_with("PASS stream rayon ("), "{named:?}");
+    if gpu_required() {
+        assert!(named[2].starts_with("PASS stream gpu ("), "{named:?}");
+    }
+}
+
 #[test]
 fn compare_two_reports() {
     let dir = scratch("compare");

@@ -2,7 +2,7 @@
 //! scaling, every exporter by exact output (golden files in tests/data/bench/), comparison of two
 //! reports, crossover detection and the chart.
 
-use speedup::backend::Backend;
+use speedup::backend::{label, Backend};
 use speedup::gpu::AdapterSummary;
 use speedup::harness::bench::{self, Plan, Silent};
 use speedup::harness::compare::{compare, Verdict};
@@ -11,7 +11,7 @@ use speedup::harness::export::units::{format_rate, format_seconds};
 use speedup::harness::export::{csv, json, table, Format};
 use speedup::harness::machine::{utc_date, AdapterInfo, WGPU_VERSION};
 use speedup::harness::measure::{measure, MeasureConfig};
-use speedup::harness::report::{backend_label, fill_comparisons, FORMAT_VERSION};
+use speedup::harness::report::{fill_comparisons, FORMAT_VERSION};
 use speedup::harness::stats::{self, Summary};
 use speedup::harness::sweep::{crossover_index, crossovers, PairPoint};
 use speedup::harness::{MachineInfo, Report, ResultRow};
@@ -538,15 +538,15 @@ fn strong_scaling_against_one_thread() {
 #[test]
 fn backend_labels_say_software() {
     let (soft, hard) = (software_adapter(), hardware_adapter());
-    assert_eq!(backend_label("serial", Some(1), None), "serial");
-    assert_eq!(backend_label("rayon", Some(1), None), "rayon (1 thread)");
-    assert_eq!(backend_label("rayon", Some(16), None), "rayon (16 threads)");
+    assert_eq!(label("serial", Some(1), None), "serial");
+    assert_eq!(label("rayon", Some(1), None), "rayon (1 thread)");
+    assert_eq!(label("rayon", Some(16), None), "rayon (16 threads)");
     assert_eq!(
-        backend_label("gpu", None, Some(&soft)),
+        label("gpu", None, Some(&soft)),
         "gpu (software: llvmpipe, Vulkan)"
     );
     assert_eq!(
-        backend_label("gpu", None, Some(&hard)),
+        label("gpu", None, Some(&hard)),
         "gpu (NVIDIA H100 80GB HBM3)"
     );
 }

@@ -505,7 +505,7 @@ fn bands_on_every_backend_equal_the_reference() {
                     got.hash_hex(),
                     want.hash_hex(),
                     "{} {kernel} {topology}, {ranks} bands, halo {halo}, overlap {overlap}",
-                    common::label(&backend)
+                    backend.label()
                 );
             }
         }
@@ -616,7 +616,7 @@ fn resident_gpu_bands_equal_the_reference() {
                                 got.hash_hex(),
                                 want.hash_hex(),
                                 "{} {kernel} {w}x{h} {topology}, {ranks} bands, halo {halo}, overlap {overlap}",
-                                common::label(&backend)
+                                backend.label()
                             );
                         }
                     }

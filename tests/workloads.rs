@@ -5,29 +5,58 @@
 mod common;
 
 use speedup::backend::Backend;
+use speedup::gpu::GpuContext;
 use speedup::workloads;
+use std::sync::Arc;
 
-/// Every registered workload's own `verify` passes on every backend.
-#[test]
-fn every_workload_verifies_on_every_backend() {
-    for workload in workloads::all() {
-        if workload.name() == "life" {
-            // Life has its own, larger suite (tests/backends_agree.rs).
-            continue;
-        }
-        for backend in common::all_backends() {
-            let check = workload.verify(&backend).unwrap_or_else(|e| {
-                panic!("{} on {}: {e}", workload.name(), common::label(&backend))
-            });
-            assert!(
-                check.passed,
-                "{} on {}: {}",
-                workload.name(),
-                common::label(&backend),
-                check.detail
-            );
-        }
+fn main() {
+    let mut suite = common::Suite::new(file!());
+    // Every registered workload's own `verify` passes on every backend: `verify::NAME::BACKEND`.
+    // Life has its own, larger suite (tests/backends_agree.rs).
+    for workload in workloads::all().into_iter().filter(|w| w.name() != "life") {
+        let name = format!("verify::{}", workload.name());
+        suite.per_backend(&name, move |backend| {
+            let check = workload
+                .verify(backend)
+                .unwrap_or_else(|e| panic!("{} on {}: {e}", workload.name(), backend.label()));
+            let (name, label) = (workload.name(), backend.label());
+            assert!(check.passed, "{name} on {label}: {}", check.detail);
+        });
     }
+    common::trials!(suite.per_backend(
+        mandelbrot::backends_match_reference,
+        nbody::accelerations_match_f64_reference,
+        nbody::disc_conserves_energy_and_follows_f64,
+        nbody::a_lone_pair_attracts,
+        sha256::backends_match_reference,
+        montecarlo::backends_count_exactly_the_reference_hits,
+        montecarlo::racy_count_loses_increments_but_never_invents_them,
+        stream::backends_match_reference_bit_for_bit,
+        stream::repeated_runs_keep_the_result_and_count_the_bytes,
+    ));
+    common::trials!(suite.per_gpu(
+        mandelbrot::gpu_bands_make_the_same_image,
+        stream::beyond_a_binding_the_error_names_the_limit,
+    ));
+    common::trials!(suite.test(
+        mandelbrot::known_points,
+        mandelbrot::work_is_the_sum_of_counts,
+        mandelbrot::bad_parameters_are_refused,
+        mandelbrot::png_is_written,
+        nbody::serial_and_rayon_are_bit_identical,
+        nbody::bad_parameters_are_refused,
+        sha256::the_answer_really_has_the_zeros_and_is_the_smallest,
+        sha256::leading_zero_bits_counts_across_bytes,
+        sha256::bad_parameters_are_refused,
+        montecarlo::the_estimate_is_close_to_pi,
+        montecarlo::bad_parameters_are_refused,
+        stream::bad_parameters_are_refused,
+        cli::mandelbrot_writes_a_png,
+        cli::every_workload_runs_and_reports_its_unit,
+        cli::racy_serial_loses_nothing,
+        cli::misplaced_and_bad_flags_are_errors,
+    ));
+    suite.run()
 }
 
 mod mandelbrot {
@@ -38,85 +67,74 @@ mod mandelbrot {
 
     /// Serial and Rayon equal the reference bit for bit; the GPU differs in at most 0.1% of
     /// pixels, summed over the cases (one 1x1 image would otherwise make a single pixel 100%).
-    #[test]
-    fn backends_match_reference() {
-        for backend in common::all_backends() {
-            let (mut pixels, mut differing) = (0, 0);
-            for job in mandelbrot::verify_cases() {
-                let expected = reference(&job);
-                let got = mandelbrot::render(&backend, job).unwrap();
-                let diff = compare(&job, &got, &expected)
-                    .unwrap_or_else(|e| panic!("{}: {e}", common::label(&backend)));
-                if !matches!(backend, Backend::Gpu(_)) {
-                    assert_eq!(
-                        diff,
-                        0,
-                        "{}: {}x{} max_iter {} region {}: {diff} pixels differ",
-                        common::label(&backend),
-                        job.width,
-                        job.height,
-                        job.max_iter,
-                        job.region
-                    );
-                }
-                pixels += job.pixels();
-                differing += diff;
+    pub fn backends_match_reference(backend: &Backend) {
+        let (mut pixels, mut differing) = (0, 0);
+        for job in mandelbrot::verify_cases() {
+            let expected = reference(&job);
+            let got = mandelbrot::render(backend, job).unwrap();
+            let diff = compare(&job, &got, &expected)
+                .unwrap_or_else(|e| panic!("{}: {e}", backend.label()));
+            if !matches!(backend, Backend::Gpu(_)) {
+                assert_eq!(
+                    diff,
+                    0,
+                    "{}: {}x{} max_iter {} region {}: {diff} pixels differ",
+                    backend.label(),
+                    job.width,
+                    job.height,
+                    job.max_iter,
+                    job.region
+                );
             }
-            let fraction = differing as f64 / pixels as f64;
-            eprintln!(
-                "{}: {differing} of {pixels} pixels differ",
-                common::label(&backend)
-            );
-            assert!(
-                fraction <= MAX_GPU_DIFF_FRACTION,
-                "{}: {differing} of {pixels} pixels differ ({:.4}%, bound {}%)",
-                common::label(&backend),
-                fraction * 100.0,
-                MAX_GPU_DIFF_FRACTION * 100.0
-            );
-            // Mesa's software adapters keep every f32 rounding the shader asks for (the no-fuse
-            // guard holds, and they do not flush subnormals): exact there. A real GPU may flush
-            // subnormals, hence the tolerance above.
-            if let Backend::Gpu(ctx) = &backend {
-                if ctx.is_software() {
-                    assert_eq!(
-                        differing,
-                        0,
-                        "{}: the no-fuse guard let products fuse",
-                        common::label(&backend)
-                    );
-                }
+            pixels += job.pixels();
+            differing += diff;
+        }
+        let fraction = differing as f64 / pixels as f64;
+        eprintln!("{}: {differing} of {pixels} pixels differ", backend.label());
+        assert!(
+            fraction <= MAX_GPU_DIFF_FRACTION,
+            "{}: {differing} of {pixels} pixels differ ({:.4}%, bound {}%)",
+            backend.label(),
+            fraction * 100.0,
+            MAX_GPU_DIFF_FRACTION * 100.0
+        );
+        // Mesa's software adapters keep every f32 rounding the shader asks for (the no-fuse
+        // guard holds, and they do not flush subnormals): exact there. A real GPU may flush
+        // subnormals, hence the tolerance above.
+        if let Backend::Gpu(ctx) = &backend {
+            if ctx.is_software() {
+                assert_eq!(
+                    differing,
+                    0,
+                    "{}: the no-fuse guard let products fuse",
+                    backend.label()
+                );
             }
         }
     }
 
     /// Split into bands of a few workgroups each (the way huge images are run), the GPU image is
     /// the same as in one dispatch.
-    #[test]
-    fn gpu_bands_make_the_same_image() {
+    pub fn gpu_bands_make_the_same_image(ctx: &Arc<GpuContext>) {
         let job = Mandelbrot::new(100, 37, 300, Region::FULL).unwrap();
-        for ctx in common::gpu_contexts() {
-            let backend = Backend::Gpu(ctx);
-            let whole = mandelbrot::render(&backend, job).unwrap();
-            let banded = mandelbrot::MandelbrotRun::with_dispatch_limit(&backend, job, 300 * 700)
-                .unwrap()
-                .render()
-                .unwrap()
-                .0;
-            assert_eq!(banded, whole, "{}", common::label(&backend));
-        }
+        let backend = Backend::Gpu(ctx.clone());
+        let whole = mandelbrot::render(&backend, job).unwrap();
+        let banded = mandelbrot::MandelbrotRun::with_dispatch_limit(&backend, job, 300 * 700)
+            .unwrap()
+            .render()
+            .unwrap()
+            .0;
+        assert_eq!(banded, whole, "{}", backend.label());
     }
 
-    #[test]
-    fn known_points() {
+    pub fn known_points() {
         // c = 0 never escapes; c = 1 escapes after 0 → 1 → 2 → 5: three iterations.
         assert_eq!(mandelbrot::escape_count(0.0, 0.0, 100), 100);
         assert_eq!(mandelbrot::escape_count(1.0, 0.0, 100), 3);
         assert_eq!(mandelbrot::escape_count(-2.5, 0.0, 100), 1);
     }
 
-    #[test]
-    fn work_is_the_sum_of_counts() {
+    pub fn work_is_the_sum_of_counts() {
         let job = Mandelbrot::new(40, 30, 100, Region::FULL).unwrap();
         let image = reference(&job);
         let mut run = mandelbrot::MandelbrotRun::new(&Backend::Serial, job).unwrap();
@@ -126,8 +144,7 @@ mod mandelbrot {
         assert!(image.inside() > 0 && image.inside() < job.pixels());
     }
 
-    #[test]
-    fn bad_parameters_are_refused() {
+    pub fn bad_parameters_are_refused() {
         let err = |r: speedup::Result<Mandelbrot>| r.unwrap_err().to_string();
         assert!(err(Mandelbrot::parse("0x10", Region::FULL)).contains("empty"));
         assert!(err(Mandelbrot::parse("10x10:0", Region::FULL)).contains("max_iter"));
@@ -141,8 +158,7 @@ mod mandelbrot {
         assert!(Region::parse("-2,-1,nan,1").is_err());
     }
 
-    #[test]
-    fn png_is_written() {
+    pub fn png_is_written() {
         let job = Mandelbrot::new(33, 17, 64, Region::FULL).unwrap();
         let image = reference(&job);
         let dir = std::env::temp_dir().join(format!("speedup-mandel-{}", std::process::id()));
@@ -163,51 +179,44 @@ mod nbody {
         ENERGY_TOLERANCE, POSITION_TOLERANCE,
     };
 
-    #[test]
-    fn accelerations_match_f64_reference() {
-        for backend in common::all_backends() {
-            let mut worst = 0.0f64;
-            for (i, &n) in CHECK_SIZES.iter().enumerate() {
-                let e = accel_check(&backend, n, 500 + i as u64).unwrap();
-                worst = worst.max(e.relative);
-                assert!(
-                    e.relative <= ACCEL_TOLERANCE,
-                    "{}: {n} bodies: body {} acceleration off by {:.3e} of its terms' magnitude (bound {ACCEL_TOLERANCE:.0e})",
-                    common::label(&backend),
-                    e.body,
-                    e.relative
-                );
-            }
-            eprintln!(
-                "{}: worst relative acceleration error {worst:.3e}",
-                common::label(&backend)
+    pub fn accelerations_match_f64_reference(backend: &Backend) {
+        let mut worst = 0.0f64;
+        for (i, &n) in CHECK_SIZES.iter().enumerate() {
+            let e = accel_check(backend, n, 500 + i as u64).unwrap();
+            worst = worst.max(e.relative);
+            assert!(
+                e.relative <= ACCEL_TOLERANCE,
+                "{}: {n} bodies: body {} acceleration off by {:.3e} of its terms' magnitude (bound {ACCEL_TOLERANCE:.0e})",
+                backend.label(),
+                e.body,
+                e.relative
             );
         }
+        eprintln!(
+            "{}: worst relative acceleration error {worst:.3e}",
+            backend.label()
+        );
     }
 
-    #[test]
-    fn disc_conserves_energy_and_follows_f64() {
-        for backend in common::all_backends() {
-            let e = energy_check(&backend, 63, 200).unwrap();
-            eprintln!("{}: {e:?}", common::label(&backend));
-            assert!(
-                e.drift <= ENERGY_TOLERANCE,
-                "{}: energy drift {:.3e} over {} steps (bound {ENERGY_TOLERANCE:.0e})",
-                common::label(&backend),
-                e.drift,
-                e.steps
-            );
-            assert!(
-                e.position_error <= POSITION_TOLERANCE,
-                "{}: final positions off by {:.3e} of the radius (bound {POSITION_TOLERANCE:.0e})",
-                common::label(&backend),
-                e.position_error
-            );
-        }
+    pub fn disc_conserves_energy_and_follows_f64(backend: &Backend) {
+        let e = energy_check(backend, 63, 200).unwrap();
+        eprintln!("{}: {e:?}", backend.label());
+        assert!(
+            e.drift <= ENERGY_TOLERANCE,
+            "{}: energy drift {:.3e} over {} steps (bound {ENERGY_TOLERANCE:.0e})",
+            backend.label(),
+            e.drift,
+            e.steps
+        );
+        assert!(
+            e.position_error <= POSITION_TOLERANCE,
+            "{}: final positions off by {:.3e} of the radius (bound {POSITION_TOLERANCE:.0e})",
+            backend.label(),
+            e.position_error
+        );
     }
 
-    #[test]
-    fn serial_and_rayon_are_bit_identical() {
+    pub fn serial_and_rayon_are_bit_identical() {
         let job = NBody::new(257, 3, 1e-3, 0.05).unwrap();
         let bodies = Bodies::cluster(257, 9);
         let serial = nbody::simulate(&Backend::Serial, job, bodies.clone()).unwrap();
@@ -215,8 +224,7 @@ mod nbody {
         assert_eq!(serial, rayon);
     }
 
-    #[test]
-    fn a_lone_pair_attracts() {
+    pub fn a_lone_pair_attracts(backend: &Backend) {
         // Two unit masses 2 apart, ε = 0.05: each pulls the other with 2 / (4 + ε²)^{3/2}.
         let bodies = Bodies {
             pos: vec![[-1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]],
@@ -224,21 +232,18 @@ mod nbody {
         };
         let job = NBody::new(2, 1, 1e-3, 0.05).unwrap();
         let expected = 2.0 / (4.0f64 + 0.0025).powf(1.5);
-        for backend in common::all_backends() {
-            let r = nbody::simulate(&backend, job, bodies.clone()).unwrap();
-            let a = r.accel[0][0] as f64;
-            assert!(
-                (a - expected).abs() < 1e-6 && (r.accel[1][0] as f64 + expected).abs() < 1e-6,
-                "{}: accelerations {:?}, expected ±{expected}",
-                common::label(&backend),
-                r.accel
-            );
-            assert!(r.bodies.pos[0][0] > -1.0 && r.bodies.pos[1][0] < 1.0);
-        }
+        let r = nbody::simulate(backend, job, bodies.clone()).unwrap();
+        let a = r.accel[0][0] as f64;
+        assert!(
+            (a - expected).abs() < 1e-6 && (r.accel[1][0] as f64 + expected).abs() < 1e-6,
+            "{}: accelerations {:?}, expected ±{expected}",
+            backend.label(),
+            r.accel
+        );
+        assert!(r.bodies.pos[0][0] > -1.0 && r.bodies.pos[1][0] < 1.0);
     }
 
-    #[test]
-    fn bad_parameters_are_refused() {
+    pub fn bad_parameters_are_refused() {
         assert!(NBody::parse("0")
             .unwrap_err()
             .to_string()
@@ -267,34 +272,30 @@ mod sha256 {
 
     /// Every backend returns exactly the reference's answer (nonce, hit count, nonces tried),
     /// with batches small enough that searches span several, and with the default batch.
-    #[test]
-    fn backends_match_reference() {
-        for backend in common::all_backends() {
-            for s in sha256::check_searches() {
-                let expected = reference(&s);
-                for batch in [64, 1000, sha256::DEFAULT_BATCH] {
-                    let got = Sha256Run::with_batch(&backend, s.clone(), batch)
-                        .unwrap()
-                        .search()
-                        .unwrap()
-                        .0;
-                    assert_eq!(
-                        got,
-                        expected,
-                        "{}: prefix {:?} difficulty {} nonces {:?} exhaustive {} batch {batch}",
-                        common::label(&backend),
-                        String::from_utf8_lossy(&s.prefix),
-                        s.difficulty,
-                        s.range(),
-                        s.exhaustive
-                    );
-                }
+    pub fn backends_match_reference(backend: &Backend) {
+        for s in sha256::check_searches() {
+            let expected = reference(&s);
+            for batch in [64, 1000, sha256::DEFAULT_BATCH] {
+                let got = Sha256Run::with_batch(backend, s.clone(), batch)
+                    .unwrap()
+                    .search()
+                    .unwrap()
+                    .0;
+                assert_eq!(
+                    got,
+                    expected,
+                    "{}: prefix {:?} difficulty {} nonces {:?} exhaustive {} batch {batch}",
+                    backend.label(),
+                    String::from_utf8_lossy(&s.prefix),
+                    s.difficulty,
+                    s.range(),
+                    s.exhaustive
+                );
             }
         }
     }
 
-    #[test]
-    fn the_answer_really_has_the_zeros_and_is_the_smallest() {
+    pub fn the_answer_really_has_the_zeros_and_is_the_smallest() {
         let s = Search::new(b"speedup", 12, 0, 1 << 16, false).unwrap();
         let found = sha256::search(&Backend::Rayon { threads: 3 }, s.clone()).unwrap();
         let nonce = found.nonce.expect("a 12-bit hit within 65536 nonces");
@@ -310,16 +311,14 @@ mod sha256 {
         assert_eq!(found.tried, nonce + 1);
     }
 
-    #[test]
-    fn leading_zero_bits_counts_across_bytes() {
+    pub fn leading_zero_bits_counts_across_bytes() {
         assert_eq!(sha256::leading_zero_bits(&[0x80, 0]), 0);
         assert_eq!(sha256::leading_zero_bits(&[0x01, 0xff]), 7);
         assert_eq!(sha256::leading_zero_bits(&[0, 0, 0x10]), 19);
         assert_eq!(sha256::leading_zero_bits(&[0; 4]), 32);
     }
 
-    #[test]
-    fn bad_parameters_are_refused() {
+    pub fn bad_parameters_are_refused() {
         let long = vec![b'x'; MAX_PREFIX + 1];
         assert!(Search::new(&long, 8, 0, 10, false)
             .unwrap_err()
@@ -346,33 +345,29 @@ mod montecarlo {
 
     /// Every backend counts exactly the reference's hits, with GPU batches small enough that a
     /// count spans several submissions, and with the default batch.
-    #[test]
-    fn backends_count_exactly_the_reference_hits() {
-        for backend in common::all_backends() {
-            for job in montecarlo::check_jobs() {
-                let expected = reference(&job);
-                for batch in [1000, montecarlo::DEFAULT_BATCH] {
-                    let got = MonteCarloRun::with_batch(&backend, job, batch)
-                        .unwrap()
-                        .estimate()
-                        .unwrap()
-                        .0;
-                    assert_eq!(
-                        got,
-                        expected,
-                        "{}: {} samples from index {} seed {} batch {batch}",
-                        common::label(&backend),
-                        job.samples,
-                        job.first,
-                        job.seed
-                    );
-                }
+    pub fn backends_count_exactly_the_reference_hits(backend: &Backend) {
+        for job in montecarlo::check_jobs() {
+            let expected = reference(&job);
+            for batch in [1000, montecarlo::DEFAULT_BATCH] {
+                let got = MonteCarloRun::with_batch(backend, job, batch)
+                    .unwrap()
+                    .estimate()
+                    .unwrap()
+                    .0;
+                assert_eq!(
+                    got,
+                    expected,
+                    "{}: {} samples from index {} seed {} batch {batch}",
+                    backend.label(),
+                    job.samples,
+                    job.first,
+                    job.seed
+                );
             }
         }
     }
 
-    #[test]
-    fn the_estimate_is_close_to_pi() {
+    pub fn the_estimate_is_close_to_pi() {
         let job = MonteCarlo::new(1 << 22, 5, 0).unwrap();
         let e = montecarlo::estimate(&Backend::Rayon { threads: 3 }, job).unwrap();
         let off = (e.pi() - std::f64::consts::PI).abs();
@@ -393,32 +388,25 @@ mod montecarlo {
 
     /// The racy count never exceeds the truth and, alone, loses nothing. Losses under real
     /// contention depend on scheduling, so they are printed rather than required.
-    #[test]
-    fn racy_count_loses_increments_but_never_invents_them() {
+    pub fn racy_count_loses_increments_but_never_invents_them(backend: &Backend) {
         let job = MonteCarlo::new(1 << 18, 3, 0).unwrap();
-        let serial = montecarlo::racy(&Backend::Serial, job).unwrap();
-        assert_eq!(serial.counted, serial.expected);
-        assert_eq!(serial.expected, reference(&job).hits);
-        for backend in common::all_backends().into_iter().skip(1) {
-            let r = montecarlo::racy(&backend, job).unwrap();
-            eprintln!(
-                "{}: racy count {} of {} ({} lost)",
-                common::label(&backend),
-                r.counted,
-                r.expected,
-                r.lost()
-            );
-            assert!(
-                r.counted <= r.expected,
-                "{}: {r:?}",
-                common::label(&backend)
-            );
-            assert_eq!(r.lost(), r.expected - r.counted);
+        let r = montecarlo::racy(backend, job).unwrap();
+        assert_eq!(r.expected, reference(&job).hits, "{}", backend.label());
+        if matches!(backend, Backend::Serial) {
+            assert_eq!(r.counted, r.expected, "one thread races with nobody");
         }
+        eprintln!(
+            "{}: racy count {} of {} ({} lost)",
+            backend.label(),
+            r.counted,
+            r.expected,
+            r.lost()
+        );
+        assert!(r.counted <= r.expected, "{}: {r:?}", backend.label());
+        assert_eq!(r.lost(), r.expected - r.counted);
     }
 
-    #[test]
-    fn bad_parameters_are_refused() {
+    pub fn bad_parameters_are_refused() {
         assert!(MonteCarlo::parse("0")
             .unwrap_err()
             .to_string()
@@ -434,38 +422,31 @@ mod stream {
     use speedup::workloads::stream::{self, first_difference, reference, Stream, StreamRun};
     use speedup::workloads::Prepared;
 
-    #[test]
-    fn backends_match_reference_bit_for_bit() {
-        for backend in common::all_backends() {
-            for &n in stream::CHECK_SIZES {
-                let got = stream::triad_once(&backend, n).unwrap();
-                if let Some((i, g, e)) = first_difference(&got, &reference(n)) {
-                    panic!(
-                        "{}: {n} elements: a[{i}] = {g}, expected {e}",
-                        common::label(&backend)
-                    );
-                }
+    pub fn backends_match_reference_bit_for_bit(backend: &Backend) {
+        for &n in stream::CHECK_SIZES {
+            let got = stream::triad_once(backend, n).unwrap();
+            if let Some((i, g, e)) = first_difference(&got, &reference(n)) {
+                panic!(
+                    "{}: {n} elements: a[{i}] = {g}, expected {e}",
+                    backend.label()
+                );
             }
         }
     }
 
-    #[test]
-    fn repeated_runs_keep_the_result_and_count_the_bytes() {
-        for backend in common::all_backends() {
-            let job = Stream::new(1000, 3).unwrap();
-            let mut run = StreamRun::new(&backend, job).unwrap();
-            run.run().unwrap();
-            run.run().unwrap();
-            assert_eq!(
-                first_difference(&run.result().unwrap(), &reference(1000)),
-                None
-            );
-            assert_eq!(run.work(), 12.0 * 1000.0 * 3.0);
-        }
+    pub fn repeated_runs_keep_the_result_and_count_the_bytes(backend: &Backend) {
+        let job = Stream::new(1000, 3).unwrap();
+        let mut run = StreamRun::new(backend, job).unwrap();
+        run.run().unwrap();
+        run.run().unwrap();
+        assert_eq!(
+            first_difference(&run.result().unwrap(), &reference(1000)),
+            None
+        );
+        assert_eq!(run.work(), 12.0 * 1000.0 * 3.0);
     }
 
-    #[test]
-    fn bad_parameters_are_refused() {
+    pub fn bad_parameters_are_refused() {
         assert!(Stream::parse("0")
             .unwrap_err()
             .to_string()
@@ -476,22 +457,23 @@ mod stream {
             .contains("repetitions"));
         assert!(Stream::parse("2^40").is_err());
         assert!(Stream::parse("lots").is_err());
-        // Larger than any binding on a GPU here: the error names the limit.
-        for ctx in common::gpu_contexts() {
-            let limit = ctx.limits().max_storage_buffer_binding_size;
-            let too_many = (limit / 4 + 1).min(u32::MAX as u64);
-            if too_many * 4 > limit && too_many * 12 < 8 << 30 {
-                let err = StreamRun::new(
-                    &Backend::Gpu(ctx.clone()),
-                    Stream::new(too_many, 1).unwrap(),
-                )
-                .err()
-                .expect("beyond the binding limit");
-                assert!(
-                    err.to_string().contains("max_storage_buffer_binding_size"),
-                    "{err}"
-                );
-            }
+    }
+
+    /// Larger than any binding on the GPU: the error names the limit.
+    pub fn beyond_a_binding_the_error_names_the_limit(ctx: &Arc<GpuContext>) {
+        let limit = ctx.limits().max_storage_buffer_binding_size;
+        let too_many = (limit / 4 + 1).min(u32::MAX as u64);
+        if too_many * 4 > limit && too_many * 12 < 8 << 30 {
+            let err = StreamRun::new(
+                &Backend::Gpu(ctx.clone()),
+                Stream::new(too_many, 1).unwrap(),
+            )
+            .err()
+            .expect("beyond the binding limit");
+            assert!(
+                err.to_string().contains("max_storage_buffer_binding_size"),
+                "{err}"
+            );
         }
     }
 }
@@ -510,8 +492,7 @@ mod cli {
         (out.status.success(), text)
     }
 
-    #[test]
-    fn mandelbrot_writes_a_png() {
+    pub fn mandelbrot_writes_a_png() {
         let dir = std::env::temp_dir().join(format!("speedup-run-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("m.png");
@@ -536,8 +517,7 @@ mod cli {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[test]
-    fn every_workload_runs_and_reports_its_unit() {
+    pub fn every_workload_runs_and_reports_its_unit() {
         for (args, expect) in [
             (&["nbody", "--size", "100:2"][..], "body-interactions/s"),
             (
@@ -555,8 +535,7 @@ mod cli {
         }
     }
 
-    #[test]
-    fn racy_serial_loses_nothing() {
+    pub fn racy_serial_loses_nothing() {
         let (ok, text) = speedup(&[
             "run",
             "montecarlo",
@@ -569,8 +548,7 @@ mod cli {
         assert!(ok && text.contains("lost:         0 increments"), "{text}");
     }
 
-    #[test]
-    fn misplaced_and_bad_flags_are_errors() {
+    pub fn misplaced_and_bad_flags_are_errors() {
         let (ok, text) = speedup(&["run", "stream", "--max-iter", "5", "--backend", "serial"]);
         assert!(
             !ok && text.contains("--max-iter applies to mandelbrot only"),

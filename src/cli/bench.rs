@@ -3,8 +3,7 @@
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use speedup::backend::{logical_cores, Backend, BackendChoice};
-use speedup::gpu::{AdapterChoice, GpuContext};
+use speedup::backend::{logical_cores, Backend, BackendList, WhenNoneNamed};
 use speedup::harness::bench::{self, Plan, Progress, WorkloadSizes};
 use speedup::harness::export::{svg, Format};
 use speedup::harness::sizing::{self, DeviceSize};
@@ -20,9 +19,9 @@ pub struct BenchArgs {
     /// Workloads, comma-separated (default: every registered workload).
     #[arg(long, value_delimiter = ',')]
     pub workloads: Vec<String>,
-    /// Backends, comma-separated: serial, rayon, gpu, gpu:ADAPTER (index or name).
-    /// Default: serial,rayon,gpu, where gpu is the best adapter, a software one labelled as such,
-    /// and is left out with a note when there is none.
+    /// Backends, comma-separated: serial, rayon, gpu, gpu:ADAPTER (index or name), all (serial,
+    /// rayon and every adapter). Default: serial,rayon,gpu, where gpu is the best adapter, a
+    /// software one labelled as such, and is left out with a note when there is none.
     #[arg(long, value_delimiter = ',')]
     pub backends: Vec<String>,
     /// Sizes in each workload's own notation, comma-separated. NAME=SIZE gives NAME this size and
@@ -105,18 +104,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         return super::distributed::bench(&args);
     }
     let config = measure_config(&args)?;
-    let selected = select_workloads(&args.workloads)?;
+    let selected = super::select_workloads(&args.workloads)?;
     let mut workloads = sizes_for(selected, &args.sizes, args.quick, args.sweep)?;
-    let mut notes = Vec::new();
-    let mut backends = resolve_backends(&args.backends, &mut notes)?;
+    let mut list =
+        BackendList::open(&args.backends, WhenNoneNamed::BestAdapter).context("--backends")?;
+    let mut notes: Vec<String> = (list.skipped.iter())
+        .map(|(what, why)| format!("{what} skipped: {why}"))
+        .collect();
     let device_sizes = if args.sizes.is_empty() && !args.quick && !args.sweep {
-        fill_devices(&mut workloads, &backends, &mut notes)
+        fill_devices(&mut workloads, &list.backends, &mut notes)
     } else {
         Vec::new()
     };
     if !args.threads.is_empty() {
-        backends = with_thread_counts(backends, &args.threads)?;
+        list = list.with_thread_counts(&args.threads)?;
     }
+    let backends = list.backends;
     let plan = Plan {
         workloads,
         backends,
@@ -205,21 +208,6 @@ fn measure_config(args: &BenchArgs) -> anyhow::Result<MeasureConfig> {
     Ok(c)
 }
 
-/// The named workloads (all of them when none are named), each once, in registry order.
-pub(crate) fn select_workloads(names: &[String]) -> anyhow::Result<Vec<Box<dyn Workload>>> {
-    if names.is_empty() {
-        return Ok(workloads::all());
-    }
-    let mut wanted: Vec<Box<dyn Workload>> = Vec::new();
-    for name in names {
-        let w = workloads::by_name(name)?;
-        if !wanted.iter().any(|x| x.name() == w.name()) {
-            wanted.push(w);
-        }
-    }
-    Ok(wanted)
-}
-
 /// Each workload with its sizes: `--sizes` (plain sizes for all, NAME=SIZE for one), else its
 /// sweep, quick or default sizes.
 fn sizes_for(
@@ -304,84 +292,6 @@ ratios (marked in the table; --sizes runs every backend at the same size)"
             .to_string(),
     );
     out
-}
-
-/// Opens the backends named on the command line (serial, rayon, gpu, gpu:ADAPTER). With none
-/// named: serial, rayon, and the best GPU adapter if one opens (a note says why not otherwise).
-pub(crate) fn resolve_backends(
-    names: &[String],
-    notes: &mut Vec<String>,
-) -> anyhow::Result<Vec<Backend>> {
-    let rayon = Backend::Rayon {
-        threads: logical_cores(),
-    };
-    if names.is_empty() {
-        let mut backends = vec![Backend::Serial, rayon];
-        match GpuContext::open(&AdapterChoice::Auto) {
-            Ok(ctx) => backends.push(Backend::Gpu(ctx)),
-            Err(e) => notes.push(format!("gpu skipped: {e}")),
-        }
-        return Ok(backends);
-    }
-    let mut backends: Vec<Backend> = Vec::new();
-    for name in names {
-        let choice: BackendChoice = name.parse()?;
-        let backend = match choice {
-            BackendChoice::Serial => Backend::Serial,
-            BackendChoice::Rayon => rayon.clone(),
-            BackendChoice::Gpu(a) => {
-                Backend::Gpu(GpuContext::open(&a).with_context(|| format!("--backends {name}"))?)
-            }
-            BackendChoice::Auto => {
-                bail!("--backends takes serial, rayon, gpu or gpu:ADAPTER, not auto")
-            }
-        };
-        let duplicate = backends.iter().any(|b| match (b, &backend) {
-            (Backend::Gpu(x), Backend::Gpu(y)) => x.summary().index == y.summary().index,
-            (x, y) => x.name() == y.name(),
-        });
-        if !duplicate {
-            backends.push(backend);
-        }
-    }
-    Ok(backends)
-}
-
-/// Replaces the rayon backend with one per thread count (1 always included, so every count has
-/// the single-thread baseline that strong scaling is measured against), adding rayon if absent.
-fn with_thread_counts(backends: Vec<Backend>, threads: &[usize]) -> anyhow::Result<Vec<Backend>> {
-    if threads.contains(&0) {
-        bail!("--threads: thread counts must be at least 1");
-    }
-    let mut counts: Vec<usize> = threads.to_vec();
-    counts.push(1);
-    counts.sort_unstable();
-    counts.dedup();
-    let rayon: Vec<Backend> = counts
-        .into_iter()
-        .map(|threads| Backend::Rayon { threads })
-        .collect();
-    let mut out = Vec::new();
-    let mut placed = false;
-    for b in backends {
-        if matches!(b, Backend::Rayon { .. }) {
-            if !placed {
-                out.extend(rayon.iter().cloned());
-                placed = true;
-            }
-        } else {
-            out.push(b);
-        }
-    }
-    if !placed {
-        // After serial when present, so the baseline stays on top.
-        let at = out
-            .iter()
-            .position(|b| matches!(b, Backend::Serial))
-            .map_or(0, |i| i + 1);
-        out.splice(at..at, rayon);
-    }
-    Ok(out)
 }
 
 /// A progress bar on stderr (only when stderr is a terminal).

@@ -13,7 +13,7 @@ pub struct DevicesArgs {
 }
 
 /// Variables through which schedulers say which GPU a task was given. wgpu reads none of them,
-/// so `devices` shows them next to the adapter a task would use, for `--adapter` to be set right.
+/// so `devices` shows them next to the adapter a task would use, for `--backend gpu:ADAPTER` to be set right.
 const SCHEDULER_GPU_VARS: [&str; 5] = [
     "SLURM_LOCALID",
     "SLURM_STEP_GPUS",
@@ -106,7 +106,7 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
         let vars: Vec<String> = scheduler.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(
             "scheduler GPU variables: {} (wgpu does not read them: a task uses the adapter \
-             named above unless --adapter chooses another; see \"GPUs per task\" in the README)",
+             named above unless --backend gpu:ADAPTER chooses another; see \"GPUs per task\" in the README)",
             vars.join(" ")
         );
     }

@@ -60,16 +60,17 @@ mod with_mpi {
     }
 
     /// The rank's backend: with several hardware GPUs on a node and `--backend gpu` or `auto`
-    /// (and no `--adapter`), rank `r` on the node takes the `r mod n`-th of them.
+    /// (and no adapter named), rank `r` on the node takes the `r mod n`-th of them.
     fn backend_for(
         args: &BackendArgs,
         local_rank: usize,
         announce: bool,
     ) -> anyhow::Result<Backend> {
+        let choice = args.choice()?;
         let by_rank = matches!(
-            args.backend,
+            choice,
             BackendChoice::Auto | BackendChoice::Gpu(AdapterChoice::Auto)
-        ) && args.adapter.is_none();
+        );
         if by_rank {
             let hardware: Vec<usize> = speedup::gpu::list_adapters()
                 .iter()
@@ -78,15 +79,14 @@ mod with_mpi {
                 .collect();
             if !hardware.is_empty() {
                 let pick = AdapterChoice::Index(hardware[local_rank % hardware.len()]);
-                return Ok(Backend::resolve(
-                    &args.backend,
-                    args.threads,
-                    Some(&pick),
-                    announce,
-                )?);
+                let backend = Backend::resolve(&BackendChoice::Gpu(pick), args.threads, false)?;
+                if announce && choice == BackendChoice::Auto {
+                    eprintln!("backend auto: using {}", backend.describe());
+                }
+                return Ok(backend);
             }
         }
-        Ok(args.resolve(announce)?)
+        Ok(Backend::resolve(&choice, args.threads, announce)?)
     }
 
     /// `life run --distributed`.

@@ -14,6 +14,7 @@ mod verify;
 use clap::{Parser, Subcommand};
 use speedup::backend::{Backend, BackendChoice};
 use speedup::gpu::AdapterChoice;
+use speedup::workloads::{self, Workload};
 
 /// How much faster is the GPU than every CPU core, and than one?
 #[derive(Debug, Parser)]
@@ -101,22 +102,44 @@ pub struct HaloArgs {
 /// The backend flags every command that runs work shares.
 #[derive(Debug, clap::Args)]
 pub struct BackendArgs {
-    /// auto (a hardware GPU if there is one, else rayon), serial, rayon or gpu.
+    /// auto (a hardware GPU if there is one, else rayon), serial, rayon, gpu (the best adapter)
+    /// or gpu:ADAPTER (an index or name from `speedup devices`).
     #[arg(short, long, default_value = "auto")]
     pub backend: BackendChoice,
     /// Rayon threads (default: one per logical core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// GPU adapter: index or name from `speedup devices`.
-    #[arg(long)]
+    /// The same as --backend gpu:ADAPTER (an older spelling, still accepted).
+    #[arg(long, value_name = "ADAPTER")]
     pub adapter: Option<AdapterChoice>,
 }
 
 impl BackendArgs {
+    /// The backend asked for, `--adapter` folded in ([`BackendChoice::with_adapter`]).
+    pub fn choice(&self) -> speedup::Result<BackendChoice> {
+        self.backend.clone().with_adapter(self.adapter.clone())
+    }
+
     /// Opens the backend; `announce` says on stderr what `auto` picked.
     pub fn resolve(&self, announce: bool) -> speedup::Result<Backend> {
-        Backend::resolve(&self.backend, self.threads, self.adapter.as_ref(), announce)
+        Backend::resolve(&self.choice()?, self.threads, announce)
     }
+}
+
+/// The named workloads (all of them when none are named), each once, in registry order
+/// (`bench` and `verify`).
+pub fn select_workloads(names: &[String]) -> anyhow::Result<Vec<Box<dyn Workload>>> {
+    if names.is_empty() {
+        return Ok(workloads::all());
+    }
+    let mut wanted: Vec<Box<dyn Workload>> = Vec::new();
+    for name in names {
+        let w = workloads::by_name(name)?;
+        if !wanted.iter().any(|x| x.name() == w.name()) {
+            wanted.push(w);
+        }
+    }
+    Ok(wanted)
 }
 
 /// Parses "WxH" (or "N" for N×N) into a width and height, for clap.

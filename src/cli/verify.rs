@@ -1,12 +1,10 @@
 //! `speedup verify`: every workload on every available backend against its CPU reference, one
 //! line per pair; exits non-zero if any check fails.
 
-use super::bench::{resolve_backends, select_workloads};
-use anyhow::bail;
-use speedup::backend::{logical_cores, Backend};
-use speedup::gpu::GpuContext;
+use super::select_workloads;
+use anyhow::{bail, Context};
+use speedup::backend::{BackendList, WhenNoneNamed};
 use speedup::harness::export::units::format_seconds;
-use speedup::harness::report::label_of;
 use std::time::Instant;
 
 /// Arguments of `speedup verify`.
@@ -15,45 +13,26 @@ pub struct VerifyArgs {
     /// Workloads, comma-separated (default: every registered workload).
     #[arg(long, value_delimiter = ',')]
     pub workloads: Vec<String>,
-    /// Backends, comma-separated: serial, rayon, gpu, gpu:ADAPTER. Default: serial, rayon and
-    /// every GPU adapter found (software ones included: they run the same shaders).
+    /// Backends, comma-separated: serial, rayon, gpu, gpu:ADAPTER, all. Default (and all):
+    /// serial, rayon and every GPU adapter found (software ones included: they run the same
+    /// shaders).
     #[arg(long, value_delimiter = ',')]
     pub backends: Vec<String>,
-}
-
-/// Serial, Rayon on every core, and every adapter that opens (a SKIP line for one that does not).
-fn every_backend() -> Vec<Backend> {
-    let mut backends = vec![
-        Backend::Serial,
-        Backend::Rayon {
-            threads: logical_cores(),
-        },
-    ];
-    let adapters = GpuContext::open_all();
-    if adapters.is_empty() {
-        println!("SKIP gpu: no GPU adapter found");
-    }
-    for (i, ctx) in adapters.into_iter().enumerate() {
-        match ctx {
-            Ok(ctx) => backends.push(Backend::Gpu(ctx)),
-            Err(e) => println!("SKIP gpu adapter {i}: cannot open it: {e}"),
-        }
-    }
-    backends
 }
 
 /// Runs `speedup verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let workloads = select_workloads(&args.workloads)?;
-    let backends = if args.backends.is_empty() {
-        every_backend()
-    } else {
-        resolve_backends(&args.backends, &mut Vec::new())?
-    };
+    let list =
+        BackendList::open(&args.backends, WhenNoneNamed::EveryAdapter).context("--backends")?;
+    for (what, why) in &list.skipped {
+        println!("SKIP {what}: {why}");
+    }
+    let backends = list.backends;
     let (mut checks, mut failed) = (0, 0);
     for workload in &workloads {
         for backend in &backends {
-            let label = label_of(backend);
+            let label = backend.label();
             let start = Instant::now();
             let outcome = workload.verify(backend);
             let took = format_seconds(start.elapsed().as_secs_f64());

@@ -3,9 +3,7 @@
 
 use super::machine::{AdapterInfo, MachineInfo};
 use super::measure::{measure, measure_interleaved, MeasureConfig};
-use super::report::{
-    fill_comparisons, label_of, Report, ResultRow, RowInput, Skipped, FORMAT_VERSION,
-};
+use super::report::{fill_comparisons, Report, ResultRow, RowInput, Skipped, FORMAT_VERSION};
 use super::sizing::{problem_of, size_on, DeviceSize};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -102,13 +100,13 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                     .iter()
                     .map(|backend| {
                         let size = size_on(&plan.device_sizes, workload.name(), size, backend);
-                        progress.row_started(workload.name(), size, &label_of(backend));
+                        progress.row_started(workload.name(), size, &backend.label());
                         run_row(workload.as_ref(), size, backend, &plan.config, progress)
                     })
                     .collect()
             };
             for (backend, outcome) in plan.backends.iter().zip(outcomes) {
-                let label = label_of(backend);
+                let label = backend.label();
                 match outcome {
                     Ok(Some(mut row)) => {
                         row.judge_noise(noise_limit);

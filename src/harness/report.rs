@@ -9,7 +9,6 @@ use super::stats::{
     NOISY_RELATIVE_STDDEV,
 };
 use crate::backend::Backend;
-use crate::gpu::AdapterSummary;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears (new fields may
@@ -496,26 +495,6 @@ pub fn scaling(rows: &[ResultRow]) -> Vec<ScalingRow> {
     out
 }
 
-/// A backend as people read it: "serial", "rayon (2 threads)", "gpu (NVIDIA H100 80GB HBM3)",
-/// and for software adapters "gpu (software: llvmpipe, Vulkan)" so nobody takes them for GPUs.
-pub fn backend_label(
-    backend: &str,
-    threads: Option<usize>,
-    adapter: Option<&AdapterSummary>,
-) -> String {
-    match (backend, threads, adapter) {
-        ("rayon", Some(1), _) => "rayon (1 thread)".to_string(),
-        ("rayon", Some(t), _) => format!("rayon ({t} threads)"),
-        ("gpu", _, Some(a)) if a.software => {
-            // "llvmpipe (LLVM 15.0.6, 256 bits)" -> "llvmpipe": the details are in the header.
-            let short = a.name.split(" (").next().unwrap_or(&a.name);
-            format!("gpu (software: {short}, {})", a.backend)
-        }
-        ("gpu", _, Some(a)) => format!("gpu ({})", a.name),
-        (other, _, _) => other.to_string(),
-    }
-}
-
 /// The label of a result row, looking its adapter up in `machine`.
 pub fn row_label(machine: &MachineInfo, row: &ResultRow) -> String {
     let adapter = row.adapter.and_then(|i| machine.adapter(i));
@@ -523,15 +502,6 @@ pub fn row_label(machine: &MachineInfo, row: &ResultRow) -> String {
         // A row whose adapter is missing from `machine` (a hand-edited file) still says what it is.
         ("gpu", None) if row.software => format!("gpu (software: {})", row.device),
         ("gpu", None) => format!("gpu ({})", row.device),
-        _ => backend_label(&row.backend, row.threads, adapter.map(|a| &a.summary)),
-    }
-}
-
-/// The label of a ready backend.
-pub fn label_of(backend: &Backend) -> String {
-    match backend {
-        Backend::Serial => "serial".to_string(),
-        Backend::Rayon { threads } => backend_label("rayon", Some(*threads), None),
-        Backend::Gpu(ctx) => backend_label("gpu", None, Some(ctx.summary())),
+        _ => crate::backend::label(&row.backend, row.threads, adapter.map(|a| &a.summary)),
     }
 }
