@@ -45,9 +45,13 @@ fn horizontal(row: i32, col: u32) -> Row {
     return Row(three_sums(west, mid, east), mid);
 }
 
-@compute @workgroup_size(256)
+// Invocations per workgroup: the flat index below and the host's dispatch count use it too
+// (src/gpu/mirror.rs checks the host's copy).
+const WORKGROUP_SIZE: u32 = 256u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = id.x + id.y * groups.x * 256u;
+    let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
     let wpr = params.words_per_row;
     // Neighbouring invocations take neighbouring columns of the same band, so loads coalesce.
     let band = index / wpr;

@@ -87,9 +87,13 @@ fn row_sums(base: u32, y: u32, dy: i32, col: u32) -> Sums {
     return horizontal(base, u32(ny), col);
 }
 
-@compute @workgroup_size(256)
+// Invocations per workgroup: the flat index below and the host's dispatch count use it too
+// (src/gpu/mirror.rs checks the host's copy).
+const WORKGROUP_SIZE: u32 = 256u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = id.x + id.y * groups.x * 256u;
+    let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
     if (index >= params.grid_words * params.grids) {
         return;
     }

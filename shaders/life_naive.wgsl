@@ -46,9 +46,13 @@ fn cell(x: i32, y: i32) -> u32 {
     return current[u32(y) * params.width + u32(x)];
 }
 
-@compute @workgroup_size(256)
+// Invocations per workgroup: the flat index below and the host's dispatch count use it too
+// (src/gpu/mirror.rs checks the host's copy).
+const WORKGROUP_SIZE: u32 = 256u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = id.x + id.y * groups.x * 256u;
+    let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
     if (index >= params.width * params.height) {
         return;
     }

@@ -130,7 +130,7 @@ fn region_sums(base: u32, r: i32, c: u32, rows: u32, cols: u32) -> Row {
     return Row(three_sums(west, mid, east), mid);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

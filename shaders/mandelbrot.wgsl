@@ -55,7 +55,7 @@ fn rounded(x: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(x) | params.no_fuse);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

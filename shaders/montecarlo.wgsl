@@ -94,7 +94,7 @@ fn count_mine(index: u32) -> u32 {
     return hits;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(local_invocation_index) local: u32,
@@ -121,7 +121,7 @@ fn main(
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn racy(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

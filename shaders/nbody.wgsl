@@ -42,7 +42,7 @@ const TILE: u32 = 256u;
 
 var<workgroup> tile: array<vec4<f32>, TILE>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(TILE)
 fn main(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(local_invocation_index) local: u32,

@@ -86,7 +86,7 @@ fn word(k: u32, first: u32, shift: u32, lo_be: u32, hi_be: u32) -> u32 {
     return params.block[k / 4u][k % 4u] | nonce;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

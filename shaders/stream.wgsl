@@ -28,7 +28,7 @@ struct StreamParams {
 
 const WORKGROUP_SIZE: u32 = 256u;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
