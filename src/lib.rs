@@ -25,6 +25,7 @@ pub mod harness;
 pub mod life;
 pub mod machine;
 pub mod output;
+pub mod size;
 pub mod workloads;
 
 pub use error::{Error, Result};

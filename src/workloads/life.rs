@@ -22,7 +22,7 @@ pub struct LifeWorkload {
 /// Generations per run when the size does not say.
 pub const DEFAULT_GENERATIONS: u64 = 100;
 
-/// Parses `WxH` or `WxH:GENERATIONS`.
+/// Parses `WxH` or `WxH:GENERATIONS` (`N` alone is a square N×N).
 pub fn parse_life_size(size: &str) -> Result<(u32, u32, u64)> {
     let bad = || {
         Error::InvalidArgument(format!(
@@ -33,9 +33,7 @@ pub fn parse_life_size(size: &str) -> Result<(u32, u32, u64)> {
         Some((d, g)) => (d, g.trim().parse::<u64>().map_err(|_| bad())?),
         None => (size, DEFAULT_GENERATIONS),
     };
-    let (w, h) = dims.trim().split_once(['x', 'X']).ok_or_else(bad)?;
-    let w: u32 = w.trim().parse().map_err(|_| bad())?;
-    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    let (w, h) = crate::size::parse_dimensions(dims).ok_or_else(bad)?;
     if generations == 0 {
         return Err(Error::InvalidArgument(format!(
             "life size '{size}': generations must be at least 1"

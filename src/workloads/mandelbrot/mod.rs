@@ -2,7 +2,8 @@
 //! iterations of z ← z² + c ran before |z|² > 4 (at most `max_iter`). Compute-bound, floating
 //! point, and divergent: neighbouring pixels need very different iteration counts.
 //!
-//! Size notation: `WxH` or `WxH:MAX_ITER` (default [`DEFAULT_MAX_ITER`]) over [`Region::FULL`].
+//! Size notation: `WxH` or `WxH:MAX_ITER` (default [`DEFAULT_MAX_ITER`]) over [`Region::FULL`];
+//! `N` alone is a square N×N.
 //!
 //! # Floating point: what agrees with what
 //!
@@ -173,7 +174,8 @@ impl Mandelbrot {
         })
     }
 
-    /// Parses the workload's size notation, `WxH` or `WxH:MAX_ITER`, over `region`.
+    /// Parses the workload's size notation, `WxH` or `WxH:MAX_ITER` (`N` alone is a square N×N),
+    /// over `region`.
     pub fn parse(size: &str, region: Region) -> Result<Mandelbrot> {
         let bad = || {
             Error::InvalidArgument(format!(
@@ -184,9 +186,7 @@ impl Mandelbrot {
             Some((d, m)) => (d, m.trim().parse::<u32>().map_err(|_| bad())?),
             None => (size, DEFAULT_MAX_ITER),
         };
-        let (w, h) = dims.trim().split_once(['x', 'X']).ok_or_else(bad)?;
-        let w = w.trim().parse().map_err(|_| bad())?;
-        let h = h.trim().parse().map_err(|_| bad())?;
+        let (w, h) = crate::size::parse_dimensions(dims).ok_or_else(bad)?;
         Mandelbrot::new(w, h, max_iter, region)
     }
 
