@@ -165,41 +165,46 @@ pub struct Band {
     stepper: Stepper,
 }
 
+/// What one rank's band is: its rows of the grid, how they are stepped, how deep its ghosts go
+/// and who its neighbours are. [`Band::new`] and [`SplitBand::new`] set a band up from it.
+#[derive(Clone, Copy, Debug)]
+pub struct BandSpec<'a> {
+    /// The rank's own rows of the grid.
+    pub owned: &'a Grid,
+    /// The grid row of `owned`'s first row.
+    pub first_row: u32,
+    /// The rule every band steps.
+    pub rule: Rule,
+    /// The whole grid's topology (a torus wraps the first band round to the last).
+    pub topology: Topology,
+    /// The kernel that steps the band on its backend.
+    pub kernel: Kernel,
+    /// Ghost rows towards each neighbour: generations that may be stepped between exchanges.
+    pub depth: u32,
+    /// The ranks above and below.
+    pub neighbours: Neighbours,
+}
+
 impl Band {
-    /// Sets up `owned` (the rank's rows, starting at grid row `first_row`) on `backend` with
-    /// `kernel`, with ghost rows `depth` deep towards each neighbour. The ghosts start dead: a
-    /// halo exchange must fill them before the first step.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        backend: &Backend,
-        kernel: Kernel,
-        owned: &Grid,
-        first_row: u32,
-        rule: Rule,
-        topology: Topology,
-        depth: u32,
-        neighbours: Neighbours,
-    ) -> Result<Band> {
-        Self::with_edges(
-            backend, kernel, owned, first_row, rule, topology, depth, neighbours, None,
-        )
+    /// Sets up `spec.owned` on `backend`, with ghost rows `spec.depth` deep towards each
+    /// neighbour. The ghosts start dead: a halo exchange must fill them before the first step.
+    pub fn new(backend: &Backend, spec: &BandSpec) -> Result<Band> {
+        Self::with_edges(backend, spec, None)
     }
 
     /// [`Band::new`], keeping `edges` (top, bottom) owned rows current on the host after every
     /// GPU step instead of the ghost depths: the overlapped band ([`overlap::SplitBand`]) has no
     /// ghosts but reads `2k` rows at each end with a neighbour.
-    #[allow(clippy::too_many_arguments)]
-    fn with_edges(
-        backend: &Backend,
-        kernel: Kernel,
-        owned: &Grid,
-        first_row: u32,
-        rule: Rule,
-        topology: Topology,
-        depth: u32,
-        neighbours: Neighbours,
-        edges: Option<(u32, u32)>,
-    ) -> Result<Band> {
+    fn with_edges(backend: &Backend, spec: &BandSpec, edges: Option<(u32, u32)>) -> Result<Band> {
+        let BandSpec {
+            owned,
+            first_row,
+            rule,
+            topology,
+            kernel,
+            depth,
+            neighbours,
+        } = *spec;
         let exchanges = neighbours.above.is_some() || neighbours.below.is_some();
         if exchanges && (depth == 0 || depth > owned.height()) {
             return Err(Error::InvalidArgument(format!(
@@ -486,10 +491,19 @@ pub fn run_local(
         })?;
         let bands = (0..ranks)
             .map(|rank| {
-                let (first, owned) = cut(rank)?;
-                let around = neighbours(rank, ranks, topology);
+                let (first_row, owned) = cut(rank)?;
+                let neighbours = neighbours(rank, ranks, topology);
                 SplitBand::new(
-                    backend, kernel, &owned, first, rule, topology, depth, around,
+                    backend,
+                    &BandSpec {
+                        owned: &owned,
+                        first_row,
+                        rule,
+                        topology,
+                        kernel,
+                        depth,
+                        neighbours,
+                    },
                 )
             })
             .collect::<Result<Vec<_>>>()?;
@@ -497,10 +511,19 @@ pub fn run_local(
     }
     let mut bands = (0..ranks)
         .map(|rank| {
-            let (first, owned) = cut(rank)?;
-            let around = neighbours(rank, ranks, topology);
+            let (first_row, owned) = cut(rank)?;
+            let neighbours = neighbours(rank, ranks, topology);
             Band::new(
-                backend, kernel, &owned, first, rule, topology, depth, around,
+                backend,
+                &BandSpec {
+                    owned: &owned,
+                    first_row,
+                    rule,
+                    topology,
+                    kernel,
+                    depth,
+                    neighbours,
+                },
             )
         })
         .collect::<Result<Vec<_>>>()?;
@@ -713,17 +736,16 @@ mod tests {
     #[test]
     fn stepping_past_the_ghosts_is_refused() {
         let grid = Grid::random(40, 10, 0.5, 1).unwrap();
-        let mut band = Band::new(
-            &Backend::Serial,
-            Kernel::Packed,
-            &grid,
-            0,
-            Rule::CONWAY,
-            Topology::Torus,
-            2,
-            neighbours(0, 2, Topology::Torus),
-        )
-        .unwrap();
+        let spec = BandSpec {
+            owned: &grid,
+            first_row: 0,
+            rule: Rule::CONWAY,
+            topology: Topology::Torus,
+            kernel: Kernel::Packed,
+            depth: 2,
+            neighbours: neighbours(0, 2, Topology::Torus),
+        };
+        let mut band = Band::new(&Backend::Serial, &spec).unwrap();
         assert!(band.step(3).is_err());
         assert!(band.step(2).is_ok());
     }
