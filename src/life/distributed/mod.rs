@@ -458,6 +458,34 @@ pub fn blocks(generations: u64, depth: u32) -> impl Iterator<Item = u64> {
     (0..generations.div_ceil(depth)).map(move |i| depth.min(generations - i * depth))
 }
 
+/// The bands of `whole` (the grid described as one band) cut into `split`'s ranks, each with
+/// its own rows and neighbours, set up on `backend` by `new` ([`Band::new`] or
+/// [`SplitBand::new`]).
+fn cut_into_bands<B>(
+    backend: &Backend,
+    whole: &BandSpec,
+    split: &Decomposition,
+    new: fn(&Backend, &BandSpec) -> Result<B>,
+) -> Result<Vec<B>> {
+    let grid = whole.owned;
+    let wpr = grid.words_per_row() as usize;
+    (0..split.ranks)
+        .map(|rank| {
+            let (first_row, rows) = split.band(rank);
+            let start = first_row as usize * wpr;
+            let words = grid.words()[start..start + rows as usize * wpr].to_vec();
+            let owned = Grid::from_words(grid.width(), rows, words)?;
+            let spec = BandSpec {
+                owned: &owned,
+                first_row,
+                neighbours: neighbours(rank, split.ranks, whole.topology),
+                ..*whole
+            };
+            new(backend, &spec)
+        })
+        .collect()
+}
+
 /// Runs `grid` for `generations` generations split into `ranks` bands in this one process, the
 /// halos copied between bands: the same bands, ghosts and blocks as over MPI, without MPI. The
 /// result equals a single engine's run; tests check that at awkward sizes.
@@ -475,12 +503,19 @@ pub fn run_local(
 ) -> Result<(Grid, Timings)> {
     let split = Decomposition::new(grid.height(), ranks)?;
     let depth = split.halo_depth(halo);
-    let cut = |rank: usize| -> Result<(u32, Grid)> {
-        let wpr = grid.words_per_row() as usize;
-        let (first, rows) = split.band(rank);
-        let start = first as usize * wpr;
-        let words = grid.words()[start..start + rows as usize * wpr].to_vec();
-        Ok((first, Grid::from_words(grid.width(), rows, words)?))
+    // The whole grid as one band, with the run's rule, topology and kernel: each rank's band
+    // is cut from it.
+    let whole = |depth| BandSpec {
+        owned: grid,
+        first_row: 0,
+        rule,
+        topology,
+        kernel,
+        depth,
+        neighbours: Neighbours {
+            above: None,
+            below: None,
+        },
     };
     if overlap {
         let depth = split.overlap_depth(halo).ok_or_else(|| {
@@ -489,44 +524,10 @@ pub fn run_local(
                 grid.height() / ranks as u32
             ))
         })?;
-        let bands = (0..ranks)
-            .map(|rank| {
-                let (first_row, owned) = cut(rank)?;
-                let neighbours = neighbours(rank, ranks, topology);
-                SplitBand::new(
-                    backend,
-                    &BandSpec {
-                        owned: &owned,
-                        first_row,
-                        rule,
-                        topology,
-                        kernel,
-                        depth,
-                        neighbours,
-                    },
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let bands = cut_into_bands(backend, &whole(depth), &split, SplitBand::new)?;
         return run_local_split(grid, bands, depth, generations);
     }
-    let mut bands = (0..ranks)
-        .map(|rank| {
-            let (first_row, owned) = cut(rank)?;
-            let neighbours = neighbours(rank, ranks, topology);
-            Band::new(
-                backend,
-                &BandSpec {
-                    owned: &owned,
-                    first_row,
-                    rule,
-                    topology,
-                    kernel,
-                    depth,
-                    neighbours,
-                },
-            )
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut bands = cut_into_bands(backend, &whole(depth), &split, Band::new)?;
     let mut timings = Timings::default();
     for gens in blocks(generations, depth) {
         let started = Instant::now();
