@@ -12,16 +12,21 @@
 //! as many times as the harness needs. Each run does the whole job (for the GPU: upload, compute,
 //! wait, read back) and reports its phases, so the harness can show end-to-end wall time next to
 //! device time.
+//!
+//! `speedup run` runs one workload once through [`Workload::single_run`]: the workload declares
+//! its own options and prints its own summary, so the command needs no edit for a new one.
 
 pub mod life;
 pub mod mandelbrot;
 pub mod montecarlo;
 pub mod nbody;
 pub mod sha256;
+pub mod single;
 pub mod stream;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+pub use single::SingleRun;
 
 /// Time spent in each phase of one run, where the backend can tell them apart.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -89,6 +94,12 @@ pub trait Workload: Send + Sync {
     /// the size, wrong for a sweep that keeps the work per run constant as Life's does.
     fn problem_size(&self, size: &str) -> Option<(f64, &'static str)> {
         let _ = size;
+        None
+    }
+    /// How `speedup run` runs this workload once: its size notation and default, its options,
+    /// and the run itself ([`single`]). `None` (the default) for a workload that has none
+    /// (Life has its own command, `speedup life run`).
+    fn single_run(&self) -> Option<SingleRun> {
         None
     }
 }

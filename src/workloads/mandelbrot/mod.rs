@@ -33,6 +33,7 @@
 mod cpu;
 mod gpu;
 
+use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
 use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -503,6 +504,15 @@ impl Workload for MandelbrotWorkload {
             .collect()
     }
 
+    fn single_run(&self) -> Option<SingleRun> {
+        Some(SingleRun {
+            notation: "WxH[:MAX_ITER]",
+            default_size: "1024x1024",
+            options: RUN_OPTIONS,
+            run: run_once,
+        })
+    }
+
     fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
         let job = Mandelbrot::parse(size, Region::FULL)?;
         Ok(Box::new(MandelbrotRun::new(backend, job)?))
@@ -556,4 +566,52 @@ impl Workload for MandelbrotWorkload {
             }
         })
     }
+}
+
+/// The options of `speedup run mandelbrot` besides the size.
+const RUN_OPTIONS: &[RunOption] = &[
+    RunOption::new("output", OptionKind::Path, "write the image here as a PNG").short('o'),
+    RunOption::new(
+        "max-iter",
+        OptionKind::U32,
+        "iteration limit (default 1000)",
+    ),
+    RunOption::new(
+        "region",
+        OptionKind::Numbers,
+        "the rectangle re_min,im_min,re_max,im_max (default -2,-1.25,0.5,1.25)",
+    ),
+];
+
+/// `speedup run mandelbrot`: one image at `size` (`WxH[:MAX_ITER]`), with `--max-iter` over the
+/// size's limit, over `--region`, written as a PNG to `--output`.
+fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunReport> {
+    let region = match options.text("region") {
+        Some(r) => Region::parse(r).map_err(about("--region"))?,
+        None => Region::FULL,
+    };
+    let mut job = Mandelbrot::parse(size, region).map_err(about("--size"))?;
+    if let Some(m) = options.value("max-iter")? {
+        job = Mandelbrot::new(job.width, job.height, m, region).map_err(about("--max-iter"))?;
+    }
+    let mut run = MandelbrotRun::new(backend, job)?;
+    let start = Instant::now();
+    let (image, phases) = run.render()?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut report = RunReport::default();
+    report.line("size", format!("{}x{}", job.width, job.height));
+    report.line("max_iter", job.max_iter);
+    report.line("region", job.region);
+    report.line(
+        "inside",
+        format!("{} of {} pixels", image.inside(), image.counts.len()),
+    );
+    let iterations = image.total_iterations();
+    report.line("iterations", iterations);
+    report.timing(elapsed, &phases, iterations as f64, "pixel-iterations");
+    if let Some(path) = options.text("output") {
+        image.write_png(Path::new(path))?;
+        report.line("written", path);
+    }
+    Ok(report)
 }
