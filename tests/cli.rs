@@ -467,6 +467,60 @@ fn bad_arguments_give_one_line() {
     assert!(stderr(&o).starts_with("error:"), "{}", stderr(&o));
 }
 
+/// Every size is parsed before the first row is measured: a typo in the last size fails at once
+/// with one line naming it. The first size's rows are set to take ten minutes, so a bench that
+/// measured them first could not finish within the minute this test waits.
+#[test]
+fn bench_refuses_a_bad_last_size_before_measuring() {
+    let args = [
+        "bench",
+        "--workloads",
+        "mandelbrot",
+        "--sizes",
+        "64x64,bogus",
+        "--backends",
+        "serial",
+        "--min-time",
+        "600",
+        "--max-time",
+        "600",
+        "--min-runs",
+        "1000000",
+        "--max-runs",
+        "1000000",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_speedup"))
+        .args(args)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the speedup binary");
+    let waited = std::time::Instant::now();
+    while child.try_wait().expect("poll the bench").is_none() {
+        if waited.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().expect("stop the bench");
+            panic!("speedup {args:?} measured the first size before refusing the last");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child
+        .wait_with_output()
+        .expect("collect the bench's output");
+    assert!(!o.status.success(), "speedup {args:?} should fail");
+    assert_eq!(stdout(&o), "", "no report, no row");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains("'bogus'"),
+        "{err}"
+    );
+}
+
 #[test]
 fn compare_rejects_a_file_that_is_not_a_report() {
     let dir = scratch("notreport");

@@ -4,7 +4,7 @@
 
 use speedup::backend::Backend;
 use speedup::gpu::AdapterSummary;
-use speedup::harness::bench::{self, Plan, Silent};
+use speedup::harness::bench::{self, Plan, PlannedSize, Silent};
 use speedup::harness::compare::{compare, Verdict};
 use speedup::harness::machine::{utc_date, AdapterInfo, WGPU_VERSION};
 use speedup::harness::measure::{format_rate, format_seconds, measure, MeasureConfig};
@@ -901,11 +901,10 @@ fn chart_has_a_line_per_backend_and_decade_ticks() {
 
 #[test]
 fn bench_runs_life_through_the_trait() {
+    let life = speedup::workloads::by_name("life").unwrap();
+    let sizes = PlannedSize::parse_all(life.as_ref(), &["64x32:3".into()]).unwrap();
     let plan = Plan {
-        workloads: vec![(
-            speedup::workloads::by_name("life").unwrap(),
-            vec!["64x32:3".into()],
-        )],
+        workloads: vec![(life, sizes)],
         backends: vec![Backend::Serial, Backend::Rayon { threads: 2 }],
         config: MeasureConfig {
             warmup_runs: 1,
@@ -999,19 +998,14 @@ fn rows_of_one_problem_at_different_sizes_compare_by_throughput() {
     assert!(!report.results[2].compared_by_throughput);
 }
 
+/// A bad size is refused when the plan is made, before any row runs.
 #[test]
 fn bench_rejects_a_bad_size() {
-    let plan = Plan {
-        workloads: vec![(
-            speedup::workloads::by_name("life").unwrap(),
-            vec!["banana".into()],
-        )],
-        backends: vec![Backend::Serial],
-        config: MeasureConfig::QUICK,
-        default_rayon_threads: 2,
-        device_sizes: Vec::new(),
-    };
-    let err = bench::run(&plan, vec![], &mut Silent).unwrap_err();
+    let life = speedup::workloads::by_name("life").unwrap();
+    let sizes = ["64x32:3".to_string(), "banana".to_string()];
+    let err = PlannedSize::parse_all(life.as_ref(), &sizes)
+        .err()
+        .expect("banana is not a size");
     assert!(err.to_string().contains("banana"), "{err}");
 }
 

@@ -7,7 +7,7 @@
 //! GPU), so a report shows what bit-packing and tiling buy on each backend next to what
 //! parallelism buys.
 
-use super::{Check, Phases, Prepared, Workload};
+use super::{Check, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::life::{reference::reference_run, Grid, Kernel, LifeEngine, Rule, Topology};
@@ -41,6 +41,28 @@ pub fn parse_life_size(size: &str) -> Result<(u32, u32, u64)> {
     }
     crate::life::grid::check_size(w as u64, h as u64)?;
     Ok((w, h, generations))
+}
+
+/// A benchmark's Life problem: a half-full random soup (seed 42) on a W×H torus, B3/S23, stepped
+/// `generations` generations per run by one kernel.
+struct LifeProblem {
+    width: u32,
+    height: u32,
+    generations: u64,
+    kernel: Kernel,
+}
+
+impl Problem for LifeProblem {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        let grid = Grid::random(self.width, self.height, 0.5, 42)?;
+        let engine =
+            LifeEngine::with_kernel(backend, grid, Rule::CONWAY, Topology::Torus, self.kernel)?;
+        Ok(Box::new(PreparedLife {
+            engine,
+            cells: self.width as u64 * self.height as u64,
+            generations: self.generations,
+        }))
+    }
 }
 
 struct PreparedLife {
@@ -144,15 +166,13 @@ impl Workload for LifeWorkload {
             .collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        let (w, h, generations) = parse_life_size(size)?;
-        let grid = Grid::random(w, h, 0.5, 42)?;
-        let engine =
-            LifeEngine::with_kernel(backend, grid, Rule::CONWAY, Topology::Torus, self.kernel)?;
-        Ok(Box::new(PreparedLife {
-            engine,
-            cells: w as u64 * h as u64,
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        let (width, height, generations) = parse_life_size(size)?;
+        Ok(Box::new(LifeProblem {
+            width,
+            height,
             generations,
+            kernel: self.kernel,
         }))
     }
 

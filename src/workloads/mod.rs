@@ -8,7 +8,7 @@
 //! adds one file per workload beside those two.
 //!
 //! A workload turns a size string (its own notation, e.g. `4096x4096` for Life) into a
-//! [`Prepared`] run on one backend: inputs made and uploaded once, then [`Prepared::run`] executed
+//! [`Problem`] (parsed and validated), and that into a [`Prepared`] run on one backend: inputs made and uploaded once, then [`Prepared::run`] executed
 //! as many times as the harness needs. Each run does the whole job (for the GPU: upload, compute,
 //! wait, read back) and reports its phases, so the harness can show end-to-end wall time next to
 //! device time.
@@ -53,6 +53,14 @@ pub trait Prepared {
     }
 }
 
+/// One workload at one size, parsed and validated ([`Workload::problem`]): ready to be prepared
+/// on any backend. `speedup bench` parses every size into one before it measures anything, so a
+/// typo in the last size fails at once, not after the rows before it.
+pub trait Problem: Send + Sync {
+    /// Prepares a run on `backend`: inputs made and uploaded, pipelines built.
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>>;
+}
+
 /// Outcome of checking a backend against the workload's CPU reference.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
@@ -84,8 +92,14 @@ pub trait Workload: Send + Sync {
     fn default_sizes(&self, quick: bool) -> Vec<String>;
     /// Sizes from tiny to large for `speedup bench --sweep`.
     fn sweep_sizes(&self) -> Vec<String>;
-    /// Validates `size` and prepares a run on `backend`. Errors name the bad parameter.
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>>;
+    /// Parses and validates `size`, in the workload's notation. Errors name the size and the bad
+    /// parameter.
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>>;
+    /// Parses `size` and prepares a run of it on `backend` ([`Workload::problem`], then
+    /// [`Problem::prepare`]).
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        self.problem(size)?.prepare(backend)
+    }
     /// Checks `backend` against the CPU reference at awkward sizes.
     fn verify(&self, backend: &Backend) -> Result<Check>;
     /// The problem size as one number and its unit, for the x axis of `speedup bench --sweep`

@@ -34,7 +34,7 @@ mod cpu;
 mod gpu;
 
 use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use cpu::{rayon_into, serial_into};
@@ -419,6 +419,12 @@ impl Prepared for MandelbrotRun {
     }
 }
 
+impl Problem for Mandelbrot {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(MandelbrotRun::new(backend, *self)?))
+    }
+}
+
 /// Renders `job` once on `backend`.
 pub fn render(backend: &Backend, job: Mandelbrot) -> Result<IterationImage> {
     MandelbrotRun::new(backend, job)?.render().map(|(i, _)| i)
@@ -513,9 +519,8 @@ impl Workload for MandelbrotWorkload {
         })
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        let job = Mandelbrot::parse(size, Region::FULL)?;
-        Ok(Box::new(MandelbrotRun::new(backend, job)?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(Mandelbrot::parse(size, Region::FULL)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

@@ -29,7 +29,7 @@ mod cpu;
 mod gpu;
 
 use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::rayon_pool;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -266,6 +266,12 @@ pub fn check_jobs() -> Vec<MonteCarlo> {
 /// Monte Carlo π as a benchmark workload.
 pub struct MonteCarloWorkload;
 
+impl Problem for MonteCarlo {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(MonteCarloRun::new(backend, *self)?))
+    }
+}
+
 impl Workload for MonteCarloWorkload {
     fn single_run(&self) -> Option<SingleRun> {
         Some(SingleRun {
@@ -300,11 +306,8 @@ impl Workload for MonteCarloWorkload {
         (16..=32).step_by(2).map(|k| format!("2^{k}")).collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        Ok(Box::new(MonteCarloRun::new(
-            backend,
-            MonteCarlo::parse(size)?,
-        )?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(MonteCarlo::parse(size)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

@@ -26,7 +26,7 @@ mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::life::grid::SplitMix64;
@@ -455,6 +455,14 @@ pub fn energy_check(backend: &Backend, n: u32, steps: u32) -> Result<EnergyCheck
 /// Body counts the checks use: awkward, crossing the 256-body tile boundary.
 pub const CHECK_SIZES: &[u32] = &[1, 31, 33, 63, 65, 100, 257];
 
+/// A benchmark's N-body problem: the job on a cluster of bodies from seed 42.
+impl Problem for NBody {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        let bodies = Bodies::cluster(self.n, 42);
+        Ok(Box::new(NBodyRun::new(backend, *self, bodies)?))
+    }
+}
+
 /// N-body as a benchmark workload.
 pub struct NBodyWorkload;
 
@@ -496,10 +504,8 @@ impl Workload for NBodyWorkload {
             .collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        let job = NBody::parse(size)?;
-        let bodies = Bodies::cluster(job.n, 42);
-        Ok(Box::new(NBodyRun::new(backend, job, bodies)?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(NBody::parse(size)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

@@ -26,7 +26,7 @@ mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use cpu::{rayon_search, scan};
@@ -343,6 +343,12 @@ pub fn check_searches() -> Vec<Search> {
 /// SHA-256 search as a benchmark workload.
 pub struct Sha256Workload;
 
+impl Problem for Search {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(Sha256Run::new(backend, self.clone())?))
+    }
+}
+
 impl Workload for Sha256Workload {
     fn single_run(&self) -> Option<SingleRun> {
         Some(SingleRun {
@@ -377,8 +383,8 @@ impl Workload for Sha256Workload {
         (14..=28).step_by(2).map(|k| format!("2^{k}")).collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        Ok(Box::new(Sha256Run::new(backend, Search::parse(size)?)?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(Search::parse(size)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

@@ -21,7 +21,7 @@ mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use cpu::CpuArrays;
@@ -201,6 +201,12 @@ pub const CHECK_SIZES: &[u64] = &[1, 31, 33, 63, 65, 100, 257, 65_537, 100_003];
 /// STREAM triad as a benchmark workload.
 pub struct StreamWorkload;
 
+impl Problem for Stream {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(StreamRun::new(backend, *self)?))
+    }
+}
+
 impl Workload for StreamWorkload {
     fn single_run(&self) -> Option<SingleRun> {
         Some(SingleRun {
@@ -245,8 +251,8 @@ impl Workload for StreamWorkload {
             .collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        Ok(Box::new(StreamRun::new(backend, Stream::parse(size)?)?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(Stream::parse(size)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {
