@@ -418,9 +418,14 @@ fn compare_two_reports() {
 
 /// Fails with exactly one line on stderr, starting "error:", mentioning `needle`.
 fn one_line_error(args: &[&str], needle: &str) {
-    let o = speedup(args);
+    failed_with_one_line(&speedup(args), args, needle);
+}
+
+/// Asserts that `o` (of `speedup args`) failed with one line on stderr, `error: ...` holding
+/// `needle`.
+fn failed_with_one_line(o: &Output, args: &[&str], needle: &str) {
     assert!(!o.status.success(), "speedup {args:?} should fail");
-    let err = stderr(&o);
+    let err = stderr(o);
     let lines: Vec<&str> = err
         .lines()
         .filter(|l| !l.contains("XDG_RUNTIME_DIR"))
@@ -507,18 +512,8 @@ fn bench_refuses_a_bad_last_size_before_measuring() {
     let o = child
         .wait_with_output()
         .expect("collect the bench's output");
-    assert!(!o.status.success(), "speedup {args:?} should fail");
     assert_eq!(stdout(&o), "", "no report, no row");
-    let err = stderr(&o);
-    let lines: Vec<&str> = err
-        .lines()
-        .filter(|l| !l.contains("XDG_RUNTIME_DIR"))
-        .collect();
-    assert_eq!(lines.len(), 1, "{err}");
-    assert!(
-        lines[0].starts_with("error: ") && lines[0].contains("'bogus'"),
-        "{err}"
-    );
+    failed_with_one_line(&o, &args, "'bogus'");
 }
 
 #[test]
