@@ -1,5 +1,5 @@
-//! The benchmark suite: every workload behind one small trait that the harness (`speedup bench`,
-//! `speedup verify`) iterates over. Adding a workload is one folder here plus one shader.
+//! The benchmark suite: every workload behind one small trait that `speedup bench`, `speedup
+//! verify` and `speedup run` iterate over. Adding a workload is one folder here plus one shader.
 //!
 //! Each workload but Life (a thin wrapper over [`crate::life`]) is a folder of three files:
 //! `mod.rs` holds the job, its size parser, the oracle, the checks and the [`Workload`]
