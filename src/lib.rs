@@ -26,6 +26,7 @@ pub mod host;
 pub mod life;
 pub mod output;
 pub mod random;
+pub mod size;
 pub mod workloads;
 
 pub use error::{Error, Result};

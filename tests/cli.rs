@@ -443,9 +443,14 @@ fn compare_two_reports() {
 
 /// Fails with exactly one line on stderr, starting "error:", mentioning `needle`.
 fn one_line_error(args: &[&str], needle: &str) {
-    let o = speedup(args);
+    failed_with_one_line(&speedup(args), args, needle);
+}
+
+/// Asserts that `o` (of `speedup args`) failed with one line on stderr, `error: ...` holding
+/// `needle`.
+fn failed_with_one_line(o: &Output, args: &[&str], needle: &str) {
     assert!(!o.status.success(), "speedup {args:?} should fail");
-    let err = stderr(&o);
+    let err = stderr(o);
     let lines: Vec<&str> = err
         .lines()
         .filter(|l| !l.contains("XDG_RUNTIME_DIR"))
@@ -490,6 +495,50 @@ fn bad_arguments_give_one_line() {
     let o = speedup(&["bench", "--format", "xml"]);
     assert!(!o.status.success());
     assert!(stderr(&o).starts_with("error:"), "{}", stderr(&o));
+}
+
+/// Every size is parsed before the first row is measured: a typo in the last size fails at once
+/// with one line naming it. The first size's rows are set to take ten minutes, so a bench that
+/// measured them first could not finish within the minute this test waits.
+#[test]
+fn bench_refuses_a_bad_last_size_before_measuring() {
+    let args = [
+        "bench",
+        "--workloads",
+        "mandelbrot",
+        "--sizes",
+        "64x64,bogus",
+        "--backends",
+        "serial",
+        "--min-time",
+        "600",
+        "--max-time",
+        "600",
+        "--min-runs",
+        "1000000",
+        "--max-runs",
+        "1000000",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_speedup"))
+        .args(args)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the speedup binary");
+    let waited = std::time::Instant::now();
+    while child.try_wait().expect("poll the bench").is_none() {
+        if waited.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().expect("stop the bench");
+            panic!("speedup {args:?} measured the first size before refusing the last");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child
+        .wait_with_output()
+        .expect("collect the bench's output");
+    assert_eq!(stdout(&o), "", "no report, no row");
+    failed_with_one_line(&o, &args, "'bogus'");
 }
 
 #[test]

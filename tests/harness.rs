@@ -4,7 +4,7 @@
 
 use speedup::backend::{label, Backend};
 use speedup::gpu::AdapterSummary;
-use speedup::harness::bench::{self, Plan, Silent};
+use speedup::harness::bench::{self, Plan, PlannedSize, Silent};
 use speedup::harness::compare::{compare, Verdict};
 use speedup::harness::export::svg::chart_svg;
 use speedup::harness::export::units::{format_rate, format_seconds};
@@ -908,11 +908,10 @@ fn chart_has_a_line_per_backend_and_decade_ticks() {
 
 #[test]
 fn bench_runs_life_through_the_trait() {
+    let life = speedup::workloads::by_name("life").unwrap();
+    let sizes = PlannedSize::parse_all(life.as_ref(), &["64x32:3".into()]).unwrap();
     let plan = Plan {
-        workloads: vec![(
-            speedup::workloads::by_name("life").unwrap(),
-            vec!["64x32:3".into()],
-        )],
+        workloads: vec![(life, sizes)],
         backends: vec![Backend::Serial, Backend::Rayon { threads: 2 }],
         config: MeasureConfig {
             warmup_runs: 1,
@@ -1007,20 +1006,14 @@ fn rows_of_one_problem_at_different_sizes_compare_by_throughput() {
     assert!(!report.results[2].compared_by_throughput);
 }
 
+/// A bad size is refused when the plan is made, before any row runs.
 #[test]
 fn bench_rejects_a_bad_size() {
-    let plan = Plan {
-        workloads: vec![(
-            speedup::workloads::by_name("life").unwrap(),
-            vec!["banana".into()],
-        )],
-        backends: vec![Backend::Serial],
-        config: MeasureConfig::QUICK,
-        default_rayon_threads: 2,
-        device_sizes: Vec::new(),
-        crossovers: false,
-    };
-    let err = bench::run(&plan, vec![], &mut Silent).unwrap_err();
+    let life = speedup::workloads::by_name("life").unwrap();
+    let sizes = ["64x32:3".to_string(), "banana".to_string()];
+    let err = PlannedSize::parse_all(life.as_ref(), &sizes)
+        .err()
+        .expect("banana is not a size");
     assert!(err.to_string().contains("banana"), "{err}");
 }
 
@@ -1028,24 +1021,26 @@ fn bench_rejects_a_bad_size() {
 /// backend pair (rayon against serial here) over the sizes run; not asked for, none.
 #[test]
 fn bench_finds_crossovers_when_the_plan_asks() {
-    let plan = |crossovers| Plan {
-        workloads: vec![(
-            speedup::workloads::by_name("life").unwrap(),
-            vec!["32x32:1".into(), "64x64:1".into()],
-        )],
-        backends: vec![Backend::Serial, Backend::Rayon { threads: 2 }],
-        config: MeasureConfig {
-            warmup_runs: 0,
-            min_time_seconds: 0.0,
-            min_runs: 1,
-            max_runs: 1,
-            max_time_seconds: 1.0,
-            max_noise: None,
-            interleave: false,
-        },
-        default_rayon_threads: 2,
-        device_sizes: Vec::new(),
-        crossovers,
+    let plan = |crossovers| {
+        let life = speedup::workloads::by_name("life").unwrap();
+        let sizes =
+            PlannedSize::parse_all(life.as_ref(), &["32x32:1".into(), "64x64:1".into()]).unwrap();
+        Plan {
+            workloads: vec![(life, sizes)],
+            backends: vec![Backend::Serial, Backend::Rayon { threads: 2 }],
+            config: MeasureConfig {
+                warmup_runs: 0,
+                min_time_seconds: 0.0,
+                min_runs: 1,
+                max_runs: 1,
+                max_time_seconds: 1.0,
+                max_noise: None,
+                interleave: false,
+            },
+            default_rayon_threads: 2,
+            device_sizes: Vec::new(),
+            crossovers,
+        }
     };
     let swept = bench::run(&plan(true), vec![], &mut Silent).unwrap();
     assert_eq!(swept.crossovers, crossovers(&swept));

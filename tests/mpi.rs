@@ -631,7 +631,7 @@ fn resident_gpu_bands_equal_the_reference() {
 #[test]
 fn gpu_band_moves_only_its_halo_rows() {
     use speedup::backend::Backend;
-    use speedup::life::distributed::{neighbours, Band};
+    use speedup::life::distributed::{neighbours, Band, BandSpec};
     use speedup::life::Kernel;
     for ctx in common::gpu_contexts() {
         let backend = Backend::Gpu(ctx.clone());
@@ -644,17 +644,16 @@ fn gpu_band_moves_only_its_halo_rows() {
         };
         let owned = Grid::from_words(77, 15, rows(&grid, 15, 15)).unwrap();
         let around = neighbours(1, 3, topology);
-        let mut band = Band::new(
-            &backend,
-            Kernel::Packed,
-            &owned,
-            15,
+        let spec = BandSpec {
+            owned: &owned,
+            first_row: 15,
             rule,
             topology,
-            k,
-            around,
-        )
-        .unwrap();
+            kernel: Kernel::Packed,
+            depth: k,
+            neighbours: around,
+        };
+        let mut band = Band::new(&backend, &spec).unwrap();
         assert_eq!(band.rows_moved_per_block(), (2 * k, 2 * k));
         {
             let halo = band.halo();

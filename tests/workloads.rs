@@ -150,6 +150,13 @@ mod mandelbrot {
         assert!(err(Mandelbrot::parse("10x10:0", Region::FULL)).contains("max_iter"));
         assert!(err(Mandelbrot::parse("10by10", Region::FULL)).contains("expected WxH"));
         assert!(err(Mandelbrot::parse("100000x100000", Region::FULL)).contains("too large"));
+        // One W×H notation for Life and the workloads: `N` alone is a square.
+        let square = Mandelbrot::parse("64:10", Region::FULL).unwrap();
+        assert_eq!((square.width, square.height, square.max_iter), (64, 64, 10));
+        assert_eq!(
+            speedup::workloads::life::parse_life_size("4096").unwrap(),
+            (4096, 4096, speedup::workloads::life::DEFAULT_GENERATIONS)
+        );
         assert!(Region::parse("1,0,0,1")
             .unwrap_err()
             .to_string()

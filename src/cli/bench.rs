@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use speedup::backend::{logical_cores, Backend, BackendList, WhenNoneNamed};
-use speedup::harness::bench::{self, Plan, Progress, WorkloadSizes};
+use speedup::harness::bench::{self, Plan, PlannedSize, Progress, WorkloadSizes};
 use speedup::harness::export::{svg, Format};
 use speedup::harness::sizing::{self, DeviceSize};
 use speedup::harness::{MeasureConfig, Report};
@@ -112,7 +112,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .map(|(what, why)| format!("{what} skipped: {why}"))
         .collect();
     let device_sizes = if args.sizes.is_empty() && !args.quick && !args.sweep {
-        fill_devices(&mut workloads, &list.backends, &mut notes)
+        fill_devices(&mut workloads, &list.backends, &mut notes)?
     } else {
         Vec::new()
     };
@@ -209,7 +209,8 @@ fn measure_config(args: &BenchArgs) -> anyhow::Result<MeasureConfig> {
 }
 
 /// Each workload with its sizes: `--sizes` (plain sizes for all, NAME=SIZE for one), else its
-/// sweep, quick or default sizes.
+/// sweep, quick or default sizes; every one parsed here, so a bad size fails before anything is
+/// measured.
 fn sizes_for(
     selected: Vec<Box<dyn Workload>>,
     sizes: &[String],
@@ -240,7 +241,7 @@ fn sizes_for(
             None => general.push(size.to_string()),
         }
     }
-    Ok(selected
+    selected
         .into_iter()
         .map(|w| {
             let mine: Vec<String> = specific
@@ -257,9 +258,10 @@ fn sizes_for(
             } else {
                 w.default_sizes(quick)
             };
-            (w, chosen)
+            let parsed = PlannedSize::parse_all(w.as_ref(), &chosen)?;
+            Ok((w, parsed))
         })
-        .collect())
+        .collect()
 }
 
 /// With the default sizes and a device-filling GPU among `backends` (a discrete or virtual
@@ -270,18 +272,18 @@ fn fill_devices(
     workloads: &mut [WorkloadSizes],
     backends: &[Backend],
     notes: &mut Vec<String>,
-) -> Vec<DeviceSize> {
+) -> anyhow::Result<Vec<DeviceSize>> {
     let filling = backends.iter().any(|b| match b {
         Backend::Gpu(ctx) => sizing::fills_device(&ctx.summary().device_type),
         _ => false,
     });
     if !filling {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut out = Vec::new();
     for (w, sizes) in workloads.iter_mut() {
         if let Some(d) = sizing::device_size(w.name()) {
-            *sizes = vec![d.cpu.clone()];
+            *sizes = vec![PlannedSize::parse(w.as_ref(), &d.cpu)?];
             out.push(d);
         }
     }
@@ -291,7 +293,7 @@ generations/steps/iterations (or items) than its CPU rows, so their speedups are
 ratios (marked in the table; --sizes runs every backend at the same size)"
             .to_string(),
     );
-    out
+    Ok(out)
 }
 
 /// A progress bar on stderr (only when stderr is a terminal).

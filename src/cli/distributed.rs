@@ -220,7 +220,7 @@ mod with_mpi {
             }),
         };
         if let (Some(path), Some(grid)) = (&args.output, &outcome.grid) {
-            let note = super::super::life::write_grid(path, grid, &spec, args.scale)
+            let note = speedup::life::session::write_grid(path, grid, &spec, args.scale)
                 .with_context(|| format!("writing {}", path.display()))?;
             if let (Some(note), false) = (note, args.quiet) {
                 eprintln!("note: {note}");

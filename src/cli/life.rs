@@ -6,16 +6,14 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use speedup::life::batch::record::{self, CsvSink, Expected};
 use speedup::life::batch::{self, Defaults, Job, Outcome, Shard, ShardSpec, Start, CSV_HEADER};
-use speedup::life::formats::write_pattern;
-use speedup::life::image::{write_png, GifRecorder};
 use speedup::life::memory::check_grids;
-use speedup::life::stable::{CycleDetector, DEFAULT_MAX_PERIOD};
-use speedup::life::{Bounds, Grid, Kernel, LifeEngine, Rule, RuleSpec, Topology};
+use speedup::life::session::{write_grid, Samples, Session, SessionPlan};
+use speedup::life::stable::DEFAULT_MAX_PERIOD;
+use speedup::life::{Kernel, Rule, Topology};
 use speedup::output::write_atomic;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 /// `speedup life ...`
 #[derive(Debug, clap::Subcommand)]
@@ -280,157 +278,6 @@ pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
     })
 }
 
-/// Writes `grid` to `path` by its extension: a picture for .png, else a pattern file. Returns a
-/// note for the user when a picture had to be scaled down.
-pub(super) fn write_grid(
-    path: &Path,
-    grid: &Grid,
-    spec: &RuleSpec,
-    scale: u32,
-) -> anyhow::Result<Option<String>> {
-    let png = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    if png {
-        Ok(write_png(path, grid, scale)?)
-    } else {
-        write_pattern(path, grid, spec)?;
-        Ok(None)
-    }
-}
-
-/// What is recorded every K generations: snapshot files, GIF frames, statistics rows.
-struct Sampler {
-    every: u64,
-    snapshots: Option<(PathBuf, String, usize)>,
-    gif: Option<GifRecorder>,
-    stats: Option<String>,
-    /// The last grid seen and its generation, for births and deaths.
-    last: Option<(u64, Grid)>,
-    notes: Vec<String>,
-}
-
-impl Sampler {
-    fn new(args: &RunArgs, width: u32, height: u32) -> anyhow::Result<Option<Sampler>> {
-        if args.snapshots.is_none() && args.gif.is_none() && args.stats.is_none() {
-            if args.every.is_some() {
-                bail!("--every needs --snapshots, --gif or --stats");
-            }
-            return Ok(None);
-        }
-        let every = args.every.unwrap_or((args.generations / 100).max(1));
-        let snapshots = match &args.snapshots {
-            Some(dir) => {
-                let ext = args.snapshot_format.to_ascii_lowercase();
-                if !["rle", "cells", "lif", "life", "png"].contains(&ext.as_str()) {
-                    bail!("--snapshot-format {ext}: expected rle, cells, lif, life or png");
-                }
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                let digits = args.generations.to_string().len();
-                Some((dir.clone(), ext, digits))
-            }
-            None => None,
-        };
-        let gif = match &args.gif {
-            Some(_) => Some(GifRecorder::new(width, height, args.scale, args.gif_delay)?),
-            None => None,
-        };
-        Ok(Some(Sampler {
-            every,
-            snapshots,
-            gif,
-            stats: args
-                .stats
-                .as_ref()
-                .map(|_| "generation,population,births,deaths\n".to_string()),
-            last: None,
-            notes: Vec::new(),
-        }))
-    }
-
-    /// The next generation after `generation` at which the loop must stop to read the grid:
-    /// a sample, or, with --stats, the one before a sample (for births and deaths).
-    fn next_stop(&self, generation: u64) -> u64 {
-        // Saturating: --generations may be as large as u64 allows.
-        let next_sample = (generation / self.every + 1).saturating_mul(self.every);
-        if self.stats.is_some() && next_sample - 1 > generation {
-            next_sample - 1
-        } else {
-            next_sample
-        }
-    }
-
-    /// Whether the loop needs the grid at `generation`.
-    fn wants(&self, generation: u64) -> bool {
-        generation.is_multiple_of(self.every)
-            || (self.stats.is_some() && generation.wrapping_add(1).is_multiple_of(self.every))
-    }
-
-    fn record(
-        &mut self,
-        generation: u64,
-        grid: Grid,
-        spec: &RuleSpec,
-        scale: u32,
-    ) -> anyhow::Result<()> {
-        if generation.is_multiple_of(self.every) {
-            if let Some((dir, ext, digits)) = &self.snapshots {
-                let path = dir.join(format!("gen-{generation:0digits$}.{ext}"));
-                if let Some(note) = write_grid(&path, &grid, spec, scale)? {
-                    self.notes.push(note);
-                }
-            }
-            if let Some(gif) = &mut self.gif {
-                gif.frame(&grid)?;
-            }
-            if let Some(stats) = &mut self.stats {
-                let (births, deaths) = match &self.last {
-                    Some((g, prev)) if g + 1 == generation => {
-                        let (b, d) = births_and_deaths(prev, &grid);
-                        (b.to_string(), d.to_string())
-                    }
-                    _ => (String::new(), String::new()),
-                };
-                stats.push_str(&format!(
-                    "{generation},{},{births},{deaths}\n",
-                    grid.population()
-                ));
-            }
-        }
-        self.last = Some((generation, grid));
-        Ok(())
-    }
-
-    /// Writes the GIF and the statistics (atomically), returning notes for the user.
-    fn finish(self, args: &RunArgs) -> anyhow::Result<Vec<String>> {
-        let mut notes = self.notes;
-        notes.dedup();
-        if let (Some(gif), Some(path)) = (self.gif, &args.gif) {
-            notes.extend(gif.plan().note());
-            gif.write(path)?;
-        }
-        if let (Some(stats), Some(path)) = (self.stats, &args.stats) {
-            write_atomic(path, stats.as_bytes())?;
-        }
-        Ok(notes)
-    }
-}
-
-/// Cells born and cells that died between two generations of one grid.
-fn births_and_deaths(before: &Grid, after: &Grid) -> (u64, u64) {
-    before
-        .words()
-        .iter()
-        .zip(after.words())
-        .fold((0, 0), |(b, d), (&x, &y)| {
-            (
-                b + (y & !x).count_ones() as u64,
-                d + (x & !y).count_ones() as u64,
-            )
-        })
-}
-
 /// The summary, printed as text or (with --json) as one JSON object.
 #[derive(serde::Serialize)]
 struct Summary {
@@ -473,76 +320,27 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     // A pattern's own size is known only now; refuse before the engine allocates.
     check_grids(width as u64, height as u64, 3, "the run")?;
     let backend = args.backend.resolve(!args.quiet && !args.json)?;
-    let spec = RuleSpec {
-        rule,
-        bounds: Some(Bounds {
-            topology,
-            width,
-            height,
-        }),
+    let plan = SessionPlan {
+        generations: args.generations,
+        until_stable: job.until_stable,
+        samples: samples(&args)?,
     };
-    let mut sampler = Sampler::new(&args, width, height)?;
-    if let Some(s) = &mut sampler {
-        s.record(0, prepared.grid.clone(), &spec, args.scale)?;
-    }
     let kernel = args.kernel.unwrap_or_else(|| Kernel::best_for(&backend));
-    let mut engine = LifeEngine::with_kernel(&backend, prepared.grid, rule, topology, kernel)?;
+    let session = Session::new(&backend, kernel, prepared.grid, rule, topology, plan)?;
+    let spec = session.spec();
     catch_ctrl_c();
     let total = args.generations;
     let bar = progress_bar(total, args.quiet || args.json, "generations");
-    let (mut generation, mut stepping, mut device_seconds) = (0u64, Duration::ZERO, None);
-    // Step in chunks sized to take about a tenth of a second (at most the GPU engine's
-    // submission size), so that Ctrl-C and the progress bar are served promptly however fast
-    // or slow one generation is; in whole passes of the tiled kernels, which would otherwise
-    // run short passes (a pass of one generation saves nothing).
-    let per_pass = engine.generations_per_pass();
-    let mut chunk = per_pass;
-    // --until-stable: every generation's grid is shown to the detector, so step one at a time.
-    let mut detector = job.until_stable.map(CycleDetector::new);
-    if let Some(d) = &mut detector {
-        d.observe(0, &engine.grid()?);
-    }
-    let mut cycle = None;
-    while generation < total && cycle.is_none() && !STOP.load(Ordering::SeqCst) {
-        let mut target = total.min(generation.saturating_add(chunk));
-        if detector.is_some() {
-            target = generation + 1;
-        }
-        if let Some(s) = &sampler {
-            target = target.min(s.next_stop(generation));
-        }
-        let started = Instant::now();
-        if let Some(d) = engine.step(target - generation)? {
-            device_seconds = Some(device_seconds.unwrap_or(0.0) + d);
-        }
-        let took = started.elapsed();
-        stepping += took;
-        let rate = (target - generation) as f64 / took.as_secs_f64().max(1e-9);
-        chunk = ((rate * 0.1) as u64)
-            .clamp(1, speedup::life::gpu::GENERATIONS_PER_SUBMIT)
-            .next_multiple_of(per_pass);
-        generation = target;
-        if let Some(d) = &mut detector {
-            cycle = d.observe(generation, &engine.grid()?);
-        }
-        if let Some(s) = &mut sampler {
-            if s.wants(generation) {
-                s.record(generation, engine.grid()?, &spec, args.scale)?;
-            }
-        }
-        bar.set_position(generation);
-    }
+    let outcome = session.run(&STOP, &mut |generation| bar.set_position(generation))?;
     bar.finish_and_clear();
-    let final_grid = engine.grid()?;
+    let final_grid = &outcome.grid;
     let mut notes = Vec::new();
     if let Some(path) = &args.output {
-        notes.extend(write_grid(path, &final_grid, &spec, args.scale)?);
+        notes.extend(write_grid(path, final_grid, &spec, args.scale)?);
     }
-    if let Some(s) = sampler {
-        notes.extend(s.finish(&args)?);
-    }
-    let interrupted = generation < total && cycle.is_none();
-    let elapsed = stepping.as_secs_f64();
+    notes.extend(outcome.notes);
+    let (generation, cycle, elapsed) =
+        (outcome.generations, outcome.cycle, outcome.stepping_seconds);
     let summary = Summary {
         backend: backend.name(),
         device: backend.describe(),
@@ -553,13 +351,13 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         topology: topology.name(),
         generations: generation,
         requested_generations: total,
-        interrupted,
+        interrupted: outcome.interrupted,
         stabilised_at: cycle.map(|c| c.start),
         period: cycle.map(|c| c.period),
         population: final_grid.population(),
         elapsed_seconds: elapsed,
         cell_updates_per_second: final_grid.cells() as f64 * generation as f64 / elapsed.max(1e-12),
-        device_seconds,
+        device_seconds: outcome.device_seconds,
         hash: final_grid.hash_hex(),
         output: args.output.as_ref().map(|p| p.display().to_string()),
     };
@@ -573,7 +371,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     } else {
         print_summary(&summary);
     }
-    if interrupted {
+    if outcome.interrupted {
         bail!(
             "interrupted by Ctrl-C at generation {generation} of {total}{}",
             if args.output.is_some() {
@@ -584,6 +382,34 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// What `--snapshots`, `--gif` and `--stats` ask to record, every `--every` generations (about
+/// a hundred samples over the run by default).
+fn samples(args: &RunArgs) -> anyhow::Result<Option<Samples>> {
+    if args.snapshots.is_none() && args.gif.is_none() && args.stats.is_none() {
+        if args.every.is_some() {
+            bail!("--every needs --snapshots, --gif or --stats");
+        }
+        return Ok(None);
+    }
+    let snapshots = match &args.snapshots {
+        Some(dir) => {
+            let ext = args.snapshot_format.to_ascii_lowercase();
+            if !["rle", "cells", "lif", "life", "png"].contains(&ext.as_str()) {
+                bail!("--snapshot-format {ext}: expected rle, cells, lif, life or png");
+            }
+            Some((dir.clone(), ext))
+        }
+        None => None,
+    };
+    Ok(Some(Samples {
+        every: args.every.unwrap_or((args.generations / 100).max(1)),
+        snapshots,
+        gif: args.gif.clone().map(|path| (path, args.gif_delay)),
+        stats: args.stats.clone(),
+        scale: args.scale,
+    }))
 }
 
 fn print_summary(s: &Summary) {

@@ -57,7 +57,7 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Compare two `bench --format json` reports row by row.
     Compare(compare::CompareArgs),
-    /// Run one workload of the suite (mandelbrot, nbody, sha256, montecarlo, stream) once.
+    /// Run one workload of the suite once (`speedup run --help` lists them).
     Run(run::RunArgs),
     /// Check bench reports against the JSON Schema (docs/report.schema.json).
     Validate(validate::ValidateArgs),

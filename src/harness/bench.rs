@@ -7,10 +7,36 @@ use super::report::{fill_comparisons, Report, ResultRow, RowInput, Skipped, FORM
 use super::sizing::{problem_of, size_on, DeviceSize};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::workloads::Workload;
+use crate::workloads::{Problem, Workload};
 
-/// A workload and the sizes to run it at.
-pub type WorkloadSizes = (Box<dyn Workload>, Vec<String>);
+/// A workload and the sizes to run it at, parsed.
+pub type WorkloadSizes = (Box<dyn Workload>, Vec<PlannedSize>);
+
+/// One size of a plan: as written, and parsed into the problem it stands for.
+pub struct PlannedSize {
+    /// The size in the workload's notation, as rows and reports show it.
+    pub text: String,
+    /// The problem, ready to be prepared on each backend.
+    pub problem: Box<dyn Problem>,
+}
+
+impl PlannedSize {
+    /// Parses `text` as a size of `workload`; the error names the size.
+    pub fn parse(workload: &dyn Workload, text: &str) -> Result<PlannedSize> {
+        Ok(PlannedSize {
+            text: text.to_string(),
+            problem: workload.problem(text)?,
+        })
+    }
+
+    /// Parses each of `texts` as a size of `workload`, failing at the first bad one.
+    pub fn parse_all(workload: &dyn Workload, texts: &[String]) -> Result<Vec<PlannedSize>> {
+        texts
+            .iter()
+            .map(|text| PlannedSize::parse(workload, text))
+            .collect()
+    }
+}
 
 /// What to run.
 pub struct Plan {
@@ -87,6 +113,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
         skipped: Vec::new(),
         notes,
     };
+    let row_sizes = RowSizes::new(plan)?;
     let noise_limit = plan
         .config
         .max_noise
@@ -94,13 +121,13 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
     for (workload, sizes) in &plan.workloads {
         for size in sizes {
             let outcomes: Vec<Result<Option<ResultRow>>> = if plan.config.interleave {
-                run_interleaved(workload.as_ref(), size, plan, progress)
+                run_interleaved(workload.as_ref(), size, plan, &row_sizes, progress)
             } else {
                 plan.backends
                     .iter()
                     .map(|backend| {
-                        let size = size_on(&plan.device_sizes, workload.name(), size, backend);
-                        progress.row_started(workload.name(), size, &backend.label());
+                        let size = row_sizes.on(workload.name(), size, backend);
+                        progress.row_started(workload.name(), &size.text, &backend.label());
                         run_row(workload.as_ref(), size, backend, &plan.config, progress)
                     })
                     .collect()
@@ -110,7 +137,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                 match outcome {
                     Ok(Some(mut row)) => {
                         row.judge_noise(noise_limit);
-                        row.problem = problem_of(&plan.device_sizes, workload.name(), size)
+                        row.problem = problem_of(&plan.device_sizes, workload.name(), &size.text)
                             .map(|d| d.problem.clone());
                         report.results.push(row);
                     }
@@ -120,7 +147,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                         return Err(e);
                     }
                     Err(e) => {
-                        let size = size_on(&plan.device_sizes, workload.name(), size, backend);
+                        let size = &row_sizes.on(workload.name(), size, backend).text;
                         progress.warn(&format!(
                             "skipped {} {size} on {label}: {e}",
                             workload.name()
@@ -150,14 +177,48 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
     Ok(report)
 }
 
+/// Which parsed size each backend runs: the plan's, or on a device-filling GPU the matching
+/// device size ([`super::sizing`]), parsed with the plan's before anything is measured.
+struct RowSizes<'a> {
+    plan: &'a Plan,
+    /// The device sizes' GPU sizes, parsed, with their workload's name.
+    gpu: Vec<(&'a str, PlannedSize)>,
+}
+
+impl<'a> RowSizes<'a> {
+    fn new(plan: &'a Plan) -> Result<RowSizes<'a>> {
+        let mut gpu = Vec::new();
+        for d in &plan.device_sizes {
+            if let Some((w, _)) = plan.workloads.iter().find(|(w, _)| w.name() == d.workload) {
+                gpu.push((d.workload.as_str(), PlannedSize::parse(w.as_ref(), &d.gpu)?));
+            }
+        }
+        Ok(RowSizes { plan, gpu })
+    }
+
+    /// The size `backend` runs for the plan's `size` of `workload`.
+    fn on<'s>(
+        &'s self,
+        workload: &str,
+        size: &'s PlannedSize,
+        backend: &Backend,
+    ) -> &'s PlannedSize {
+        let text = size_on(&self.plan.device_sizes, workload, &size.text, backend);
+        self.gpu
+            .iter()
+            .find(|(w, p)| *w == workload && p.text == text)
+            .map_or(size, |(_, p)| p)
+    }
+}
+
 fn run_row(
     workload: &dyn Workload,
-    size: &str,
+    size: &PlannedSize,
     backend: &Backend,
     config: &MeasureConfig,
     progress: &mut dyn Progress,
 ) -> Result<Option<ResultRow>> {
-    let mut prepared = workload.prepare(size, backend)?;
+    let mut prepared = size.problem.prepare(backend)?;
     // NVIDIA GPU rows: clocks, power and energy sampled over the runs (None elsewhere).
     let sampler = match backend {
         Backend::Gpu(ctx) => crate::gpu::telemetry::Sampler::start(&ctx.summary().name),
@@ -167,7 +228,7 @@ fn run_row(
     let telemetry = sampler.and_then(|s| s.finish());
     let work = prepared.work();
     Ok(
-        row_of(workload, size, backend, prepared.as_ref(), &m).map(|mut row| {
+        row_of(workload, &size.text, backend, prepared.as_ref(), &m).map(|mut row| {
             // The sampler saw the warm-up runs too: energy per unit over every run it covered.
             // Interleaved rows get none: their power samples cannot be told apart by backend.
             row.telemetry = telemetry.map(|mut t| {
@@ -187,19 +248,21 @@ fn run_row(
 /// display hears of all rows at once (they run together) and of each as finished at the end.
 fn run_interleaved(
     workload: &dyn Workload,
-    size: &str,
+    size: &PlannedSize,
     plan: &Plan,
+    sizes: &RowSizes,
     progress: &mut dyn Progress,
 ) -> Vec<Result<Option<ResultRow>>> {
     let mut outcomes: Vec<Result<Option<ResultRow>>> = Vec::new();
     let mut prepared = Vec::new();
     let mut which = Vec::new();
-    progress.row_started(workload.name(), size, "every backend, interleaved");
+    progress.row_started(workload.name(), &size.text, "every backend, interleaved");
     for (i, backend) in plan.backends.iter().enumerate() {
-        match workload.prepare(
-            size_on(&plan.device_sizes, workload.name(), size, backend),
-            backend,
-        ) {
+        match sizes
+            .on(workload.name(), size, backend)
+            .problem
+            .prepare(backend)
+        {
             Ok(p) => {
                 prepared.push(p);
                 which.push(i);
@@ -211,7 +274,7 @@ fn run_interleaved(
     let measured = measure_interleaved(&mut prepared, &plan.config, |_| progress.run_finished());
     for ((i, m), p) in which.into_iter().zip(measured).zip(&prepared) {
         let backend = &plan.backends[i];
-        let size = size_on(&plan.device_sizes, workload.name(), size, backend);
+        let size = &sizes.on(workload.name(), size, backend).text;
         outcomes[i] = m.map(|m| row_of(workload, size, backend, p.as_ref(), &m));
     }
     // The caller calls `row_finished` once per backend.

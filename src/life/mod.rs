@@ -10,6 +10,7 @@
 //! - [`image`]: PNG pictures and animated GIFs of a run;
 //! - [`memory`]: refusing grids beyond the limits or the machine's memory, before allocating;
 //! - [`batch`]: many independent runs in one command, batched into one GPU dispatch;
+//! - [`session`]: one long run (`speedup life run`): chunked stepping, stop flag, repeats, samples;
 //! - [`stable`]: finding when a run repeats (`--until-stable`);
 //! - [`distributed`]: one grid split in bands across processes (MPI with `--features mpi`).
 
@@ -24,6 +25,7 @@ pub mod memory;
 pub mod naive;
 pub mod reference;
 pub mod rule;
+pub mod session;
 pub mod stable;
 
 pub use grid::Grid;

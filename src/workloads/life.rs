@@ -7,7 +7,7 @@
 //! GPU), so a report shows what bit-packing and tiling buy on each backend next to what
 //! parallelism buys.
 
-use super::{Check, Phases, Prepared, Workload};
+use super::{Check, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::life::{reference::reference_run, Grid, Kernel, LifeEngine, Rule, Topology};
@@ -89,7 +89,7 @@ impl LifeWorkload {
 /// Generations per run when the size does not say.
 pub const DEFAULT_GENERATIONS: u64 = 100;
 
-/// Parses `WxH` or `WxH:GENERATIONS`.
+/// Parses `WxH` or `WxH:GENERATIONS` (`N` alone is a square N×N).
 pub fn parse_life_size(size: &str) -> Result<(u32, u32, u64)> {
     let bad = || {
         Error::InvalidArgument(format!(
@@ -100,9 +100,7 @@ pub fn parse_life_size(size: &str) -> Result<(u32, u32, u64)> {
         Some((d, g)) => (d, g.trim().parse::<u64>().map_err(|_| bad())?),
         None => (size, DEFAULT_GENERATIONS),
     };
-    let (w, h) = dims.trim().split_once(['x', 'X']).ok_or_else(bad)?;
-    let w: u32 = w.trim().parse().map_err(|_| bad())?;
-    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    let (w, h) = crate::size::parse_dimensions(dims).ok_or_else(bad)?;
     if generations == 0 {
         return Err(Error::InvalidArgument(format!(
             "life size '{size}': generations must be at least 1"
@@ -110,6 +108,28 @@ pub fn parse_life_size(size: &str) -> Result<(u32, u32, u64)> {
     }
     crate::life::grid::check_size(w as u64, h as u64)?;
     Ok((w, h, generations))
+}
+
+/// A benchmark's Life problem: a half-full random soup (seed 42) on a W×H torus, B3/S23, stepped
+/// `generations` generations per run by one kernel.
+struct LifeProblem {
+    width: u32,
+    height: u32,
+    generations: u64,
+    kernel: Kernel,
+}
+
+impl Problem for LifeProblem {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        let grid = Grid::random(self.width, self.height, 0.5, 42)?;
+        let engine =
+            LifeEngine::with_kernel(backend, grid, Rule::CONWAY, Topology::Torus, self.kernel)?;
+        Ok(Box::new(PreparedLife {
+            engine,
+            cells: self.width as u64 * self.height as u64,
+            generations: self.generations,
+        }))
+    }
 }
 
 struct PreparedLife {
@@ -190,15 +210,13 @@ impl Workload for LifeWorkload {
             .collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        let (w, h, generations) = parse_life_size(size)?;
-        let grid = Grid::random(w, h, 0.5, 42)?;
-        let engine =
-            LifeEngine::with_kernel(backend, grid, Rule::CONWAY, Topology::Torus, self.kernel)?;
-        Ok(Box::new(PreparedLife {
-            engine,
-            cells: w as u64 * h as u64,
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        let (width, height, generations) = parse_life_size(size)?;
+        Ok(Box::new(LifeProblem {
+            width,
+            height,
             generations,
+            kernel: self.kernel,
         }))
     }
 

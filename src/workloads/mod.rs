@@ -1,5 +1,5 @@
-//! The benchmark suite: every workload behind one small trait that the harness (`speedup bench`,
-//! `speedup verify`) iterates over. Adding a workload is one folder here plus one shader.
+//! The benchmark suite: every workload behind one small trait that `speedup bench`, `speedup
+//! verify` and `speedup run` iterate over. Adding a workload is one folder here plus one shader.
 //!
 //! Each workload but Life (a thin wrapper over [`crate::life`]) is a folder of three files:
 //! `mod.rs` holds the job, its size parser, the oracle, the checks and the [`Workload`]
@@ -8,20 +8,25 @@
 //! adds one file per workload beside those two.
 //!
 //! A workload turns a size string (its own notation, e.g. `4096x4096` for Life) into a
-//! [`Prepared`] run on one backend: inputs made and uploaded once, then [`Prepared::run`] executed
+//! [`Problem`] (parsed and validated), and that into a [`Prepared`] run on one backend: inputs made and uploaded once, then [`Prepared::run`] executed
 //! as many times as the harness needs. Each run does the whole job (for the GPU: upload, compute,
 //! wait, read back) and reports its phases, so the harness can show end-to-end wall time next to
 //! device time.
+//!
+//! `speedup run` runs one workload once through [`Workload::single_run`]: the workload declares
+//! its own options and prints its own summary, so the command needs no edit for a new one.
 
 pub mod life;
 pub mod mandelbrot;
 pub mod montecarlo;
 pub mod nbody;
 pub mod sha256;
+pub mod single;
 pub mod stream;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+pub use single::SingleRun;
 
 /// Time spent in each phase of one run, where the backend can tell them apart.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -46,6 +51,14 @@ pub trait Prepared {
     fn result_summary(&self) -> Option<String> {
         None
     }
+}
+
+/// One workload at one size, parsed and validated ([`Workload::problem`]): ready to be prepared
+/// on any backend. `speedup bench` parses every size into one before it measures anything, so a
+/// typo in the last size fails at once, not after the rows before it.
+pub trait Problem: Send + Sync {
+    /// Prepares a run on `backend`: inputs made and uploaded, pipelines built.
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>>;
 }
 
 /// Outcome of checking a backend against the workload's CPU reference.
@@ -79,8 +92,14 @@ pub trait Workload: Send + Sync {
     fn default_sizes(&self, quick: bool) -> Vec<String>;
     /// Sizes from tiny to large for `speedup bench --sweep`.
     fn sweep_sizes(&self) -> Vec<String>;
-    /// Validates `size` and prepares a run on `backend`. Errors name the bad parameter.
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>>;
+    /// Parses and validates `size`, in the workload's notation. Errors name the size and the bad
+    /// parameter.
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>>;
+    /// Parses `size` and prepares a run of it on `backend` ([`Workload::problem`], then
+    /// [`Problem::prepare`]).
+    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        self.problem(size)?.prepare(backend)
+    }
     /// Checks `backend` against the CPU reference at awkward sizes.
     fn verify(&self, backend: &Backend) -> Result<Check>;
     /// The problem size as one number and its unit, for the x axis of `speedup bench --sweep`
@@ -89,6 +108,12 @@ pub trait Workload: Send + Sync {
     /// the size, wrong for a sweep that keeps the work per run constant as Life's does.
     fn problem_size(&self, size: &str) -> Option<(f64, &'static str)> {
         let _ = size;
+        None
+    }
+    /// How `speedup run` runs this workload once: its size notation and default, its options,
+    /// and the run itself ([`single`]). `None` (the default) for a workload that has none
+    /// (Life has its own command, `speedup life run`).
+    fn single_run(&self) -> Option<SingleRun> {
         None
     }
 }

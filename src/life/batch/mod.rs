@@ -162,19 +162,13 @@ impl Default for Defaults {
 
 /// Parses "WxH" (or "N" for N×N) into a width and height, each at least 1.
 pub fn parse_size(text: &str) -> Result<(u32, u32)> {
-    let t = text.trim().to_ascii_lowercase();
-    let (w, h) = match t.split_once(['x', '×']) {
-        Some((w, h)) => (w.trim(), h.trim()),
-        None => (t.as_str(), t.as_str()),
-    };
-    let num = |s: &str| {
-        s.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
+    crate::size::parse_dimensions(text)
+        .filter(|&(w, h)| w > 0 && h > 0)
+        .ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "'{text}' is not a size: expected WxH with whole numbers above 0"
             ))
         })
-    };
-    Ok((num(w)?, num(h)?))
 }
 
 /// A job as written in a job file, before validation.

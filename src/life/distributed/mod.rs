@@ -163,41 +163,46 @@ pub struct Band {
     stepper: Stepper,
 }
 
+/// What one rank's band is: its rows of the grid, how they are stepped, how deep its ghosts go
+/// and who its neighbours are. [`Band::new`] and [`SplitBand::new`] set a band up from it.
+#[derive(Clone, Copy, Debug)]
+pub struct BandSpec<'a> {
+    /// The rank's own rows of the grid.
+    pub owned: &'a Grid,
+    /// The grid row of `owned`'s first row.
+    pub first_row: u32,
+    /// The rule every band steps.
+    pub rule: Rule,
+    /// The whole grid's topology (a torus wraps the first band round to the last).
+    pub topology: Topology,
+    /// The kernel that steps the band on its backend.
+    pub kernel: Kernel,
+    /// Ghost rows towards each neighbour: generations that may be stepped between exchanges.
+    pub depth: u32,
+    /// The ranks above and below.
+    pub neighbours: Neighbours,
+}
+
 impl Band {
-    /// Sets up `owned` (the rank's rows, starting at grid row `first_row`) on `backend` with
-    /// `kernel`, with ghost rows `depth` deep towards each neighbour. The ghosts start dead: a
-    /// halo exchange must fill them before the first step.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        backend: &Backend,
-        kernel: Kernel,
-        owned: &Grid,
-        first_row: u32,
-        rule: Rule,
-        topology: Topology,
-        depth: u32,
-        neighbours: Neighbours,
-    ) -> Result<Band> {
-        Self::with_edges(
-            backend, kernel, owned, first_row, rule, topology, depth, neighbours, None,
-        )
+    /// Sets up `spec.owned` on `backend`, with ghost rows `spec.depth` deep towards each
+    /// neighbour. The ghosts start dead: a halo exchange must fill them before the first step.
+    pub fn new(backend: &Backend, spec: &BandSpec) -> Result<Band> {
+        Self::with_edges(backend, spec, None)
     }
 
     /// [`Band::new`], keeping `edges` (top, bottom) owned rows current on the host after every
     /// GPU step instead of the ghost depths: the overlapped band ([`overlap::SplitBand`]) has no
     /// ghosts but reads `2k` rows at each end with a neighbour.
-    #[allow(clippy::too_many_arguments)]
-    fn with_edges(
-        backend: &Backend,
-        kernel: Kernel,
-        owned: &Grid,
-        first_row: u32,
-        rule: Rule,
-        topology: Topology,
-        depth: u32,
-        neighbours: Neighbours,
-        edges: Option<(u32, u32)>,
-    ) -> Result<Band> {
+    fn with_edges(backend: &Backend, spec: &BandSpec, edges: Option<(u32, u32)>) -> Result<Band> {
+        let BandSpec {
+            owned,
+            first_row,
+            rule,
+            topology,
+            kernel,
+            depth,
+            neighbours,
+        } = *spec;
         let exchanges = neighbours.above.is_some() || neighbours.below.is_some();
         if exchanges && (depth == 0 || depth > owned.height()) {
             return Err(Error::InvalidArgument(format!(
@@ -439,6 +444,34 @@ pub fn blocks(generations: u64, depth: u32) -> impl Iterator<Item = u64> {
     (0..generations.div_ceil(depth)).map(move |i| depth.min(generations - i * depth))
 }
 
+/// The bands of `whole` (the grid described as one band) cut into `split`'s ranks, each with
+/// its own rows and neighbours, set up on `backend` by `new` ([`Band::new`] or
+/// [`SplitBand::new`]).
+fn cut_into_bands<B>(
+    backend: &Backend,
+    whole: &BandSpec,
+    split: &Decomposition,
+    new: fn(&Backend, &BandSpec) -> Result<B>,
+) -> Result<Vec<B>> {
+    let grid = whole.owned;
+    let wpr = grid.words_per_row() as usize;
+    (0..split.ranks)
+        .map(|rank| {
+            let (first_row, rows) = split.band(rank);
+            let start = first_row as usize * wpr;
+            let words = grid.words()[start..start + rows as usize * wpr].to_vec();
+            let owned = Grid::from_words(grid.width(), rows, words)?;
+            let spec = BandSpec {
+                owned: &owned,
+                first_row,
+                neighbours: neighbours(rank, split.ranks, whole.topology),
+                ..*whole
+            };
+            new(backend, &spec)
+        })
+        .collect()
+}
+
 /// Runs `grid` for `generations` generations split into `ranks` bands in this one process, the
 /// halos copied between bands: the same bands, ghosts and blocks as over MPI, without MPI. The
 /// result equals a single engine's run; tests check that at awkward sizes.
@@ -456,12 +489,19 @@ pub fn run_local(
 ) -> Result<(Grid, Timings)> {
     let split = Decomposition::new(grid.height(), ranks)?;
     let depth = split.halo_depth(halo);
-    let cut = |rank: usize| -> Result<(u32, Grid)> {
-        let wpr = grid.words_per_row() as usize;
-        let (first, rows) = split.band(rank);
-        let start = first as usize * wpr;
-        let words = grid.words()[start..start + rows as usize * wpr].to_vec();
-        Ok((first, Grid::from_words(grid.width(), rows, words)?))
+    // The whole grid as one band, with the run's rule, topology and kernel: each rank's band
+    // is cut from it.
+    let whole = |depth| BandSpec {
+        owned: grid,
+        first_row: 0,
+        rule,
+        topology,
+        kernel,
+        depth,
+        neighbours: Neighbours {
+            above: None,
+            below: None,
+        },
     };
     if overlap {
         let depth = split.overlap_depth(halo).ok_or_else(|| {
@@ -470,26 +510,10 @@ pub fn run_local(
                 grid.height() / ranks as u32
             ))
         })?;
-        let bands = (0..ranks)
-            .map(|rank| {
-                let (first, owned) = cut(rank)?;
-                let around = neighbours(rank, ranks, topology);
-                SplitBand::new(
-                    backend, kernel, &owned, first, rule, topology, depth, around,
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let bands = cut_into_bands(backend, &whole(depth), &split, SplitBand::new)?;
         return run_local_split(grid, bands, depth, generations);
     }
-    let mut bands = (0..ranks)
-        .map(|rank| {
-            let (first, owned) = cut(rank)?;
-            let around = neighbours(rank, ranks, topology);
-            Band::new(
-                backend, kernel, &owned, first, rule, topology, depth, around,
-            )
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut bands = cut_into_bands(backend, &whole(depth), &split, Band::new)?;
     let mut timings = Timings::default();
     for gens in blocks(generations, depth) {
         let started = Instant::now();
@@ -738,17 +762,16 @@ mod tests {
     #[test]
     fn stepping_past_the_ghosts_is_refused() {
         let grid = Grid::random(40, 10, 0.5, 1).unwrap();
-        let mut band = Band::new(
-            &Backend::Serial,
-            Kernel::Packed,
-            &grid,
-            0,
-            Rule::CONWAY,
-            Topology::Torus,
-            2,
-            neighbours(0, 2, Topology::Torus),
-        )
-        .unwrap();
+        let spec = BandSpec {
+            owned: &grid,
+            first_row: 0,
+            rule: Rule::CONWAY,
+            topology: Topology::Torus,
+            kernel: Kernel::Packed,
+            depth: 2,
+            neighbours: neighbours(0, 2, Topology::Torus),
+        };
+        let mut band = Band::new(&Backend::Serial, &spec).unwrap();
         assert!(band.step(3).is_err());
         assert!(band.step(2).is_ok());
     }

@@ -6,7 +6,7 @@
 //! ([`Cluster::abort`]): its neighbours would otherwise wait for its halos forever.
 
 use super::overlap::{HaloBuffers, SplitBand};
-use super::{blocks, lap, neighbours, Band, Decomposition, Neighbours, Timings};
+use super::{blocks, lap, neighbours, Band, BandSpec, Decomposition, Neighbours, Timings};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::life::{Grid, Kernel, Rule, Topology};
@@ -329,19 +329,19 @@ pub fn run<C: Communicator>(
         }
         Start::Scatter(whole) => scatter(comm, whole, &split, header.width)?,
     };
-    let around = neighbours(rank, ranks, header.topology);
-    let (rule, topology, kernel) = (header.rule, header.topology, settings.kernel);
+    let spec = BandSpec {
+        owned: &owned,
+        first_row: first,
+        rule: header.rule,
+        topology: header.topology,
+        kernel: settings.kernel,
+        depth,
+        neighbours: neighbours(rank, ranks, header.topology),
+    };
     let mut band = if overlap {
-        Either::Split(
-            SplitBand::new(
-                backend, kernel, &owned, first, rule, topology, depth, around,
-            )?,
-            HaloBuffers::default(),
-        )
+        Either::Split(SplitBand::new(backend, &spec)?, HaloBuffers::default())
     } else {
-        Either::Ghosts(Band::new(
-            backend, kernel, &owned, first, rule, topology, depth, around,
-        )?)
+        Either::Ghosts(Band::new(backend, &spec)?)
     };
     drop(owned);
     // Everyone starts together, so the first exchange's wait is not the set-up's imbalance.

@@ -9,7 +9,7 @@
 //! [`Band`]'s ghost rows: two strips of `3k` rows instead of `2k` extra rows, and the
 //! copies; it pays where waiting for halos costs more than that.
 
-use super::{Band, Neighbours};
+use super::{Band, BandSpec, Neighbours};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::life::{Grid, Kernel, LifeEngine, Rule, Topology};
@@ -42,19 +42,17 @@ pub struct SplitBand {
 }
 
 impl SplitBand {
-    /// Sets up `owned` like [`Band::new`]; the band needs at least `2 * depth` rows (the strips
-    /// take `2k` owned rows each).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        backend: &Backend,
-        kernel: Kernel,
-        owned: &Grid,
-        first_row: u32,
-        rule: Rule,
-        topology: Topology,
-        depth: u32,
-        neighbours: Neighbours,
-    ) -> Result<SplitBand> {
+    /// Sets up `spec.owned` like [`Band::new`]; the band needs at least `2 * spec.depth` rows
+    /// (the strips take `2k` owned rows each).
+    pub fn new(backend: &Backend, spec: &BandSpec) -> Result<SplitBand> {
+        let BandSpec {
+            owned,
+            rule,
+            topology,
+            depth,
+            neighbours,
+            ..
+        } = *spec;
         if depth == 0 || owned.height() < 2 * depth {
             return Err(Error::InvalidArgument(format!(
                 "a band of {} rows cannot overlap its exchange with ghosts {depth} deep: it needs at least {} rows",
@@ -72,13 +70,10 @@ impl SplitBand {
         let edges = (strip(neighbours.above), strip(neighbours.below));
         let interior = Band::with_edges(
             backend,
-            kernel,
-            owned,
-            first_row,
-            rule,
-            topology,
-            depth,
-            alone,
+            &BandSpec {
+                neighbours: alone,
+                ..*spec
+            },
             Some(edges),
         )?;
         Ok(SplitBand {

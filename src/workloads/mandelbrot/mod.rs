@@ -2,7 +2,8 @@
 //! iterations of z ← z² + c ran before |z|² > 4 (at most `max_iter`). Compute-bound, floating
 //! point, and divergent: neighbouring pixels need very different iteration counts.
 //!
-//! Size notation: `WxH` or `WxH:MAX_ITER` (default [`DEFAULT_MAX_ITER`]) over [`Region::FULL`].
+//! Size notation: `WxH` or `WxH:MAX_ITER` (default [`DEFAULT_MAX_ITER`]) over [`Region::FULL`];
+//! `N` alone is a square N×N.
 //!
 //! # Floating point: what agrees with what
 //!
@@ -32,7 +33,8 @@
 mod cpu;
 mod gpu;
 
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use cpu::{rayon_into, serial_into};
@@ -173,7 +175,8 @@ impl Mandelbrot {
         })
     }
 
-    /// Parses the workload's size notation, `WxH` or `WxH:MAX_ITER`, over `region`.
+    /// Parses the workload's size notation, `WxH` or `WxH:MAX_ITER` (`N` alone is a square N×N),
+    /// over `region`.
     pub fn parse(size: &str, region: Region) -> Result<Mandelbrot> {
         let bad = || {
             Error::InvalidArgument(format!(
@@ -184,9 +187,7 @@ impl Mandelbrot {
             Some((d, m)) => (d, m.trim().parse::<u32>().map_err(|_| bad())?),
             None => (size, DEFAULT_MAX_ITER),
         };
-        let (w, h) = dims.trim().split_once(['x', 'X']).ok_or_else(bad)?;
-        let w = w.trim().parse().map_err(|_| bad())?;
-        let h = h.trim().parse().map_err(|_| bad())?;
+        let (w, h) = crate::size::parse_dimensions(dims).ok_or_else(bad)?;
         Mandelbrot::new(w, h, max_iter, region)
     }
 
@@ -418,6 +419,12 @@ impl Prepared for MandelbrotRun {
     }
 }
 
+impl Problem for Mandelbrot {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(MandelbrotRun::new(backend, *self)?))
+    }
+}
+
 /// Renders `job` once on `backend`.
 pub fn render(backend: &Backend, job: Mandelbrot) -> Result<IterationImage> {
     MandelbrotRun::new(backend, job)?.render().map(|(i, _)| i)
@@ -503,9 +510,17 @@ impl Workload for MandelbrotWorkload {
             .collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        let job = Mandelbrot::parse(size, Region::FULL)?;
-        Ok(Box::new(MandelbrotRun::new(backend, job)?))
+    fn single_run(&self) -> Option<SingleRun> {
+        Some(SingleRun {
+            notation: "WxH[:MAX_ITER]",
+            default_size: "1024x1024",
+            options: RUN_OPTIONS,
+            run: run_once,
+        })
+    }
+
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(Mandelbrot::parse(size, Region::FULL)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {
@@ -556,4 +571,52 @@ impl Workload for MandelbrotWorkload {
             }
         })
     }
+}
+
+/// The options of `speedup run mandelbrot` besides the size.
+const RUN_OPTIONS: &[RunOption] = &[
+    RunOption::new("output", OptionKind::Path, "write the image here as a PNG").short('o'),
+    RunOption::new(
+        "max-iter",
+        OptionKind::U32,
+        "iteration limit (default 1000)",
+    ),
+    RunOption::new(
+        "region",
+        OptionKind::Numbers,
+        "the rectangle re_min,im_min,re_max,im_max (default -2,-1.25,0.5,1.25)",
+    ),
+];
+
+/// `speedup run mandelbrot`: one image at `size` (`WxH[:MAX_ITER]`), with `--max-iter` over the
+/// size's limit, over `--region`, written as a PNG to `--output`.
+fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunReport> {
+    let region = match options.text("region") {
+        Some(r) => Region::parse(r).map_err(about("--region"))?,
+        None => Region::FULL,
+    };
+    let mut job = Mandelbrot::parse(size, region).map_err(about("--size"))?;
+    if let Some(m) = options.value("max-iter")? {
+        job = Mandelbrot::new(job.width, job.height, m, region).map_err(about("--max-iter"))?;
+    }
+    let mut run = MandelbrotRun::new(backend, job)?;
+    let start = Instant::now();
+    let (image, phases) = run.render()?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut report = RunReport::default();
+    report.line("size", format!("{}x{}", job.width, job.height));
+    report.line("max_iter", job.max_iter);
+    report.line("region", job.region);
+    report.line(
+        "inside",
+        format!("{} of {} pixels", image.inside(), image.counts.len()),
+    );
+    let iterations = image.total_iterations();
+    report.line("iterations", iterations);
+    report.timing(elapsed, &phases, iterations as f64, "pixel-iterations");
+    if let Some(path) = options.text("output") {
+        image.write_png(Path::new(path))?;
+        report.line("written", path);
+    }
+    Ok(report)
 }

@@ -28,7 +28,8 @@
 mod cpu;
 mod gpu;
 
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::rayon_pool;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -265,7 +266,22 @@ pub fn check_jobs() -> Vec<MonteCarlo> {
 /// Monte Carlo π as a benchmark workload.
 pub struct MonteCarloWorkload;
 
+impl Problem for MonteCarlo {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(MonteCarloRun::new(backend, *self)?))
+    }
+}
+
 impl Workload for MonteCarloWorkload {
+    fn single_run(&self) -> Option<SingleRun> {
+        Some(SingleRun {
+            notation: "samples",
+            default_size: "2^26",
+            options: RUN_OPTIONS,
+            run: run_once,
+        })
+    }
+
     fn name(&self) -> &'static str {
         "montecarlo"
     }
@@ -290,11 +306,8 @@ impl Workload for MonteCarloWorkload {
         (16..=32).step_by(2).map(|k| format!("2^{k}")).collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        Ok(Box::new(MonteCarloRun::new(
-            backend,
-            MonteCarlo::parse(size)?,
-        )?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(MonteCarlo::parse(size)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {
@@ -320,4 +333,58 @@ impl Workload for MonteCarloWorkload {
             detail: format!("{} hit counts identical to the reference", jobs.len()),
         })
     }
+}
+
+/// The options of `speedup run montecarlo` besides the size.
+const RUN_OPTIONS: &[RunOption] = &[
+                RunOption::new("seed", OptionKind::U64, "seed of the random points (default 2024)"),
+                RunOption::new("racy", OptionKind::Switch, "count with a shared counter updated without atomics and report how many increments were lost (a demonstration of the race, not an estimate)"),
+            ];
+
+/// `speedup run montecarlo`: an estimate of pi from `size` samples, or with `--racy` the
+/// shared-counter race made visible (increments lost, no timing: the count is not the point).
+fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunReport> {
+    let samples = super::parse_count(size, "montecarlo sample count").map_err(about("--size"))?;
+    let job = MonteCarlo::new(samples, options.value("seed")?.unwrap_or(DEFAULT_SEED), 0)?;
+    let mut report = RunReport::default();
+    report.line("samples", samples);
+    if options.has("racy") {
+        let start = Instant::now();
+        let r = racy(backend, job)?;
+        report.line("mode", "racy (shared counter, read then write, no atomics)");
+        report.line("expected", format!("{} hits", r.expected));
+        report.line("counted", format!("{} hits", r.counted));
+        report.line(
+            "lost",
+            format!(
+                "{} increments ({:.3}%)",
+                r.lost(),
+                100.0 * r.lost() as f64 / r.expected.max(1) as f64
+            ),
+        );
+        report.line(
+            "elapsed",
+            format!(
+                "{:.6} s (includes the exact reference count)",
+                start.elapsed().as_secs_f64()
+            ),
+        );
+        return Ok(report);
+    }
+    let mut run = MonteCarloRun::new(backend, job)?;
+    let start = Instant::now();
+    let (estimate, phases) = run.estimate()?;
+    let elapsed = start.elapsed().as_secs_f64();
+    report.line("hits", estimate.hits);
+    report.line(
+        "pi",
+        format!(
+            "{:.8} (off by {:.2e}; standard error {:.2e})",
+            estimate.pi(),
+            (estimate.pi() - std::f64::consts::PI).abs(),
+            estimate.standard_error()
+        ),
+    );
+    report.timing(elapsed, &phases, samples as f64, "samples");
+    Ok(report)
 }

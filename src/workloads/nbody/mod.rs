@@ -25,7 +25,8 @@
 mod cpu;
 mod gpu;
 
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::random::SplitMix64;
@@ -454,10 +455,27 @@ pub fn energy_check(backend: &Backend, n: u32, steps: u32) -> Result<EnergyCheck
 /// Body counts the checks use: awkward, crossing the 256-body tile boundary.
 pub const CHECK_SIZES: &[u32] = &[1, 31, 33, 63, 65, 100, 257];
 
+/// A benchmark's N-body problem: the job on a cluster of bodies from seed 42.
+impl Problem for NBody {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        let bodies = Bodies::cluster(self.n, 42);
+        Ok(Box::new(NBodyRun::new(backend, *self, bodies)?))
+    }
+}
+
 /// N-body as a benchmark workload.
 pub struct NBodyWorkload;
 
 impl Workload for NBodyWorkload {
+    fn single_run(&self) -> Option<SingleRun> {
+        Some(SingleRun {
+            notation: "N[:STEPS]",
+            default_size: "4096",
+            options: RUN_OPTIONS,
+            run: run_once,
+        })
+    }
+
     fn name(&self) -> &'static str {
         "nbody"
     }
@@ -486,10 +504,8 @@ impl Workload for NBodyWorkload {
             .collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        let job = NBody::parse(size)?;
-        let bodies = Bodies::cluster(job.n, 42);
-        Ok(Box::new(NBodyRun::new(backend, job, bodies)?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(NBody::parse(size)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {
@@ -519,4 +535,61 @@ impl Workload for NBodyWorkload {
             ),
         })
     }
+}
+
+/// The options of `speedup run nbody` besides the size.
+const RUN_OPTIONS: &[RunOption] = &[
+    RunOption::new("steps", OptionKind::U32, "steps (default 4)"),
+    RunOption::new("dt", OptionKind::F32, "time step (default 0.001)"),
+    RunOption::new(
+        "softening",
+        OptionKind::F32,
+        "softening length (default 0.05)",
+    ),
+    RunOption::new("seed", OptionKind::U64, "seed of the bodies (default 42)"),
+];
+
+/// `speedup run nbody`: `N[:STEPS]` bodies of a seeded cluster (`--steps` over the size's
+/// steps), with the energy drift over the run.
+fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunReport> {
+    let (n, steps) = count_and_suffix(
+        size,
+        "nbody body count",
+        options.value("steps")?,
+        "step count",
+        DEFAULT_STEPS,
+    )?;
+    let n = u32::try_from(n).map_err(|_| {
+        Error::InvalidSize(format!(
+            "--size: too many bodies ({n}; at most {MAX_BODIES})"
+        ))
+    })?;
+    let job = NBody::new(
+        n,
+        steps,
+        options.value("dt")?.unwrap_or(DEFAULT_DT),
+        options.value("softening")?.unwrap_or(DEFAULT_SOFTENING),
+    )?;
+    let bodies = Bodies::cluster(n, options.value("seed")?.unwrap_or(42));
+    let e0 = bodies.energy(job.softening);
+    let mut run = NBodyRun::new(backend, job, bodies)?;
+    let start = Instant::now();
+    let (result, phases) = run.simulate()?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let e1 = result.bodies.energy(job.softening);
+    let mut report = RunReport::default();
+    report.line("bodies", n);
+    report.line(
+        "steps",
+        format!("{steps} (dt {}, softening {})", job.dt, job.softening),
+    );
+    report.line(
+        "energy",
+        format!(
+            "{e0:.9e} -> {e1:.9e} (relative drift {:.2e})",
+            ((e1 - e0) / e0).abs()
+        ),
+    );
+    report.timing(elapsed, &phases, job.interactions(), "body-interactions");
+    Ok(report)
 }

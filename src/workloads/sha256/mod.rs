@@ -25,7 +25,8 @@
 mod cpu;
 mod gpu;
 
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use cpu::{rayon_search, scan};
@@ -342,7 +343,22 @@ pub fn check_searches() -> Vec<Search> {
 /// SHA-256 search as a benchmark workload.
 pub struct Sha256Workload;
 
+impl Problem for Search {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(Sha256Run::new(backend, self.clone())?))
+    }
+}
+
 impl Workload for Sha256Workload {
+    fn single_run(&self) -> Option<SingleRun> {
+        Some(SingleRun {
+            notation: "N[:DIFFICULTY] nonces to search",
+            default_size: "2^32",
+            options: RUN_OPTIONS,
+            run: run_once,
+        })
+    }
+
     fn name(&self) -> &'static str {
         "sha256"
     }
@@ -367,8 +383,8 @@ impl Workload for Sha256Workload {
         (14..=28).step_by(2).map(|k| format!("2^{k}")).collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        Ok(Box::new(Sha256Run::new(backend, Search::parse(size)?)?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(Search::parse(size)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {
@@ -397,4 +413,86 @@ impl Workload for Sha256Workload {
             ),
         })
     }
+}
+
+/// Leading zero bits `speedup run sha256` looks for when neither the size nor `--difficulty`
+/// says (harder than [`DEFAULT_DIFFICULTY`], which keeps bench rows short).
+const RUN_DIFFICULTY: u32 = 20;
+
+/// The options of `speedup run sha256` besides the size.
+const RUN_OPTIONS: &[RunOption] = &[
+    RunOption::new(
+        "difficulty",
+        OptionKind::U32,
+        "leading zero bits wanted (default 20)",
+    ),
+    RunOption::new(
+        "prefix",
+        OptionKind::Text,
+        "message prefix, as text (at most 47 bytes)",
+    ),
+    RunOption::new("start", OptionKind::U64, "first nonce to try"),
+    RunOption::new(
+        "exhaustive",
+        OptionKind::Switch,
+        "hash the whole range and count every hit, instead of stopping at the first",
+    ),
+];
+
+/// `speedup run sha256`: a search over `N[:DIFFICULTY]` nonces (`--difficulty` over the size's)
+/// from `--start`, for the first hit or, `--exhaustive`, every hit.
+fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunReport> {
+    let (count, difficulty) = count_and_suffix(
+        size,
+        "sha256 nonce count",
+        options.value("difficulty")?,
+        "difficulty",
+        RUN_DIFFICULTY,
+    )?;
+    let prefix = options.text("prefix").unwrap_or(DEFAULT_PREFIX);
+    let search = Search::new(
+        prefix.as_bytes(),
+        difficulty,
+        options.value("start")?.unwrap_or(0),
+        count,
+        options.has("exhaustive"),
+    )?;
+    let mut run = Sha256Run::new(backend, search.clone())?;
+    let start = Instant::now();
+    let (found, phases) = run.search()?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut report = RunReport::default();
+    report.line("prefix", format!("{prefix:?}"));
+    report.line("difficulty", format!("{difficulty} leading zero bits"));
+    report.line(
+        "nonces",
+        format!(
+            "{}..{} ({})",
+            search.range().start,
+            search.range().end,
+            if search.exhaustive {
+                "exhaustive"
+            } else {
+                "first match"
+            }
+        ),
+    );
+    match found.nonce {
+        Some(nonce) => {
+            let digest = Sha256::digest(message(prefix.as_bytes(), nonce));
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            report.line(
+                "nonce",
+                format!("{nonce} (8 bytes little-endian after the prefix)"),
+            );
+            report.line("sha256", hex);
+        }
+        None => report.line("nonce", "none in the range"),
+    }
+    if let Some(m) = found.matches {
+        report.line("hits", m);
+    }
+    report.line("tried", format!("{} nonces", found.tried));
+    report.timing(elapsed, &phases, found.tried as f64, "hashes");
+    Ok(report)
 }

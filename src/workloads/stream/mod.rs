@@ -20,7 +20,8 @@
 mod cpu;
 mod gpu;
 
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Workload};
+use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
+use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use cpu::CpuArrays;
@@ -200,7 +201,22 @@ pub const CHECK_SIZES: &[u64] = &[1, 31, 33, 63, 65, 100, 257, 65_537, 100_003];
 /// STREAM triad as a benchmark workload.
 pub struct StreamWorkload;
 
+impl Problem for Stream {
+    fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(StreamRun::new(backend, *self)?))
+    }
+}
+
 impl Workload for StreamWorkload {
+    fn single_run(&self) -> Option<SingleRun> {
+        Some(SingleRun {
+            notation: "N[:REPS] elements",
+            default_size: "2^24",
+            options: RUN_OPTIONS,
+            run: run_once,
+        })
+    }
+
     fn name(&self) -> &'static str {
         "stream"
     }
@@ -235,8 +251,8 @@ impl Workload for StreamWorkload {
             .collect()
     }
 
-    fn prepare(&self, size: &str, backend: &Backend) -> Result<Box<dyn Prepared>> {
-        Ok(Box::new(StreamRun::new(backend, Stream::parse(size)?)?))
+    fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
+        Ok(Box::new(Stream::parse(size)?))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {
@@ -257,4 +273,61 @@ impl Workload for StreamWorkload {
             ),
         })
     }
+}
+
+/// The options of `speedup run stream` besides the size.
+const RUN_OPTIONS: &[RunOption] = &[RunOption::new(
+    "reps",
+    OptionKind::U32,
+    "triads per run (default 10)",
+)];
+
+/// `speedup run stream`: triads over three arrays of `N[:REPS]` elements (`--reps` over the
+/// size's), checked against the reference; a wrong result is the report's failure.
+fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunReport> {
+    let (elements, reps) = count_and_suffix(
+        size,
+        "stream element count",
+        options.value("reps")?,
+        "repetition count",
+        DEFAULT_REPS,
+    )?;
+    let job = Stream::new(elements, reps)?;
+    let mut run = StreamRun::new(backend, job)?;
+    // One untimed triad first: the first touch of fresh memory (page faults on the CPU, lazy
+    // allocation on some drivers) is not bandwidth.
+    run.triads()?;
+    let start = Instant::now();
+    let phases = run.triads()?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let ok = first_difference(&run.result()?, &reference(elements)).is_none();
+    let mut report = RunReport::default();
+    report.line(
+        "arrays",
+        format!(
+            "3 x {elements} f32 ({:.1} MiB each)",
+            elements as f64 * 4.0 / (1 << 20) as f64
+        ),
+    );
+    report.line("triads", reps);
+    report.line(
+        "result",
+        if ok {
+            "matches the reference"
+        } else {
+            "DIFFERS from the reference"
+        },
+    );
+    report.timing(elapsed, &phases, job.bytes(), "bytes");
+    report.line(
+        "bandwidth",
+        format!("{:.2} GB/s", job.bytes() / elapsed / 1e9),
+    );
+    if let Some(d) = phases.device_seconds.filter(|d| *d > 0.0) {
+        report.detail("on device", format!("{:.2} GB/s", job.bytes() / d / 1e9));
+    }
+    if !ok {
+        report.failure = Some("the triad's result differs from the reference".to_string());
+    }
+    Ok(report)
 }
