@@ -15,6 +15,29 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// `--until-stable` and `--max-period`, shared by `life run` and `life batch`.
+#[derive(Debug, clap::Args)]
+pub struct StableArgs {
+    /// Stop when the grid repeats (a still life, an oscillator, a glider back where it started
+    /// on a torus), at most --generations, and report stabilised_at (the first generation of
+    /// the cycle) and period. In `life batch` each run stops on its own (on a GPU such runs go
+    /// one at a time, not batched).
+    #[arg(long)]
+    pub until_stable: bool,
+    /// With --until-stable: the longest period looked for (a hash of each of the last P
+    /// generations is kept) [default: 10000].
+    #[arg(long, requires = "until_stable", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_period: Option<u64>,
+}
+
+impl StableArgs {
+    /// The longest period to look for, or `None` without `--until-stable`.
+    fn longest_period(&self) -> Option<u64> {
+        self.until_stable
+            .then(|| self.max_period.unwrap_or(DEFAULT_MAX_PERIOD))
+    }
+}
+
 /// `speedup life ...`
 #[derive(Debug, clap::Subcommand)]
 pub enum LifeCommand {
@@ -55,15 +78,9 @@ pub struct RunArgs {
     /// Which backend runs it.
     #[command(flatten)]
     pub backend: BackendArgs,
-    /// Stop when the grid repeats (a still life, an oscillator, a glider back where it started
-    /// on a torus), at most --generations; the summary gives stabilised_at (the first
-    /// generation of the cycle) and period.
-    #[arg(long)]
-    pub until_stable: bool,
-    /// With --until-stable: the longest period looked for (a hash of each of the last P
-    /// generations is kept) [default: 10000].
-    #[arg(long, requires = "until_stable", value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_period: Option<u64>,
+    /// When to stop early.
+    #[command(flatten)]
+    pub stable: StableArgs,
     /// Kernel: packed (bit-sliced, 32 cells a word, one generation per pass), tiled (packed,
     /// several generations per pass over cache or workgroup tiles) or naive (cell by cell, the
     /// baseline). Default: the fastest measured for the backend (tiled on the CPU, packed on the
@@ -144,15 +161,9 @@ pub struct BatchArgs {
     /// Which backend runs the jobs. On a GPU, runs of one size are batched into one dispatch.
     #[command(flatten)]
     pub backend: BackendArgs,
-    /// Stop when the grid repeats (each run; on a GPU one at a time, not batched), at most
-    /// --generations; the CSV gives stabilised_at (the first
-    /// generation of the cycle) and period.
-    #[arg(long)]
-    pub until_stable: bool,
-    /// With --until-stable: the longest period looked for (a hash of each of the last P
-    /// generations is kept) [default: 10000].
-    #[arg(long, requires = "until_stable", value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_period: Option<u64>,
+    /// When to stop early.
+    #[command(flatten)]
+    pub stable: StableArgs,
     /// Run only jobs K, K+N, K+2N, ... (K counts from 0). `auto`: K and N from a Slurm job
     /// array (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT, the array numbered 0..N-1);
     /// `auto/N`: N given, K from Slurm or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX). On
@@ -272,9 +283,7 @@ pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
             .context("--rule")?,
         topology: args.topology,
         generations: args.generations,
-        until_stable: args
-            .until_stable
-            .then(|| args.max_period.unwrap_or(DEFAULT_MAX_PERIOD)),
+        until_stable: args.stable.longest_period(),
     })
 }
 
@@ -460,9 +469,7 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
             .transpose()
             .context("--rule")?,
         topology: args.topology,
-        until_stable: args
-            .until_stable
-            .then(|| args.max_period.unwrap_or(DEFAULT_MAX_PERIOD)),
+        until_stable: args.stable.longest_period(),
         ..Defaults::default()
     };
     let jobs = match (&args.jobs, args.random) {
