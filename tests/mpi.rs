@@ -9,7 +9,7 @@
 
 mod common;
 
-use speedup::life::distributed::run_local;
+use speedup::life::distributed::{run_local, LocalRun};
 use speedup::life::reference::reference_run;
 use speedup::life::{Grid, Rule, Topology};
 use std::os::unix::process::CommandExt;
@@ -498,7 +498,17 @@ fn bands_on_every_backend_equal_the_reference() {
                 [(2, 4, false), (3, 2, false), (4, 8, false), (3, 3, true)]
             {
                 let (got, _) = run_local(
-                    &backend, kernel, &grid, rule, topology, ranks, halo, 11, overlap,
+                    &backend,
+                    &grid,
+                    &LocalRun {
+                        rule,
+                        topology,
+                        kernel,
+                        ranks,
+                        halo,
+                        generations: 11,
+                        overlap,
+                    },
                 )
                 .unwrap();
                 assert_eq!(
@@ -609,7 +619,17 @@ fn resident_gpu_bands_equal_the_reference() {
                     for kernel in [Kernel::Packed, Kernel::Tiled] {
                         for overlap in [false, true] {
                             let (got, _) = run_local(
-                                &backend, kernel, &grid, rule, topology, ranks, halo, gens, overlap,
+                                &backend,
+                                &grid,
+                                &LocalRun {
+                                    rule,
+                                    topology,
+                                    kernel,
+                                    ranks,
+                                    halo,
+                                    generations: gens,
+                                    overlap,
+                                },
                             )
                             .unwrap();
                             assert_eq!(
