@@ -139,9 +139,8 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                 match outcome {
                     Ok(Some(mut row)) => {
                         row.judge_noise(noise_limit);
-                        row.problem = (plan.fill_devices)
-                            .then(|| problem_of(workload.as_ref(), &size.text))
-                            .flatten()
+                        row.problem = problem_of(workload.as_ref(), &size.text)
+                            .filter(|_| plan.fill_devices)
                             .map(|d| d.problem.to_string());
                         report.results.push(row);
                     }

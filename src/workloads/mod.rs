@@ -135,7 +135,8 @@ pub trait Workload: Send + Sync {
         None
     }
     /// The problem that fills a datacenter GPU for 50–150 ms of device time, estimated from
-    /// counted expectations (the module says how); `None` for a workload without one.
+    /// counted expectations ([`crate::harness::sizing`] says how, and when it is used); `None`
+    /// for a workload without one.
     fn device_size(&self) -> Option<DeviceSize>;
     /// Every GPU kernel build its GPU host code compiles (shader as composed, entry point,
     /// pipeline constants), for tests/shaders_validate.rs to validate and translate to every
