@@ -24,6 +24,28 @@ fn main() {
     suite.run()
 }
 
+/// Runs `grid` split into bands as `run` says, on `backend`, and checks that it ends as `want`
+/// (the single engine's grid), naming the run where it does not.
+fn assert_bands_give(backend: &Backend, grid: &Grid, run: LocalRun, want: &Grid) {
+    let (got, _) = run_local(backend, grid, &run).unwrap();
+    let LocalRun {
+        rule,
+        topology,
+        kernel,
+        ranks,
+        halo,
+        overlap,
+        ..
+    } = run;
+    let (w, h) = (grid.width(), grid.height());
+    assert_eq!(
+        got.hash_hex(),
+        want.hash_hex(),
+        "{} {kernel} {w}x{h} {rule} {topology}, {ranks} bands, halo {halo}, overlap {overlap}",
+        backend.label()
+    );
+}
+
 /// The bands of a grid stepped in one process, halos copied between them, on every backend and
 /// kernel (the GPU's band resident on the device): the single engine's grid.
 fn bands_on_every_backend_equal_the_reference(backend: &Backend, kernel: Kernel) {
@@ -32,26 +54,16 @@ fn bands_on_every_backend_equal_the_reference(backend: &Backend, kernel: Kernel)
     for topology in [Topology::Torus, Topology::Bounded] {
         let want = reference_run(&grid, rule, topology, 11);
         for (ranks, halo, overlap) in [(2, 4, false), (3, 2, false), (4, 8, false), (3, 3, true)] {
-            let (got, _) = run_local(
-                backend,
-                &grid,
-                &LocalRun {
-                    rule,
-                    topology,
-                    kernel,
-                    ranks,
-                    halo,
-                    generations: 11,
-                    overlap,
-                },
-            )
-            .unwrap();
-            assert_eq!(
-                got.hash_hex(),
-                want.hash_hex(),
-                "{} {kernel} {topology}, {ranks} bands, halo {halo}, overlap {overlap}",
-                backend.label()
-            );
+            let run = LocalRun {
+                rule,
+                topology,
+                kernel,
+                ranks,
+                halo,
+                generations: 11,
+                overlap,
+            };
+            assert_bands_give(backend, &grid, run, &want);
         }
     }
 }
@@ -73,26 +85,16 @@ fn resident_gpu_bands_equal_the_reference(ctx: &Arc<GpuContext>) {
             for halo in [1, 3, 8] {
                 for kernel in [Kernel::Packed, Kernel::Tiled] {
                     for overlap in [false, true] {
-                        let (got, _) = run_local(
-                            &backend,
-                            &grid,
-                            &LocalRun {
-                                rule,
-                                topology,
-                                kernel,
-                                ranks,
-                                halo,
-                                generations: gens,
-                                overlap,
-                            },
-                        )
-                        .unwrap();
-                        assert_eq!(
-                                got.hash_hex(),
-                                want.hash_hex(),
-                                "{} {kernel} {w}x{h} {topology}, {ranks} bands, halo {halo}, overlap {overlap}",
-                                backend.label()
-                            );
+                        let run = LocalRun {
+                            rule,
+                            topology,
+                            kernel,
+                            ranks,
+                            halo,
+                            generations: gens,
+                            overlap,
+                        };
+                        assert_bands_give(&backend, &grid, run, &want);
                     }
                 }
             }
