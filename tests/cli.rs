@@ -291,11 +291,11 @@ fn bench_default_sizes_follow_the_adapter() {
             assert!(r.get("problem").is_none(), "{r}");
             assert!(!hardware_note, "{v}");
         } else {
-            let d = speedup::harness::sizing::device_size(name).unwrap();
+            let d = w.device_size().unwrap();
             let device_type = v["machine"]["adapters"][0]["summary"]["device_type"].clone();
             if speedup::harness::sizing::fills_device(device_type.as_str().unwrap_or("")) {
                 assert_eq!(size, d.gpu, "{r}");
-                assert_eq!(r["problem"], d.problem.as_str(), "{r}");
+                assert_eq!(r["problem"], d.problem, "{r}");
             }
         }
     }

@@ -923,7 +923,7 @@ fn bench_runs_life_through_the_trait() {
             interleave: false,
         },
         default_rayon_threads: 2,
-        device_sizes: Vec::new(),
+        fill_devices: false,
         crossovers: false,
     };
     assert_eq!(plan.rows(), 2);
@@ -1038,7 +1038,7 @@ fn bench_finds_crossovers_when_the_plan_asks() {
                 interleave: false,
             },
             default_rayon_threads: 2,
-            device_sizes: Vec::new(),
+            fill_devices: false,
             crossovers,
         }
     };

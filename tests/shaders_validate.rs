@@ -1,12 +1,15 @@
 //! Every WGSL file in shaders/ is part of a kernel the crate compiles, and every kernel, composed
 //! as the crate composes it (shaders/life_adder.wgsl and life_common.wgsl in front of the Life
-//! kernels), parses and validates with naga, without a GPU.
+//! kernels), parses and validates with naga, without a GPU. The kernels are the ones the code
+//! lists beside its host code (`speedup::workloads::shader_builds`), not a list kept here.
+
+use speedup::gpu::ShaderBuild;
 
 #[test]
 fn every_shader_validates() {
     use naga::valid::{Capabilities, ValidationFlags, Validator};
-    let kernels = kernels();
-    for (label, source, _, _) in &kernels {
+    let kernels = speedup::workloads::shader_builds();
+    for ShaderBuild { label, source, .. } in &kernels {
         let module = naga::front::wgsl::parse_str(source)
             .unwrap_or_else(|e| panic!("{label}: {}", e.emit_to_string(source)));
         Validator::new(ValidationFlags::all(), Capabilities::all())
@@ -23,51 +26,13 @@ fn every_shader_validates() {
         }
         let file = std::fs::read_to_string(&path).unwrap();
         assert!(
-            kernels
-                .iter()
-                .any(|(_, source, _, _)| source.contains(&file)),
+            kernels.iter().any(|build| build.source.contains(&file)),
             "{}: part of no kernel the crate compiles",
             path.display()
         );
         count += 1;
     }
     assert!(count >= 1, "no shaders found in {}", dir.display());
-}
-
-/// One kernel as the crate compiles it: (label, WGSL source, entry point, pipeline constants).
-type KernelBuild = (String, &'static str, &'static str, Vec<(&'static str, f64)>);
-
-/// Every kernel the crate compiles, with the pipeline constants it is built with.
-fn kernels() -> Vec<KernelBuild> {
-    use speedup::life::gpu::kernel_source;
-    use speedup::life::{Kernel, Rule};
-    use speedup::workloads::{mandelbrot, montecarlo, nbody, sha256, stream};
-    let mut out = Vec::new();
-    // Conway and two rules whose masks differ in every term, so each folds its own way.
-    for rule in ["B3/S23", "B36/S23", "B2/S"] {
-        let rule: Rule = rule.parse().unwrap();
-        for kernel in Kernel::ALL {
-            let (source, constants) = kernel_source(kernel, rule);
-            out.push((format!("life {kernel} {rule}"), source, "main", constants));
-        }
-    }
-    out.push((
-        "life batch".into(),
-        speedup::life::batch::gpu::LIFE_BATCH_WGSL,
-        "main",
-        vec![],
-    ));
-    for (name, source, entry) in [
-        ("mandelbrot", mandelbrot::MANDELBROT_WGSL, "main"),
-        ("montecarlo", montecarlo::MONTECARLO_WGSL, "main"),
-        ("montecarlo racy", montecarlo::MONTECARLO_WGSL, "racy"),
-        ("nbody", nbody::NBODY_WGSL, "main"),
-        ("sha256", sha256::SHA256_WGSL, "main"),
-        ("stream", stream::STREAM_WGSL, "main"),
-    ] {
-        out.push((name.into(), source, entry, vec![]));
-    }
-    out
 }
 
 /// The Vulkan, Metal, DX12 and GL promise, checked without those drivers: every kernel, with its
@@ -95,8 +60,14 @@ fn every_kernel_translates_to_every_shading_language() {
     let dir = std::env::temp_dir().join(format!("speedup-spirv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut failures = Vec::new();
-    let kernels = kernels();
-    for (label, source, entry, constants) in &kernels {
+    let kernels = speedup::workloads::shader_builds();
+    for build in &kernels {
+        let ShaderBuild {
+            label,
+            source,
+            entry_point: entry,
+            constants,
+        } = build;
         let module = naga::front::wgsl::parse_str(source)
             .unwrap_or_else(|e| panic!("{label}: {}", e.emit_to_string(source)));
         let info = Validator::new(ValidationFlags::all(), Capabilities::all())

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use speedup::backend::{logical_cores, Backend, BackendList, WhenNoneNamed};
 use speedup::harness::bench::{self, Plan, PlannedSize, Progress, WorkloadSizes};
 use speedup::harness::export::{svg, Format};
-use speedup::harness::sizing::{self, DeviceSize};
+use speedup::harness::sizing;
 use speedup::harness::{MeasureConfig, Report};
 use speedup::output::write_atomic;
 use speedup::workloads::{self, Workload};
@@ -111,11 +111,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut notes: Vec<String> = (list.skipped.iter())
         .map(|(what, why)| format!("{what} skipped: {why}"))
         .collect();
-    let device_sizes = if args.sizes.is_empty() && !args.quick && !args.sweep {
-        fill_devices(&mut workloads, &list.backends, &mut notes)?
-    } else {
-        Vec::new()
-    };
+    let device_sizes = args.sizes.is_empty()
+        && !args.quick
+        && !args.sweep
+        && fill_devices(&mut workloads, &list.backends, &mut notes)?;
     if !args.threads.is_empty() {
         list = list.with_thread_counts(&args.threads)?;
     }
@@ -125,7 +124,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         backends,
         config,
         default_rayon_threads: logical_cores(),
-        device_sizes,
+        fill_devices: device_sizes,
         crossovers: args.sweep,
     };
     let report = if std::io::stderr().is_terminal() {
@@ -265,26 +264,25 @@ fn sizes_for(
 }
 
 /// With the default sizes and a device-filling GPU among `backends` (a discrete or virtual
-/// one, [`sizing::fills_device`]), gives each workload one problem at a size that fills it: the
-/// CPU rows run it with fewer repetitions, the GPU rows at full size, compared by throughput
-/// (a note says so). Without such a GPU, nothing changes: software adapters keep today's sizes.
+/// one, [`sizing::fills_device`]), gives each workload one problem at a size that fills it
+/// (its `device_size`): the CPU rows run it with fewer repetitions, the GPU rows at full size,
+/// compared by throughput (a note says so). Returns whether it did. Without such a GPU,
+/// nothing changes: software adapters keep today's sizes.
 fn fill_devices(
     workloads: &mut [WorkloadSizes],
     backends: &[Backend],
     notes: &mut Vec<String>,
-) -> anyhow::Result<Vec<DeviceSize>> {
+) -> anyhow::Result<bool> {
     let filling = backends.iter().any(|b| match b {
         Backend::Gpu(ctx) => sizing::fills_device(&ctx.summary().device_type),
         _ => false,
     });
     if !filling {
-        return Ok(Vec::new());
+        return Ok(false);
     }
-    let mut out = Vec::new();
     for (w, sizes) in workloads.iter_mut() {
-        if let Some(d) = sizing::device_size(w.name()) {
-            *sizes = vec![PlannedSize::parse(w.as_ref(), &d.cpu)?];
-            out.push(d);
+        if let Some(d) = w.device_size() {
+            *sizes = vec![PlannedSize::parse(w.as_ref(), d.cpu)?];
         }
     }
     notes.push(
@@ -293,7 +291,7 @@ generations/steps/iterations (or items) than its CPU rows, so their speedups are
 ratios (marked in the table; --sizes runs every backend at the same size)"
             .to_string(),
     );
-    Ok(out)
+    Ok(true)
 }
 
 /// A progress bar on stderr (only when stderr is a terminal).

@@ -38,6 +38,18 @@ impl ComputeKernel {
         })
     }
 
+    /// Compiles `build` with the default options otherwise (workgroup memory zeroed): how a
+    /// workload's host code compiles the builds it lists in `Workload::shaders`, so that the
+    /// list is what runs.
+    pub(crate) fn build(ctx: &GpuContext, build: &ShaderBuild) -> Result<ComputeKernel> {
+        let options = PipelineOptions {
+            entry_point: build.entry_point,
+            constants: &build.constants,
+            ..PipelineOptions::new(&build.label)
+        };
+        ComputeKernel::new(ctx, build.source, &options)
+    }
+
     /// A bind group with `buffers[i]` at binding `i`. Mismatches with the shader (wrong usage,
     /// too small, missing binding) become `Err`.
     pub fn bind(&self, ctx: &GpuContext, buffers: &[&wgpu::Buffer]) -> Result<wgpu::BindGroup> {
@@ -82,6 +94,34 @@ impl ComputeKernel {
         for (bind_group, (x, y)) in dispatches {
             pass.set_bind_group(0, bind_group, &[]);
             pass.dispatch_workgroups(x, y, 1);
+        }
+    }
+}
+
+/// One kernel as the crate builds it: the WGSL source as composed (shared files in front), the
+/// entry point and the pipeline-overridable constants. Each host file lists the builds it
+/// compiles (`Workload::shaders`, `crate::workloads::shader_builds`), so that
+/// tests/shaders_validate.rs validates and translates exactly those, without a GPU.
+#[derive(Clone, Debug)]
+pub struct ShaderBuild {
+    /// Names the build in test failures, e.g. "montecarlo racy" or "life tiled B3/S23".
+    pub label: String,
+    /// The WGSL source as compiled.
+    pub source: &'static str,
+    /// The `@compute` function built.
+    pub entry_point: &'static str,
+    /// Values of the shader's `override` constants.
+    pub constants: Vec<(&'static str, f64)>,
+}
+
+impl ShaderBuild {
+    /// Entry point `main` of `source`, no constants: most kernels' one build.
+    pub fn main(label: &str, source: &'static str) -> ShaderBuild {
+        ShaderBuild {
+            label: label.to_string(),
+            source,
+            entry_point: "main",
+            constants: Vec::new(),
         }
     }
 }

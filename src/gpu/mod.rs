@@ -22,7 +22,9 @@ pub(crate) use context::PipelineOptions;
 pub use context::{
     auto_pick, list_adapters, AdapterChoice, AdapterSummary, GpuContext, GpuSettings,
 };
-pub use kernel::{cast_vec, poisoned_storage, submit_pass, upload, ComputeKernel, Readback};
+pub use kernel::{
+    cast_vec, poisoned_storage, submit_pass, upload, ComputeKernel, Readback, ShaderBuild,
+};
 pub use timer::GpuTimer;
 
 /// Largest number of workgroups per dimension that every adapter supports (wgpu's default limit).

@@ -4,7 +4,7 @@
 use super::machine::{AdapterInfo, MachineInfo};
 use super::measure::{measure, measure_interleaved, MeasureConfig};
 use super::report::{fill_comparisons, Report, ResultRow, RowInput, Skipped, FORMAT_VERSION};
-use super::sizing::{problem_of, size_on, DeviceSize};
+use super::sizing::{problem_of, size_on};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::workloads::{Problem, Workload};
@@ -48,9 +48,11 @@ pub struct Plan {
     pub config: MeasureConfig,
     /// Threads of the default Rayon pool, which `speedup_vs_rayon` refers to.
     pub default_rayon_threads: usize,
-    /// Problems whose GPU rows run a larger size than their CPU rows on a device-filling GPU
-    /// ([`super::sizing`]); empty: every backend runs the sizes in `workloads`.
-    pub device_sizes: Vec<DeviceSize>,
+    /// Whether the sizes in `workloads` are the workloads' device-filling problems
+    /// ([`Workload::device_size`]), whose GPU rows run a larger size than their CPU rows on a
+    /// device-filling GPU ([`super::sizing`]). `false`: every backend runs the sizes in
+    /// `workloads`.
+    pub fill_devices: bool,
     /// Find where each backend overtakes another as the sizes grow (`--sweep`): fills the
     /// report's `crossovers`.
     pub crossovers: bool,
@@ -126,7 +128,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                 plan.backends
                     .iter()
                     .map(|backend| {
-                        let size = row_sizes.on(workload.name(), size, backend);
+                        let size = row_sizes.on(workload.as_ref(), size, backend);
                         progress.row_started(workload.name(), &size.text, &backend.label());
                         run_row(workload.as_ref(), size, backend, &plan.config, progress)
                     })
@@ -137,8 +139,9 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                 match outcome {
                     Ok(Some(mut row)) => {
                         row.judge_noise(noise_limit);
-                        row.problem = problem_of(&plan.device_sizes, workload.name(), &size.text)
-                            .map(|d| d.problem.clone());
+                        row.problem = problem_of(workload.as_ref(), &size.text)
+                            .filter(|_| plan.fill_devices)
+                            .map(|d| d.problem.to_string());
                         report.results.push(row);
                     }
                     Ok(None) => {}
@@ -147,7 +150,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                         return Err(e);
                     }
                     Err(e) => {
-                        let size = &row_sizes.on(workload.name(), size, backend).text;
+                        let size = &row_sizes.on(workload.as_ref(), size, backend).text;
                         progress.warn(&format!(
                             "skipped {} {size} on {label}: {e}",
                             workload.name()
@@ -179,34 +182,36 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
 
 /// Which parsed size each backend runs: the plan's, or on a device-filling GPU the matching
 /// device size ([`super::sizing`]), parsed with the plan's before anything is measured.
-struct RowSizes<'a> {
-    plan: &'a Plan,
-    /// The device sizes' GPU sizes, parsed, with their workload's name.
-    gpu: Vec<(&'a str, PlannedSize)>,
+struct RowSizes {
+    /// In a device-filling plan, each workload's GPU size, parsed, with the workload's name;
+    /// empty otherwise.
+    gpu: Vec<(&'static str, PlannedSize)>,
 }
 
-impl<'a> RowSizes<'a> {
-    fn new(plan: &'a Plan) -> Result<RowSizes<'a>> {
+impl RowSizes {
+    fn new(plan: &Plan) -> Result<RowSizes> {
         let mut gpu = Vec::new();
-        for d in &plan.device_sizes {
-            if let Some((w, _)) = plan.workloads.iter().find(|(w, _)| w.name() == d.workload) {
-                gpu.push((d.workload.as_str(), PlannedSize::parse(w.as_ref(), &d.gpu)?));
+        if plan.fill_devices {
+            for (w, _) in &plan.workloads {
+                if let Some(d) = w.device_size() {
+                    gpu.push((w.name(), PlannedSize::parse(w.as_ref(), d.gpu)?));
+                }
             }
         }
-        Ok(RowSizes { plan, gpu })
+        Ok(RowSizes { gpu })
     }
 
     /// The size `backend` runs for the plan's `size` of `workload`.
     fn on<'s>(
         &'s self,
-        workload: &str,
+        workload: &dyn Workload,
         size: &'s PlannedSize,
         backend: &Backend,
     ) -> &'s PlannedSize {
-        let text = size_on(&self.plan.device_sizes, workload, &size.text, backend);
+        let text = size_on(workload, &size.text, backend);
         self.gpu
             .iter()
-            .find(|(w, p)| *w == workload && p.text == text)
+            .find(|(w, p)| *w == workload.name() && p.text == text)
             .map_or(size, |(_, p)| p)
     }
 }
@@ -258,11 +263,7 @@ fn run_interleaved(
     let mut which = Vec::new();
     progress.row_started(workload.name(), &size.text, "every backend, interleaved");
     for (i, backend) in plan.backends.iter().enumerate() {
-        match sizes
-            .on(workload.name(), size, backend)
-            .problem
-            .prepare(backend)
-        {
+        match sizes.on(workload, size, backend).problem.prepare(backend) {
             Ok(p) => {
                 prepared.push(p);
                 which.push(i);
@@ -274,7 +275,7 @@ fn run_interleaved(
     let measured = measure_interleaved(&mut prepared, &plan.config, |_| progress.run_finished());
     for ((i, m), p) in which.into_iter().zip(measured).zip(&prepared) {
         let backend = &plan.backends[i];
-        let size = &sizes.on(workload.name(), size, backend).text;
+        let size = &sizes.on(workload, size, backend).text;
         outcomes[i] = m.map(|m| row_of(workload, size, backend, p.as_ref(), &m));
     }
     // The caller calls `row_finished` once per backend.

@@ -8,6 +8,10 @@
 //! count, array length) with fewer repetitions so serial stays within seconds. Their speedups are
 //! then throughput ratios, marked as such in the report.
 //!
+//! Each workload states its device-filling problem ([`Workload::device_size`], with the counts
+//! behind it in its own module); this module decides when those sizes apply and which rows run
+//! which.
+//!
 //! The sizes are **estimated**, not calibrated by a probe run: each GPU size is the one the
 //! counted expectations of docs/performance.md ("Expected on an H100/H200") put at 50–150 ms of
 //! device time on an H100/H200. A probe would have to run each workload at device-filling size
@@ -22,20 +26,8 @@
 //! 3 GiB) and are far smaller; both keep the workloads' own default sizes, as does every
 //! `Other` adapter whose kind is unknown.
 
-/// One problem at a device-filling size: the size its GPU rows run and the size its CPU rows
-/// run, both the same grid/image/body count/array with different repetitions (or, for the
-/// searches and samplings made of independent items, different item counts).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeviceSize {
-    /// The workload's name, e.g. "life".
-    pub workload: String,
-    /// The size serial and rayon rows run (the workload's notation).
-    pub cpu: String,
-    /// The size rows on a device-filling GPU run.
-    pub gpu: String,
-    /// The shared problem in words, e.g. "16384x16384 torus": what the rows' speedups compare.
-    pub problem: String,
-}
+use crate::backend::Backend;
+use crate::workloads::{DeviceSize, Workload};
 
 /// Whether an adapter of this device type (wgpu's `DeviceType` as `Debug` prints it) gets the
 /// device-filling sizes: discrete and virtual (a datacenter GPU in a VM) GPUs only.
@@ -43,68 +35,19 @@ pub fn fills_device(device_type: &str) -> bool {
     matches!(device_type, "DiscreteGpu" | "VirtualGpu")
 }
 
-/// The device-filling problem of `workload` (a registry name), `None` for a workload without one.
-///
-/// Device time on an H200 from the counted expectations (docs/performance.md), and the serial
-/// time per CPU run on the 2-core EPYC guest's measured serial throughputs:
-/// - life, life-tiled: 16384² × 3000 gens, 8.1e11 cell-updates at 1.0e13–1.5e13/s: 54–81 ms;
-///   CPU 20 gens, 5.4e9 at 4e10/s: 0.14 s;
-/// - life-naive: 8192² × 400 gens, 2.7e10 at 4e11–5e11/s: 54–67 ms (the same work as 16384² ×
-///   100 with a quarter of the memory); CPU 1 gen, 6.7e7 at 5e7/s: 1.3 s;
-/// - mandelbrot: 8192² at max_iter 4000, about the 8e10 iterations of 16384² at 1000 (a quarter
-///   of the pixels, the inside ones iterating 4× longer): 30–80 ms; CPU max_iter 20;
-/// - nbody: 65536 bodies (256 workgroups, ~16 warps per SM) × 30 steps, 1.3e11 interactions at
-///   1.5e12–2.5e12/s: 52–86 ms; CPU 1 step, 4.3e9 at 4.7e8/s: 9 s (the one slow serial row: a
-///   smaller body count would not fill the GPU);
-/// - sha256: 2^29 nonces at difficulty 64 (no early stop), at 4e9–8e9/s: 67–134 ms; CPU 2^24;
-/// - montecarlo: 2^35 samples at 4e11–6e11/s: 57–85 ms; CPU 2^28;
-/// - stream: 2^28 floats × 70 triads, 2.3e11 bytes at ≥ 4.08e12 B/s: ~55 ms; CPU 2 triads.
-pub fn device_size(workload: &str) -> Option<DeviceSize> {
-    let (cpu, gpu, problem) = match workload {
-        "life" | "life-tiled" => ("16384x16384:20", "16384x16384:3000", "16384x16384 torus"),
-        "life-naive" => ("8192x8192:1", "8192x8192:400", "8192x8192 torus"),
-        "mandelbrot" => ("8192x8192:20", "8192x8192:4000", "8192x8192 image"),
-        "nbody" => ("65536:1", "65536:30", "65536 bodies"),
-        "sha256" => ("2^24:64", "2^29:64", "nonce search at difficulty 64"),
-        "montecarlo" => ("2^28", "2^35", "pi by sampling"),
-        "stream" => ("2^28:2", "2^28:70", "2^28 floats"),
-        _ => return None,
-    };
-    Some(DeviceSize {
-        workload: workload.to_string(),
-        cpu: cpu.to_string(),
-        gpu: gpu.to_string(),
-        problem: problem.to_string(),
-    })
+/// The device-filling problem ([`Workload::device_size`]) that the plan's `size` of `workload`
+/// stands for: the workload's own, when `size` is its CPU size.
+pub fn problem_of(workload: &dyn Workload, size: &str) -> Option<DeviceSize> {
+    workload.device_size().filter(|d| d.cpu == size)
 }
 
-/// The size `backend` runs for `workload` at the plan's `size`: the GPU size of a matching
-/// [`DeviceSize`] on a device-filling GPU, `size` itself everywhere else.
-pub fn size_on<'a>(
-    sizes: &'a [DeviceSize],
-    workload: &str,
-    size: &'a str,
-    backend: &crate::backend::Backend,
-) -> &'a str {
-    match (backend, problem_of(sizes, workload, size)) {
-        (crate::backend::Backend::Gpu(ctx), Some(d))
-            if fills_device(&ctx.summary().device_type) =>
-        {
-            &d.gpu
-        }
+/// The size `backend` runs of `workload` at the plan's `size`: on a device-filling GPU the GPU
+/// size of the problem `size` stands for ([`problem_of`]), `size` itself everywhere else.
+pub fn size_on<'a>(workload: &dyn Workload, size: &'a str, backend: &Backend) -> &'a str {
+    match (backend, problem_of(workload, size)) {
+        (Backend::Gpu(ctx), Some(d)) if fills_device(&ctx.summary().device_type) => d.gpu,
         _ => size,
     }
-}
-
-/// The device-filling problem that the plan's `size` of `workload` stands for, if any.
-pub fn problem_of<'a>(
-    sizes: &'a [DeviceSize],
-    workload: &str,
-    size: &str,
-) -> Option<&'a DeviceSize> {
-    sizes
-        .iter()
-        .find(|d| d.workload == workload && d.cpu == size)
 }
 
 #[cfg(test)]
@@ -123,15 +66,24 @@ mod tests {
     #[test]
     fn every_workload_has_a_problem_shared_by_its_cpu_and_gpu_sizes() {
         for w in crate::workloads::all() {
-            let d = device_size(w.name()).unwrap_or_else(|| panic!("{}", w.name()));
+            let d = w.device_size().unwrap_or_else(|| panic!("{}", w.name()));
             // Same problem: what precedes the repetitions (":...") is equal, except for the
             // searches and samplings of independent items, whose count is the repetition.
             let head = |s: &str| s.split(':').next().unwrap_or("").to_string();
             if !matches!(w.name(), "sha256" | "montecarlo") {
-                assert_eq!(head(&d.cpu), head(&d.gpu), "{}", w.name());
+                assert_eq!(head(d.cpu), head(d.gpu), "{}", w.name());
             }
             assert_ne!(d.cpu, d.gpu, "{}", w.name());
+            // Both sizes parse: the plan parses them before it measures anything.
+            // A machine with less free memory than a size needs refuses it, as it should.
+            for size in [d.cpu, d.gpu] {
+                if let Err(e) = w.problem(size) {
+                    let refused_for_memory = e.to_string().contains("is available");
+                    assert!(refused_for_memory, "{} {size}: {e}", w.name());
+                }
+            }
+            assert_eq!(problem_of(w.as_ref(), d.cpu), Some(d), "{}", w.name());
+            assert_eq!(problem_of(w.as_ref(), d.gpu), None, "{}", w.name());
         }
-        assert_eq!(device_size("no-such-workload"), None);
     }
 }

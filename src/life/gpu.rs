@@ -23,7 +23,7 @@ use super::Kernel;
 use crate::error::{Error, Result};
 use crate::gpu::{
     dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, GpuTimer,
-    PipelineOptions,
+    PipelineOptions, ShaderBuild,
 };
 use std::sync::Arc;
 
@@ -581,8 +581,7 @@ impl GpuLife {
 }
 
 /// The WGSL source `kernel` is compiled from and the pipeline-overridable constants it is built
-/// with for `rule`: what [`GpuLife`] compiles, and what tests/shaders_validate.rs translates to
-/// every shading language.
+/// with for `rule`: what [`GpuLife`] compiles, and what [`shader_builds`] lists.
 pub fn kernel_source(kernel: Kernel, rule: Rule) -> (&'static str, Vec<(&'static str, f64)>) {
     let description = description(kernel);
     let (birth, survive) = match description.rule_masks {
@@ -592,6 +591,36 @@ pub fn kernel_source(kernel: Kernel, rule: Rule) -> (&'static str, Vec<(&'static
     let mut constants = vec![("BIRTH", birth as f64), ("SURVIVE", survive as f64)];
     constants.extend_from_slice(description.constants);
     (description.source, constants)
+}
+
+/// The rules [`shader_builds`] lists each kernel with: its rule masks are pipeline constants,
+/// and Conway (B3/S23), B36/S23 and B2/S, whose masks differ in every term, stand for every rule
+/// (each folds its own way).
+const SAMPLE_RULES: [Rule; 3] = [
+    Rule::CONWAY,
+    Rule {
+        birth: (1 << 3) | (1 << 6),
+        survival: (1 << 2) | (1 << 3),
+    },
+    Rule {
+        birth: 1 << 2,
+        survival: 0,
+    },
+];
+
+/// The builds of `kernel` [`GpuLife`] compiles ([`kernel_source`]), one per sample rule, for
+/// tests/shaders_validate.rs to validate and translate to every shading language.
+pub fn shader_builds(kernel: Kernel) -> Vec<ShaderBuild> {
+    SAMPLE_RULES
+        .into_iter()
+        .map(|rule| {
+            let (source, constants) = kernel_source(kernel, rule);
+            ShaderBuild {
+                constants,
+                ..ShaderBuild::main(&format!("life {kernel} {rule}"), source)
+            }
+        })
+        .collect()
 }
 
 /// Splits the packed grid into row chunks of at most `max_chunk_bytes` each, balanced in size,

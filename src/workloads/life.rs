@@ -7,9 +7,10 @@
 //! GPU), so a report shows what bit-packing and tiling buy on each backend next to what
 //! parallelism buys.
 
-use super::{Check, Phases, Prepared, Problem, Workload};
+use super::{Check, DeviceSize, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::gpu::ShaderBuild;
 use crate::life::{reference::reference_run, Grid, Kernel, LifeEngine, Rule, Topology};
 use std::time::Instant;
 
@@ -36,6 +37,8 @@ struct KernelProfile {
     /// size runs at least, so that tiny grids are not all overhead.
     sweep_largest_side: u64,
     sweep_work: u64,
+    /// The problem that fills a datacenter GPU ([`Workload::device_size`]).
+    device_size: DeviceSize,
 }
 
 /// `life`: the bit-packed kernels, one generation per pass. Bit-packed, a cell is read once
@@ -49,6 +52,17 @@ const PACKED: KernelProfile = KernelProfile {
     full_size: "4096x4096:100",
     sweep_largest_side: 8192,
     sweep_work: 1 << 26,
+    device_size: PACKED_DEVICE_SIZE,
+};
+
+/// The device-filling problem of both bit-packed workloads. Device time on an H200 from the
+/// counted expectations (docs/performance.md): 16384² × 3000 generations, 8.1e11 cell-updates
+/// at 1.0e13–1.5e13/s, 54–81 ms. Serial, on the 2-core EPYC guest's measured throughput, 20
+/// generations are 5.4e9 at 4e10/s: 0.14 s.
+const PACKED_DEVICE_SIZE: DeviceSize = DeviceSize {
+    cpu: "16384x16384:20",
+    gpu: "16384x16384:3000",
+    problem: "16384x16384 torus",
 };
 
 /// `life-tiled`: the bit-packed kernels, several generations per pass; their traffic depends
@@ -61,6 +75,7 @@ const TILED: KernelProfile = KernelProfile {
     full_size: "4096x4096:100",
     sweep_largest_side: 8192,
     sweep_work: 1 << 26,
+    device_size: PACKED_DEVICE_SIZE,
 };
 
 /// `life-naive`: the cell-by-cell baselines; their traffic differs by backend (1 byte a cell on
@@ -73,6 +88,14 @@ const NAIVE: KernelProfile = KernelProfile {
     full_size: "1024x1024:10",
     sweep_largest_side: 2048,
     sweep_work: 1 << 22,
+    // 8192² × 400 generations, 2.7e10 cell-updates at 4e11–5e11/s on an H200: 54–67 ms (the
+    // same work as 16384² × 100 with a quarter of the memory). Serial: 1 generation, 6.7e7 at
+    // 5e7/s, 1.3 s.
+    device_size: DeviceSize {
+        cpu: "8192x8192:1",
+        gpu: "8192x8192:400",
+        problem: "8192x8192 torus",
+    },
 };
 
 impl LifeWorkload {
@@ -208,6 +231,14 @@ impl Workload for LifeWorkload {
             .map(|p| 1u64 << p)
             .map(|n| format!("{n}x{n}:{}", work / (n * n) + 1))
             .collect()
+    }
+
+    fn device_size(&self) -> Option<DeviceSize> {
+        Some(self.profile().device_size)
+    }
+
+    fn shaders(&self) -> Vec<ShaderBuild> {
+        crate::life::gpu::shader_builds(self.kernel)
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {

@@ -1,5 +1,7 @@
 //! The benchmark suite: every workload behind one small trait that `speedup bench`, `speedup
-//! verify` and `speedup run` iterate over. Adding a workload is one folder here plus one shader.
+//! verify` and `speedup run` iterate over. Adding a workload is one folder here plus one shader,
+//! and one line in [`all`]: the workload states its own device-filling size
+//! ([`Workload::device_size`]) and its kernel builds ([`Workload::shaders`]).
 //!
 //! Each workload but Life (a thin wrapper over [`crate::life`]) is a folder of three files:
 //! `mod.rs` holds the job, its size parser, the oracle, the checks and the [`Workload`]
@@ -26,6 +28,7 @@ pub mod stream;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::gpu::ShaderBuild;
 pub use single::SingleRun;
 
 /// Time spent in each phase of one run, where the backend can tell them apart.
@@ -72,6 +75,21 @@ pub struct Check {
     pub detail: String,
 }
 
+/// One problem at a size that fills a datacenter GPU (an H100/H200), for `speedup bench`'s
+/// default run on such a GPU ([`crate::harness::sizing`] says when): the size its GPU rows run
+/// and the size its CPU rows run, both the same grid, image, body count or array with different
+/// repetitions (or, for searches and samplings made of independent items, different item
+/// counts), so their speedups are throughput ratios.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceSize {
+    /// The size serial and Rayon rows run (the workload's notation).
+    pub cpu: &'static str,
+    /// The size rows on a device-filling GPU run.
+    pub gpu: &'static str,
+    /// The shared problem in words, e.g. "16384x16384 torus": what the rows' speedups compare.
+    pub problem: &'static str,
+}
+
 /// A benchmarkable workload with a plain CPU reference.
 pub trait Workload: Send + Sync {
     /// Short name used on the command line: life, mandelbrot, nbody, sha256, montecarlo, stream.
@@ -116,26 +134,40 @@ pub trait Workload: Send + Sync {
     fn single_run(&self) -> Option<SingleRun> {
         None
     }
+    /// The problem that fills a datacenter GPU for 50–150 ms of device time, estimated from
+    /// counted expectations ([`crate::harness::sizing`] says how, and when it is used); `None`
+    /// for a workload without one.
+    fn device_size(&self) -> Option<DeviceSize>;
+    /// Every GPU kernel build its GPU host code compiles (shader as composed, entry point,
+    /// pipeline constants), for tests/shaders_validate.rs to validate and translate to every
+    /// shading language.
+    fn shaders(&self) -> Vec<ShaderBuild>;
 }
 
-/// Every workload, in the order reports list them.
+/// Every workload, in the order reports list them: one Life workload per Life kernel
+/// ([`crate::life::Kernel::ALL`]), then the others.
 pub fn all() -> Vec<Box<dyn Workload>> {
-    vec![
-        Box::new(life::LifeWorkload {
-            kernel: crate::life::Kernel::Packed,
-        }),
-        Box::new(life::LifeWorkload {
-            kernel: crate::life::Kernel::Tiled,
-        }),
-        Box::new(life::LifeWorkload {
-            kernel: crate::life::Kernel::Naive,
-        }),
+    let life = crate::life::Kernel::ALL
+        .into_iter()
+        .map(|kernel| Box::new(life::LifeWorkload { kernel }) as Box<dyn Workload>);
+    let others: [Box<dyn Workload>; 5] = [
         Box::new(mandelbrot::MandelbrotWorkload),
         Box::new(nbody::NBodyWorkload),
         Box::new(sha256::Sha256Workload),
         Box::new(montecarlo::MonteCarloWorkload),
         Box::new(stream::StreamWorkload),
-    ]
+    ];
+    life.chain(others).collect()
+}
+
+/// Every GPU kernel build the crate compiles: each workload's ([`Workload::shaders`]) and the
+/// batched Life kernel of `speedup life batch`, which is no workload.
+pub fn shader_builds() -> Vec<ShaderBuild> {
+    all()
+        .into_iter()
+        .flat_map(|w| w.shaders())
+        .chain([crate::life::batch::gpu::shader_build()])
+        .collect()
 }
 
 /// The workload called `name`.

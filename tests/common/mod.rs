@@ -269,8 +269,7 @@ macro_rules! trials {
 #[allow(unused_imports)]
 pub(crate) use trials;
 
-// tests/mpi.rs runs under libtest and loops over the backends itself (its ranks are started
-// per test); these serve it.
+// tests/mpi.rs runs under libtest (its ranks are started per test); this serves it.
 
 /// Every GPU adapter on this machine, opened. Without one, GPU tests are skipped with a printed
 /// reason, unless SPEEDUP_REQUIRE_GPU=1 (set in CI), where they fail.
@@ -285,24 +284,6 @@ pub fn gpu_contexts() -> Vec<Arc<GpuContext>> {
     if out.is_empty() {
         assert!(!gpu_required(), "SPEEDUP_REQUIRE_GPU=1 but {NO_ADAPTER}");
         eprintln!("skipping GPU tests: {NO_ADAPTER}");
-    }
-    out
-}
-
-/// Every backend with every Life kernel: (backend, kernel) pairs.
-pub fn all_engines() -> Vec<(Backend, Kernel)> {
-    let mut backends = vec![
-        Backend::Serial,
-        Backend::Rayon {
-            threads: RAYON_THREADS,
-        },
-    ];
-    backends.extend(gpu_contexts().into_iter().map(Backend::Gpu));
-    let mut out = Vec::new();
-    for backend in backends {
-        for kernel in Kernel::ALL {
-            out.push((backend.clone(), kernel));
-        }
     }
     out
 }

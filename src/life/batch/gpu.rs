@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::{
-    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, PipelineOptions,
+    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, ShaderBuild,
 };
 use crate::life::gpu::GENERATIONS_PER_SUBMIT;
 use crate::life::grid::{last_word_mask, Grid};
@@ -21,6 +21,12 @@ pub const LIFE_BATCH_WGSL: &str = concat!(
     include_str!("../../../shaders/life_adder.wgsl"),
     include_str!("../../../shaders/life_batch.wgsl")
 );
+
+/// The kernel [`BatchGpuLife::new`] compiles: shaders/life_batch.wgsl's `main` (the rules are
+/// a buffer, not constants, so one build serves every batch).
+pub fn shader_build() -> ShaderBuild {
+    ShaderBuild::main("life batch", LIFE_BATCH_WGSL)
+}
 
 /// Invocations per workgroup in life_batch.wgsl (its `@workgroup_size`, checked by the tests
 /// below).
@@ -118,8 +124,7 @@ impl BatchGpuLife {
             grid_words: grid_words as u32,
             grids: grids.len() as u32,
         };
-        let compute =
-            ComputeKernel::new(&ctx, LIFE_BATCH_WGSL, &PipelineOptions::new("life batch"))?;
+        let compute = ComputeKernel::build(&ctx, &shader_build())?;
         let uniform = ctx.uniform_with_data("life batch params", bytemuck::bytes_of(&params));
         let rules_buf =
             ctx.storage_with_data("life batch rules", bytemuck::cast_slice(&rule_masks))?;

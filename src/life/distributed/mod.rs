@@ -472,21 +472,40 @@ fn cut_into_bands<B>(
         .collect()
 }
 
-/// Runs `grid` for `generations` generations split into `ranks` bands in this one process, the
-/// halos copied between bands: the same bands, ghosts and blocks as over MPI, without MPI. The
-/// result equals a single engine's run; tests check that at awkward sizes.
-#[allow(clippy::too_many_arguments)]
-pub fn run_local(
-    backend: &Backend,
-    kernel: Kernel,
-    grid: &Grid,
-    rule: Rule,
-    topology: Topology,
-    ranks: usize,
-    halo: u32,
-    generations: u64,
-    overlap: bool,
-) -> Result<(Grid, Timings)> {
+/// How [`run_local`] runs a grid: the rule and topology, and the settings a distributed run
+/// takes (kernel, ranks, ghost depth, generations, overlap), for bands in one process.
+#[derive(Clone, Copy, Debug)]
+pub struct LocalRun {
+    /// The rule every band steps.
+    pub rule: Rule,
+    /// The whole grid's topology.
+    pub topology: Topology,
+    /// The kernel that steps each band on the backend.
+    pub kernel: Kernel,
+    /// Number of bands, as many as a distributed run would have ranks.
+    pub ranks: usize,
+    /// Requested ghost depth (clamped to the smallest band, see [`Decomposition::halo_depth`]).
+    pub halo: u32,
+    /// Generations to run.
+    pub generations: u64,
+    /// Whether each band's interior is stepped while its halos are copied ([`SplitBand`]);
+    /// needs bands of at least two rows.
+    pub overlap: bool,
+}
+
+/// Runs `grid` as `run` says, split into `run.ranks` bands in this one process, the halos
+/// copied between bands: the same bands, ghosts and blocks as over MPI, without MPI. The result
+/// equals a single engine's run; tests check that at awkward sizes.
+pub fn run_local(backend: &Backend, grid: &Grid, run: &LocalRun) -> Result<(Grid, Timings)> {
+    let LocalRun {
+        rule,
+        topology,
+        kernel,
+        ranks,
+        halo,
+        generations,
+        overlap,
+    } = *run;
     let split = Decomposition::new(grid.height(), ranks)?;
     let depth = split.halo_depth(halo);
     // The whole grid as one band, with the run's rule, topology and kernel: each rank's band
@@ -671,14 +690,16 @@ mod tests {
                                 }
                                 let (got, _) = run_local(
                                     &Backend::Serial,
-                                    kernel,
                                     &grid,
-                                    rule,
-                                    topology,
-                                    ranks,
-                                    halo,
-                                    gens,
-                                    overlap,
+                                    &LocalRun {
+                                        rule,
+                                        topology,
+                                        kernel,
+                                        ranks,
+                                        halo,
+                                        generations: gens,
+                                        overlap,
+                                    },
                                 )
                                 .unwrap();
                                 assert_eq!(
@@ -704,14 +725,16 @@ mod tests {
                 for overlap in [false, true] {
                     let (got, _) = run_local(
                         &backend,
-                        kernel,
                         &grid,
-                        rule,
-                        Topology::Torus,
-                        3,
-                        2,
-                        9,
-                        overlap,
+                        &LocalRun {
+                            rule,
+                            topology: Topology::Torus,
+                            kernel,
+                            ranks: 3,
+                            halo: 2,
+                            generations: 9,
+                            overlap,
+                        },
                     )
                     .unwrap();
                     assert_eq!(got, want, "{} {kernel}, overlap {overlap}", backend.name());
@@ -743,14 +766,16 @@ mod tests {
                     let backend = Backend::Gpu(ctx.clone());
                     let (got, _) = run_local(
                         &backend,
-                        Kernel::Naive,
                         &grid,
-                        rule,
-                        topology,
-                        3,
-                        2,
-                        9,
-                        overlap,
+                        &LocalRun {
+                            rule,
+                            topology,
+                            kernel: Kernel::Naive,
+                            ranks: 3,
+                            halo: 2,
+                            generations: 9,
+                            overlap,
+                        },
                     )
                     .unwrap();
                     assert_eq!(got, want, "{topology}, overlap {overlap}");

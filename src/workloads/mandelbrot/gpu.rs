@@ -3,13 +3,18 @@
 use super::Mandelbrot;
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
-use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
+use crate::gpu::{ComputeKernel, Readback, ShaderBuild};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// The WGSL source of the escape-count kernel.
 pub const MANDELBROT_WGSL: &str = include_str!("../../../shaders/mandelbrot.wgsl");
+
+/// The kernel [`GpuMandelbrot::new`] compiles: shaders/mandelbrot.wgsl's `main`.
+pub(super) fn shader_build() -> ShaderBuild {
+    ShaderBuild::main("mandelbrot", MANDELBROT_WGSL)
+}
 
 /// Invocations per workgroup in mandelbrot.wgsl (its `@workgroup_size`, checked by the tests
 /// below).
@@ -84,8 +89,7 @@ impl GpuMandelbrot {
             first: 0,
             _pad: [0; 2],
         };
-        let kernel =
-            ComputeKernel::new(&ctx, MANDELBROT_WGSL, &PipelineOptions::new("mandelbrot"))?;
+        let kernel = ComputeKernel::build(&ctx, &shader_build())?;
         let uniform = ctx.uniform_with_data("mandelbrot params", bytemuck::bytes_of(&params));
         // Poisoned with a count above any max_iter, so a pixel the kernel skipped cannot pass.
         let counts = poisoned_storage(&ctx, "mandelbrot counts", bytes, u32::MAX)?;

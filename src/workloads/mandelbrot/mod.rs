@@ -34,9 +34,10 @@ mod cpu;
 mod gpu;
 
 use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
+use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::gpu::ShaderBuild;
 use cpu::{rayon_into, serial_into};
 pub use gpu::{GpuMandelbrot, ITERATIONS_PER_DISPATCH, MANDELBROT_WGSL};
 use std::path::Path;
@@ -517,6 +518,22 @@ impl Workload for MandelbrotWorkload {
             options: RUN_OPTIONS,
             run: run_once,
         })
+    }
+
+    fn device_size(&self) -> Option<DeviceSize> {
+        // Device time on an H200 from the counted expectations (docs/performance.md): 8192² at
+        // max_iter 4000 is about the 8e10 iterations of 16384² at 1000 (a quarter of the
+        // pixels, the inside ones iterating 4× longer): 30–80 ms. The CPU rows stop at max_iter
+        // 20.
+        Some(DeviceSize {
+            cpu: "8192x8192:20",
+            gpu: "8192x8192:4000",
+            problem: "8192x8192 image",
+        })
+    }
+
+    fn shaders(&self) -> Vec<ShaderBuild> {
+        vec![gpu::shader_build()]
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {

@@ -3,7 +3,7 @@
 use super::{key, MonteCarlo};
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
-use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
+use crate::gpu::{ComputeKernel, Readback, ShaderBuild};
 use crate::workloads::Phases;
 use bytemuck::Zeroable;
 use std::sync::Arc;
@@ -11,6 +11,21 @@ use std::time::Instant;
 
 /// The WGSL source of the counting kernels (`main`, and `racy` for the demonstration).
 pub const MONTECARLO_WGSL: &str = include_str!("../../../shaders/montecarlo.wgsl");
+
+/// The kernel [`GpuMonteCarlo::new`] compiles: shaders/montecarlo.wgsl's `main`, or with
+/// `racy` its `racy` entry point (the demonstration of a lost-update race).
+pub(super) fn shader_build(racy: bool) -> ShaderBuild {
+    let main = ShaderBuild::main("montecarlo", MONTECARLO_WGSL);
+    if racy {
+        ShaderBuild {
+            label: "montecarlo racy".into(),
+            entry_point: "racy",
+            ..main
+        }
+    } else {
+        main
+    }
+}
 
 /// Invocations per workgroup in montecarlo.wgsl (its `@workgroup_size`, checked by the tests
 /// below).
@@ -51,8 +66,7 @@ impl GpuMonteCarlo {
     /// Builds the pipeline and buffers, counting `batch` samples (at most 2^31) per submission.
     /// With `racy`, also the racy demonstration's pipeline.
     pub fn new(ctx: Arc<GpuContext>, batch: u64, racy: bool) -> Result<GpuMonteCarlo> {
-        let kernel =
-            ComputeKernel::new(&ctx, MONTECARLO_WGSL, &PipelineOptions::new("montecarlo"))?;
+        let kernel = ComputeKernel::build(&ctx, &shader_build(false))?;
         let uniform = ctx.uniform_with_data(
             "montecarlo params",
             bytemuck::bytes_of(&MonteCarloParams::zeroed()),
@@ -61,14 +75,7 @@ impl GpuMonteCarlo {
         let counts = poisoned_storage(&ctx, "montecarlo counts", 8, 0xDEAD_BEEF)?;
         let bind_group = kernel.bind(&ctx, &[&uniform, &counts])?;
         let racy = if racy {
-            let k = ComputeKernel::new(
-                &ctx,
-                MONTECARLO_WGSL,
-                &PipelineOptions {
-                    entry_point: "racy",
-                    ..PipelineOptions::new("montecarlo racy")
-                },
-            )?;
+            let k = ComputeKernel::build(&ctx, &shader_build(true))?;
             let g = k.bind(&ctx, &[&uniform, &counts])?;
             Some((k, g))
         } else {

@@ -29,10 +29,11 @@ mod cpu;
 mod gpu;
 
 use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
+use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::rayon_pool;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::gpu::ShaderBuild;
 use cpu::{count_range, racy_cpu, rayon_count};
 pub use gpu::{GpuMonteCarlo, MONTECARLO_WGSL};
 use std::time::Instant;
@@ -304,6 +305,20 @@ impl Workload for MonteCarloWorkload {
 
     fn sweep_sizes(&self) -> Vec<String> {
         (16..=32).step_by(2).map(|k| format!("2^{k}")).collect()
+    }
+
+    fn device_size(&self) -> Option<DeviceSize> {
+        // Device time on an H200 from the counted expectations (docs/performance.md): 2^35
+        // samples at 4e11–6e11/s: 57–85 ms. The CPU rows draw 2^28.
+        Some(DeviceSize {
+            cpu: "2^28",
+            gpu: "2^35",
+            problem: "pi by sampling",
+        })
+    }
+
+    fn shaders(&self) -> Vec<ShaderBuild> {
+        vec![gpu::shader_build(false), gpu::shader_build(true)]
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {

@@ -3,13 +3,18 @@
 use super::{Bodies, NBody, NBodyResult, TILE};
 use crate::error::Result;
 use crate::gpu::{cast_vec, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
-use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
+use crate::gpu::{ComputeKernel, Readback, ShaderBuild};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// The WGSL source of the tiled all-pairs kernel.
 pub const NBODY_WGSL: &str = include_str!("../../../shaders/nbody.wgsl");
+
+/// The kernel [`GpuNBody::new`] compiles: shaders/nbody.wgsl's `main`.
+pub(super) fn shader_build() -> ShaderBuild {
+    ShaderBuild::main("nbody", NBODY_WGSL)
+}
 
 /// Steps recorded into one submission: enough that submission overhead vanishes, few enough that
 /// one submission stays short (no GPU watchdog reset at large N).
@@ -54,7 +59,7 @@ impl GpuNBody {
             dt: job.dt,
             softening2: job.softening * job.softening,
         };
-        let kernel = ComputeKernel::new(&ctx, NBODY_WGSL, &PipelineOptions::new("nbody"))?;
+        let kernel = ComputeKernel::build(&ctx, &shader_build())?;
         let uniform = ctx.uniform_with_data("nbody params", bytemuck::bytes_of(&params));
         // Poisoned with NaN (0xFFFFFFFF), which no finite result equals: a body the kernel did
         // not write cannot pass a check.

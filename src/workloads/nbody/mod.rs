@@ -26,9 +26,10 @@ mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
+use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::gpu::ShaderBuild;
 use crate::random::SplitMix64;
 use cpu::CpuState;
 pub use gpu::{GpuNBody, NBODY_WGSL};
@@ -502,6 +503,23 @@ impl Workload for NBodyWorkload {
             .iter()
             .map(|&n| format!("{n}:{}", ((1u64 << 26) / (n * n)).max(1)))
             .collect()
+    }
+
+    fn device_size(&self) -> Option<DeviceSize> {
+        // Device time on an H200 from the counted expectations (docs/performance.md): 65536
+        // bodies (256 workgroups, ~16 warps per SM) × 30 steps, 1.3e11 interactions at
+        // 1.5e12–2.5e12/s: 52–86 ms. Serial, on the 2-core EPYC guest's measured throughput, 1
+        // step is 4.3e9 at 4.7e8/s: 9 s, the one slow serial row (a smaller body count would
+        // not fill the GPU).
+        Some(DeviceSize {
+            cpu: "65536:1",
+            gpu: "65536:30",
+            problem: "65536 bodies",
+        })
+    }
+
+    fn shaders(&self) -> Vec<ShaderBuild> {
+        vec![gpu::shader_build()]
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {

@@ -3,13 +3,18 @@
 use super::{batch_sizes, padded_block, Found, Search, K};
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
-use crate::gpu::{ComputeKernel, PipelineOptions, Readback};
+use crate::gpu::{ComputeKernel, Readback, ShaderBuild};
 use crate::workloads::Phases;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// The WGSL source of the search kernel.
 pub const SHA256_WGSL: &str = include_str!("../../../shaders/sha256.wgsl");
+
+/// The kernel [`GpuSha256::new`] compiles: shaders/sha256.wgsl's `main`.
+pub(super) fn shader_build() -> ShaderBuild {
+    ShaderBuild::main("sha256", SHA256_WGSL)
+}
 
 /// Invocations per workgroup in sha256.wgsl (its `@workgroup_size`, checked by the tests below).
 const WORKGROUP_SIZE: u64 = 256;
@@ -65,7 +70,7 @@ impl GpuSha256 {
             difficulty: search.difficulty,
             _pad: [0; 3],
         };
-        let kernel = ComputeKernel::new(&ctx, SHA256_WGSL, &PipelineOptions::new("sha256"))?;
+        let kernel = ComputeKernel::build(&ctx, &shader_build())?;
         let uniform = ctx.uniform_with_data("sha256 params", bytemuck::bytes_of(&params));
         let found = poisoned_storage(&ctx, "sha256 found", 8, NONE)?;
         let bind_group = kernel.bind(&ctx, &[&uniform, &found])?;

@@ -26,9 +26,10 @@ mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
+use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::gpu::ShaderBuild;
 use cpu::{rayon_search, scan};
 pub use gpu::{GpuSha256, SHA256_WGSL};
 use sha2::{Digest, Sha256};
@@ -381,6 +382,21 @@ impl Workload for Sha256Workload {
 
     fn sweep_sizes(&self) -> Vec<String> {
         (14..=28).step_by(2).map(|k| format!("2^{k}")).collect()
+    }
+
+    fn device_size(&self) -> Option<DeviceSize> {
+        // Device time on an H200 from the counted expectations (docs/performance.md): 2^29
+        // nonces at difficulty 64 (no early stop) at 4e9–8e9/s: 67–134 ms. The CPU rows search
+        // 2^24.
+        Some(DeviceSize {
+            cpu: "2^24:64",
+            gpu: "2^29:64",
+            problem: "nonce search at difficulty 64",
+        })
+    }
+
+    fn shaders(&self) -> Vec<ShaderBuild> {
+        vec![gpu::shader_build()]
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {

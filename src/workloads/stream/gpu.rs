@@ -2,9 +2,8 @@
 
 use super::{inputs, Stream, SCALAR};
 use crate::error::Result;
-use crate::gpu::PipelineOptions;
 use crate::gpu::{
-    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, GpuTimer,
+    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, GpuTimer, ShaderBuild,
 };
 use crate::workloads::Phases;
 use std::sync::Arc;
@@ -12,6 +11,11 @@ use std::time::Instant;
 
 /// The WGSL source of the triad kernel.
 pub const STREAM_WGSL: &str = include_str!("../../../shaders/stream.wgsl");
+
+/// The kernel [`GpuStream::new`] compiles: shaders/stream.wgsl's `main`.
+pub(super) fn shader_build() -> ShaderBuild {
+    ShaderBuild::main("stream", STREAM_WGSL)
+}
 
 /// Invocations per workgroup in stream.wgsl (its `@workgroup_size`, checked by the tests below).
 const WORKGROUP_SIZE: u64 = 256;
@@ -52,7 +56,7 @@ impl GpuStream {
             scalar: SCALAR,
             _pad: [0; 2],
         };
-        let kernel = ComputeKernel::new(&ctx, STREAM_WGSL, &PipelineOptions::new("stream"))?;
+        let kernel = ComputeKernel::build(&ctx, &shader_build())?;
         let uniform = ctx.uniform_with_data("stream params", bytemuck::bytes_of(&params));
         // NaN (0xFFFFFFFF) until written, so an element the kernel skipped cannot pass.
         let a = poisoned_storage(&ctx, "stream a", bytes, u32::MAX)?;

@@ -21,9 +21,10 @@ mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, Engine, Phases, Prepared, Problem, Workload};
+use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::gpu::ShaderBuild;
 use cpu::CpuArrays;
 pub use gpu::{GpuStream, STREAM_WGSL};
 use std::time::Instant;
@@ -249,6 +250,21 @@ impl Workload for StreamWorkload {
             .step_by(2)
             .map(|k| format!("2^{k}:{}", ((1u64 << 26) >> k).clamp(1, 1000)))
             .collect()
+    }
+
+    fn device_size(&self) -> Option<DeviceSize> {
+        // Device time on an H200 from the counted expectations (docs/performance.md): 2^28
+        // floats × 70 triads, 2.3e11 bytes at ≥ 4.08e12 B/s: ~55 ms. The CPU rows run 2
+        // triads.
+        Some(DeviceSize {
+            cpu: "2^28:2",
+            gpu: "2^28:70",
+            problem: "2^28 floats",
+        })
+    }
+
+    fn shaders(&self) -> Vec<ShaderBuild> {
+        vec![gpu::shader_build()]
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
