@@ -144,11 +144,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let workload = workloads::by_name(&args.workload)?;
     // A flag of another workload fails before the backend opens (and before any output).
     let options = &args.options.0;
-    single::check_options(workload.as_ref(), options)?;
+    let single = single::check_options(workload.as_ref(), options)?;
     let backend = args.backend.resolve(true)?;
     println!("workload:     {}", workload.name());
     println!("backend:      {}", backend.describe());
-    let report = single::run_once(workload.as_ref(), args.size.as_deref(), options, &backend)?;
+    let report = single.run_at(args.size.as_deref(), options, &backend)?;
     for line in &report.lines {
         println!("{line}");
     }

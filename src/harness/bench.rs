@@ -4,7 +4,7 @@
 use super::machine::{AdapterInfo, MachineInfo};
 use super::measure::{measure, measure_interleaved, MeasureConfig};
 use super::report::{fill_comparisons, Report, ResultRow, RowInput, Skipped, FORMAT_VERSION};
-use super::sizing::{problem_of, size_on};
+use super::sizing::{problem_of, runs_gpu_sizes};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::workloads::{Problem, Workload};
@@ -183,9 +183,9 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
 /// Which parsed size each backend runs: the plan's, or on a device-filling GPU the matching
 /// device size ([`super::sizing`]), parsed with the plan's before anything is measured.
 struct RowSizes {
-    /// In a device-filling plan, each workload's GPU size, parsed, with the workload's name;
+    /// In a device-filling plan, each workload's name, its CPU size and its GPU size, parsed;
     /// empty otherwise.
-    gpu: Vec<(&'static str, PlannedSize)>,
+    gpu: Vec<(&'static str, &'static str, PlannedSize)>,
 }
 
 impl RowSizes {
@@ -194,25 +194,28 @@ impl RowSizes {
         if plan.fill_devices {
             for (w, _) in &plan.workloads {
                 if let Some(d) = w.device_size() {
-                    gpu.push((w.name(), PlannedSize::parse(w.as_ref(), d.gpu)?));
+                    gpu.push((w.name(), d.cpu, PlannedSize::parse(w.as_ref(), d.gpu)?));
                 }
             }
         }
         Ok(RowSizes { gpu })
     }
 
-    /// The size `backend` runs for the plan's `size` of `workload`.
+    /// The size `backend` runs for the plan's `size` of `workload`: on a device-filling GPU the
+    /// GPU size of the problem `size` is the CPU size of, `size` itself everywhere else.
     fn on<'s>(
         &'s self,
         workload: &dyn Workload,
         size: &'s PlannedSize,
         backend: &Backend,
     ) -> &'s PlannedSize {
-        let text = size_on(workload, &size.text, backend);
+        if !runs_gpu_sizes(backend) {
+            return size;
+        }
         self.gpu
             .iter()
-            .find(|(w, p)| *w == workload.name() && p.text == text)
-            .map_or(size, |(_, p)| p)
+            .find(|(w, cpu, _)| *w == workload.name() && *cpu == size.text)
+            .map_or(size, |(_, _, gpu)| gpu)
     }
 }
 

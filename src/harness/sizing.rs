@@ -41,13 +41,10 @@ pub fn problem_of(workload: &dyn Workload, size: &str) -> Option<DeviceSize> {
     workload.device_size().filter(|d| d.cpu == size)
 }
 
-/// The size `backend` runs of `workload` at the plan's `size`: on a device-filling GPU the GPU
-/// size of the problem `size` stands for ([`problem_of`]), `size` itself everywhere else.
-pub fn size_on<'a>(workload: &dyn Workload, size: &'a str, backend: &Backend) -> &'a str {
-    match (backend, problem_of(workload, size)) {
-        (Backend::Gpu(ctx), Some(d)) if fills_device(&ctx.summary().device_type) => d.gpu,
-        _ => size,
-    }
+/// Whether `backend` runs the GPU size of a device-filling problem: a hardware GPU
+/// ([`fills_device`]); every other backend runs the CPU size.
+pub fn runs_gpu_sizes(backend: &Backend) -> bool {
+    matches!(backend, Backend::Gpu(ctx) if fills_device(&ctx.summary().device_type))
 }
 
 #[cfg(test)]

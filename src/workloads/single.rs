@@ -198,6 +198,19 @@ impl RunReport {
     }
 }
 
+impl SingleRun {
+    /// Runs the workload once at `size` (its default when `None`) with `options` (already
+    /// checked by [`check_options`]) on `backend`.
+    pub fn run_at(
+        &self,
+        size: Option<&str>,
+        options: &RunOptions,
+        backend: &Backend,
+    ) -> Result<RunReport> {
+        (self.run)(size.unwrap_or(self.default_size), options, backend)
+    }
+}
+
 /// Runs `workload` once at `size` (its default when `None`) with `options` on `backend`, after
 /// [`check_options`].
 pub fn run_once(
@@ -206,8 +219,7 @@ pub fn run_once(
     options: &RunOptions,
     backend: &Backend,
 ) -> Result<RunReport> {
-    let single = check_options(workload, options)?;
-    (single.run)(size.unwrap_or(single.default_size), options, backend)
+    check_options(workload, options)?.run_at(size, options, backend)
 }
 
 /// Checks that `workload` has a single run and takes every option in `options`, returning its
