@@ -6,8 +6,10 @@ mod compare;
 mod devices;
 mod distributed;
 mod life;
+mod progress;
 mod report;
 mod run;
+pub mod stdout;
 mod validate;
 mod verify;
 
@@ -63,6 +65,30 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Many bench reports (machines) in one document: table, Markdown or an HTML page.
     Report(report::ReportArgs),
+}
+
+/// A bad value on the command line found after parsing (a combination of flags, a value only
+/// the run can judge): the command exits with status 2, as for clap's own errors, before any
+/// work. Made with [`usage`].
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A usage error: one line naming the flag, the value and what is allowed.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// Whether `err` is a [`UsageError`] (exit status 2).
+pub fn is_usage_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| c.is::<UsageError>())
 }
 
 /// Runs a parsed command line.

@@ -22,6 +22,9 @@ pub struct ReportArgs {
 
 /// Runs `speedup report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.html {
+        speedup::output::prepare(path)?;
+    }
     let mut reports = Vec::new();
     for path in &args.files {
         let name = path.file_stem().map_or_else(
@@ -34,10 +37,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         });
     }
     let sections = many::sections(&reports);
-    print!("{}", args.format.render(&sections));
+    // The page first: a reader of stdout that leaves early ends the command at the print.
     if let Some(path) = &args.html {
         write_atomic(path, html::page(&sections).as_bytes())?;
         eprintln!("page written to {}", path.display());
     }
+    print!("{}", args.format.render(&sections));
     Ok(())
 }
