@@ -8,7 +8,7 @@ use speedup::harness::bench::{self, Plan, PlannedSize, Progress, WorkloadSizes};
 use speedup::harness::export::{svg, Format};
 use speedup::harness::sizing;
 use speedup::harness::{MeasureConfig, Report};
-use speedup::output::write_atomic;
+use speedup::output::{self, write_atomic};
 use speedup::workloads::{self, Workload};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -100,6 +100,14 @@ fn parse_noise(text: &str) -> Result<NoiseLimit, String> {
 
 /// Runs `speedup bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    // Every file the run will write is checked (its folders made) before anything is measured.
+    let chart = args
+        .chart
+        .clone()
+        .or_else(|| args.sweep.then(|| PathBuf::from("speedup-sweep.svg")));
+    for path in chart.iter().chain(&args.output) {
+        output::prepare(path)?;
+    }
     if args.distributed {
         return super::distributed::bench(&args);
     }
@@ -133,29 +141,40 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         bar.bar.finish_and_clear();
         report?
     } else {
-        bench::run(&plan, notes, &mut Plain)?
+        bench::run(&plan, notes, &mut Plain::new(plan.rows()))?
     };
     if report.results.is_empty() {
         bail!("no row could be measured: {}", skipped_reasons(&report));
     }
-    let chart = args
-        .chart
-        .clone()
-        .or_else(|| args.sweep.then(|| PathBuf::from("speedup-sweep.svg")));
-    if let Some(path) = &chart {
-        write_atomic(path, svg::chart_svg(&report).as_bytes())?;
-        eprintln!("chart written to {}", path.display());
-    }
+    // Files first, then stdout (a reader that leaves early ends the command at the print, with
+    // the files complete); a file that fails to write is rescued and reported, and the table is
+    // printed all the same, so that a full disk at the end loses no measurement.
     let text = args.format.render(&report);
-    match &args.output {
-        Some(path) => {
-            write_atomic(path, text.as_bytes())?;
-            print!("{}", Format::Table.render(&report));
-            eprintln!("report written to {}", path.display());
+    let mut files = Vec::new();
+    if let Some(path) = &chart {
+        files.push(("chart", path, svg::chart_svg(&report)));
+    }
+    if let Some(path) = &args.output {
+        files.push(("report", path, text.clone()));
+    }
+    let mut failed = None;
+    for (what, path, contents) in files {
+        match write_atomic(path, contents.as_bytes()) {
+            Ok(()) => eprintln!("{what} written to {}", path.display()),
+            Err(e) => {
+                let e = output::rescue(path, e, |spare| write_atomic(spare, contents.as_bytes()));
+                failed.get_or_insert(e);
+            }
         }
+    }
+    match &args.output {
+        Some(_) => print!("{}", Format::Table.render(&report)),
         None => print!("{text}"),
     }
-    Ok(())
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 fn skipped_reasons(report: &Report) -> String {
@@ -336,13 +355,44 @@ impl Progress for Bar {
     }
 }
 
-/// Without a terminal: no bar, but skipped rows are still reported on stderr.
-struct Plain;
+/// Without a terminal (a pipe, a Slurm log): no bar, but a plain line every few seconds saying
+/// which row runs, and skipped rows reported on stderr.
+struct Plain {
+    heartbeat: super::progress::Heartbeat,
+    rows: usize,
+    done: usize,
+    row: String,
+}
+
+impl Plain {
+    fn new(rows: usize) -> Plain {
+        Plain {
+            heartbeat: super::progress::Heartbeat::unless_terminal("bench", false),
+            rows,
+            done: 0,
+            row: String::new(),
+        }
+    }
+
+    fn beat(&mut self) {
+        let (done, rows, row) = (self.done, self.rows, &self.row);
+        self.heartbeat
+            .beat(|| format!("{done} of {rows} rows done, now {row}"));
+    }
+}
 
 impl Progress for Plain {
-    fn row_started(&mut self, _: &str, _: &str, _: &str) {}
-    fn run_finished(&mut self) {}
-    fn row_finished(&mut self) {}
+    fn row_started(&mut self, workload: &str, size: &str, backend: &str) {
+        self.row = format!("{workload} {size} on {backend}");
+        self.beat();
+    }
+    fn run_finished(&mut self) {
+        self.beat();
+    }
+    fn row_finished(&mut self) {
+        self.done += 1;
+        self.beat();
+    }
     fn warn(&mut self, message: &str) {
         eprintln!("warning: {message}");
     }

@@ -145,6 +145,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     // A flag of another workload fails before the backend opens (and before any output).
     let options = &args.options.0;
     let single = single::check_options(workload.as_ref(), options)?;
+    // Files it will write are checked (their folders made) before it runs.
+    for (option, _, _) in declared_options() {
+        if option.kind == OptionKind::Path {
+            if let Some(path) = options.text(option.name) {
+                speedup::output::prepare(std::path::Path::new(path))?;
+            }
+        }
+    }
     let backend = args.backend.resolve(true)?;
     println!("workload:     {}", workload.name());
     println!("backend:      {}", backend.describe());
