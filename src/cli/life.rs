@@ -58,7 +58,7 @@ pub struct RunArgs {
     #[arg(short, long, default_value_t = 100)]
     pub generations: u64,
     /// Rule in B/S notation (B3/S23, S23/B3 or 23/3). Overrides the file's rule.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_rule)]
     pub rule: Option<String>,
     /// torus (edges wrap) or bounded (cells outside are dead). Overrides the file's suffix.
     #[arg(long)]
@@ -69,8 +69,8 @@ pub struct RunArgs {
     /// Start from a random soup of this size (WxH) instead of a pattern.
     #[arg(long, value_parser = parse_size, conflicts_with = "pattern")]
     pub random: Option<(u32, u32)>,
-    /// Fraction of live cells in the random soup.
-    #[arg(long, default_value_t = 0.5)]
+    /// Fraction of live cells in the random soup, from 0 to 1.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = parse_density)]
     pub density: f64,
     /// Seed of the random soup.
     #[arg(long, default_value_t = 1)]
@@ -97,13 +97,13 @@ pub struct RunArgs {
     pub scale: u32,
     /// Sample the grid every K generations for --snapshots, --gif and --stats (default: about a
     /// hundred samples over the run).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "K", value_parser = parse_every)]
     pub every: Option<u64>,
     /// Write the grid every K generations into this folder, as gen-NNNN.EXT files.
     #[arg(long)]
     pub snapshots: Option<PathBuf>,
     /// Snapshot file type: rle, cells, lif, life or png.
-    #[arg(long, default_value = "rle")]
+    #[arg(long, default_value = "rle", value_parser = parse_snapshot_format)]
     pub snapshot_format: String,
     /// Write an animated GIF of the run, one frame every K generations.
     #[arg(long)]
@@ -144,16 +144,16 @@ pub struct BatchArgs {
     #[arg(long, value_parser = parse_size, conflicts_with = "jobs")]
     pub random: Option<(u32, u32)>,
     /// Sweep densities: a list (0.1,0.3) or an inclusive range start:stop:step (0.1:0.9:0.1).
-    #[arg(long, default_value = "0.5")]
+    #[arg(long, default_value = "0.5", allow_hyphen_values = true)]
     pub densities: String,
     /// Sweep seeds: a list (1,5,9) or an inclusive range start:stop[:step] (1:100).
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
     pub seeds: String,
     /// Generations per run (jobs may give their own).
     #[arg(short, long, default_value_t = 100)]
     pub generations: u64,
     /// Rule for jobs that give none (over a pattern's own rule).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_rule)]
     pub rule: Option<String>,
     /// Topology for jobs that give none (over a pattern's suffix).
     #[arg(long)]
@@ -210,6 +210,40 @@ pub struct MergeArgs {
     /// Expect jobs 0..N-1 (for a sweep). Without --jobs or --expect: 0 to the largest found.
     #[arg(long)]
     pub expect: Option<usize>,
+}
+
+/// `--density`: a fraction of live cells, 0 to 1 (clap would read `-0.1` as a flag without
+/// `allow_negative_numbers`, and say nothing useful).
+fn parse_density(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(d) if (0.0..=1.0).contains(&d) => Ok(d),
+        _ => Err("expected a fraction of live cells from 0 to 1, e.g. 0.3".to_string()),
+    }
+}
+
+/// `--snapshot-format`: one of the formats a snapshot can be written in, in any case.
+fn parse_snapshot_format(text: &str) -> Result<String, String> {
+    let format = text.trim().to_ascii_lowercase();
+    match format.as_str() {
+        "rle" | "cells" | "lif" | "life" | "png" => Ok(format),
+        _ => Err("expected rle, cells, lif, life or png".to_string()),
+    }
+}
+
+/// `--every`: a whole number of generations, 1 or more.
+fn parse_every(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => Err("expected a whole number of generations between samples, 1 or more".to_string()),
+    }
+}
+
+/// `--rule`: checked while parsing, so a bad rule is refused (exit 2) before anything runs;
+/// kept as text, the library parses it again where it is used.
+fn parse_rule(text: &str) -> Result<String, String> {
+    Rule::parse(text)
+        .map(|_| text.to_string())
+        .map_err(|e| format!("{e} (write it like B3/S23, S23/B3 or 23/3)"))
 }
 
 /// Runs a `life` subcommand.
@@ -269,7 +303,7 @@ pub(super) fn run_job(args: &RunArgs) -> anyhow::Result<Job> {
             density: args.density,
             seed: args.seed,
         },
-        (None, None) => bail!("give a pattern file or --random WxH"),
+        (None, None) => return Err(super::usage("give a pattern file or --random WxH")),
     };
     Ok(Job {
         index: 0,
@@ -297,7 +331,10 @@ struct Summary {
     height: u32,
     rule: String,
     topology: &'static str,
+    /// Generations stepped: all of them, or fewer when the run stabilised or was interrupted
+    /// (the same meaning as `life batch`'s `generations` column).
     generations: u64,
+    /// Generations asked for (`-g`): with --until-stable, the most the run would step.
     requested_generations: u64,
     interrupted: bool,
     /// With --until-stable: the first generation of the cycle the run ended in (null if none
@@ -305,25 +342,58 @@ struct Summary {
     stabilised_at: Option<u64>,
     /// With --until-stable: the cycle's period.
     period: Option<u64>,
+    /// With --until-stable: the longest period looked for.
+    max_period: Option<u64>,
     population: u64,
+    /// Wall time of the stepping alone (the kernel, with its chunking and any sampling reads).
     elapsed_seconds: f64,
+    /// Wall time before the first step: reading the pattern or filling the random soup
+    /// (`start_grid_seconds`), then allocating the engine and uploading the grid.
+    setup_seconds: f64,
+    /// The part of `setup_seconds` spent reading the pattern or filling the random soup.
+    start_grid_seconds: f64,
     cell_updates_per_second: f64,
     device_seconds: Option<f64>,
     hash: String,
     output: Option<String>,
 }
 
+/// Checks every file `life run` will write before it runs (see [`speedup::output`]): the
+/// output's format is known, missing folders are made, an unwritable path fails now.
+fn prepare_outputs(args: &RunArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.output {
+        let png = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+        if !png {
+            speedup::life::formats::Format::from_path(path)
+                .map_err(|e| super::usage(format!("--output: {e}, or .png")))?;
+        }
+    }
+    for path in [&args.output, &args.gif, &args.stats].into_iter().flatten() {
+        speedup::output::prepare(path)?;
+    }
+    if let Some(dir) = &args.snapshots {
+        speedup::output::prepare_dir(dir)?;
+    }
+    Ok(())
+}
+
 fn run_one(args: RunArgs) -> anyhow::Result<()> {
+    prepare_outputs(&args)?;
     if args.distributed {
         return super::distributed::life_run(&args);
     }
     let job = run_job(&args)?;
+    let samples = samples(&args)?;
     // The engine holds two generations, the final read back makes a third, the start a fourth:
     // where the size is known before reading anything, refuse it now, with the numbers.
     if let Some((w, h)) = args.size.or(args.random) {
         check_grids(w as u64, h as u64, 4, "the run")?;
     }
+    let setup = std::time::Instant::now();
     let prepared = job.prepare()?;
+    let start_grid_seconds = setup.elapsed().as_secs_f64();
     let (rule, topology) = (prepared.rule, prepared.topology);
     let (width, height) = (prepared.grid.width(), prepared.grid.height());
     // A pattern's own size is known only now; refuse before the engine allocates.
@@ -332,20 +402,40 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     let plan = SessionPlan {
         generations: args.generations,
         until_stable: job.until_stable,
-        samples: samples(&args)?,
+        samples,
     };
     let kernel = args.kernel.unwrap_or_else(|| Kernel::best_for(&backend));
     let session = Session::new(&backend, kernel, prepared.grid, rule, topology, plan)?;
+    let setup_seconds = setup.elapsed().as_secs_f64();
     let spec = session.spec();
     catch_ctrl_c();
     let total = args.generations;
     let bar = progress_bar(total, args.quiet || args.json, "generations");
-    let outcome = session.run(&STOP, &mut |generation| bar.set_position(generation))?;
+    let mut heartbeat = super::progress::Heartbeat::unless_terminal("life run", args.quiet);
+    let outcome = session.run(&STOP, &mut |generation| {
+        bar.set_position(generation);
+        heartbeat.beat(|| {
+            format!(
+                "generation {generation} of {total} ({:.0}%)",
+                100.0 * generation as f64 / total.max(1) as f64
+            )
+        });
+    })?;
     bar.finish_and_clear();
     let final_grid = &outcome.grid;
     let mut notes = Vec::new();
     if let Some(path) = &args.output {
-        notes.extend(write_grid(path, final_grid, &spec, args.scale)?);
+        // A failed write at the end (a full disk) must not lose the run: the grid is saved
+        // elsewhere and the error says where.
+        match write_grid(path, final_grid, &spec, args.scale) {
+            Ok(note) => notes.extend(note),
+            Err(e) => {
+                return Err(speedup::output::rescue(path, e, |spare| {
+                    write_grid(spare, final_grid, &spec, args.scale).map(|_| ())
+                })
+                .into())
+            }
+        }
     }
     notes.extend(outcome.notes);
     let (generation, cycle, elapsed) =
@@ -363,8 +453,11 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         interrupted: outcome.interrupted,
         stabilised_at: cycle.map(|c| c.start),
         period: cycle.map(|c| c.period),
+        max_period: job.until_stable,
         population: final_grid.population(),
         elapsed_seconds: elapsed,
+        setup_seconds,
+        start_grid_seconds,
         cell_updates_per_second: final_grid.cells() as f64 * generation as f64 / elapsed.max(1e-12),
         device_seconds: outcome.device_seconds,
         hash: final_grid.hash_hex(),
@@ -398,20 +491,14 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
 fn samples(args: &RunArgs) -> anyhow::Result<Option<Samples>> {
     if args.snapshots.is_none() && args.gif.is_none() && args.stats.is_none() {
         if args.every.is_some() {
-            bail!("--every needs --snapshots, --gif or --stats");
+            return Err(super::usage(
+                "--every needs --snapshots, --gif or --stats (it sets how often they sample)",
+            ));
         }
         return Ok(None);
     }
-    let snapshots = match &args.snapshots {
-        Some(dir) => {
-            let ext = args.snapshot_format.to_ascii_lowercase();
-            if !["rle", "cells", "lif", "life", "png"].contains(&ext.as_str()) {
-                bail!("--snapshot-format {ext}: expected rle, cells, lif, life or png");
-            }
-            Some((dir.clone(), ext))
-        }
-        None => None,
-    };
+    let snapshots =
+        (args.snapshots.as_ref()).map(|dir| (dir.clone(), args.snapshot_format.clone()));
     Ok(Some(Samples {
         every: args.every.unwrap_or((args.generations / 100).max(1)),
         snapshots,
@@ -427,12 +514,35 @@ fn print_summary(s: &Summary) {
     println!("size:         {}x{}", s.width, s.height);
     println!("rule:         {}", s.rule);
     println!("topology:     {}", s.topology);
-    println!("generations:  {}", s.generations);
-    if let (Some(at), Some(period)) = (s.stabilised_at, s.period) {
-        println!("stabilised:   at generation {at}, period {period}");
+    if s.generations == s.requested_generations {
+        println!("generations:  {}", s.generations);
+    } else {
+        println!(
+            "generations:  {} (of {} asked for)",
+            s.generations, s.requested_generations
+        );
+    }
+    match (s.stabilised_at, s.period, s.max_period) {
+        (Some(at), Some(period), _) => {
+            println!("stabilised:   at generation {at}, period {period}")
+        }
+        (_, _, Some(max)) if !s.interrupted => println!(
+            "stabilised:   no: did not stabilise within {} generations (periods up to {max} \
+             looked for)",
+            s.generations
+        ),
+        (_, _, Some(_)) => println!(
+            "stabilised:   not by generation {} (interrupted)",
+            s.generations
+        ),
+        _ => {}
     }
     println!("population:   {}", s.population);
-    println!("elapsed:      {:.6} s", s.elapsed_seconds);
+    println!(
+        "set-up:       {:.6} s (start grid {:.6} s, then the engine)",
+        s.setup_seconds, s.start_grid_seconds
+    );
+    println!("elapsed:      {:.6} s (stepping)", s.elapsed_seconds);
     println!(
         "throughput:   {:.3e} cell-updates/s",
         s.cell_updates_per_second
@@ -460,6 +570,9 @@ fn read_jobs(path: &Path, defaults: &Defaults) -> anyhow::Result<Vec<Job>> {
 }
 
 fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.output {
+        speedup::output::prepare(path)?;
+    }
     let defaults = Defaults {
         generations: args.generations,
         rule: args
@@ -475,11 +588,17 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
     let jobs = match (&args.jobs, args.random) {
         (Some(path), _) => read_jobs(path, &defaults)?,
         (None, Some((w, h))) => {
-            let densities = batch::parse_densities(&args.densities).context("--densities")?;
-            let seeds = batch::parse_seeds(&args.seeds).context("--seeds")?;
+            let densities = batch::parse_densities(&args.densities)
+                .map_err(|e| super::usage(format!("--densities: {e}")))?;
+            let seeds = batch::parse_seeds(&args.seeds)
+                .map_err(|e| super::usage(format!("--seeds: {e}")))?;
             batch::sweep(w, h, &densities, &seeds, &defaults)
         }
-        (None, None) => bail!("give a job file or --random WxH (with --densities and --seeds)"),
+        (None, None) => {
+            return Err(super::usage(
+                "give a job file or --random WxH (with --densities and --seeds)",
+            ))
+        }
     };
     let shard = match &args.shard {
         Some(spec) => spec.resolve(&|name| std::env::var(name).ok())?,
@@ -517,12 +636,20 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
     let backend = args.backend.resolve(!args.quiet)?;
     catch_ctrl_c();
     let bar = progress_bar(todo.len() as u64, args.quiet, "runs");
+    let heartbeat = std::sync::Mutex::new(super::progress::Heartbeat::unless_terminal(
+        "life batch",
+        args.quiet,
+    ));
+    let finished = std::sync::atomic::AtomicUsize::new(0);
     // Rows are recorded as jobs finish (from any thread); a failure to record stops the batch at
     // the next job boundary and is reported after it.
     let sink = std::sync::Mutex::new(sink);
     let record_error = std::sync::Mutex::new(None);
     let record = |o: &Outcome| {
         bar.inc(1);
+        let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+        (heartbeat.lock().unwrap_or_else(|e| e.into_inner()))
+            .beat(|| format!("{n} of {} runs finished", todo.len()));
         let Ok(i) = todo.binary_search_by_key(&o.job, |j| j.index) else {
             return;
         };
@@ -574,6 +701,9 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
 }
 
 fn run_merge(args: MergeArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.output {
+        speedup::output::prepare(path)?;
+    }
     let inputs = args
         .files
         .iter()

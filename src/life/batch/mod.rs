@@ -692,9 +692,21 @@ pub struct Outcome {
     pub cycle: Option<Cycle>,
 }
 
+impl Outcome {
+    /// Generations `job` stepped to give this outcome: all of them, or up to the repeat that
+    /// stopped it (the cycle is found when its first generation comes round again).
+    pub fn generations(&self, job: &Job) -> u64 {
+        self.cycle.map_or(job.generations, |c| c.start + c.period)
+    }
+}
+
 /// The CSV header matching [`csv_row`].
-pub const CSV_HEADER: &str = "job,source,width,height,density,seed,rule,topology,generations,\
-population,hash,seconds,batch,stabilised_at,period,max_period";
+///
+/// `requested_generations` is the job's `generations` (at most, with --until-stable);
+/// `generations` is how many were stepped, as in `life run`'s summary: fewer when the run
+/// stabilised.
+pub const CSV_HEADER: &str = "job,source,width,height,density,seed,rule,topology,\
+requested_generations,population,hash,seconds,batch,stabilised_at,period,max_period,generations";
 
 /// One CSV row: the job's inputs, then what it gave.
 pub fn csv_row(job: &Job, o: &Outcome) -> String {
@@ -708,7 +720,7 @@ pub fn csv_row(job: &Job, o: &Outcome) -> String {
         (c.start.to_string(), c.period.to_string())
     });
     format!(
-        "{},{source},{},{},{density},{seed},{},{},{},{},{},{:.6},{},{stabilised_at},{period},{}",
+        "{},{source},{},{},{density},{seed},{},{},{},{},{},{:.6},{},{stabilised_at},{period},{},{}",
         job.index,
         o.width,
         o.height,
@@ -719,7 +731,8 @@ pub fn csv_row(job: &Job, o: &Outcome) -> String {
         o.hash,
         o.seconds,
         o.batch,
-        job.until_stable.map_or(String::new(), |p| p.to_string())
+        job.until_stable.map_or(String::new(), |p| p.to_string()),
+        o.generations(job)
     )
 }
 

@@ -189,7 +189,7 @@ fn read_rows(text: &str, name: &str) -> Result<Vec<Row>> {
 /// file, so they are compared only where the job itself sets them.
 fn known_inputs(job: &Job) -> Vec<(&'static str, String)> {
     let mut known = vec![
-        ("generations", job.generations.to_string()),
+        ("requested_generations", job.generations.to_string()),
         (
             "max_period",
             job.until_stable.map_or(String::new(), |p| p.to_string()),

@@ -194,11 +194,30 @@ fn gunzip(bytes: &[u8], file: &str) -> Result<Vec<u8>> {
 /// Parses pattern text in `format`; `file` names the source in error messages.
 pub fn parse_pattern(text: &str, file: &str, format: Format) -> Result<Pattern> {
     match format {
+        // A plaintext pattern saved as .rle reads as an empty RLE pattern (its `!Name:` line
+        // ends the pattern) or fails on its first `O`: say what the file is instead.
+        Format::Rle if reads_as_plaintext(text) => Err(Error::InvalidArgument(format!(
+            "{file}: this is a plaintext pattern (rows of . and O), not RLE as its name says: \
+             rename it to .cells"
+        ))),
         Format::Rle => rle::parse(text, file),
         Format::Plaintext => plaintext::parse(text, file),
         Format::Life105 => life105::parse(text, file),
         Format::Life106 => life106::parse(text, file),
     }
+}
+
+/// Whether `text` is laid out as a plaintext pattern: `!` comments and rows of `.` and `O` only.
+fn reads_as_plaintext(text: &str) -> bool {
+    let rows: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty() && !l.starts_with('!'))
+        .collect();
+    !rows.is_empty()
+        && rows
+            .iter()
+            .all(|l| l.chars().all(|c| matches!(c, '.' | 'O')))
 }
 
 /// Renders `grid` in `format`. For RLE, `rule` (with its suffix) goes in the header; Life 1.05
