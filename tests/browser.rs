@@ -194,3 +194,38 @@ fn a_page_with_a_script_error_is_caught() {
         "planted error not seen: {log}"
     );
 }
+
+#[test]
+fn captions_start_where_their_tables_start() {
+    // Browsers centre a caption over its table by default: over a wide table it floats in the
+    // middle of the page, away from the columns it names. A script measures, after layout, where
+    // each caption's text starts against its table's left edge.
+    let Some(browser) = chromium() else { return };
+    let dir = TempDir(
+        std::env::temp_dir().join(format!("speedup-browser-captions-{}", std::process::id())),
+    );
+    std::fs::create_dir_all(dir.0.join("profile")).unwrap();
+    let measure = "<script>const offsets = [];\
+for (const t of document.querySelectorAll('table')) {\
+const c = t.querySelector('caption'); if (!c) continue;\
+const r = document.createRange(); r.selectNodeContents(c);\
+offsets.push(Math.round(r.getBoundingClientRect().left - t.getBoundingClientRect().left));\
+}\
+document.body.setAttribute('data-caption-offsets', offsets.join(' '));</script>";
+    let page = report_page(&dir.0, Some(measure));
+    let (dom, log) = load(&browser, &page, &dir.0.join("profile"));
+    assert!(console_errors(&log).is_empty(), "{log}");
+    let offsets: Vec<i64> = dom
+        .split("data-caption-offsets=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the measuring script ran")
+        .split_whitespace()
+        .map(|o| o.parse().unwrap())
+        .collect();
+    assert!(!offsets.is_empty(), "no captioned table");
+    assert!(
+        offsets.iter().all(|&o| (0..=16).contains(&o)),
+        "caption text starts this many pixels from its table's left edge: {offsets:?}"
+    );
+}

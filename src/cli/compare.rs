@@ -1,7 +1,7 @@
 //! `speedup compare OLD.json NEW.json`: two bench reports row by row, and with `--threshold` a
 //! regression gate for CI.
 
-use speedup::harness::compare::compare;
+use speedup::harness::compare::{compare_with_noise, DEFAULT_NOISE_THRESHOLD};
 use speedup::harness::export::comparison::CompareFormat;
 use speedup::harness::export::json::from_json;
 use speedup::harness::export::Named;
@@ -26,6 +26,12 @@ pub struct CompareArgs {
     /// this (e.g. 5%) with 95% confidence. Without it, compare always exits 0 on valid input.
     #[arg(long, value_parser = parse_percent)]
     pub threshold: Option<f64>,
+    /// Changes smaller than this (e.g. 2%) are "no change" even when statistically clear: a
+    /// run's interval does not see what differs between runs (clock, heat, memory layout), which
+    /// moves medians by a percent or two between identical runs. Default 2%; 0 to mark every
+    /// clear change.
+    #[arg(long, value_parser = parse_percent, default_value_t = DEFAULT_NOISE_THRESHOLD)]
+    pub noise_threshold: f64,
 }
 
 /// "5%", "5 %" or "0.05" as the fraction 0.05; finite and not negative.
@@ -58,7 +64,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         })
     };
     let (old, new) = (named(&args.old)?, named(&args.new)?);
-    let comparison = compare(&old.report, &new.report);
+    let comparison = compare_with_noise(&old.report, &new.report, args.noise_threshold);
     print!(
         "{}",
         args.format.render(&old, &new, &comparison, args.threshold)

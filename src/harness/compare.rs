@@ -7,6 +7,15 @@
 //! the runs' spread: the new median lies outside the old runs' [min, max] *and* the old median
 //! outside the new runs' [min, max]. Otherwise the two cannot be told apart: "within spread".
 //!
+//! Statistical significance is not practical significance: a clear change smaller than the noise
+//! threshold ([`DEFAULT_NOISE_THRESHOLD`], 2%; `--noise-threshold`) is "no change", as criterion
+//! calls changes inside its noise threshold. The bootstrap interval only knows the noise *within*
+//! one run; two runs minutes apart also differ by what stays fixed inside a run and changes
+//! between runs (CPU frequency and temperature, where the allocator put the buffers, what else
+//! the machine was doing), and that moves medians by a percent or two even on a quiet machine:
+//! two `bench --quick` runs 3 s apart on one machine marked 15 of 24 rows faster or slower, some
+//! by 1.01×.
+//!
 //! With a threshold (`--threshold 5%`) the comparison is a regression gate: a row regressed when
 //! it is slower by more than the threshold with that same confidence (see
 //! [`ComparedRow::regressed`]).
@@ -18,22 +27,39 @@ use super::report::{row_label, Report, ResultRow};
 use super::stats::ratio_interval;
 use serde::Serialize;
 
+/// Changes of the median smaller than this fraction are "no change" however clear they are
+/// statistically (see the module docs for why 2%).
+pub const DEFAULT_NOISE_THRESHOLD: f64 = 0.02;
+
 /// How a row changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// New is faster by more than either run's spread.
+    /// New is faster by more than either run's spread and the noise threshold.
     Faster,
-    /// New is slower by more than either run's spread.
+    /// New is slower by more than either run's spread and the noise threshold.
     Slower,
     /// The medians lie within each other's runs' range.
     WithinSpread,
+    /// A statistically clear change, but smaller than the noise threshold.
+    NoChange,
 }
 
 impl Verdict {
     /// Of an old and a new row of the same problem, given the 95% interval of old/new where
-    /// both rows have samples enough for one.
-    pub fn of(old: &ResultRow, new: &ResultRow, interval: Option<[f64; 2]>) -> Verdict {
+    /// both rows have samples enough for one, and the noise threshold (a fraction).
+    pub fn of(old: &ResultRow, new: &ResultRow, interval: Option<[f64; 2]>, noise: f64) -> Verdict {
+        let verdict = Verdict::by_statistics(old, new, interval);
+        let ratio = old.median_seconds / new.median_seconds;
+        let small = ratio <= 1.0 + noise && ratio >= 1.0 / (1.0 + noise);
+        match verdict {
+            Verdict::Faster | Verdict::Slower if small => Verdict::NoChange,
+            v => v,
+        }
+    }
+
+    /// Faster, slower or within spread, by the interval or the spread alone.
+    fn by_statistics(old: &ResultRow, new: &ResultRow, interval: Option<[f64; 2]>) -> Verdict {
         if let Some([lo, hi]) = interval {
             return if lo > 1.0 {
                 Verdict::Faster
@@ -55,12 +81,13 @@ impl Verdict {
         }
     }
 
-    /// "faster", "slower" or "within spread".
+    /// "faster", "slower", "within spread" or "no change".
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Faster => "faster",
             Verdict::Slower => "slower",
             Verdict::WithinSpread => "within spread",
+            Verdict::NoChange => "no change",
         }
     }
 }
@@ -84,7 +111,8 @@ pub struct ComparedRow {
     pub speedup: f64,
     /// 95% bootstrap interval of `speedup`, when both rows have 6 samples or more.
     pub speedup_ci: Option<[f64; 2]>,
-    /// Whether the change is statistically clear (see the module docs).
+    /// Whether the change is statistically clear and beyond the noise threshold (see the
+    /// module docs).
     pub verdict: Verdict,
 }
 
@@ -125,6 +153,8 @@ pub struct Comparison {
     pub only_old: Vec<String>,
     /// Labels of rows only the new report has.
     pub only_new: Vec<String>,
+    /// Changes smaller than this fraction are [`Verdict::NoChange`].
+    pub noise_threshold: f64,
 }
 
 impl Comparison {
@@ -153,9 +183,15 @@ fn loose_key(machine: &MachineInfo, r: &ResultRow) -> (String, String, String, O
     )
 }
 
-/// Matches the rows of `old` and `new`: first rows on the same device with the same threads,
-/// then rows whose loose key (see above) is unique among the unmatched ones on both sides.
+/// [`compare_with_noise`] at the [`DEFAULT_NOISE_THRESHOLD`].
 pub fn compare(old: &Report, new: &Report) -> Comparison {
+    compare_with_noise(old, new, DEFAULT_NOISE_THRESHOLD)
+}
+
+/// Matches the rows of `old` and `new`: first rows on the same device with the same threads,
+/// then rows whose loose key (see above) is unique among the unmatched ones on both sides;
+/// changes smaller than `noise` (a fraction) are [`Verdict::NoChange`].
+pub fn compare_with_noise(old: &Report, new: &Report, noise: f64) -> Comparison {
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut old_used = vec![false; old.results.len()];
     let mut new_used = vec![false; new.results.len()];
@@ -209,7 +245,7 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
                     new_median: n.median_seconds,
                     speedup: o.median_seconds / n.median_seconds,
                     speedup_ci: interval,
-                    verdict: Verdict::of(o, n, interval),
+                    verdict: Verdict::of(o, n, interval, noise),
                 }
             })
             .collect(),
@@ -221,5 +257,6 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
             .filter(|&j| !new_used[j])
             .map(|j| describe(&new.machine, &new.results[j]))
             .collect(),
+        noise_threshold: noise,
     }
 }

@@ -114,12 +114,13 @@ pub fn comparison_blocks(
             verdict,
         ]);
     }
-    let mut lines = vec![
+    let mut lines = vec![format!(
         "old/new above 1: the new run is faster; in parentheses its 95% bootstrap interval. A \
 change is marked when that interval excludes 1, or, for rows without samples, when each median \
-lies outside the other run's min..max."
-            .to_string(),
-    ];
+lies outside the other run's min..max; a change smaller than {} is \"no change\" (the noise \
+between runs that one run's interval cannot see; --noise-threshold).",
+        super::units::format_percent(c.noise_threshold)
+    )];
     if let Some(t) = threshold {
         let regressed: Vec<String> = c
             .rows

@@ -14,6 +14,7 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #c
 .machines{display:flex;flex-wrap:wrap;gap:1em}\
 .machine{border:1px solid #ccc;border-radius:6px;padding:.5em 1em;flex:1 1 320px}\
 .machine h3{margin:.3em 0}table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\
+caption{text-align:left;font-weight:bold;padding:.3em .6em}\
 th,td{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}td.num{text-align:right;white-space:nowrap}\
 dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;font-size:.9em}\
 dt{font-weight:bold}dd{margin:0}tr.noisy td{background:#fff4e0}tr.software td{color:#666}\

@@ -8,6 +8,7 @@ use super::view::{
     machine_fields, measurement_cells, ratio_with_interval, MEASUREMENT_COLUMNS, SOFTWARE_MARK,
 };
 use super::Named;
+use crate::harness::compare::{compare, Comparison};
 use crate::harness::report::{row_label, Report, ResultRow};
 
 /// One bar of a workload's throughput chart.
@@ -89,15 +90,27 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
         sweeps: Vec::new(),
     });
     let (mut any_software, mut any_noisy) = (false, false);
+    // Each later machine's rows against the first machine's, paired as `speedup compare` pairs
+    // them (the same problem and backend; rayon's default pools with each other).
+    let against_first: Vec<Comparison> = reports
+        .iter()
+        .skip(1)
+        .map(|n| compare(&reports[0].report, &n.report))
+        .collect();
+    let several = reports.len() > 1;
     for workload in workloads(reports) {
+        let mut header = [
+            &["size", "machine", "backend"][..],
+            &MEASUREMENT_COLUMNS,
+            &[">vs serial", ">vs rayon"],
+        ]
+        .concat();
+        if several {
+            header.push(VS_FIRST);
+        }
         let mut table = Table::new(
             Some(format!("{workload}: every machine and backend")),
-            &[
-                &["size", "machine", "backend"][..],
-                &MEASUREMENT_COLUMNS,
-                &[">vs serial", ">vs rayon"],
-            ]
-            .concat(),
+            &header,
         );
         let mut bars = Vec::new();
         let mut chart_sizes: Vec<String> = Vec::new();
@@ -117,6 +130,9 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
                     ratio_with_interval(r.speedup_vs_serial, r.speedup_vs_serial_ci),
                     ratio_with_interval(r.speedup_vs_rayon, r.speedup_vs_rayon_ci),
                 ]);
+                if several {
+                    cells.push(vs_first(&against_first, m, machine, r));
+                }
                 table.rows.push(cells);
             }
             for r in largest(&n.report, &workload) {
@@ -185,6 +201,13 @@ each report's settings)"
 speedups in parentheses: 95% bootstrap interval; both need samples (format 2)"
             .to_string(),
     );
+    if several {
+        notes.push(format!(
+            "vs first machine: how many times faster the row runs than the same problem on the \
+same backend on {} (1.00× on that machine; — where it has no such row)",
+            reports[0].name
+        ));
+    }
     tail.push(Block::Lines(notes));
     out.push(Section {
         blocks: tail,
@@ -192,6 +215,31 @@ speedups in parentheses: 95% bootstrap interval; both need samples (format 2)"
         sweeps,
     });
     out
+}
+
+/// The heading of the column that compares each row with the first machine.
+const VS_FIRST: &str = ">vs first machine";
+
+/// Row `r` of machine `m` against the same row on the first machine: first's median / this
+/// median with its interval, "1.00×" on the first machine itself, "—" where it has no match.
+fn vs_first(
+    against_first: &[Comparison],
+    m: usize,
+    machine: &crate::harness::MachineInfo,
+    r: &ResultRow,
+) -> String {
+    if m == 0 {
+        return ratio_with_interval(Some(1.0), None);
+    }
+    let label = row_label(machine, r);
+    let pair = against_first[m - 1]
+        .rows
+        .iter()
+        .find(|c| c.workload == r.workload && c.size == r.size && c.new_label == label);
+    match pair {
+        Some(c) => ratio_with_interval(Some(c.speedup), c.speedup_ci),
+        None => ratio_with_interval(None, None),
+    }
 }
 
 /// Every block of every section, for Markdown and the terminal.
