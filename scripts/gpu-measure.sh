@@ -12,7 +12,8 @@
 #      IntegratedGpu), saving the loader's diagnostics (VK_LOADER_DEBUG) instead;
 #   4. records nvidia-smi before and after, and samples clocks, power, temperature and throttle
 #      reasons every 500 ms in between ($OUT/nvidia-smi-samples.csv);
-#   5. verifies every workload on the GPU against its CPU reference before timing anything;
+#   5. verifies every workload on the GPU against its CPU reference before timing anything, then
+#      again under the Khronos validation layer (5b, carried in .gl/ by gpu-prepare.sh);
 #   6. Life at the target size (16384² torus, 1000 generations, packed and tiled kernels);
 #   7. a torus beyond one storage binding (131072², 2 GiB: two chunks under wgpu's 2^31 - 1 byte
 #      cap), packed and tiled, whose hashes must be equal;
@@ -81,6 +82,12 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
         echo "no libvulkan.so.1 and no .gl/*.deb to unpack" | tee -a "$OUT/summary.txt"
     fi
 fi
+# The Khronos validation layer for step 5b, only where the machine has none.
+layer_json=/usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json
+if [ ! -f "$layer_json" ] && ls .gl/vulkan-validationlayers_*.deb >/dev/null 2>&1; then
+    dpkg -x .gl/vulkan-validationlayers_*.deb / \
+        && echo "unpacked the carried validation layer" >> "$OUT/summary.txt"
+fi
 
 # 2. Where the NVIDIA driver lives on the lent machines (shared/GPU.md); the loaders do not look
 # there by themselves.
@@ -146,7 +153,14 @@ esac
 run=("$bin" --gpu-timeout "$gpu_timeout")
 
 # 5. Correct before fast: every workload on the GPU against its reference.
-step verify 90 "${run[@]}" verify --backends gpu
+step verify 90 "${run[@]}" verify --backends gpu --validation off
+
+# 5b. The same under the Khronos validation layer (synchronization validation, best practices
+# with NVIDIA's checks): per adapter, whether every kernel agrees and whether the layer ran clean;
+# every message in $OUT/validation.tsv (docs/validation.md says what each known warning means).
+# Its own bounded step: the layer slows submissions, and a failure here must not cost the timings.
+step verify-validated 75 "${run[@]}" verify --adapters all --validation layer \
+    --validation-log "$OUT/validation.tsv"
 
 # 6. The Life target, device time from timestamp queries.
 step life-target 120 "${run[@]}" bench --workloads life,life-tiled --backends gpu \

@@ -23,4 +23,11 @@ if ! ls .gl/*.deb >/dev/null 2>&1; then
     apt-get "${o[@]}" update -qq
     (cd .gl && apt-get "${o[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 fi
+if ! ls .gl/vulkan-validationlayers_*.deb >/dev/null 2>&1; then
+    # The Khronos validation layer, for gpu-measure.sh's validated verify step (issue 22).
+    mkdir -p .gl /tmp/amd64/partial
+    o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
+    apt-get "${o[@]}" update -qq
+    (cd .gl && apt-get "${o[@]}" download vulkan-validationlayers)
+fi
 ls -l .gpu .gl

@@ -186,8 +186,10 @@ pub fn label(kind: &str, threads: Option<usize>, adapter: Option<&AdapterSummary
         ("rayon", Some(1), _) => "rayon (1 thread)".to_string(),
         ("rayon", Some(t), _) => format!("rayon ({t} threads)"),
         ("gpu", _, Some(a)) if a.software => {
-            // "llvmpipe (LLVM 15.0.6, 256 bits)" -> "llvmpipe": the details are in the header.
+            // "llvmpipe (LLVM 15.0.6, 256 bits)" -> "llvmpipe", "SwiftShader Device (Subzero)"
+            // -> "SwiftShader": the details are in the header.
             let short = a.name.split(" (").next().unwrap_or(&a.name);
+            let short = short.strip_suffix(" Device").unwrap_or(short);
             format!("gpu (software: {short}, {})", a.backend)
         }
         ("gpu", _, Some(a)) => format!("gpu ({})", a.name),

@@ -147,8 +147,13 @@ impl AdapterSummary {
 }
 
 fn instance() -> wgpu::Instance {
-    // `_from_env` honours WGPU_BACKEND (vulkan, gl, metal, dx12).
-    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+    // The validation layer only where `gpu::validation::install` asked for it: wgpu's debug-build
+    // default would load it (and pay for synchronization validation) in every test that opens a
+    // context wherever the layer is installed. `with_env` then honours WGPU_BACKEND (vulkan, gl,
+    // metal, dx12) and WGPU_VALIDATION and its kin.
+    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
+    descriptor.flags = super::validation::instance_flags();
+    wgpu::Instance::new(descriptor.with_env())
 }
 
 fn enumerate() -> Vec<wgpu::Adapter> {

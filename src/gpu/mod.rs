@@ -16,6 +16,7 @@ mod kernel;
 pub(crate) mod mirror;
 pub mod telemetry;
 mod timer;
+pub mod validation;
 mod watchdog;
 
 pub(crate) use context::PipelineOptions;
