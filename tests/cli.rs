@@ -432,7 +432,7 @@ fn compare_two_reports() {
     assert_eq!(rows.len(), 2, "{text}");
     for r in rows {
         assert!(
-            ["faster", "slower", "within spread"]
+            ["faster", "slower", "within spread", "no change"]
                 .iter()
                 .any(|v| r.ends_with(v)),
             "{r}"
