@@ -14,10 +14,21 @@
 //!   is not always the widest (512-bit code lowers the clock on some Intel parts).
 //!
 //! Kernels take the level as an argument rather than reading a global, so a test can run every
-//! level side by side in one process, and each row reports the level it ran (`cpu_isa`).
+//! level side by side in one process, and each row reports the level it ran (`cpu_isa`). A
+//! workload picks its kernel's level once, when a run is prepared on a CPU backend
+//! (`Engine::at_level`), and hands it to every call, on every Rayon worker. To ask for one level
+//! without an environment variable (the per-level test trials do), prepare the run inside
+//! [`Isa::forced_here`]: it forces the level for what this thread prepares, like
+//! `SPEEDUP_CPU` for the whole process.
 
 use crate::error::{Error, Result};
+use std::cell::Cell;
 use std::sync::OnceLock;
+
+thread_local! {
+    /// The level [`Isa::forced_here`] forces on this thread, if any.
+    static FORCED_HERE: Cell<Option<Isa>> = const { Cell::new(None) };
+}
 
 /// The environment variable that forces one instruction-set level for every CPU kernel.
 pub const FORCE_VARIABLE: &str = "SPEEDUP_CPU";
@@ -83,6 +94,19 @@ impl Isa {
         DETECTED.get_or_init(detect)
     }
 
+    /// The level plain Rust is compiled for without `-C target-cpu`: SSE2 on x86-64, NEON on
+    /// aarch64, scalar elsewhere. A kernel with no vector code of its own runs at it (LLVM
+    /// may vectorise its loops with the baseline's vectors).
+    pub fn baseline() -> Isa {
+        if cfg!(target_arch = "x86_64") {
+            Isa::Sse2
+        } else if cfg!(target_arch = "aarch64") {
+            Isa::Neon
+        } else {
+            Isa::Scalar
+        }
+    }
+
     /// The widest level this CPU runs.
     pub fn widest() -> Isa {
         *Isa::detected().last().expect("scalar is always detected")
@@ -101,18 +125,49 @@ impl Isa {
             .map_err(Error::InvalidArgument)
     }
 
-    /// The level a kernel runs by default: the forced one if `SPEEDUP_CPU` is set, else the first
-    /// level of `preference` (the kernel's levels, fastest first as measured on the CPUs we
-    /// know) that this CPU supports, else [`Isa::Scalar`].
+    /// Runs `f` with this level forced for every kernel that this thread prepares inside it
+    /// (over `SPEEDUP_CPU`, which forces one for the whole process): how a test runs a workload
+    /// at each level in one process. Refused, without running `f`, where this CPU cannot run
+    /// the level. The previous forcing (if any) returns when `f` returns or panics.
+    pub fn forced_here<R>(self, f: impl FnOnce() -> R) -> Result<R> {
+        if !self.is_supported() {
+            return Err(Error::InvalidArgument(format!(
+                "this CPU cannot run {self} code; it has {}",
+                names(Isa::detected())
+            )));
+        }
+        struct Restore(Option<Isa>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                FORCED_HERE.set(self.0);
+            }
+        }
+        let _restore = Restore(FORCED_HERE.replace(Some(self)));
+        Ok(f())
+    }
+
+    /// The level a kernel runs by default: the one [`Isa::forced_here`] forces on this thread,
+    /// else the one `SPEEDUP_CPU` forces, else the first level of `preference` (the kernel's
+    /// levels, fastest first as measured on the CPUs we know) that this CPU supports, else
+    /// [`Isa::Scalar`].
     pub fn for_kernel(preference: &[Isa]) -> Result<Isa> {
+        if let Some(here) = FORCED_HERE.get() {
+            return Ok(here);
+        }
         if let Some(forced) = Isa::forced()? {
             return Ok(forced);
         }
-        Ok(preference
+        Ok(Isa::preferred(preference))
+    }
+
+    /// The first level of `preference` that this CPU supports, else [`Isa::Scalar`], whatever
+    /// is forced.
+    pub fn preferred(preference: &[Isa]) -> Isa {
+        preference
             .iter()
             .copied()
             .find(|isa| isa.is_supported())
-            .unwrap_or(Isa::Scalar))
+            .unwrap_or(Isa::Scalar)
     }
 }
 
@@ -268,6 +323,22 @@ mod tests {
             assert!(message.contains("cannot run neon"), "{message}");
         }
         assert_eq!(parse_forced("scalar").unwrap(), Isa::Scalar);
+    }
+
+    #[test]
+    fn forcing_a_level_here_overrides_preferences_on_this_thread_only() {
+        for &isa in Isa::detected() {
+            let inside = isa.forced_here(|| {
+                let other = std::thread::spawn(|| FORCED_HERE.get()).join().unwrap();
+                assert_eq!(other, None, "another thread sees no forcing");
+                Isa::for_kernel(&[Isa::Avx512, Isa::Neon]).unwrap()
+            });
+            assert_eq!(inside.unwrap(), isa);
+        }
+        assert_eq!(FORCED_HERE.get(), None);
+        let missing = Isa::ALL.into_iter().find(|i| !i.is_supported()).unwrap();
+        let e = missing.forced_here(|| ()).unwrap_err().to_string();
+        assert!(e.contains(&format!("cannot run {missing}")), "{e}");
     }
 
     #[test]

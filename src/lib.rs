@@ -27,6 +27,7 @@ pub mod isa;
 pub mod life;
 pub mod output;
 pub mod random;
+pub(crate) mod simd;
 pub mod size;
 pub mod workloads;
 

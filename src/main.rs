@@ -20,6 +20,12 @@ use clap::Parser;
 fn main() {
     quiet_mesa_wayland_probe();
     let args = cli::Cli::parse();
+    // SPEEDUP_CPU names a level for every CPU kernel: a typo or a level this CPU lacks is a
+    // usage error, refused before any work (as clap refuses a bad flag, with status 2).
+    if let Err(err) = speedup::isa::Isa::forced() {
+        eprintln!("error: {err}");
+        std::process::exit(2);
+    }
     if let Err(err) = cli::run(args) {
         // Writes to stdout that fail because its reader left end the command quietly, however
         // deep they were (`writeln!` on a locked stdout, a CSV written row by row).

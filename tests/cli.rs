@@ -5,10 +5,18 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn speedup(args: &[&str]) -> Output {
+    speedup_with(args, &[])
+}
+
+/// `speedup args` with the environment variables `env` set (and SPEEDUP_CPU unset unless
+/// `env` sets it: a level forced on the test run would change what the tests check).
+fn speedup_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_speedup"))
         .args(args)
         // Mesa's GL driver complains on stderr without it.
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env_remove("SPEEDUP_CPU")
+        .envs(env.iter().copied())
         .output()
         .expect("run the speedup binary")
 }
@@ -83,6 +91,9 @@ fn bench_json_has_the_documented_fields() {
     }
     assert!(m["logical_cores"].as_u64().unwrap() >= 1);
     assert!(m["rayon_threads"].as_u64().unwrap() >= 1);
+    let features = m["cpu_features"].as_array().expect("machine.cpu_features");
+    #[cfg(target_arch = "x86_64")]
+    assert!(features.iter().any(|f| f == "sse2"), "{features:?}");
     let results = v["results"].as_array().unwrap();
     let backends: Vec<&str> = results
         .iter()
@@ -158,7 +169,67 @@ fn bench_json_has_the_documented_fields() {
             }
         } else {
             assert_eq!(r["software"], false);
+            // Life's row loop runs at AVX-512, AVX2 or the baseline.
+            let isa: speedup::isa::Isa = r["cpu_isa"].as_str().expect("cpu_isa").parse().unwrap();
+            assert_eq!(
+                isa,
+                speedup::life::cpu::life_level(speedup::isa::Isa::widest())
+            );
         }
+    }
+}
+
+#[test]
+fn speedup_cpu_forces_a_level_or_is_refused_before_any_work() {
+    let args = [
+        "bench",
+        "--quick",
+        "--workloads",
+        "mandelbrot,nbody",
+        "--sizes",
+        "mandelbrot=33x17:50,nbody=65:1",
+        "--backends",
+        "serial,rayon",
+        "--format",
+        "json",
+    ];
+    let isas = |env: &[(&str, &str)]| -> Vec<String> {
+        let o = speedup_with(&args, env);
+        assert!(o.status.success(), "{env:?}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let rows = v["results"].as_array().unwrap();
+        rows.iter()
+            .map(|r| r["cpu_isa"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Unforced: each kernel's first preference this CPU has (the widest here).
+    let widest = speedup::isa::Isa::widest().to_string();
+    assert_eq!(isas(&[]), [widest.as_str(); 4]);
+    for &level in speedup::isa::Isa::detected() {
+        let name = level.to_string();
+        assert_eq!(isas(&[("SPEEDUP_CPU", &name)]), [name.as_str(); 4]);
+    }
+    // The table shows the level next to the backend.
+    let table = stdout(&speedup_with(
+        &args[..args.len() - 2],
+        &[("SPEEDUP_CPU", "scalar")],
+    ));
+    assert!(table.contains("serial [scalar]"), "{table}");
+    for (value, said) in [
+        ("avx3", "SPEEDUP_CPU=avx3: unknown instruction-set level"),
+        (
+            if cfg!(target_arch = "x86_64") {
+                "neon"
+            } else {
+                "avx2"
+            },
+            "this CPU cannot run",
+        ),
+    ] {
+        let o = speedup_with(&args, &[("SPEEDUP_CPU", value)]);
+        failed_with_one_line(&o, &args, said);
+        assert_eq!(o.status.code(), Some(2), "a usage error");
+        assert!(stdout(&o).is_empty(), "refused before any work");
     }
 }
 

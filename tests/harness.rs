@@ -54,6 +54,7 @@ fn machine(cpu: &str, cores: usize, adapters: Vec<AdapterInfo>) -> MachineInfo {
     MachineInfo {
         cpu: cpu.into(),
         logical_cores: cores,
+        cpu_features: Vec::new(),
         rayon_threads: cores,
         os: "linux x86_64".into(),
         adapters,
@@ -91,6 +92,7 @@ fn row(
         software: gpu,
         adapter: gpu.then_some(0),
         threads,
+        cpu_isa: None,
         size: size.into(),
         size_value: size
             .split(['x', ':'])

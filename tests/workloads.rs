@@ -6,6 +6,7 @@ mod common;
 
 use speedup::backend::Backend;
 use speedup::gpu::GpuContext;
+use speedup::isa::Isa;
 use speedup::workloads;
 use std::sync::Arc;
 
@@ -21,6 +22,33 @@ fn main() {
                 .unwrap_or_else(|e| panic!("{} on {}: {e}", workload.name(), backend.label()));
             let (name, label) = (workload.name(), backend.label());
             assert!(check.passed, "{name} on {label}: {}", check.detail);
+        });
+    }
+    // And on serial and Rayon at each instruction-set level, the level forced (ignored where this
+    // CPU lacks it): `verify::NAME::serial_avx2`. Each run says it ran at that level.
+    for workload in workloads::all() {
+        let name = format!("verify::{}", workload.name());
+        suite.per_cpu_level(&name, move |backend, isa| {
+            let (name, label) = (workload.name(), backend.label());
+            let size = &workload.default_sizes(true)[0];
+            let prepared = workload.prepare(size, backend).unwrap();
+            // Kernels with vector code run at the forced level (Life's bit-packed kernels at
+            // theirs for it); plain-Rust kernels say nothing, and their rows say the baseline.
+            let expected = match name {
+                "life-naive" => Some(Isa::baseline()),
+                _ if name.starts_with("life") => Some(speedup::life::cpu::life_level(isa)),
+                "mandelbrot" | "nbody" => Some(isa),
+                _ => prepared.cpu_isa().map(|_| isa),
+            };
+            assert_eq!(
+                prepared.cpu_isa(),
+                expected,
+                "{name} on {label} forced to {isa}"
+            );
+            let check = workload
+                .verify(backend)
+                .unwrap_or_else(|e| panic!("{name} on {label} at {isa}: {e}"));
+            assert!(check.passed, "{name} on {label} at {isa}: {}", check.detail);
         });
     }
     common::trials!(suite.per_backend(

@@ -302,6 +302,11 @@ fn row_of(
                 .problem_size(size)
                 .unwrap_or((work, workload.unit())),
             backend,
+            // A CPU kernel without vector code of its own runs as compiled: the baseline.
+            cpu_isa: match backend {
+                Backend::Gpu(_) => None,
+                _ => Some(prepared.cpu_isa().unwrap_or_else(crate::isa::Isa::baseline)),
+            },
             work,
             result: prepared.result_summary(),
         },

@@ -76,6 +76,10 @@ pub struct MachineInfo {
     pub cpu: String,
     /// Logical cores.
     pub logical_cores: usize,
+    /// The CPU features speedup's kernels care about that this CPU has (`sse4.1`, `avx2`,
+    /// `fma`, `avx512f`, `sha`, `neon`, ...: `isa::cpu_features`); empty in reports before it.
+    #[serde(default)]
+    pub cpu_features: Vec<String>,
     /// Threads in the default Rayon pool (the `rayon` rows unless `--threads` says otherwise).
     pub rayon_threads: usize,
     /// Operating system and architecture, e.g. "linux x86_64".
@@ -102,6 +106,10 @@ impl MachineInfo {
         MachineInfo {
             cpu: crate::host::cpu_model(),
             logical_cores: crate::backend::logical_cores(),
+            cpu_features: crate::isa::cpu_features()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             rayon_threads,
             os: crate::host::os(),
             adapters,

@@ -60,6 +60,11 @@ pub struct ResultRow {
     pub adapter: Option<usize>,
     /// CPU threads: 1 for serial, the pool size for rayon, null for gpu.
     pub threads: Option<usize>,
+    /// For serial and rayon rows, the instruction-set level the CPU kernel ran at: "scalar",
+    /// "sse2", "avx2", "avx512" or "neon" (see docs/performance.md: each kernel's fastest on
+    /// the CPU unless `SPEEDUP_CPU` forces one). Absent for gpu rows and in reports before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_isa: Option<String>,
     /// Problem size in the workload's own notation, e.g. "4096x4096:100".
     pub size: String,
     /// The problem size as a number, in `size_unit` (the x axis of sweeps; e.g. 16777216 cells).
@@ -282,6 +287,8 @@ pub struct RowInput<'a> {
     pub size_value: (f64, &'a str),
     /// Backend it ran on.
     pub backend: &'a Backend,
+    /// The level its CPU kernel ran at (serial and rayon rows).
+    pub cpu_isa: Option<crate::isa::Isa>,
     /// Units of work per run.
     pub work: f64,
     /// The workload's result fingerprint.
@@ -321,6 +328,7 @@ impl ResultRow {
             software,
             adapter,
             threads,
+            cpu_isa: input.cpu_isa.map(|isa| isa.name().to_string()),
             size: input.size.to_string(),
             size_value: input.size_value.0,
             size_unit: input.size_value.1.to_string(),

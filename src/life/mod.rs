@@ -166,6 +166,17 @@ impl LifeEngine {
         }
     }
 
+    /// The instruction-set level the CPU kernel runs at: the bit-packed kernels' row loop
+    /// ([`cpu::CpuLife::isa`]), the baseline for the naive kernel (plain Rust, no vector code
+    /// of its own), `None` on a GPU.
+    pub fn cpu_isa(&self) -> Option<crate::isa::Isa> {
+        match self {
+            LifeEngine::Cpu(e) => Some(e.isa()),
+            LifeEngine::Naive(_) => Some(crate::isa::Isa::baseline()),
+            LifeEngine::Gpu(_) => None,
+        }
+    }
+
     /// Generations the kernel advances per pass over the grid: 1, or more for the tiled kernels.
     /// Stepping a multiple of it at a time keeps every pass full.
     pub fn generations_per_pass(&self) -> u64 {

@@ -178,6 +178,10 @@ impl Prepared for PreparedLife {
         self.cells as f64 * self.generations as f64
     }
 
+    fn cpu_isa(&self) -> Option<crate::isa::Isa> {
+        self.engine.cpu_isa()
+    }
+
     fn result_summary(&self) -> Option<String> {
         // One readback per call: reports ask once per row, after the timed runs.
         let grid = self.engine.grid().ok()?;

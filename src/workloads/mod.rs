@@ -29,6 +29,7 @@ pub mod stream;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
+use crate::isa::Isa;
 pub use single::SingleRun;
 
 /// Time spent in each phase of one run, where the backend can tell them apart.
@@ -52,6 +53,11 @@ pub trait Prepared {
     fn work(&self) -> f64;
     /// A fingerprint of the last run's result (a hash, a nonce, a count), for reports.
     fn result_summary(&self) -> Option<String> {
+        None
+    }
+    /// The instruction-set level the run's CPU kernel was compiled for (`cpu_isa` in reports);
+    /// `None` on a GPU, and for a CPU kernel with no vector code of its own (the default).
+    fn cpu_isa(&self) -> Option<Isa> {
         None
     }
 }
@@ -202,13 +208,42 @@ impl<C, G> Engine<C, G> {
         cpu: impl FnOnce() -> C,
         gpu: impl FnOnce(std::sync::Arc<crate::gpu::GpuContext>) -> Result<G>,
     ) -> Result<Self> {
+        Engine::build(backend, || Ok(cpu()), gpu)
+    }
+
+    /// The engine for `backend` of a CPU kernel with vector code: its CPU state from `cpu`,
+    /// given the level [`Isa::for_kernel`] picks from the kernel's `preference` (the level a
+    /// test or `SPEEDUP_CPU` forces, else the kernel's fastest on this CPU). Serial and Rayon
+    /// get the same level, chosen once here, so they run the same code.
+    pub(crate) fn at_level(
+        backend: &Backend,
+        preference: &[Isa],
+        cpu: impl FnOnce(Isa) -> C,
+        gpu: impl FnOnce(std::sync::Arc<crate::gpu::GpuContext>) -> Result<G>,
+    ) -> Result<Self> {
+        Engine::build(backend, || Ok(cpu(Isa::for_kernel(preference)?)), gpu)
+    }
+
+    fn build(
+        backend: &Backend,
+        cpu: impl FnOnce() -> Result<C>,
+        gpu: impl FnOnce(std::sync::Arc<crate::gpu::GpuContext>) -> Result<G>,
+    ) -> Result<Self> {
         Ok(match backend {
-            Backend::Serial => Engine::Serial(cpu()),
+            Backend::Serial => Engine::Serial(cpu()?),
             Backend::Rayon { threads } => {
-                Engine::Rayon(crate::backend::rayon_pool(*threads)?, cpu())
+                Engine::Rayon(crate::backend::rayon_pool(*threads)?, cpu()?)
             }
             Backend::Gpu(ctx) => Engine::Gpu(Box::new(gpu(ctx.clone())?)),
         })
+    }
+
+    /// The CPU state of a serial or Rayon engine.
+    pub(crate) fn cpu(&self) -> Option<&C> {
+        match self {
+            Engine::Serial(c) | Engine::Rayon(_, c) => Some(c),
+            Engine::Gpu(_) => None,
+        }
     }
 }
 

@@ -27,6 +27,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use speedup::backend::Backend;
 use speedup::gpu::validation::{self, Availability, Mode, Scope, Severity};
 use speedup::gpu::{AdapterChoice, AdapterSummary, GpuContext};
+use speedup::isa::Isa;
 use speedup::life::Kernel;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -285,6 +286,16 @@ impl Slot {
     }
 }
 
+/// The instruction-set levels code for this architecture can be compiled for (whether or not
+/// this CPU runs them): scalar, and SSE2, AVX2, AVX-512 on x86-64 or NEON on aarch64.
+fn levels_of_this_architecture() -> impl Iterator<Item = Isa> {
+    Isa::ALL.into_iter().filter(|isa| match isa {
+        Isa::Scalar => true,
+        Isa::Sse2 | Isa::Avx2 | Isa::Avx512 => cfg!(target_arch = "x86_64"),
+        Isa::Neon => cfg!(target_arch = "aarch64"),
+    })
+}
+
 /// "gpu (software: llvmpipe, Vulkan)" -> "gpu_software_llvmpipe_vulkan": lower case, each run of
 /// other characters one underscore, so the name is one word for `cargo test` filters.
 fn as_name(label: &str) -> String {
@@ -401,6 +412,31 @@ impl Suite {
         }
     }
 
+    /// `body` on serial and Rayon at each instruction-set level of this architecture, forced
+    /// with [`Isa::forced_here`] around the whole body (so what it prepares runs at that
+    /// level): `name::serial_avx2`, `name::rayon_3_threads_avx2`, ... A level this CPU lacks
+    /// (AVX-512 on most desktops) is reported **ignored**, with the reason printed by
+    /// [`Suite::run`]; run with `--ignored` it fails, saying the CPU cannot run it.
+    pub fn per_cpu_level(
+        &mut self,
+        name: &str,
+        body: impl Fn(&Backend, Isa) + Send + Sync + 'static,
+    ) {
+        let body = Arc::new(body);
+        for isa in levels_of_this_architecture() {
+            for slot in [Slot::Serial, Slot::Rayon] {
+                let body = body.clone();
+                let trial = Trial::test(format!("{name}::{}_{isa}", slot.name()), move || {
+                    let backend = slot.open()?;
+                    isa.forced_here(|| body(&backend, isa))
+                        .map_err(|e| Failed::from(e.to_string()))
+                });
+                self.trials
+                    .push(trial.with_ignored_flag(!isa.is_supported()));
+            }
+        }
+    }
+
     /// `body` on one backend given here (a second Rayon pool size, say): `name::BACKEND`.
     pub fn on(
         &mut self,
@@ -453,6 +489,12 @@ impl Suite {
                     e.slot, e.how_to_get
                 );
             }
+        }
+        for isa in levels_of_this_architecture().filter(|i| !i.is_supported()) {
+            eprintln!(
+                "{isa} trials ignored: this CPU has no {}",
+                isa.name().to_uppercase()
+            );
         }
         match validation_state() {
             Some(Availability::Missing(why)) if !validation_required() => {

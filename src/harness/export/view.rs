@@ -97,6 +97,11 @@ pub fn machine_fields(m: &MachineInfo) -> Block {
             format!("{} threads by default", m.rayon_threads),
         ),
         ("os".to_string(), m.os.clone()),
+    ];
+    if !m.cpu_features.is_empty() {
+        fields.push(("cpu features".to_string(), m.cpu_features.join(" ")));
+    }
+    fields.extend([
         (
             "build".to_string(),
             format!(
@@ -105,7 +110,7 @@ pub fn machine_fields(m: &MachineInfo) -> Block {
             ),
         ),
         ("date".to_string(), m.date.clone()),
-    ];
+    ]);
     fields.extend(system_fields(&m.system));
     if m.adapters.is_empty() {
         fields.push(("adapters".to_string(), "none used".to_string()));
@@ -247,6 +252,10 @@ speedups in parentheses: 95% bootstrap interval"
     let mut row_notes = Vec::new();
     for r in &report.results {
         let mut label = row_label(m, r);
+        // The level a CPU row's kernel ran at, next to its backend: "serial [avx2]".
+        if let Some(isa) = &r.cpu_isa {
+            label.push_str(&format!(" [{isa}]"));
+        }
         if r.software {
             label.push_str(SOFTWARE_MARK);
             any_software = true;

@@ -32,6 +32,7 @@ mod avx512;
 
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
+use crate::isa::Isa;
 use rayon::prelude::*;
 
 /// Everything a row kernel needs to know about the grid's shape and the rule.
@@ -42,6 +43,8 @@ pub(crate) struct Shape {
     pub wpr: usize,
     pub topology: Topology,
     pub rule: Rule,
+    /// The instruction-set level the row loop runs at ([`life_level`]).
+    pub isa: Isa,
 }
 
 /// Fewest words a Rayon band gets: about ten microseconds of work at this kernel's speed, more than
@@ -314,12 +317,30 @@ fn grid_rows<'a>(shape: &Shape, words: &'a [u32]) -> impl Rows<'a> {
     }
 }
 
+/// The levels the Life kernels prefer, fastest first. Life has three compilations of its row
+/// loop: the portable code for the baseline (SSE2 on x86-64, where LLVM vectorises the middle of
+/// each row; NEON on aarch64), the same code for AVX2, and the hand-written AVX-512 row
+/// functions (src/life/cpu/avx512.rs). The scalar and SSE2 levels both run the portable code at
+/// the baseline, reported as the baseline's level ([`life_level`]).
+pub const PREFERENCE: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
+
+/// The level Life's kernels run at for a chosen `isa`: AVX-512 and AVX2 have code of their own;
+/// every other level runs the portable code compiled for the architecture's baseline, which is
+/// reported as what it is (SSE2 on x86-64, NEON on aarch64).
+pub fn life_level(isa: Isa) -> Isa {
+    match isa {
+        Isa::Avx512 | Isa::Avx2 => isa,
+        _ => Isa::baseline(),
+    }
+}
+
 /// Computes virtual rows `first_row..first_row + out.len() / wpr` of the next generation of
 /// `rows` into `out`. A row that `rows` reports dead (outside a bounded grid) stays dead.
 ///
 /// The same code is compiled for the baseline instruction set and for AVX2 and AVX-512; the
-/// widest one this CPU supports is picked at run time, so a portable binary still uses the
-/// machine's full vector width.
+/// engine picks the level once (`shape.isa`, from [`Isa::for_kernel`], so `SPEEDUP_CPU` forces
+/// it too), so a portable binary still uses the machine's full vector width. A level this CPU
+/// lacks runs the portable code.
 pub(crate) fn step_band<'a>(
     shape: &Shape,
     rows: &impl Rows<'a>,
@@ -327,19 +348,20 @@ pub(crate) fn step_band<'a>(
     out: &mut [u32],
     scratch: &mut RowSums,
 ) {
+    let isa = shape.isa;
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-        {
+    match isa {
+        Isa::Avx512 if isa.is_supported() => {
             // SAFETY: the CPU supports the features this function was compiled for.
             return unsafe { step_band_avx512(shape, rows, first_row, out, scratch) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        Isa::Avx2 if isa.is_supported() => {
             // SAFETY: as above.
             return unsafe { step_band_avx2(shape, rows, first_row, out, scratch) };
         }
+        _ => {}
     }
+    let _ = isa;
     step_band_generic::<false>(shape, rows, first_row, out, scratch)
 }
 
@@ -629,12 +651,16 @@ impl CpuLife {
         pool: Option<rayon::ThreadPool>,
         tiled: bool,
     ) -> Self {
+        // SPEEDUP_CPU is checked when speedup starts; a library caller with a bad value gets
+        // the preferred level rather than an error from an infallible constructor.
+        let isa = Isa::for_kernel(&PREFERENCE).unwrap_or_else(|_| Isa::preferred(&PREFERENCE));
         let shape = Shape {
             width: grid.width(),
             height: grid.height(),
             wpr: grid.words_per_row() as usize,
             topology,
             rule,
+            isa: life_level(isa),
         };
         let height = grid.height() as usize;
         let rows_per_band = match &pool {
@@ -673,6 +699,11 @@ impl CpuLife {
             band.tiles = [vec![0; tile_words], vec![0; tile_words]];
         }
         self.tiles = Some(plan);
+    }
+
+    /// The instruction-set level the row loop runs at.
+    pub fn isa(&self) -> Isa {
+        self.shape.isa
     }
 
     /// Threads this engine uses.
@@ -771,43 +802,28 @@ impl CpuLife {
 mod tests {
     use super::*;
 
-    /// One generation of `grid` by the portable row loop, or by the AVX-512 one.
-    fn step_with(grid: &Grid, topology: Topology, rule: Rule, avx512: bool) -> Vec<u32> {
+    /// One generation of `grid` by the row loop of level `isa`.
+    fn step_with(grid: &Grid, topology: Topology, rule: Rule, isa: Isa) -> Vec<u32> {
         let shape = Shape {
             width: grid.width(),
             height: grid.height(),
             wpr: grid.words_per_row() as usize,
             topology,
             rule,
+            isa,
         };
         let mut out = vec![0u32; grid.words().len()];
         let mut sums = RowSums::new(shape.wpr);
         let rows = grid_rows(&shape, grid.words());
-        if avx512 {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: only called after checking the CPU has AVX-512F and AVX-512BW.
-            unsafe {
-                step_band_avx512(&shape, &rows, 0, &mut out, &mut sums)
-            };
-        } else {
-            step_band_generic::<false>(&shape, &rows, 0, &mut out, &mut sums);
-        }
+        step_band(&shape, &rows, 0, &mut out, &mut sums);
         out
     }
 
     #[test]
-    fn avx512_rows_equal_portable_rows() {
-        // The reference tests check whichever row loop this CPU runs; this one checks the two
-        // against each other, at every width from 1 to 70 cells and at wider rows up to 2600.
-        #[cfg(target_arch = "x86_64")]
-        let available = std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw");
-        #[cfg(not(target_arch = "x86_64"))]
-        let available = false;
-        if !available {
-            eprintln!("skipping: this CPU has no AVX-512");
-            return;
-        }
+    fn every_level_here_equals_the_portable_rows() {
+        // The reference tests check whichever row loop this CPU prefers; this one checks each
+        // level this CPU has (AVX-512 and AVX2 where present) against the portable code, at
+        // every width from 1 to 70 cells and at wider rows up to 2600.
         let rules = [
             "B3/S23",
             "B36/S23",
@@ -822,11 +838,14 @@ mod tests {
             for topology in [Topology::Torus, Topology::Bounded] {
                 for rule in rules {
                     let grid = Grid::random(width, 5, 0.45, width as u64).unwrap();
-                    assert_eq!(
-                        step_with(&grid, topology, rule, true),
-                        step_with(&grid, topology, rule, false),
-                        "width {width} {topology} {rule}"
-                    );
+                    let portable = step_with(&grid, topology, rule, Isa::Scalar);
+                    for &isa in Isa::detected() {
+                        assert_eq!(
+                            step_with(&grid, topology, rule, life_level(isa)),
+                            portable,
+                            "{isa}: width {width} {topology} {rule}"
+                        );
+                    }
                 }
             }
         }

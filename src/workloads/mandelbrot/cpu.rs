@@ -1,31 +1,310 @@
-//! The serial and Rayon kernels of Mandelbrot: what both CPU backends run.
+//! The CPU kernel of Mandelbrot, written once over [`Simd`] vectors and run at the level the
+//! caller gives ([`crate::simd::dispatch`]): serial over all rows in one call, Rayon one row
+//! per task, both through [`fill_rows`], so they are bit-identical at every level.
+//!
+//! One vector of pixels iterating z ← z² + c is one long dependency chain: each step waits for
+//! the last multiply and add (about 4 cycles each), and the vector unit idles between them.
+//! [`IN_FLIGHT`] vectors of neighbouring pixels iterate side by side, so the core always has
+//! independent work. A lane whose pixel has escaped is masked out of the count; the group stops
+//! when all of its lanes have escaped or `max_iter` is reached. Lanes past the end of a row
+//! compute pixels that are never written.
+//!
+//! # The same answer at every level
+//!
+//! Unfused (`FUSED = false`, the `mandelbrot` workload), each lane does exactly what
+//! [`escape_count`](super::escape_count) does, in its order: `zr² + zi² > 4` ends the pixel,
+//! else `zi ← (2·zr)·zi + ci` and `zr ← (zr² − zi²) + cr`, each product and sum rounded to f32
+//! (Rust never contracts, and the vector layer's `mul` and `add` are separate instructions),
+//! and `c` is computed by the same scalar expression. So every level is bit-identical to the
+//! reference.
+//!
+//! Fused (`FUSED = true`, for a workload that measures FMA arithmetic as a GPU driver that
+//! contracts would do it): `|z|² = fma(zr, zr, zi²)`, `zi ← fma(2·zr, zi, ci)` and
+//! `zr ← fma(zr, zr, fma(−zi, zi, cr))`, one rounding each instead of two. That changes the
+//! iteration count of chaotic boundary pixels, so the fused image is held to a bound on
+//! differing pixels ([`MAX_FUSED_DIFF_FRACTION`]), not to bit-identity. On levels without FMA
+//! (scalar, SSE2) `mul_add` is a multiply then an add, so there the fused kernel evaluates the
+//! same formula, in the same order, with two roundings per multiply-add (neither the
+//! reference's image nor the FMA levels').
 
-use super::{escape_count, Mandelbrot};
+use super::Mandelbrot;
+use crate::isa::Isa;
+use crate::simd::{dispatch, Simd, SimdKernel};
 use rayon::prelude::*;
 
-/// Fills row `y` of the image.
-pub(super) fn fill_row(job: &Mandelbrot, (dx, dy): (f32, f32), y: usize, row: &mut [u32]) {
-    let ci = job.region.im_max - (y as f32 + 0.5) * dy;
-    for (x, out) in row.iter_mut().enumerate() {
-        let cr = job.region.re_min + (x as f32 + 0.5) * dx;
-        *out = escape_count(cr, ci, job.max_iter);
-    }
+/// Vectors iterated side by side, chosen by counting (not tuned by measurement): one
+/// iteration's loop-carried chain is a multiply and two adds, about 10 cycles on Zen 3 or
+/// Skylake, while one vector's iteration is about 9 floating-point operations, which two FP
+/// pipes issue in about 5 cycles; with 4 vectors the chain's wait is filled. Their state (z, c,
+/// mask and count of each) about fills AVX2's 16 registers.
+pub(crate) const IN_FLIGHT: usize = 4;
+
+/// Most lanes of any level (AVX-512's 16) times [`IN_FLIGHT`]: the size of a group's scratch.
+const MAX_GROUP: usize = 16 * IN_FLIGHT;
+
+/// The largest fraction of pixels in which the fused kernel may differ from the unfused
+/// reference. Contracting moves chaotic boundary pixels only: a GPU driver that fused the plain
+/// formula differed in 0.44% of [`super::verify_cases`]' pixels (module docs of
+/// `mandelbrot`); this kernel with FMA (AVX2 here), on those cases and the awkward widths of
+/// its tests, in 413 of 86,866 (0.48%).
+pub const MAX_FUSED_DIFF_FRACTION: f64 = 0.01;
+
+/// The levels Mandelbrot prefers, fastest first: the widest. Mandelbrot is pure
+/// multiply-and-add on registers, so twice the lanes is nearly twice the speed, which outweighs
+/// the 512-bit clock reduction of older Intel parts (at most about 15% on Skylake-SP's heavy
+/// AVX-512 license). Measured on Zen 3 (no AVX-512), 2048x2048:1000 serial: AVX2 2.7× SSE2,
+/// SSE2 1.4× scalar (docs/performance.md, "CPU kernels: instruction-set levels").
+pub const PREFERENCE: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
+
+/// Fills `rows` (whole rows of the image, the first of them row `first_y`) with iteration
+/// counts at level `isa`; `FUSED` picks the fused-multiply-add variant (module docs).
+///
+/// # Panics
+///
+/// If this CPU cannot run `isa`, or `rows` is not a whole number of rows.
+pub fn fill_rows<const FUSED: bool>(isa: Isa, job: &Mandelbrot, first_y: usize, rows: &mut [u32]) {
+    assert_eq!(rows.len() % job.width as usize, 0, "whole rows");
+    dispatch(isa, Rows::<FUSED> { job, first_y, rows })
 }
 
-/// Computes the image on one thread, into `counts`.
-pub(super) fn serial_into(job: &Mandelbrot, counts: &mut [u32]) {
-    let step = job.pixel_size();
-    for (y, row) in counts.chunks_mut(job.width as usize).enumerate() {
-        fill_row(job, step, y, row);
-    }
+/// Computes the image on one thread, into `counts`, at level `isa`.
+pub(super) fn serial_into<const FUSED: bool>(isa: Isa, job: &Mandelbrot, counts: &mut [u32]) {
+    fill_rows::<FUSED>(isa, job, 0, counts);
 }
 
 /// Computes the image on the current Rayon pool, one row per task: rows cost very different
 /// amounts (the set's interior is max_iter per pixel), and work stealing evens that out.
-pub(super) fn rayon_into(job: &Mandelbrot, counts: &mut [u32]) {
-    let step = job.pixel_size();
+pub(super) fn rayon_into<const FUSED: bool>(isa: Isa, job: &Mandelbrot, counts: &mut [u32]) {
     counts
         .par_chunks_mut(job.width as usize)
         .enumerate()
-        .for_each(|(y, row)| fill_row(job, step, y, row));
+        .for_each(|(y, row)| fill_rows::<FUSED>(isa, job, y, row));
+}
+
+/// The kernel: rows of the image.
+struct Rows<'a, const FUSED: bool> {
+    job: &'a Mandelbrot,
+    first_y: usize,
+    rows: &'a mut [u32],
+}
+
+impl<const FUSED: bool> SimdKernel for Rows<'_, FUSED> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Simd>(self, s: S) {
+        let job = self.job;
+        let (dx, dy) = job.pixel_size();
+        let group = IN_FLIGHT * S::LANES;
+        let mut cr = [0f32; MAX_GROUP];
+        let mut counts = [0u32; MAX_GROUP];
+        for (r, row) in self.rows.chunks_mut(job.width as usize).enumerate() {
+            let y = self.first_y + r;
+            // The same expressions as the reference, so c is the same f32 at every level.
+            let ci = job.region.im_max - (y as f32 + 0.5) * dy;
+            for (g, out) in row.chunks_mut(group).enumerate() {
+                for (l, c) in cr[..group].iter_mut().enumerate() {
+                    let x = g * group + l;
+                    *c = job.region.re_min + (x as f32 + 0.5) * dx;
+                }
+                escape_counts::<S, FUSED>(s, &cr[..group], ci, job.max_iter, &mut counts);
+                out.copy_from_slice(&counts[..out.len()]);
+            }
+        }
+    }
+}
+
+/// Iteration counts of the `IN_FLIGHT * S::LANES` pixels `cr[..] + i·ci` into `counts`.
+#[inline(always)]
+fn escape_counts<S: Simd, const FUSED: bool>(
+    s: S,
+    cr: &[f32],
+    ci: f32,
+    max_iter: u32,
+    counts: &mut [u32],
+) {
+    let n = S::LANES;
+    let cr: [S::F32; IN_FLIGHT] = std::array::from_fn(|k| s.load(&cr[k * n..]));
+    let (ci, two, four) = (s.splat(ci), s.splat(2.0), s.splat(4.0));
+    let mut zr = [s.splat(0.0); IN_FLIGHT];
+    let mut zi = [s.splat(0.0); IN_FLIGHT];
+    let mut active = [s.all_set(); IN_FLIGHT];
+    let mut count = [s.zero_u32(); IN_FLIGHT];
+    for _ in 0..max_iter {
+        for k in 0..IN_FLIGHT {
+            let (r, i) = (zr[k], zi[k]);
+            let zi2 = s.mul(i, i);
+            let (norm, next_r, next_i);
+            if FUSED {
+                norm = s.mul_add(r, r, zi2);
+                next_i = s.mul_add(s.mul(two, r), i, ci);
+                next_r = s.mul_add(r, r, s.neg_mul_add(i, i, cr[k]));
+            } else {
+                let zr2 = s.mul(r, r);
+                norm = s.add(zr2, zi2);
+                next_i = s.add(s.mul(s.mul(two, r), i), ci);
+                next_r = s.add(s.sub(zr2, zi2), cr[k]);
+            }
+            // A lane counts this iteration if it had not escaped and |z|² ≤ 4 now; escaped
+            // lanes keep iterating (their values are never used) but never count again.
+            active[k] = s.and(active[k], s.not_greater(norm, four));
+            count[k] = s.increment(count[k], active[k]);
+            zr[k] = next_r;
+            zi[k] = next_i;
+        }
+        let any = (1..IN_FLIGHT).fold(active[0], |m, k| s.or(m, active[k]));
+        if !s.any(any) {
+            break;
+        }
+    }
+    for (k, c) in count.into_iter().enumerate() {
+        s.store_u32(c, &mut counts[k * n..]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{reference, verify_cases, Region};
+    use super::*;
+    use crate::simd::portable::Portable;
+
+    /// Awkward widths around every level's group (4, 16, 32, 64 pixels) and a zoom into the
+    /// boundary.
+    fn cases() -> Vec<Mandelbrot> {
+        let zoom = Region {
+            re_min: -0.76,
+            im_min: 0.08,
+            re_max: -0.72,
+            im_max: 0.12,
+        };
+        let mut jobs = verify_cases();
+        for w in [1, 31, 33, 65, 100, 257] {
+            for region in [Region::FULL, zoom] {
+                jobs.push(Mandelbrot::new(w, 3, 300, region).unwrap());
+            }
+        }
+        jobs
+    }
+
+    /// Panics naming the first pixel where `got` and `expected` differ (not the whole images).
+    #[track_caller]
+    fn assert_same(got: &[u32], expected: &[u32], what: std::fmt::Arguments) {
+        assert_eq!(got.len(), expected.len(), "{what}: pixel counts");
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
+            let differing = (0..got.len()).filter(|&i| got[i] != expected[i]).count();
+            panic!(
+                "{what}: pixel {i} is {}, expected {} ({differing} pixels differ)",
+                got[i], expected[i]
+            );
+        }
+    }
+
+    fn image<const FUSED: bool>(job: &Mandelbrot, run: impl FnOnce(&mut [u32])) -> Vec<u32> {
+        let mut counts = vec![u32::MAX; job.pixels() as usize];
+        run(&mut counts);
+        assert!(counts.iter().all(|&c| c <= job.max_iter), "unwritten pixel");
+        counts
+    }
+
+    #[test]
+    fn sixteen_portable_lanes_equal_the_reference() {
+        // The generic logic the AVX-512 level runs, at its width, on any CPU.
+        for job in cases() {
+            let got = image::<false>(&job, |c| {
+                Rows::<false> {
+                    job: &job,
+                    first_y: 0,
+                    rows: c,
+                }
+                .run(Portable::<16>)
+            });
+            assert_same(&got, &reference(&job).counts, format_args!("{job:?}"));
+        }
+    }
+
+    #[test]
+    fn every_level_here_equals_the_reference_serial_and_rayon() {
+        let pool = crate::backend::rayon_pool(3).unwrap();
+        for &isa in Isa::detected() {
+            for job in cases() {
+                let expected = reference(&job).counts;
+                let serial = image::<false>(&job, |c| serial_into::<false>(isa, &job, c));
+                assert_same(&serial, &expected, format_args!("{isa} serial {job:?}"));
+                let rayon =
+                    image::<false>(&job, |c| pool.install(|| rayon_into::<false>(isa, &job, c)));
+                assert_same(&rayon, &expected, format_args!("{isa} rayon {job:?}"));
+            }
+        }
+    }
+
+    /// What the fused kernel computes in each lane, written plainly: with `f32::mul_add` (one
+    /// rounding, on any CPU) where `fma`, else each multiply-add rounded twice in the same
+    /// order (what levels without FMA do).
+    fn fused_reference(job: &Mandelbrot, fma: bool) -> Vec<u32> {
+        let mul_add = |a: f32, b: f32, c: f32| if fma { a.mul_add(b, c) } else { a * b + c };
+        let (dx, dy) = job.pixel_size();
+        let mut counts = Vec::new();
+        for y in 0..job.height {
+            for x in 0..job.width {
+                let cr = job.region.re_min + (x as f32 + 0.5) * dx;
+                let ci = job.region.im_max - (y as f32 + 0.5) * dy;
+                let (mut zr, mut zi, mut n) = (0.0f32, 0.0f32, 0);
+                while n < job.max_iter && mul_add(zr, zr, zi * zi) <= 4.0 {
+                    let next_r = mul_add(
+                        zr,
+                        zr,
+                        if fma {
+                            (-zi).mul_add(zi, cr)
+                        } else {
+                            cr - zi * zi
+                        },
+                    );
+                    (zr, zi) = (next_r, mul_add(2.0 * zr, zi, ci));
+                    n += 1;
+                }
+                counts.push(n);
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn fused_kernel_is_the_fused_formula_and_differs_only_on_the_boundary() {
+        // Levels with FMA compute exactly the fused formula; the others (scalar, SSE2, and the
+        // portable lanes) the same formula with each multiply-add rounded twice. Every level
+        // stays within the bound of the unfused reference; serial and Rayon agree bit for bit.
+        let pool = crate::backend::rayon_pool(2).unwrap();
+        let levels = Isa::detected().iter().map(|&i| Some(i)).chain([None]);
+        for isa in levels {
+            let (mut pixels, mut differing) = (0u64, 0u64);
+            for job in cases() {
+                let got = image::<true>(&job, |c| match isa {
+                    Some(isa) => serial_into::<true>(isa, &job, c),
+                    None => Rows::<true> {
+                        job: &job,
+                        first_y: 0,
+                        rows: c,
+                    }
+                    .run(Portable::<16>),
+                });
+                let unfused = reference(&job).counts;
+                let fma = matches!(isa, Some(Isa::Avx2 | Isa::Avx512 | Isa::Neon));
+                let formula = fused_reference(&job, fma);
+                assert_same(&got, &formula, format_args!("{isa:?} fused {job:?}"));
+                if let Some(isa) = isa {
+                    let rayon =
+                        image::<true>(&job, |c| pool.install(|| rayon_into::<true>(isa, &job, c)));
+                    assert_same(&rayon, &got, format_args!("{isa} fused: rayon and serial"));
+                }
+                pixels += got.len() as u64;
+                differing += got.iter().zip(&unfused).filter(|(a, b)| a != b).count() as u64;
+            }
+            let fraction = differing as f64 / pixels as f64;
+            eprintln!("{isa:?} fused: {differing} of {pixels} pixels differ from unfused");
+            assert!(
+                fraction <= MAX_FUSED_DIFF_FRACTION,
+                "{isa:?} fused: {differing} of {pixels} pixels differ ({fraction})"
+            );
+        }
+    }
 }

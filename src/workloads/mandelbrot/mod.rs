@@ -8,8 +8,12 @@
 //! # Floating point: what agrees with what
 //!
 //! Every backend iterates in f32 in one operation order. The reference ([`reference`](fn@reference)) is a
-//! plainly written loop; serial and Rayon share one per-pixel function ([`escape_count`]). Rust
-//! never contracts `a * b + c` into a fused multiply-add, so all three are **bit-identical**.
+//! plainly written loop; serial and Rayon share one vector kernel ([`fill_rows`], at every
+//! instruction-set level: scalar, SSE2, AVX2, AVX-512, NEON), which does in each lane what
+//! [`escape_count`] does. Rust never contracts `a * b + c` into a fused multiply-add, and the
+//! kernel's multiplies and adds are separate instructions, so all of them are
+//! **bit-identical**. (The kernel also has a fused variant, `fill_rows::<true>`, for measuring
+//! FMA arithmetic; see its module.)
 //!
 //! WGSL allows the shader compiler to fuse (one rounding instead of two), and drivers do. Far
 //! from the set the difference never changes when |z|² crosses 4; on the boundary, where orbits
@@ -38,6 +42,8 @@ use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Wo
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
+use crate::isa::Isa;
+pub use cpu::{fill_rows, MAX_FUSED_DIFF_FRACTION, PREFERENCE as CPU_PREFERENCE};
 use cpu::{rayon_into, serial_into};
 pub use gpu::{GpuMandelbrot, ITERATIONS_PER_DISPATCH, MANDELBROT_WGSL};
 use std::path::Path;
@@ -318,8 +324,8 @@ pub fn reference(job: &Mandelbrot) -> IterationImage {
     }
 }
 
-/// Iterations of z ← z² + c from z = 0 before |z|² > 4, at most `max_iter`. Serial and Rayon
-/// both call this, which is what makes them bit-identical.
+/// Iterations of z ← z² + c from z = 0 before |z|² > 4, at most `max_iter`: what each lane of
+/// the vector kernel ([`fill_rows`]) does, in the same order.
 #[inline]
 pub fn escape_count(cr: f32, ci: f32, max_iter: u32) -> u32 {
     let (mut zr, mut zi) = (0.0f32, 0.0f32);
@@ -340,7 +346,8 @@ pub fn escape_count(cr: f32, ci: f32, max_iter: u32) -> u32 {
 /// A Mandelbrot job prepared on one backend, ready to render repeatedly.
 pub struct MandelbrotRun {
     job: Mandelbrot,
-    engine: Engine<(), GpuMandelbrot>,
+    /// The CPU side's state is the level its kernel runs at.
+    engine: Engine<Isa, GpuMandelbrot>,
     last: Option<IterationImage>,
 }
 
@@ -357,9 +364,10 @@ impl MandelbrotRun {
         job: Mandelbrot,
         iterations: u64,
     ) -> Result<MandelbrotRun> {
-        let engine = Engine::new(
+        let engine = Engine::at_level(
             backend,
-            || (),
+            &CPU_PREFERENCE,
+            |isa| isa,
             |ctx| GpuMandelbrot::new(ctx, &job, iterations),
         )?;
         Ok(MandelbrotRun {
@@ -373,14 +381,14 @@ impl MandelbrotRun {
     pub fn render(&mut self) -> Result<(IterationImage, Phases)> {
         let start = Instant::now();
         let (counts, phases) = match &mut self.engine {
-            Engine::Serial(()) => {
+            Engine::Serial(isa) => {
                 let mut counts = vec![0; self.job.pixels() as usize];
-                serial_into(&self.job, &mut counts);
+                serial_into::<false>(*isa, &self.job, &mut counts);
                 (counts, cpu_phases(start))
             }
-            Engine::Rayon(pool, ()) => {
+            Engine::Rayon(pool, isa) => {
                 let mut counts = vec![0; self.job.pixels() as usize];
-                pool.install(|| rayon_into(&self.job, &mut counts));
+                pool.install(|| rayon_into::<false>(*isa, &self.job, &mut counts));
                 (counts, cpu_phases(start))
             }
             Engine::Gpu(gpu) => gpu.run()?,
@@ -406,6 +414,10 @@ impl Prepared for MandelbrotRun {
         self.last
             .as_ref()
             .map_or(0.0, |i| i.total_iterations() as f64)
+    }
+
+    fn cpu_isa(&self) -> Option<Isa> {
+        self.engine.cpu().copied()
     }
 
     fn result_summary(&self) -> Option<String> {

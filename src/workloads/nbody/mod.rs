@@ -16,7 +16,9 @@
 //!   (cancellation makes |a_i^ref| itself a poor yardstick: it can be near zero). Recursive f32
 //!   summation of N terms is off by at most about N·2⁻²⁴ of that sum (Higham, *Accuracy and
 //!   Stability of Numerical Algorithms*, §4.2), 1.5e-5 for N = 257, plus a few units in the last
-//!   place per term (WGSL allows `inverseSqrt` 2 ULP). [`ACCEL_TOLERANCE`] = 1e-4 covers that for
+//!   place per term (WGSL allows `inverseSqrt` 2 ULP; the CPU kernels' `rsqrt` estimate refined
+//!   by one Newton step is within about 2⁻²² relative, so each term within about 1e-6, see
+//!   src/workloads/nbody/cpu.rs). [`ACCEL_TOLERANCE`] = 1e-4 covers that for
 //!   every N the checks use (≤ 1000) with room, and still catches a missing or doubled term.
 //! - **Energy drift** over k steps of a stable configuration ([`Bodies::disc`]: light bodies on
 //!   circular orbits around a heavy one), and the final positions against the same k steps in
@@ -30,8 +32,10 @@ use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Wo
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
+use crate::isa::Isa;
 use crate::random::SplitMix64;
 use cpu::CpuState;
+pub use cpu::PREFERENCE as CPU_PREFERENCE;
 pub use gpu::{GpuNBody, NBODY_WGSL};
 use std::time::Instant;
 
@@ -315,7 +319,12 @@ impl NBodyRun {
             )));
         }
         let n = job.n as usize;
-        let engine = Engine::new(backend, || CpuState::new(n), |ctx| GpuNBody::new(ctx, &job))?;
+        let engine = Engine::at_level(
+            backend,
+            &CPU_PREFERENCE,
+            |isa| CpuState::new(n, isa),
+            |ctx| GpuNBody::new(ctx, &job),
+        )?;
         Ok(NBodyRun {
             job,
             initial,
@@ -350,6 +359,10 @@ impl Prepared for NBodyRun {
 
     fn work(&self) -> f64 {
         self.job.interactions()
+    }
+
+    fn cpu_isa(&self) -> Option<Isa> {
+        self.engine.cpu().map(CpuState::isa)
     }
 
     fn result_summary(&self) -> Option<String> {

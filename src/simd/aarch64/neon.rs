@@ -1,0 +1,108 @@
+//! [`Simd`] in NEON. A mask is a u32 vector whose set lanes are all ones. NEON's `vrsqrte`
+//! gives only about 8 bits, so `rsqrt_estimate` adds one of NEON's own Newton steps
+//! (`vrsqrts`) to reach the 2⁻¹¹ the trait promises; [`Simd::rsqrt`] adds the usual one.
+//!
+//! NEON is in aarch64's baseline, but the intrinsics are still `unsafe` to call from code not
+//! compiled with `#[target_feature(enable = "neon")]`; the token proves the CPU has it.
+
+use super::Neon;
+use crate::simd::Simd;
+use std::arch::aarch64::*;
+
+// SAFETY: a `Neon` token is only made where the CPU has NEON (`Neon::new`).
+unsafe impl Simd for Neon {
+    const LANES: usize = 4;
+    type F32 = float32x4_t;
+    type U32 = uint32x4_t;
+    type Mask = uint32x4_t;
+
+    #[inline(always)]
+    fn splat(self, x: f32) -> float32x4_t {
+        // SAFETY (here and below): the token, see the module docs.
+        unsafe { vdupq_n_f32(x) }
+    }
+    #[inline(always)]
+    fn load(self, from: &[f32]) -> float32x4_t {
+        assert!(from.len() >= 4);
+        // SAFETY: four values are there (checked above).
+        unsafe { vld1q_f32(from.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store(self, v: float32x4_t, to: &mut [f32]) {
+        assert!(to.len() >= 4);
+        // SAFETY: as for `load`.
+        unsafe { vst1q_f32(to.as_mut_ptr(), v) }
+    }
+    #[inline(always)]
+    fn add(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
+        unsafe { vaddq_f32(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
+        unsafe { vsubq_f32(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
+        unsafe { vmulq_f32(a, b) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: float32x4_t, b: float32x4_t, c: float32x4_t) -> float32x4_t {
+        // vfmaq_f32(c, a, b) = c + a * b, rounded once.
+        unsafe { vfmaq_f32(c, a, b) }
+    }
+    #[inline(always)]
+    fn neg_mul_add(self, a: float32x4_t, b: float32x4_t, c: float32x4_t) -> float32x4_t {
+        // vfmsq_f32(c, a, b) = c - a * b, rounded once.
+        unsafe { vfmsq_f32(c, a, b) }
+    }
+    #[inline(always)]
+    fn rsqrt_estimate(self, x: float32x4_t) -> float32x4_t {
+        // vrsqrts(a, b) = (3 - a * b) / 2: one Newton step is e * vrsqrts(x * e, e).
+        unsafe {
+            let e = vrsqrteq_f32(x);
+            vmulq_f32(e, vrsqrtsq_f32(vmulq_f32(x, e), e))
+        }
+    }
+    #[inline(always)]
+    fn sum(self, v: float32x4_t) -> f32 {
+        let mut lanes = [0f32; 4];
+        self.store(v, &mut lanes);
+        lanes.iter().fold(0.0, |s, &x| s + x)
+    }
+    #[inline(always)]
+    fn not_greater(self, a: float32x4_t, b: float32x4_t) -> uint32x4_t {
+        // vcgt is false where either is NaN, so its complement is true there, as `!(a > b)`.
+        unsafe { vmvnq_u32(vcgtq_f32(a, b)) }
+    }
+    #[inline(always)]
+    fn all_set(self) -> uint32x4_t {
+        unsafe { vdupq_n_u32(u32::MAX) }
+    }
+    #[inline(always)]
+    fn and(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { vandq_u32(a, b) }
+    }
+    #[inline(always)]
+    fn or(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { vorrq_u32(a, b) }
+    }
+    #[inline(always)]
+    fn any(self, m: uint32x4_t) -> bool {
+        unsafe { vmaxvq_u32(m) != 0 }
+    }
+    #[inline(always)]
+    fn zero_u32(self) -> uint32x4_t {
+        unsafe { vdupq_n_u32(0) }
+    }
+    #[inline(always)]
+    fn increment(self, count: uint32x4_t, m: uint32x4_t) -> uint32x4_t {
+        // A set lane is all ones: u32::MAX, and count - u32::MAX wraps to count + 1.
+        unsafe { vsubq_u32(count, m) }
+    }
+    #[inline(always)]
+    fn store_u32(self, v: uint32x4_t, to: &mut [u32]) {
+        assert!(to.len() >= 4);
+        // SAFETY: as for `load`.
+        unsafe { vst1q_u32(to.as_mut_ptr(), v) }
+    }
+}

@@ -1,0 +1,227 @@
+//! Vectors of f32 and u32 lanes for the CPU kernels: a small trait of our own ([`Simd`]) that
+//! each kernel is written against once, one implementation of it per instruction-set level, and
+//! the one place ([`dispatch`]) where an [`Isa`] becomes code compiled for it.
+//!
+//! The layout follows memchr's `arch/`: the algorithm lives once, generic over the vector type
+//! (a kernel's `cpu.rs`); each level is a thin layer of intrinsics (`x86_64/{sse2,avx2,avx512}.rs`,
+//! `aarch64/neon.rs`, and [`portable`] for the scalar level and for tests); [`dispatch`] calls the
+//! kernel through a function compiled with `#[target_feature]` for the level, so the whole
+//! row or block loop, not one operation, is compiled for it. (A `#[target_feature]` function does
+//! not inline into an ordinary caller, so the loop must be inside it.)
+//!
+//! A value of a type implementing [`Simd`] is a *token*: it exists only where the CPU runs that
+//! level (its constructor checks [`Isa::is_supported`]), which is what makes its safe methods
+//! sound. Google Highway's descriptors and pulp's `Simd` tokens work the same way.
+//!
+//! # Writing a kernel
+//!
+//! Implement [`SimdKernel`] with `#[inline(always)]` on `run` and on every generic function it
+//! calls: that is what makes the body compile inside the level's `#[target_feature]` function
+//! (an ordinary generic function called from there could be left out of line and compiled for
+//! the baseline, calling each intrinsic through a function call). Then
+//! `dispatch(isa, kernel)`. Tests run the same body at 16 lanes through
+//! [`portable::Portable`]`<16>`, so the AVX-512 instantiation differs only by its intrinsic
+//! layer, which this machine may lack.
+
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod aarch64;
+pub(crate) mod portable;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod x86_64;
+
+use crate::isa::Isa;
+
+/// Vectors of one instruction-set level. Every method works lane by lane unless it says
+/// otherwise; `F32` holds [`Simd::LANES`] f32 lanes, `U32` as many u32 lanes, `Mask` one flag
+/// per lane.
+///
+/// # Safety
+///
+/// A value of the implementing type may exist only on a CPU that runs the level's
+/// instructions: the methods call them without further checks.
+pub(crate) unsafe trait Simd: Copy + Send + Sync + 'static {
+    /// Lanes per vector.
+    const LANES: usize;
+    /// A vector of f32.
+    type F32: Copy;
+    /// A vector of u32.
+    type U32: Copy;
+    /// One flag per lane.
+    type Mask: Copy;
+
+    /// Every lane `x`.
+    fn splat(self, x: f32) -> Self::F32;
+    /// The first [`Simd::LANES`] values of `from` (panics if it is shorter).
+    fn load(self, from: &[f32]) -> Self::F32;
+    /// Writes the lanes to the first [`Simd::LANES`] elements of `to` (panics if it is shorter).
+    fn store(self, v: Self::F32, to: &mut [f32]);
+    /// `a + b`.
+    fn add(self, a: Self::F32, b: Self::F32) -> Self::F32;
+    /// `a - b`.
+    fn sub(self, a: Self::F32, b: Self::F32) -> Self::F32;
+    /// `a * b`.
+    fn mul(self, a: Self::F32, b: Self::F32) -> Self::F32;
+    /// `a * b + c`: rounded once where the level has FMA (AVX2, AVX-512, NEON), else a
+    /// multiply then an add (scalar, SSE2).
+    fn mul_add(self, a: Self::F32, b: Self::F32, c: Self::F32) -> Self::F32;
+    /// `c - a * b`: rounded once where the level has FMA, else a multiply then a subtraction.
+    fn neg_mul_add(self, a: Self::F32, b: Self::F32, c: Self::F32) -> Self::F32;
+    /// An estimate of `1 / sqrt(x)` with a relative error below 2⁻¹¹ (the hardware's
+    /// `rsqrt` where it has one); [`Simd::rsqrt`] refines it.
+    fn rsqrt_estimate(self, x: Self::F32) -> Self::F32;
+    /// The sum of the lanes, added in lane order (so every run of a kernel adds alike).
+    fn sum(self, v: Self::F32) -> f32;
+
+    /// Where `!(a > b)`: true for `a <= b` and where either is NaN, as Rust's `!(a > b)`.
+    fn not_greater(self, a: Self::F32, b: Self::F32) -> Self::Mask;
+    /// Every lane set.
+    fn all_set(self) -> Self::Mask;
+    /// Lanes set in both.
+    fn and(self, a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Lanes set in either.
+    fn or(self, a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Whether any lane is set.
+    fn any(self, m: Self::Mask) -> bool;
+
+    /// Every lane 0.
+    fn zero_u32(self) -> Self::U32;
+    /// `count + 1` in the lanes set in `m`, `count` elsewhere.
+    fn increment(self, count: Self::U32, m: Self::Mask) -> Self::U32;
+    /// Writes the lanes to the first [`Simd::LANES`] elements of `to` (panics if it is shorter).
+    fn store_u32(self, v: Self::U32, to: &mut [u32]);
+
+    /// `1 / sqrt(x)`: [`Simd::rsqrt_estimate`] refined by one Newton–Raphson step,
+    /// y ← y·(1.5 − ½x·y²), which squares the relative error (2⁻¹¹ becomes about 2⁻²², a few
+    /// units in the last place): the GPU's `inverseSqrt` is allowed 2.
+    #[inline(always)]
+    fn rsqrt(self, x: Self::F32) -> Self::F32 {
+        let y = self.rsqrt_estimate(x);
+        let half_x_y = self.mul(self.mul(self.splat(0.5), x), y);
+        self.mul(y, self.neg_mul_add(half_x_y, y, self.splat(1.5)))
+    }
+}
+
+/// A kernel written once over [`Simd`]: [`dispatch`] runs it at any level.
+pub(crate) trait SimdKernel {
+    /// What the kernel returns.
+    type Output;
+    /// Runs the kernel with the vectors `s`. Implementations must be `#[inline(always)]` (see
+    /// the module docs).
+    fn run<S: Simd>(self, s: S) -> Self::Output;
+}
+
+/// Runs `kernel` compiled for `isa`.
+///
+/// # Panics
+///
+/// If this CPU cannot run `isa` (callers get their level from [`Isa::for_kernel`] or from
+/// [`Isa::detected`], which only name levels it can).
+pub(crate) fn dispatch<K: SimdKernel>(isa: Isa, kernel: K) -> K::Output {
+    let missing = || -> ! {
+        panic!(
+            "this CPU cannot run {isa} code (it has {:?})",
+            Isa::detected()
+        )
+    };
+    match isa {
+        Isa::Scalar => kernel.run(portable::Portable::<1>),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Sse2 => x86_64::run_sse2(kernel),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => match x86_64::Avx2::new() {
+            Some(s) => x86_64::run_avx2(s, kernel),
+            None => missing(),
+        },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => match x86_64::Avx512::new() {
+            Some(s) => x86_64::run_avx512(s, kernel),
+            None => missing(),
+        },
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => match aarch64::Neon::new() {
+            Some(s) => aarch64::run_neon(s, kernel),
+            None => missing(),
+        },
+        #[allow(unreachable_patterns)]
+        _ => missing(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::portable::Portable;
+    use super::*;
+
+    /// Every lane of every level this CPU runs, and the portable vectors at 16 lanes, against
+    /// plain f32 arithmetic: each operation of the trait once.
+    struct Operations;
+
+    impl SimdKernel for Operations {
+        type Output = Vec<String>;
+        #[inline(always)]
+        fn run<S: Simd>(self, s: S) -> Vec<String> {
+            let mut wrong = Vec::new();
+            let a: Vec<f32> = (0..S::LANES).map(|i| i as f32 * 0.75 - 3.0).collect();
+            let b: Vec<f32> = (0..S::LANES).map(|i| 2.5 - i as f32 * 0.5).collect();
+            let (va, vb) = (s.load(&a), s.load(&b));
+            let mut counts = vec![0u32; S::LANES];
+            let le = s.not_greater(va, vb);
+            s.store_u32(
+                s.increment(s.increment(s.zero_u32(), le), s.all_set()),
+                &mut counts,
+            );
+            for l in 0..S::LANES {
+                let expected = 1 + u32::from(a[l] <= b[l]);
+                if counts[l] != expected {
+                    wrong.push(format!("lane {l}: count {} != {expected}", counts[l]));
+                }
+            }
+            let lanes = |v: S::F32| {
+                let mut out = vec![0f32; S::LANES];
+                s.store(v, &mut out);
+                out
+            };
+            type Plain = fn(f32, f32) -> f32;
+            let checks = [
+                ("add", s.add(va, vb), (|x, y| x + y) as Plain),
+                ("sub", s.sub(va, vb), |x, y| x - y),
+                ("mul", s.mul(va, vb), |x, y| x * y),
+                ("mul_add", s.mul_add(va, vb, vb), |x, y| x * y + y),
+                ("neg_mul_add", s.neg_mul_add(va, vb, vb), |x, y| y - x * y),
+            ];
+            for (name, v, f) in checks {
+                for (l, got) in lanes(v).into_iter().enumerate() {
+                    let want = f(a[l], b[l]);
+                    if (got - want).abs() > 1e-6 * want.abs().max(1.0) {
+                        wrong.push(format!("{name} lane {l}: {got} != {want}"));
+                    }
+                }
+            }
+            let sum = s.sum(va);
+            if sum != a.iter().sum::<f32>() {
+                wrong.push(format!("sum {sum}"));
+            }
+            let x: Vec<f32> = (0..S::LANES).map(|i| 0.01 + i as f32 * 7.3).collect();
+            for (l, got) in lanes(s.rsqrt(s.load(&x))).into_iter().enumerate() {
+                let want = 1.0 / (x[l] as f64).sqrt();
+                if ((got as f64 - want) / want).abs() > 1e-6 {
+                    wrong.push(format!("rsqrt({}) = {got}, want {want}", x[l]));
+                }
+            }
+            let none = s.and(le, s.not_greater(vb, va));
+            let expect_any = (0..S::LANES).any(|l| a[l] == b[l]);
+            if s.any(none) != expect_any || !s.any(s.or(none, s.all_set())) {
+                wrong.push("and/or/any".to_string());
+            }
+            wrong
+        }
+    }
+
+    #[test]
+    fn every_level_computes_plain_f32_arithmetic() {
+        assert_eq!(Operations.run(Portable::<16>), Vec::<String>::new());
+        for &isa in Isa::detected() {
+            assert_eq!(dispatch(isa, Operations), Vec::<String>::new(), "{isa}");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! [`Simd`] in AVX2 with FMA. A mask is a vector whose set lanes are all ones.
+//!
+//! Every intrinsic call is `unsafe` only because these methods are not themselves compiled
+//! with `#[target_feature]` (they inline into a function that is): the token proves the CPU
+//! has AVX2 and FMA.
+
+use super::Avx2;
+use crate::simd::Simd;
+use std::arch::x86_64::*;
+
+// SAFETY: an `Avx2` token is only made where the CPU has AVX2 and FMA (`Avx2::new`).
+unsafe impl Simd for Avx2 {
+    const LANES: usize = 8;
+    type F32 = __m256;
+    type U32 = __m256i;
+    type Mask = __m256;
+
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m256 {
+        // SAFETY (here and below): the token, see the module docs.
+        unsafe { _mm256_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn load(self, from: &[f32]) -> __m256 {
+        assert!(from.len() >= 8);
+        // SAFETY: eight values are there (checked above); unaligned loads are allowed.
+        unsafe { _mm256_loadu_ps(from.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store(self, v: __m256, to: &mut [f32]) {
+        assert!(to.len() >= 8);
+        // SAFETY: as for `load`.
+        unsafe { _mm256_storeu_ps(to.as_mut_ptr(), v) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: __m256, b: __m256, c: __m256) -> __m256 {
+        unsafe { _mm256_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn neg_mul_add(self, a: __m256, b: __m256, c: __m256) -> __m256 {
+        unsafe { _mm256_fnmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn rsqrt_estimate(self, x: __m256) -> __m256 {
+        // Relative error at most 1.5 * 2^-12.
+        unsafe { _mm256_rsqrt_ps(x) }
+    }
+    #[inline(always)]
+    fn sum(self, v: __m256) -> f32 {
+        let mut lanes = [0f32; 8];
+        self.store(v, &mut lanes);
+        lanes.iter().fold(0.0, |s, &x| s + x)
+    }
+    #[inline(always)]
+    fn not_greater(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_cmp_ps::<_CMP_NGT_UQ>(a, b) }
+    }
+    #[inline(always)]
+    fn all_set(self) -> __m256 {
+        unsafe { _mm256_castsi256_ps(_mm256_set1_epi32(-1)) }
+    }
+    #[inline(always)]
+    fn and(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_and_ps(a, b) }
+    }
+    #[inline(always)]
+    fn or(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_or_ps(a, b) }
+    }
+    #[inline(always)]
+    fn any(self, m: __m256) -> bool {
+        unsafe { _mm256_movemask_ps(m) != 0 }
+    }
+    #[inline(always)]
+    fn zero_u32(self) -> __m256i {
+        unsafe { _mm256_setzero_si256() }
+    }
+    #[inline(always)]
+    fn increment(self, count: __m256i, m: __m256) -> __m256i {
+        // A set lane is all ones, -1 as an integer.
+        unsafe { _mm256_sub_epi32(count, _mm256_castps_si256(m)) }
+    }
+    #[inline(always)]
+    fn store_u32(self, v: __m256i, to: &mut [u32]) {
+        assert!(to.len() >= 8);
+        // SAFETY: as for `load`.
+        unsafe { _mm256_storeu_si256(to.as_mut_ptr().cast(), v) }
+    }
+}

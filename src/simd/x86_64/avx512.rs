@@ -1,0 +1,106 @@
+//! [`Simd`] in AVX-512: sixteen lanes, masks in mask registers (`__mmask16`, one bit a lane).
+//!
+//! This machine may have no AVX-512, so this layer is kept to one intrinsic a method and
+//! reviewed against the AVX2 one; the kernels' logic at 16 lanes is tested on every CPU through
+//! `Portable<16>`, and this layer runs in the per-level tests wherever the CPU has AVX-512.
+//! Every intrinsic call is `unsafe` only because these methods are not themselves compiled with
+//! `#[target_feature]`: the token proves the CPU has AVX-512.
+
+use super::Avx512;
+use crate::simd::Simd;
+use std::arch::x86_64::*;
+
+// SAFETY: an `Avx512` token is only made where the CPU has AVX-512 F, BW, DQ and VL
+// (`Avx512::new`).
+unsafe impl Simd for Avx512 {
+    const LANES: usize = 16;
+    type F32 = __m512;
+    type U32 = __m512i;
+    type Mask = __mmask16;
+
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m512 {
+        // SAFETY (here and below): the token, see the module docs.
+        unsafe { _mm512_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn load(self, from: &[f32]) -> __m512 {
+        assert!(from.len() >= 16);
+        // SAFETY: sixteen values are there (checked above); unaligned loads are allowed.
+        unsafe { _mm512_loadu_ps(from.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store(self, v: __m512, to: &mut [f32]) {
+        assert!(to.len() >= 16);
+        // SAFETY: as for `load`.
+        unsafe { _mm512_storeu_ps(to.as_mut_ptr(), v) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+        unsafe { _mm512_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn neg_mul_add(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+        // -(a * b) + c, rounded once.
+        unsafe { _mm512_fnmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn rsqrt_estimate(self, x: __m512) -> __m512 {
+        // Relative error at most 2^-14.
+        unsafe { _mm512_rsqrt14_ps(x) }
+    }
+    #[inline(always)]
+    fn sum(self, v: __m512) -> f32 {
+        let mut lanes = [0f32; 16];
+        self.store(v, &mut lanes);
+        lanes.iter().fold(0.0, |s, &x| s + x)
+    }
+    #[inline(always)]
+    fn not_greater(self, a: __m512, b: __m512) -> __mmask16 {
+        // Not-greater-than, unordered: true where either is NaN, as `!(a > b)`.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_NGT_UQ>(a, b) }
+    }
+    #[inline(always)]
+    fn all_set(self) -> __mmask16 {
+        0xFFFF
+    }
+    #[inline(always)]
+    fn and(self, a: __mmask16, b: __mmask16) -> __mmask16 {
+        a & b
+    }
+    #[inline(always)]
+    fn or(self, a: __mmask16, b: __mmask16) -> __mmask16 {
+        a | b
+    }
+    #[inline(always)]
+    fn any(self, m: __mmask16) -> bool {
+        m != 0
+    }
+    #[inline(always)]
+    fn zero_u32(self) -> __m512i {
+        unsafe { _mm512_setzero_si512() }
+    }
+    #[inline(always)]
+    fn increment(self, count: __m512i, m: __mmask16) -> __m512i {
+        // count + 1 in the lanes of m, count (the pass-through operand) elsewhere.
+        unsafe { _mm512_mask_add_epi32(count, m, count, _mm512_set1_epi32(1)) }
+    }
+    #[inline(always)]
+    fn store_u32(self, v: __m512i, to: &mut [u32]) {
+        assert!(to.len() >= 16);
+        // SAFETY: as for `load`.
+        unsafe { _mm512_storeu_si512(to.as_mut_ptr().cast(), v) }
+    }
+}

@@ -1,0 +1,98 @@
+//! [`Simd`] in SSE2. No FMA: `mul_add` is a multiply and an add. A mask is a vector whose set
+//! lanes are all ones (what the comparisons return).
+
+use super::Sse2;
+use crate::simd::Simd;
+use std::arch::x86_64::*;
+
+// SAFETY: SSE2 is part of x86-64: every CPU this code runs on has it. (The intrinsic calls are
+// still `unsafe`: these methods are not compiled with `#[target_feature]` themselves.)
+unsafe impl Simd for Sse2 {
+    const LANES: usize = 4;
+    type F32 = __m128;
+    type U32 = __m128i;
+    type Mask = __m128;
+
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m128 {
+        unsafe { _mm_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn load(self, from: &[f32]) -> __m128 {
+        assert!(from.len() >= 4);
+        // SAFETY: four values are there (checked above); unaligned loads are allowed.
+        unsafe { _mm_loadu_ps(from.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store(self, v: __m128, to: &mut [f32]) {
+        assert!(to.len() >= 4);
+        // SAFETY: as for `load`.
+        unsafe { _mm_storeu_ps(to.as_mut_ptr(), v) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m128, b: __m128) -> __m128 {
+        unsafe { _mm_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m128, b: __m128) -> __m128 {
+        unsafe { _mm_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m128, b: __m128) -> __m128 {
+        unsafe { _mm_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: __m128, b: __m128, c: __m128) -> __m128 {
+        unsafe { _mm_add_ps(_mm_mul_ps(a, b), c) }
+    }
+    #[inline(always)]
+    fn neg_mul_add(self, a: __m128, b: __m128, c: __m128) -> __m128 {
+        unsafe { _mm_sub_ps(c, _mm_mul_ps(a, b)) }
+    }
+    #[inline(always)]
+    fn rsqrt_estimate(self, x: __m128) -> __m128 {
+        // Relative error at most 1.5 * 2^-12.
+        unsafe { _mm_rsqrt_ps(x) }
+    }
+    #[inline(always)]
+    fn sum(self, v: __m128) -> f32 {
+        let mut lanes = [0f32; 4];
+        self.store(v, &mut lanes);
+        lanes.iter().fold(0.0, |s, &x| s + x)
+    }
+    #[inline(always)]
+    fn not_greater(self, a: __m128, b: __m128) -> __m128 {
+        unsafe { _mm_cmpngt_ps(a, b) }
+    }
+    #[inline(always)]
+    fn all_set(self) -> __m128 {
+        unsafe { _mm_castsi128_ps(_mm_set1_epi32(-1)) }
+    }
+    #[inline(always)]
+    fn and(self, a: __m128, b: __m128) -> __m128 {
+        unsafe { _mm_and_ps(a, b) }
+    }
+    #[inline(always)]
+    fn or(self, a: __m128, b: __m128) -> __m128 {
+        unsafe { _mm_or_ps(a, b) }
+    }
+    #[inline(always)]
+    fn any(self, m: __m128) -> bool {
+        unsafe { _mm_movemask_ps(m) != 0 }
+    }
+    #[inline(always)]
+    fn zero_u32(self) -> __m128i {
+        unsafe { _mm_setzero_si128() }
+    }
+    #[inline(always)]
+    fn increment(self, count: __m128i, m: __m128) -> __m128i {
+        // A set lane is all ones, -1 as an integer.
+        unsafe { _mm_sub_epi32(count, _mm_castps_si128(m)) }
+    }
+    #[inline(always)]
+    fn store_u32(self, v: __m128i, to: &mut [u32]) {
+        assert!(to.len() >= 4);
+        // SAFETY: as for `load`.
+        unsafe { _mm_storeu_si128(to.as_mut_ptr().cast(), v) }
+    }
+}
