@@ -149,14 +149,12 @@ fn names(levels: &[Isa]) -> String {
 }
 
 fn parse_forced(value: &str) -> std::result::Result<Isa, String> {
-    let isa: Isa = value
-        .parse()
-        .map_err(|_| {
-            format!(
-                "{FORCE_VARIABLE}={value}: unknown instruction-set level; expected {}",
-                names(&Isa::ALL)
-            )
-        })?;
+    let isa: Isa = value.parse().map_err(|_| {
+        format!(
+            "{FORCE_VARIABLE}={value}: unknown instruction-set level; expected {}",
+            names(&Isa::ALL)
+        )
+    })?;
     if !isa.is_supported() {
         return Err(format!(
             "{FORCE_VARIABLE}={value}: this CPU cannot run {isa} code; it has {}",
@@ -194,6 +192,55 @@ fn detect() -> Vec<Isa> {
     levels
 }
 
+/// The environment variable that turns the SHA-256 kernel's use of the CPU's SHA instructions
+/// on (`on`) or off (`off`); unset, the kernel times both ways once and keeps the faster.
+pub const SHA_VARIABLE: &str = "SPEEDUP_SHA";
+
+/// Whether this CPU has x86's SHA extensions ("SHA-NI": `sha256rnds2`, `sha256msg1`,
+/// `sha256msg2`, with the SSSE3 their kernel uses). They are a feature apart from the vector
+/// levels: Goldmont and every Zen have them without AVX-512, Skylake-SP has AVX-512 without them,
+/// so a kernel asks for them here besides taking its [`Isa`]. Detected once. (aarch64's `sha2`
+/// instructions have no kernel yet: false there.)
+pub fn has_sha_ni() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("sha")
+                && std::arch::is_x86_feature_detected!("ssse3")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// What `SPEEDUP_SHA` asks of the SHA-256 kernel: `Some(true)` use the SHA instructions,
+/// `Some(false)` do not, `None` (unset) choose by speed. An error names the variable and value
+/// for another word, or for `on` where this CPU lacks them ([`has_sha_ni`]).
+pub fn sha_ni() -> Result<Option<bool>> {
+    static ASKED: OnceLock<std::result::Result<Option<bool>, String>> = OnceLock::new();
+    ASKED
+        .get_or_init(|| match std::env::var(SHA_VARIABLE) {
+            Ok(value) if !value.trim().is_empty() => parse_sha(&value, has_sha_ni()),
+            _ => Ok(None),
+        })
+        .clone()
+        .map_err(Error::InvalidArgument)
+}
+
+fn parse_sha(value: &str, has: bool) -> std::result::Result<Option<bool>, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" if has => Ok(Some(true)),
+        "on" => Err(format!(
+            "{SHA_VARIABLE}={value}: this CPU has no SHA instructions (SHA-NI)"
+        )),
+        "off" => Ok(Some(false)),
+        _ => Err(format!("{SHA_VARIABLE}={value}: expected on or off")),
+    }
+}
+
 /// The CPU features that matter to speedup's kernels and that this CPU has, by their usual
 /// names (`sse4.1`, `avx2`, `fma`, `avx512f`, `sha`, `neon`, ...), for a report's machine
 /// section.
@@ -208,8 +255,22 @@ pub fn cpu_features() -> Vec<&'static str> {
             };
         }
         check!(
-            "sse2", "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "fma", "bmi1", "bmi2", "avx512f",
-            "avx512bw", "avx512dq", "avx512vl", "avx512vpopcntdq", "sha", "aes"
+            "sse2",
+            "sse4.1",
+            "sse4.2",
+            "popcnt",
+            "avx",
+            "avx2",
+            "fma",
+            "bmi1",
+            "bmi2",
+            "avx512f",
+            "avx512bw",
+            "avx512dq",
+            "avx512vl",
+            "avx512vpopcntdq",
+            "sha",
+            "aes"
         );
     }
     #[cfg(target_arch = "aarch64")]
@@ -256,6 +317,18 @@ mod tests {
             assert!(message.contains("cannot run neon"), "{message}");
         }
         assert_eq!(parse_forced("scalar").unwrap(), Isa::Scalar);
+    }
+
+    #[test]
+    fn the_sha_switch_is_on_or_off() {
+        assert_eq!(parse_sha("on", true), Ok(Some(true)));
+        assert_eq!(parse_sha(" OFF ", true), Ok(Some(false)));
+        assert_eq!(parse_sha("off", false), Ok(Some(false)));
+        let message = parse_sha("on", false).unwrap_err();
+        assert!(message.contains("SPEEDUP_SHA=on"), "{message}");
+        assert!(parse_sha("yes", true)
+            .unwrap_err()
+            .contains("expected on or off"));
     }
 
     #[test]
