@@ -145,6 +145,8 @@ fn faster(a: Kernel, b: Kernel) -> Kernel {
 pub struct Template {
     /// The 16 message words, nonce bytes zero.
     words: [u32; 16],
+    /// The nonce's byte offset in the block (the prefix's length).
+    at: usize,
     /// The first word the nonce touches (its bytes span at most three words from there).
     first: usize,
     /// Bits to shift the nonce's big-endian bytes left in the 128-bit window of words
@@ -169,6 +171,7 @@ impl Template {
         }
         Template {
             words,
+            at: prefix.len(),
             first,
             shift: 64 - 8 * (prefix.len() - 4 * first) as u32,
             midstate,
@@ -182,12 +185,25 @@ impl Template {
         std::array::from_fn(|j| self.words[self.first + j] | (window >> (96 - 32 * j)) as u32)
     }
 
-    /// All 16 words of `nonce`'s block.
+    /// The nonce's bits in the 16-byte groups of words `4g..4g + 8`, `g = first / 4` (the
+    /// nonce's 8 bytes lie within them), each as the 128 bits of a vector of four words: to be
+    /// or-ed into the template's groups, computed in registers (writing words to memory and
+    /// loading them as a vector would stall on store forwarding).
     #[inline(always)]
-    fn block(&self, nonce: u64) -> [u32; 16] {
-        let mut words = self.words;
-        words[self.first..self.first + 3].copy_from_slice(&self.nonce_words(nonce));
-        words
+    fn nonce_groups(&self, nonce: u64) -> [u128; 2] {
+        // The nonce's bytes as a big-endian number, placed at byte r of 32 bytes.
+        let bytes = nonce.swap_bytes() as u128;
+        let r = (self.at - 16 * (self.first / 4)) as u32;
+        let (high, low) = if r <= 8 {
+            (bytes << (64 - 8 * r), 0)
+        } else {
+            (bytes >> (8 * r - 64), bytes << (192 - 8 * r))
+        };
+        // Big-endian words to lane order: word 0 in the low 32 bits.
+        let lanes = |x: u128| {
+            ((x >> 64) as u64).rotate_left(32) as u128 | ((x as u64).rotate_left(32) as u128) << 64
+        };
+        [lanes(high), lanes(low)]
     }
 }
 
@@ -357,15 +373,43 @@ unsafe fn compress_lanes<V: U32s>(t: &Template, nonce_words: [V; 3]) -> (V, V) {
     for i in t.first..16 {
         round(&mut state, V::splat(K[i]).add(w[i]));
     }
-    for i in 16..64 {
-        let s0 = rotr!(w[(i - 15) & 15], 7)
-            .xor3(rotr!(w[(i - 15) & 15], 18), w[(i - 15) & 15].shr::<3>());
-        let s1 = rotr!(w[(i - 2) & 15], 17)
-            .xor3(rotr!(w[(i - 2) & 15], 19), w[(i - 2) & 15].shr::<10>());
-        w[i & 15] = w[i & 15].add(s0).add(w[(i - 7) & 15]).add(s1);
-        round(&mut state, V::splat(K[i]).add(w[i & 15]));
+    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = state;
+    // Rounds 16..64 sixteen at a time, unrolled: the message ring's indices are constants and
+    // the working variables rotate by renaming, not by moves.
+    macro_rules! step {
+        ($base:expr, $j:literal, $a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident) => {
+            let w15 = w[($j + 1) & 15];
+            let w2 = w[($j + 14) & 15];
+            let s0 = rotr!(w15, 7).xor3(rotr!(w15, 18), w15.shr::<3>());
+            let s1 = rotr!(w2, 17).xor3(rotr!(w2, 19), w2.shr::<10>());
+            w[$j] = w[$j].add(s0).add(w[($j + 9) & 15]).add(s1);
+            let kw = V::splat(K[$base + $j]).add(w[$j]);
+            let big_s1 = rotr!($e, 6).xor3(rotr!($e, 11), rotr!($e, 25));
+            let t1 = $h.add(big_s1).add($e.choose($f, $g)).add(kw);
+            let big_s0 = rotr!($a, 2).xor3(rotr!($a, 13), rotr!($a, 22));
+            $d = $d.add(t1);
+            $h = t1.add(big_s0.add($a.majority($b, $c)));
+        };
     }
-    (state[0].add(V::splat(H0[0])), state[1].add(V::splat(H0[1])))
+    for base in [16, 32, 48] {
+        step!(base, 0, a, b, c, d, e, f, g, h);
+        step!(base, 1, h, a, b, c, d, e, f, g);
+        step!(base, 2, g, h, a, b, c, d, e, f);
+        step!(base, 3, f, g, h, a, b, c, d, e);
+        step!(base, 4, e, f, g, h, a, b, c, d);
+        step!(base, 5, d, e, f, g, h, a, b, c);
+        step!(base, 6, c, d, e, f, g, h, a, b);
+        step!(base, 7, b, c, d, e, f, g, h, a);
+        step!(base, 8, a, b, c, d, e, f, g, h);
+        step!(base, 9, h, a, b, c, d, e, f, g);
+        step!(base, 10, g, h, a, b, c, d, e, f);
+        step!(base, 11, f, g, h, a, b, c, d, e);
+        step!(base, 12, e, f, g, h, a, b, c, d);
+        step!(base, 13, d, e, f, g, h, a, b, c);
+        step!(base, 14, c, d, e, f, g, h, a, b);
+        step!(base, 15, b, c, d, e, f, g, h, a);
+    }
+    (a.add(V::splat(H0[0])), b.add(V::splat(H0[1])))
 }
 
 /// One SHA-256 round on `state` (a..h) with `kw` = K[i] + W[i].
@@ -393,24 +437,43 @@ mod sha_ni {
 
     /// Scans `S` consecutive nonces at a time until fewer are left (or a first-match search has
     /// its hit); returns the nonces it left.
-    #[target_feature(enable = "sha,sse2,ssse3")]
     pub(crate) unsafe fn scan<const S: usize>(out: &mut Scan, range: Range<u64>) -> Range<u64> {
+        // The group of four words where the nonce starts, as a constant of the loop.
+        match out.template.first / 4 {
+            0 => scan_from::<S, 0>(out, range),
+            1 => scan_from::<S, 1>(out, range),
+            _ => scan_from::<S, 2>(out, range),
+        }
+    }
+
+    /// [`scan`] for nonces that start in word group `G` (`first / 4`; at most 2, as the nonce
+    /// ends by word 13): rounds `0..4G` use only prefix words and run once.
+    #[target_feature(enable = "sha,sse2,ssse3")]
+    unsafe fn scan_from<const S: usize, const G: usize>(
+        out: &mut Scan,
+        range: Range<u64>,
+    ) -> Range<u64> {
         let t = out.template;
-        // Groups of four rounds that use only prefix words start from a state after them.
-        let skip = t.first / 4;
         let mut mid = H0;
-        for i in 0..4 * skip {
+        for i in 0..4 * G {
             super::round::<u32>(&mut mid, K[i].wrapping_add(t.words[i]));
         }
         let [abef, cdgh] = packed(&mid).map(|v| _mm_loadu_si128(v.as_ptr().cast()));
-        let k: [__m128i; 16] = std::array::from_fn(|i| _mm_loadu_si128(K[4 * i..].as_ptr().cast()));
+        let k: [__m128i; 16] =
+            std::array::from_fn(|i| _mm_loadu_si128(K[4 * i..].as_ptr().cast()));
+        let base: [__m128i; 4] =
+            std::array::from_fn(|g| _mm_loadu_si128(t.words[4 * g..].as_ptr().cast()));
+        let vector = |x: u128| _mm_set_epi64x((x >> 64) as i64, x as i64);
         let (h0, h1) = (H0[0], H0[1]);
         let mut nonce = range.start;
         let (mut w0, mut w1) = ([0u32; S], [0u32; S]);
         while range.end - nonce >= S as u64 {
             let mut msg: [[__m128i; 4]; S] = std::array::from_fn(|s| {
-                let block = t.block(nonce + s as u64);
-                std::array::from_fn(|j| _mm_loadu_si128(block[4 * j..].as_ptr().cast()))
+                let [low, high] = t.nonce_groups(nonce + s as u64);
+                let mut m = base;
+                m[G] = _mm_or_si128(m[G], vector(low));
+                m[G + 1] = _mm_or_si128(m[G + 1], vector(high));
+                m
             });
             let mut st0 = [abef; S];
             let mut st1 = [cdgh; S];
@@ -419,7 +482,7 @@ mod sha_ni {
                     for s in 0..S {
                         let m = &mut msg[s];
                         let kw = _mm_add_epi32(m[$i % 4], k[$i]);
-                        if $i >= skip {
+                        if $i >= G {
                             st1[s] = _mm_sha256rnds2_epu32(st1[s], st0[s], kw);
                         }
                         if (3..=14).contains(&$i) {
@@ -427,7 +490,7 @@ mod sha_ni {
                             let next = _mm_add_epi32(m[($i + 1) % 4], prev);
                             m[($i + 1) % 4] = _mm_sha256msg2_epu32(next, m[$i % 4]);
                         }
-                        if $i >= skip {
+                        if $i >= G {
                             let high = _mm_shuffle_epi32::<0x0E>(kw);
                             st0[s] = _mm_sha256rnds2_epu32(st0[s], st1[s], high);
                         }
