@@ -27,7 +27,9 @@ pub mod x86_64;
 /// # Safety
 ///
 /// Implementations for a SIMD level may only be used inside code compiled with that level's
-/// target features enabled, on a CPU that has them.
+/// target features enabled, on a CPU that has them. Every method is `unsafe` for that one reason,
+/// which this section states once for all of them.
+#[allow(clippy::missing_safety_doc)]
 pub unsafe trait U32s: Copy {
     /// Lanes per vector.
     const LANES: usize;
@@ -246,7 +248,11 @@ mod tests {
         3,
     ];
 
+    /// A lane-wise operation in plain Rust, of up to three inputs.
+    type Oracle<'a> = &'a dyn Fn(u32, u32, u32) -> u32;
+
     /// Every operation of `V` against the scalar `u32` lane by lane.
+    #[allow(clippy::needless_range_loop)]
     unsafe fn agrees_with_scalar<V: U32s>() {
         let mut out = [0u32; 16];
         for rot in 0..16 {
@@ -259,7 +265,7 @@ mod tests {
                     V::load(&b[start..]),
                     V::load(&c[start..]),
                 );
-                let cases: [(V, &dyn Fn(u32, u32, u32) -> u32); 13] = [
+                let cases: [(V, Oracle); 13] = [
                     (va.add(vb), &|x, y, _| x.wrapping_add(y)),
                     (va.mul(vb), &|x, y, _| x.wrapping_mul(y)),
                     (va.xor(vb), &|x, y, _| x ^ y),

@@ -28,9 +28,13 @@ use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-/// Independent messages the SHA-NI kernel keeps in flight (measured: docs/performance.md,
-/// "Monte Carlo and SHA-256 on the CPU").
+/// Independent messages the SHA-NI kernel keeps in flight when `SPEEDUP_SHA=on` forces it: two
+/// hide most of `sha256rnds2`'s latency; four hide the rest where the CPU's 16 vector registers
+/// hold them, which [`Kernel::choose`] finds out by timing ([`SHA_NI_STREAMS_TRIED`]).
 pub const SHA_NI_STREAMS: usize = 2;
+
+/// The SHA-NI stream counts [`Kernel::choose`] times against the multi-buffer kernel.
+pub const SHA_NI_STREAMS_TRIED: [usize; 2] = [2, 4];
 
 /// The vector levels of the multi-buffer kernel, fastest first as measured.
 pub const PREFERENCE: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
@@ -53,7 +57,8 @@ pub enum Kernel {
 impl Kernel {
     /// The kernel for vector level `isa` on this CPU: multi-buffer at `isa`, or SHA-NI streams
     /// where the CPU has them, `isa` is not [`Isa::Scalar`] (plain Rust) and they are faster
-    /// (timed once per process and level) or `SPEEDUP_SHA=on` asks for them.
+    /// (2 or 4 streams against multi-buffer, timed once per process and level) or
+    /// `SPEEDUP_SHA=on` asks for them ([`SHA_NI_STREAMS`]).
     pub fn choose(isa: Isa) -> Result<Kernel> {
         let lanes = Kernel::Lanes(isa);
         let ni = Kernel::ShaNi {
@@ -74,18 +79,19 @@ impl Kernel {
                 .iter()
                 .filter(|&&level| level != Isa::Scalar)
                 .map(|&level| {
-                    let ni = Kernel::ShaNi {
+                    let mut candidates = vec![Kernel::Lanes(level)];
+                    candidates.extend(SHA_NI_STREAMS_TRIED.map(|streams| Kernel::ShaNi {
                         isa: level,
-                        streams: SHA_NI_STREAMS,
-                    };
-                    (level, faster(ni, Kernel::Lanes(level)))
+                        streams,
+                    }));
+                    (level, fastest(&candidates))
                 })
                 .collect()
         });
         Ok(chosen
             .iter()
             .find(|(level, _)| *level == isa)
-            .map_or(lanes, |&(_, kernel)| kernel))
+            .map_or(ni, |&(_, kernel)| kernel))
     }
 
     /// The vector level the kernel runs at (a row's `cpu_isa`).
@@ -118,25 +124,23 @@ impl std::fmt::Display for Kernel {
     }
 }
 
-/// Of two kernels, the one that hashes a few thousand nonces faster (best of five alternating
-/// tries, so a busy moment on a shared machine does not decide it).
-fn faster(a: Kernel, b: Kernel) -> Kernel {
+/// Of `candidates`, the one that hashes a few thousand nonces fastest (best of five rounds,
+/// the candidates taking turns, so a busy moment on a shared machine does not decide it): about
+/// 2 ms, once per process.
+fn fastest(candidates: &[Kernel]) -> Kernel {
     let template = Template::new(super::DEFAULT_PREFIX.as_bytes());
-    let time = |kernel: Kernel| {
-        let start = Instant::now();
-        std::hint::black_box(scan(kernel, &template, 64, 0..4096, false));
-        start.elapsed()
-    };
-    let (mut best_a, mut best_b) = (std::time::Duration::MAX, std::time::Duration::MAX);
+    let mut best = vec![std::time::Duration::MAX; candidates.len()];
     for _ in 0..5 {
-        best_a = best_a.min(time(a));
-        best_b = best_b.min(time(b));
+        for (kernel, best) in candidates.iter().zip(&mut best) {
+            let start = Instant::now();
+            std::hint::black_box(scan(*kernel, &template, 64, 0..4096, false));
+            *best = (*best).min(start.elapsed());
+        }
     }
-    if best_a <= best_b {
-        a
-    } else {
-        b
-    }
+    let winner = (0..candidates.len())
+        .min_by_key(|&i| best[i])
+        .expect("a candidate");
+    candidates[winner]
 }
 
 /// The padded block of one search with the nonce's bytes zero, as SHA-256's big-endian message
@@ -344,10 +348,9 @@ unsafe fn scan_lanes<V: U32s>(out: &mut Scan, range: Range<u64>) -> Range<u64> {
     let mut words = [[0u32; 16]; 3];
     let (mut w0, mut w1) = ([0u32; 16], [0u32; 16]);
     while range.end - nonce >= lanes {
-        for lane in 0..V::LANES {
-            let varying = t.nonce_words(nonce + lane as u64);
-            for j in 0..3 {
-                words[j][lane] = varying[j];
+        for (lane, n) in (nonce..).take(V::LANES).enumerate() {
+            for (row, &word) in words.iter_mut().zip(&t.nonce_words(n)) {
+                row[lane] = word;
             }
         }
         let nonce_words = [V::load(&words[0]), V::load(&words[1]), V::load(&words[2])];
@@ -455,12 +458,11 @@ mod sha_ni {
     ) -> Range<u64> {
         let t = out.template;
         let mut mid = H0;
-        for i in 0..4 * G {
-            super::round::<u32>(&mut mid, K[i].wrapping_add(t.words[i]));
+        for (&k, &w) in K.iter().zip(&t.words).take(4 * G) {
+            super::round::<u32>(&mut mid, k.wrapping_add(w));
         }
         let [abef, cdgh] = packed(&mid).map(|v| _mm_loadu_si128(v.as_ptr().cast()));
-        let k: [__m128i; 16] =
-            std::array::from_fn(|i| _mm_loadu_si128(K[4 * i..].as_ptr().cast()));
+        let k: [__m128i; 16] = std::array::from_fn(|i| _mm_loadu_si128(K[4 * i..].as_ptr().cast()));
         let base: [__m128i; 4] =
             std::array::from_fn(|g| _mm_loadu_si128(t.words[4 * g..].as_ptr().cast()));
         let vector = |x: u128| _mm_set_epi64x((x >> 64) as i64, x as i64);
