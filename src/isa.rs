@@ -247,6 +247,55 @@ fn detect() -> Vec<Isa> {
     levels
 }
 
+/// The environment variable that turns the SHA-256 kernel's use of the CPU's SHA instructions
+/// on (`on`) or off (`off`); unset, the kernel times both ways once and keeps the faster.
+pub const SHA_VARIABLE: &str = "SPEEDUP_SHA";
+
+/// Whether this CPU has x86's SHA extensions ("SHA-NI": `sha256rnds2`, `sha256msg1`,
+/// `sha256msg2`, with the SSSE3 their kernel uses). They are a feature apart from the vector
+/// levels: Goldmont and every Zen have them without AVX-512, Skylake-SP has AVX-512 without them,
+/// so a kernel asks for them here besides taking its [`Isa`]. Detected once. (aarch64's `sha2`
+/// instructions have no kernel yet: false there.)
+pub fn has_sha_ni() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("sha")
+                && std::arch::is_x86_feature_detected!("ssse3")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// What `SPEEDUP_SHA` asks of the SHA-256 kernel: `Some(true)` use the SHA instructions,
+/// `Some(false)` do not, `None` (unset) choose by speed. An error names the variable and value
+/// for another word, or for `on` where this CPU lacks them ([`has_sha_ni`]).
+pub fn sha_ni() -> Result<Option<bool>> {
+    static ASKED: OnceLock<std::result::Result<Option<bool>, String>> = OnceLock::new();
+    ASKED
+        .get_or_init(|| match std::env::var(SHA_VARIABLE) {
+            Ok(value) if !value.trim().is_empty() => parse_sha(&value, has_sha_ni()),
+            _ => Ok(None),
+        })
+        .clone()
+        .map_err(Error::InvalidArgument)
+}
+
+fn parse_sha(value: &str, has: bool) -> std::result::Result<Option<bool>, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" if has => Ok(Some(true)),
+        "on" => Err(format!(
+            "{SHA_VARIABLE}={value}: this CPU has no SHA instructions (SHA-NI)"
+        )),
+        "off" => Ok(Some(false)),
+        _ => Err(format!("{SHA_VARIABLE}={value}: expected on or off")),
+    }
+}
+
 /// The CPU features that matter to speedup's kernels and that this CPU has, by their usual
 /// names (`sse4.1`, `avx2`, `fma`, `avx512f`, `sha`, `neon`, ...), for a report's machine
 /// section.
@@ -339,6 +388,18 @@ mod tests {
         let missing = Isa::ALL.into_iter().find(|i| !i.is_supported()).unwrap();
         let e = missing.forced_here(|| ()).unwrap_err().to_string();
         assert!(e.contains(&format!("cannot run {missing}")), "{e}");
+    }
+
+    #[test]
+    fn the_sha_switch_is_on_or_off() {
+        assert_eq!(parse_sha("on", true), Ok(Some(true)));
+        assert_eq!(parse_sha(" OFF ", true), Ok(Some(false)));
+        assert_eq!(parse_sha("off", false), Ok(Some(false)));
+        let message = parse_sha("on", false).unwrap_err();
+        assert!(message.contains("SPEEDUP_SHA=on"), "{message}");
+        assert!(parse_sha("yes", true)
+            .unwrap_err()
+            .contains("expected on or off"));
     }
 
     #[test]

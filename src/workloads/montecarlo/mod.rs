@@ -25,7 +25,7 @@
 //!
 //! Size notation: `N` samples (e.g. `2^28`), seed [`DEFAULT_SEED`]. The unit is the sample.
 
-mod cpu;
+pub mod cpu;
 mod gpu;
 
 use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
@@ -34,6 +34,7 @@ use crate::backend::rayon_pool;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
+use crate::isa::Isa;
 use cpu::{count_range, racy_cpu, rayon_count};
 pub use gpu::{GpuMonteCarlo, MONTECARLO_WGSL};
 use std::time::Instant;
@@ -147,6 +148,7 @@ pub fn reference(job: &MonteCarlo) -> Estimate {
 /// A Monte Carlo job prepared on one backend.
 pub struct MonteCarloRun {
     job: MonteCarlo,
+    isa: Isa,
     engine: Engine<(), GpuMonteCarlo>,
     last: Option<Estimate>,
 }
@@ -157,14 +159,37 @@ impl MonteCarloRun {
         MonteCarloRun::with_batch(backend, job, DEFAULT_BATCH)
     }
 
-    /// Prepares `job` with `batch` samples per GPU submission (tests use small batches).
+    /// Prepares `job` with `batch` samples per GPU submission (tests use small batches), the CPU
+    /// kernels at this CPU's default level ([`Isa::for_kernel`] of [`cpu::PREFERENCE`]).
     pub fn with_batch(backend: &Backend, job: MonteCarlo, batch: u64) -> Result<MonteCarloRun> {
+        MonteCarloRun::with_isa(backend, job, batch, default_isa()?)
+    }
+
+    /// Prepares `job` with the CPU kernels at level `isa` (serial and Rayon; the GPU ignores
+    /// it): an error if this CPU cannot run `isa`.
+    pub fn with_isa(
+        backend: &Backend,
+        job: MonteCarlo,
+        batch: u64,
+        isa: Isa,
+    ) -> Result<MonteCarloRun> {
+        if !isa.is_supported() {
+            return Err(Error::InvalidArgument(format!(
+                "montecarlo: this CPU cannot run {isa} code"
+            )));
+        }
         let engine = Engine::new(backend, || (), |ctx| GpuMonteCarlo::new(ctx, batch, false))?;
         Ok(MonteCarloRun {
             job,
+            isa,
             engine,
             last: None,
         })
+    }
+
+    /// The instruction-set level the serial and Rayon kernels run at.
+    pub fn isa(&self) -> Isa {
+        self.isa
     }
 
     /// Draws the samples and counts the hits.
@@ -173,9 +198,13 @@ impl MonteCarloRun {
         let (hits, phases) = match &mut self.engine {
             Engine::Serial(()) => {
                 let range = self.job.first..self.job.first + self.job.samples;
-                (count_range(key(self.job.seed), range), cpu_phases(start))
+                let hits = count_range(self.isa, key(self.job.seed), range);
+                (hits, cpu_phases(start))
             }
-            Engine::Rayon(pool, ()) => (pool.install(|| rayon_count(&self.job)), cpu_phases(start)),
+            Engine::Rayon(pool, ()) => {
+                let hits = pool.install(|| rayon_count(self.isa, &self.job));
+                (hits, cpu_phases(start))
+            }
             Engine::Gpu(gpu) => gpu.count(&self.job, false)?,
         };
         let estimate = Estimate {
@@ -200,6 +229,12 @@ impl Prepared for MonteCarloRun {
         self.last
             .map(|e| format!("{} hits, pi ~ {:.6}", e.hits, e.pi()))
     }
+}
+
+/// The level the CPU kernels run at unless told: `SPEEDUP_CPU` if set, else the first of
+/// [`cpu::PREFERENCE`] this CPU has.
+pub fn default_isa() -> Result<Isa> {
+    Isa::for_kernel(&cpu::PREFERENCE)
 }
 
 /// Estimates π for `job` once on `backend`.

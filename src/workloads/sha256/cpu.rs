@@ -1,48 +1,544 @@
 //! The serial and Rayon kernels of the SHA-256 search: what both CPU backends run.
+//!
+//! A nonce search hashes many independent messages, so the CPU can work on several at once, in
+//! one of two ways ([`Kernel`]):
+//!
+//! - **multi-buffer** ([`Kernel::Lanes`]): one generic compression over the [`U32s`] lane trait,
+//!   one message per lane (4 with SSE2 or NEON, 8 with AVX2, 16 with AVX-512, 1 for
+//!   [`Isa::Scalar`]), compiled per level inside `#[target_feature]` block loops;
+//! - **SHA-NI streams** ([`Kernel::ShaNi`]): x86's SHA-256 instructions (`sha256rnds2`, two
+//!   rounds of one message per instruction) on [`SHA_NI_STREAMS`] messages interleaved, so the
+//!   round instructions' latency, which bounds a single stream (OpenSSL's), is overlapped.
+//!
+//! Which is faster depends on the CPU (how fast its `sha256rnds2` is, how wide its vectors are),
+//! so [`Kernel::choose`] times both once per process on a few thousand nonces and keeps the
+//! faster; `SPEEDUP_SHA=on|off` ([`crate::isa::sha_ni`]) decides instead.
+//!
+//! Every kernel hashes the same block: the prefix, the nonce's 8 little-endian bytes and the
+//! padding ([`Template`]). Rounds before the first word the nonce touches do not depend on the
+//! nonce: the multi-buffer kernel runs them once per search (a midstate within the block), the
+//! SHA-NI kernel skips whole groups of four such rounds.
 
-use super::{batch_sizes, padded_block, Found, Search, H0};
+use super::{batch_sizes, padded_block, Found, Search, H0, K};
+use crate::error::Result;
+use crate::isa::{self, Isa};
+use crate::workloads::lanes::{rotr, U32s};
 use rayon::prelude::*;
-use sha2::digest::generic_array::GenericArray;
 use std::ops::Range;
+use std::sync::OnceLock;
+use std::time::Instant;
 
-/// Scans `range` for nonces with at least `difficulty` zero bits: the first one and how many,
-/// stopping at the first when `stop_at_first`. Serial runs it over the whole range; Rayon over
-/// chunks in parallel.
-pub(super) fn scan(
-    block: &[u8; 64],
-    nonce_at: usize,
+/// Independent messages the SHA-NI kernel keeps in flight when `SPEEDUP_SHA=on` forces it: two
+/// hide most of `sha256rnds2`'s latency; four hide the rest where the CPU's 16 vector registers
+/// hold them, which [`Kernel::choose`] finds out by timing ([`SHA_NI_STREAMS_TRIED`]).
+pub const SHA_NI_STREAMS: usize = 2;
+
+/// The SHA-NI stream counts [`Kernel::choose`] times against the multi-buffer kernel.
+pub const SHA_NI_STREAMS_TRIED: [usize; 2] = [2, 4];
+
+/// The vector levels of the multi-buffer kernel, fastest first as measured.
+pub const PREFERENCE: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
+
+/// How the CPU hashes: which kernel, at which level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// One message per lane of the level's vectors.
+    Lanes(Isa),
+    /// x86 SHA-NI with this many messages in flight (1, 2 or 4), at a vector level of at least
+    /// SSE2 (the level is what the row reports as its instruction set).
+    ShaNi {
+        /// The vector level the rest of the program runs at.
+        isa: Isa,
+        /// Messages interleaved.
+        streams: usize,
+    },
+}
+
+impl Kernel {
+    /// The kernel for vector level `isa` on this CPU: multi-buffer at `isa`, or SHA-NI streams
+    /// where the CPU has them, `isa` is not [`Isa::Scalar`] (plain Rust) and they are faster
+    /// (2 or 4 streams against multi-buffer, timed once per process and level) or
+    /// `SPEEDUP_SHA=on` asks for them ([`SHA_NI_STREAMS`]).
+    pub fn choose(isa: Isa) -> Result<Kernel> {
+        let lanes = Kernel::Lanes(isa);
+        let ni = Kernel::ShaNi {
+            isa,
+            streams: SHA_NI_STREAMS,
+        };
+        if isa == Isa::Scalar || !isa::has_sha_ni() {
+            return Ok(lanes);
+        }
+        match isa::sha_ni()? {
+            Some(true) => return Ok(ni),
+            Some(false) => return Ok(lanes),
+            None => {}
+        }
+        static CHOSEN: OnceLock<Vec<(Isa, Kernel)>> = OnceLock::new();
+        let chosen = CHOSEN.get_or_init(|| {
+            Isa::detected()
+                .iter()
+                .filter(|&&level| level != Isa::Scalar)
+                .map(|&level| {
+                    let mut candidates = vec![Kernel::Lanes(level)];
+                    candidates.extend(SHA_NI_STREAMS_TRIED.map(|streams| Kernel::ShaNi {
+                        isa: level,
+                        streams,
+                    }));
+                    (level, fastest(&candidates))
+                })
+                .collect()
+        });
+        Ok(chosen
+            .iter()
+            .find(|(level, _)| *level == isa)
+            .map_or(ni, |&(_, kernel)| kernel))
+    }
+
+    /// The vector level the kernel runs at (a row's `cpu_isa`).
+    pub fn isa(self) -> Isa {
+        match self {
+            Kernel::Lanes(isa) | Kernel::ShaNi { isa, .. } => isa,
+        }
+    }
+
+    /// Whether this CPU can run the kernel.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Kernel::Lanes(isa) => isa.is_supported(),
+            Kernel::ShaNi { isa, streams } => {
+                isa != Isa::Scalar
+                    && isa.is_supported()
+                    && isa::has_sha_ni()
+                    && matches!(streams, 1 | 2 | 4)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kernel::Lanes(isa) => write!(f, "{isa} multi-buffer, {} lanes", isa.lanes32()),
+            Kernel::ShaNi { streams, .. } => write!(f, "sha-ni, {streams} streams"),
+        }
+    }
+}
+
+/// Of `candidates`, the one that hashes a few thousand nonces fastest (best of five rounds,
+/// the candidates taking turns, so a busy moment on a shared machine does not decide it): about
+/// 2 ms, once per process.
+fn fastest(candidates: &[Kernel]) -> Kernel {
+    let template = Template::new(super::DEFAULT_PREFIX.as_bytes());
+    let mut best = vec![std::time::Duration::MAX; candidates.len()];
+    for _ in 0..5 {
+        for (kernel, best) in candidates.iter().zip(&mut best) {
+            let start = Instant::now();
+            std::hint::black_box(scan(*kernel, &template, 64, 0..4096, false));
+            *best = (*best).min(start.elapsed());
+        }
+    }
+    let winner = (0..candidates.len())
+        .min_by_key(|&i| best[i])
+        .expect("a candidate");
+    candidates[winner]
+}
+
+/// The padded block of one search with the nonce's bytes zero, as SHA-256's big-endian message
+/// words, and what follows from the prefix alone.
+#[derive(Clone, Debug)]
+pub struct Template {
+    /// The 16 message words, nonce bytes zero.
+    words: [u32; 16],
+    /// The nonce's byte offset in the block (the prefix's length).
+    at: usize,
+    /// The first word the nonce touches (its bytes span at most three words from there).
+    first: usize,
+    /// Bits to shift the nonce's big-endian bytes left in the 128-bit window of words
+    /// `first..first + 4`.
+    shift: u32,
+    /// The working state after rounds `0..first`, which use only prefix words.
+    midstate: [u32; 8],
+}
+
+impl Template {
+    /// The template of messages `prefix ‖ nonce` (prefix at most [`super::MAX_PREFIX`] bytes).
+    pub fn new(prefix: &[u8]) -> Template {
+        let block = padded_block(prefix);
+        let words = std::array::from_fn(|i| {
+            u32::from_be_bytes(block[4 * i..4 * i + 4].try_into().expect("4 bytes"))
+        });
+        let first = prefix.len() / 4;
+        let mut midstate = H0;
+        for (i, &w) in words.iter().enumerate().take(first) {
+            // SAFETY: u32 lanes need no target feature.
+            unsafe { round::<u32>(&mut midstate, K[i].wrapping_add(w)) };
+        }
+        Template {
+            words,
+            at: prefix.len(),
+            first,
+            shift: 64 - 8 * (prefix.len() - 4 * first) as u32,
+            midstate,
+        }
+    }
+
+    /// Words `first..first + 3` of `nonce`'s block.
+    #[inline(always)]
+    fn nonce_words(&self, nonce: u64) -> [u32; 3] {
+        let window = (nonce.swap_bytes() as u128) << self.shift;
+        std::array::from_fn(|j| self.words[self.first + j] | (window >> (96 - 32 * j)) as u32)
+    }
+
+    /// The nonce's bits in the 16-byte groups of words `4g..4g + 8`, `g = first / 4` (the
+    /// nonce's 8 bytes lie within them), each as the 128 bits of a vector of four words: to be
+    /// or-ed into the template's groups, computed in registers (writing words to memory and
+    /// loading them as a vector would stall on store forwarding).
+    #[inline(always)]
+    fn nonce_groups(&self, nonce: u64) -> [u128; 2] {
+        // The nonce's bytes as a big-endian number, placed at byte r of 32 bytes.
+        let bytes = nonce.swap_bytes() as u128;
+        let r = (self.at - 16 * (self.first / 4)) as u32;
+        let (high, low) = if r <= 8 {
+            (bytes << (64 - 8 * r), 0)
+        } else {
+            (bytes >> (8 * r - 64), bytes << (192 - 8 * r))
+        };
+        // Big-endian words to lane order: word 0 in the low 32 bits.
+        let lanes = |x: u128| {
+            ((x >> 64) as u64).rotate_left(32) as u128 | ((x as u64).rotate_left(32) as u128) << 64
+        };
+        [lanes(high), lanes(low)]
+    }
+}
+
+/// Whether digest words 0 and 1 start with at least `difficulty` zero bits.
+#[inline(always)]
+fn enough_zeros(w0: u32, w1: u32, difficulty: u32) -> bool {
+    let zeros = if w0 == 0 {
+        32 + w1.leading_zeros()
+    } else {
+        w0.leading_zeros()
+    };
+    zeros >= difficulty
+}
+
+/// Scans `range` with `kernel` for nonces whose hash has at least `difficulty` zero bits: the
+/// first one and how many, stopping at the first when `stop_at_first` (then the count is 1 or
+/// 0). Serial runs it over the whole range; Rayon over chunks in parallel.
+///
+/// # Panics
+///
+/// If this CPU cannot run `kernel` (callers pass one from [`Kernel::choose`]).
+pub fn scan(
+    kernel: Kernel,
+    template: &Template,
     difficulty: u32,
     range: Range<u64>,
     stop_at_first: bool,
 ) -> (Option<u64>, u64) {
-    let mut block = GenericArray::clone_from_slice(block);
-    let mut first = None;
-    let mut matches = 0;
-    for nonce in range {
-        block[nonce_at..nonce_at + 8].copy_from_slice(&nonce.to_le_bytes());
-        let mut state = H0;
-        sha2::compress256(&mut state, std::slice::from_ref(&block));
-        let zeros = if state[0] == 0 {
-            32 + state[1].leading_zeros()
-        } else {
-            state[0].leading_zeros()
-        };
-        if zeros >= difficulty {
-            first = first.or(Some(nonce));
-            matches += 1;
-            if stop_at_first {
-                break;
-            }
+    assert!(kernel.is_supported(), "this CPU cannot run {kernel}");
+    let mut out = Scan {
+        template,
+        difficulty,
+        stop_at_first,
+        first: None,
+        matches: 0,
+    };
+    // SAFETY: the CPU supports the kernel (asserted above).
+    let rest = unsafe {
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Lanes(Isa::Sse2) => x86::sse2(&mut out, range),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Lanes(Isa::Avx2) => x86::avx2(&mut out, range),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Lanes(Isa::Avx512) => x86::avx512(&mut out, range),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::ShaNi { streams: 4, .. } => x86::sha_ni::<4>(&mut out, range),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::ShaNi { streams: 2, .. } => x86::sha_ni::<2>(&mut out, range),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::ShaNi { .. } => x86::sha_ni::<1>(&mut out, range),
+            #[cfg(target_arch = "aarch64")]
+            Kernel::Lanes(Isa::Neon) => arm::neon(&mut out, range),
+            _ => range,
         }
+    };
+    // What the wide kernel left (fewer nonces than it takes at once), one at a time.
+    if !(out.stop_at_first && out.first.is_some()) {
+        // SAFETY: u32 lanes need no target feature.
+        unsafe { scan_lanes::<u32>(&mut out, rest) };
     }
-    (first, matches)
+    (out.first, out.matches)
 }
 
-/// Runs `search` on the current Rayon pool: rounds of at most `batch` nonces split into chunks,
-/// several per thread; a first-match search stops after the first round with a hit.
-pub(super) fn rayon_search(search: &Search, batch: u64, threads: usize) -> Found {
-    let block = padded_block(&search.prefix);
-    let at = search.prefix.len();
+/// One scan's question and its answer so far.
+struct Scan<'a> {
+    template: &'a Template,
+    difficulty: u32,
+    stop_at_first: bool,
+    first: Option<u64>,
+    matches: u64,
+}
+
+impl Scan<'_> {
+    /// Records the hashes of `count` consecutive nonces from `base` (digest words 0 and 1 of
+    /// each); true when the scan is over (a hit in a first-match search).
+    #[inline(always)]
+    fn record(&mut self, base: u64, w0: &[u32], w1: &[u32]) -> bool {
+        for (lane, (&a, &b)) in w0.iter().zip(w1).enumerate() {
+            if enough_zeros(a, b, self.difficulty) {
+                self.first = self.first.or(Some(base + lane as u64));
+                self.matches += 1;
+                if self.stop_at_first {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::Scan;
+    use crate::workloads::lanes::x86_64::{Avx2, Avx512, Sse2};
+    use std::ops::Range;
+
+    pub(super) unsafe fn sse2(out: &mut Scan, range: Range<u64>) -> Range<u64> {
+        super::scan_lanes::<Sse2>(out, range)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn avx2(out: &mut Scan, range: Range<u64>) -> Range<u64> {
+        super::scan_lanes::<Avx2>(out, range)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(super) unsafe fn avx512(out: &mut Scan, range: Range<u64>) -> Range<u64> {
+        super::scan_lanes::<Avx512>(out, range)
+    }
+
+    pub(super) use super::sha_ni::scan as sha_ni;
+}
+
+#[cfg(target_arch = "aarch64")]
+mod arm {
+    use super::Scan;
+    use crate::workloads::lanes::aarch64::Neon;
+    use std::ops::Range;
+
+    #[target_feature(enable = "neon")]
+    pub(super) unsafe fn neon(out: &mut Scan, range: Range<u64>) -> Range<u64> {
+        super::scan_lanes::<Neon>(out, range)
+    }
+}
+
+/// The multi-buffer scan: `V::LANES` consecutive nonces per compression, until fewer than that
+/// are left (or a first-match search has its hit); returns the nonces it left.
+///
+/// # Safety
+///
+/// `V`'s instructions must be enabled in the caller and supported by this CPU.
+#[inline(always)]
+unsafe fn scan_lanes<V: U32s>(out: &mut Scan, range: Range<u64>) -> Range<u64> {
+    let t = out.template;
+    let lanes = V::LANES as u64;
+    let mut nonce = range.start;
+    let mut words = [[0u32; 16]; 3];
+    let (mut w0, mut w1) = ([0u32; 16], [0u32; 16]);
+    while range.end - nonce >= lanes {
+        for (lane, n) in (nonce..).take(V::LANES).enumerate() {
+            for (row, &word) in words.iter_mut().zip(&t.nonce_words(n)) {
+                row[lane] = word;
+            }
+        }
+        let nonce_words = [V::load(&words[0]), V::load(&words[1]), V::load(&words[2])];
+        let (a, b) = compress_lanes::<V>(t, nonce_words);
+        a.store(&mut w0);
+        b.store(&mut w1);
+        let done = out.record(nonce, &w0[..V::LANES], &w1[..V::LANES]);
+        nonce += lanes;
+        if done {
+            return nonce..nonce;
+        }
+    }
+    nonce..range.end
+}
+
+/// Digest words 0 and 1 of `V::LANES` blocks that differ only in the three words from
+/// `t.first` (`nonce_words`), from the template's midstate.
+#[inline(always)]
+unsafe fn compress_lanes<V: U32s>(t: &Template, nonce_words: [V; 3]) -> (V, V) {
+    let mut w: [V; 16] = std::array::from_fn(|i| V::splat(t.words[i]));
+    w[t.first..t.first + 3].copy_from_slice(&nonce_words);
+    let mut state: [V; 8] = std::array::from_fn(|i| V::splat(t.midstate[i]));
+    for i in t.first..16 {
+        round(&mut state, V::splat(K[i]).add(w[i]));
+    }
+    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = state;
+    // Rounds 16..64 sixteen at a time, unrolled: the message ring's indices are constants and
+    // the working variables rotate by renaming, not by moves.
+    macro_rules! step {
+        ($base:expr, $j:literal, $a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident) => {
+            let w15 = w[($j + 1) & 15];
+            let w2 = w[($j + 14) & 15];
+            let s0 = rotr!(w15, 7).xor3(rotr!(w15, 18), w15.shr::<3>());
+            let s1 = rotr!(w2, 17).xor3(rotr!(w2, 19), w2.shr::<10>());
+            w[$j] = w[$j].add(s0).add(w[($j + 9) & 15]).add(s1);
+            let kw = V::splat(K[$base + $j]).add(w[$j]);
+            let big_s1 = rotr!($e, 6).xor3(rotr!($e, 11), rotr!($e, 25));
+            let t1 = $h.add(big_s1).add($e.choose($f, $g)).add(kw);
+            let big_s0 = rotr!($a, 2).xor3(rotr!($a, 13), rotr!($a, 22));
+            $d = $d.add(t1);
+            $h = t1.add(big_s0.add($a.majority($b, $c)));
+        };
+    }
+    for base in [16, 32, 48] {
+        step!(base, 0, a, b, c, d, e, f, g, h);
+        step!(base, 1, h, a, b, c, d, e, f, g);
+        step!(base, 2, g, h, a, b, c, d, e, f);
+        step!(base, 3, f, g, h, a, b, c, d, e);
+        step!(base, 4, e, f, g, h, a, b, c, d);
+        step!(base, 5, d, e, f, g, h, a, b, c);
+        step!(base, 6, c, d, e, f, g, h, a, b);
+        step!(base, 7, b, c, d, e, f, g, h, a);
+        step!(base, 8, a, b, c, d, e, f, g, h);
+        step!(base, 9, h, a, b, c, d, e, f, g);
+        step!(base, 10, g, h, a, b, c, d, e, f);
+        step!(base, 11, f, g, h, a, b, c, d, e);
+        step!(base, 12, e, f, g, h, a, b, c, d);
+        step!(base, 13, d, e, f, g, h, a, b, c);
+        step!(base, 14, c, d, e, f, g, h, a, b);
+        step!(base, 15, b, c, d, e, f, g, h, a);
+    }
+    (a.add(V::splat(H0[0])), b.add(V::splat(H0[1])))
+}
+
+/// One SHA-256 round on `state` (a..h) with `kw` = K[i] + W[i].
+#[inline(always)]
+unsafe fn round<V: U32s>(state: &mut [V; 8], kw: V) {
+    let [a, b, c, d, e, f, g, h] = *state;
+    let big_s1 = rotr!(e, 6).xor3(rotr!(e, 11), rotr!(e, 25));
+    let t1 = h.add(big_s1).add(e.choose(f, g)).add(kw);
+    let big_s0 = rotr!(a, 2).xor3(rotr!(a, 13), rotr!(a, 22));
+    let t2 = big_s0.add(a.majority(b, c));
+    *state = [t1.add(t2), a, b, c, d.add(t1), e, f, g];
+}
+
+/// The SHA-NI kernel: `S` messages in flight, two rounds per `sha256rnds2`.
+#[cfg(target_arch = "x86_64")]
+mod sha_ni {
+    use super::{Scan, H0, K};
+    use std::arch::x86_64::*;
+    use std::ops::Range;
+
+    /// `(a, b)` of `state` as `sha256rnds2` holds them: ABEF and CDGH, first named highest.
+    fn packed(s: &[u32; 8]) -> [[u32; 4]; 2] {
+        [[s[5], s[4], s[1], s[0]], [s[7], s[6], s[3], s[2]]]
+    }
+
+    /// Scans `S` consecutive nonces at a time until fewer are left (or a first-match search has
+    /// its hit); returns the nonces it left.
+    pub(crate) unsafe fn scan<const S: usize>(out: &mut Scan, range: Range<u64>) -> Range<u64> {
+        // The group of four words where the nonce starts, as a constant of the loop.
+        match out.template.first / 4 {
+            0 => scan_from::<S, 0>(out, range),
+            1 => scan_from::<S, 1>(out, range),
+            _ => scan_from::<S, 2>(out, range),
+        }
+    }
+
+    /// [`scan`] for nonces that start in word group `G` (`first / 4`; at most 2, as the nonce
+    /// ends by word 13): rounds `0..4G` use only prefix words and run once.
+    #[target_feature(enable = "sha,sse2,ssse3")]
+    unsafe fn scan_from<const S: usize, const G: usize>(
+        out: &mut Scan,
+        range: Range<u64>,
+    ) -> Range<u64> {
+        let t = out.template;
+        let mut mid = H0;
+        for (&k, &w) in K.iter().zip(&t.words).take(4 * G) {
+            super::round::<u32>(&mut mid, k.wrapping_add(w));
+        }
+        let [abef, cdgh] = packed(&mid).map(|v| _mm_loadu_si128(v.as_ptr().cast()));
+        let k: [__m128i; 16] = std::array::from_fn(|i| _mm_loadu_si128(K[4 * i..].as_ptr().cast()));
+        let base: [__m128i; 4] =
+            std::array::from_fn(|g| _mm_loadu_si128(t.words[4 * g..].as_ptr().cast()));
+        let vector = |x: u128| _mm_set_epi64x((x >> 64) as i64, x as i64);
+        let (h0, h1) = (H0[0], H0[1]);
+        let mut nonce = range.start;
+        let (mut w0, mut w1) = ([0u32; S], [0u32; S]);
+        while range.end - nonce >= S as u64 {
+            let mut msg: [[__m128i; 4]; S] = std::array::from_fn(|s| {
+                let [low, high] = t.nonce_groups(nonce + s as u64);
+                let mut m = base;
+                m[G] = _mm_or_si128(m[G], vector(low));
+                m[G + 1] = _mm_or_si128(m[G + 1], vector(high));
+                m
+            });
+            let mut st0 = [abef; S];
+            let mut st1 = [cdgh; S];
+            macro_rules! group {
+                ($i:literal) => {
+                    for s in 0..S {
+                        let m = &mut msg[s];
+                        let kw = _mm_add_epi32(m[$i % 4], k[$i]);
+                        if $i >= G {
+                            st1[s] = _mm_sha256rnds2_epu32(st1[s], st0[s], kw);
+                        }
+                        if (3..=14).contains(&$i) {
+                            let prev = _mm_alignr_epi8::<4>(m[$i % 4], m[($i + 3) % 4]);
+                            let next = _mm_add_epi32(m[($i + 1) % 4], prev);
+                            m[($i + 1) % 4] = _mm_sha256msg2_epu32(next, m[$i % 4]);
+                        }
+                        if $i >= G {
+                            let high = _mm_shuffle_epi32::<0x0E>(kw);
+                            st0[s] = _mm_sha256rnds2_epu32(st0[s], st1[s], high);
+                        }
+                        if (1..=12).contains(&$i) {
+                            m[($i + 3) % 4] = _mm_sha256msg1_epu32(m[($i + 3) % 4], m[$i % 4]);
+                        }
+                    }
+                };
+            }
+            group!(0);
+            group!(1);
+            group!(2);
+            group!(3);
+            group!(4);
+            group!(5);
+            group!(6);
+            group!(7);
+            group!(8);
+            group!(9);
+            group!(10);
+            group!(11);
+            group!(12);
+            group!(13);
+            group!(14);
+            group!(15);
+            for s in 0..S {
+                // ABEF: a is the highest lane, b the next.
+                let mut lanes = [0u32; 4];
+                _mm_storeu_si128(lanes.as_mut_ptr().cast(), st0[s]);
+                w0[s] = lanes[3].wrapping_add(h0);
+                w1[s] = lanes[2].wrapping_add(h1);
+            }
+            let done = out.record(nonce, &w0, &w1);
+            nonce += S as u64;
+            if done {
+                return nonce..nonce;
+            }
+        }
+        nonce..range.end
+    }
+}
+
+/// Runs `search` on the current Rayon pool with `kernel`: rounds of at most `batch` nonces split
+/// into chunks, several per thread; a first-match search stops after the first round with a hit.
+pub fn rayon_search(kernel: Kernel, search: &Search, batch: u64, threads: usize) -> Found {
+    let template = Template::new(&search.prefix);
     let range = search.range();
     let mut first = None;
     let mut matches = 0;
@@ -59,7 +555,13 @@ pub(super) fn rayon_search(search: &Search, batch: u64, threads: usize) -> Found
             .map(|c| {
                 let lo = base + c * chunk;
                 let hi = lo.saturating_add(chunk).min(end);
-                scan(&block, at, search.difficulty, lo..hi, !search.exhaustive)
+                scan(
+                    kernel,
+                    &template,
+                    search.difficulty,
+                    lo..hi,
+                    !search.exhaustive,
+                )
             })
             .reduce(
                 || (None, 0),
@@ -76,5 +578,121 @@ pub(super) fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::lanes::Portable;
+    use crate::workloads::sha256::{leading_zero_bits, message};
+    use sha2::{Digest, Sha256};
+
+    const TEXT: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz+/ABCDEFGHIJ";
+
+    /// The plain answer: every nonce hashed with the `sha2` crate, difficulty 0 allowed.
+    fn expected(
+        prefix: &[u8],
+        difficulty: u32,
+        range: Range<u64>,
+        stop: bool,
+    ) -> (Option<u64>, u64) {
+        let mut first = None;
+        let mut matches = 0;
+        for nonce in range {
+            if leading_zero_bits(&Sha256::digest(message(prefix, nonce))) >= difficulty {
+                first = first.or(Some(nonce));
+                matches += 1;
+                if stop {
+                    break;
+                }
+            }
+        }
+        (first, matches)
+    }
+
+    /// Searches at awkward places: every nonce offset within a word and the skipped rounds of
+    /// long prefixes, lengths 0 and 1 and around the lane counts, difficulties 0 to 9, ranges
+    /// across 2^32 and at the top of the nonces.
+    fn cases() -> Vec<(usize, u32, Range<u64>, bool)> {
+        let mut out = Vec::new();
+        let lengths = [0, 1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 44, 47];
+        let counts = [0, 1, 3, 5, 17, 33, 70];
+        for (i, &len) in lengths.iter().enumerate() {
+            for (j, &count) in counts.iter().enumerate() {
+                let difficulty = ((i + j) % 10) as u32;
+                let start = (i * 1000 + j) as u64;
+                out.push((len, difficulty, start..start + count, (i + j) % 3 == 0));
+            }
+        }
+        let edge = 1u64 << 32;
+        out.push((7, 3, edge - 21..edge + 30, false));
+        out.push((7, 6, edge - 40..edge + 300, true));
+        out.push((33, 2, u64::MAX - 45..u64::MAX, false));
+        // Enough nonces for a dozen hits at 12 bits: the digest's first words bit for bit.
+        out.push((7, 12, 0..50_000, false));
+        out.push((20, 33, 0..300, false));
+        out
+    }
+
+    fn kernels() -> Vec<Kernel> {
+        let mut out: Vec<Kernel> = Isa::detected().iter().map(|&i| Kernel::Lanes(i)).collect();
+        for streams in [1, 2, 4] {
+            let ni = Kernel::ShaNi {
+                isa: Isa::widest(),
+                streams,
+            };
+            if ni.is_supported() {
+                out.push(ni);
+            } else {
+                eprintln!("{ni} skipped: this CPU has no SHA-NI");
+            }
+        }
+        if !Isa::Avx512.is_supported() {
+            eprintln!("avx512 skipped: this CPU has no AVX-512 (its 16-lane logic is checked by the portable vector)");
+        }
+        out
+    }
+
+    #[test]
+    fn every_kernel_of_this_cpu_finds_the_reference_nonces() {
+        for kernel in kernels() {
+            for (len, difficulty, range, stop) in cases() {
+                let template = Template::new(&TEXT[..len]);
+                let got = scan(kernel, &template, difficulty, range.clone(), stop);
+                let want = expected(&TEXT[..len], difficulty, range.clone(), stop);
+                assert_eq!(
+                    got, want,
+                    "{kernel}: prefix {len} difficulty {difficulty} {range:?} stop {stop}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sixteen_portable_lanes_find_the_reference_nonces() {
+        for (len, difficulty, range, stop) in cases() {
+            let template = Template::new(&TEXT[..len]);
+            let mut out = Scan {
+                template: &template,
+                difficulty,
+                stop_at_first: stop,
+                first: None,
+                matches: 0,
+            };
+            // SAFETY: portable and u32 lanes need no target feature.
+            unsafe {
+                let rest = scan_lanes::<Portable<16>>(&mut out, range.clone());
+                if !(stop && out.first.is_some()) {
+                    scan_lanes::<u32>(&mut out, rest);
+                }
+            }
+            let want = expected(&TEXT[..len], difficulty, range.clone(), stop);
+            assert_eq!(
+                (out.first, out.matches),
+                want,
+                "prefix {len} difficulty {difficulty} {range:?}"
+            );
+        }
     }
 }

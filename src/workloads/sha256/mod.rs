@@ -7,8 +7,9 @@
 //! block with its padding: one compression per nonce.
 //!
 //! - The reference ([`reference`](fn@reference)) hashes each message with the `sha2` crate's `Sha256::digest`.
-//! - Serial and Rayon build the padded block once and call `sha2::compress256` per nonce (which
-//!   uses the CPU's SHA instructions where it has them), sharing one scan loop.
+//! - Serial and Rayon build the padded block once and share one scan ([`cpu`]): several messages
+//!   at once, in vector lanes (SSE2, AVX2, AVX-512, NEON) or as interleaved SHA-NI streams,
+//!   whichever this CPU runs faster.
 //! - The GPU (shaders/sha256.wgsl) implements SHA-256 in WGSL: one nonce per invocation, the
 //!   batch's smallest hit kept with `atomicMin`.
 //!
@@ -22,7 +23,7 @@
 //! what a fair comparison needs. Size notation: `N` or `N:K`, an exhaustive search of nonces
 //! 0..N at difficulty K (default [`DEFAULT_DIFFICULTY`]); N may be written `2^24`.
 
-mod cpu;
+pub mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
@@ -30,7 +31,8 @@ use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Wo
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
-use cpu::{rayon_search, scan};
+use crate::isa::Isa;
+use cpu::{rayon_search, scan, Kernel, Template};
 pub use gpu::{GpuSha256, SHA256_WGSL};
 use sha2::{Digest, Sha256};
 use std::ops::Range;
@@ -242,6 +244,8 @@ const K: [u32; 64] = [
 /// A search prepared on one backend.
 pub struct Sha256Run {
     search: Search,
+    kernel: Kernel,
+    template: Template,
     engine: Engine<(), GpuSha256>,
     batch: u64,
     last: Option<Found>,
@@ -256,8 +260,30 @@ impl Sha256Run {
     /// Prepares `search` with `batch` nonces per Rayon round or GPU submission (tests use small
     /// batches to exercise the batching).
     pub fn with_batch(backend: &Backend, search: Search, batch: u64) -> Result<Sha256Run> {
+        let kernel = match backend {
+            Backend::Gpu(_) => Kernel::Lanes(Isa::Scalar),
+            _ => Kernel::choose(default_isa()?)?,
+        };
+        Sha256Run::with_kernel(backend, search, batch, kernel)
+    }
+
+    /// Prepares `search` with the CPU kernel `kernel` (serial and Rayon; the GPU ignores it): an
+    /// error if this CPU cannot run it. [`Kernel::choose`] gives the kernel for a level.
+    pub fn with_kernel(
+        backend: &Backend,
+        search: Search,
+        batch: u64,
+        kernel: Kernel,
+    ) -> Result<Sha256Run> {
+        if !kernel.is_supported() {
+            return Err(Error::InvalidArgument(format!(
+                "sha256: this CPU cannot run the {kernel} kernel"
+            )));
+        }
         let engine = Engine::new(backend, || (), |ctx| GpuSha256::new(ctx, &search, batch))?;
         Ok(Sha256Run {
+            template: Template::new(&search.prefix),
+            kernel,
             search,
             engine,
             batch: batch.max(1),
@@ -272,8 +298,8 @@ impl Sha256Run {
         let (found, phases) = match &mut self.engine {
             Engine::Serial(()) => {
                 let (first, matches) = scan(
-                    &padded_block(&s.prefix),
-                    s.prefix.len(),
+                    self.kernel,
+                    &self.template,
                     s.difficulty,
                     s.range(),
                     !s.exhaustive,
@@ -282,7 +308,8 @@ impl Sha256Run {
             }
             Engine::Rayon(pool, ()) => {
                 let threads = pool.current_num_threads();
-                let found = pool.install(|| rayon_search(s, self.batch, threads));
+                let kernel = self.kernel;
+                let found = pool.install(|| rayon_search(kernel, s, self.batch, threads));
                 (found, cpu_phases(start))
             }
             Engine::Gpu(gpu) => gpu.run()?,
@@ -311,6 +338,19 @@ impl Prepared for Sha256Run {
                 None => format!("smallest nonce {nonce}"),
             }
         })
+    }
+}
+
+/// The vector level the CPU kernels run at unless told: `SPEEDUP_CPU` if set, else the first of
+/// [`cpu::PREFERENCE`] this CPU has.
+pub fn default_isa() -> Result<Isa> {
+    Isa::for_kernel(&cpu::PREFERENCE)
+}
+
+impl Sha256Run {
+    /// The CPU kernel serial and Rayon run (its level is the row's instruction set).
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 }
 
