@@ -83,6 +83,13 @@ pub struct BenchArgs {
     /// ...) so that drift of a shared machine hits them alike.
     #[arg(long)]
     pub interleave: bool,
+    /// Measure the backends' ceilings for this report even when an earlier run on this machine
+    /// and build left them in the cache (`speedup peak`).
+    #[arg(long, conflicts_with = "no_roofline")]
+    pub fresh_ceilings: bool,
+    /// No ceilings and no roofline: rows are not held against their roofs.
+    #[arg(long)]
+    pub no_roofline: bool,
 }
 
 /// `--max-noise`: a fraction of the median, or none ("off", "0").
@@ -119,6 +126,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         list = list.with_thread_counts(&args.threads)?;
     }
     let backends = list.backends;
+    let default_threads = logical_cores();
     let plan = Plan {
         workloads,
         backends,
@@ -137,6 +145,24 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     if report.results.is_empty() {
         bail!("no row could be measured: {}", skipped_reasons(&report));
+    }
+    let mut report = report;
+    if !args.no_roofline {
+        // Serial, the default Rayon pool and each adapter: the backends speedups refer to.
+        let measured: Vec<Backend> = plan
+            .backends
+            .iter()
+            .filter(|b| !matches!(b, Backend::Rayon { threads } if *threads != default_threads))
+            .cloned()
+            .collect();
+        let set = speedup::peak::ceilings(
+            &measured,
+            &speedup::peak::Budget::DEFAULT,
+            args.fresh_ceilings,
+        )?;
+        speedup::harness::roofline::attach(&mut report, set, |name, size, device| {
+            workloads::by_name(name).ok()?.work_counts(size, device)
+        });
     }
     let chart = args
         .chart

@@ -6,6 +6,7 @@ mod compare;
 mod devices;
 mod distributed;
 mod life;
+mod peak;
 mod report;
 mod run;
 mod validate;
@@ -63,6 +64,9 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Many bench reports (machines) in one document: table, Markdown or an HTML page.
     Report(report::ReportArgs),
+    /// Measure each backend's ceilings (compute, integer pipes, bandwidth per memory level,
+    /// copies, dispatch latency): what its rows are held against.
+    Peak(peak::PeakArgs),
 }
 
 /// Runs a parsed command line.
@@ -81,6 +85,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Report(args) => report::run(args),
+        Command::Peak(args) => peak::run(args),
     }
 }
 
