@@ -97,7 +97,16 @@ pub fn roof_of(achieved: f64, counts: &WorkCounts, ceilings: &BackendCeilings) -
         if per_unit <= 0.0 {
             continue;
         }
-        if let Some(c) = ceilings.get(class, None) {
+        // Flops counted as F32Fma are ones a compiler may fuse or not (a GPU driver decides):
+        // the faster of the two f32 ceilings bounds them.
+        let ceiling = match class {
+            Measure::F32Fma => [Measure::F32Fma, Measure::F32MulAdd]
+                .iter()
+                .filter_map(|&m| ceilings.get(m, None))
+                .max_by(|a, b| a.best.total_cmp(&b.best)),
+            _ => ceilings.get(class, None),
+        };
+        if let Some(c) = ceiling {
             limits.push(RoofLimit {
                 ceiling: c.name(),
                 units_per_second: c.best / per_unit,

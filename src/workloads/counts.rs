@@ -40,7 +40,9 @@ pub struct Traffic {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct WorkCounts {
     /// Operations per unit by class (flops for the f32 classes, lane-operations for the integer
-    /// ones); classes not listed are not counted.
+    /// ones); classes not listed are not counted. Flops under [`Measure::F32Fma`] are ones a
+    /// compiler may fuse or not (a GPU driver's choice): the faster f32 ceiling bounds them;
+    /// under [`Measure::F32MulAdd`], ones the kernel keeps apart.
     pub ops: Vec<(Measure, f64)>,
     /// Memory traffic per unit.
     pub traffic: Vec<Traffic>,

@@ -36,6 +36,9 @@ pub struct Section {
     pub chart: Option<(String, String, Vec<Bar>)>,
     /// Sweep charts (SVG) of the reports that have crossovers.
     pub sweeps: Vec<(String, String)>,
+    /// Other charts, each with its title: the roofline of each machine and backend (format 3
+    /// reports with ceilings).
+    pub charts: Vec<(String, String)>,
 }
 
 fn workloads(reports: &[Named]) -> Vec<String> {
@@ -87,6 +90,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
         blocks: head,
         chart: None,
         sweeps: Vec::new(),
+        charts: Vec::new(),
     });
     let (mut any_software, mut any_noisy) = (false, false);
     for workload in workloads(reports) {
@@ -140,6 +144,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
             blocks: vec![Block::Table(table)],
             chart: Some((unit, chart_sizes.join(", "), bars)),
             sweeps: Vec::new(),
+            charts: Vec::new(),
         });
     }
     let mut crossovers = Table::new(
@@ -147,6 +152,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
         &["machine", "workload", "backend", "overtakes", "where"],
     );
     let mut sweeps = Vec::new();
+    let mut charts = Vec::new();
     for n in reports {
         for c in &n.report.crossovers {
             let at = c.where_in_words();
@@ -161,6 +167,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
         if !n.report.crossovers.is_empty() {
             sweeps.push((n.name.clone(), super::svg::chart_svg(&n.report)));
         }
+        charts.extend(super::roofline_svg::roofline_charts(&n.report, &n.name));
     }
     let mut tail = Vec::new();
     if !crossovers.rows.is_empty() {
@@ -190,6 +197,7 @@ speedups in parentheses: 95% bootstrap interval; both need samples (format 2)"
         blocks: tail,
         chart: None,
         sweeps,
+        charts,
     });
     out
 }
