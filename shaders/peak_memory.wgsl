@@ -5,7 +5,8 @@
 //   workgroup_read a 16 KiB tile loaded once into workgroup memory, then read 4 vec4 per turn,
 //              params.passes turns                                            64 bytes per turn
 // Each invocation walks the array with a grid stride (consecutive invocations, consecutive
-// vec4: coalesced). Pass p reads element (j + p·4096) mod n, so no pass reads what the pass
+// vec4: coalesced). On hardware GPUs (params.rotate) pass p reads element (j + p·4096) mod n,
+// so no pass reads what the pass
 // before read at the same point and a compiler cannot hoist a load out of the pass loop. read
 // and workgroup store their sum only when it equals params.seed's NaN, which it
 // never does (the compiler cannot know), so their only traffic is the reads.
@@ -29,6 +30,13 @@ struct MemoryParams {
     passes: u32,
     seed: u32,
     scalar: f32,
+    // 1: pass p starts 4096·p elements further on (hardware GPUs); 0: every pass reads the same
+    // way (software adapters, whose compilers turn a wrapped index into per-lane gathers but
+    // a plain one into vector loads).
+    rotate: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: MemoryParams;
@@ -56,8 +64,14 @@ fn read_all(
     let mask = params.n - 1u;
     var acc = vec4<f32>(0.0);
     for (var p = 0u; p < params.passes; p += 1u) {
-        for (var j = id.x; j < params.n; j += total) {
-            acc += b[(j + p * 4096u) & mask];
+        if params.rotate == 0u {
+            for (var j = id.x; j < params.n; j += total) {
+                acc += b[j];
+            }
+        } else {
+            for (var j = id.x; j < params.n; j += total) {
+                acc += b[(j + p * 4096u) & mask];
+            }
         }
     }
     if all(acc == never()) {
@@ -73,9 +87,15 @@ fn triad(
     let total = groups.x * WORKGROUP_SIZE;
     let mask = params.n - 1u;
     for (var p = 0u; p < params.passes; p += 1u) {
-        for (var j = id.x; j < params.n; j += total) {
-            let k = (j + p * 4096u) & mask;
-            a[k] = b[k] + params.scalar * c[k];
+        if params.rotate == 0u {
+            for (var j = id.x; j < params.n; j += total) {
+                a[j] = b[j] + params.scalar * c[j];
+            }
+        } else {
+            for (var j = id.x; j < params.n; j += total) {
+                let k = (j + p * 4096u) & mask;
+                a[k] = b[k] + params.scalar * c[k];
+            }
         }
     }
 }

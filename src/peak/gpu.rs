@@ -42,6 +42,8 @@ struct MemoryParams {
     passes: u32,
     seed: u32,
     scalar: f32,
+    rotate: u32,
+    _pad: [u32; 3],
 }
 
 /// The bits of a quiet NaN: `params.seed` of the memory kernels, which no sum equals.
@@ -161,8 +163,16 @@ pub fn measure(ctx: &Arc<GpuContext>, budget: &Budget) -> Result<BackendCeilings
     let max_binding = ctx.limits().max_storage_buffer_binding_size;
     let largest = |want: u64| -> u64 { prev_power_of_two(want.min(max_binding)) };
     let vram = if software { 32 << 20 } else { 256 << 20 };
+    // On a software adapter "L2" is the CPU's caches: a working set of a few MiB, within its
+    // L3, which is the level's capacity (a row whose data fits the L3 is served from it).
+    let cpu_l3 = super::cpu::CacheSizes::detect().l3;
+    let (l2_read, l2_triad) = if software {
+        (prev_power_of_two(cpu_l3 / 4), prev_power_of_two(cpu_l3 / 8))
+    } else {
+        (1 << 20, 512 << 10)
+    };
     let levels: [(MemLevel, u64, u64); 2] = [
-        (MemLevel::GpuL2, 1 << 20, 512 << 10),
+        (MemLevel::GpuL2, l2_read, l2_triad),
         (
             MemLevel::Vram,
             largest(vram),
@@ -183,7 +193,11 @@ pub fn measure(ctx: &Arc<GpuContext>, budget: &Budget) -> Result<BackendCeilings
             })?
             .ceiling(measure, Some(level));
             c.working_set_bytes = Some(bytes * arrays);
-            c.capacity_bytes = (level == MemLevel::GpuL2).then_some(bytes * arrays);
+            c.capacity_bytes = (level == MemLevel::GpuL2).then_some(if software {
+                cpu_l3
+            } else {
+                bytes * arrays
+            });
             if level == MemLevel::Vram && !software {
                 c.theoretical = theory::gpu_memory(&summary.name);
             }
@@ -272,6 +286,8 @@ fn memory_ceiling(
             passes: 1,
             seed: NAN_SEED,
             scalar: 3.0,
+            rotate: u32::from(!software),
+            _pad: [0; 3],
         }),
     );
     let buffers: Vec<&wgpu::Buffer> = if measure == Measure::Triad {
@@ -290,6 +306,8 @@ fn memory_ceiling(
             passes: passes.min(u32::MAX as u64) as u32,
             seed: NAN_SEED,
             scalar: 3.0,
+            rotate: u32::from(!software),
+            _pad: [0; 3],
         };
         ctx.queue
             .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
@@ -349,7 +367,7 @@ mod tests {
             "triad" => WORKGROUP_SIZE,
             "workgroup_read" => WORKGROUP_SIZE,
         },
-        structs { "MemoryParams" => MemoryParams { n, passes, seed, scalar } },
+        structs { "MemoryParams" => MemoryParams { n, passes, seed, scalar, rotate } },
     );
 
     #[test]
