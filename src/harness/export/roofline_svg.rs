@@ -118,21 +118,32 @@ fn chart(report: &Report, b: &BackendCeilings) -> Option<String> {
         (TOP + bottom) / 2.0
     );
     let clip = |y: f64| y.clamp(TOP, bottom);
+    let mut compute = compute;
+    compute.sort_by(|a, b| a.1.total_cmp(&b.1));
+    // Labels at least a line apart, moving up from the lowest ceiling.
+    let mut last_label = f64::INFINITY;
     for (name, y) in &compute {
         let yy = py(*y);
         if (TOP..=bottom).contains(&yy) {
+            let label = (yy + 4.0).min(last_label - 12.0);
+            last_label = label;
             let _ = writeln!(
                 s,
-                r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{right}" y2="{yy:.1}" stroke="#555"/><text x="{:.1}" y="{:.1}">{}</text>"##,
+                r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{right}" y2="{yy:.1}" stroke="#555"/><text x="{:.1}" y="{label:.1}">{}</text>"##,
                 right + 4.0,
-                yy + 4.0,
                 escape(name)
             );
         }
     }
     for (i, (name, bw)) in memory.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
-        let (xa, xb) = (10f64.powi(x0), 10f64.powi(x1));
+        // The diagonal y = bw·x within the plot: from where it enters (left edge or bottom) to
+        // where it leaves (top or right edge).
+        let xa = (10f64.powi(y0) / bw).max(10f64.powi(x0));
+        let xb = (10f64.powi(y1) / bw).min(10f64.powi(x1));
+        if xa >= xb {
+            continue;
+        }
         let _ = writeln!(
             s,
             r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-dasharray="5 3"/>"#,
@@ -142,7 +153,7 @@ fn chart(report: &Report, b: &BackendCeilings) -> Option<String> {
             clip(py(bw * xb))
         );
         // Label where the diagonal enters the plot from below.
-        let x_in = (10f64.powi(y0) / bw).max(xa) * 1.5;
+        let x_in = xa * 1.5;
         let _ = writeln!(
             s,
             r#"<text x="{:.1}" y="{:.1}" fill="{colour}">{}</text>"#,
