@@ -86,6 +86,10 @@ pub struct ComparedRow {
     pub speedup_ci: Option<[f64; 2]>,
     /// Whether the change is statistically clear (see the module docs).
     pub verdict: Verdict,
+    /// `speedup` split into hardware (the new roof ÷ the old) × code (the rest), where both
+    /// rows were held against their roofs (format 3 reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<super::roofline::SpeedupSplit>,
 }
 
 impl ComparedRow {
@@ -210,6 +214,13 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
                     speedup: o.median_seconds / n.median_seconds,
                     speedup_ci: interval,
                     verdict: Verdict::of(o, n, interval),
+                    split: o.roof.as_ref().zip(n.roof.as_ref()).and_then(|(a, b)| {
+                        let hardware = b.roof / a.roof;
+                        (hardware > 0.0).then(|| super::roofline::SpeedupSplit {
+                            hardware,
+                            code: o.median_seconds / n.median_seconds / hardware,
+                        })
+                    }),
                 }
             })
             .collect(),
