@@ -14,6 +14,7 @@
 #      reasons every 500 ms in between ($OUT/nvidia-smi-samples.csv);
 #   5. verifies every workload on the GPU against its CPU reference before timing anything, then
 #      again under the Khronos validation layer (5b, carried in .gl/ by gpu-prepare.sh);
+#   5c. measures every backend's ceilings (`speedup peak`: $OUT/ceilings.json and .txt);
 #   6. Life at the target size (16384² torus, 1000 generations, packed and tiled kernels);
 #   7. a torus beyond one storage binding (131072², 2 GiB: two chunks under wgpu's 2^31 - 1 byte
 #      cap), packed and tiled, whose hashes must be equal;
@@ -161,6 +162,13 @@ step verify 90 "${run[@]}" verify --backends gpu --validation off
 # Its own bounded step: the layer slows submissions, and a failure here must not cost the timings.
 step verify-validated 75 "${run[@]}" verify --adapters all --validation layer \
     --validation-log "$OUT/validation.tsv"
+
+# 5c. Ceilings (issue 23): every backend's measured ceilings with the theoretical peaks beside
+# them (FMA against 128 lanes x SMs x 2 x the SM clock NVML reports during the run; VRAM triad
+# against the HBM peak), fresh, as JSON and as a table; the workloads below read them back from
+# the cache this leaves (same machine, same build) to hold each row against its roof.
+step ceilings 60 "${run[@]}" peak --format json --output "$OUT/ceilings.json"
+[ -s "$OUT/ceilings.json" ] && "${run[@]}" peak --cached > "$OUT/ceilings.txt" 2>&1
 
 # 6. The Life target, device time from timestamp queries.
 step life-target 120 "${run[@]}" bench --workloads life,life-tiled --backends gpu \

@@ -26,6 +26,7 @@ pub mod host;
 pub mod isa;
 pub mod life;
 pub mod output;
+pub mod peak;
 pub mod random;
 pub(crate) mod simd;
 pub mod size;

@@ -143,7 +143,7 @@ fn report_page_loads_cleanly_and_shows_every_machine_and_workload() {
     for machine in [
         "dev-2core-epyc-lavapipe",
         "dev-2core-xeon-lavapipe-life-sweep",
-        "report (format 2, 3 rows)",
+        "report (format 3, 3 rows)",
     ] {
         assert!(
             dom.contains(machine),

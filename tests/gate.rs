@@ -203,7 +203,11 @@ fn report_reads_every_format_version_side_by_side() {
         text.contains("v1-xeon-life-sweep (format 1, 27 rows)"),
         "{text}"
     );
-    assert!(text.contains("fresh (format 2, 24 rows)"), "{text}");
+    let fresh = format!(
+        "fresh (format {}, 24 rows)",
+        speedup::harness::report::FORMAT_VERSION
+    );
+    assert!(text.contains(&fresh), "{text}");
     // Format 2 rows show their interval, format 1 rows a dash; the sweep's crossovers are listed.
     assert!(
         text.contains("| 4096x4096:100 | fresh | serial |"),

@@ -127,6 +127,9 @@ fn row(
         telemetry: None,
         problem: None,
         compared_by_throughput: false,
+        roof: None,
+        speedup_vs_serial_split: None,
+        speedup_vs_rayon_split: None,
     }
 }
 
@@ -172,6 +175,7 @@ fn fixed_report() -> Report {
         crossovers: vec![],
         bandwidth: Vec::new(),
         skipped: vec![],
+        ceilings: None,
         notes: vec!["gpu: only a software adapter was found".into()],
     };
     for r in &mut report.results {

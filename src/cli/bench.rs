@@ -83,6 +83,13 @@ pub struct BenchArgs {
     /// ...) so that drift of a shared machine hits them alike.
     #[arg(long)]
     pub interleave: bool,
+    /// Measure the backends' ceilings for this report even when an earlier run on this machine
+    /// and build left them in the cache (`speedup peak`).
+    #[arg(long, conflicts_with = "no_roofline")]
+    pub fresh_ceilings: bool,
+    /// No ceilings and no roofline: rows are not held against their roofs.
+    #[arg(long)]
+    pub no_roofline: bool,
 }
 
 /// `--max-noise`: a fraction of the median, or none ("off", "0").
@@ -127,6 +134,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         list = list.with_thread_counts(&args.threads)?;
     }
     let backends = list.backends;
+    let default_threads = logical_cores();
     let plan = Plan {
         workloads,
         backends,
@@ -145,6 +153,27 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     if report.results.is_empty() {
         bail!("no row could be measured: {}", skipped_reasons(&report));
+    }
+    let mut report = report;
+    if !args.no_roofline {
+        // Serial, the default Rayon pool and each adapter: the backends speedups refer to.
+        let measured: Vec<Backend> = plan
+            .backends
+            .iter()
+            .filter(|b| !matches!(b, Backend::Rayon { threads } if *threads != default_threads))
+            .cloned()
+            .collect();
+        // A ceiling that cannot be measured costs the roofline columns, never the rows measured.
+        match speedup::peak::ceilings(
+            &measured,
+            &speedup::peak::Budget::DEFAULT,
+            args.fresh_ceilings,
+        ) {
+            Ok(set) => speedup::harness::roofline::attach(&mut report, set, |name, size, device| {
+                workloads::by_name(name).ok()?.work_counts(size, device)
+            }),
+            Err(e) => eprintln!("warning: no roofline: ceilings could not be measured: {e:#}"),
+        }
     }
     // Files first, then stdout (a reader that leaves early ends the command at the print, with
     // the files complete); a file that fails to write is rescued and reported, and the table is

@@ -7,6 +7,7 @@ mod devices;
 mod distributed;
 mod life;
 mod progress;
+mod peak;
 mod report;
 mod run;
 pub mod stdout;
@@ -65,6 +66,9 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Many bench reports (machines) in one document: table, Markdown or an HTML page.
     Report(report::ReportArgs),
+    /// Measure each backend's ceilings (compute, integer pipes, bandwidth per memory level,
+    /// copies, dispatch latency): what its rows are held against.
+    Peak(peak::PeakArgs),
 }
 
 /// A bad value on the command line found after parsing (a combination of flags, a value only
@@ -107,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Report(args) => report::run(args),
+        Command::Peak(args) => peak::run(args),
     }
 }
 

@@ -113,6 +113,7 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
         crossovers: Vec::new(),
         bandwidth: Vec::new(),
         skipped: Vec::new(),
+        ceilings: None,
         notes,
     };
     let row_sizes = RowSizes::new(plan)?;

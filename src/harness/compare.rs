@@ -114,6 +114,10 @@ pub struct ComparedRow {
     /// Whether the change is statistically clear and beyond the noise threshold (see the
     /// module docs).
     pub verdict: Verdict,
+    /// `speedup` split into hardware (the new roof ÷ the old) × code (the rest), where both
+    /// rows were held against their roofs (format 3 reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<super::roofline::SpeedupSplit>,
 }
 
 impl ComparedRow {
@@ -246,6 +250,13 @@ pub fn compare_with_noise(old: &Report, new: &Report, noise: f64) -> Comparison 
                     speedup: o.median_seconds / n.median_seconds,
                     speedup_ci: interval,
                     verdict: Verdict::of(o, n, interval, noise),
+                    split: o.roof.as_ref().zip(n.roof.as_ref()).and_then(|(a, b)| {
+                        let hardware = b.roof / a.roof;
+                        (hardware > 0.0).then(|| super::roofline::SpeedupSplit {
+                            hardware,
+                            code: o.median_seconds / n.median_seconds / hardware,
+                        })
+                    }),
                 }
             })
             .collect(),

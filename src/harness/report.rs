@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 /// Version of the JSON layout; bumped when a field changes meaning or disappears (new fields may
 /// be added without a bump). 2: rows keep their samples and 95% intervals, `noisy` is judged on
 /// the median's interval, settings say `max_noise` and `interleave`, the machine has `system`.
+/// 3: the report has the backends' measured `ceilings`, rows their `roof` and their speedups
+/// split into hardware × code (`speedup_vs_serial_split`, `speedup_vs_rayon_split`).
 /// Every older version is still read (missing fields take their defaults).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A benchmark report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -40,6 +42,11 @@ pub struct Report {
     /// Rows that could not run (a size beyond a GPU limit, an adapter that failed), and why.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// Every backend's measured ceilings (format 3; `speedup peak`, src/peak/), measured for
+    /// this report or read from the cache of an earlier run on the same machine and build
+    /// (`cached_from` says which).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceilings: Option<crate::peak::CeilingSet>,
     /// Remarks about the whole run (e.g. "gpu skipped: no adapter found").
     #[serde(default)]
     pub notes: Vec<String>,
@@ -146,6 +153,16 @@ pub struct ResultRow {
     /// (as in older reports) means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub compared_by_throughput: bool,
+    /// The row against its roof (format 3): achieved, roof, fraction, the ceiling that binds;
+    /// absent without ceilings for its backend or counts for its workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roof: Option<super::roofline::RowRoof>,
+    /// `speedup_vs_serial` split into hardware (the roofs' ratio) × code (format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup_vs_serial_split: Option<super::roofline::SpeedupSplit>,
+    /// `speedup_vs_rayon` split into hardware × code (format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup_vs_rayon_split: Option<super::roofline::SpeedupSplit>,
 }
 
 /// A memory-bound row's traffic against the STREAM triad on the same backend and device.
@@ -359,6 +376,9 @@ impl ResultRow {
             telemetry: None,
             problem: None,
             compared_by_throughput: false,
+            roof: None,
+            speedup_vs_serial_split: None,
+            speedup_vs_rayon_split: None,
         };
         row.judge_noise(NOISY_RELATIVE_STDDEV);
         Some(row)

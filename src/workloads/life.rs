@@ -7,11 +7,12 @@
 //! GPU), so a report shows what bit-packing and tiling buy on each backend next to what
 //! parallelism buys.
 
-use super::{Check, DeviceSize, Phases, Prepared, Problem, Workload};
+use super::{Check, Device, DeviceSize, Phases, Prepared, Problem, WorkCounts, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::life::{reference::reference_run, Grid, Kernel, LifeEngine, Rule, Topology};
+use crate::peak::Measure;
 use std::time::Instant;
 
 /// Life as a workload, with the kernel it runs.
@@ -193,6 +194,78 @@ impl Prepared for PreparedLife {
     }
 }
 
+/// Logic operations per 32 cells (one word) and generation of the bit-packed kernels, B3/S23, as
+/// shaders/life_adder.wgsl and life_common.wgsl write them (the CPU's row kernels run the same
+/// network on vectors of words):
+/// - the horizontal 3-cell sums of the one new row a word needs (the kernels roll the sums down
+///   a column): west and east neighbour words by 4 shifts and 2 ORs, then a full adder (`ab =
+///   w ^ m`, `ones = ab ^ e`, `twos = (w & m) | (ab & e)`): 6 + 5 = 11;
+/// - the 3×3 sum of three rows' sums (`nine_sum`): two full adders (5 each), the carries' sum
+///   and carry (2), the top planes (2): 14;
+/// - the rule, folded to straight-line code: "three, or four and alive": about 7.
+///
+/// 32 per word: 1 per cell-update. (The AVX-512 kernel does the same work in ~21 instructions
+/// per word with `vpternlogd`, 3 operations in one: operations, not instructions, are counted,
+/// in the workloads as in the ceilings.)
+const PACKED_LOGIC_PER_WORD: f64 = 32.0;
+
+/// The work counts of one Life kernel on a grid of `cells` cells.
+fn life_counts(kernel: Kernel, cells: f64, device: Device) -> WorkCounts {
+    // Two bit-packed grids (current and next): 1/8 byte per cell each.
+    let packed_grids = cells / 4.0;
+    match (kernel, device) {
+        // One read and one write of each cell's bit per generation: 0.25 bytes from wherever
+        // the two grids fit. On the CPU, per output word 3 loads and 1 store of 4 bytes to the
+        // rows being summed (L1): 16 bytes per 32 cells.
+        (Kernel::Packed, Device::Cpu) => WorkCounts::compute(
+            &[(Measure::IntLogic, PACKED_LOGIC_PER_WORD / 32.0)],
+            "index arithmetic and the torus wrap not counted",
+        )
+        .with_traffic("grid in and out", 0.25, packed_grids)
+        .with_traffic("row loads and stores", 0.5, 3.0 * cells.sqrt() / 8.0),
+        // The GPU's 3 loads per word come from its L1, which no ceiling measures.
+        (Kernel::Packed, Device::Gpu) => WorkCounts::compute(
+            &[(Measure::IntLogic, PACKED_LOGIC_PER_WORD / 32.0)],
+            "index arithmetic and the torus wrap not counted; L1 loads not counted",
+        )
+        .with_traffic("grid in and out", 0.25, packed_grids),
+        // Up to 8 generations per pass over the grid: 0.25 / 8 bytes from its level; 1/16 more
+        // word updates for the halo rows recomputed. The steps in between go through two
+        // 256 KiB tile buffers (CPU, L2) or workgroup memory (GPU: 4 reads and 1 write of 4
+        // bytes per word and generation).
+        (Kernel::Tiled, device) => {
+            let counts = WorkCounts::compute(
+                &[(
+                    Measure::IntLogic,
+                    PACKED_LOGIC_PER_WORD / 32.0 * 17.0 / 16.0,
+                )],
+                "8 generations per pass assumed (fewer on grids under 112 rows)",
+            )
+            .with_traffic("grid in and out, once per pass", 0.25 / 8.0, packed_grids);
+            match device {
+                Device::Cpu => counts.with_traffic("tile buffers", 0.5, 512.0 * 1024.0),
+                Device::Gpu => {
+                    counts.with_workgroup_traffic("tile in workgroup memory", 20.0 / 32.0)
+                }
+            }
+        }
+        // One byte per cell on the CPU (read once, written once: 2 bytes), a u32 on the GPU
+        // (8 bytes); 8 adds for the neighbour sum and 2 compares for the rule per cell; on the
+        // CPU 9 loads and 1 store of a byte from the rows being summed.
+        (Kernel::Naive, Device::Cpu) => WorkCounts::compute(
+            &[(Measure::IntAdd, 10.0)],
+            "index arithmetic and the torus wrap not counted",
+        )
+        .with_traffic("grid in and out", 2.0, 2.0 * cells)
+        .with_traffic("neighbour loads", 10.0, 3.0 * cells.sqrt()),
+        (Kernel::Naive, Device::Gpu) => WorkCounts::compute(
+            &[(Measure::IntAdd, 10.0)],
+            "index arithmetic and the torus wrap not counted; L1 loads not counted",
+        )
+        .with_traffic("grid in and out", 8.0, 8.0 * cells),
+    }
+}
+
 impl Workload for LifeWorkload {
     fn name(&self) -> &'static str {
         self.profile().name
@@ -208,6 +281,11 @@ impl Workload for LifeWorkload {
 
     fn bytes_per_unit(&self) -> Option<f64> {
         self.profile().bytes_per_unit
+    }
+
+    fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts> {
+        let (w, h, _) = parse_life_size(size).ok()?;
+        Some(life_counts(self.kernel, w as f64 * h as f64, device))
     }
 
     fn default_sizes(&self, quick: bool) -> Vec<String> {

@@ -19,6 +19,7 @@
 //! its own options and prints its own summary, so the command needs no edit for a new one.
 
 pub mod lanes;
+pub mod counts;
 pub mod life;
 pub mod mandelbrot;
 pub mod montecarlo;
@@ -31,6 +32,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
+pub use counts::{Device, WorkCounts};
 pub use single::SingleRun;
 
 /// Time spent in each phase of one run, where the backend can tell them apart.
@@ -113,6 +115,12 @@ pub trait Workload: Send + Sync {
         None
     }
 
+    /// What one unit of work costs at `size` on a `device` ([`counts`]): operations by
+    /// instruction class and bytes from each memory level, counted once, here, from the kernel
+    /// (the count written out beside it). Rows are held against their roof with it. `None` for a
+    /// size that does not parse.
+    fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts>;
+
     /// Sizes `speedup bench` runs by default; `quick` gives small ones that finish fast.
     fn default_sizes(&self, quick: bool) -> Vec<String>;
     /// Sizes from tiny to large for `speedup bench --sweep`.
@@ -167,13 +175,15 @@ pub fn all() -> Vec<Box<dyn Workload>> {
     life.chain(others).collect()
 }
 
-/// Every GPU kernel build the crate compiles: each workload's ([`Workload::shaders`]) and the
-/// batched Life kernel of `speedup life batch`, which is no workload.
+/// Every GPU kernel build the crate compiles: each workload's ([`Workload::shaders`]), the
+/// batched Life kernel of `speedup life batch`, which is no workload, and the ceilings'
+/// microkernels ([`crate::peak::gpu::shader_builds`]).
 pub fn shader_builds() -> Vec<ShaderBuild> {
     all()
         .into_iter()
         .flat_map(|w| w.shaders())
         .chain([crate::life::batch::gpu::shader_build()])
+        .chain(crate::peak::gpu::shader_builds())
         .collect()
 }
 

@@ -99,6 +99,12 @@ pub fn comparison_blocks(
             "workload", "size", "backend", ">old", ">new", ">old/new", "change",
         ],
     );
+    // Reports with roofs (format 3): each ratio split into hardware × code.
+    let explained = c.rows.iter().any(|r| r.split.is_some());
+    if explained {
+        table.header.push("explained".to_string());
+        table.right.push(false);
+    }
     for r in &c.rows {
         let mut verdict = r.verdict.as_str().to_string();
         if threshold.is_some_and(|t| r.regressed(t)) {
@@ -113,6 +119,12 @@ pub fn comparison_blocks(
             ratio_with_interval(Some(r.speedup), r.speedup_ci),
             verdict,
         ]);
+        if explained {
+            let words = r.split.as_ref().map_or("—".to_string(), |s| {
+                crate::harness::roofline::split_words(r.speedup, s)
+            });
+            table.rows.last_mut().expect("pushed").push(words);
+        }
     }
     let mut lines = vec![format!(
         "old/new above 1: the new run is faster; in parentheses its 95% bootstrap interval. A \

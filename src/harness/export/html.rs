@@ -65,6 +65,15 @@ log scale; whiskers: 95% interval of the median.</p>",
         if section.chart.is_some() {
             h.push_str("</section>\n");
         }
+        for (title, svg) in &section.charts {
+            let _ = writeln!(h, "<h2>{}</h2>", escape(title));
+            h.push_str(
+                "<p class=\"note\">Log-log: counted operations per second against operations per \
+compulsory byte; lines: compute ceilings (solid) and each memory level's bandwidth (dashed); \
+points: rows, with their fraction of the roof (red above 105%).</p>\n",
+            );
+            h.push_str(svg);
+        }
         for (name, svg) in &section.sweeps {
             let _ = writeln!(h, "<h2>sweep of {}</h2>", escape(name));
             // The sweep chart is our own SVG; drop its XML-only attribute-free prologue as is.

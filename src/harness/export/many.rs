@@ -37,6 +37,9 @@ pub struct Section {
     pub chart: Option<(String, String, Vec<Bar>)>,
     /// Sweep charts (SVG) of the reports that have crossovers.
     pub sweeps: Vec<(String, String)>,
+    /// Other charts, each with its title: the roofline of each machine and backend (format 3
+    /// reports with ceilings).
+    pub charts: Vec<(String, String)>,
 }
 
 fn workloads(reports: &[Named]) -> Vec<String> {
@@ -88,6 +91,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
         blocks: head,
         chart: None,
         sweeps: Vec::new(),
+        charts: Vec::new(),
     });
     let (mut any_software, mut any_noisy) = (false, false);
     // Each later machine's rows against the first machine's, paired as `speedup compare` pairs
@@ -156,6 +160,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
             blocks: vec![Block::Table(table)],
             chart: Some((unit, chart_sizes.join(", "), bars)),
             sweeps: Vec::new(),
+            charts: Vec::new(),
         });
     }
     let mut crossovers = Table::new(
@@ -163,6 +168,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
         &["machine", "workload", "backend", "overtakes", "where"],
     );
     let mut sweeps = Vec::new();
+    let mut charts = Vec::new();
     for n in reports {
         for c in &n.report.crossovers {
             let at = c.where_in_words();
@@ -177,6 +183,7 @@ pub fn sections(reports: &[Named]) -> Vec<Section> {
         if !n.report.crossovers.is_empty() {
             sweeps.push((n.name.clone(), super::svg::chart_svg(&n.report)));
         }
+        charts.extend(super::roofline_svg::roofline_charts(&n.report, &n.name));
     }
     let mut tail = Vec::new();
     if !crossovers.rows.is_empty() {
@@ -213,6 +220,7 @@ same backend on {} (1.00× on that machine; — where it has no such row)",
         blocks: tail,
         chart: None,
         sweeps,
+        charts,
     });
     out
 }

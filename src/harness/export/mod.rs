@@ -18,6 +18,7 @@ pub mod json;
 pub mod layout;
 pub mod many;
 pub mod markdown;
+pub mod roofline_svg;
 pub mod svg;
 pub mod table;
 pub mod units;

@@ -349,6 +349,11 @@ speedups in parentheses: 95% bootstrap interval"
         blocks.push(Block::Table(t));
     }
 
+    blocks.extend(crate::harness::roofline::roof_blocks(report));
+    if let Some(set) = &report.ceilings {
+        blocks.extend(crate::harness::roofline::ceiling_blocks(set));
+    }
+
     if !report.crossovers.is_empty() {
         let mut t = Table::new(
             Some("crossovers (as the problem grows)".to_string()),

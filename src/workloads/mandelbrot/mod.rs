@@ -38,12 +38,15 @@ mod cpu;
 mod gpu;
 
 use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
+use super::{
+    cpu_phases, Check, Device, DeviceSize, Engine, Phases, Prepared, Problem, WorkCounts, Workload,
+};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
 pub use cpu::{fill_rows, MAX_FUSED_DIFF_FRACTION, PREFERENCE as CPU_PREFERENCE};
+use crate::peak::Measure;
 use cpu::{rayon_into, serial_into};
 pub use gpu::{GpuMandelbrot, ITERATIONS_PER_DISPATCH, MANDELBROT_WGSL};
 use std::path::Path;
@@ -550,6 +553,33 @@ impl Workload for MandelbrotWorkload {
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
         Ok(Box::new(Mandelbrot::parse(size, Region::FULL)?))
+    }
+
+    /// Per pixel-iteration (shaders/mandelbrot.wgsl's loop; cpu.rs runs the same per lane):
+    /// 4 multiplies (zr², zi², 2·zr, 2zr·zi) and 4 adds (zr² + zi², + ci, zr² − zi², + cr),
+    /// unfused on purpose: 8 flops against the f32 mul+add ceiling (the escape compare is not a
+    /// flop and not counted). The counter and the limit test: 2 integer adds on the GPU (1 on
+    /// the CPU, where one vector add counts every lane); the GPU's `rounded` ORs 3 products'
+    /// bits with a uniform: 3 logic operations. The image is written once: 4 bytes per pixel,
+    /// at most 4 / max_iter per pixel-iteration.
+    fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts> {
+        let job = Mandelbrot::parse(size, Region::FULL).ok()?;
+        let pixels = job.width as f64 * job.height as f64;
+        let ops: &[(Measure, f64)] = match device {
+            Device::Cpu => &[(Measure::F32MulAdd, 8.0), (Measure::IntAdd, 1.0)],
+            Device::Gpu => &[
+                (Measure::F32MulAdd, 8.0),
+                (Measure::IntAdd, 2.0),
+                (Measure::IntLogic, 3.0),
+            ],
+        };
+        Some(
+            WorkCounts::compute(ops, "escape compare not counted").with_traffic(
+                "image out",
+                4.0 / job.max_iter as f64,
+                4.0 * pixels,
+            ),
+        )
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

@@ -29,12 +29,15 @@ pub mod cpu;
 mod gpu;
 
 use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
+use super::{
+    cpu_phases, Check, Device, DeviceSize, Engine, Phases, Prepared, Problem, WorkCounts, Workload,
+};
 use crate::backend::rayon_pool;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
+use crate::peak::Measure;
 use cpu::{count_range, racy_cpu, rayon_count};
 pub use gpu::{GpuMonteCarlo, MONTECARLO_WGSL};
 use std::time::Instant;
@@ -358,6 +361,36 @@ impl Workload for MonteCarloWorkload {
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
         Ok(Box::new(MonteCarlo::parse(size)?))
+    }
+
+    /// Per sample (cpu.rs `is_hit`, shaders/montecarlo.wgsl `count_mine`): a `mix32` is 3
+    /// shifts, 3 XORs and 2 multiplies; x = 2·(h >> 17) + 1 and y = 2·((h >> 2) & 0x7fff) + 1
+    /// are 3 logic and 2 adds (a doubling and its +1 are one `lea`); x², y²: 2 multiplies; the
+    /// test x² < 0 − y²: 2 adds; the count: 1 add.
+    /// - CPU: the high word's mix is hoisted out of each 2^32 block: one mix and the XOR with
+    ///   it: 7 + 3 = 10 logic, 2 + 2 = 4 multiplies, 2 + 2 + 1 = 5 adds;
+    /// - GPU: both mixes and their XORs per sample (17 logic, 6 multiplies), plus the low
+    ///   word's add and carry (compare, select, add: 3 adds) and the loop (offset, bound, counter:
+    ///   3 adds): 11 adds.
+    ///
+    /// No memory traffic: each sample comes from its index.
+    fn work_counts(&self, _size: &str, device: Device) -> Option<WorkCounts> {
+        let ops: &[(Measure, f64)] = match device {
+            Device::Cpu => &[
+                (Measure::IntLogic, 10.0),
+                (Measure::IntMul, 4.0),
+                (Measure::IntAdd, 5.0),
+            ],
+            Device::Gpu => &[
+                (Measure::IntLogic, 17.0),
+                (Measure::IntMul, 6.0),
+                (Measure::IntAdd, 11.0),
+            ],
+        };
+        Some(WorkCounts::compute(
+            ops,
+            "loop control on the CPU not counted",
+        ))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

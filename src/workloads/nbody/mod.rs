@@ -28,11 +28,14 @@ mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
+use super::{
+    cpu_phases, Check, Device, DeviceSize, Engine, Phases, Prepared, Problem, WorkCounts, Workload,
+};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
+use crate::peak::Measure;
 use crate::random::SplitMix64;
 use cpu::CpuState;
 pub use cpu::PREFERENCE as CPU_PREFERENCE;
@@ -537,6 +540,34 @@ impl Workload for NBodyWorkload {
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
         Ok(Box::new(NBody::parse(size)?))
+    }
+
+    /// Per body-interaction, counted from the kernels (cpu.rs `acceleration`, shaders/nbody.wgsl):
+    /// d = q − me (3 subtractions), |d|² + ε² (3 multiplies, 3 adds), m·inv·inv·inv (3
+    /// multiplies), a += d·s (3 multiplies, 3 adds): 18 flops (the conventional count is 20,
+    /// with the reciprocal square root as 2) plus one reciprocal square root (on the CPU a
+    /// square root and a division), which no ceiling measures and is not counted. The CPU's
+    /// Rust keeps multiplies and adds apart (mul+add ceiling); the GPU's driver may fuse them
+    /// (FMA ceiling). Positions are read once per interaction: 16 bytes from the level holding
+    /// all positions on the CPU, from the workgroup tile on the GPU. Per body and step,
+    /// position and velocity in, position, velocity and acceleration out: 80 bytes, 80 / n per
+    /// interaction.
+    fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts> {
+        let job = NBody::parse(size).ok()?;
+        let n = job.n as f64;
+        let counts = match device {
+            Device::Cpu => WorkCounts::compute(
+                &[(Measure::F32MulAdd, 18.0)],
+                "sqrt and division not counted (no ceiling)",
+            )
+            .with_traffic("positions per interaction", 16.0, 16.0 * n),
+            Device::Gpu => WorkCounts::compute(
+                &[(Measure::F32Fma, 18.0)],
+                "inverseSqrt not counted (no ceiling)",
+            )
+            .with_workgroup_traffic("positions from the workgroup tile", 16.0),
+        };
+        Some(counts.with_traffic("bodies in and out", 80.0 / n, 80.0 * n))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

@@ -27,12 +27,16 @@ pub mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
+use super::{
+    cpu_phases, Check, Device, DeviceSize, Engine, Phases, Prepared, Problem, WorkCounts, Workload,
+};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
 use cpu::{rayon_search, scan, Kernel, Template};
+use crate::peak::Measure;
+
 pub use gpu::{GpuSha256, SHA256_WGSL};
 use sha2::{Digest, Sha256};
 use std::ops::Range;
@@ -441,6 +445,24 @@ impl Workload for Sha256Workload {
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
         Ok(Box::new(Search::parse(size)?))
+    }
+
+    /// Per hash: one compression (FIPS 180-4 §6.2.2) of the one padded block, counted as the
+    /// GPU kernel writes it, a rotation counting as one logic operation:
+    /// - 64 rounds: Σ1 (3 rotations, 2 XORs), Ch (AND, AND-NOT, XOR), Σ0 (3 + 2), Maj (2 ANDs,
+    ///   an OR, an AND): 17 logic; T1 (4 adds), T2 (1), e = d + T1, a = T1 + T2: 7 adds;
+    /// - 48 schedule words: σ0 and σ1 (2 rotations, a shift, 2 XORs each): 10 logic, 3 adds;
+    /// - the final state: 8 adds.
+    ///
+    /// 64 × 17 + 48 × 10 = 1568 logic and 64 × 7 + 48 × 3 + 8 = 600 adds. No memory traffic
+    /// (the block and state stay in registers). The CPU runs sha2's SHA-NI code where the CPU
+    /// has it (sha256rnds2 does two rounds in one instruction), still held against the integer
+    /// pipes' operations.
+    fn work_counts(&self, _size: &str, _device: Device) -> Option<WorkCounts> {
+        Some(WorkCounts::compute(
+            &[(Measure::IntLogic, 1568.0), (Measure::IntAdd, 600.0)],
+            "operations of the portable compression; SHA-NI executes fewer instructions",
+        ))
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

@@ -21,10 +21,13 @@ mod cpu;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
-use super::{cpu_phases, Check, DeviceSize, Engine, Phases, Prepared, Problem, Workload};
+use super::{
+    cpu_phases, Check, Device, DeviceSize, Engine, Phases, Prepared, Problem, WorkCounts, Workload,
+};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
+use crate::peak::Measure;
 use cpu::CpuArrays;
 pub use gpu::{GpuStream, STREAM_WGSL};
 use std::time::Instant;
@@ -269,6 +272,25 @@ impl Workload for StreamWorkload {
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
         Ok(Box::new(Stream::parse(size)?))
+    }
+
+    /// Per byte (the unit): 12 bytes per element (b and c read, a written; write-allocate
+    /// traffic not counted, as STREAM does) over three arrays, so 1 byte per byte from the
+    /// level holding 12 × elements; a multiply and an add per element: 2 flops per 12 bytes
+    /// (unfused on the CPU, fused by a GPU driver).
+    fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts> {
+        let job = Stream::parse(size).ok()?;
+        let class = match device {
+            Device::Cpu => Measure::F32MulAdd,
+            Device::Gpu => Measure::F32Fma,
+        };
+        Some(
+            WorkCounts::compute(&[(class, 2.0 / 12.0)], "").with_traffic(
+                "arrays in and out",
+                1.0,
+                12.0 * job.elements as f64,
+            ),
+        )
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

@@ -1,0 +1,591 @@
+//! CPU ceilings: compute microkernels in inline assembly and bandwidth loops per cache level, on
+//! one core (serial) or on every thread of a Rayon pool at once.
+//!
+//! Compute: each kernel keeps 12 independent accumulators (8 for general-purpose registers) in
+//! registers and applies one instruction to each per step, `iterations` times. Twelve chains
+//! cover the latency of every instruction measured (FMA: 4 cycles × 2 pipes needs 8 in flight;
+//! `vpmulld`: 10 cycles, 1 per cycle), so throughput, not latency, binds. The instructions are
+//! written in `asm!`, one statement per accumulator: the compiler can neither fold them (it
+//! would merge a chain of integer adds into one multiply, or cancel XORs) nor fuse a multiply
+//! with the add after it, so the kernel runs exactly the instructions it is counted for.
+//!
+//! Bandwidth: a read loop (64 u32 lanes summed in independent accumulators, which the compiler
+//! vectorises at the level it is compiled for) and the STREAM triad, over working sets sized
+//! from the OS's cache sizes: half of L1, half of L2, a share of L3 and several times L3 (DRAM).
+//! Every pass goes through `black_box`, so no pass can be hoisted or skipped.
+
+use super::{measure_rate, theory, BackendCeilings, Budget, Measure, MemLevel, Sampled};
+use crate::error::Result;
+use crate::isa::Isa;
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The sizes of this CPU's caches, from the OS (per core for L1 and L2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheSizes {
+    /// L1 data cache, bytes.
+    pub l1: u64,
+    /// L2, bytes.
+    pub l2: u64,
+    /// Last-level cache (shared), bytes.
+    pub l3: u64,
+}
+
+impl CacheSizes {
+    /// Read from Linux's `cpu0/cache` (32 KiB, 512 KiB and 8 MiB where it is absent: sizes
+    /// under every x86-64 and Arm server core of the last decade, so a working set chosen from
+    /// them is at most too small for its level, never too large).
+    pub fn detect() -> CacheSizes {
+        let listed = crate::harness::system::caches("/sys/devices/system/cpu/cpu0/cache");
+        let find = |name: &str| {
+            listed.iter().find_map(|entry| {
+                let size = entry.strip_prefix(name)?.trim();
+                let kib: u64 = size.strip_suffix(" KiB")?.trim().parse().ok()?;
+                Some(kib * 1024)
+            })
+        };
+        CacheSizes {
+            l1: find("L1d").unwrap_or(32 << 10),
+            l2: find("L2").unwrap_or(512 << 10),
+            l3: find("L3").unwrap_or(8 << 20),
+        }
+    }
+
+    /// Per-thread working set of the bandwidth kernels at `level` with `threads` threads, and
+    /// the level's capacity for all of them (private levels add up, L3 is shared).
+    fn working_set(&self, level: MemLevel, threads: u64) -> (u64, Option<u64>) {
+        match level {
+            MemLevel::L1 => (self.l1 / 2, Some(self.l1 * threads)),
+            MemLevel::L2 => (self.l2 / 2, Some(self.l2 * threads)),
+            // Well past L2, well within the shared L3 with every thread's share in it.
+            MemLevel::L3 => (
+                (self.l3 / (2 * threads)).max(self.l2 * 2),
+                Some(self.l3.max(self.l2 * threads)),
+            ),
+            // Several times L3 in all, at least 64 MiB, at most 2 GiB.
+            _ => ((self.l3 * 4).clamp(64 << 20, 2 << 30) / threads, None),
+        }
+    }
+}
+
+/// The CPU levels, nearest first.
+pub const LEVELS: [MemLevel; 4] = [MemLevel::L1, MemLevel::L2, MemLevel::L3, MemLevel::Dram];
+
+/// Measures serial ceilings (`rayon` None: one core, on the calling thread, as serial rows run)
+/// or Rayon's (`Some(threads)`: every thread of a pool of that size at once, as Rayon rows run).
+pub fn measure(rayon: Option<usize>, budget: &Budget) -> Result<BackendCeilings> {
+    let isa = super::cpu_level()?;
+    let runner = Runner::new(rayon)?;
+    let threads = runner.threads;
+    let mut ceilings = Vec::new();
+    let mut notes = Vec::new();
+    for measure in Measure::COMPUTE {
+        match compute_kernel(isa, measure) {
+            Ok((kernel, per_iteration)) => {
+                let sampled = measure_rate(budget, per_iteration * threads as f64, |n| {
+                    // SAFETY: `compute_kernel` hands out only kernels of levels this CPU runs
+                    // (`isa` comes from `Isa::for_kernel`, which checks support).
+                    runner.time(|_| unsafe { black_box(kernel(n)) })
+                })?;
+                let mut c = sampled.ceiling(measure, None);
+                c.theoretical = theory::cpu(isa, threads, measure);
+                ceilings.push(c);
+            }
+            Err(why) => notes.push(format!("{}: {why}", measure.words())),
+        }
+    }
+    let caches = CacheSizes::detect();
+    for level in LEVELS {
+        let (bytes, capacity) = caches.working_set(level, threads as u64);
+        for measure in [Measure::Read, Measure::Triad] {
+            let mut c =
+                bandwidth(&runner, isa, measure, bytes, budget)?.ceiling(measure, Some(level));
+            c.working_set_bytes = Some(bytes * threads as u64);
+            c.capacity_bytes = capacity;
+            ceilings.push(c);
+        }
+    }
+    let backend = if rayon.is_some() { "rayon" } else { "serial" };
+    Ok(BackendCeilings {
+        backend: backend.to_string(),
+        label: crate::backend::label(backend, Some(threads), None),
+        device: crate::host::cpu_model(),
+        software: false,
+        threads: Some(threads),
+        adapter: None,
+        cpu_isa: Some(isa.name().to_string()),
+        ceilings,
+        notes,
+    })
+}
+
+/// Runs a closure on the calling thread (serial) or on every thread of a pool at once (Rayon),
+/// and times it.
+struct Runner {
+    pool: Option<rayon::ThreadPool>,
+    threads: usize,
+}
+
+impl Runner {
+    fn new(rayon: Option<usize>) -> Result<Runner> {
+        Ok(match rayon {
+            None => Runner {
+                pool: None,
+                threads: 1,
+            },
+            Some(threads) => Runner {
+                pool: Some(crate::backend::rayon_pool(threads)?),
+                threads: threads.max(1),
+            },
+        })
+    }
+
+    /// Wall seconds for `work(thread index)` on every thread, started together.
+    fn time<R: Send>(&self, work: impl Fn(usize) -> R + Sync) -> Result<f64> {
+        let start = Instant::now();
+        match &self.pool {
+            None => {
+                black_box(work(0));
+            }
+            Some(pool) => {
+                black_box(pool.broadcast(|ctx| work(ctx.index())));
+            }
+        }
+        Ok(start.elapsed().as_secs_f64())
+    }
+
+    /// One value per thread, each made on its own thread (so its pages are first touched, and
+    /// placed, where it will be used).
+    fn per_thread<T: Send>(&self, make: impl Fn() -> T + Sync) -> Vec<Mutex<T>> {
+        match &self.pool {
+            None => vec![Mutex::new(make())],
+            Some(pool) => pool.broadcast(|_| Mutex::new(make())),
+        }
+    }
+}
+
+/// Read or triad bandwidth over `bytes` per thread.
+fn bandwidth(
+    runner: &Runner,
+    isa: Isa,
+    measure: Measure,
+    bytes: u64,
+    budget: &Budget,
+) -> Result<Sampled> {
+    // Whole turns of the widest loop: 512 bytes (read), 128 bytes of each array (triad).
+    let words = ((bytes / 4) as usize).max(128) / 128 * 128;
+    let threads = runner.threads as f64;
+    if measure == Measure::Read {
+        let data = runner.per_thread(|| (0..words as u32).collect::<Vec<u32>>());
+        measure_rate(budget, (words * 4) as f64 * threads, |passes| {
+            runner.time(|t| {
+                let d = data[t].lock().unwrap_or_else(|e| e.into_inner());
+                read_passes(isa, &d, passes)
+            })
+        })
+    } else {
+        let third = (words / 3).max(128) / 128 * 128;
+        let arrays = runner.per_thread(|| {
+            (
+                vec![0.0f32; third],
+                vec![1.0f32; third],
+                vec![2.0f32; third],
+            )
+        });
+        measure_rate(budget, (third * 12) as f64 * threads, |passes| {
+            runner.time(|t| {
+                let mut guard = arrays[t].lock().unwrap_or_else(|e| e.into_inner());
+                let (a, b, c) = &mut *guard;
+                triad_passes(isa, a, b, c, passes)
+            })
+        })
+    }
+}
+
+/// Sums `data` `passes` times as u32 lanes, at `isa`.
+fn read_passes(isa: Isa, data: &[u32], passes: u64) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: each level's function is called only where `isa`, which this CPU supports
+        // (it came from `Isa::for_kernel`), includes its features.
+        match isa {
+            Isa::Avx512 => return unsafe { x86::read_avx512(data, passes) },
+            Isa::Avx2 => return unsafe { x86::read_avx2(data, passes) },
+            _ => {}
+        }
+    }
+    let _ = isa;
+    read_generic(data, passes)
+}
+
+/// `a = b + 3·c`, `passes` times, at `isa`.
+fn triad_passes(isa: Isa, a: &mut [f32], b: &[f32], c: &[f32], passes: u64) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: as in `read_passes`.
+        match isa {
+            Isa::Avx512 => return unsafe { x86::triad_avx512(a, b, c, passes) },
+            Isa::Avx2 => return unsafe { x86::triad_avx2(a, b, c, passes) },
+            _ => {}
+        }
+    }
+    let _ = isa;
+    triad_generic(a, b, c, passes)
+}
+
+/// The read loop every level compiles: 64 independent u32 sums, so the compiler keeps several
+/// vector accumulators and the loads, not the adds, bind.
+#[inline(always)]
+fn read_generic(data: &[u32], passes: u64) -> u32 {
+    let mut acc = [0u32; 64];
+    for _ in 0..passes {
+        // Opaque to the optimiser: the data might have changed, so each pass reads it again.
+        let data = black_box(data);
+        for chunk in data.chunks_exact(64) {
+            for (a, x) in acc.iter_mut().zip(chunk) {
+                *a = a.wrapping_add(*x);
+            }
+        }
+    }
+    acc.iter().fold(0, |s, x| s ^ x)
+}
+
+/// The triad every level compiles (12 bytes per element, as STREAM counts).
+#[inline(always)]
+fn triad_generic(a: &mut [f32], b: &[f32], c: &[f32], passes: u64) -> f32 {
+    for _ in 0..passes {
+        let a = black_box(&mut *a);
+        for ((a, b), c) in a.iter_mut().zip(black_box(b)).zip(black_box(c)) {
+            *a = b + 3.0 * c;
+        }
+    }
+    a[a.len() / 2]
+}
+
+/// A compute kernel: runs `iterations` steps, returns a fold of its accumulators (so nothing is
+/// dead).
+type Kernel = unsafe fn(u64) -> u32;
+
+/// The kernel measuring `measure` at `isa`, with the operations (flops for f32) one iteration
+/// does, or why there is none.
+fn compute_kernel(isa: Isa, measure: Measure) -> std::result::Result<(Kernel, f64), String> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86::kernel(isa, measure)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (isa, measure);
+        Err(format!(
+            "no compute microkernel for {} yet (x86-64 only)",
+            std::env::consts::ARCH
+        ))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    //! The x86-64 microkernels. Each template names its accumulator `{a}` and two inputs `{x}`
+    //! and `{y}`; a template that needs only `{x}` mentions `{y}` after `#`, an assembler
+    //! comment, because `asm!` refuses an argument the template never uses.
+
+    use super::Kernel;
+    use crate::isa::Isa;
+    use crate::peak::Measure;
+    use std::arch::asm;
+    use std::arch::x86_64::*;
+
+    /// Bits of 1 − 2⁻²⁴ (the multiplier) and 2⁻²⁰ (the addend): an accumulator starting near 1
+    /// stays a normal number for ever (a denormal would slow the FPU down), whatever the count.
+    const X_BITS: i32 = 0x3f7f_ffff;
+    const Y_BITS: i32 = 0x3580_0000;
+
+    /// Defines `$name(iterations) -> u32`: accumulators `$a...` of type `$vec` in registers of
+    /// class `$class`, each put through `$ins` once per iteration.
+    macro_rules! chains {
+        ($name:ident, $feature:literal, $vec:ty, $class:ident, $splat:expr, [$($a:ident),+], $ins:literal) => {
+            #[target_feature(enable = $feature)]
+            unsafe fn $name(iterations: u64) -> u32 {
+                let splat = $splat;
+                let x: $vec = splat(std::hint::black_box(X_BITS));
+                let y: $vec = splat(std::hint::black_box(Y_BITS));
+                let mut seed = 0x3f80_0000i32;
+                $(
+                    seed += 1;
+                    let mut $a: $vec = splat(seed);
+                )+
+                for _ in 0..iterations {
+                    $(
+                        asm!($ins, a = inout($class) $a, x = in($class) x, y = in($class) y,
+                             options(nomem, nostack));
+                    )+
+                }
+                let mut fold = 0u32;
+                $(
+                    let words: [u32; std::mem::size_of::<$vec>() / 4] = std::mem::transmute($a);
+                    fold ^= words.iter().fold(0, |s, w| s ^ w);
+                )+
+                fold
+            }
+        };
+    }
+
+    /// How many accumulators the vector kernels keep; each operation below is applied to each.
+    const VECTOR_CHAINS: f64 = 12.0;
+    /// The general-purpose-register kernels keep 8 (with x, y and the loop counter, 11 of the 13
+    /// registers `asm!` may use).
+    const GPR_CHAINS: f64 = 8.0;
+
+    macro_rules! vector_kernels {
+        ($feature:literal, $vec:ty, $class:ident, $splat:expr, $(($name:ident, $ins:literal)),+) => {
+            $( chains!($name, $feature, $vec, $class, $splat,
+                       [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11], $ins); )+
+        };
+    }
+
+    vector_kernels!(
+        "avx2,fma",
+        __m256i,
+        ymm_reg,
+        |v: i32| _mm256_set1_epi32(v),
+        (fma_avx2, "vfmadd213ps {a}, {x}, {y}"),
+        (muladd_avx2, "vmulps {a}, {a}, {x}\nvaddps {a}, {a}, {y}"),
+        (add_avx2, "vpaddd {a}, {a}, {x} # {y}"),
+        (mul_avx2, "vpmulld {a}, {a}, {x} # {y}"),
+        (logic_avx2, "vpxor {a}, {a}, {x} # {y}")
+    );
+    vector_kernels!(
+        "avx512f",
+        __m512i,
+        zmm_reg,
+        |v: i32| _mm512_set1_epi32(v),
+        (fma_avx512, "vfmadd213ps {a}, {x}, {y}"),
+        (muladd_avx512, "vmulps {a}, {a}, {x}\nvaddps {a}, {a}, {y}"),
+        (add_avx512, "vpaddd {a}, {a}, {x} # {y}"),
+        (mul_avx512, "vpmulld {a}, {a}, {x} # {y}"),
+        (logic_avx512, "vpxord {a}, {a}, {x} # {y}")
+    );
+    vector_kernels!(
+        "sse2",
+        __m128i,
+        xmm_reg,
+        |v: i32| _mm_set1_epi32(v),
+        (muladd_sse2, "mulps {a}, {x}\naddps {a}, {y}"),
+        (add_sse2, "paddd {a}, {x} # {y}"),
+        (logic_sse2, "pxor {a}, {x} # {y}"),
+        // Scalar f32: one lane of the SSE unit, as plain Rust f32 code compiles.
+        (muladd_scalar, "mulss {a}, {x}\naddss {a}, {y}")
+    );
+    macro_rules! gpr_kernels {
+        ($(($name:ident, $ins:literal)),+) => {
+            $( chains!($name, "sse2", u32, reg, |v: i32| v as u32,
+                       [a0, a1, a2, a3, a4, a5, a6, a7], $ins); )+
+        };
+    }
+    gpr_kernels!(
+        (add_scalar, "add {a:e}, {x:e} # {y:e}"),
+        (mul_scalar, "imul {a:e}, {x:e} # {y:e}"),
+        (logic_scalar, "xor {a:e}, {x:e} # {y:e}")
+    );
+
+    /// The kernel for `measure` at `isa` and its operations per iteration.
+    pub(super) fn kernel(isa: Isa, measure: Measure) -> Result<(Kernel, f64), String> {
+        let lanes = isa.lanes32() as f64;
+        let vector = |k: Kernel, ops_per_lane: f64| Ok((k, VECTOR_CHAINS * lanes * ops_per_lane));
+        let gpr = |k: Kernel| Ok((k, GPR_CHAINS));
+        use Measure::*;
+        match (isa, measure) {
+            (Isa::Avx2, F32Fma) => vector(fma_avx2, 2.0),
+            (Isa::Avx2, F32MulAdd) => vector(muladd_avx2, 2.0),
+            (Isa::Avx2, IntAdd) => vector(add_avx2, 1.0),
+            (Isa::Avx2, IntMul) => vector(mul_avx2, 1.0),
+            (Isa::Avx2, IntLogic) => vector(logic_avx2, 1.0),
+            (Isa::Avx512, F32Fma) => vector(fma_avx512, 2.0),
+            (Isa::Avx512, F32MulAdd) => vector(muladd_avx512, 2.0),
+            (Isa::Avx512, IntAdd) => vector(add_avx512, 1.0),
+            (Isa::Avx512, IntMul) => vector(mul_avx512, 1.0),
+            (Isa::Avx512, IntLogic) => vector(logic_avx512, 1.0),
+            (Isa::Sse2, F32MulAdd) => vector(muladd_sse2, 2.0),
+            (Isa::Sse2, IntAdd) => vector(add_sse2, 1.0),
+            (Isa::Sse2, IntLogic) => vector(logic_sse2, 1.0),
+            (Isa::Scalar, F32MulAdd) => Ok((muladd_scalar, VECTOR_CHAINS * 2.0)),
+            (Isa::Scalar, IntAdd) => gpr(add_scalar),
+            (Isa::Scalar, IntMul) => gpr(mul_scalar),
+            (Isa::Scalar, IntLogic) => gpr(logic_scalar),
+            (Isa::Sse2 | Isa::Scalar, F32Fma) => Err(format!(
+                "{isa} has no fused multiply-add (FMA comes with AVX2)"
+            )),
+            (Isa::Sse2, IntMul) => {
+                Err("SSE2 has no 32-bit lane multiply (pmulld is SSE4.1)".into())
+            }
+            (other, _) => Err(format!("no x86-64 microkernel at level {other}")),
+        }
+    }
+
+    /// Defines a read loop: 8 accumulators of `$class` each add one vector of `$step / 8`
+    /// bytes per turn straight from memory (VEX/EVEX operands need no alignment), `$step`
+    /// bytes a turn, so the loads and nothing else bind. `data.len()` must be a multiple of
+    /// `$step / 4` words.
+    macro_rules! read_loop {
+        ($name:ident, $feature:literal, $vec:ty, $class:ident, $zero:expr, $step:literal,
+         [$($o:literal),+]) => {
+            #[target_feature(enable = $feature)]
+            pub(super) unsafe fn $name(data: &[u32], passes: u64) -> u32 {
+                assert!(data.len() % ($step / 4) == 0 && !data.is_empty());
+                let (mut a0, mut a1, mut a2, mut a3): ($vec, $vec, $vec, $vec) =
+                    ($zero, $zero, $zero, $zero);
+                let (mut a4, mut a5, mut a6, mut a7): ($vec, $vec, $vec, $vec) =
+                    ($zero, $zero, $zero, $zero);
+                for _ in 0..passes {
+                    let start = data.as_ptr();
+                    let end = start.add(data.len());
+                    asm!(
+                        "2:",
+                        $(concat!("vpaddd {a", $o, "}, {a", $o, "}, [{p} + ", $o, " * ", $step, " / 8]"),)+
+                        concat!("add {p}, ", $step),
+                        "cmp {p}, {end}",
+                        "jb 2b",
+                        p = inout(reg) start => _,
+                        end = in(reg) end,
+                        a0 = inout($class) a0, a1 = inout($class) a1,
+                        a2 = inout($class) a2, a3 = inout($class) a3,
+                        a4 = inout($class) a4, a5 = inout($class) a5,
+                        a6 = inout($class) a6, a7 = inout($class) a7,
+                        options(nostack, readonly),
+                    );
+                }
+                let mut fold = 0u32;
+                for v in [a0, a1, a2, a3, a4, a5, a6, a7] {
+                    let words: [u32; std::mem::size_of::<$vec>() / 4] = std::mem::transmute(v);
+                    fold ^= words.iter().fold(0u32, |s, w| s.wrapping_add(*w));
+                }
+                fold
+            }
+        };
+    }
+    read_loop!(
+        read_avx2,
+        "avx2,fma",
+        __m256i,
+        ymm_reg,
+        _mm256_setzero_si256(),
+        256,
+        [0, 1, 2, 3, 4, 5, 6, 7]
+    );
+    read_loop!(
+        read_avx512,
+        "avx512f",
+        __m512i,
+        zmm_reg,
+        _mm512_setzero_si512(),
+        512,
+        [0, 1, 2, 3, 4, 5, 6, 7]
+    );
+
+    /// Defines a triad loop: two vectors of c loaded, each multiplied by s and added to b's by
+    /// one FMA with its memory operand, two stores to a: `$step` bytes of each array a turn.
+    /// The arrays' length must be a multiple of `$step / 4` floats.
+    macro_rules! triad_loop {
+        ($name:ident, $feature:literal, $class:ident, $splat:expr, $step:literal) => {
+            #[target_feature(enable = $feature)]
+            pub(super) unsafe fn $name(a: &mut [f32], b: &[f32], c: &[f32], passes: u64) -> f32 {
+                let n = a.len();
+                assert!(n % ($step / 4) == 0 && n > 0 && b.len() == n && c.len() == n);
+                let s = $splat(3.0);
+                for _ in 0..passes {
+                    asm!(
+                        "2:",
+                        "vmovups {t0}, [{c} + {i}]",
+                        concat!("vmovups {t1}, [{c} + {i} + ", $step, " / 2]"),
+                        "vfmadd213ps {t0}, {s}, [{b} + {i}]",
+                        concat!("vfmadd213ps {t1}, {s}, [{b} + {i} + ", $step, " / 2]"),
+                        "vmovups [{a} + {i}], {t0}",
+                        concat!("vmovups [{a} + {i} + ", $step, " / 2], {t1}"),
+                        concat!("add {i}, ", $step),
+                        "cmp {i}, {n}",
+                        "jb 2b",
+                        i = inout(reg) 0usize => _,
+                        n = in(reg) n * 4,
+                        a = in(reg) a.as_mut_ptr(),
+                        b = in(reg) b.as_ptr(),
+                        c = in(reg) c.as_ptr(),
+                        s = in($class) s,
+                        t0 = out($class) _,
+                        t1 = out($class) _,
+                        options(nostack),
+                    );
+                }
+                a[n / 2]
+            }
+        };
+    }
+    triad_loop!(triad_avx2, "avx2,fma", ymm_reg, |x| _mm256_set1_ps(x), 64);
+    triad_loop!(triad_avx512, "avx512f", zmm_reg, |x| _mm512_set1_ps(x), 128);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_level_this_cpu_runs_has_its_kernels_or_says_why() {
+        for &isa in Isa::detected() {
+            for m in Measure::COMPUTE {
+                match compute_kernel(isa, m) {
+                    Ok((kernel, ops)) => {
+                        assert!(ops >= 8.0, "{isa} {m:?}: {ops} ops per iteration");
+                        // SAFETY: `isa` is detected on this CPU.
+                        let a = unsafe { kernel(3) };
+                        let b = unsafe { kernel(3) };
+                        assert_eq!(a, b, "{isa} {m:?} is deterministic");
+                    }
+                    Err(why) => assert!(!why.is_empty()),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bandwidth_loops_compute_what_they_say() {
+        let data: Vec<u32> = (0..256).collect();
+        // The generic loop's exact value; the assembly loops fold their lanes their own way, so
+        // of them: that they read the last word (changing it changes the result).
+        let expected = (0..64u32)
+            .map(|l| 2 * (4 * l + 64 + 128 + 192))
+            .fold(0, |s, x| s ^ x);
+        assert_eq!(read_generic(&data, 2), expected);
+        for &isa in Isa::detected() {
+            let one = read_passes(isa, &data, 1);
+            let mut poked = data.clone();
+            poked[255] += 1;
+            assert_ne!(
+                read_passes(isa, &poked, 1),
+                one,
+                "{isa} reads the last word"
+            );
+            let (mut a, b, c) = (vec![0.0f32; 128], vec![1.0f32; 128], vec![2.0f32; 128]);
+            assert_eq!(triad_passes(isa, &mut a, &b, &c, 3), 7.0, "{isa}");
+            assert!(a.iter().all(|&x| x == 7.0));
+        }
+    }
+
+    #[test]
+    fn working_sets_sit_in_their_levels() {
+        let c = CacheSizes {
+            l1: 32 << 10,
+            l2: 512 << 10,
+            l3: 32 << 20,
+        };
+        for threads in [1, 2, 16] {
+            let (l1, _) = c.working_set(MemLevel::L1, threads);
+            let (l2, _) = c.working_set(MemLevel::L2, threads);
+            let (l3, _) = c.working_set(MemLevel::L3, threads);
+            let (dram, _) = c.working_set(MemLevel::Dram, threads);
+            assert!(l1 <= c.l1 && l1 > 0);
+            assert!(l2 > c.l1 && l2 <= c.l2);
+            assert!(l3 > c.l2, "{threads}: {l3}");
+            assert!(dram * threads > 2 * c.l3, "{threads}");
+        }
+    }
+}
