@@ -169,9 +169,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             &speedup::peak::Budget::DEFAULT,
             args.fresh_ceilings,
         ) {
-            Ok(set) => speedup::harness::roofline::attach(&mut report, set, |name, size, device| {
-                workloads::by_name(name).ok()?.work_counts(size, device)
-            }),
+            Ok(set) => {
+                speedup::harness::roofline::attach(&mut report, set, |name, size, device| {
+                    workloads::by_name(name).ok()?.work_counts(size, device)
+                })
+            }
             Err(e) => eprintln!("warning: no roofline: ceilings could not be measured: {e:#}"),
         }
     }

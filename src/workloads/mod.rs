@@ -18,8 +18,8 @@
 //! `speedup run` runs one workload once through [`Workload::single_run`]: the workload declares
 //! its own options and prints its own summary, so the command needs no edit for a new one.
 
-pub mod lanes;
 pub mod counts;
+pub mod lanes;
 pub mod life;
 pub mod mandelbrot;
 pub mod montecarlo;

@@ -34,8 +34,8 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
-use cpu::{rayon_search, scan, Kernel, Template};
 use crate::peak::Measure;
+use cpu::{rayon_search, scan, Kernel, Template};
 
 pub use gpu::{GpuSha256, SHA256_WGSL};
 use sha2::{Digest, Sha256};
