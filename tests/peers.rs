@@ -33,6 +33,11 @@ fn required() -> bool {
     std::env::var("SPEEDUP_REQUIRE_PEERS").is_ok_and(|v| v == "1")
 }
 
+/// Where this test binary builds the peers (removed when the trials are done).
+fn build_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("speedup-peers-{}", std::process::id()))
+}
+
 /// The peers built into a fresh directory: name -> binary, or why it is not there.
 fn build_peers() -> HashMap<&'static str, Result<PathBuf, String>> {
     const PEERS: [&str; 6] = [
@@ -48,7 +53,7 @@ fn build_peers() -> HashMap<&'static str, Result<PathBuf, String>> {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    let dir = std::env::temp_dir().join(format!("speedup-peers-{}", std::process::id()));
+    let dir = build_dir();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/build.sh");
     PEERS
         .iter()
@@ -302,5 +307,7 @@ fn main() {
     );
     add("sha256".into(), "sha256", None, Box::new(sha256));
     add("stream".into(), "stream", None, Box::new(stream));
-    libtest_mimic::run(&Arguments::from_args(), trials).exit()
+    let conclusion = libtest_mimic::run(&Arguments::from_args(), trials);
+    let _ = std::fs::remove_dir_all(build_dir());
+    conclusion.exit()
 }
