@@ -145,21 +145,30 @@ impl Bodies {
         Bodies { pos, vel }
     }
 
+    /// Kinetic energy Σ ½mv² in f64. Unlike the total energy, which the step conserves, it moves
+    /// by percents over a few steps under the forces, so it shows a wrong force: the C peer's
+    /// checksum (peers/nbody.c) is this value.
+    pub fn kinetic_energy(&self) -> f64 {
+        (self.pos.iter().zip(&self.vel))
+            .map(|(p, v)| {
+                let v2: f64 = (0..3).map(|k| v[k] as f64 * v[k] as f64).sum();
+                0.5 * p[3] as f64 * v2
+            })
+            .sum()
+    }
+
     /// Total energy in f64: kinetic Σ ½mv² plus the softened potential −Σ_{i<j} m_i m_j /
     /// √(r_ij² + ε²), the potential whose gradient is the softened force the step uses.
     pub fn energy(&self, softening: f32) -> f64 {
         let eps2 = softening as f64 * softening as f64;
-        let mut kinetic = 0.0;
         let mut potential = 0.0;
-        for (i, (p, v)) in self.pos.iter().zip(&self.vel).enumerate() {
-            let v2: f64 = (0..3).map(|k| v[k] as f64 * v[k] as f64).sum();
-            kinetic += 0.5 * p[3] as f64 * v2;
+        for (i, p) in self.pos.iter().enumerate() {
             for q in &self.pos[i + 1..] {
                 let r2: f64 = (0..3).map(|k| (q[k] as f64 - p[k] as f64).powi(2)).sum();
                 potential -= p[3] as f64 * q[3] as f64 / (r2 + eps2).sqrt();
             }
         }
-        kinetic + potential
+        self.kinetic_energy() + potential
     }
 }
 
@@ -373,8 +382,9 @@ impl Prepared for NBodyRun {
             let e0 = self.initial.energy(self.job.softening);
             let e1 = r.bodies.energy(self.job.softening);
             format!(
-                "energy {e0:.6e} -> {e1:.6e} (drift {:.2e})",
-                ((e1 - e0) / e0).abs()
+                "energy {e0:.6e} -> {e1:.6e} (drift {:.2e}), kinetic {:.9e}",
+                ((e1 - e0) / e0).abs(),
+                r.bodies.kinetic_energy()
             )
         })
     }
