@@ -77,8 +77,9 @@ pub struct MachineInfo {
     /// Logical cores.
     pub logical_cores: usize,
     /// The CPU features speedup's kernels care about that this CPU has (`sse4.1`, `avx2`,
-    /// `fma`, `avx512f`, `sha`, `neon`, ...: `isa::cpu_features`); empty in reports before it.
-    #[serde(default)]
+    /// `fma`, `avx512f`, `sha`, `neon`, ...: `isa::cpu_features`); absent (empty) in reports
+    /// before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cpu_features: Vec<String>,
     /// Threads in the default Rayon pool (the `rayon` rows unless `--threads` says otherwise).
     pub rayon_threads: usize,
