@@ -174,24 +174,39 @@ pub fn warnings_file() -> Option<&'static Path> {
     INSTALLED.get().and_then(|i| i.warnings_file.as_deref())
 }
 
-/// The instance flags of every context: the layer when [`install`] asked for it (plus debug
-/// labels, which name our buffers and pipelines in its messages), nothing otherwise; then
-/// `WGPU_VALIDATION`, `WGPU_GPU_BASED_VALIDATION` and the like override, as wgpu documents.
+/// The instance flags of every context: the layer when [`install`] asked for it, with
+/// [`wgpu::InstanceFlags::DEBUG`] (without it wgpu-hal creates no debug messenger, and the
+/// layer's messages go nowhere), nothing otherwise; then `WGPU_VALIDATION`,
+/// `WGPU_GPU_BASED_VALIDATION` and the like override, as wgpu documents.
 pub(crate) fn instance_flags() -> wgpu::InstanceFlags {
     let base = wgpu::InstanceFlags::from_build_config()
         - wgpu::InstanceFlags::VALIDATION
         - wgpu::InstanceFlags::GPU_BASED_VALIDATION
         - wgpu::InstanceFlags::DEBUG;
+    let layer = wgpu::InstanceFlags::VALIDATION | wgpu::InstanceFlags::DEBUG;
     let asked = match mode() {
         None => wgpu::InstanceFlags::empty(),
-        Some(Mode::Layer) => wgpu::InstanceFlags::VALIDATION | wgpu::InstanceFlags::DEBUG,
-        Some(Mode::GpuAssisted) => {
-            wgpu::InstanceFlags::VALIDATION
-                | wgpu::InstanceFlags::DEBUG
-                | wgpu::InstanceFlags::GPU_BASED_VALIDATION
-        }
+        Some(Mode::Layer) => layer,
+        Some(Mode::GpuAssisted) => layer | wgpu::InstanceFlags::GPU_BASED_VALIDATION,
     };
     base | asked
+}
+
+/// A message the layer reports as an error that is a known defect of the layer, not of our use
+/// of Vulkan: why, when `message` is one. It is kept as a warning, with the reason in front.
+///
+/// With [`wgpu::InstanceFlags::DEBUG`] (which the messenger needs), naga puts the WGSL source
+/// into each SPIR-V module as `OpSource` language 10 (WGSL, added to the SPIR-V headers after
+/// the SPIR-V validator inside older layers was built): Debian 12's layer (1.3.239) then reports
+/// every pipeline as `UNASSIGNED-CoreValidation-Shader-InconsistentSpirv`, "Invalid source
+/// language operand: 10". Our SPIR-V is validated without the debug source by spirv-val in
+/// tests/shaders_validate.rs.
+pub fn known_layer_defect(message: &Message) -> Option<&'static str> {
+    (message.id == "UNASSIGNED-CoreValidation-Shader-InconsistentSpirv"
+        && message.text.contains("Invalid source language operand: 10"))
+    .then_some(
+        "known layer defect (its SPIR-V validator predates OpSource WGSL), kept as a warning",
+    )
 }
 
 /// The settings file: best practices with the NVIDIA-specific checks (wgpu-hal turns on
@@ -367,9 +382,13 @@ impl log::Log for Capture {
             }
             return;
         }
-        let Some(message) = parse(&text, record.level()) else {
+        let Some(mut message) = parse(&text, record.level()) else {
             return;
         };
+        if let Some(why) = known_layer_defect(&message) {
+            message.severity = Severity::Warning;
+            message.text = format!("[{why}] {}", message.text);
+        }
         let open = store
             .scopes
             .get(&key)
