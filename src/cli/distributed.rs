@@ -168,6 +168,8 @@ mod with_mpi {
         wait_seconds: f64,
         /// `None` for a grid too large to gather on one process.
         hash: Option<String>,
+        /// Which hash `hash` is (see `Grid::hash_hex`).
+        hash_algorithm: &'static str,
         output: Option<String>,
     }
 
@@ -246,6 +248,7 @@ mod with_mpi {
             exchange_seconds: outcome.timings.exchange,
             wait_seconds: outcome.timings.wait,
             hash: outcome.grid.as_ref().map(|g| g.hash_hex()),
+            hash_algorithm: speedup::life::grid::HASH_ALGORITHM,
             output: args.output.as_ref().map(|p| p.display().to_string()),
         };
         if args.json {
@@ -274,7 +277,7 @@ mod with_mpi {
                 summary.compute_seconds, summary.exchange_seconds, summary.wait_seconds
             );
             match &summary.hash {
-                Some(hash) => println!("hash:         {hash}"),
+                Some(hash) => println!("hash:         {hash} ({})", summary.hash_algorithm),
                 None => {
                     println!("hash:         none (the grid is too large to gather on one rank)")
                 }

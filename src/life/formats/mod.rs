@@ -442,8 +442,7 @@ pub(crate) fn first_non_cell(row: &[u8]) -> Option<usize> {
 /// column `x0` on, 32 cells at a time. The caller has checked that they fit the row.
 pub(crate) fn pack_cells(row: &mut [u32], x0: u64, cells: &[u8]) {
     let shift = (x0 % 32) as u32;
-    let mut word_at = (x0 / 32) as usize;
-    for chunk in cells.chunks(32) {
+    for (word_at, chunk) in ((x0 / 32) as usize..).zip(cells.chunks(32)) {
         let mut word = 0u32;
         for (j, &b) in chunk.iter().enumerate() {
             word |= ((b != b'.') as u32) << j;
@@ -452,7 +451,6 @@ pub(crate) fn pack_cells(row: &mut [u32], x0: u64, cells: &[u8]) {
         if shift != 0 && word >> (32 - shift) != 0 {
             row[word_at + 1] |= word >> (32 - shift);
         }
-        word_at += 1;
     }
 }
 
