@@ -11,6 +11,7 @@ pub mod export;
 pub mod machine;
 pub mod measure;
 pub mod report;
+pub mod scaling;
 pub mod schema;
 pub mod sizing;
 pub mod stats;

@@ -388,14 +388,20 @@ pub(crate) fn new_grid(
 #[inline]
 pub(crate) fn fill_run(grid: &mut Grid, x: u64, y: u64, n: u64) {
     let wpr = grid.words_per_row() as usize;
+    fill_words(grid.words_mut(), wpr, x, y, n);
+}
+
+/// [`fill_run`] on a grid's words, `wpr` to a row.
+#[inline]
+pub(crate) fn fill_words(words: &mut [u32], wpr: usize, x: u64, y: u64, n: u64) {
     let bit = x % 32;
     if bit + n <= 32 {
         // The common case (a soup's runs are short): one word, one OR.
         let mask = ((1u64 << n) - 1) << bit;
-        grid.words_mut()[y as usize * wpr + (x / 32) as usize] |= mask as u32;
+        words[y as usize * wpr + (x / 32) as usize] |= mask as u32;
         return;
     }
-    let row = &mut grid.words_mut()[y as usize * wpr..(y as usize + 1) * wpr];
+    let row = &mut words[y as usize * wpr..(y as usize + 1) * wpr];
     let (mut x, end) = (x, x + n);
     while x < end {
         let bit = x % 32;

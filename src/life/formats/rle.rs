@@ -14,7 +14,7 @@
 //! the grid's words; the writer reads whole words, finds runs with `trailing_zeros`, and streams
 //! tokens through a small buffer into any [`std::io::Write`].
 
-use super::{fill_run, new_grid, parse_error, Pattern, TextSink};
+use super::{fill_run, fill_words, new_grid, parse_error, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::memory::check_grids;
@@ -93,18 +93,39 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
         // header's size is an error at its tag.
         Some((w, h)) => {
             let mut grid = new_grid(w, h, file, body_line - 1, 1)?;
-            body.scan(Some((w, h)), |x, y, n| fill_run(&mut grid, x, y, n))?;
+            let (wpr, rows) = (grid.words_per_row() as usize, grid.height() as u64);
+            let words = grid.words_mut();
+            body.scan(Some((w, h)), |x, y, n, alive| {
+                if n <= 32 {
+                    // Without a branch on `alive`: a dead run ORs an empty mask into a word
+                    // of its row (clamped into the grid: a dead run may pass its edges).
+                    let live = 0u64.wrapping_sub(alive as u64);
+                    let mask = (((1u64 << n) - 1) << (x % 32)) & live;
+                    let row = y.min(rows - 1) as usize * wpr;
+                    let at = ((x / 32) as usize).min(wpr - 1);
+                    words[row + at] |= mask as u32;
+                    words[row + (at + 1).min(wpr - 1)] |= (mask >> 32) as u32;
+                } else if alive {
+                    fill_words(words, wpr, x, y, n);
+                }
+            })?;
             grid
         }
         // Without one, a first pass finds the extent, so that no list of cells is ever held.
         None => {
             let (mut width, mut height) = (0u64, 0u64);
-            body.scan(None, |x, y, n| {
-                width = width.max(x + n);
-                height = height.max(y + 1);
+            body.scan(None, |x, y, n, alive| {
+                if alive {
+                    width = width.max(x + n);
+                    height = height.max(y + 1);
+                }
             })?;
             let mut grid = new_grid(width, height, file, (body_line - 1).max(1), 1)?;
-            body.scan(None, |x, y, n| fill_run(&mut grid, x, y, n))?;
+            body.scan(None, |x, y, n, alive| {
+                if alive {
+                    fill_run(&mut grid, x, y, n)
+                }
+            })?;
             grid
         }
     };
@@ -207,8 +228,9 @@ struct Body<'a> {
 }
 
 impl Body<'_> {
-    /// Walks the body once, calling `on_live(x, y, n)` for every run of `n` live cells starting
-    /// at (x, y). With `limit` = (w, h), a live run outside w × h is an error at its tag.
+    /// Walks the body once, calling `on_run(x, y, n, alive)` for every run of `n` live cells
+    /// starting at (x, y), and for some runs of dead cells too (`alive` false), which a caller
+    /// may add to its grid as an empty mask without a branch. With `limit` = (w, h), a live run outside w × h is an error at its tag.
     ///
     /// Every byte of the body is looked at once, and positions are kept as byte offsets: the
     /// line number is counted at each `\n`, the column found from the line's start only when an
@@ -217,7 +239,7 @@ impl Body<'_> {
     fn scan(
         &self,
         limit: Option<(u64, u64)>,
-        mut on_live: impl FnMut(u64, u64, u64),
+        mut on_run: impl FnMut(u64, u64, u64, bool),
     ) -> Result<()> {
         let bytes = self.text.as_bytes();
         let (mut x, mut y) = (0u64, 0u64);
@@ -227,7 +249,40 @@ impl Body<'_> {
         let mut line = self.line;
         let mut line_start = self.start;
         let mut i = self.skip_comment_lines(self.start, &mut line, &mut line_start, false);
+        // The live runs' bounds for the fast path: past them (or on a row past the header's
+        // height) the byte-by-byte path below reports the error.
+        let (max_x, max_y) =
+            limit.map_or((u32::MAX as u64, u64::MAX), |(w, h)| (w.max(1), h.max(1)));
         while i < bytes.len() {
+            // The fast path: a token of `b`/`.`/`o`/`A` with at most two count digits, no count
+            // pending, read with selects instead of branches (in a random soup whether a count
+            // is there, and whether the run is alive, is a coin toss the branch predictor
+            // loses); everything else (`$`, line ends, longer counts, errors) takes the
+            // byte-by-byte path below, one byte at a time.
+            if count_at.is_none() && i + 2 < bytes.len() {
+                let (c0, c1) = (bytes[i], bytes[i + 1]);
+                let (d0, d1) = (c0.wrapping_sub(b'0') as u64, c1.wrapping_sub(b'0') as u64);
+                let one = d0 < 10;
+                let two = one & (d1 < 10);
+                let digits = one as usize + two as usize;
+                let tag = bytes[i + digits];
+                let n = if two {
+                    d0 * 10 + d1
+                } else if one {
+                    d0
+                } else {
+                    1
+                };
+                let live = (tag == b'o') | (tag == b'A');
+                let dead = (tag == b'b') | (tag == b'.');
+                let fits = (x + n <= max_x) & (y < max_y);
+                if (live | dead) & (n != 0) & (fits | dead) & (x + n <= u32::MAX as u64) {
+                    on_run(x, y, n, live);
+                    x += n;
+                    i += digits + 1;
+                    continue;
+                }
+            }
             let c = bytes[i];
             if c.is_ascii_digit() {
                 if count_at.is_none() {
@@ -272,7 +327,7 @@ impl Body<'_> {
                                     return Err(self.outside(x + n - 1, y, (w, h), line, column));
                                 }
                             }
-                            on_live(x, y, n);
+                            on_run(x, y, n, true);
                         }
                         x += n;
                     }
