@@ -32,10 +32,11 @@ mod with_mpi {
     use anyhow::{bail, Context};
     use speedup::backend::{Backend, BackendChoice};
     use speedup::gpu::AdapterChoice;
-    use speedup::life::batch::{Job, Start as JobStart};
-    use speedup::life::distributed::mpi::{self, Cluster, Header, Outcome, Settings, Start};
-    use speedup::life::distributed::Timings;
-    use speedup::life::{Bounds, Kernel, Rule, RuleSpec};
+    use speedup::harness::scaling;
+    use speedup::life::batch::Job;
+    use speedup::life::distributed::mpi::Cluster;
+    use speedup::life::distributed::session::{self, RunPlan, ScalingPlan};
+    use speedup::life::{Bounds, Kernel, RuleSpec};
     use speedup::output::write_atomic;
 
     /// Runs `body` on every rank; a rank that fails prints its error naming itself and ends the
@@ -105,47 +106,6 @@ mod with_mpi {
         on_every_rank(|cluster| run_on(cluster, args, &job))
     }
 
-    /// Rank 0's header and start: it reads a pattern (and scatters it); a soup is only described.
-    fn rank0_start(job: &Job) -> anyhow::Result<(Header, Start)> {
-        match &job.start {
-            JobStart::Random {
-                width,
-                height,
-                density,
-                seed,
-            } => {
-                if let Some((w, h)) = job.size.filter(|s| *s != (*width, *height)) {
-                    bail!("random size {width}x{height} and size {w}x{h} disagree");
-                }
-                // No check of the whole grid against one process's limit: each rank checks its
-                // band, and the grid is gathered only where it fits (see `run_on`).
-                let header = Header {
-                    width: *width,
-                    height: *height,
-                    rule: job.rule.unwrap_or(Rule::CONWAY),
-                    topology: job.topology.unwrap_or_default(),
-                };
-                Ok((
-                    header,
-                    Start::Random {
-                        density: *density,
-                        seed: *seed,
-                    },
-                ))
-            }
-            JobStart::Pattern { .. } => {
-                let prepared = job.prepare()?;
-                let header = Header {
-                    width: prepared.grid.width(),
-                    height: prepared.grid.height(),
-                    rule: prepared.rule,
-                    topology: prepared.topology,
-                };
-                Ok((header, Start::Scatter(Some(prepared.grid))))
-            }
-        }
-    }
-
     /// The summary of a distributed run, printed by rank 0 as text or one JSON object.
     #[derive(serde::Serialize)]
     struct Summary {
@@ -168,46 +128,26 @@ mod with_mpi {
         wait_seconds: f64,
         /// `None` for a grid too large to gather on one process.
         hash: Option<String>,
+        /// Which hash `hash` is (see `Grid::hash_hex`).
+        hash_algorithm: &'static str,
         output: Option<String>,
     }
 
     fn run_on(cluster: &Cluster, args: &RunArgs, job: &Job) -> anyhow::Result<()> {
         let rank = cluster.rank();
-        let (header, start) = if rank == 0 {
-            let (h, s) = rank0_start(job)?;
-            (Some(h), s)
-        } else {
-            let start = match &job.start {
-                JobStart::Random { density, seed, .. } => Start::Random {
-                    density: *density,
-                    seed: *seed,
-                },
-                JobStart::Pattern { .. } => Start::Scatter(None),
-            };
-            (None, start)
-        };
-        let header = mpi::broadcast_header(cluster.world(), header);
+        let (header, start) = session::agree_on_grid(cluster, job)?;
         let announce = rank == 0 && !args.quiet && !args.json;
         let backend = backend_for(&args.backend, cluster.local_rank(), announce)?;
         let kernel = args.kernel.unwrap_or_else(|| Kernel::best_for(&backend));
-        // A grid beyond one process's limit (2^36 cells) is never whole anywhere: no hash, no
-        // --output, only the population summed over the ranks.
-        let (w, h) = (header.width as u64, header.height as u64);
-        let gather = speedup::life::grid::check_size(w, h).is_ok();
-        if !gather && args.output.is_some() {
-            bail!(
-                "--output: a {w}x{h} grid is beyond one process's limit of 2^36 cells, so it is \
-                 not gathered; leave out --output"
-            );
-        }
-        let settings = Settings {
+        let plan = RunPlan {
             kernel,
             halo: args.exchange.halo,
             generations: args.generations,
-            gather,
             overlap: args.exchange.overlap,
+            output: args.output.is_some(),
         };
-        let outcome = mpi::run(cluster.world(), &backend, header, start, settings)?;
+        let outcome = session::run(cluster, &backend, header, start, plan)?;
+        let (w, h) = (header.width as u64, header.height as u64);
         if rank != 0 {
             return Ok(());
         }
@@ -246,6 +186,7 @@ mod with_mpi {
             exchange_seconds: outcome.timings.exchange,
             wait_seconds: outcome.timings.wait,
             hash: outcome.grid.as_ref().map(|g| g.hash_hex()),
+            hash_algorithm: speedup::life::grid::HASH_ALGORITHM,
             output: args.output.as_ref().map(|p| p.display().to_string()),
         };
         if args.json {
@@ -274,7 +215,7 @@ mod with_mpi {
                 summary.compute_seconds, summary.exchange_seconds, summary.wait_seconds
             );
             match &summary.hash {
-                Some(hash) => println!("hash:         {hash}"),
+                Some(hash) => println!("hash:         {hash} ({})", summary.hash_algorithm),
                 None => {
                     println!("hash:         none (the grid is too large to gather on one rank)")
                 }
@@ -284,27 +225,6 @@ mod with_mpi {
             }
         }
         Ok(())
-    }
-
-    /// One row of the scaling report.
-    #[derive(Clone, Debug, serde::Serialize)]
-    struct Row {
-        /// weak (grid per rank fixed) or strong (total grid fixed).
-        scaling: &'static str,
-        ranks: usize,
-        width: u32,
-        height: u32,
-        generations: u64,
-        halo: u32,
-        /// Whether the exchange was overlapped with the interior.
-        overlap: bool,
-        /// Median over the timed runs, slowest rank.
-        seconds: f64,
-        cell_updates_per_second: f64,
-        /// weak: t(1) / t(p); strong: t(1) / (p t(p)).
-        efficiency: f64,
-        /// The median run's slowest-rank split.
-        timings: Timings,
     }
 
     /// `bench --workloads life --distributed`: weak and strong scaling over 1..=N ranks of an
@@ -348,81 +268,25 @@ mod with_mpi {
             },
             _ => bail!("--distributed takes one backend, which every rank runs"),
         };
-        let runs = args.min_runs.unwrap_or(3).max(1);
-        let warmup = args.warmup.unwrap_or(1);
-        let (generations, halo) = (args.generations, args.exchange.halo);
+        let plan = ScalingPlan {
+            width,
+            height,
+            generations: args.generations,
+            halo: args.exchange.halo,
+            overlap: args.exchange.overlap,
+            runs: args.min_runs.unwrap_or(3).max(1),
+            warmup: args.warmup.unwrap_or(1),
+        };
         on_every_rank(|cluster| {
             let backend = backend_for(&backend_args, cluster.local_rank(), false)?;
-            let kernel = Kernel::best_for(&backend);
-            let mut rows = Vec::new();
-            for p in 1..=cluster.size() {
-                if let Some(comm) = cluster.first(p) {
-                    for (scaling, total_height) in [("weak", height * p as u32), ("strong", height)]
-                    {
-                        let header = Header {
-                            width,
-                            height: total_height,
-                            rule: Rule::CONWAY,
-                            topology: Default::default(),
-                        };
-                        let settings = Settings {
-                            kernel,
-                            halo,
-                            generations,
-                            gather: false,
-                            overlap: args.exchange.overlap,
-                        };
-                        let soup = || Start::Random {
-                            density: 0.5,
-                            seed: 1,
-                        };
-                        for _ in 0..warmup {
-                            mpi::run(&comm, &backend, header, soup(), settings)?;
-                        }
-                        let mut outcomes: Vec<Outcome> = (0..runs)
-                            .map(|_| mpi::run(&comm, &backend, header, soup(), settings))
-                            .collect::<speedup::Result<_>>()?;
-                        outcomes.sort_by(|a, b| a.elapsed.total_cmp(&b.elapsed));
-                        let median = &outcomes[outcomes.len() / 2];
-                        let cells = width as f64 * total_height as f64;
-                        rows.push(Row {
-                            scaling,
-                            ranks: p,
-                            width,
-                            height: total_height,
-                            generations,
-                            halo: median.depth,
-                            overlap: args.exchange.overlap,
-                            seconds: median.elapsed,
-                            cell_updates_per_second: cells * generations as f64
-                                / median.elapsed.max(1e-12),
-                            efficiency: 0.0,
-                            timings: median.timings,
-                        });
-                    }
-                }
-                cluster.quiet_barrier();
-            }
-            if cluster.rank() != 0 {
+            let Some(rows) = session::measure_scaling(cluster, &backend, plan)? else {
                 return Ok(());
-            }
-            for i in 0..rows.len() {
-                let base = rows
-                    .iter()
-                    .find(|r| r.ranks == 1 && r.scaling == rows[i].scaling)
-                    .map_or(f64::NAN, |r| r.seconds);
-                let r = &mut rows[i];
-                r.efficiency = match r.scaling {
-                    "weak" => base / r.seconds,
-                    _ => base / (r.ranks as f64 * r.seconds),
-                };
-            }
-            rows.sort_by_key(|r| (r.scaling == "strong", r.ranks));
+            };
             let text = match args.format {
                 speedup::harness::export::Format::Json => {
                     serde_json::to_string_pretty(&rows)? + "\n"
                 }
-                _ => scaling_table(&backend, &rows),
+                _ => scaling::table(&backend.describe(), &rows),
             };
             if let Some(path) = &args.output {
                 write_atomic(path, text.as_bytes())?;
@@ -430,48 +294,5 @@ mod with_mpi {
             print!("{text}");
             Ok(())
         })
-    }
-
-    fn scaling_table(backend: &Backend, rows: &[Row]) -> String {
-        let mut out = format!(
-            "life, distributed: {} on each rank{}; seconds are the median run's slowest rank\n",
-            backend.describe(),
-            if rows.iter().any(|r| r.overlap) {
-                ", exchange overlapped"
-            } else {
-                ""
-            }
-        );
-        out.push_str(&format!(
-            "{:<8} {:>5} {:>13} {:>6} {:>5} {:>10} {:>12} {:>6} {:>10} {:>10} {:>10}\n",
-            "scaling",
-            "ranks",
-            "grid",
-            "gens",
-            "halo",
-            "seconds",
-            "cells/s",
-            "eff",
-            "compute",
-            "exchange",
-            "wait"
-        ));
-        for r in rows {
-            out.push_str(&format!(
-                "{:<8} {:>5} {:>13} {:>6} {:>5} {:>10.4} {:>12.3e} {:>5.0}% {:>10.4} {:>10.4} {:>10.4}\n",
-                r.scaling,
-                r.ranks,
-                format!("{}x{}", r.width, r.height),
-                r.generations,
-                r.halo,
-                r.seconds,
-                r.cell_updates_per_second,
-                r.efficiency * 100.0,
-                r.timings.compute,
-                r.timings.exchange,
-                r.timings.wait
-            ));
-        }
-        out
     }
 }

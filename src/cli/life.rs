@@ -4,8 +4,10 @@
 use super::{parse_size, BackendArgs};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use speedup::backend::Backend;
 use speedup::life::batch::record::{self, CsvSink, Expected};
 use speedup::life::batch::{self, Defaults, Job, Outcome, Shard, ShardSpec, Start, CSV_HEADER};
+use speedup::life::grid::HASH_ALGORITHM;
 use speedup::life::memory::check_grids;
 use speedup::life::session::{write_grid, Samples, Session, SessionPlan};
 use speedup::life::stable::DEFAULT_MAX_PERIOD;
@@ -355,6 +357,9 @@ struct Summary {
     cell_updates_per_second: f64,
     device_seconds: Option<f64>,
     hash: String,
+    /// Which hash `hash` is (see `Grid::hash_hex`), so that reports made with another one are
+    /// not compared with this one by mistake.
+    hash_algorithm: &'static str,
     output: Option<String>,
 }
 
@@ -460,7 +465,12 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         start_grid_seconds,
         cell_updates_per_second: final_grid.cells() as f64 * generation as f64 / elapsed.max(1e-12),
         device_seconds: outcome.device_seconds,
-        hash: final_grid.hash_hex(),
+        // On Rayon the hash runs on the pool too: the same value, a fraction of the wall time.
+        hash: match backend {
+            Backend::Rayon { .. } => final_grid.hash_hex_parallel(),
+            _ => final_grid.hash_hex(),
+        },
+        hash_algorithm: HASH_ALGORITHM,
         output: args.output.as_ref().map(|p| p.display().to_string()),
     };
     if !args.quiet {
@@ -550,7 +560,7 @@ fn print_summary(s: &Summary) {
     if let Some(d) = s.device_seconds {
         println!("device time:  {d:.6} s");
     }
-    println!("hash:         {}", s.hash);
+    println!("hash:         {} ({})", s.hash, s.hash_algorithm);
     if let Some(path) = &s.output {
         println!("written:      {path}");
     }

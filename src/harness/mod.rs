@@ -12,6 +12,7 @@ pub mod machine;
 pub mod measure;
 pub mod report;
 pub mod roofline;
+pub mod scaling;
 pub mod schema;
 pub mod sizing;
 pub mod stats;

@@ -187,8 +187,9 @@ impl Prepared for PreparedLife {
         // One readback per call: reports ask once per row, after the timed runs.
         let grid = self.engine.grid().ok()?;
         Some(format!(
-            "population {}, hash {}",
+            "population {}, {} hash {}",
             grid.population(),
+            crate::life::grid::HASH_ALGORITHM,
             grid.hash_hex()
         ))
     }

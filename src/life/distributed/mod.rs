@@ -21,6 +21,8 @@
 #[cfg(feature = "mpi")]
 pub mod mpi;
 pub mod overlap;
+#[cfg(feature = "mpi")]
+pub mod session;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};

@@ -17,10 +17,14 @@
 //! The reader normalises the cells to their bounding box.
 
 use super::life106::expect_header;
-use super::{grid_from_points, parse_error, Pattern};
+use super::{
+    cell_chars, first_non_cell, new_grid, pack_cells, parse_error, push_cells, BoundingBox,
+    Pattern, TextSink,
+};
 use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::rule::{Rule, RuleSpec};
+use std::io::Write;
 
 /// The first line of every Life 1.05 file.
 pub const HEADER: &str = "#Life 1.05";
@@ -37,11 +41,35 @@ struct Meta {
 }
 
 /// Parses Life 1.05 text; `file` names the source in errors.
+///
+/// Two passes over the rows, as Life 1.06 makes for single cells: the first
+/// checks them and finds the bounding box from each row's first and last live cell, the second
+/// packs whole rows into the grid allocated to that box.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     let mut meta = Meta::default();
-    let grid = grid_from_points(file, |cell| {
-        meta = Meta::default();
-        for_each_cell(text, file, &mut meta, cell)
+    let mut bounds = BoundingBox::default();
+    for_each_row(text, file, &mut meta, |x, y, cells| {
+        let first = cells.iter().position(|&b| b != b'.');
+        let last = cells.iter().rposition(|&b| b != b'.');
+        if let (Some(first), Some(last)) = (first, last) {
+            // x + last fits: for_each_row checked it.
+            bounds.add(x + first as i64, y);
+            bounds.add(x + last as i64, y);
+        }
+    })?;
+    let ((x0, y0), (w, h)) = bounds.origin_and_size();
+    let mut grid = new_grid(w, h, file, 1, 1)?;
+    let wpr = grid.words_per_row() as usize;
+    let mut meta = Meta::default();
+    for_each_row(text, file, &mut meta, |x, y, cells| {
+        // Trim the row to its live cells, which lie inside the box.
+        let Some(first) = cells.iter().position(|&b| b != b'.') else {
+            return;
+        };
+        let last = cells.iter().rposition(|&b| b != b'.').unwrap_or(first);
+        let row = y.abs_diff(y0) as usize;
+        let words = &mut grid.words_mut()[row * wpr..(row + 1) * wpr];
+        pack_cells(words, (x + first as i64).abs_diff(x0), &cells[first..=last]);
     })?;
     Ok(Pattern {
         grid,
@@ -51,11 +79,13 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     })
 }
 
-fn for_each_cell(
+/// Walks the file, calling `row(x, y, cells)` for every row of cells (checked: `.`, `*`, `O`,
+/// `o`) whose first cell is at (x, y); `x + cells.len()` fits an `i64`.
+fn for_each_row(
     text: &str,
     file: &str,
     meta: &mut Meta,
-    cell: &mut dyn FnMut(i64, i64) -> Result<()>,
+    mut row: impl FnMut(i64, i64, &[u8]),
 ) -> Result<()> {
     let mut lines = text.lines().enumerate();
     expect_header(&mut lines, file, HEADER)?;
@@ -87,26 +117,28 @@ fn for_each_cell(
         if trimmed.is_empty() {
             continue;
         }
-        for (j, c) in trimmed.chars().enumerate() {
-            match c {
-                '.' => {}
-                '*' | 'O' | 'o' => {
-                    let x = block_x.checked_add(j as i64).ok_or_else(|| {
-                        parse_error(file, line_no, j + 1, "coordinate out of range")
-                    })?;
-                    cell(x, row_y)?;
-                }
-                _ => {
-                    let column = line.len() - line.trim_start().len() + j + 1;
-                    return Err(parse_error(
-                        file,
-                        line_no,
-                        column,
-                        format!("unexpected character '{c}': expected '.' (dead) or '*' (alive)"),
-                    ));
-                }
+        let cells = trimmed.as_bytes();
+        if let Some(j) = first_non_cell(cells) {
+            // Everything before the first bad byte is ASCII, so j is its character index.
+            let c = trimmed[j..].chars().next().unwrap_or('?');
+            let column = line.len() - line.trim_start().len() + j + 1;
+            return Err(parse_error(
+                file,
+                line_no,
+                column,
+                format!("unexpected character '{c}': expected '.' (dead) or '*' (alive)"),
+            ));
+        }
+        if let Some(last) = cells.iter().rposition(|&b| b != b'.') {
+            if block_x.checked_add(last as i64).is_none() {
+                // The first live cell past i64::MAX is the one named.
+                let j = (0..=last)
+                    .find(|&j| cells[j] != b'.' && block_x.checked_add(j as i64).is_none())
+                    .unwrap_or(last);
+                return Err(parse_error(file, line_no, j + 1, "coordinate out of range"));
             }
         }
+        row(block_x, row_y, cells);
         row_y = row_y
             .checked_add(1)
             .ok_or_else(|| parse_error(file, line_no, 1, "coordinate out of range"))?;
@@ -139,17 +171,33 @@ fn block_origin(
     }
 }
 
+/// `.` and `*` for each byte of cells.
+const CHARS: [[u8; 8]; 256] = cell_chars(b'.', b'*');
+
 /// Renders `grid` as Life 1.05: the name as a `#D Name:` line, the rule (`#N` for B3/S23, else
 /// `#R survival/birth`), and the cells as `#P` blocks at most [`MAX_LINE`] columns wide, relative
 /// to the grid's centre. Empty stretches are skipped, and each row's trailing dead cells dropped.
 pub fn write(grid: &Grid, rule: &Rule, name: Option<&str>) -> String {
-    let mut out = String::from(HEADER);
-    out.push('\n');
+    let mut out = Vec::new();
+    write_to(&mut out, grid, rule, name).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("Life 1.05 is ASCII")
+}
+
+/// [`write`], streamed into `out` through a small buffer.
+pub fn write_to(
+    out: &mut dyn Write,
+    grid: &Grid,
+    rule: &Rule,
+    name: Option<&str>,
+) -> std::io::Result<()> {
+    let mut sink = TextSink::new(out);
+    sink.push(HEADER.as_bytes())?;
+    sink.push(b"\n")?;
     if let Some(n) = name {
-        out.push_str(&format!("#D Name: {n}\n"));
+        sink.push(format!("#D Name: {n}\n").as_bytes())?;
     }
     if *rule == Rule::CONWAY {
-        out.push_str("#N\n");
+        sink.push(b"#N\n")?;
     } else {
         let digits = |m: u16| -> String {
             (0..=8u8)
@@ -157,34 +205,47 @@ pub fn write(grid: &Grid, rule: &Rule, name: Option<&str>) -> String {
                 .map(|k| char::from(b'0' + k))
                 .collect()
         };
-        out.push_str(&format!(
-            "#R {}/{}\n",
-            digits(rule.survival),
-            digits(rule.birth)
-        ));
+        sink.push(format!("#R {}/{}\n", digits(rule.survival), digits(rule.birth)).as_bytes())?;
     }
     let (cx, cy) = ((grid.width() / 2) as i64, (grid.height() / 2) as i64);
     for x0 in (0..grid.width()).step_by(MAX_LINE as usize) {
         let x1 = x0.saturating_add(MAX_LINE).min(grid.width());
-        let live = |y: u32| (x0..x1).any(|x| grid.get(x, y));
-        let Some(first) = (0..grid.height()).find(|&y| live(y)) else {
+        // The last live column of row y within x0..x1, plus one (0: none).
+        let end = |y: u32| {
+            let row = grid.row(y);
+            let mut x = x1;
+            while x > x0 {
+                // Whole words at a time from the right: mask the block's part of the word.
+                let i = ((x - 1) / 32) as usize;
+                let lo = x0.max(i as u32 * 32);
+                let bits = row[i] >> (lo % 32) & (u32::MAX >> (32 - (x - lo)));
+                if bits != 0 {
+                    return lo + 32 - bits.leading_zeros();
+                }
+                x = lo;
+            }
+            0
+        };
+        let Some(first) = (0..grid.height()).find(|&y| end(y) > 0) else {
             continue;
         };
         let last = (first..grid.height())
             .rev()
-            .find(|&y| live(y))
+            .find(|&y| end(y) > 0)
             .unwrap_or(first);
-        out.push_str(&format!("#P {} {}\n", x0 as i64 - cx, first as i64 - cy));
+        sink.push(format!("#P {} {}\n", x0 as i64 - cx, first as i64 - cy).as_bytes())?;
         for y in first..=last {
-            let row: String = (x0..x1)
-                .map(|x| if grid.get(x, y) { '*' } else { '.' })
-                .collect();
-            let kept = row.trim_end_matches('.');
-            out.push_str(if kept.is_empty() { "." } else { kept });
-            out.push('\n');
+            match end(y) {
+                0 => sink.push(b".\n")?,
+                e => {
+                    sink.reserve((e - x0) as usize + 1)?;
+                    push_cells(&CHARS, grid.row(y), x0, e, sink.buffer());
+                    sink.push(b"\n")?;
+                }
+            }
         }
     }
-    out
+    sink.finish()
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@
 //! file's text and the grid it describes, and the grid's size is checked against
 //! [`MAX_CELLS`](crate::life::grid::MAX_CELLS) and the memory available before it is allocated.
 //!
-//! Writers produce whole files in memory; [`write_pattern`] then writes them atomically.
+//! Both directions run at memory speed (see docs/performance.md, "Pattern files"): readers walk
+//! the bytes of the one buffer the file is read into (never copied again), and writers stream
+//! through a 64 KiB buffer ([`TextSink`]) straight into the file, which [`write_pattern`] puts
+//! in place atomically.
 
 pub mod life105;
 pub mod life106;
@@ -132,7 +135,9 @@ pub fn read_pattern(path: &Path) -> Result<Pattern> {
         // Neither the extension nor the content says what this is.
         Format::from_path(path)?;
     }
-    parse_bytes(&bytes, &path.display().to_string(), hint)
+    let file = path.display().to_string();
+    let (text, format) = decode_owned(bytes, &file, hint)?;
+    parse_pattern(&text, &file, format)
 }
 
 fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -159,10 +164,20 @@ pub fn parse_bytes(bytes: &[u8], file: &str, hint: Option<Format>) -> Result<Pat
 /// bytes), checks UTF-8 (an error names the line and column of the first bad byte), and picks
 /// the format: a `#Life 1.0x` first line wins over `hint` (the extension's); with neither, RLE.
 pub fn decode(bytes: &[u8], file: &str, hint: Option<Format>) -> Result<(String, Format)> {
-    let bytes = if bytes.starts_with(&GZIP_MAGIC) {
-        gunzip(bytes, file)?
+    if bytes.starts_with(&GZIP_MAGIC) {
+        decode_owned(gunzip(bytes, file)?, file, hint)
     } else {
-        bytes.to_vec()
+        decode_owned(bytes.to_vec(), file, hint)
+    }
+}
+
+/// [`decode`] of a buffer the caller owns: plain text is checked in place and becomes the
+/// `String` without a copy (`read_pattern`'s path: the file is read once, into one buffer).
+pub fn decode_owned(bytes: Vec<u8>, file: &str, hint: Option<Format>) -> Result<(String, Format)> {
+    let bytes = if bytes.starts_with(&GZIP_MAGIC) {
+        gunzip(&bytes, file)?
+    } else {
+        bytes
     };
     let text = String::from_utf8(bytes).map_err(|e| {
         let prefix = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -223,28 +238,116 @@ fn reads_as_plaintext(text: &str) -> bool {
 /// Renders `grid` in `format`. For RLE, `rule` (with its suffix) goes in the header; Life 1.05
 /// keeps the rule without the suffix; plaintext and Life 1.06 carry no rule.
 pub fn render_pattern(grid: &Grid, rule: &RuleSpec, format: Format, name: Option<&str>) -> String {
+    let mut out = Vec::new();
+    write_pattern_to(&mut out, grid, rule, format, name).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("pattern writers produce UTF-8")
+}
+
+/// [`render_pattern`], streamed into `out` (a file, a gzip encoder) through a 64 KiB buffer, so
+/// that no copy of the whole text is ever held.
+pub fn write_pattern_to(
+    out: &mut dyn Write,
+    grid: &Grid,
+    rule: &RuleSpec,
+    format: Format,
+    name: Option<&str>,
+) -> std::io::Result<()> {
     match format {
-        Format::Rle => rle::write(grid, rule, name),
-        Format::Plaintext => plaintext::write(grid, name),
-        Format::Life105 => life105::write(grid, &rule.rule, name),
-        Format::Life106 => life106::write(grid),
+        Format::Rle => rle::write_to(out, grid, rule, name),
+        Format::Plaintext => plaintext::write_to(out, grid, name),
+        Format::Life105 => life105::write_to(out, grid, &rule.rule, name),
+        Format::Life106 => life106::write_to(out, grid),
     }
 }
 
 /// Writes `grid` to `path` in the format its extension names, gzip-compressed when the name ends
-/// in `.gz`, atomically.
+/// in `.gz`, atomically. The text is streamed into the file (or the encoder), never held whole.
 pub fn write_pattern(path: &Path, grid: &Grid, rule: &RuleSpec) -> Result<()> {
     let format = Format::from_path(path)?;
-    let text = render_pattern(grid, rule, format, None);
-    let bytes = if is_gzip_path(path) {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(text.as_bytes())
-            .and_then(|_| gz.finish())
-            .map_err(|e| Error::io(path, e))?
-    } else {
-        text.into_bytes()
-    };
-    crate::output::write_atomic(path, &bytes)
+    let gzip = is_gzip_path(path);
+    crate::output::write_atomic_with(path, |file| {
+        if gzip {
+            // Level 6, as gzip's own default: see docs/performance.md for the backends measured.
+            let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+            write_pattern_to(&mut gz, grid, rule, format, None)?;
+            gz.finish()?;
+            Ok(())
+        } else {
+            write_pattern_to(file, grid, rule, format, None)
+        }
+    })
+}
+
+/// A write buffer for the pattern writers: bytes are gathered in 64 KiB and handed to the
+/// underlying writer in one call, so a writer may emit one token at a time cheaply.
+pub struct TextSink<'a> {
+    buf: Vec<u8>,
+    out: &'a mut dyn Write,
+}
+
+impl<'a> TextSink<'a> {
+    const CAPACITY: usize = 1 << 16;
+
+    /// A sink in front of `out`.
+    pub fn new(out: &'a mut dyn Write) -> Self {
+        TextSink {
+            buf: Vec::with_capacity(Self::CAPACITY),
+            out,
+        }
+    }
+
+    /// Appends `bytes`, passing the buffer on when it is full.
+    #[inline]
+    pub fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= Self::CAPACITY {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    /// Room for at least `n` more bytes, to be written through [`TextSink::spare`].
+    #[inline]
+    pub fn reserve(&mut self, n: usize) -> std::io::Result<()> {
+        if self.buf.len() + n > Self::CAPACITY {
+            self.flush_buf()?;
+        }
+        self.buf.reserve(n);
+        Ok(())
+    }
+
+    /// The buffer itself, for writers that fill many bytes at once (after [`TextSink::reserve`]).
+    #[inline]
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    fn flush_buf(&mut self) -> std::io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Passes on what is left and flushes the underlying writer.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.flush_buf()?;
+        self.out.flush()
+    }
+}
+
+/// Writes `n` in decimal at the end of `buf`, returning where its digits start. `buf` must hold
+/// 20 bytes (`u64::MAX`).
+#[inline]
+pub(crate) fn format_u64(mut n: u64, buf: &mut [u8]) -> usize {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return i;
+        }
+    }
 }
 
 /// `pattern` centred in an all-dead `width` × `height` grid (its own size: returned as is).
@@ -301,9 +404,23 @@ pub(crate) fn new_grid(
 
 /// Sets `n` cells of row `y` alive from column `x` on, a word at a time. The caller has checked
 /// that `x + n <= width` and `y < height`.
+#[inline]
 pub(crate) fn fill_run(grid: &mut Grid, x: u64, y: u64, n: u64) {
     let wpr = grid.words_per_row() as usize;
-    let row = &mut grid.words_mut()[y as usize * wpr..(y as usize + 1) * wpr];
+    fill_words(grid.words_mut(), wpr, x, y, n);
+}
+
+/// [`fill_run`] on a grid's words, `wpr` to a row.
+#[inline]
+pub(crate) fn fill_words(words: &mut [u32], wpr: usize, x: u64, y: u64, n: u64) {
+    let bit = x % 32;
+    if bit + n <= 32 {
+        // The common case (a soup's runs are short): one word, one OR.
+        let mask = ((1u64 << n) - 1) << bit;
+        words[y as usize * wpr + (x / 32) as usize] |= mask as u32;
+        return;
+    }
+    let row = &mut words[y as usize * wpr..(y as usize + 1) * wpr];
     let (mut x, end) = (x, x + n);
     while x < end {
         let bit = x % 32;
@@ -318,52 +435,84 @@ pub(crate) fn fill_run(grid: &mut Grid, x: u64, y: u64, n: u64) {
     }
 }
 
-/// Runs of equal cells in row `y` as (alive, length), without the trailing dead run. Reads whole
-/// words, so long empty or full stretches cost one step per 32 cells.
-pub(crate) fn row_runs(grid: &Grid, y: u32) -> Vec<(bool, u64)> {
-    let mut runs: Vec<(bool, u64)> = Vec::new();
-    let mut push = |alive: bool, n: u64| match runs.last_mut() {
-        Some((a, len)) if *a == alive => *len += n,
-        _ => runs.push((alive, n)),
-    };
-    let width = grid.width() as u64;
-    for (i, &word) in grid.row(y).iter().enumerate() {
-        let start = i as u64 * 32;
-        let cells = (width - start).min(32);
-        if word == 0 || (cells == 32 && word == u32::MAX) {
-            push(word != 0, cells);
-            continue;
-        }
-        for b in 0..cells {
-            push((word >> b) & 1 == 1, 1);
-        }
-    }
-    if runs.last().is_some_and(|(a, _)| !a) {
-        runs.pop();
-    }
-    runs
+/// Whether a byte of a plaintext or Life 1.05 row is a cell: `.` dead, `O`/`o`/`*` alive.
+#[inline]
+pub(crate) fn is_cell_byte(b: u8) -> bool {
+    matches!(b, b'.' | b'O' | b'o' | b'*')
 }
 
-/// A grid from a reader that lists cells by coordinates (Life 1.0x): `visit` walks the file and
-/// calls its argument for every live cell. It runs twice, so that no list of cells is ever held:
-/// once for the bounding box, then, with the grid allocated to that box, to set the cells.
-pub(crate) fn grid_from_points(
-    file: &str,
-    mut visit: impl FnMut(&mut dyn FnMut(i64, i64) -> Result<()>) -> Result<()>,
-) -> Result<Grid> {
-    let mut bounds = BoundingBox::default();
-    visit(&mut |x, y| {
-        bounds.add(x, y);
-        Ok(())
-    })?;
-    let ((x0, y0), (w, h)) = bounds.origin_and_size();
-    let mut grid = new_grid(w, h, file, 1, 1)?;
-    visit(&mut |x, y| {
-        // Inside the bounding box by construction, so the offsets fit the grid.
-        grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
-        Ok(())
-    })?;
-    Ok(grid)
+/// Index of the first byte of `row` that is not a cell character, if any.
+#[inline]
+pub(crate) fn first_non_cell(row: &[u8]) -> Option<usize> {
+    // Checked 32 bytes at a time without a branch per byte; only a failing chunk is searched.
+    let mut chunks = row.chunks_exact(32);
+    let mut base = 0;
+    for chunk in chunks.by_ref() {
+        if !chunk.iter().fold(true, |ok, &b| ok & is_cell_byte(b)) {
+            return chunk
+                .iter()
+                .position(|&b| !is_cell_byte(b))
+                .map(|i| base + i);
+        }
+        base += 32;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| !is_cell_byte(b))
+        .map(|i| base + i)
+}
+
+/// ORs the cells of `cells` (checked cell characters, anything but `.` alive) into `row` from
+/// column `x0` on, 32 cells at a time. The caller has checked that they fit the row.
+pub(crate) fn pack_cells(row: &mut [u32], x0: u64, cells: &[u8]) {
+    let shift = (x0 % 32) as u32;
+    for (word_at, chunk) in ((x0 / 32) as usize..).zip(cells.chunks(32)) {
+        let mut word = 0u32;
+        for (j, &b) in chunk.iter().enumerate() {
+            word |= ((b != b'.') as u32) << j;
+        }
+        row[word_at] |= word << shift;
+        if shift != 0 && word >> (32 - shift) != 0 {
+            row[word_at + 1] |= word >> (32 - shift);
+        }
+    }
+}
+
+/// The 8 characters for each byte of cells (bit 0 first), `dead` and `alive` as given.
+pub(crate) const fn cell_chars(dead: u8, alive: u8) -> [[u8; 8]; 256] {
+    let mut table = [[0u8; 8]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut bit = 0;
+        while bit < 8 {
+            table[byte][bit] = if (byte >> bit) & 1 == 1 { alive } else { dead };
+            bit += 1;
+        }
+        byte += 1;
+    }
+    table
+}
+
+/// Appends the characters of cells `x0 .. x1` of `row` (32-bit words, bit 0 first) to `out`,
+/// through `table` (see [`cell_chars`]), 8 cells per look-up.
+pub(crate) fn push_cells(table: &[[u8; 8]; 256], row: &[u32], x0: u32, x1: u32, out: &mut Vec<u8>) {
+    let mut x = x0;
+    while x < x1 {
+        // The 32 cells from x on, gathered from one or two words.
+        let (i, s) = ((x / 32) as usize, x % 32);
+        let mut word = row[i] >> s;
+        if s != 0 && i + 1 < row.len() {
+            word |= row[i + 1] << (32 - s);
+        }
+        let n = (x1 - x).min(32) as usize;
+        let mut chars = [0u8; 32];
+        for (k, part) in chars.chunks_exact_mut(8).enumerate() {
+            part.copy_from_slice(&table[((word >> (8 * k)) & 0xff) as usize]);
+        }
+        out.extend_from_slice(&chars[..n]);
+        x += n as u32;
+    }
 }
 
 /// The bounding box of a set of points, grown one point at a time, in `i64` so that Life 1.0x's

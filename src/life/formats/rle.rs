@@ -8,12 +8,18 @@
 //! ```
 //! `b` (or `.`) is a dead cell, `o` (or `A`) a live one, `$` ends a row, a number before a tag
 //! repeats it, `!` ends the pattern. Line breaks and spaces may stand anywhere between tokens.
+//!
+//! Both directions work on bytes at memory speed: the reader walks the body once (twice only
+//! for a file without a header line, whose size it must find first) and ORs each live run into
+//! the grid's words; the writer reads whole words, finds runs with `trailing_zeros`, and streams
+//! tokens through a small buffer into any [`std::io::Write`].
 
-use super::{fill_run, new_grid, parse_error, row_runs, Pattern};
+use super::{fill_run, fill_words, new_grid, parse_error, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::memory::check_grids;
 use crate::life::rule::RuleSpec;
+use std::io::Write;
 
 /// Longest line the writer emits, as Golly does.
 pub const MAX_LINE: usize = 70;
@@ -29,8 +35,15 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     let mut comments = Vec::new();
     let mut rule = None;
     let mut header: Option<(u64, u64)> = None;
+    // (line number, byte offset) where the body starts.
     let mut body_start = None;
-    for (i, line) in text.lines().enumerate() {
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let line_offset = offset;
+        offset += raw.len();
+        let line = raw
+            .strip_suffix('\n')
+            .map_or(raw, |l| l.strip_suffix('\r').unwrap_or(l));
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
@@ -55,13 +68,13 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
             if r.is_some() {
                 rule = r;
             }
-            body_start = Some(i + 1);
+            body_start = Some((i + 2, offset));
         } else {
-            body_start = Some(i);
+            body_start = Some((i + 1, line_offset));
         }
         break;
     }
-    let Some(body_start) = body_start else {
+    let Some((body_line, body_offset)) = body_start else {
         return Err(parse_error(
             file,
             text.lines().count().max(1),
@@ -69,34 +82,53 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
             "no pattern found: expected a header line 'x = W, y = H' and RLE data",
         ));
     };
-    // Two passes over the body, so that no list of cells is ever held: the first finds the
-    // extent (and cells outside the header's size), the second fills the allocated grid.
-    let (mut width, mut height) = (0u64, 0u64);
-    scan_body(text, body_start, file, |run| {
-        if let Some((w, h)) = header {
-            if run.x + run.n > w.max(1) || run.y >= h.max(1) {
-                return Err(parse_error(
-                    file,
-                    run.line,
-                    run.column,
-                    format!(
-                        "cell ({}, {}) is outside the header's size x = {w}, y = {h}",
-                        run.x + run.n - 1,
-                        run.y
-                    ),
-                ));
-            }
+    let body = Body {
+        text,
+        start: body_offset,
+        line: body_line,
+        file,
+    };
+    let grid = match header {
+        // With a header the grid is allocated first and filled in one pass; a run outside the
+        // header's size is an error at its tag.
+        Some((w, h)) => {
+            let mut grid = new_grid(w, h, file, body_line - 1, 1)?;
+            let (wpr, rows) = (grid.words_per_row() as usize, grid.height() as u64);
+            let words = grid.words_mut();
+            body.scan(Some((w, h)), |x, y, n, alive| {
+                if n <= 32 {
+                    // Without a branch on `alive`: a dead run ORs an empty mask into a word
+                    // of its row (clamped into the grid: a dead run may pass its edges).
+                    let live = 0u64.wrapping_sub(alive as u64);
+                    let mask = (((1u64 << n) - 1) << (x % 32)) & live;
+                    let row = y.min(rows - 1) as usize * wpr;
+                    let at = ((x / 32) as usize).min(wpr - 1);
+                    words[row + at] |= mask as u32;
+                    words[row + (at + 1).min(wpr - 1)] |= (mask >> 32) as u32;
+                } else if alive {
+                    fill_words(words, wpr, x, y, n);
+                }
+            })?;
+            grid
         }
-        width = width.max(run.x + run.n);
-        height = height.max(run.y + 1);
-        Ok(())
-    })?;
-    let (w, h) = header.unwrap_or((width, height));
-    let mut grid = new_grid(w, h, file, body_start.max(1), 1)?;
-    scan_body(text, body_start, file, |run| {
-        fill_run(&mut grid, run.x, run.y, run.n);
-        Ok(())
-    })?;
+        // Without one, a first pass finds the extent, so that no list of cells is ever held.
+        None => {
+            let (mut width, mut height) = (0u64, 0u64);
+            body.scan(None, |x, y, n, alive| {
+                if alive {
+                    width = width.max(x + n);
+                    height = height.max(y + 1);
+                }
+            })?;
+            let mut grid = new_grid(width, height, file, (body_line - 1).max(1), 1)?;
+            body.scan(None, |x, y, n, alive| {
+                if alive {
+                    fill_run(&mut grid, x, y, n)
+                }
+            })?;
+            grid
+        }
+    };
     Ok(Pattern {
         grid,
         rule,
@@ -114,7 +146,6 @@ fn is_header(trimmed: &str) -> bool {
 fn parse_rule(text: &str, file: &str, line: usize, column: usize) -> Result<RuleSpec> {
     RuleSpec::parse(text).map_err(|e| parse_error(file, line, column, e.to_string()))
 }
-
 /// Parses `x = 3, y = 3, rule = B3/S23`, returning the size and the rule, if any. The rule is
 /// the last key and runs to the end of the line, since Golly's suffix holds a comma
 /// (`rule = B3/S23:T64,32`).
@@ -188,177 +219,334 @@ fn parse_header(line: &str, file: &str, line_no: usize) -> Result<((u64, u64), O
     }
 }
 
-/// A run of live cells found in the body, with the position of its tag.
-struct LiveRun {
-    x: u64,
-    y: u64,
-    n: u64,
+/// The body of an RLE file: the text from byte `start`, which is on line `line` (1-based).
+struct Body<'a> {
+    text: &'a str,
+    start: usize,
     line: usize,
-    column: usize,
+    file: &'a str,
 }
 
-/// Reads the body from line index `first_line`, calling `on_live` for every run of live cells.
-fn scan_body(
-    text: &str,
-    first_line: usize,
-    file: &str,
-    mut on_live: impl FnMut(LiveRun) -> Result<()>,
-) -> Result<()> {
-    let (mut x, mut y) = (0u64, 0u64);
-    let mut count: Option<u64> = None;
-    let mut count_pos = (0, 0);
-    'lines: for (i, line) in text.lines().enumerate().skip(first_line) {
-        let line_no = i + 1;
-        if line.trim_start().starts_with('#') && count.is_none() {
-            continue;
-        }
-        for (j, c) in line.chars().enumerate() {
-            let column = j + 1;
-            match c {
-                '0'..='9' => {
-                    if count.is_none() {
-                        count_pos = (line_no, column);
-                    }
-                    let digit = c as u64 - '0' as u64;
-                    count = Some(
-                        count
-                            .unwrap_or(0)
-                            .checked_mul(10)
-                            .and_then(|n| n.checked_add(digit))
-                            .filter(|&n| n <= u32::MAX as u64)
-                            .ok_or_else(|| {
-                                parse_error(
-                                    file,
-                                    count_pos.0,
-                                    count_pos.1,
-                                    "run count is too large (at most 2^32 - 1)",
-                                )
-                            })?,
-                    );
+impl Body<'_> {
+    /// Walks the body once, calling `on_run(x, y, n, alive)` for every run of `n` live cells
+    /// starting at (x, y), and for some runs of dead cells too (`alive` false), which a caller
+    /// may add to its grid as an empty mask without a branch. With `limit` = (w, h), a live run outside w × h is an error at its tag.
+    ///
+    /// Every byte of the body is looked at once, and positions are kept as byte offsets: the
+    /// line number is counted at each `\n`, the column found from the line's start only when an
+    /// error is reported. Body lines are ASCII up to any error (a non-ASCII byte is one), so a
+    /// byte column is the character column.
+    fn scan(
+        &self,
+        limit: Option<(u64, u64)>,
+        mut on_run: impl FnMut(u64, u64, u64, bool),
+    ) -> Result<()> {
+        let bytes = self.text.as_bytes();
+        let (mut x, mut y) = (0u64, 0u64);
+        // The run count being read, and where it started (an offset, or None for no count).
+        let mut count = 0u64;
+        let mut count_at: Option<(usize, usize)> = None;
+        let mut line = self.line;
+        let mut line_start = self.start;
+        let mut i = self.skip_comment_lines(self.start, &mut line, &mut line_start, false);
+        // The live runs' bounds for the fast path: past them (or on a row past the header's
+        // height) the byte-by-byte path below reports the error.
+        let (max_x, max_y) =
+            limit.map_or((u32::MAX as u64, u64::MAX), |(w, h)| (w.max(1), h.max(1)));
+        while i < bytes.len() {
+            // The fast path: a token of `b`/`.`/`o`/`A` with at most two count digits, no count
+            // pending, read with selects instead of branches (in a random soup whether a count
+            // is there, and whether the run is alive, is a coin toss the branch predictor
+            // loses); everything else (`$`, line ends, longer counts, errors) takes the
+            // byte-by-byte path below, one byte at a time.
+            if count_at.is_none() && i + 2 < bytes.len() {
+                let (c0, c1) = (bytes[i], bytes[i + 1]);
+                let (d0, d1) = (c0.wrapping_sub(b'0') as u64, c1.wrapping_sub(b'0') as u64);
+                let one = d0 < 10;
+                let two = one & (d1 < 10);
+                let digits = one as usize + two as usize;
+                let tag = bytes[i + digits];
+                let n = if two {
+                    d0 * 10 + d1
+                } else if one {
+                    d0
+                } else {
+                    1
+                };
+                let live = (tag == b'o') | (tag == b'A');
+                let dead = (tag == b'b') | (tag == b'.');
+                let fits = (x + n <= max_x) & (y < max_y);
+                if (live | dead) & (n != 0) & (fits | dead) & (x + n <= u32::MAX as u64) {
+                    on_run(x, y, n, live);
+                    x += n;
+                    i += digits + 1;
+                    continue;
                 }
-                ' ' | '\t' | '\r' => {}
-                'b' | '.' | 'o' | 'A' | '$' => {
-                    let n = count.take().unwrap_or(1);
+            }
+            let c = bytes[i];
+            if c.is_ascii_digit() {
+                if count_at.is_none() {
+                    count_at = Some((line, i - line_start + 1));
+                }
+                count = count * 10 + (c - b'0') as u64;
+                if count > u32::MAX as u64 {
+                    let (l, col) = count_at.unwrap_or((line, 1));
+                    return Err(parse_error(
+                        self.file,
+                        l,
+                        col,
+                        "run count is too large (at most 2^32 - 1)",
+                    ));
+                }
+                i += 1;
+                continue;
+            }
+            match c {
+                b'b' | b'.' | b'o' | b'A' | b'$' => {
+                    let n = match count_at.take() {
+                        None => 1,
+                        Some(_) => std::mem::take(&mut count),
+                    };
+                    let column = i - line_start + 1;
                     if n == 0 {
                         return Err(parse_error(
-                            file,
-                            line_no,
+                            self.file,
+                            line,
                             column,
                             "run count 0: expected a count of at least 1",
                         ));
                     }
-                    if c == '$' {
+                    if c == b'$' {
                         y += n;
                         x = 0;
                     } else {
-                        if c == 'o' || c == 'A' {
-                            on_live(LiveRun {
-                                x,
-                                y,
-                                n,
-                                line: line_no,
-                                column,
-                            })?;
+                        if c == b'o' || c == b'A' {
+                            if let Some((w, h)) = limit {
+                                // Golly writes `x = 0, y = 0` for an empty pattern: 1x1.
+                                if x + n > w.max(1) || y >= h.max(1) {
+                                    return Err(self.outside(x + n - 1, y, (w, h), line, column));
+                                }
+                            }
+                            on_run(x, y, n, true);
                         }
                         x += n;
                     }
                     if x > u32::MAX as u64 || y > u32::MAX as u64 {
                         return Err(parse_error(
-                            file,
-                            line_no,
+                            self.file,
+                            line,
                             column,
                             "pattern extends beyond 2^32 cells",
                         ));
                     }
+                    i += 1;
                 }
+                b'\n' => {
+                    line += 1;
+                    line_start = i + 1;
+                    i = self.skip_comment_lines(
+                        i + 1,
+                        &mut line,
+                        &mut line_start,
+                        count_at.is_some(),
+                    );
+                }
+                b' ' | b'\t' | b'\r' => i += 1,
                 // A missing '!' is tolerated, as Golly does; anything after it is ignored.
-                '!' => break 'lines,
-                other => {
+                b'!' => break,
+                _ => {
+                    let other = self.text[i..].chars().next().unwrap_or('?');
                     let hint = if other.is_ascii_alphabetic() {
                         " (multi-state patterns are not supported; expected b, o, $ or !)"
                     } else {
                         " (expected b, o, $, a run count or !)"
                     };
                     return Err(parse_error(
-                        file,
-                        line_no,
-                        column,
+                        self.file,
+                        line,
+                        i - line_start + 1,
                         format!("unexpected character '{other}'{hint}"),
                     ));
                 }
             }
         }
+        if let Some((l, col)) = count_at {
+            return Err(parse_error(
+                self.file,
+                l,
+                col,
+                "run count with no tag after it: expected b, o or $",
+            ));
+        }
+        Ok(())
     }
-    if count.is_some() {
-        return Err(parse_error(
-            file,
-            count_pos.0,
-            count_pos.1,
-            "run count with no tag after it: expected b, o or $",
-        ));
+
+    /// From the start of a line at `i`: skips `#` lines (when no run count is pending), which
+    /// may stand between body lines, and returns where scanning resumes. A line is a comment
+    /// when its first non-whitespace character is `#`.
+    fn skip_comment_lines(
+        &self,
+        mut i: usize,
+        line: &mut usize,
+        line_start: &mut usize,
+        count_pending: bool,
+    ) -> usize {
+        if count_pending {
+            return i;
+        }
+        let bytes = self.text.as_bytes();
+        loop {
+            let rest = &bytes[i..];
+            let first = rest
+                .iter()
+                .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c))
+                .unwrap_or(rest.len());
+            let is_comment = match rest.get(first) {
+                Some(b'#') => true,
+                // Unicode white space before a '#' (rare): ask the str functions.
+                Some(&b) if b >= 0x80 => {
+                    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                    self.text[i..i + end].trim_start().starts_with('#')
+                }
+                _ => false,
+            };
+            if !is_comment {
+                return i;
+            }
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    i += end + 1;
+                    *line += 1;
+                    *line_start = i;
+                }
+                None => return bytes.len(),
+            }
+        }
     }
-    Ok(())
+
+    fn outside(
+        &self,
+        x: u64,
+        y: u64,
+        (w, h): (u64, u64),
+        line: usize,
+        column: usize,
+    ) -> crate::error::Error {
+        parse_error(
+            self.file,
+            line,
+            column,
+            format!("cell ({x}, {y}) is outside the header's size x = {w}, y = {h}"),
+        )
+    }
 }
 
 /// Renders `grid` as RLE with `rule` (and its suffix) in the header. With a bounded-grid suffix
 /// the whole grid is written (x and y equal to the grid's size), so that Golly, which centres a
 /// pattern in its bounded grid, places every cell where it was.
 pub fn write(grid: &Grid, rule: &RuleSpec, name: Option<&str>) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_to(&mut out, grid, rule, name).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("RLE is ASCII")
+}
+
+/// [`write`], streamed into `out` through a small buffer.
+pub fn write_to(
+    out: &mut dyn Write,
+    grid: &Grid,
+    rule: &RuleSpec,
+    name: Option<&str>,
+) -> std::io::Result<()> {
+    let mut sink = TextSink::new(out);
     if let Some(n) = name {
-        out.push_str(&format!("#N {n}\n"));
+        sink.push(format!("#N {n}\n").as_bytes())?;
     }
-    out.push_str(&format!(
-        "x = {}, y = {}, rule = {}\n",
-        grid.width(),
-        grid.height(),
-        rule.to_golly()
-    ));
-    let mut line = LineWriter::default();
+    sink.push(
+        format!(
+            "x = {}, y = {}, rule = {}\n",
+            grid.width(),
+            grid.height(),
+            rule.to_golly()
+        )
+        .as_bytes(),
+    )?;
+    let mut tokens = Tokens { sink, len: 0 };
     // The row the writer stands on: rows are ended lazily, so that empty rows in between (or
     // before the first live row) become one `n$` token.
     let mut at_row = 0u32;
+    let width = grid.width() as u64;
     for y in 0..grid.height() {
-        let runs = row_runs(grid, y);
-        if runs.is_empty() {
+        let row = grid.row(y);
+        if row.iter().all(|&w| w == 0) {
             continue;
         }
         if y > at_row {
-            line.token((y - at_row) as u64, '$', &mut out);
+            tokens.token((y - at_row) as u64, b'$')?;
             at_row = y;
         }
-        for (alive, n) in runs {
-            line.token(n, if alive { 'o' } else { 'b' }, &mut out);
+        // The run being gathered: (alive, length); runs continue across words.
+        let (mut alive, mut len) = (false, 0u64);
+        for (i, &word) in row.iter().enumerate() {
+            let cells = (width - i as u64 * 32).min(32) as u32;
+            let mut pos = 0u32;
+            while pos < cells {
+                let rest = word >> pos;
+                let bit = rest & 1 == 1;
+                // Padding bits are zero, so a dead run may reach past `cells`: clamp it.
+                let run = if bit {
+                    (!rest).trailing_zeros()
+                } else {
+                    rest.trailing_zeros()
+                };
+                let run = run.min(cells - pos);
+                if bit == alive {
+                    len += run as u64;
+                } else {
+                    if len > 0 {
+                        tokens.token(len, if alive { b'o' } else { b'b' })?;
+                    }
+                    (alive, len) = (bit, run as u64);
+                }
+                pos += run;
+            }
+        }
+        // The row's trailing dead run is not written.
+        if alive {
+            tokens.token(len, b'o')?;
         }
     }
-    line.push("!", &mut out);
-    out.push('\n');
-    out
+    tokens.push(b"!")?;
+    tokens.sink.push(b"\n")?;
+    tokens.sink.finish()
 }
 
 /// Appends tokens, breaking lines before a token that would pass [`MAX_LINE`].
-#[derive(Default)]
-struct LineWriter {
+struct Tokens<'a> {
+    sink: TextSink<'a>,
     len: usize,
 }
 
-impl LineWriter {
-    fn token(&mut self, n: u64, tag: char, out: &mut String) {
-        let t = if n == 1 {
-            tag.to_string()
+impl Tokens<'_> {
+    #[inline]
+    fn token(&mut self, n: u64, tag: u8) -> std::io::Result<()> {
+        let mut buf = [0u8; 24];
+        let start = if n == 1 {
+            buf.len() - 1
         } else {
-            format!("{n}{tag}")
+            super::format_u64(n, &mut buf[..23])
         };
-        self.push(&t, out);
+        buf[23] = tag;
+        self.push(&buf[start..])
     }
 
-    fn push(&mut self, token: &str, out: &mut String) {
+    #[inline]
+    fn push(&mut self, token: &[u8]) -> std::io::Result<()> {
         if self.len + token.len() > MAX_LINE {
-            out.push('\n');
+            self.sink.push(b"\n")?;
             self.len = 0;
         }
-        out.push_str(token);
         self.len += token.len();
+        self.sink.push(token)
     }
 }
 
