@@ -102,10 +102,14 @@ impl CpuState {
         }
     }
 
-    /// Runs `job.steps` steps from `initial`, on the current Rayon pool when `parallel`.
-    pub(super) fn run(&mut self, initial: &Bodies, job: &NBody, parallel: bool) -> NBodyResult {
+    /// Copies `initial` in: a run's inputs stage (what the GPU's upload is).
+    pub(super) fn load(&mut self, initial: &Bodies) {
         self.pos[0].copy_from_slice(&initial.pos);
         self.vel.copy_from_slice(&initial.vel);
+    }
+
+    /// Runs `job.steps` steps from the loaded bodies, on the current Rayon pool when `parallel`.
+    pub(super) fn run(&mut self, job: &NBody, parallel: bool) {
         for step in 0..job.steps as usize {
             let (a, b) = self.pos.split_at_mut(1);
             let (src, dst) = if step % 2 == 0 {
@@ -125,6 +129,10 @@ impl CpuState {
                 step_bodies(src, 0, job, dst, &mut self.vel, &mut self.acc);
             }
         }
+    }
+
+    /// The final state, copied out: a run's results stage (what the GPU's readback is).
+    pub(super) fn result(&self, job: &NBody) -> NBodyResult {
         NBodyResult {
             bodies: Bodies {
                 pos: self.pos[job.steps as usize % 2].clone(),
