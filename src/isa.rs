@@ -149,12 +149,14 @@ fn names(levels: &[Isa]) -> String {
 }
 
 fn parse_forced(value: &str) -> std::result::Result<Isa, String> {
-    let isa: Isa = value.parse().map_err(|_| {
-        format!(
-            "{FORCE_VARIABLE}={value}: unknown instruction-set level; expected {}",
-            names(&Isa::ALL)
-        )
-    })?;
+    let isa: Isa = value
+        .parse()
+        .map_err(|_| {
+            format!(
+                "{FORCE_VARIABLE}={value}: unknown instruction-set level; expected {}",
+                names(&Isa::ALL)
+            )
+        })?;
     if !isa.is_supported() {
         return Err(format!(
             "{FORCE_VARIABLE}={value}: this CPU cannot run {isa} code; it has {}",
@@ -206,22 +208,8 @@ pub fn cpu_features() -> Vec<&'static str> {
             };
         }
         check!(
-            "sse2",
-            "sse4.1",
-            "sse4.2",
-            "popcnt",
-            "avx",
-            "avx2",
-            "fma",
-            "bmi1",
-            "bmi2",
-            "avx512f",
-            "avx512bw",
-            "avx512dq",
-            "avx512vl",
-            "avx512vpopcntdq",
-            "sha",
-            "aes"
+            "sse2", "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "fma", "bmi1", "bmi2", "avx512f",
+            "avx512bw", "avx512dq", "avx512vl", "avx512vpopcntdq", "sha", "aes"
         );
     }
     #[cfg(target_arch = "aarch64")]
