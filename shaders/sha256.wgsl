@@ -128,9 +128,11 @@ fn word(k: u32, fixed: u32, lo_be: u32, hi_be: u32) -> u32 {
     var n0 = lo_be >> s;
     var n1 = hi_be >> s;
     var n2 = 0u;
+    // `& 31u`: a no-op where it runs (s is 8, 16 or 24), but with NONCE_AT a constant the
+    // compiler evaluates the shift for shift 0 too, and a shift by 32 is an error there.
     if shift != 0u {
-        n1 |= lo_be << (32u - s);
-        n2 = hi_be << (32u - s);
+        n1 |= lo_be << ((32u - s) & 31u);
+        n2 = hi_be << ((32u - s) & 31u);
     }
     var nonce = 0u;
     if k == first {
