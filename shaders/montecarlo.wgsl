@@ -16,7 +16,8 @@
 //         count = count + mine, so whatever another invocation stored in between is overwritten
 //         and lost. Only the low word is used; only the `--racy` demonstration runs it.
 //
-// The point: h = mix32(lo(i) ^ mix32(hi(i) ^ key)); x = the top 15 bits of h, y = the next 15;
+// The point: h = mix32(lo(i) ^ mix32(hi(i) ^ key)), the inner mix from the uniform; x = the top
+// 15 bits of h, y = the next 15;
 // the point (2x+1, 2y+1) / 2^16 lies in the unit square, and it is inside the circle when
 // (2x+1)² + (2y+1)² < 2^32. Both squares fit in a u32 and the second is odd (never 0), so the
 // test is a < 2^32 − b, and 2^32 − b is `0u - b` in wrapping u32 arithmetic.
@@ -41,8 +42,11 @@ struct MonteCarloParams {
     per_invocation: u32,
     // Invocations with samples: ceil(count / per_invocation).
     invocations: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // mix32(base_hi ^ key) and mix32((base_hi + 1) ^ key): the high word's mix, hoisted to the
+    // host as the CPU hoists it per 2^32 block (a batch of at most 2^31 samples touches at most
+    // two blocks), instead of recomputed for every sample.
+    mixed_hi: u32,
+    mixed_hi_next: u32,
 }
 
 struct Counts {
@@ -81,10 +85,10 @@ fn count_mine(index: u32) -> u32 {
         if offset >= params.count {
             break;
         }
-        // sample = base + offset, with the carry into the high word.
+        // sample = base + offset; the low word wrapped: the next block's high word.
         let lo = params.base_lo + offset;
-        let hi = params.base_hi + select(0u, 1u, lo < params.base_lo);
-        let h = mix32(lo ^ mix32(hi ^ params.key));
+        let mixed_hi = select(params.mixed_hi, params.mixed_hi_next, lo < params.base_lo);
+        let h = mix32(lo ^ mixed_hi);
         let x = 2u * (h >> 17u) + 1u;
         let y = 2u * ((h >> 2u) & 0x7fffu) + 1u;
         let a = x * x;

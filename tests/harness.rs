@@ -15,7 +15,7 @@ use speedup::harness::report::{fill_comparisons, FORMAT_VERSION};
 use speedup::harness::stats::{self, Summary};
 use speedup::harness::sweep::{crossover_index, crossovers, PairPoint};
 use speedup::harness::{MachineInfo, Report, ResultRow};
-use speedup::workloads::{Phases, Prepared};
+use speedup::workloads::{Prepared, RunClock, RunTiming, Timing};
 use std::time::{Duration, UNIX_EPOCH};
 
 // ---------------------------------------------------------------------------------------------
@@ -130,6 +130,14 @@ fn row(
         roof: None,
         speedup_vs_serial_split: None,
         speedup_vs_rayon_split: None,
+        timing: Timing::EndToEnd,
+        end_to_end_seconds: Some(median),
+        kernel_seconds: Some(if gpu { 0.003 } else { median }),
+        input_bytes: Some(0),
+        result_bytes: Some(8),
+        submissions: gpu.then_some(2),
+        host_waits: gpu.then_some(2),
+        part: None,
     }
 }
 
@@ -302,16 +310,14 @@ struct Fake {
 }
 
 impl Prepared for Fake {
-    fn run(&mut self) -> speedup::Result<Phases> {
+    fn run(&mut self) -> speedup::Result<RunTiming> {
         self.calls += 1;
         if Some(self.calls) == self.fail_at {
             return Err(speedup::Error::InvalidArgument("fake failure".into()));
         }
+        let kernel = RunClock::start().ready(0);
         std::thread::sleep(self.pause);
-        Ok(Phases {
-            device_seconds: Some(self.calls as f64),
-            ..Phases::default()
-        })
+        Ok(kernel.done(Some(self.calls as f64)).on_host(0))
     }
     fn work(&self) -> f64 {
         1.0
@@ -349,8 +355,12 @@ fn measure_warms_up_then_reaches_min_runs() {
         "{:?}",
         m.wall_seconds
     );
-    // Phases of timed runs only, in order (warm-up runs were calls 1 and 2).
-    let device: Vec<f64> = m.phases.iter().map(|p| p.device_seconds.unwrap()).collect();
+    // Stages of timed runs only, in order (warm-up runs were calls 1 and 2).
+    let device: Vec<f64> = m
+        .timings
+        .iter()
+        .map(|t| t.device_seconds().unwrap())
+        .collect();
     assert_eq!(device, vec![3.0, 4.0, 5.0, 6.0]);
 }
 
@@ -931,6 +941,7 @@ fn bench_runs_life_through_the_trait() {
         default_rayon_threads: 2,
         fill_devices: false,
         crossovers: false,
+        timing: Timing::EndToEnd,
     };
     assert_eq!(plan.rows(), 2);
     let report = bench::run(&plan, vec![], &mut Silent).unwrap();
@@ -1046,6 +1057,7 @@ fn bench_finds_crossovers_when_the_plan_asks() {
             default_rayon_threads: 2,
             fill_devices: false,
             crossovers,
+            timing: Timing::EndToEnd,
         }
     };
     let swept = bench::run(&plan(true), vec![], &mut Silent).unwrap();

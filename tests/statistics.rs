@@ -6,7 +6,7 @@ use speedup::harness::measure::{measure, measure_interleaved, MeasureConfig};
 use speedup::harness::stats::{
     median_interval, median_interval_rank, precise_enough, ratio_interval, relative_half_width,
 };
-use speedup::workloads::{Phases, Prepared};
+use speedup::workloads::{Prepared, RunClock, RunTiming};
 
 /// The ranks of the distribution-free 95% interval of the median, as tabulated (e.g. Conover,
 /// Practical Nonparametric Statistics, table A3; or 1 − 2·P(B ≤ k − 1) by hand):
@@ -156,13 +156,13 @@ struct Logged {
 }
 
 impl Prepared for Logged {
-    fn run(&mut self) -> speedup::Result<Phases> {
+    fn run(&mut self) -> speedup::Result<RunTiming> {
         self.calls += 1;
         if Some(self.calls) == self.fail_at {
             return Err(speedup::Error::InvalidArgument("planted failure".into()));
         }
         self.log.borrow_mut().push(self.id);
-        Ok(Phases::default())
+        Ok(RunClock::start().ready(0).done(None).on_host(0))
     }
     fn work(&self) -> f64 {
         1.0

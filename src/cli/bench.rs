@@ -9,7 +9,7 @@ use speedup::harness::export::{svg, Format};
 use speedup::harness::sizing;
 use speedup::harness::{MeasureConfig, Report};
 use speedup::output::{self, write_atomic};
-use speedup::workloads::{self, Workload};
+use speedup::workloads::{self, Timing, Workload};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -90,6 +90,16 @@ pub struct BenchArgs {
     /// No ceilings and no roofline: rows are not held against their roofs.
     #[arg(long)]
     pub no_roofline: bool,
+    /// Which time each row's throughput and speedups use: end-to-end (inputs made resident,
+    /// kernel, results back in host memory, every host wait: what a user waits for) or kernel
+    /// (the computation on resident data). Every row records both in JSON.
+    #[arg(long, default_value = "end-to-end", value_parser = parse_timing)]
+    pub timing: Timing,
+}
+
+/// `--timing`: end-to-end or kernel.
+fn parse_timing(text: &str) -> Result<Timing, String> {
+    text.parse().map_err(|e: speedup::Error| e.to_string())
 }
 
 /// `--max-noise`: a fraction of the median, or none ("off", "0").
@@ -142,6 +152,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         default_rayon_threads: logical_cores(),
         fill_devices: device_sizes,
         crossovers: args.sweep,
+        timing: args.timing,
     };
     let report = if std::io::stderr().is_terminal() {
         let mut bar = Bar::new(plan.rows() as u64);

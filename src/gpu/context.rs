@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wgpu::util::DeviceExt;
@@ -199,6 +199,25 @@ pub fn auto_pick(adapters: &[AdapterSummary], hardware_only: bool) -> Option<usi
         .map(|a| a.index)
 }
 
+/// Counts of queue submissions and host waits (see [`GpuContext::host_syncs`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostSyncs {
+    /// Queue submissions.
+    pub submissions: u64,
+    /// Host waits for the device (a readback's map included).
+    pub waits: u64,
+}
+
+impl std::ops::Sub for HostSyncs {
+    type Output = HostSyncs;
+    fn sub(self, earlier: HostSyncs) -> HostSyncs {
+        HostSyncs {
+            submissions: self.submissions - earlier.submissions,
+            waits: self.waits - earlier.waits,
+        }
+    }
+}
+
 /// A long-lived GPU context: one adapter, its device and queue, and the errors wgpu reported
 /// asynchronously. Shared (in an `Arc`) by every GPU kernel of a run.
 pub struct GpuContext {
@@ -220,6 +239,12 @@ pub struct GpuContext {
     /// Set once a wait has timed out: the device is presumed hung, every later wait fails at
     /// once, and the device and queue are leaked on drop instead of waited for.
     hung: AtomicBool,
+    /// Queue submissions made so far (each `submit`, empty ones included): the harness reads
+    /// it around each run, so every GPU row reports its submissions without the workload's
+    /// help.
+    submissions: AtomicU64,
+    /// Host waits for the device so far (each `wait`, including those of readbacks).
+    waits: AtomicU64,
 }
 
 impl Drop for GpuContext {
@@ -368,6 +393,8 @@ impl GpuContext {
             settings: GpuSettings::current(),
             task: Mutex::new("GPU work".to_string()),
             hung: AtomicBool::new(false),
+            submissions: AtomicU64::new(0),
+            waits: AtomicU64::new(0),
         })
     }
 
@@ -418,6 +445,7 @@ impl GpuContext {
         command_buffers: I,
     ) -> wgpu::SubmissionIndex {
         let _armed = self.watchdog("the driver did not return from a submission");
+        self.submissions.fetch_add(1, Ordering::Relaxed);
         self.queue.submit(command_buffers)
     }
 
@@ -441,6 +469,15 @@ impl GpuContext {
         )
     }
 
+    /// Queue submissions and host waits made on this context so far: the harness takes the
+    /// difference around a run ([`crate::harness::measure`]).
+    pub fn host_syncs(&self) -> HostSyncs {
+        HostSyncs {
+            submissions: self.submissions.load(Ordering::Relaxed),
+            waits: self.waits.load(Ordering::Relaxed),
+        }
+    }
+
     /// The settings this context was opened with.
     pub fn settings(&self) -> GpuSettings {
         self.settings
@@ -461,6 +498,7 @@ impl GpuContext {
     /// waited for on drop), so that a hung kernel or a lost device ends the run instead of
     /// hanging it.
     pub fn wait(&self) -> Result<()> {
+        self.waits.fetch_add(1, Ordering::Relaxed);
         let task = || self.task.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if self.hung.load(Ordering::SeqCst) {
             return Err(self.error(format!(

@@ -21,7 +21,7 @@ mod watchdog;
 
 pub(crate) use context::PipelineOptions;
 pub use context::{
-    auto_pick, list_adapters, AdapterChoice, AdapterSummary, GpuContext, GpuSettings,
+    auto_pick, list_adapters, AdapterChoice, AdapterSummary, GpuContext, GpuSettings, HostSyncs,
 };
 pub use kernel::{
     cast_vec, poisoned_storage, submit_pass, upload, ComputeKernel, Readback, ShaderBuild,

@@ -2,12 +2,12 @@
 //! [`Report`] with speedups filled in.
 
 use super::machine::{AdapterInfo, MachineInfo};
-use super::measure::{measure, measure_interleaved, MeasureConfig};
+use super::measure::{measure_interleaved_on, measure_on, MeasureConfig};
 use super::report::{fill_comparisons, Report, ResultRow, RowInput, Skipped, FORMAT_VERSION};
 use super::sizing::{problem_of, runs_gpu_sizes};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::workloads::{Problem, Workload};
+use crate::workloads::{Problem, Timing, Workload};
 
 /// A workload and the sizes to run it at, parsed.
 pub type WorkloadSizes = (Box<dyn Workload>, Vec<PlannedSize>);
@@ -56,6 +56,8 @@ pub struct Plan {
     /// Find where each backend overtakes another as the sizes grow (`--sweep`): fills the
     /// report's `crossovers`.
     pub crossovers: bool,
+    /// Which of each row's two times is its headline (`--timing`): every row records both.
+    pub timing: Timing,
 }
 
 impl Plan {
@@ -131,7 +133,8 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                     .map(|backend| {
                         let size = row_sizes.on(workload.as_ref(), size, backend);
                         progress.row_started(workload.name(), &size.text, &backend.label());
-                        run_row(workload.as_ref(), size, backend, &plan.config, progress)
+                        let how = (&plan.config, plan.timing);
+                        run_row(workload.as_ref(), size, backend, how, progress)
                     })
                     .collect()
             };
@@ -140,9 +143,13 @@ pub fn run(plan: &Plan, notes: Vec<String>, progress: &mut dyn Progress) -> Resu
                 match outcome {
                     Ok(Some(mut row)) => {
                         row.judge_noise(noise_limit);
-                        row.problem = problem_of(workload.as_ref(), &size.text)
-                            .filter(|_| plan.fill_devices)
-                            .map(|d| d.problem.to_string());
+                        let shared =
+                            problem_of(workload.as_ref(), &size.text).filter(|_| plan.fill_devices);
+                        row.problem = shared.map(|d| d.problem.to_string());
+                        // The rows that ran a part of the GPU rows' problem say which.
+                        row.part = shared
+                            .filter(|d| row.size == d.cpu && d.cpu != d.gpu)
+                            .map(|d| d.part.to_string());
                         report.results.push(row);
                     }
                     Ok(None) => {}
@@ -224,7 +231,7 @@ fn run_row(
     workload: &dyn Workload,
     size: &PlannedSize,
     backend: &Backend,
-    config: &MeasureConfig,
+    (config, timing): (&MeasureConfig, Timing),
     progress: &mut dyn Progress,
 ) -> Result<Option<ResultRow>> {
     let mut prepared = size.problem.prepare(backend)?;
@@ -233,11 +240,15 @@ fn run_row(
         Backend::Gpu(ctx) => crate::gpu::telemetry::Sampler::start(&ctx.summary().name),
         _ => None,
     };
-    let m = measure(prepared.as_mut(), config, || progress.run_finished())?;
+    let gpu = match backend {
+        Backend::Gpu(ctx) => Some(ctx.as_ref()),
+        _ => None,
+    };
+    let m = measure_on(prepared.as_mut(), gpu, config, || progress.run_finished())?;
     let telemetry = sampler.and_then(|s| s.finish());
     let work = prepared.work();
     Ok(
-        row_of(workload, &size.text, backend, prepared.as_ref(), &m).map(|mut row| {
+        row_of(workload, &size.text, backend, timing, prepared.as_ref(), &m).map(|mut row| {
             // The sampler saw the warm-up runs too: energy per unit over every run it covered.
             // Interleaved rows get none: their power samples cannot be told apart by backend.
             row.telemetry = telemetry.map(|mut t| {
@@ -276,11 +287,19 @@ fn run_interleaved(
             Err(e) => outcomes.push(Err(e)),
         }
     }
-    let measured = measure_interleaved(&mut prepared, &plan.config, |_| progress.run_finished());
+    let gpus: Vec<Option<&crate::gpu::GpuContext>> = (which.iter())
+        .map(|&i| match &plan.backends[i] {
+            Backend::Gpu(ctx) => Some(ctx.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let measured = measure_interleaved_on(&mut prepared, &gpus, &plan.config, |_| {
+        progress.run_finished()
+    });
     for ((i, m), p) in which.into_iter().zip(measured).zip(&prepared) {
         let backend = &plan.backends[i];
         let size = &sizes.on(workload, size, backend).text;
-        outcomes[i] = m.map(|m| row_of(workload, size, backend, p.as_ref(), &m));
+        outcomes[i] = m.map(|m| row_of(workload, size, backend, plan.timing, p.as_ref(), &m));
     }
     // The caller calls `row_finished` once per backend.
     outcomes
@@ -290,6 +309,7 @@ fn row_of(
     workload: &dyn Workload,
     size: &str,
     backend: &Backend,
+    timing: Timing,
     prepared: &dyn crate::workloads::Prepared,
     m: &super::measure::Measurement,
 ) -> Option<ResultRow> {
@@ -310,6 +330,7 @@ fn row_of(
             },
             work,
             result: prepared.result_summary(),
+            timing,
         },
         m,
     )

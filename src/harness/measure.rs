@@ -6,7 +6,8 @@
 //! rather than forever.
 
 use crate::error::Result;
-use crate::workloads::{Phases, Prepared};
+use crate::gpu::{GpuContext, HostSyncs};
+use crate::workloads::{Prepared, RunTiming};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -98,13 +99,17 @@ impl MeasureConfig {
     }
 }
 
-/// The timed runs of one row: wall time of each [`Prepared::run`] call and the phases it reported.
+/// The timed runs of one row: wall time of each [`Prepared::run`] call (its end-to-end time)
+/// and the stages it reported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Measurement {
-    /// Wall seconds of each timed run, in order.
+    /// Wall seconds of each timed run, in order: the end-to-end times.
     pub wall_seconds: Vec<f64>,
-    /// Phases each timed run reported, in order.
-    pub phases: Vec<Phases>,
+    /// The stages each timed run reported, in order (its kernel time among them).
+    pub timings: Vec<RunTiming>,
+    /// For a GPU row, the queue submissions and host waits each timed run made, counted by its
+    /// context (not reported by the workload); empty for CPU rows.
+    pub syncs: Vec<HostSyncs>,
 }
 
 /// Warms up, then times runs of `prepared` until `config` is satisfied. `on_run` is called after
@@ -116,6 +121,17 @@ pub struct Measurement {
 pub fn measure(
     prepared: &mut dyn Prepared,
     config: &MeasureConfig,
+    on_run: impl FnMut(),
+) -> Result<Measurement> {
+    measure_on(prepared, None, config, on_run)
+}
+
+/// [`measure`], counting the submissions and waits of each timed run on `gpu`, the context of
+/// the row's backend (`None` for a CPU row).
+pub fn measure_on(
+    prepared: &mut dyn Prepared,
+    gpu: Option<&GpuContext>,
+    config: &MeasureConfig,
     mut on_run: impl FnMut(),
 ) -> Result<Measurement> {
     for _ in 0..config.warmup_runs {
@@ -124,18 +140,22 @@ pub fn measure(
     }
     let mut out = Measurement::default();
     while config.wants_more(&out.wall_seconds) {
-        out.time_one(prepared)?;
+        out.time_one(prepared, gpu)?;
         on_run();
     }
     Ok(out)
 }
 
 impl Measurement {
-    fn time_one(&mut self, prepared: &mut dyn Prepared) -> Result<()> {
+    fn time_one(&mut self, prepared: &mut dyn Prepared, gpu: Option<&GpuContext>) -> Result<()> {
+        let before = gpu.map(GpuContext::host_syncs);
         let start = Instant::now();
-        let phases = prepared.run()?;
+        let timing = prepared.run()?;
         self.wall_seconds.push(start.elapsed().as_secs_f64());
-        self.phases.push(phases);
+        self.timings.push(timing);
+        if let (Some(ctx), Some(before)) = (gpu, before) {
+            self.syncs.push(ctx.host_syncs() - before);
+        }
         Ok(())
     }
 }
@@ -148,6 +168,17 @@ impl Measurement {
 /// backend `i`.
 pub fn measure_interleaved(
     prepared: &mut [Box<dyn Prepared + '_>],
+    config: &MeasureConfig,
+    on_run: impl FnMut(usize),
+) -> Vec<Result<Measurement>> {
+    measure_interleaved_on(prepared, &[], config, on_run)
+}
+
+/// [`measure_interleaved`], counting the submissions and waits of backend `i`'s runs on
+/// `gpus[i]` where it is `Some` (missing entries count nothing).
+pub fn measure_interleaved_on(
+    prepared: &mut [Box<dyn Prepared + '_>],
+    gpus: &[Option<&GpuContext>],
     config: &MeasureConfig,
     mut on_run: impl FnMut(usize),
 ) -> Vec<Result<Measurement>> {
@@ -172,7 +203,7 @@ pub fn measure_interleaved(
             if !config.wants_more(&m.wall_seconds) {
                 continue;
             }
-            if let Err(e) = m.time_one(p.as_mut()) {
+            if let Err(e) = m.time_one(p.as_mut(), gpus.get(i).copied().flatten()) {
                 out[i] = Err(e);
             }
             ran = true;

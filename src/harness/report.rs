@@ -9,6 +9,7 @@ use super::stats::{
     NOISY_RELATIVE_STDDEV,
 };
 use crate::backend::Backend;
+use crate::workloads::Timing;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears (new fields may
@@ -87,7 +88,9 @@ pub struct ResultRow {
     pub unit: String,
     /// Timed runs (after warm-up).
     pub runs: usize,
-    /// Median wall time of one run, end to end (for gpu: upload, compute, waiting, readback).
+    /// Median time of one run under `timing`: end to end (inputs, kernel, results, every host
+    /// wait: what a user waits for) or the kernel alone. `min_seconds` to `median_ci_seconds`,
+    /// `throughput` and the speedups are of the same time.
     pub median_seconds: f64,
     /// Fastest run.
     pub min_seconds: f64,
@@ -101,7 +104,8 @@ pub struct ResultRow {
     /// `settings.max_noise` (5% without one); rows without an interval (under 6 runs): the
     /// standard deviation exceeds 5% of the median. Read the row's ratios with care.
     pub noisy: bool,
-    /// Wall seconds of every timed run, in the order they ran. Empty in reports before format 2.
+    /// Seconds (under `timing`) of every timed run, in the order they ran. Empty in reports
+    /// before format 2.
     #[serde(default)]
     pub samples_seconds: Vec<f64>,
     /// Distribution-free 95% confidence interval of the median, from order statistics:
@@ -125,11 +129,13 @@ pub struct ResultRow {
     pub speedup_vs_rayon_ci: Option<[f64; 2]>,
     /// For rayon rows, `speedup_vs_serial / threads`; null otherwise.
     pub efficiency: Option<f64>,
-    /// Median host-to-device time per run, where the backend reports it.
+    /// Median inputs stage per run (src/workloads/timing.rs): uploads and their wait for gpu,
+    /// allocation, first touch and input copies for serial and rayon.
     pub upload_seconds: Option<f64>,
-    /// Median compute time per run (wall, including the wait for the device).
+    /// Median kernel stage per run (wall, including the wait for the device): the same as
+    /// `kernel_seconds`.
     pub compute_seconds: Option<f64>,
-    /// Median device-to-host time per run.
+    /// Median results stage per run: the readback and its wait for gpu.
     pub readback_seconds: Option<f64>,
     /// Median device time of the compute passes from timestamp queries (gpu rows on adapters
     /// that support them).
@@ -163,6 +169,39 @@ pub struct ResultRow {
     /// `speedup_vs_rayon` split into hardware × code (format 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speedup_vs_rayon_split: Option<super::roofline::SpeedupSplit>,
+    /// Which of the row's two times `median_seconds`, `throughput` and the speedups use:
+    /// "end-to-end" (the default of `bench --timing`) or "kernel". Absent in older reports,
+    /// whose times were wall times of differing extent per workload (read as end-to-end).
+    #[serde(default)]
+    pub timing: Timing,
+    /// Median end-to-end seconds per run: inputs, kernel and results stages and every host
+    /// wait, on every backend alike (src/workloads/timing.rs). Absent in older reports.
+    #[serde(default)]
+    pub end_to_end_seconds: Option<f64>,
+    /// Median kernel seconds per run: the computation on resident data (for gpu until the queue
+    /// is idle). Absent in older reports.
+    #[serde(default)]
+    pub kernel_seconds: Option<f64>,
+    /// Bytes of input data a run made resident in its inputs stage (the workload's canonical
+    /// form, the same on every backend of one problem: speedups between rows of one size whose
+    /// bytes differ are refused). Absent in older reports.
+    #[serde(default)]
+    pub input_bytes: Option<u64>,
+    /// Bytes of result in host memory at the end of a run (read back, or already there).
+    #[serde(default)]
+    pub result_bytes: Option<u64>,
+    /// gpu rows: queue submissions per run (the median), counted by the GPU context; null for
+    /// serial and rayon rows and in older reports.
+    #[serde(default)]
+    pub submissions: Option<u64>,
+    /// gpu rows: host waits for the device per run (the median: each submission's wait and
+    /// each readback's map); null for serial and rayon rows.
+    #[serde(default)]
+    pub host_waits: Option<u64>,
+    /// CPU rows of a device-filling plan: which part of the GPU rows' problem they ran, e.g.
+    /// "the first 2^28 of the GPU's 2^35 samples (same seed)"; absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
 }
 
 /// A memory-bound row's traffic against the STREAM triad on the same backend and device.
@@ -182,8 +221,18 @@ pub struct BandwidthRow {
     pub fraction: f64,
 }
 
+/// A row's work per second of kernel time (its headline throughput where it has no kernel
+/// time, as in older reports): what bandwidth is about, whatever the headline timing.
+fn kernel_throughput(row: &ResultRow) -> f64 {
+    match row.kernel_seconds {
+        Some(k) if k > 0.0 => row.work / k,
+        _ => row.throughput,
+    }
+}
+
 /// For every row of a workload with a known `bytes_per_unit`, its bandwidth against the best
-/// `stream` row on the same backend (same backend name, device, threads and adapter).
+/// `stream` row on the same backend (same backend name, device, threads and adapter), both by
+/// kernel time: end to end, STREAM would measure the transfers.
 pub fn bandwidth_rows(
     report: &Report,
     bytes_per_unit: impl Fn(&str) -> Option<f64>,
@@ -199,12 +248,12 @@ pub fn bandwidth_rows(
         .iter()
         .filter(|r| r.workload != "stream")
         .filter_map(|r| {
-            let bytes = r.throughput * bytes_per_unit(&r.workload)?;
+            let bytes = kernel_throughput(r) * bytes_per_unit(&r.workload)?;
             let stream = report
                 .results
                 .iter()
                 .filter(|s| s.workload == "stream" && same_backend(s, r))
-                .map(|s| s.throughput)
+                .map(kernel_throughput)
                 .fold(None, |best: Option<f64>, t| {
                     Some(best.map_or(t, |b| b.max(t)))
                 })?;
@@ -310,17 +359,29 @@ pub struct RowInput<'a> {
     pub work: f64,
     /// The workload's result fingerprint.
     pub result: Option<String>,
+    /// Which time is the row's headline.
+    pub timing: Timing,
 }
 
 impl ResultRow {
     /// A row from a measurement; speedups are filled in later by [`fill_comparisons`], once the
     /// whole report is known. `None` when the measurement has no runs.
     pub fn new(input: RowInput<'_>, m: &Measurement) -> Option<ResultRow> {
-        let s = Summary::of(&m.wall_seconds)?;
-        let phase = |f: fn(&crate::workloads::Phases) -> Option<f64>| {
-            median_of_present(m.phases.iter().map(f))
+        let kernel: Vec<f64> = m.timings.iter().map(|t| t.kernel_seconds()).collect();
+        let samples = match input.timing {
+            Timing::EndToEnd => m.wall_seconds.clone(),
+            Timing::Kernel => kernel.clone(),
         };
-        let device_seconds = phase(|p| p.device_seconds);
+        let s = Summary::of(&samples)?;
+        let stage = |f: fn(&crate::workloads::RunTiming) -> Option<f64>| {
+            median_of_present(m.timings.iter().map(f))
+        };
+        let device_seconds = stage(|t| t.device_seconds());
+        let median_count = |f: fn(&crate::gpu::HostSyncs) -> u64| {
+            median_of_present(m.syncs.iter().map(|s| Some(f(s) as f64))).map(|v| v.round() as u64)
+        };
+        // Every run of a row moves the same data; the first says how much.
+        let bytes = m.timings.first();
         let (device, software, adapter, threads) = match input.backend {
             Backend::Serial => (crate::host::cpu_model(), false, None, Some(1)),
             Backend::Rayon { threads } => (crate::host::cpu_model(), false, None, Some(*threads)),
@@ -358,8 +419,8 @@ impl ResultRow {
             mean_seconds: s.mean,
             stddev_seconds: s.stddev,
             noisy: false,
-            samples_seconds: m.wall_seconds.clone(),
-            median_ci_seconds: median_interval(&m.wall_seconds).map(|(a, b)| [a, b]),
+            median_ci_seconds: median_interval(&samples).map(|(a, b)| [a, b]),
+            samples_seconds: samples,
             throughput: input.work / s.median,
             throughput_unit: format!("{}/s", input.unit),
             speedup_vs_serial: None,
@@ -367,9 +428,9 @@ impl ResultRow {
             speedup_vs_serial_ci: None,
             speedup_vs_rayon_ci: None,
             efficiency: None,
-            upload_seconds: phase(|p| p.upload_seconds),
-            compute_seconds: phase(|p| p.compute_seconds),
-            readback_seconds: phase(|p| p.readback_seconds),
+            upload_seconds: stage(|t| Some(t.inputs_seconds())),
+            compute_seconds: stage(|t| Some(t.kernel_seconds())),
+            readback_seconds: stage(|t| Some(t.results_seconds())),
             device_seconds,
             result: input.result,
             note,
@@ -379,6 +440,14 @@ impl ResultRow {
             roof: None,
             speedup_vs_serial_split: None,
             speedup_vs_rayon_split: None,
+            timing: input.timing,
+            end_to_end_seconds: Summary::of(&m.wall_seconds).map(|s| s.median),
+            kernel_seconds: Summary::of(&kernel).map(|s| s.median),
+            input_bytes: bytes.map(|t| t.input_bytes()),
+            result_bytes: bytes.map(|t| t.result_bytes()),
+            submissions: median_count(|s| s.submissions),
+            host_waits: median_count(|s| s.waits),
+            part: None,
         };
         row.judge_noise(NOISY_RELATIVE_STDDEV);
         Some(row)
@@ -433,10 +502,14 @@ pub fn fill_comparisons(report: &mut Report) {
     let rows = report.results.clone();
     let default_threads = report.machine.rayon_threads;
     for row in &mut report.results {
+        // A baseline whose clock covered other data than this row's (at the same size: other
+        // input or result bytes) is no baseline: the ratio would compare different work.
         let serial = rows
             .iter()
-            .find(|r| r.backend == "serial" && r.comparable(row));
-        let rayon = rayon_baseline(&rows, row, default_threads);
+            .find(|r| r.backend == "serial" && r.comparable(row))
+            .filter(|base| same_timed_region(base, row));
+        let rayon =
+            rayon_baseline(&rows, row, default_threads).filter(|base| same_timed_region(base, row));
         // Rows of one problem at different sizes did different work per run: their speedup is
         // the ratio of throughputs, i.e. of times scaled by work (1 at equal sizes).
         let scale = |base: &ResultRow| {
@@ -469,6 +542,20 @@ pub fn fill_comparisons(report: &mut Report) {
         };
     }
     report.scaling = scaling(&report.results);
+}
+
+/// Whether `a` and `b` may be compared: the same headline timing and, at the same size, the
+/// same input and result bytes in their timed regions (rows that do not say, from older
+/// reports, are taken at their word).
+pub fn same_timed_region(a: &ResultRow, b: &ResultRow) -> bool {
+    let bytes_agree = |x: Option<u64>, y: Option<u64>| match (x, y) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    };
+    a.timing == b.timing
+        && (a.size != b.size
+            || (bytes_agree(a.input_bytes, b.input_bytes)
+                && bytes_agree(a.result_bytes, b.result_bytes)))
 }
 
 /// The strong-scaling table: for each problem with rayon rows at two or more thread counts, each

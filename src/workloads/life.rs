@@ -7,13 +7,14 @@
 //! GPU), so a report shows what bit-packing and tiling buy on each backend next to what
 //! parallelism buys.
 
-use super::{Check, Device, DeviceSize, Phases, Prepared, Problem, WorkCounts, Workload};
+use super::{
+    Check, Device, DeviceSize, Prepared, Problem, RunClock, RunTiming, WorkCounts, Workload,
+};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::life::{reference::reference_run, Grid, Kernel, LifeEngine, Rule, Topology};
 use crate::peak::Measure;
-use std::time::Instant;
 
 /// Life as a workload, with the kernel it runs.
 pub struct LifeWorkload {
@@ -64,6 +65,7 @@ const PACKED_DEVICE_SIZE: DeviceSize = DeviceSize {
     cpu: "16384x16384:20",
     gpu: "16384x16384:3000",
     problem: "16384x16384 torus",
+    part: "the first 20 of the GPU's 3000 generations, from the same soup",
 };
 
 /// `life-tiled`: the bit-packed kernels, several generations per pass; their traffic depends
@@ -96,6 +98,7 @@ const NAIVE: KernelProfile = KernelProfile {
         cpu: "8192x8192:1",
         gpu: "8192x8192:400",
         problem: "8192x8192 torus",
+        part: "the first of the GPU's 400 generations, from the same soup",
     },
 };
 
@@ -149,30 +152,51 @@ impl Problem for LifeProblem {
         let engine =
             LifeEngine::with_kernel(backend, grid, Rule::CONWAY, Topology::Torus, self.kernel)?;
         Ok(Box::new(PreparedLife {
+            start: engine.grid()?,
             engine,
             cells: self.width as u64 * self.height as u64,
             generations: self.generations,
         }))
     }
+
+    fn per_unit(&self) -> String {
+        format!(
+            "{}x{} torus, B3/S23, soup of density 0.5 from seed 42, {} kernel",
+            self.width, self.height, self.kernel
+        )
+    }
 }
 
 struct PreparedLife {
+    /// The soup every run starts from, so that every run does the same generations.
+    start: Grid,
     engine: LifeEngine,
     cells: u64,
     generations: u64,
 }
 
 impl Prepared for PreparedLife {
-    fn run(&mut self) -> Result<Phases> {
-        // The grid stays resident: a run is `generations` steps, waited for. Reading the grid
-        // back is not part of a run (a long simulation reads back once at the end).
-        let start = Instant::now();
+    /// Inputs: the start grid loaded (copied into the engine's memory; uploaded, and waited
+    /// for, on the GPU). Kernel: the generations, several per submission on the GPU. Results:
+    /// the final grid in host memory (read back from the GPU; on the CPU it is there already).
+    /// The bytes counted are the packed grid's on every backend (the naive kernels hold other
+    /// representations of the same grid).
+    fn run(&mut self) -> Result<RunTiming> {
+        let clock = RunClock::start();
+        let grid_bytes = self.start.words().len() as u64 * 4;
+        self.engine.set_grid(self.start.clone())?;
+        if let LifeEngine::Gpu(gpu) = &self.engine {
+            // Queue writes are carried out at the next submission: flush them here, inside the
+            // inputs stage, rather than in the kernel's.
+            crate::gpu::upload(gpu.context(), &[])?;
+        }
+        let kernel = clock.ready(grid_bytes);
         let device_seconds = self.engine.step(self.generations)?;
-        Ok(Phases {
-            compute_seconds: Some(start.elapsed().as_secs_f64()),
-            device_seconds,
-            ..Phases::default()
-        })
+        let results = kernel.done(device_seconds);
+        if let LifeEngine::Gpu(gpu) = &self.engine {
+            gpu.grid()?;
+        }
+        Ok(results.on_host(grid_bytes))
     }
 
     fn work(&self) -> f64 {

@@ -27,6 +27,7 @@ pub mod nbody;
 pub mod sha256;
 pub mod single;
 pub mod stream;
+pub mod timing;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -34,24 +35,14 @@ use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
 pub use counts::{Device, WorkCounts};
 pub use single::SingleRun;
-
-/// Time spent in each phase of one run, where the backend can tell them apart.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Phases {
-    /// Host-to-device copies, wall time.
-    pub upload_seconds: Option<f64>,
-    /// Computation, wall time (for the GPU: submit until the queue has finished).
-    pub compute_seconds: Option<f64>,
-    /// Device-to-host copies, wall time.
-    pub readback_seconds: Option<f64>,
-    /// Device time of the compute passes from timestamp queries (GPU only, where supported).
-    pub device_seconds: Option<f64>,
-}
+pub use timing::{RunClock, RunTiming, Timing};
 
 /// One workload at one size on one backend, ready to run repeatedly.
 pub trait Prepared {
-    /// Runs the job once, start to finish, waiting for the device. The harness times the call.
-    fn run(&mut self) -> Result<Phases>;
+    /// Runs the job once, start to finish, waiting for the device, through the three stages of
+    /// a [`RunClock`] (inputs, kernel, results: [`timing`] says what each covers). The harness
+    /// times the call: that is the run's end-to-end time.
+    fn run(&mut self) -> Result<RunTiming>;
     /// Units of work one run does, in [`Workload::unit`] (e.g. cell-updates).
     fn work(&self) -> f64;
     /// A fingerprint of the last run's result (a hash, a nonce, a count), for reports.
@@ -69,8 +60,15 @@ pub trait Prepared {
 /// on any backend. `speedup bench` parses every size into one before it measures anything, so a
 /// typo in the last size fails at once, not after the rows before it.
 pub trait Problem: Send + Sync {
-    /// Prepares a run on `backend`: inputs made and uploaded, pipelines built.
+    /// Prepares a run on `backend`: pipelines built, buffers made (each run then makes its
+    /// inputs resident itself, inside its clock).
     fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>>;
+    /// The parameters that decide what each unit of work is, in words (e.g. "8192x8192 image
+    /// of -2,-1.25,0.5,1.25 at max_iter 4000"): leaving out only how many units a run does (its
+    /// repetitions, or which part of the problem). The CPU and GPU sizes of a device-filling
+    /// problem must give the same text (tests/timing.rs), so their throughputs compare the very
+    /// same work.
+    fn per_unit(&self) -> String;
 }
 
 /// Outcome of checking a backend against the workload's CPU reference.
@@ -97,6 +95,9 @@ pub struct DeviceSize {
     pub gpu: &'static str,
     /// The shared problem in words, e.g. "16384x16384 torus": what the rows' speedups compare.
     pub problem: &'static str,
+    /// Which part of the GPU's problem the CPU rows run, in words (e.g. "the first 2^28 of the
+    /// 2^35 samples"): the note on CPU rows (`part` in the JSON).
+    pub part: &'static str,
 }
 
 /// A benchmarkable workload with a plain CPU reference.
@@ -165,8 +166,9 @@ pub fn all() -> Vec<Box<dyn Workload>> {
     let life = crate::life::Kernel::ALL
         .into_iter()
         .map(|kernel| Box::new(life::LifeWorkload { kernel }) as Box<dyn Workload>);
-    let others: [Box<dyn Workload>; 5] = [
-        Box::new(mandelbrot::MandelbrotWorkload),
+    let others: [Box<dyn Workload>; 6] = [
+        Box::new(mandelbrot::MandelbrotWorkload::EXACT),
+        Box::new(mandelbrot::MandelbrotWorkload::FUSED),
         Box::new(nbody::NBodyWorkload),
         Box::new(sha256::Sha256Workload),
         Box::new(montecarlo::MonteCarloWorkload),
@@ -301,10 +303,11 @@ pub(crate) fn add_device_time(total: Option<f64>, pass: Option<f64>) -> Option<f
     Some(total? + pass?)
 }
 
-/// Phases of a CPU run: all of it is computation.
-pub(crate) fn cpu_phases(start: std::time::Instant) -> Phases {
-    Phases {
-        compute_seconds: Some(start.elapsed().as_secs_f64()),
-        ..Phases::default()
-    }
+/// A `len`-element vector of `T::default()`, every page written: what a CPU run's inputs stage
+/// does for its output, so that allocation and first touch are timed there (as the GPU's upload
+/// is) rather than hidden in the kernel or skipped by lazily zeroed pages.
+pub(crate) fn touched_vec<T: Clone + Default>(len: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    v.resize(len, T::default());
+    v
 }

@@ -7,7 +7,7 @@
 //! the CLI; [`run_once`] refuses an option that belongs to another workload, naming the
 //! workloads it belongs to, so a misplaced flag is not silently ignored.
 
-use super::{Phases, Workload};
+use super::{RunTiming, Workload};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use std::fmt;
@@ -174,15 +174,16 @@ impl RunReport {
         });
     }
 
-    /// Adds the timing lines: wall time, the phases the backend told apart, and throughput in
-    /// `unit` per second, end to end and on the device.
-    pub fn timing(&mut self, elapsed: f64, phases: &Phases, work: f64, unit: &str) {
+    /// Adds the timing lines: wall time, the run's three stages (inputs, kernel, results: see
+    /// [`super::timing`]), and throughput in `unit` per second, end to end, kernel only and on
+    /// the device.
+    pub fn timing(&mut self, elapsed: f64, timing: &RunTiming, work: f64, unit: &str) {
         self.line("elapsed", format!("{elapsed:.6} s"));
         for (name, value) in [
-            ("upload", phases.upload_seconds),
-            ("compute", phases.compute_seconds),
-            ("readback", phases.readback_seconds),
-            ("device time", phases.device_seconds),
+            ("inputs", Some(timing.inputs_seconds())),
+            ("kernel", Some(timing.kernel_seconds())),
+            ("results", Some(timing.results_seconds())),
+            ("device time", timing.device_seconds()),
         ] {
             if let Some(v) = value {
                 self.detail(name, format!("{v:.6} s"));
@@ -192,7 +193,11 @@ impl RunReport {
             "throughput",
             format!("{:.4e} {unit}/s", work / elapsed.max(1e-12)),
         );
-        if let Some(d) = phases.device_seconds.filter(|d| *d > 0.0) {
+        self.detail(
+            "kernel only",
+            format!("{:.4e} {unit}/s", work / timing.kernel_seconds().max(1e-12)),
+        );
+        if let Some(d) = timing.device_seconds().filter(|d| *d > 0.0) {
             self.detail("on device", format!("{:.4e} {unit}/s", work / d));
         }
     }

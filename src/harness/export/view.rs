@@ -10,6 +10,7 @@ use super::units::{
 use crate::harness::machine::MachineInfo;
 use crate::harness::report::{row_label, Report, ResultRow};
 use crate::harness::stats::NOISY_RELATIVE_STDDEV;
+use crate::workloads::Timing;
 
 /// Marks a software adapter's rows and its footnote.
 pub const SOFTWARE_MARK: &str = "†";
@@ -226,26 +227,45 @@ speedups in parentheses: 95% bootstrap interval"
             .to_string(),
     ]));
 
+    // Every row of a report has the same headline timing (`bench --timing`).
+    let timing = report.results.first().map(|r| r.timing).unwrap_or_default();
+    let (what, short) = match timing {
+        Timing::EndToEnd => (
+            "end to end: inputs made resident, kernel, results in host memory",
+            "e2e",
+        ),
+        Timing::Kernel => ("kernel only: the computation on resident data", "kernel"),
+    };
+    let vs_serial = format!(">vs serial ({short})");
+    let vs_rayon = format!(">vs rayon ({short})");
     let mut results = Table::new(
-        Some("results (median wall time per run, end to end)".to_string()),
+        Some(format!(
+            "results (median time per run, {what}; throughput and speedups by the same time)"
+        )),
         &[
             &["workload", "size", "backend"][..],
             &MEASUREMENT_COLUMNS,
-            &[">vs serial", ">vs rayon", ">efficiency"],
+            &[vs_serial.as_str(), vs_rayon.as_str(), ">efficiency"],
         ]
         .concat(),
     );
     let mut phases = Table::new(
-        Some("gpu phases (medians per run; device time from timestamp queries)".to_string()),
+        Some(
+            "stages (medians per run: inputs, kernel, results; device time from timestamp \
+queries; gpu submissions and host waits per run)"
+                .to_string(),
+        ),
         &[
             "workload",
             "size",
             "backend",
-            ">wall",
+            ">end to end",
+            ">kernel",
             ">device",
-            ">upload",
-            ">compute",
-            ">readback",
+            ">inputs",
+            ">results",
+            ">submits",
+            ">waits",
         ],
     );
     let (mut any_software, mut any_noisy, mut any_throughput) = (false, false, false);
@@ -276,20 +296,27 @@ speedups in parentheses: 95% bootstrap interval"
             r.efficiency.map_or(NONE.to_string(), format_percent),
         ]);
         results.rows.push(cells);
-        if r.backend == "gpu" {
-            phases.rows.push(vec![
-                r.workload.clone(),
-                r.size.clone(),
-                label.clone(),
-                format_seconds(r.median_seconds),
-                seconds(r.device_seconds),
-                seconds(r.upload_seconds),
-                seconds(r.compute_seconds),
-                seconds(r.readback_seconds),
-            ]);
-        }
+        let count = |c: Option<u64>| c.map_or(NONE.to_string(), |c| c.to_string());
+        phases.rows.push(vec![
+            r.workload.clone(),
+            r.size.clone(),
+            label.clone(),
+            seconds(r.end_to_end_seconds),
+            seconds(r.kernel_seconds.or(r.compute_seconds)),
+            seconds(r.device_seconds),
+            seconds(r.upload_seconds),
+            seconds(r.readback_seconds),
+            count(r.submissions),
+            count(r.host_waits),
+        ]);
         if let Some(note) = &r.note {
             row_notes.push(format!("{} {} on {label}: {note}", r.workload, r.size));
+        }
+        if let Some(part) = &r.part {
+            row_notes.push(format!(
+                "{} {} on {label}: part of the same problem as the gpu rows: {part}",
+                r.workload, r.size
+            ));
         }
     }
     blocks.push(Block::Table(results));

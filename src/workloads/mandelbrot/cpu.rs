@@ -56,7 +56,8 @@ pub const MAX_FUSED_DIFF_FRACTION: f64 = 0.01;
 /// SSE2 1.4× scalar (docs/performance.md, "CPU kernels: instruction-set levels").
 pub const PREFERENCE: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
 
-/// Fills `rows` (whole rows of the image, the first of them row `first_y`) with iteration
+/// Fills `rows` (whole stored rows of the image, the first of them stored row `first_y`: see
+/// [`Mandelbrot::row_y`]) with iteration
 /// counts at level `isa`; `FUSED` picks the fused-multiply-add variant (module docs).
 ///
 /// # Panics
@@ -99,7 +100,9 @@ impl<const FUSED: bool> SimdKernel for Rows<'_, FUSED> {
         let mut cr = [0f32; MAX_GROUP];
         let mut counts = [0u32; MAX_GROUP];
         for (r, row) in self.rows.chunks_mut(job.width as usize).enumerate() {
-            let y = self.first_y + r;
+            // Stored row k is row `row_y(k)` of the image (every row, or every ROW_STRIDE-th
+            // of a part of the GPU's problem).
+            let y = job.row_y((self.first_y + r) as u32) as usize;
             // The same expressions as the reference, so c is the same f32 at every level.
             let ci = job.region.im_max - (y as f32 + 0.5) * dy;
             for (g, out) in row.chunks_mut(group).enumerate() {

@@ -4,16 +4,27 @@ use super::Mandelbrot;
 use crate::error::Result;
 use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
 use crate::gpu::{ComputeKernel, Readback, ShaderBuild};
-use crate::workloads::Phases;
+use crate::workloads::timing::Inputs;
+use crate::workloads::RunTiming;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The WGSL source of the escape-count kernel.
 pub const MANDELBROT_WGSL: &str = include_str!("../../../shaders/mandelbrot.wgsl");
 
-/// The kernel [`GpuMandelbrot::new`] compiles: shaders/mandelbrot.wgsl's `main`.
-pub(super) fn shader_build() -> ShaderBuild {
-    ShaderBuild::main("mandelbrot", MANDELBROT_WGSL)
+/// The kernel [`GpuMandelbrot::new`] compiles: shaders/mandelbrot.wgsl's `main`, with its
+/// `FUSED` override set for `mandelbrot-fma`.
+pub(super) fn shader_build(fused: bool) -> ShaderBuild {
+    let main = ShaderBuild::main("mandelbrot", MANDELBROT_WGSL);
+    ShaderBuild {
+        label: if fused {
+            "mandelbrot-fma"
+        } else {
+            "mandelbrot"
+        }
+        .into(),
+        constants: vec![("FUSED", f64::from(u8::from(fused)))],
+        ..main
+    }
 }
 
 /// Invocations per workgroup in mandelbrot.wgsl (its `@workgroup_size`, checked by the tests
@@ -32,11 +43,13 @@ struct MandelbrotParams {
     im_max: f32,
     dx: f32,
     dy: f32,
-    /// Always 0: the shader selects on it to keep products from being fused (see its header).
+    /// Always 0: the shader ORs it into products to keep them from being fused (see its header).
     no_fuse: u32,
     /// First pixel of the band being dispatched.
     first: u32,
-    _pad: [u32; 2],
+    /// Computed row k is image row k * row_stride + row_offset.
+    row_stride: u32,
+    row_offset: u32,
 }
 
 /// Iterations one GPU dispatch may do at most (every pixel at max_iter): about a second on a
@@ -44,18 +57,18 @@ struct MandelbrotParams {
 /// watchdog to reset the device, whatever the image size and iteration limit.
 pub const ITERATIONS_PER_DISPATCH: u64 = 1 << 32;
 
-/// The Mandelbrot kernel on a GPU: pipeline, uniform, count buffer and staging buffer, made once.
+/// The Mandelbrot kernel on a GPU: pipeline, one uniform and bind group per band, count buffer
+/// and staging buffer, all made once.
 pub struct GpuMandelbrot {
     ctx: Arc<GpuContext>,
     kernel: ComputeKernel,
-    bind_group: wgpu::BindGroup,
-    uniform: wgpu::Buffer,
-    params: MandelbrotParams,
+    /// One per band of at most `ITERATIONS_PER_DISPATCH` iterations: its bind group (whose
+    /// uniform says where the band starts) and its workgroups. All are recorded into one
+    /// submission; each uniform buffer keeps its band's start (the bind groups hold them).
+    bands: Vec<(wgpu::BindGroup, (u32, u32))>,
     counts: wgpu::Buffer,
     readback: Readback,
     timer: Option<GpuTimer>,
-    /// Pixels per dispatch: a multiple of the workgroup size.
-    band: u64,
 }
 
 impl GpuMandelbrot {
@@ -71,7 +84,8 @@ impl GpuMandelbrot {
         ctx.check_binding(
             &format!(
                 "the mandelbrot image of {}x{} u32 counts (4 bytes each)",
-                job.width, job.height
+                job.width,
+                job.rows()
             ),
             bytes,
         )?;
@@ -87,61 +101,54 @@ impl GpuMandelbrot {
             dy,
             no_fuse: 0,
             first: 0,
-            _pad: [0; 2],
+            row_stride: job.row_stride,
+            row_offset: job.row_stride / 2,
         };
-        let kernel = ComputeKernel::build(&ctx, &shader_build())?;
-        let uniform = ctx.uniform_with_data("mandelbrot params", bytemuck::bytes_of(&params));
+        let kernel = ComputeKernel::build(&ctx, &shader_build(job.fused))?;
         // Poisoned with a count above any max_iter, so a pixel the kernel skipped cannot pass.
         let counts = poisoned_storage(&ctx, "mandelbrot counts", bytes, u32::MAX)?;
-        let bind_group = kernel.bind(&ctx, &[&uniform, &counts])?;
-        let readback = Readback::new(&ctx, "mandelbrot readback", &[bytes])?;
-        let timer = GpuTimer::new(&ctx)?;
-        ctx.check()?;
         let band = (iterations_per_dispatch / job.max_iter as u64)
             .next_multiple_of(WORKGROUP_SIZE)
             .min(job.pixels().next_multiple_of(WORKGROUP_SIZE));
+        let pixels = job.pixels();
+        let mut bands = Vec::new();
+        for first in (0..pixels).step_by(band as usize) {
+            let params = MandelbrotParams {
+                first: first as u32,
+                ..params
+            };
+            let uniform = ctx.uniform_with_data("mandelbrot params", bytemuck::bytes_of(&params));
+            let group = kernel.bind(&ctx, &[&uniform, &counts])?;
+            let groups = dispatch_size((pixels - first).min(band).div_ceil(WORKGROUP_SIZE));
+            bands.push((group, groups));
+        }
+        let readback = Readback::new(&ctx, "mandelbrot readback", &[bytes])?;
+        let timer = GpuTimer::new(&ctx)?;
+        ctx.check()?;
         Ok(GpuMandelbrot {
             ctx,
             kernel,
-            bind_group,
-            uniform,
-            params,
+            bands,
             counts,
             readback,
             timer,
-            band,
         })
     }
 
-    /// Runs the kernel band by band (one band, usually), waits, and reads the counts back.
-    pub fn run(&mut self) -> Result<(Vec<u32>, Phases)> {
-        let start = Instant::now();
-        let pixels = self.params.pixels as u64;
-        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
-        for first in (0..pixels).step_by(self.band as usize) {
-            self.params.first = first as u32;
-            // Lands before the next submission, this band's pass.
-            self.ctx
-                .queue
-                .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
-            let groups = dispatch_size((pixels - first).min(self.band).div_ceil(WORKGROUP_SIZE));
-            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "mandelbrot", |pass| {
-                self.kernel.dispatch(pass, &self.bind_group, groups)
-            })?;
-            device_seconds = crate::workloads::add_device_time(device_seconds, timed);
-        }
-        let compute_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let counts = self.readback.read_one(&self.ctx, &self.counts)?;
-        Ok((
-            counts,
-            Phases {
-                compute_seconds: Some(compute_seconds),
-                readback_seconds: Some(start.elapsed().as_secs_f64()),
-                device_seconds,
-                ..Phases::default()
-            },
-        ))
+    /// Runs every band in one submission (the driver runs each dispatch after the one before,
+    /// and the watchdog bound is per band of work, not per submission), waits once, and reads
+    /// the counts back.
+    pub fn run(&mut self, clock: Inputs) -> Result<(Vec<u32>, RunTiming)> {
+        // Nothing to upload: the uniforms were written at preparation.
+        let kernel = clock.ready(0);
+        let device_seconds = submit_pass(&self.ctx, self.timer.as_ref(), "mandelbrot", |pass| {
+            self.kernel
+                .dispatch_all(pass, self.bands.iter().map(|(g, n)| (g, *n)))
+        })?;
+        let results = kernel.done(device_seconds);
+        let counts: Vec<u32> = self.readback.read_one(&self.ctx, &self.counts)?;
+        let bytes = counts.len() as u64 * 4;
+        Ok((counts, results.on_host(bytes)))
     }
 }
 
@@ -154,7 +161,8 @@ mod tests {
         workgroups { "main" => WORKGROUP_SIZE },
         structs {
             "MandelbrotParams" => MandelbrotParams {
-                width, height, max_iter, pixels, re_min, im_max, dx, dy, no_fuse, first
+                width, height, max_iter, pixels, re_min, im_max, dx, dy, no_fuse, first, row_stride,
+                row_offset
             },
         },
     );

@@ -1,13 +1,12 @@
 //! The GPU host code of Monte Carlo π: pipeline, buffers, submissions and readback.
 
-use super::{key, MonteCarlo};
+use super::{key, mix32, MonteCarlo};
 use crate::error::Result;
-use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
+use crate::gpu::{dispatch_size, poisoned_storage, submit_pass, GpuContext, GpuTimer};
 use crate::gpu::{ComputeKernel, Readback, ShaderBuild};
-use crate::workloads::Phases;
-use bytemuck::Zeroable;
+use crate::workloads::timing::Inputs;
+use crate::workloads::RunTiming;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The WGSL source of the counting kernels (`main`, and `racy` for the demonstration).
 pub const MONTECARLO_WGSL: &str = include_str!("../../../shaders/montecarlo.wgsl");
@@ -45,17 +44,21 @@ struct MonteCarloParams {
     count: u32,
     per_invocation: u32,
     invocations: u32,
-    _pad: [u32; 2],
+    /// mix32(base_hi ^ key), hoisted out of the kernel as the CPU hoists it per 2^32 block.
+    mixed_hi: u32,
+    /// mix32((base_hi + 1) ^ key): the block a batch runs into when its low word wraps.
+    mixed_hi_next: u32,
 }
 
-/// The counting kernels on a GPU: both pipelines, the uniform (rewritten per batch), the count
-/// and its staging buffer, made once.
+/// The counting kernels on a GPU: both pipelines, the count and its staging buffer, made once;
+/// one uniform and bind group per batch, made for a job the first time it runs.
 pub struct GpuMonteCarlo {
     ctx: Arc<GpuContext>,
     kernel: ComputeKernel,
-    bind_group: wgpu::BindGroup,
-    racy: Option<(ComputeKernel, wgpu::BindGroup)>,
-    uniform: wgpu::Buffer,
+    racy: Option<ComputeKernel>,
+    /// The job whose batches `batches` holds (each batch's bind group and workgroups), and
+    /// whether they are bound for the racy kernel.
+    batches: Option<(MonteCarlo, bool, Vec<(wgpu::BindGroup, (u32, u32))>)>,
     counts: wgpu::Buffer,
     readback: Readback,
     timer: Option<GpuTimer>,
@@ -67,17 +70,10 @@ impl GpuMonteCarlo {
     /// With `racy`, also the racy demonstration's pipeline.
     pub fn new(ctx: Arc<GpuContext>, batch: u64, racy: bool) -> Result<GpuMonteCarlo> {
         let kernel = ComputeKernel::build(&ctx, &shader_build(false))?;
-        let uniform = ctx.uniform_with_data(
-            "montecarlo params",
-            bytemuck::bytes_of(&MonteCarloParams::zeroed()),
-        );
         // Poisoned: a run that failed to zero the count before adding cannot pass.
         let counts = poisoned_storage(&ctx, "montecarlo counts", 8, 0xDEAD_BEEF)?;
-        let bind_group = kernel.bind(&ctx, &[&uniform, &counts])?;
         let racy = if racy {
-            let k = ComputeKernel::build(&ctx, &shader_build(true))?;
-            let g = k.bind(&ctx, &[&uniform, &counts])?;
-            Some((k, g))
+            Some(ComputeKernel::build(&ctx, &shader_build(true))?)
         } else {
             None
         };
@@ -87,9 +83,8 @@ impl GpuMonteCarlo {
         Ok(GpuMonteCarlo {
             ctx,
             kernel,
-            bind_group,
             racy,
-            uniform,
+            batches: None,
             counts,
             readback,
             timer,
@@ -97,57 +92,70 @@ impl GpuMonteCarlo {
         })
     }
 
-    /// Zeroes the count, dispatches every batch of `job` with the `main` kernel (or the racy one),
-    /// and reads the 64-bit count back.
-    pub(super) fn count(&mut self, job: &MonteCarlo, racy: bool) -> Result<(u64, Phases)> {
-        let upload_seconds = upload(&self.ctx, &[(&self.counts, &[0u8; 8])])?;
-        let start = Instant::now();
-        let (kernel, bind_group) = match (&self.racy, racy) {
-            (Some((k, g)), true) => (k, g),
-            (None, true) => return Err(self.ctx.error("racy kernel not prepared")),
-            _ => (&self.kernel, &self.bind_group),
-        };
+    /// Each batch of `job` (at most `batch` samples) as a bind group whose uniform says where
+    /// it starts, and its workgroups.
+    fn bind_batches(
+        &self,
+        kernel: &ComputeKernel,
+        job: &MonteCarlo,
+    ) -> Result<Vec<(wgpu::BindGroup, (u32, u32))>> {
         let key = key(job.seed);
-        let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
         let end = job.first + job.samples;
         let mut base = job.first;
+        let mut out = Vec::new();
         while base < end {
             let count = (end - base).min(self.batch);
             let invocations = count.div_ceil(PER_INVOCATION as u64);
+            let hi = (base >> 32) as u32;
             let params = MonteCarloParams {
                 key,
                 base_lo: base as u32,
-                base_hi: (base >> 32) as u32,
+                base_hi: hi,
                 count: count as u32,
                 per_invocation: PER_INVOCATION,
                 invocations: invocations as u32,
-                _pad: [0; 2],
+                mixed_hi: mix32(hi ^ key),
+                mixed_hi_next: mix32(hi.wrapping_add(1) ^ key),
             };
-            // Lands before the next submission; each batch's pass is waited for before the
-            // uniform is rewritten for the next.
-            self.ctx
-                .queue
-                .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&params));
-            let groups = dispatch_size(invocations.div_ceil(WORKGROUP_SIZE));
-            let timed = submit_pass(&self.ctx, self.timer.as_ref(), "montecarlo batch", |pass| {
-                kernel.dispatch(pass, bind_group, groups)
-            })?;
-            device_seconds = crate::workloads::add_device_time(device_seconds, timed);
+            let uniform = self
+                .ctx
+                .uniform_with_data("montecarlo params", bytemuck::bytes_of(&params));
+            let group = kernel.bind(&self.ctx, &[&uniform, &self.counts])?;
+            out.push((group, dispatch_size(invocations.div_ceil(WORKGROUP_SIZE))));
             base += count;
         }
-        let compute_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
+        Ok(out)
+    }
+
+    /// Zeroes the count, dispatches every batch of `job` with the `main` kernel (or the racy
+    /// one) in one submission, and reads the 64-bit count back: one wait for the work, one for
+    /// the readback.
+    pub(super) fn count(
+        &mut self,
+        job: &MonteCarlo,
+        racy: bool,
+        clock: Inputs,
+    ) -> Result<(u64, RunTiming)> {
+        let kernel = match (&self.racy, racy) {
+            (Some(k), true) => k,
+            (None, true) => return Err(self.ctx.error("racy kernel not prepared")),
+            _ => &self.kernel,
+        };
+        if !matches!(&self.batches, Some((j, r, _)) if j == job && *r == racy) {
+            let batches = self.bind_batches(kernel, job)?;
+            self.batches = Some((*job, racy, batches));
+        }
+        let batches = &self.batches.as_ref().expect("bound above").2;
+        // Lands with the submission below, before its passes.
+        self.ctx.queue.write_buffer(&self.counts, 0, &[0u8; 8]);
+        let stage = clock.ready(0);
+        let device_seconds = submit_pass(&self.ctx, self.timer.as_ref(), "montecarlo", |pass| {
+            kernel.dispatch_all(pass, batches.iter().map(|(g, n)| (g, *n)))
+        })?;
+        let results = stage.done(device_seconds);
         let words: Vec<u32> = self.readback.read_one(&self.ctx, &self.counts)?;
         let hits = words[0] as u64 | (words[1] as u64) << 32;
-        Ok((
-            hits,
-            Phases {
-                upload_seconds: Some(upload_seconds),
-                compute_seconds: Some(compute_seconds),
-                readback_seconds: Some(start.elapsed().as_secs_f64()),
-                device_seconds,
-            },
-        ))
+        Ok((hits, results.on_host(8)))
     }
 }
 
@@ -160,7 +168,8 @@ mod tests {
         workgroups { "main" => WORKGROUP_SIZE, "racy" => WORKGROUP_SIZE },
         structs {
             "MonteCarloParams" => MonteCarloParams {
-                key, base_lo, base_hi, count, per_invocation, invocations
+                key, base_lo, base_hi, count, per_invocation, invocations, mixed_hi,
+                mixed_hi_next
             },
         },
     );

@@ -30,7 +30,7 @@ mod gpu;
 
 use super::single::{about, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
 use super::{
-    cpu_phases, Check, Device, DeviceSize, Engine, Phases, Prepared, Problem, WorkCounts, Workload,
+    Check, Device, DeviceSize, Engine, Prepared, Problem, RunClock, RunTiming, WorkCounts, Workload,
 };
 use crate::backend::rayon_pool;
 use crate::backend::Backend;
@@ -196,32 +196,35 @@ impl MonteCarloRun {
     }
 
     /// Draws the samples and counts the hits.
-    pub fn estimate(&mut self) -> Result<(Estimate, Phases)> {
-        let start = Instant::now();
-        let (hits, phases) = match &mut self.engine {
+    pub fn estimate(&mut self) -> Result<(Estimate, RunTiming)> {
+        // No input data: the samples are drawn from their index. The result is one 64-bit count.
+        let clock = RunClock::start();
+        let (hits, timing) = match &mut self.engine {
             Engine::Serial(()) => {
+                let kernel = clock.ready(0);
                 let range = self.job.first..self.job.first + self.job.samples;
                 let hits = count_range(self.isa, key(self.job.seed), range);
-                (hits, cpu_phases(start))
+                (hits, kernel.done(None).on_host(8))
             }
             Engine::Rayon(pool, ()) => {
+                let kernel = clock.ready(0);
                 let hits = pool.install(|| rayon_count(self.isa, &self.job));
-                (hits, cpu_phases(start))
+                (hits, kernel.done(None).on_host(8))
             }
-            Engine::Gpu(gpu) => gpu.count(&self.job, false)?,
+            Engine::Gpu(gpu) => gpu.count(&self.job, false, clock)?,
         };
         let estimate = Estimate {
             samples: self.job.samples,
             hits,
         };
         self.last = Some(estimate);
-        Ok((estimate, phases))
+        Ok((estimate, timing))
     }
 }
 
 impl Prepared for MonteCarloRun {
-    fn run(&mut self) -> Result<Phases> {
-        self.estimate().map(|(_, phases)| phases)
+    fn run(&mut self) -> Result<RunTiming> {
+        self.estimate().map(|(_, timing)| timing)
     }
 
     fn work(&self) -> f64 {
@@ -283,7 +286,7 @@ pub fn racy(backend: &Backend, job: MonteCarlo) -> Result<RacyOutcome> {
                 )));
             }
             let mut gpu = GpuMonteCarlo::new(ctx.clone(), DEFAULT_BATCH, true)?;
-            gpu.count(&job, true)?.0
+            gpu.count(&job, true, RunClock::start())?.0
         }
     };
     Ok(RacyOutcome { expected, counted })
@@ -308,6 +311,10 @@ pub struct MonteCarloWorkload;
 impl Problem for MonteCarlo {
     fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
         Ok(Box::new(MonteCarloRun::new(backend, *self)?))
+    }
+
+    fn per_unit(&self) -> String {
+        format!("samples of seed {} from index {}", self.seed, self.first)
     }
 }
 
@@ -352,6 +359,7 @@ impl Workload for MonteCarloWorkload {
             cpu: "2^28",
             gpu: "2^35",
             problem: "pi by sampling",
+            part: "the first 2^28 of the GPU's 2^35 samples (same seed)",
         })
     }
 
@@ -456,7 +464,7 @@ fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunRe
     }
     let mut run = MonteCarloRun::new(backend, job)?;
     let start = Instant::now();
-    let (estimate, phases) = run.estimate()?;
+    let (estimate, timing) = run.estimate()?;
     let elapsed = start.elapsed().as_secs_f64();
     report.line("hits", estimate.hits);
     report.line(
@@ -468,6 +476,6 @@ fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunRe
             estimate.standard_error()
         ),
     );
-    report.timing(elapsed, &phases, samples as f64, "samples");
+    report.timing(elapsed, &timing, samples as f64, "samples");
     Ok(report)
 }

@@ -154,15 +154,14 @@ impl CpuState {
         self.isa
     }
 
-    /// Runs `job.steps` steps from `initial`, on the current Rayon pool when `parallel`.
-    pub(super) fn run(
-        &mut self,
-        initial: &super::Bodies,
-        job: &NBody,
-        parallel: bool,
-    ) -> NBodyResult {
+    /// Copies `initial` in: a run's inputs stage (what the GPU's upload is).
+    pub(super) fn load(&mut self, initial: &super::Bodies) {
         self.pos[0].copy_from_slice(&initial.pos);
         self.vel.copy_from_slice(&initial.vel);
+    }
+
+    /// Runs `job.steps` steps from the loaded bodies, on the current Rayon pool when `parallel`.
+    pub(super) fn run(&mut self, job: &NBody, parallel: bool) {
         let isa = self.isa;
         for step in 0..job.steps as usize {
             let (a, b) = self.pos.split_at_mut(1);
@@ -194,6 +193,10 @@ impl CpuState {
                 dispatch(isa, kernel(0, dst, &mut self.vel, &mut self.acc));
             }
         }
+    }
+
+    /// The final state, copied out: a run's results stage (what the GPU's readback is).
+    pub(super) fn result(&self, job: &NBody) -> NBodyResult {
         NBodyResult {
             bodies: super::Bodies {
                 pos: self.pos[job.steps as usize % 2].clone(),
@@ -286,9 +289,14 @@ mod tests {
             for n in [1, 65, 257] {
                 let job = NBody::new(n, 3, 1e-3, 0.05).unwrap();
                 let bodies = Bodies::cluster(n, 9);
-                let serial = CpuState::new(n as usize, isa).run(&bodies, &job, false);
-                let rayon =
-                    pool.install(|| CpuState::new(n as usize, isa).run(&bodies, &job, true));
+                let run = |parallel| {
+                    let mut state = CpuState::new(n as usize, isa);
+                    state.load(&bodies);
+                    state.run(&job, parallel);
+                    state.result(&job)
+                };
+                let serial = run(false);
+                let rayon = pool.install(|| run(true));
                 assert_eq!(serial, rayon, "{isa}, {n} bodies");
             }
         }

@@ -4,9 +4,9 @@ use super::{Bodies, NBody, NBodyResult, TILE};
 use crate::error::Result;
 use crate::gpu::{cast_vec, poisoned_storage, submit_pass, upload, GpuContext, GpuTimer};
 use crate::gpu::{ComputeKernel, Readback, ShaderBuild};
-use crate::workloads::Phases;
+use crate::workloads::timing::Inputs;
+use crate::workloads::RunTiming;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The WGSL source of the tiled all-pairs kernel.
 pub const NBODY_WGSL: &str = include_str!("../../../shaders/nbody.wgsl");
@@ -91,15 +91,15 @@ impl GpuNBody {
     }
 
     /// Uploads `initial`, runs the job's steps, and reads back the final state.
-    pub fn run(&mut self, initial: &Bodies) -> Result<(NBodyResult, Phases)> {
-        let upload_seconds = upload(
+    pub fn run(&mut self, initial: &Bodies, clock: Inputs) -> Result<(NBodyResult, RunTiming)> {
+        upload(
             &self.ctx,
             &[
                 (&self.pos[0], bytemuck::cast_slice(&initial.pos)),
                 (&self.vel, bytemuck::cast_slice(&initial.vel)),
             ],
         )?;
-        let start = Instant::now();
+        let kernel = clock.ready(2 * self.job.n as u64 * 16);
         let groups = ((self.job.n as u64).div_ceil(TILE) as u32, 1);
         let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
         let mut done = 0;
@@ -115,8 +115,7 @@ impl GpuNBody {
             device_seconds = crate::workloads::add_device_time(device_seconds, timed);
             done += batch;
         }
-        let compute_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
+        let results = kernel.done(device_seconds);
         let last = &self.pos[self.job.steps as usize % 2];
         let mut bytes = self
             .readback
@@ -130,15 +129,7 @@ impl GpuNBody {
             },
             accel: next(),
         };
-        Ok((
-            result,
-            Phases {
-                upload_seconds: Some(upload_seconds),
-                compute_seconds: Some(compute_seconds),
-                readback_seconds: Some(start.elapsed().as_secs_f64()),
-                device_seconds,
-            },
-        ))
+        Ok((result, results.on_host(3 * self.job.n as u64 * 16)))
     }
 }
 

@@ -28,7 +28,7 @@ mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
 use super::{
-    cpu_phases, Check, Device, DeviceSize, Engine, Phases, Prepared, Problem, WorkCounts, Workload,
+    Check, Device, DeviceSize, Engine, Prepared, Problem, RunClock, RunTiming, WorkCounts, Workload,
 };
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -295,12 +295,14 @@ impl Sha256Run {
         })
     }
 
-    /// Runs the search; returns what it found and the phases.
-    pub fn search(&mut self) -> Result<(Found, Phases)> {
-        let start = Instant::now();
+    /// Runs the search; returns what it found and the run's timing. No input data (the prefix
+    /// is a parameter); the result is the nonce and the match count, 16 bytes.
+    pub fn search(&mut self) -> Result<(Found, RunTiming)> {
+        let clock = RunClock::start();
         let s = &self.search;
-        let (found, phases) = match &mut self.engine {
+        let (found, timing) = match &mut self.engine {
             Engine::Serial(()) => {
+                let kernel = clock.ready(0);
                 let (first, matches) = scan(
                     self.kernel,
                     &self.template,
@@ -308,24 +310,26 @@ impl Sha256Run {
                     s.range(),
                     !s.exhaustive,
                 );
-                (Found::from_scan(s, first, matches), cpu_phases(start))
+                let found = Found::from_scan(s, first, matches);
+                (found, kernel.done(None).on_host(16))
             }
             Engine::Rayon(pool, ()) => {
+                let kernel = clock.ready(0);
                 let threads = pool.current_num_threads();
-                let kernel = self.kernel;
-                let found = pool.install(|| rayon_search(kernel, s, self.batch, threads));
-                (found, cpu_phases(start))
+                let sha_kernel = self.kernel;
+                let found = pool.install(|| rayon_search(sha_kernel, s, self.batch, threads));
+                (found, kernel.done(None).on_host(16))
             }
-            Engine::Gpu(gpu) => gpu.run()?,
+            Engine::Gpu(gpu) => gpu.run(clock)?,
         };
         self.last = Some(found);
-        Ok((found, phases))
+        Ok((found, timing))
     }
 }
 
 impl Prepared for Sha256Run {
-    fn run(&mut self) -> Result<Phases> {
-        self.search().map(|(_, phases)| phases)
+    fn run(&mut self) -> Result<RunTiming> {
+        self.search().map(|(_, timing)| timing)
     }
 
     /// Hashes: the whole range for an exhaustive search; for a first-match search, the nonces
@@ -392,6 +396,14 @@ impl Problem for Search {
     fn prepare(&self, backend: &Backend) -> Result<Box<dyn Prepared>> {
         Ok(Box::new(Sha256Run::new(backend, self.clone())?))
     }
+
+    fn per_unit(&self) -> String {
+        format!(
+            "nonces after prefix {:?} at difficulty {}",
+            String::from_utf8_lossy(&self.prefix),
+            self.difficulty
+        )
+    }
 }
 
 impl Workload for Sha256Workload {
@@ -436,11 +448,17 @@ impl Workload for Sha256Workload {
             cpu: "2^24:64",
             gpu: "2^29:64",
             problem: "nonce search at difficulty 64",
+            part: "nonces 0..2^24, the start of the GPU's 0..2^29 (same prefix and difficulty)",
         })
     }
 
     fn shaders(&self) -> Vec<ShaderBuild> {
-        vec![gpu::shader_build()]
+        // The kernel is compiled per search (its prefix and difficulty are pipeline constants):
+        // the default search's build, and one with a 47-byte prefix (the nonce in words 11 to
+        // 13, 11 midstate rounds) and the largest difficulty.
+        let long = Search::new(&[b'x'; MAX_PREFIX], MAX_DIFFICULTY, 0, 1, true).expect("valid");
+        let default = Search::parse("1").expect("valid");
+        vec![gpu::shader_build(&default), gpu::shader_build(&long)]
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
@@ -537,7 +555,7 @@ fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunRe
     )?;
     let mut run = Sha256Run::new(backend, search.clone())?;
     let start = Instant::now();
-    let (found, phases) = run.search()?;
+    let (found, timing) = run.search()?;
     let elapsed = start.elapsed().as_secs_f64();
     let mut report = RunReport::default();
     report.line("prefix", format!("{prefix:?}"));
@@ -571,6 +589,6 @@ fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunRe
         report.line("hits", m);
     }
     report.line("tried", format!("{} nonces", found.tried));
-    report.timing(elapsed, &phases, found.tried as f64, "hashes");
+    report.timing(elapsed, &timing, found.tried as f64, "hashes");
     Ok(report)
 }

@@ -33,6 +33,12 @@ impl CpuArrays {
         }
     }
 
+    /// Makes b and c afresh (allocation, first touch and the values): a run's inputs stage,
+    /// what the GPU's host-side inputs and upload are.
+    pub(super) fn load(&mut self) {
+        (self.b, self.c) = inputs(self.a.len() as u64);
+    }
+
     /// Runs `reps` triads: one loop over the whole arrays, or chunks on the current Rayon pool
     /// when `parallel`.
     pub(super) fn triads(&mut self, reps: u32, parallel: bool) {

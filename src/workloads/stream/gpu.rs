@@ -3,11 +3,12 @@
 use super::{inputs, Stream, SCALAR};
 use crate::error::Result;
 use crate::gpu::{
-    dispatch_size, poisoned_storage, submit_pass, ComputeKernel, GpuContext, GpuTimer, ShaderBuild,
+    dispatch_size, poisoned_storage, submit_pass, upload, ComputeKernel, GpuContext, GpuTimer,
+    Readback, ShaderBuild,
 };
-use crate::workloads::Phases;
+use crate::workloads::timing::Inputs;
+use crate::workloads::RunTiming;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The WGSL source of the triad kernel.
 pub const STREAM_WGSL: &str = include_str!("../../../shaders/stream.wgsl");
@@ -38,6 +39,11 @@ pub struct GpuStream {
     timer: Option<GpuTimer>,
     groups: (u32, u32),
     elements: u64,
+    /// The inputs, uploaded at the start of every run.
+    b: wgpu::Buffer,
+    c: wgpu::Buffer,
+    /// Staging for array a, made once (a run reads a back every time).
+    readback: Readback,
 }
 
 impl GpuStream {
@@ -64,8 +70,12 @@ impl GpuStream {
         let c = ctx.storage_with_data("stream c", bytemuck::cast_slice(&c))?;
         let bind_group = kernel.bind(&ctx, &[&uniform, &a, &b, &c])?;
         let timer = GpuTimer::new(&ctx)?;
+        let readback = Readback::new(&ctx, "stream readback", &[bytes])?;
         ctx.wait()?;
         Ok(GpuStream {
+            b,
+            c,
+            readback,
             groups: dispatch_size(job.elements.div_ceil(WORKGROUP_SIZE)),
             ctx,
             kernel,
@@ -76,26 +86,32 @@ impl GpuStream {
         })
     }
 
-    /// Runs `reps` triads in one pass and waits.
-    pub fn run(&mut self, reps: u32) -> Result<Phases> {
-        let start = Instant::now();
+    /// Makes b and c on the host as the CPU run does, uploads them, runs `reps` triads in one
+    /// pass and waits, and reads a back.
+    pub fn run(&mut self, reps: u32, clock: Inputs) -> Result<(Vec<f32>, RunTiming)> {
+        let (b, c) = inputs(self.elements);
+        upload(
+            &self.ctx,
+            &[
+                (&self.b, bytemuck::cast_slice(&b)),
+                (&self.c, bytemuck::cast_slice(&c)),
+            ],
+        )?;
+        let kernel = clock.ready(2 * self.elements * 4);
         let device_seconds =
             submit_pass(&self.ctx, self.timer.as_ref(), "stream triads", |pass| {
                 for _ in 0..reps {
                     self.kernel.dispatch(pass, &self.bind_group, self.groups);
                 }
             })?;
-        Ok(Phases {
-            compute_seconds: Some(start.elapsed().as_secs_f64()),
-            device_seconds,
-            ..Phases::default()
-        })
+        let results = kernel.done(device_seconds);
+        let a = self.result()?;
+        Ok((a, results.on_host(self.elements * 4)))
     }
 
     /// Reads array a back.
     pub fn result(&self) -> Result<Vec<f32>> {
-        let bytes = self.ctx.read_buffer(&self.a, self.elements * 4)?;
-        Ok(crate::gpu::cast_vec(&bytes))
+        self.readback.read_one(&self.ctx, &self.a)
     }
 }
 
