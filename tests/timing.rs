@@ -35,7 +35,7 @@ fn main() {
     ));
     suite.test(
         "device_filling_rows_share_their_per_unit_parameters",
-        || device_filling_rows_share_their_per_unit_parameters(),
+        device_filling_rows_share_their_per_unit_parameters,
     );
     suite.test("a_row_refuses_a_baseline_that_timed_other_data", || {
         a_row_refuses_a_baseline_that_timed_other_data()

@@ -37,7 +37,7 @@ fn main() {
             let expected = match name {
                 "life-naive" => Some(Isa::baseline()),
                 _ if name.starts_with("life") => Some(speedup::life::cpu::life_level(isa)),
-                "mandelbrot" | "nbody" => Some(isa),
+                "mandelbrot" | "mandelbrot-fma" | "nbody" | "montecarlo" | "sha256" => Some(isa),
                 _ => prepared.cpu_isa().map(|_| isa),
             };
             assert_eq!(

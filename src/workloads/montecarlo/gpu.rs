@@ -50,6 +50,9 @@ struct MonteCarloParams {
     mixed_hi_next: u32,
 }
 
+/// One batch ready to dispatch: its bind group and its workgroup counts (x, y).
+type BoundBatch = (wgpu::BindGroup, (u32, u32));
+
 /// The counting kernels on a GPU: both pipelines, the count and its staging buffer, made once;
 /// one uniform and bind group per batch, made for a job the first time it runs.
 pub struct GpuMonteCarlo {
@@ -58,7 +61,7 @@ pub struct GpuMonteCarlo {
     racy: Option<ComputeKernel>,
     /// The job whose batches `batches` holds (each batch's bind group and workgroups), and
     /// whether they are bound for the racy kernel.
-    batches: Option<(MonteCarlo, bool, Vec<(wgpu::BindGroup, (u32, u32))>)>,
+    batches: Option<(MonteCarlo, bool, Vec<BoundBatch>)>,
     counts: wgpu::Buffer,
     readback: Readback,
     timer: Option<GpuTimer>,

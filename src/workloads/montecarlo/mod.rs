@@ -227,6 +227,10 @@ impl Prepared for MonteCarloRun {
         self.estimate().map(|(_, timing)| timing)
     }
 
+    fn cpu_isa(&self) -> Option<Isa> {
+        (!matches!(self.engine, Engine::Gpu(_))).then_some(self.isa)
+    }
+
     fn work(&self) -> f64 {
         self.job.samples as f64
     }

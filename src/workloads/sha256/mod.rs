@@ -332,6 +332,10 @@ impl Prepared for Sha256Run {
         self.search().map(|(_, timing)| timing)
     }
 
+    fn cpu_isa(&self) -> Option<Isa> {
+        (!matches!(self.engine, Engine::Gpu(_))).then_some(self.kernel.isa())
+    }
+
     /// Hashes: the whole range for an exhaustive search; for a first-match search, the nonces
     /// up to and including the last run's answer.
     fn work(&self) -> f64 {
