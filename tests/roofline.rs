@@ -116,10 +116,32 @@ fn counts_name_every_workload() {
 }
 
 /// The check on its counts and ceilings: no row of `bench --quick` here is above 105%
-/// of its roof (a wrong count or ceiling would put it there), and rows have roofs at all.
+/// of its roof (a wrong count or ceiling would put it there), and rows have roofs at all. A
+/// wrong count or ceiling is systematic and puts its row above the roof in every run, while two
+/// measurements on a shared 2-core machine can differ by several percent: a row fails only if
+/// it is above its roof in two runs in a row, each with freshly measured ceilings.
 #[test]
 fn no_quick_bench_row_is_above_its_roof() {
-    let cache = scratch("quick");
+    let first = rows_above_roof("quick");
+    if first.is_empty() {
+        return;
+    }
+    eprintln!("above the roof in the first run, measuring again: {first:#?}");
+    let second = rows_above_roof("quick-again");
+    let both: Vec<&String> = second
+        .iter()
+        .filter(|(row, _)| first.iter().any(|(r, _)| r == row))
+        .map(|(_, text)| text)
+        .collect();
+    assert!(
+        both.is_empty(),
+        "rows above 105% of their roof in two runs: {both:#?}"
+    );
+}
+
+/// The rows of a fresh `bench --quick` above 105% of their roof: (workload size backend, text).
+fn rows_above_roof(name: &str) -> Vec<(String, String)> {
+    let cache = scratch(name);
     let out = cache.join("quick.json");
     ok(
         &[
@@ -146,22 +168,20 @@ fn no_quick_bench_row_is_above_its_roof() {
         with_roof.len(),
         rows.len()
     );
-    let above: Vec<String> = with_roof
+    with_roof
         .iter()
         .filter(|r| r["roof"]["fraction"].as_f64().unwrap() > 1.05)
         .map(|r| {
-            format!(
+            let row = format!("{} {} {}", r["workload"], r["size"], r["backend"]);
+            let text = format!(
                 "{} {} on {}: {:.0}% of {}",
                 r["workload"],
                 r["size"],
                 r["backend"],
                 100.0 * r["roof"]["fraction"].as_f64().unwrap(),
                 r["roof"]["binds"]
-            )
+            );
+            (row, text)
         })
-        .collect();
-    assert!(
-        above.is_empty(),
-        "rows above 105% of their roof: {above:#?}"
-    );
+        .collect()
 }

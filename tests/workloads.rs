@@ -586,7 +586,8 @@ mod cli {
     pub fn misplaced_and_bad_flags_are_errors() {
         let (ok, text) = speedup(&["run", "stream", "--max-iter", "5", "--backend", "serial"]);
         assert!(
-            !ok && text.contains("--max-iter applies to mandelbrot only"),
+            !ok && text
+                .contains("--max-iter applies to mandelbrot and mandelbrot-fma only, not stream"),
             "{text}"
         );
         let (ok, text) = speedup(&["run", "sha256", "--difficulty", "99", "--backend", "serial"]);

@@ -718,7 +718,11 @@ impl Workload for MandelbrotWorkload {
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {
-        let exact = !matches!(backend, Backend::Gpu(_));
+        // The unfused kernel is bit-identical on the CPU. The fused one is held to its
+        // tolerance on every backend: fused results depend on which products the code fuses
+        // (the vector kernel fuses |z|² too) and the scalar and SSE2 levels have no FMA at all
+        // (two roundings), so no two fused implementations need agree bit for bit.
+        let exact = !self.fused && !matches!(backend, Backend::Gpu(_));
         let (mut pixels, mut differing) = (0u64, 0u64);
         let cases: Vec<Mandelbrot> = verify_cases()
             .into_iter()
