@@ -58,7 +58,7 @@ fn identity(backends: &[Backend]) -> String {
 }
 
 /// The key of `backends` on this machine and build: 16 hex digits of FNV-1a over
-/// [`identity`].
+/// `identity`.
 pub fn machine_key(backends: &[Backend]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in identity(backends).bytes() {

@@ -183,7 +183,7 @@ pub fn write(grid: &Grid, rule: &Rule, name: Option<&str>) -> String {
     String::from_utf8(out).expect("Life 1.05 is ASCII")
 }
 
-/// [`write`], streamed into `out` through a small buffer.
+/// [`write()`], streamed into `out` through a small buffer.
 pub fn write_to(
     out: &mut dyn Write,
     grid: &Grid,

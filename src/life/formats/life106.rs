@@ -190,7 +190,7 @@ pub fn write(grid: &Grid) -> String {
     String::from_utf8(out).expect("Life 1.06 is ASCII")
 }
 
-/// [`write`], streamed into `out` through a small buffer. Each row's ` y\n` is formatted once.
+/// [`write()`], streamed into `out` through a small buffer. Each row's ` y\n` is formatted once.
 pub fn write_to(out: &mut dyn Write, grid: &Grid) -> std::io::Result<()> {
     let mut sink = TextSink::new(out);
     sink.push(HEADER.as_bytes())?;

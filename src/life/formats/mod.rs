@@ -306,7 +306,7 @@ impl<'a> TextSink<'a> {
         Ok(())
     }
 
-    /// Room for at least `n` more bytes, to be written through [`TextSink::spare`].
+    /// Room for at least `n` more bytes, to be written through `TextSink::spare`.
     #[inline]
     pub fn reserve(&mut self, n: usize) -> std::io::Result<()> {
         if self.buf.len() + n > Self::CAPACITY {

@@ -67,7 +67,7 @@ pub fn write(grid: &Grid, name: Option<&str>) -> String {
     String::from_utf8(out).expect("plaintext is ASCII")
 }
 
-/// [`write`], streamed into `out` through a small buffer.
+/// [`write()`], streamed into `out` through a small buffer.
 pub fn write_to(out: &mut dyn Write, grid: &Grid, name: Option<&str>) -> std::io::Result<()> {
     let mut sink = TextSink::new(out);
     if let Some(n) = name {

@@ -450,7 +450,7 @@ pub fn write(grid: &Grid, rule: &RuleSpec, name: Option<&str>) -> String {
     String::from_utf8(out).expect("RLE is ASCII")
 }
 
-/// [`write`], streamed into `out` through a small buffer.
+/// [`write()`], streamed into `out` through a small buffer.
 pub fn write_to(
     out: &mut dyn Write,
     grid: &Grid,

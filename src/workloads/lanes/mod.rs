@@ -57,7 +57,7 @@ pub unsafe trait U32s: Copy {
     /// Shift left of every lane by `N` (1 ≤ N ≤ 31).
     unsafe fn shl<const N: i32>(self) -> Self;
     /// Rotate right by `R`; `L` must be `32 - R` (stable Rust cannot compute it from `R`), which
-    /// [`rotr!`] writes for the caller.
+    /// `rotr!` writes for the caller.
     #[inline(always)]
     unsafe fn rotr<const R: i32, const L: i32>(self) -> Self {
         self.shr::<R>().or(self.shl::<L>())

@@ -1,6 +1,6 @@
 //! The serial and Rayon kernels of Monte Carlo π: what both CPU backends run.
 //!
-//! One generic kernel ([`block_misses`]) over the [`U32s`] lane trait, compiled once per
+//! One generic kernel (`block_misses`) over the [`U32s`] lane trait, compiled once per
 //! instruction-set level inside a `#[target_feature]` function that holds the whole block loop,
 //! and chosen by the [`Isa`] argument. Serial runs it over the whole range, each Rayon task over
 //! its chunk: the same code, so the counts are identical.

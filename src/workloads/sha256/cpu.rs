@@ -150,6 +150,8 @@ pub struct Template {
     /// The 16 message words, nonce bytes zero.
     words: [u32; 16],
     /// The nonce's byte offset in the block (the prefix's length).
+    // Read only by the SHA-NI kernel (x86-64).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     at: usize,
     /// The first word the nonce touches (its bytes span at most three words from there).
     first: usize,
@@ -194,6 +196,7 @@ impl Template {
     /// or-ed into the template's groups, computed in registers (writing words to memory and
     /// loading them as a vector would stall on store forwarding).
     #[inline(always)]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     fn nonce_groups(&self, nonce: u64) -> [u128; 2] {
         // The nonce's bytes as a big-endian number, placed at byte r of 32 bytes.
         let bytes = nonce.swap_bytes() as u128;
