@@ -406,26 +406,6 @@ pub fn escape_count(cr: f32, ci: f32, max_iter: u32) -> u32 {
     i
 }
 
-/// [`escape_count`] with the multiply-adds fused (`mandelbrot-fma`): `zi ← fma(2zr, zi, ci)`,
-/// `zr ← fma(zr, zr, −zi²) + cr`, as shaders/mandelbrot.wgsl does with `FUSED`. The scalar
-/// fused path; a vectorised kernel replaces it behind `cpu::fill_row`'s seam.
-#[inline]
-pub fn escape_count_fused(cr: f32, ci: f32, max_iter: u32) -> u32 {
-    let (mut zr, mut zi) = (0.0f32, 0.0f32);
-    let mut i = 0;
-    while i < max_iter {
-        let zr2 = zr * zr;
-        let zi2 = zi * zi;
-        if zr2 + zi2 > 4.0 {
-            break;
-        }
-        zi = (2.0 * zr).mul_add(zi, ci);
-        zr = zr.mul_add(zr, -zi2) + cr;
-        i += 1;
-    }
-    i
-}
-
 /// A Mandelbrot job prepared on one backend, ready to render repeatedly.
 pub struct MandelbrotRun {
     job: Mandelbrot,
