@@ -13,6 +13,7 @@ use speedup::backend::Backend;
 use speedup::isa::Isa;
 use speedup::workloads::montecarlo::{self, cpu as mc, MonteCarlo, MonteCarloRun};
 use speedup::workloads::sha256::{self, cpu as sha, Search, Sha256Run};
+use speedup::workloads::Prepared;
 use std::time::Instant;
 
 /// Best seconds of `reps` calls of `f`, and its last result.
@@ -65,7 +66,10 @@ fn montecarlo_rows(reps: usize) {
     let (s, (e, _)) = best(reps, || run.estimate().expect("runs"));
     assert_eq!(e.hits, hits);
     line(
-        &format!("rayon 2 threads {}", run.isa()),
+        &format!(
+            "rayon 2 threads {}",
+            run.cpu_isa().expect("a CPU run has a level")
+        ),
         samples as f64,
         s,
         "samples",

@@ -151,8 +151,8 @@ pub fn reference(job: &MonteCarlo) -> Estimate {
 /// A Monte Carlo job prepared on one backend.
 pub struct MonteCarloRun {
     job: MonteCarlo,
-    isa: Isa,
-    engine: Engine<(), GpuMonteCarlo>,
+    /// The CPU side's state is the level its kernels run at.
+    engine: Engine<Isa, GpuMonteCarlo>,
     last: Option<Estimate>,
 }
 
@@ -181,18 +181,12 @@ impl MonteCarloRun {
                 "montecarlo: this CPU cannot run {isa} code"
             )));
         }
-        let engine = Engine::new(backend, || (), |ctx| GpuMonteCarlo::new(ctx, batch, false))?;
+        let engine = Engine::new(backend, || isa, |ctx| GpuMonteCarlo::new(ctx, batch, false))?;
         Ok(MonteCarloRun {
             job,
-            isa,
             engine,
             last: None,
         })
-    }
-
-    /// The instruction-set level the serial and Rayon kernels run at.
-    pub fn isa(&self) -> Isa {
-        self.isa
     }
 
     /// Draws the samples and counts the hits.
@@ -200,15 +194,16 @@ impl MonteCarloRun {
         // No input data: the samples are drawn from their index. The result is one 64-bit count.
         let clock = RunClock::start();
         let (hits, timing) = match &mut self.engine {
-            Engine::Serial(()) => {
+            Engine::Serial(isa) => {
                 let kernel = clock.ready(0);
                 let range = self.job.first..self.job.first + self.job.samples;
-                let hits = count_range(self.isa, key(self.job.seed), range);
+                let hits = count_range(*isa, key(self.job.seed), range);
                 (hits, kernel.done(None).on_host(8))
             }
-            Engine::Rayon(pool, ()) => {
+            Engine::Rayon(pool, isa) => {
                 let kernel = clock.ready(0);
-                let hits = pool.install(|| rayon_count(self.isa, &self.job));
+                let (isa, job) = (*isa, &self.job);
+                let hits = pool.install(|| rayon_count(isa, job));
                 (hits, kernel.done(None).on_host(8))
             }
             Engine::Gpu(gpu) => gpu.count(&self.job, false, clock)?,
@@ -228,7 +223,7 @@ impl Prepared for MonteCarloRun {
     }
 
     fn cpu_isa(&self) -> Option<Isa> {
-        (!matches!(self.engine, Engine::Gpu(_))).then_some(self.isa)
+        self.engine.cpu().copied()
     }
 
     fn work(&self) -> f64 {
