@@ -141,7 +141,10 @@ fn sha256_rows(reps: usize) {
     let mut run = Sha256Run::new(&rayon, search).expect("rayon");
     let (s, (found, _)) = best(reps, || run.search().expect("runs"));
     line(
-        &format!("rayon 2 threads {}", run.kernel()),
+        &format!(
+            "rayon 2 threads {}",
+            run.kernel().expect("a CPU run has a kernel")
+        ),
         count as f64,
         s,
         "hashes",

@@ -1,6 +1,9 @@
 //! Vectors of f32 and u32 lanes for the CPU kernels: a small trait of our own ([`Simd`]) that
 //! each kernel is written against once, one implementation of it per instruction-set level, and
-//! the one place ([`dispatch`]) where an [`Isa`] becomes code compiled for it.
+//! the one place ([`dispatch`]) where an [`Isa`] becomes code compiled for it. Mandelbrot and
+//! N-body use the f32 lanes, Monte Carlo and SHA-256 the u32 lanes' integer operations; x86's
+//! SHA extensions, a capability beside the levels, have their token and entry in
+//! `x86_64/sha.rs`.
 //!
 //! The layout follows memchr's `arch/`: the algorithm lives once, generic over the vector type
 //! (a kernel's `cpu.rs`); each level is a thin layer of intrinsics (`x86_64/{sse2,avx2,avx512}.rs`,
@@ -90,6 +93,55 @@ pub(crate) unsafe trait Simd: Copy + Send + Sync + 'static {
     /// Writes the lanes to the first [`Simd::LANES`] elements of `to` (panics if it is shorter).
     fn store_u32(self, v: Self::U32, to: &mut [u32]);
 
+    // The u32 lanes' integer operations (Monte Carlo's generator, SHA-256's compression), all
+    // wrapping.
+
+    /// Every lane `x`.
+    fn splat_u32(self, x: u32) -> Self::U32;
+    /// The first [`Simd::LANES`] values of `from` (panics if it is shorter).
+    fn load_u32(self, from: &[u32]) -> Self::U32;
+    /// `a + b`, wrapping.
+    fn add_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// `a * b`, the low 32 bits.
+    fn mul_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// `a ^ b`.
+    fn xor_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// `a & b`.
+    fn and_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// `a | b`.
+    fn or_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// `!a & b`.
+    fn andnot_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// `a >> N`, logical (1 ≤ N ≤ 31).
+    fn shr_u32<const N: i32>(self, a: Self::U32) -> Self::U32;
+    /// `a << N` (1 ≤ N ≤ 31).
+    fn shl_u32<const N: i32>(self, a: Self::U32) -> Self::U32;
+    /// `a` rotated right by `R`; `L` must be `32 - R` (stable Rust cannot compute it from `R`),
+    /// which [`rotr!`](crate::simd::rotr) writes for the caller.
+    #[inline(always)]
+    fn rotr_u32<const R: i32, const L: i32>(self, a: Self::U32) -> Self::U32 {
+        self.or_u32(self.shr_u32::<R>(a), self.shl_u32::<L>(a))
+    }
+    /// Each lane as two signed 16-bit halves: `lo(a)·lo(b) + hi(a)·hi(b)` in 32 bits (x86's
+    /// `pmaddwd`).
+    fn madd16(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// `a ^ b ^ c`.
+    #[inline(always)]
+    fn xor3(self, a: Self::U32, b: Self::U32, c: Self::U32) -> Self::U32 {
+        self.xor_u32(self.xor_u32(a, b), c)
+    }
+    /// SHA-2's choose: the bits of `f` where `e` is set, of `g` where it is clear.
+    #[inline(always)]
+    fn choose(self, e: Self::U32, f: Self::U32, g: Self::U32) -> Self::U32 {
+        self.xor_u32(self.and_u32(e, f), self.andnot_u32(e, g))
+    }
+    /// SHA-2's majority of `a`, `b` and `c`, bit by bit.
+    #[inline(always)]
+    fn majority(self, a: Self::U32, b: Self::U32, c: Self::U32) -> Self::U32 {
+        let ab = self.and_u32(a, b);
+        self.or_u32(ab, self.or_u32(self.and_u32(a, c), self.and_u32(b, c)))
+    }
+
     /// `1 / sqrt(x)`: [`Simd::rsqrt_estimate`] refined by one Newton–Raphson step,
     /// y ← y·(1.5 − ½x·y²), which squares the relative error (2⁻¹¹ becomes about 2⁻²², a few
     /// units in the last place): the GPU's `inverseSqrt` is allowed 2.
@@ -100,6 +152,14 @@ pub(crate) unsafe trait Simd: Copy + Send + Sync + 'static {
         self.mul(y, self.neg_mul_add(half_x_y, y, self.splat(1.5)))
     }
 }
+
+/// `rotr!(s, v, R)`: the u32 lanes `v` rotated right by the constant `R`, with the vectors `s`.
+macro_rules! rotr {
+    ($s:expr, $v:expr, $r:literal) => {
+        $s.rotr_u32::<$r, { 32 - $r }>($v)
+    };
+}
+pub(crate) use rotr;
 
 /// A kernel written once over [`Simd`]: [`dispatch`] runs it at any level.
 pub(crate) trait SimdKernel {
@@ -215,6 +275,116 @@ mod tests {
             }
             wrong
         }
+    }
+
+    /// Lane values that exercise sign bits, 16-bit halves and carries.
+    const VALUES: [u32; 16] = [
+        0,
+        1,
+        0x7fff,
+        0x8000,
+        0xffff,
+        0x1_0000,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+        0x1234_5678,
+        0x9abc_def0,
+        0x8000_8000,
+        0x7fff_7fff,
+        0xdead_beef,
+        0x0bad_f00d,
+        3,
+    ];
+
+    /// Every u32 operation of the trait against plain u32 arithmetic, lane by lane, on inputs
+    /// rotated through [`VALUES`] so each lane sees each value.
+    struct IntegerOperations;
+
+    impl SimdKernel for IntegerOperations {
+        type Output = Vec<String>;
+        #[inline(always)]
+        #[allow(clippy::needless_range_loop)]
+        fn run<S: Simd>(self, s: S) -> Vec<String> {
+            type Plain = fn(u32, u32, u32) -> u32;
+            let mut wrong = Vec::new();
+            let mut out = [0u32; 16];
+            for rot in 0..16 {
+                let a: Vec<u32> = (0..16).map(|i| VALUES[(i + rot) % 16]).collect();
+                let b: Vec<u32> = (0..16).map(|i| VALUES[(i * 7 + 3) % 16]).collect();
+                let c: Vec<u32> = (0..16).map(|i| VALUES[(i * 5 + rot) % 16]).collect();
+                for start in (0..16).step_by(S::LANES) {
+                    let (va, vb, vc) = (
+                        s.load_u32(&a[start..]),
+                        s.load_u32(&b[start..]),
+                        s.load_u32(&c[start..]),
+                    );
+                    let cases: [(&str, S::U32, Plain); 16] = [
+                        ("splat", s.splat_u32(a[start]), |_, _, _| 0),
+                        ("add", s.add_u32(va, vb), |x, y, _| x.wrapping_add(y)),
+                        ("mul", s.mul_u32(va, vb), |x, y, _| x.wrapping_mul(y)),
+                        ("xor", s.xor_u32(va, vb), |x, y, _| x ^ y),
+                        ("and", s.and_u32(va, vb), |x, y, _| x & y),
+                        ("or", s.or_u32(va, vb), |x, y, _| x | y),
+                        ("andnot", s.andnot_u32(va, vb), |x, y, _| !x & y),
+                        ("shr", s.shr_u32::<17>(va), |x, _, _| x >> 17),
+                        ("shl", s.shl_u32::<14>(va), |x, _, _| x << 14),
+                        ("rotr 7", rotr!(s, va, 7), |x, _, _| x.rotate_right(7)),
+                        ("rotr 25", rotr!(s, va, 25), |x, _, _| x.rotate_right(25)),
+                        ("madd16", s.madd16(va, vb), |x, y, _| {
+                            portable::madd16_lane(x, y)
+                        }),
+                        ("xor3", s.xor3(va, vb, vc), |x, y, z| x ^ y ^ z),
+                        ("choose", s.choose(va, vb, vc), |x, y, z| (x & y) ^ (!x & z)),
+                        ("majority", s.majority(va, vb, vc), |x, y, z| {
+                            (x & y) ^ (x & z) ^ (y & z)
+                        }),
+                        ("zero", s.zero_u32(), |_, _, _| 0),
+                    ];
+                    for (name, got, want) in cases {
+                        s.store_u32(got, &mut out);
+                        for lane in 0..S::LANES {
+                            let i = start + lane;
+                            let want = match name {
+                                "splat" => a[start],
+                                _ => want(a[i], b[i], c[i]),
+                            };
+                            if out[lane] != want {
+                                wrong.push(format!(
+                                    "{name} lane {lane}: {:#x} != {want:#x}",
+                                    out[lane]
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            wrong
+        }
+    }
+
+    #[test]
+    fn every_level_computes_plain_u32_arithmetic() {
+        assert_eq!(IntegerOperations.run(Portable::<16>), Vec::<String>::new());
+        assert_eq!(IntegerOperations.run(Portable::<4>), Vec::<String>::new());
+        for &isa in Isa::detected() {
+            assert_eq!(
+                dispatch(isa, IntegerOperations),
+                Vec::<String>::new(),
+                "{isa}"
+            );
+        }
+        if !Isa::Avx512.is_supported() {
+            eprintln!("avx512 skipped: this CPU has no AVX-512 (its 16-lane logic is checked by the portable vector)");
+        }
+    }
+
+    #[test]
+    fn madd16_is_pmaddwd() {
+        use portable::madd16_lane;
+        assert_eq!(madd16_lane(0x0003_0002, 0x0005_0007), 3 * 5 + 2 * 7);
+        assert_eq!(madd16_lane(0xffff_0001, 0x0002_0001), (-2i32 + 1) as u32);
+        assert_eq!(madd16_lane(0x8000_8000, 0x8000_8000), 0x8000_0000);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Vectors as plain arrays: `Portable<1>` is the scalar level (one lane at a time, in plain
 //! Rust), and tests run every kernel at 16 lanes through `Portable<16>`, so the generic logic
-//! that the AVX-512 instantiation runs (masks, tails, lane order) is checked on any CPU.
+//! that the AVX-512 instantiation runs (masks, tails, lane order, the u32 lanes' shifts and
+//! rotates) is checked on any CPU.
 //!
 //! Plain Rust never fuses a multiply and an add, so neither does this layer, and its `rsqrt_estimate` is the exactly rounded `1 / sqrt(x)`
 //! (the Newton step after it changes it by at most a unit in the last place).
@@ -97,4 +98,65 @@ unsafe impl<const N: usize> Simd for Portable<N> {
     fn store_u32(self, v: [u32; N], to: &mut [u32]) {
         to[..N].copy_from_slice(&v);
     }
+    #[inline(always)]
+    fn splat_u32(self, x: u32) -> [u32; N] {
+        [x; N]
+    }
+    #[inline(always)]
+    fn load_u32(self, from: &[u32]) -> [u32; N] {
+        from[..N].try_into().expect("N values")
+    }
+    #[inline(always)]
+    fn add_u32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, u32::wrapping_add)
+    }
+    #[inline(always)]
+    fn mul_u32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, u32::wrapping_mul)
+    }
+    #[inline(always)]
+    fn xor_u32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, |x, y| x ^ y)
+    }
+    #[inline(always)]
+    fn and_u32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, |x, y| x & y)
+    }
+    #[inline(always)]
+    fn or_u32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, |x, y| x | y)
+    }
+    #[inline(always)]
+    fn andnot_u32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, |x, y| !x & y)
+    }
+    #[inline(always)]
+    fn shr_u32<const S: i32>(self, a: [u32; N]) -> [u32; N] {
+        a.map(|x| x >> S)
+    }
+    #[inline(always)]
+    fn shl_u32<const S: i32>(self, a: [u32; N]) -> [u32; N] {
+        a.map(|x| x << S)
+    }
+    #[inline(always)]
+    fn rotr_u32<const R: i32, const L: i32>(self, a: [u32; N]) -> [u32; N] {
+        a.map(|x| x.rotate_right(R as u32))
+    }
+    #[inline(always)]
+    fn madd16(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, madd16_lane)
+    }
+}
+
+#[inline(always)]
+fn each_u32<const N: usize>(a: [u32; N], b: [u32; N], f: impl Fn(u32, u32) -> u32) -> [u32; N] {
+    std::array::from_fn(|l| f(a[l], b[l]))
+}
+
+/// One lane of [`Simd::madd16`]: `pmaddwd` in plain Rust.
+#[inline(always)]
+pub(crate) fn madd16_lane(a: u32, b: u32) -> u32 {
+    let lo = (a as u16 as i16 as i32).wrapping_mul(b as u16 as i16 as i32);
+    let hi = ((a >> 16) as u16 as i16 as i32).wrapping_mul((b >> 16) as u16 as i16 as i32);
+    lo.wrapping_add(hi) as u32
 }

@@ -19,7 +19,6 @@
 //! its own options and prints its own summary, so the command needs no edit for a new one.
 
 pub mod counts;
-pub mod lanes;
 pub mod life;
 pub mod mandelbrot;
 pub mod montecarlo;
@@ -52,6 +51,13 @@ pub trait Prepared {
     /// The instruction-set level the run's CPU kernel was compiled for (`cpu_isa` in reports);
     /// `None` on a GPU, and for a CPU kernel with no vector code of its own (the default).
     fn cpu_isa(&self) -> Option<Isa> {
+        None
+    }
+    /// The CPU kernel that ran, by name, where a workload has more than one kind at a level
+    /// (`cpu_kernel` in reports): sha256's `sha-ni ×2` (SHA-NI, two messages in flight) or
+    /// `avx2 ×8` (eight messages in AVX2 lanes). `None` on a GPU and where the level says it all
+    /// (the default).
+    fn cpu_kernel(&self) -> Option<String> {
         None
     }
 }
@@ -222,6 +228,16 @@ impl<C, G> Engine<C, G> {
         gpu: impl FnOnce(std::sync::Arc<crate::gpu::GpuContext>) -> Result<G>,
     ) -> Result<Self> {
         Engine::build(backend, || Ok(cpu()), gpu)
+    }
+
+    /// The engine for `backend`, with CPU state from `cpu`, which may fail (e.g. a kernel that
+    /// `SPEEDUP_CPU` forces on a CPU without it), or GPU state from `gpu`.
+    pub(crate) fn try_new(
+        backend: &Backend,
+        cpu: impl FnOnce() -> Result<C>,
+        gpu: impl FnOnce(std::sync::Arc<crate::gpu::GpuContext>) -> Result<G>,
+    ) -> Result<Self> {
+        Engine::build(backend, cpu, gpu)
     }
 
     /// The engine for `backend` of a CPU kernel with vector code: its CPU state from `cpu`,

@@ -272,8 +272,9 @@ queries; gpu submissions and host waits per run)"
     let mut row_notes = Vec::new();
     for r in &report.results {
         let mut label = row_label(m, r);
-        // The level a CPU row's kernel ran at, next to its backend: "serial [avx2]".
-        if let Some(isa) = &r.cpu_isa {
+        // The level a CPU row's kernel ran at, next to its backend: "serial [avx2]"; or the
+        // kernel, where the workload has several: "serial [sha-ni ×2]".
+        if let Some(isa) = r.cpu_kernel.as_ref().or(r.cpu_isa.as_ref()) {
             label.push_str(&format!(" [{isa}]"));
         }
         if r.software {

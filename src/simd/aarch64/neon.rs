@@ -105,4 +105,65 @@ unsafe impl Simd for Neon {
         // SAFETY: as for `load`.
         unsafe { vst1q_u32(to.as_mut_ptr(), v) }
     }
+    #[inline(always)]
+    fn splat_u32(self, x: u32) -> uint32x4_t {
+        unsafe { vdupq_n_u32(x) }
+    }
+    #[inline(always)]
+    fn load_u32(self, from: &[u32]) -> uint32x4_t {
+        assert!(from.len() >= 4);
+        // SAFETY: four values are there (checked above).
+        unsafe { vld1q_u32(from.as_ptr()) }
+    }
+    #[inline(always)]
+    fn add_u32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { vaddq_u32(a, b) }
+    }
+    #[inline(always)]
+    fn mul_u32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { vmulq_u32(a, b) }
+    }
+    #[inline(always)]
+    fn xor_u32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { veorq_u32(a, b) }
+    }
+    #[inline(always)]
+    fn and_u32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { vandq_u32(a, b) }
+    }
+    #[inline(always)]
+    fn or_u32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { vorrq_u32(a, b) }
+    }
+    #[inline(always)]
+    fn andnot_u32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        // vbic(x, y) = x & !y.
+        unsafe { vbicq_u32(b, a) }
+    }
+    #[inline(always)]
+    fn shr_u32<const N: i32>(self, a: uint32x4_t) -> uint32x4_t {
+        unsafe { vshrq_n_u32::<N>(a) }
+    }
+    #[inline(always)]
+    fn shl_u32<const N: i32>(self, a: uint32x4_t) -> uint32x4_t {
+        unsafe { vshlq_n_u32::<N>(a) }
+    }
+    #[inline(always)]
+    fn rotr_u32<const R: i32, const L: i32>(self, a: uint32x4_t) -> uint32x4_t {
+        // Shift right, then insert the left-shifted bits above them.
+        unsafe { vsliq_n_u32::<L>(vshrq_n_u32::<R>(a), a) }
+    }
+    #[inline(always)]
+    fn madd16(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        // No `pmaddwd`: the 16-bit halves are sign-extended with shifts and multiplied as
+        // 32-bit lanes.
+        unsafe {
+            let (a, b) = (vreinterpretq_s32_u32(a), vreinterpretq_s32_u32(b));
+            let lo = vmulq_s32(
+                vshrq_n_s32::<16>(vshlq_n_s32::<16>(a)),
+                vshrq_n_s32::<16>(vshlq_n_s32::<16>(b)),
+            );
+            vreinterpretq_u32_s32(vmlaq_s32(lo, vshrq_n_s32::<16>(a), vshrq_n_s32::<16>(b)))
+        }
+    }
 }

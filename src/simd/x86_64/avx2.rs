@@ -98,4 +98,51 @@ unsafe impl Simd for Avx2 {
         // SAFETY: as for `load`.
         unsafe { _mm256_storeu_si256(to.as_mut_ptr().cast(), v) }
     }
+    #[inline(always)]
+    fn splat_u32(self, x: u32) -> __m256i {
+        unsafe { _mm256_set1_epi32(x as i32) }
+    }
+    #[inline(always)]
+    fn load_u32(self, from: &[u32]) -> __m256i {
+        assert!(from.len() >= 8);
+        // SAFETY: eight values are there (checked above); unaligned loads are allowed.
+        unsafe { _mm256_loadu_si256(from.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    fn add_u32(self, a: __m256i, b: __m256i) -> __m256i {
+        unsafe { _mm256_add_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn mul_u32(self, a: __m256i, b: __m256i) -> __m256i {
+        unsafe { _mm256_mullo_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn xor_u32(self, a: __m256i, b: __m256i) -> __m256i {
+        unsafe { _mm256_xor_si256(a, b) }
+    }
+    #[inline(always)]
+    fn and_u32(self, a: __m256i, b: __m256i) -> __m256i {
+        unsafe { _mm256_and_si256(a, b) }
+    }
+    #[inline(always)]
+    fn or_u32(self, a: __m256i, b: __m256i) -> __m256i {
+        unsafe { _mm256_or_si256(a, b) }
+    }
+    #[inline(always)]
+    fn andnot_u32(self, a: __m256i, b: __m256i) -> __m256i {
+        // `vpandn`: !a & b.
+        unsafe { _mm256_andnot_si256(a, b) }
+    }
+    #[inline(always)]
+    fn shr_u32<const N: i32>(self, a: __m256i) -> __m256i {
+        unsafe { _mm256_srli_epi32::<N>(a) }
+    }
+    #[inline(always)]
+    fn shl_u32<const N: i32>(self, a: __m256i) -> __m256i {
+        unsafe { _mm256_slli_epi32::<N>(a) }
+    }
+    #[inline(always)]
+    fn madd16(self, a: __m256i, b: __m256i) -> __m256i {
+        unsafe { _mm256_madd_epi16(a, b) }
+    }
 }

@@ -103,4 +103,76 @@ unsafe impl Simd for Avx512 {
         // SAFETY: as for `load`.
         unsafe { _mm512_storeu_si512(to.as_mut_ptr().cast(), v) }
     }
+    #[inline(always)]
+    fn splat_u32(self, x: u32) -> __m512i {
+        unsafe { _mm512_set1_epi32(x as i32) }
+    }
+    #[inline(always)]
+    fn load_u32(self, from: &[u32]) -> __m512i {
+        assert!(from.len() >= 16);
+        // SAFETY: sixteen values are there (checked above); unaligned loads are allowed.
+        unsafe { _mm512_loadu_si512(from.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    fn add_u32(self, a: __m512i, b: __m512i) -> __m512i {
+        unsafe { _mm512_add_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn mul_u32(self, a: __m512i, b: __m512i) -> __m512i {
+        unsafe { _mm512_mullo_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn xor_u32(self, a: __m512i, b: __m512i) -> __m512i {
+        unsafe { _mm512_xor_si512(a, b) }
+    }
+    #[inline(always)]
+    fn and_u32(self, a: __m512i, b: __m512i) -> __m512i {
+        unsafe { _mm512_and_si512(a, b) }
+    }
+    #[inline(always)]
+    fn or_u32(self, a: __m512i, b: __m512i) -> __m512i {
+        unsafe { _mm512_or_si512(a, b) }
+    }
+    #[inline(always)]
+    fn andnot_u32(self, a: __m512i, b: __m512i) -> __m512i {
+        // `vpandnd`: !a & b, as AVX2's `vpandn`.
+        unsafe { _mm512_andnot_si512(a, b) }
+    }
+    #[inline(always)]
+    fn shr_u32<const N: i32>(self, a: __m512i) -> __m512i {
+        // The immediate form takes a u32 count, ours is i32; LLVM turns a constant variable
+        // shift into the immediate one.
+        unsafe { _mm512_srlv_epi32(a, _mm512_set1_epi32(N)) }
+    }
+    #[inline(always)]
+    fn shl_u32<const N: i32>(self, a: __m512i) -> __m512i {
+        unsafe { _mm512_sllv_epi32(a, _mm512_set1_epi32(N)) }
+    }
+    #[inline(always)]
+    fn rotr_u32<const R: i32, const L: i32>(self, a: __m512i) -> __m512i {
+        // `vprord`: one instruction where AVX2 needs two shifts and an or.
+        unsafe { _mm512_ror_epi32::<R>(a) }
+    }
+    #[inline(always)]
+    fn madd16(self, a: __m512i, b: __m512i) -> __m512i {
+        // `vpmaddwd` is AVX-512 BW.
+        unsafe { _mm512_madd_epi16(a, b) }
+    }
+    // Three-input logic in one `vpternlogd`: its immediate is the operation's truth table over
+    // the inputs' bits a = 0xF0, b = 0xCC, c = 0xAA (the first operand is a).
+    #[inline(always)]
+    fn xor3(self, a: __m512i, b: __m512i, c: __m512i) -> __m512i {
+        // a ^ b ^ c: 0xF0 ^ 0xCC ^ 0xAA = 0x96.
+        unsafe { _mm512_ternarylogic_epi32::<0x96>(a, b, c) }
+    }
+    #[inline(always)]
+    fn choose(self, e: __m512i, f: __m512i, g: __m512i) -> __m512i {
+        // (e & f) | (!e & g): (0xF0 & 0xCC) | (0x0F & 0xAA) = 0xC0 | 0x0A = 0xCA.
+        unsafe { _mm512_ternarylogic_epi32::<0xCA>(e, f, g) }
+    }
+    #[inline(always)]
+    fn majority(self, a: __m512i, b: __m512i, c: __m512i) -> __m512i {
+        // (a & b) | (a & c) | (b & c): 0xC0 | 0xA0 | 0x88 = 0xE8.
+        unsafe { _mm512_ternarylogic_epi32::<0xE8>(a, b, c) }
+    }
 }

@@ -1,8 +1,10 @@
 //! The x86-64 levels: SSE2 (every x86-64 CPU), AVX2 with FMA, AVX-512; and the functions that
-//! run a kernel compiled for each, under `#[target_feature]`.
+//! run a kernel compiled for each, under `#[target_feature]`. Beside them, the SHA extensions
+//! ([`sha`]), a capability of its own.
 
 mod avx2;
 mod avx512;
+pub(crate) mod sha;
 mod sse2;
 
 use super::SimdKernel;

@@ -95,4 +95,60 @@ unsafe impl Simd for Sse2 {
         // SAFETY: as for `load`.
         unsafe { _mm_storeu_si128(to.as_mut_ptr().cast(), v) }
     }
+    #[inline(always)]
+    fn splat_u32(self, x: u32) -> __m128i {
+        unsafe { _mm_set1_epi32(x as i32) }
+    }
+    #[inline(always)]
+    fn load_u32(self, from: &[u32]) -> __m128i {
+        assert!(from.len() >= 4);
+        // SAFETY: four values are there (checked above); unaligned loads are allowed.
+        unsafe { _mm_loadu_si128(from.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    fn add_u32(self, a: __m128i, b: __m128i) -> __m128i {
+        unsafe { _mm_add_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn mul_u32(self, a: __m128i, b: __m128i) -> __m128i {
+        // SSE2 multiplies only the even lanes, 32×32→64 (`pmuludq`): lanes 0 and 2, then 1 and
+        // 3 shifted down; keep the low words, interleaved back into lane order.
+        unsafe {
+            let even = _mm_mul_epu32(a, b);
+            let odd = _mm_mul_epu32(_mm_srli_epi64::<32>(a), _mm_srli_epi64::<32>(b));
+            _mm_unpacklo_epi32(
+                _mm_shuffle_epi32::<0b00_00_10_00>(even),
+                _mm_shuffle_epi32::<0b00_00_10_00>(odd),
+            )
+        }
+    }
+    #[inline(always)]
+    fn xor_u32(self, a: __m128i, b: __m128i) -> __m128i {
+        unsafe { _mm_xor_si128(a, b) }
+    }
+    #[inline(always)]
+    fn and_u32(self, a: __m128i, b: __m128i) -> __m128i {
+        unsafe { _mm_and_si128(a, b) }
+    }
+    #[inline(always)]
+    fn or_u32(self, a: __m128i, b: __m128i) -> __m128i {
+        unsafe { _mm_or_si128(a, b) }
+    }
+    #[inline(always)]
+    fn andnot_u32(self, a: __m128i, b: __m128i) -> __m128i {
+        // `pandn`: !a & b.
+        unsafe { _mm_andnot_si128(a, b) }
+    }
+    #[inline(always)]
+    fn shr_u32<const N: i32>(self, a: __m128i) -> __m128i {
+        unsafe { _mm_srli_epi32::<N>(a) }
+    }
+    #[inline(always)]
+    fn shl_u32<const N: i32>(self, a: __m128i) -> __m128i {
+        unsafe { _mm_slli_epi32::<N>(a) }
+    }
+    #[inline(always)]
+    fn madd16(self, a: __m128i, b: __m128i) -> __m128i {
+        unsafe { _mm_madd_epi16(a, b) }
+    }
 }

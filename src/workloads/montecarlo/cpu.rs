@@ -1,8 +1,7 @@
 //! The serial and Rayon kernels of Monte Carlo π: what both CPU backends run.
 //!
-//! One generic kernel (`block_misses`) over the [`U32s`] lane trait, compiled once per
-//! instruction-set level inside a `#[target_feature]` function that holds the whole block loop,
-//! and chosen by the [`Isa`] argument. Serial runs it over the whole range, each Rayon task over
+//! One generic kernel (`block_misses`) over the [`Simd`] vectors' u32 lanes, run at the level
+//! of the [`Isa`] argument by [`dispatch`], which compiles the whole block loop for it. Serial runs it over the whole range, each Rayon task over
 //! its chunk: the same code, so the counts are identical.
 //!
 //! # The circle test without a compare
@@ -17,7 +16,7 @@
 
 use super::{key, mix32, MonteCarlo};
 use crate::isa::Isa;
-use crate::workloads::lanes::U32s;
+use crate::simd::{dispatch, Simd, SimdKernel};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,20 +47,33 @@ pub(super) fn is_hit(lo: u32, mixed_hi: u32) -> bool {
 /// If this CPU cannot run `isa` (callers pass a level from [`Isa::for_kernel`] or
 /// [`Isa::detected`]).
 pub fn count_range(isa: Isa, key: u32, range: Range<u64>) -> u64 {
-    assert!(isa.is_supported(), "this CPU cannot run {isa} code");
-    let mut hits = 0;
-    let mut i = range.start;
-    while i < range.end {
-        // Within one 2^32 block the high word, and so its mix, is fixed: hoist it.
-        let hi = i >> 32;
-        let block_end = block_end(i, range.end);
-        let mixed_hi = mix32(hi as u32 ^ key);
-        let n = block_end - i;
-        // SAFETY: `isa` is supported by this CPU (asserted above).
-        hits += n - unsafe { block_misses_at(isa, mixed_hi, i as u32, n) };
-        i = block_end;
+    dispatch(isa, CountRange { key, range })
+}
+
+/// The kernel: the hits among the samples `range` drawn with `key`.
+struct CountRange {
+    key: u32,
+    range: Range<u64>,
+}
+
+impl SimdKernel for CountRange {
+    type Output = u64;
+
+    #[inline(always)]
+    fn run<S: Simd>(self, s: S) -> u64 {
+        let mut hits = 0;
+        let mut i = self.range.start;
+        while i < self.range.end {
+            // Within one 2^32 block the high word, and so its mix, is fixed: hoist it.
+            let hi = i >> 32;
+            let block_end = block_end(i, self.range.end);
+            let mixed_hi = mix32(hi as u32 ^ self.key);
+            let n = block_end - i;
+            hits += n - block_misses(s, mixed_hi, i as u32, n);
+            i = block_end;
+        }
+        hits
     }
-    hits
 }
 
 /// The end of the 2^32 block of sample `i`, or `end` if that comes first (the last block ends
@@ -73,55 +85,6 @@ fn block_end(i: u64, end: u64) -> u64 {
     }
 }
 
-/// [`block_misses`] compiled for `isa`.
-///
-/// # Safety
-///
-/// This CPU must support `isa`.
-unsafe fn block_misses_at(isa: Isa, mixed_hi: u32, lo: u32, n: u64) -> u64 {
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        Isa::Sse2 => x86::sse2(mixed_hi, lo, n),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => x86::avx2(mixed_hi, lo, n),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => x86::avx512(mixed_hi, lo, n),
-        #[cfg(target_arch = "aarch64")]
-        Isa::Neon => arm::neon(mixed_hi, lo, n),
-        // Scalar, and (unreachable past the assertion) levels of another architecture.
-        _ => block_misses::<u32>(mixed_hi, lo, n),
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use crate::workloads::lanes::x86_64::{Avx2, Avx512, Sse2};
-
-    pub(super) unsafe fn sse2(mixed_hi: u32, lo: u32, n: u64) -> u64 {
-        super::block_misses::<Sse2>(mixed_hi, lo, n)
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn avx2(mixed_hi: u32, lo: u32, n: u64) -> u64 {
-        super::block_misses::<Avx2>(mixed_hi, lo, n)
-    }
-
-    #[target_feature(enable = "avx512f,avx512bw")]
-    pub(super) unsafe fn avx512(mixed_hi: u32, lo: u32, n: u64) -> u64 {
-        super::block_misses::<Avx512>(mixed_hi, lo, n)
-    }
-}
-
-#[cfg(target_arch = "aarch64")]
-mod arm {
-    use crate::workloads::lanes::aarch64::Neon;
-
-    #[target_feature(enable = "neon")]
-    pub(super) unsafe fn neon(mixed_hi: u32, lo: u32, n: u64) -> u64 {
-        super::block_misses::<Neon>(mixed_hi, lo, n)
-    }
-}
-
 /// Vectors in flight per iteration: independent chains, so the multiplies' latency overlaps.
 const UNROLL: usize = 4;
 
@@ -129,33 +92,30 @@ const UNROLL: usize = 4;
 const IOTA: [u32; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 /// Misses among the `n` samples from low word `lo` of one 2^32 block (`lo + n ≤ 2^32`), whose
-/// high word mixes to `mixed_hi`: [`UNROLL`] vectors of `V::LANES` samples at a time, the
+/// high word mixes to `mixed_hi`: [`UNROLL`] vectors of `S::LANES` samples at a time, the
 /// remainder one sample at a time.
-///
-/// # Safety
-///
-/// `V`'s instructions must be enabled in the caller and supported by this CPU.
 #[inline(always)]
-pub(super) unsafe fn block_misses<V: U32s>(mixed_hi: u32, lo: u32, n: u64) -> u64 {
-    let step = (V::LANES * UNROLL) as u64;
-    let mhi = V::splat(mixed_hi);
-    let stride = V::splat(step as u32);
-    let iota = V::load(&IOTA);
-    let mut index: [V; UNROLL] =
-        std::array::from_fn(|k| iota.add(V::splat(lo.wrapping_add((k * V::LANES) as u32))));
+fn block_misses<S: Simd>(s: S, mixed_hi: u32, lo: u32, n: u64) -> u64 {
+    let step = (S::LANES * UNROLL) as u64;
+    let mhi = s.splat_u32(mixed_hi);
+    let stride = s.splat_u32(step as u32);
+    let iota = s.load_u32(&IOTA);
+    let mut index: [S::U32; UNROLL] = std::array::from_fn(|k| {
+        s.add_u32(iota, s.splat_u32(lo.wrapping_add((k * S::LANES) as u32)))
+    });
     let mut misses = 0u64;
     let mut left = n / step;
     while left > 0 {
         // Each lane counts at most one miss per iteration: flush to u64 well before 2^32.
         let run = left.min(1 << 24);
-        let mut count = [V::splat(0); UNROLL];
+        let mut count = [s.zero_u32(); UNROLL];
         for _ in 0..run {
             for k in 0..UNROLL {
-                count[k] = count[k].add(miss(index[k].xor(mhi)));
-                index[k] = index[k].add(stride);
+                count[k] = s.add_u32(count[k], miss(s, s.xor_u32(index[k], mhi)));
+                index[k] = s.add_u32(index[k], stride);
             }
         }
-        misses += count.iter().map(|&c| sum_lanes(c)).sum::<u64>();
+        misses += count.iter().map(|&c| sum_lanes(s, c)).sum::<u64>();
         left -= run;
     }
     let done = n / step * step;
@@ -168,30 +128,31 @@ pub(super) unsafe fn block_misses<V: U32s>(mixed_hi: u32, lo: u32, n: u64) -> u6
 /// 1 in the lanes whose sample (low word already xored with the mixed high word) misses the
 /// circle, 0 where it hits (see the module's note).
 #[inline(always)]
-unsafe fn miss<V: U32s>(x: V) -> V {
-    let h = mix32_lanes(x);
-    let u = h.shr::<17>();
-    let v = h.shr::<2>().and(V::splat(0x7fff));
-    let s = u.or(v.shl::<16>()).madd16(u.or(v.shl::<16>()));
-    s.add(u).add(v).shr::<30>()
+fn miss<S: Simd>(s: S, x: S::U32) -> S::U32 {
+    let h = mix32_lanes(s, x);
+    let u = s.shr_u32::<17>(h);
+    let v = s.and_u32(s.shr_u32::<2>(h), s.splat_u32(0x7fff));
+    let uv = s.or_u32(u, s.shl_u32::<16>(v));
+    let sum = s.madd16(uv, uv);
+    s.shr_u32::<30>(s.add_u32(s.add_u32(sum, u), v))
 }
 
 /// [`mix32`] in every lane.
 #[inline(always)]
-unsafe fn mix32_lanes<V: U32s>(mut x: V) -> V {
-    x = x.xor(x.shr::<16>());
-    x = x.mul(V::splat(0x7feb_352d));
-    x = x.xor(x.shr::<15>());
-    x = x.mul(V::splat(0x846c_a68b));
-    x.xor(x.shr::<16>())
+fn mix32_lanes<S: Simd>(s: S, mut x: S::U32) -> S::U32 {
+    x = s.xor_u32(x, s.shr_u32::<16>(x));
+    x = s.mul_u32(x, s.splat_u32(0x7feb_352d));
+    x = s.xor_u32(x, s.shr_u32::<15>(x));
+    x = s.mul_u32(x, s.splat_u32(0x846c_a68b));
+    s.xor_u32(x, s.shr_u32::<16>(x))
 }
 
 /// The lanes' sum.
 #[inline(always)]
-unsafe fn sum_lanes<V: U32s>(v: V) -> u64 {
+fn sum_lanes<S: Simd>(s: S, v: S::U32) -> u64 {
     let mut lanes = [0u32; 16];
-    v.store(&mut lanes);
-    lanes[..V::LANES].iter().map(|&c| c as u64).sum()
+    s.store_u32(v, &mut lanes);
+    lanes[..S::LANES].iter().map(|&c| c as u64).sum()
 }
 
 /// Counts on the current Rayon pool at level `isa`: every chunk has its own count, summed at the
@@ -236,7 +197,7 @@ pub(super) fn racy_cpu(job: &MonteCarlo, threads: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workloads::lanes::Portable;
+    use crate::simd::portable::Portable;
     use crate::workloads::montecarlo::reference;
 
     /// Jobs at awkward places: 0 and 1 sample (as ranges), lengths around the lane and unroll
@@ -287,9 +248,7 @@ mod tests {
             while i < range.end {
                 let end = block_end(i, range.end);
                 let mixed_hi = mix32((i >> 32) as u32 ^ key(seed));
-                // SAFETY: portable lanes need no target feature.
-                got += (end - i)
-                    - unsafe { block_misses::<Portable<16>>(mixed_hi, i as u32, end - i) };
+                got += (end - i) - block_misses(Portable::<16>, mixed_hi, i as u32, end - i);
                 i = end;
             }
             assert_eq!(got, expected(seed, &range), "seed {seed} {range:?}");

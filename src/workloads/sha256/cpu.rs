@@ -3,12 +3,15 @@
 //! A nonce search hashes many independent messages, so the CPU can work on several at once, in
 //! one of two ways ([`Kernel`]):
 //!
-//! - **multi-buffer** ([`Kernel::Lanes`]): one generic compression over the [`U32s`] lane trait,
-//!   one message per lane (4 with SSE2 or NEON, 8 with AVX2, 16 with AVX-512, 1 for
-//!   [`Isa::Scalar`]), compiled per level inside `#[target_feature]` block loops;
-//! - **SHA-NI streams** ([`Kernel::ShaNi`]): x86's SHA-256 instructions (`sha256rnds2`, two
-//!   rounds of one message per instruction) on [`SHA_NI_STREAMS`] messages interleaved, so the
-//!   round instructions' latency, which bounds a single stream (OpenSSL's), is overlapped.
+//! - **multi-buffer** ([`Kernel::Lanes`]): one generic compression over the u32 lanes of the
+//!   [`Simd`] vectors, one message per lane (4 with SSE2 or NEON, 8 with AVX2, 16 with
+//!   AVX-512, 1 for [`Isa::Scalar`]), run at its level by [`dispatch`], which compiles the
+//!   whole block loop for it;
+//! - **SHA-NI streams** ([`Kernel::ShaNi`], `cpu/sha_ni.rs`): x86's SHA-256 instructions
+//!   (`sha256rnds2`, two rounds of one message per instruction) on [`SHA_NI_STREAMS`] messages
+//!   interleaved, so the round instructions' latency, which bounds a single stream (OpenSSL's),
+//!   is overlapped; run by [`run_sha_ni`](crate::simd::x86_64::sha::run_sha_ni) beside
+//!   [`dispatch`].
 //!
 //! Which is faster depends on the CPU (how fast its `sha256rnds2` is, how wide its vectors are),
 //! so [`Kernel::choose`] times both once per process on a few thousand nonces and keeps the
@@ -22,9 +25,13 @@
 use super::{batch_sizes, padded_block, Found, Search, H0, K};
 use crate::error::Result;
 use crate::isa::{self, Isa};
-use crate::workloads::lanes::{rotr, U32s};
+use crate::simd::portable::Portable;
+use crate::simd::{dispatch, rotr, Simd, SimdKernel};
 use rayon::prelude::*;
 use std::ops::Range;
+
+#[cfg(target_arch = "x86_64")]
+mod sha_ni;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -44,10 +51,11 @@ pub const PREFERENCE: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, 
 pub enum Kernel {
     /// One message per lane of the level's vectors.
     Lanes(Isa),
-    /// x86 SHA-NI with this many messages in flight (1, 2 or 4), at a vector level of at least
-    /// SSE2 (the level is what the row reports as its instruction set).
+    /// x86 SHA-NI with this many messages in flight (1, 2 or 4), chosen at a vector level of
+    /// at least SSE2 (the SHA-NI code itself is 128-bit whatever the level; a row's `cpu_isa`
+    /// is the level, its `cpu_kernel` says SHA-NI ran).
     ShaNi {
-        /// The vector level the rest of the program runs at.
+        /// The vector level the run was prepared at.
         isa: Isa,
         /// Messages interleaved.
         streams: usize,
@@ -94,7 +102,7 @@ impl Kernel {
             .map_or(ni, |&(_, kernel)| kernel))
     }
 
-    /// The vector level the kernel runs at (a row's `cpu_isa`).
+    /// The vector level the kernel was chosen at (a row's `cpu_isa`).
     pub fn isa(self) -> Isa {
         match self {
             Kernel::Lanes(isa) | Kernel::ShaNi { isa, .. } => isa,
@@ -115,11 +123,14 @@ impl Kernel {
     }
 }
 
+/// The kernel's name, as a row's `cpu_kernel` and the table show it: the instructions and how
+/// many messages are in flight, `avx2 ×8` (multi-buffer, eight AVX2 lanes) or `sha-ni ×2` (two
+/// SHA-NI streams).
 impl std::fmt::Display for Kernel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Kernel::Lanes(isa) => write!(f, "{isa} multi-buffer, {} lanes", isa.lanes32()),
-            Kernel::ShaNi { streams, .. } => write!(f, "sha-ni, {streams} streams"),
+            Kernel::Lanes(isa) => write!(f, "{isa} ×{}", isa.lanes32()),
+            Kernel::ShaNi { streams, .. } => write!(f, "sha-ni ×{streams}"),
         }
     }
 }
@@ -170,17 +181,12 @@ impl Template {
             u32::from_be_bytes(block[4 * i..4 * i + 4].try_into().expect("4 bytes"))
         });
         let first = prefix.len() / 4;
-        let mut midstate = H0;
-        for (i, &w) in words.iter().enumerate().take(first) {
-            // SAFETY: u32 lanes need no target feature.
-            unsafe { round::<u32>(&mut midstate, K[i].wrapping_add(w)) };
-        }
         Template {
             words,
             at: prefix.len(),
             first,
             shift: 64 - 8 * (prefix.len() - 4 * first) as u32,
-            midstate,
+            midstate: rounds_on_one(H0, &words, first),
         }
     }
 
@@ -247,30 +253,18 @@ pub fn scan(
         first: None,
         matches: 0,
     };
-    // SAFETY: the CPU supports the kernel (asserted above).
-    let rest = unsafe {
-        match kernel {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Lanes(Isa::Sse2) => x86::sse2(&mut out, range),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Lanes(Isa::Avx2) => x86::avx2(&mut out, range),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Lanes(Isa::Avx512) => x86::avx512(&mut out, range),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::ShaNi { streams: 4, .. } => x86::sha_ni::<4>(&mut out, range),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::ShaNi { streams: 2, .. } => x86::sha_ni::<2>(&mut out, range),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::ShaNi { .. } => x86::sha_ni::<1>(&mut out, range),
-            #[cfg(target_arch = "aarch64")]
-            Kernel::Lanes(Isa::Neon) => arm::neon(&mut out, range),
-            _ => range,
-        }
-    };
-    // What the wide kernel left (fewer nonces than it takes at once), one at a time.
-    if !(out.stop_at_first && out.first.is_some()) {
-        // SAFETY: u32 lanes need no target feature.
-        unsafe { scan_lanes::<u32>(&mut out, rest) };
+    match kernel {
+        Kernel::Lanes(isa) => dispatch(
+            isa,
+            ScanLanes {
+                out: &mut out,
+                range,
+            },
+        ),
+        #[cfg(target_arch = "x86_64")]
+        Kernel::ShaNi { streams, .. } => sha_ni::scan(streams, &mut out, range),
+        #[cfg(not(target_arch = "x86_64"))]
+        Kernel::ShaNi { .. } => unreachable!("SHA-NI is x86-64's (checked above)"),
     }
     (out.first, out.matches)
 }
@@ -302,65 +296,46 @@ impl Scan<'_> {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use super::Scan;
-    use crate::workloads::lanes::x86_64::{Avx2, Avx512, Sse2};
-    use std::ops::Range;
-
-    pub(super) unsafe fn sse2(out: &mut Scan, range: Range<u64>) -> Range<u64> {
-        super::scan_lanes::<Sse2>(out, range)
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn avx2(out: &mut Scan, range: Range<u64>) -> Range<u64> {
-        super::scan_lanes::<Avx2>(out, range)
-    }
-
-    #[target_feature(enable = "avx512f,avx512bw")]
-    pub(super) unsafe fn avx512(out: &mut Scan, range: Range<u64>) -> Range<u64> {
-        super::scan_lanes::<Avx512>(out, range)
-    }
-
-    pub(super) use super::sha_ni::scan as sha_ni;
+/// The multi-buffer kernel: the scan at one vector level, then what it left (fewer nonces than
+/// a vector holds) one at a time.
+struct ScanLanes<'s, 't> {
+    out: &'s mut Scan<'t>,
+    range: Range<u64>,
 }
 
-#[cfg(target_arch = "aarch64")]
-mod arm {
-    use super::Scan;
-    use crate::workloads::lanes::aarch64::Neon;
-    use std::ops::Range;
+impl SimdKernel for ScanLanes<'_, '_> {
+    type Output = ();
 
-    #[target_feature(enable = "neon")]
-    pub(super) unsafe fn neon(out: &mut Scan, range: Range<u64>) -> Range<u64> {
-        super::scan_lanes::<Neon>(out, range)
+    #[inline(always)]
+    fn run<S: Simd>(self, s: S) {
+        let ScanLanes { out, range } = self;
+        let rest = scan_lanes(s, out, range);
+        if !(out.stop_at_first && out.first.is_some()) {
+            scan_lanes(Portable::<1>, out, rest);
+        }
     }
 }
 
-/// The multi-buffer scan: `V::LANES` consecutive nonces per compression, until fewer than that
+/// The multi-buffer scan: `S::LANES` consecutive nonces per compression, until fewer than that
 /// are left (or a first-match search has its hit); returns the nonces it left.
-///
-/// # Safety
-///
-/// `V`'s instructions must be enabled in the caller and supported by this CPU.
 #[inline(always)]
-unsafe fn scan_lanes<V: U32s>(out: &mut Scan, range: Range<u64>) -> Range<u64> {
+fn scan_lanes<S: Simd>(s: S, out: &mut Scan, range: Range<u64>) -> Range<u64> {
     let t = out.template;
-    let lanes = V::LANES as u64;
+    let lanes = S::LANES as u64;
     let mut nonce = range.start;
     let mut words = [[0u32; 16]; 3];
     let (mut w0, mut w1) = ([0u32; 16], [0u32; 16]);
     while range.end - nonce >= lanes {
-        for (lane, n) in (nonce..).take(V::LANES).enumerate() {
+        for (lane, n) in (nonce..).take(S::LANES).enumerate() {
             for (row, &word) in words.iter_mut().zip(&t.nonce_words(n)) {
                 row[lane] = word;
             }
         }
-        let nonce_words = [V::load(&words[0]), V::load(&words[1]), V::load(&words[2])];
-        let (a, b) = compress_lanes::<V>(t, nonce_words);
-        a.store(&mut w0);
-        b.store(&mut w1);
-        let done = out.record(nonce, &w0[..V::LANES], &w1[..V::LANES]);
+        let nonce_words = words.map(|row| s.load_u32(&row));
+        let (a, b) = compress_lanes(s, t, nonce_words);
+        s.store_u32(a, &mut w0);
+        s.store_u32(b, &mut w1);
+        let done = out.record(nonce, &w0[..S::LANES], &w1[..S::LANES]);
         nonce += lanes;
         if done {
             return nonce..nonce;
@@ -369,15 +344,15 @@ unsafe fn scan_lanes<V: U32s>(out: &mut Scan, range: Range<u64>) -> Range<u64> {
     nonce..range.end
 }
 
-/// Digest words 0 and 1 of `V::LANES` blocks that differ only in the three words from
+/// Digest words 0 and 1 of `S::LANES` blocks that differ only in the three words from
 /// `t.first` (`nonce_words`), from the template's midstate.
 #[inline(always)]
-unsafe fn compress_lanes<V: U32s>(t: &Template, nonce_words: [V; 3]) -> (V, V) {
-    let mut w: [V; 16] = std::array::from_fn(|i| V::splat(t.words[i]));
+fn compress_lanes<S: Simd>(s: S, t: &Template, nonce_words: [S::U32; 3]) -> (S::U32, S::U32) {
+    let mut w: [S::U32; 16] = std::array::from_fn(|i| s.splat_u32(t.words[i]));
     w[t.first..t.first + 3].copy_from_slice(&nonce_words);
-    let mut state: [V; 8] = std::array::from_fn(|i| V::splat(t.midstate[i]));
+    let mut state: [S::U32; 8] = std::array::from_fn(|i| s.splat_u32(t.midstate[i]));
     for i in t.first..16 {
-        round(&mut state, V::splat(K[i]).add(w[i]));
+        round(s, &mut state, s.add_u32(s.splat_u32(K[i]), w[i]));
     }
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = state;
     // Rounds 16..64 sixteen at a time, unrolled: the message ring's indices are constants and
@@ -386,15 +361,15 @@ unsafe fn compress_lanes<V: U32s>(t: &Template, nonce_words: [V; 3]) -> (V, V) {
         ($base:expr, $j:literal, $a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident) => {
             let w15 = w[($j + 1) & 15];
             let w2 = w[($j + 14) & 15];
-            let s0 = rotr!(w15, 7).xor3(rotr!(w15, 18), w15.shr::<3>());
-            let s1 = rotr!(w2, 17).xor3(rotr!(w2, 19), w2.shr::<10>());
-            w[$j] = w[$j].add(s0).add(w[($j + 9) & 15]).add(s1);
-            let kw = V::splat(K[$base + $j]).add(w[$j]);
-            let big_s1 = rotr!($e, 6).xor3(rotr!($e, 11), rotr!($e, 25));
-            let t1 = $h.add(big_s1).add($e.choose($f, $g)).add(kw);
-            let big_s0 = rotr!($a, 2).xor3(rotr!($a, 13), rotr!($a, 22));
-            $d = $d.add(t1);
-            $h = t1.add(big_s0.add($a.majority($b, $c)));
+            let s0 = s.xor3(rotr!(s, w15, 7), rotr!(s, w15, 18), s.shr_u32::<3>(w15));
+            let s1 = s.xor3(rotr!(s, w2, 17), rotr!(s, w2, 19), s.shr_u32::<10>(w2));
+            w[$j] = s.add_u32(s.add_u32(s.add_u32(w[$j], s0), w[($j + 9) & 15]), s1);
+            let kw = s.add_u32(s.splat_u32(K[$base + $j]), w[$j]);
+            let big_s1 = s.xor3(rotr!(s, $e, 6), rotr!(s, $e, 11), rotr!(s, $e, 25));
+            let t1 = s.add_u32(s.add_u32(s.add_u32($h, big_s1), s.choose($e, $f, $g)), kw);
+            let big_s0 = s.xor3(rotr!(s, $a, 2), rotr!(s, $a, 13), rotr!(s, $a, 22));
+            $d = s.add_u32($d, t1);
+            $h = s.add_u32(t1, s.add_u32(big_s0, s.majority($a, $b, $c)));
         };
     }
     for base in [16, 32, 48] {
@@ -415,127 +390,32 @@ unsafe fn compress_lanes<V: U32s>(t: &Template, nonce_words: [V; 3]) -> (V, V) {
         step!(base, 14, c, d, e, f, g, h, a, b);
         step!(base, 15, b, c, d, e, f, g, h, a);
     }
-    (a.add(V::splat(H0[0])), b.add(V::splat(H0[1])))
+    (
+        s.add_u32(a, s.splat_u32(H0[0])),
+        s.add_u32(b, s.splat_u32(H0[1])),
+    )
 }
 
 /// One SHA-256 round on `state` (a..h) with `kw` = K[i] + W[i].
 #[inline(always)]
-unsafe fn round<V: U32s>(state: &mut [V; 8], kw: V) {
+fn round<S: Simd>(s: S, state: &mut [S::U32; 8], kw: S::U32) {
     let [a, b, c, d, e, f, g, h] = *state;
-    let big_s1 = rotr!(e, 6).xor3(rotr!(e, 11), rotr!(e, 25));
-    let t1 = h.add(big_s1).add(e.choose(f, g)).add(kw);
-    let big_s0 = rotr!(a, 2).xor3(rotr!(a, 13), rotr!(a, 22));
-    let t2 = big_s0.add(a.majority(b, c));
-    *state = [t1.add(t2), a, b, c, d.add(t1), e, f, g];
+    let big_s1 = s.xor3(rotr!(s, e, 6), rotr!(s, e, 11), rotr!(s, e, 25));
+    let t1 = s.add_u32(s.add_u32(s.add_u32(h, big_s1), s.choose(e, f, g)), kw);
+    let big_s0 = s.xor3(rotr!(s, a, 2), rotr!(s, a, 13), rotr!(s, a, 22));
+    let t2 = s.add_u32(big_s0, s.majority(a, b, c));
+    *state = [s.add_u32(t1, t2), a, b, c, s.add_u32(d, t1), e, f, g];
 }
 
-/// The SHA-NI kernel: `S` messages in flight, two rounds per `sha256rnds2`.
-#[cfg(target_arch = "x86_64")]
-mod sha_ni {
-    use super::{Scan, H0, K};
-    use std::arch::x86_64::*;
-    use std::ops::Range;
-
-    /// `(a, b)` of `state` as `sha256rnds2` holds them: ABEF and CDGH, first named highest.
-    fn packed(s: &[u32; 8]) -> [[u32; 4]; 2] {
-        [[s[5], s[4], s[1], s[0]], [s[7], s[6], s[3], s[2]]]
+/// The state after rounds `0..n` of `words` from `state`, one lane in plain Rust: the rounds
+/// that use only the prefix, which every nonce shares.
+fn rounds_on_one(mut state: [u32; 8], words: &[u32; 16], n: usize) -> [u32; 8] {
+    let mut lanes = state.map(|x| [x]);
+    for (&k, &w) in K.iter().zip(words).take(n) {
+        round(Portable::<1>, &mut lanes, [k.wrapping_add(w)]);
     }
-
-    /// Scans `S` consecutive nonces at a time until fewer are left (or a first-match search has
-    /// its hit); returns the nonces it left.
-    pub(crate) unsafe fn scan<const S: usize>(out: &mut Scan, range: Range<u64>) -> Range<u64> {
-        // The group of four words where the nonce starts, as a constant of the loop.
-        match out.template.first / 4 {
-            0 => scan_from::<S, 0>(out, range),
-            1 => scan_from::<S, 1>(out, range),
-            _ => scan_from::<S, 2>(out, range),
-        }
-    }
-
-    /// [`scan`] for nonces that start in word group `G` (`first / 4`; at most 2, as the nonce
-    /// ends by word 13): rounds `0..4G` use only prefix words and run once.
-    #[target_feature(enable = "sha,sse2,ssse3")]
-    unsafe fn scan_from<const S: usize, const G: usize>(
-        out: &mut Scan,
-        range: Range<u64>,
-    ) -> Range<u64> {
-        let t = out.template;
-        let mut mid = H0;
-        for (&k, &w) in K.iter().zip(&t.words).take(4 * G) {
-            super::round::<u32>(&mut mid, k.wrapping_add(w));
-        }
-        let [abef, cdgh] = packed(&mid).map(|v| _mm_loadu_si128(v.as_ptr().cast()));
-        let k: [__m128i; 16] = std::array::from_fn(|i| _mm_loadu_si128(K[4 * i..].as_ptr().cast()));
-        let base: [__m128i; 4] =
-            std::array::from_fn(|g| _mm_loadu_si128(t.words[4 * g..].as_ptr().cast()));
-        let vector = |x: u128| _mm_set_epi64x((x >> 64) as i64, x as i64);
-        let (h0, h1) = (H0[0], H0[1]);
-        let mut nonce = range.start;
-        let (mut w0, mut w1) = ([0u32; S], [0u32; S]);
-        while range.end - nonce >= S as u64 {
-            let mut msg: [[__m128i; 4]; S] = std::array::from_fn(|s| {
-                let [low, high] = t.nonce_groups(nonce + s as u64);
-                let mut m = base;
-                m[G] = _mm_or_si128(m[G], vector(low));
-                m[G + 1] = _mm_or_si128(m[G + 1], vector(high));
-                m
-            });
-            let mut st0 = [abef; S];
-            let mut st1 = [cdgh; S];
-            macro_rules! group {
-                ($i:literal) => {
-                    for s in 0..S {
-                        let m = &mut msg[s];
-                        let kw = _mm_add_epi32(m[$i % 4], k[$i]);
-                        if $i >= G {
-                            st1[s] = _mm_sha256rnds2_epu32(st1[s], st0[s], kw);
-                        }
-                        if (3..=14).contains(&$i) {
-                            let prev = _mm_alignr_epi8::<4>(m[$i % 4], m[($i + 3) % 4]);
-                            let next = _mm_add_epi32(m[($i + 1) % 4], prev);
-                            m[($i + 1) % 4] = _mm_sha256msg2_epu32(next, m[$i % 4]);
-                        }
-                        if $i >= G {
-                            let high = _mm_shuffle_epi32::<0x0E>(kw);
-                            st0[s] = _mm_sha256rnds2_epu32(st0[s], st1[s], high);
-                        }
-                        if (1..=12).contains(&$i) {
-                            m[($i + 3) % 4] = _mm_sha256msg1_epu32(m[($i + 3) % 4], m[$i % 4]);
-                        }
-                    }
-                };
-            }
-            group!(0);
-            group!(1);
-            group!(2);
-            group!(3);
-            group!(4);
-            group!(5);
-            group!(6);
-            group!(7);
-            group!(8);
-            group!(9);
-            group!(10);
-            group!(11);
-            group!(12);
-            group!(13);
-            group!(14);
-            group!(15);
-            for s in 0..S {
-                // ABEF: a is the highest lane, b the next.
-                let mut lanes = [0u32; 4];
-                _mm_storeu_si128(lanes.as_mut_ptr().cast(), st0[s]);
-                w0[s] = lanes[3].wrapping_add(h0);
-                w1[s] = lanes[2].wrapping_add(h1);
-            }
-            let done = out.record(nonce, &w0, &w1);
-            nonce += S as u64;
-            if done {
-                return nonce..nonce;
-            }
-        }
-        nonce..range.end
-    }
+    state = lanes.map(|[x]| x);
+    state
 }
 
 /// Runs `search` on the current Rayon pool with `kernel`: rounds of at most `batch` nonces split
@@ -587,7 +467,6 @@ pub(super) fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workloads::lanes::Portable;
     use crate::workloads::sha256::{leading_zero_bits, message};
     use sha2::{Digest, Sha256};
 
@@ -683,13 +562,11 @@ mod tests {
                 first: None,
                 matches: 0,
             };
-            // SAFETY: portable and u32 lanes need no target feature.
-            unsafe {
-                let rest = scan_lanes::<Portable<16>>(&mut out, range.clone());
-                if !(stop && out.first.is_some()) {
-                    scan_lanes::<u32>(&mut out, rest);
-                }
+            ScanLanes {
+                out: &mut out,
+                range: range.clone(),
             }
+            .run(Portable::<16>);
             let want = expected(&TEXT[..len], difficulty, range.clone(), stop);
             assert_eq!(
                 (out.first, out.matches),

@@ -248,9 +248,9 @@ const K: [u32; 64] = [
 /// A search prepared on one backend.
 pub struct Sha256Run {
     search: Search,
-    kernel: Kernel,
     template: Template,
-    engine: Engine<(), GpuSha256>,
+    /// The CPU side's state is the kernel it runs, and so its level.
+    engine: Engine<Kernel, GpuSha256>,
     batch: u64,
     last: Option<Found>,
 }
@@ -262,13 +262,15 @@ impl Sha256Run {
     }
 
     /// Prepares `search` with `batch` nonces per Rayon round or GPU submission (tests use small
-    /// batches to exercise the batching).
+    /// batches to exercise the batching), the CPU kernel chosen for this CPU's default level
+    /// ([`Kernel::choose`] of [`default_isa`]).
     pub fn with_batch(backend: &Backend, search: Search, batch: u64) -> Result<Sha256Run> {
-        let kernel = match backend {
-            Backend::Gpu(_) => Kernel::Lanes(Isa::Scalar),
-            _ => Kernel::choose(default_isa()?)?,
-        };
-        Sha256Run::with_kernel(backend, search, batch, kernel)
+        let engine = Engine::try_new(
+            backend,
+            || Kernel::choose(default_isa()?),
+            |ctx| GpuSha256::new(ctx, &search, batch),
+        )?;
+        Ok(Sha256Run::on(engine, search, batch))
     }
 
     /// Prepares `search` with the CPU kernel `kernel` (serial and Rayon; the GPU ignores it): an
@@ -284,15 +286,22 @@ impl Sha256Run {
                 "sha256: this CPU cannot run the {kernel} kernel"
             )));
         }
-        let engine = Engine::new(backend, || (), |ctx| GpuSha256::new(ctx, &search, batch))?;
-        Ok(Sha256Run {
+        let engine = Engine::new(
+            backend,
+            || kernel,
+            |ctx| GpuSha256::new(ctx, &search, batch),
+        )?;
+        Ok(Sha256Run::on(engine, search, batch))
+    }
+
+    fn on(engine: Engine<Kernel, GpuSha256>, search: Search, batch: u64) -> Sha256Run {
+        Sha256Run {
             template: Template::new(&search.prefix),
-            kernel,
             search,
             engine,
             batch: batch.max(1),
             last: None,
-        })
+        }
     }
 
     /// Runs the search; returns what it found and the run's timing. No input data (the prefix
@@ -301,10 +310,10 @@ impl Sha256Run {
         let clock = RunClock::start();
         let s = &self.search;
         let (found, timing) = match &mut self.engine {
-            Engine::Serial(()) => {
+            Engine::Serial(sha_kernel) => {
                 let kernel = clock.ready(0);
                 let (first, matches) = scan(
-                    self.kernel,
+                    *sha_kernel,
                     &self.template,
                     s.difficulty,
                     s.range(),
@@ -313,10 +322,10 @@ impl Sha256Run {
                 let found = Found::from_scan(s, first, matches);
                 (found, kernel.done(None).on_host(16))
             }
-            Engine::Rayon(pool, ()) => {
+            Engine::Rayon(pool, sha_kernel) => {
                 let kernel = clock.ready(0);
                 let threads = pool.current_num_threads();
-                let sha_kernel = self.kernel;
+                let sha_kernel = *sha_kernel;
                 let found = pool.install(|| rayon_search(sha_kernel, s, self.batch, threads));
                 (found, kernel.done(None).on_host(16))
             }
@@ -333,7 +342,11 @@ impl Prepared for Sha256Run {
     }
 
     fn cpu_isa(&self) -> Option<Isa> {
-        (!matches!(self.engine, Engine::Gpu(_))).then_some(self.kernel.isa())
+        self.engine.cpu().map(|k| k.isa())
+    }
+
+    fn cpu_kernel(&self) -> Option<String> {
+        self.engine.cpu().map(|k| k.to_string())
     }
 
     /// Hashes: the whole range for an exhaustive search; for a first-match search, the nonces
@@ -360,9 +373,10 @@ pub fn default_isa() -> Result<Isa> {
 }
 
 impl Sha256Run {
-    /// The CPU kernel serial and Rayon run (its level is the row's instruction set).
-    pub fn kernel(&self) -> Kernel {
-        self.kernel
+    /// The CPU kernel serial and Rayon run (a row's `cpu_kernel`, its level the row's
+    /// `cpu_isa`); `None` on a GPU.
+    pub fn kernel(&self) -> Option<Kernel> {
+        self.engine.cpu().copied()
     }
 }
 
