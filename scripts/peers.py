@@ -293,7 +293,8 @@ def main():
         row, peer_line = e["row"], e["peer_line"]
         ok, detail = check(row.get("result"), peer_line, e["size"])
         failed |= not ok
-        isa = row.get("cpu_isa")
+        # The kernel where the row names one (sha256: "sha-ni ×2" or "avx2 ×8"), else the level.
+        isa = row.get("cpu_kernel") or row.get("cpu_isa")
         label = f"{backend}{' ' + isa if isa else ''}" + (f", {row['threads']} threads" if backend == "rayon" else "")
         peer_isa = peer_line["isa"] + (f", {peer_line['threads']} threads" if "threads" in peer_line else "")
         unit = row["throughput_unit"]
