@@ -619,3 +619,37 @@ fn run_once(size: &str, options: &RunOptions, backend: &Backend) -> Result<RunRe
     report.timing(elapsed, &timing, found.tried as f64, "hashes");
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::Prepared;
+
+    /// A CPU run's engine holds its kernel: the row's `cpu_isa` is the kernel's level and its
+    /// `cpu_kernel` names the kernel, SHA-NI streams included where this CPU has them.
+    #[test]
+    fn a_cpu_run_reports_the_kernel_it_runs() {
+        let search = Search::new(b"abc", 4, 0, 100, true).unwrap();
+        let mut kernels = vec![Kernel::Lanes(Isa::Scalar), Kernel::Lanes(Isa::widest())];
+        let ni = Kernel::ShaNi {
+            isa: Isa::widest(),
+            streams: 2,
+        };
+        if ni.is_supported() {
+            kernels.push(ni);
+        } else {
+            eprintln!("sha-ni skipped: this CPU has no SHA-NI");
+        }
+        for kernel in kernels {
+            for backend in [Backend::Serial, Backend::Rayon { threads: 2 }] {
+                let mut run = Sha256Run::with_kernel(&backend, search.clone(), 64, kernel).unwrap();
+                assert_eq!(run.search().unwrap().0, reference(&search), "{kernel}");
+                assert_eq!(run.kernel(), Some(kernel));
+                assert_eq!(run.cpu_isa(), Some(kernel.isa()));
+                assert_eq!(run.cpu_kernel(), Some(kernel.to_string()));
+            }
+        }
+        assert_eq!(Kernel::Lanes(Isa::Avx2).to_string(), "avx2 ×8");
+        assert_eq!(ni.to_string(), "sha-ni ×2");
+    }
+}
