@@ -93,6 +93,7 @@ fn row(
         adapter: gpu.then_some(0),
         threads,
         cpu_isa: None,
+        cpu_kernel: None,
         size: size.into(),
         size_value: size
             .split(['x', ':'])

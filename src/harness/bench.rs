@@ -328,6 +328,10 @@ fn row_of(
                 Backend::Gpu(_) => None,
                 _ => Some(prepared.cpu_isa().unwrap_or_else(crate::isa::Isa::baseline)),
             },
+            cpu_kernel: match backend {
+                Backend::Gpu(_) => None,
+                _ => prepared.cpu_kernel(),
+            },
             work,
             result: prepared.result_summary(),
             timing,

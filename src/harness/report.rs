@@ -73,6 +73,11 @@ pub struct ResultRow {
     /// the CPU unless `SPEEDUP_CPU` forces one). Absent for gpu rows and in reports before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_isa: Option<String>,
+    /// For serial and rayon rows of a workload with more than one CPU kernel, the one that ran,
+    /// e.g. "sha-ni, 2 streams" or "avx2 multi-buffer, 8 lanes" (its operation count, and so
+    /// its roof, depends on it). Absent otherwise and in reports before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_kernel: Option<String>,
     /// Problem size in the workload's own notation, e.g. "4096x4096:100".
     pub size: String,
     /// The problem size as a number, in `size_unit` (the x axis of sweeps; e.g. 16777216 cells).
@@ -355,6 +360,8 @@ pub struct RowInput<'a> {
     pub backend: &'a Backend,
     /// The level its CPU kernel ran at (serial and rayon rows).
     pub cpu_isa: Option<crate::isa::Isa>,
+    /// Which of the workload's CPU kernels ran, where it has several.
+    pub cpu_kernel: Option<String>,
     /// Units of work per run.
     pub work: f64,
     /// The workload's result fingerprint.
@@ -407,6 +414,7 @@ impl ResultRow {
             adapter,
             threads,
             cpu_isa: input.cpu_isa.map(|isa| isa.name().to_string()),
+            cpu_kernel: input.cpu_kernel,
             size: input.size.to_string(),
             size_value: input.size_value.0,
             size_unit: input.size_value.1.to_string(),

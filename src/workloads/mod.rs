@@ -33,7 +33,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
-pub use counts::{Device, WorkCounts};
+pub use counts::{Device, Ran, WorkCounts};
 pub use single::SingleRun;
 pub use timing::{RunClock, RunTiming, Timing};
 
@@ -52,6 +52,12 @@ pub trait Prepared {
     /// The instruction-set level the run's CPU kernel was compiled for (`cpu_isa` in reports);
     /// `None` on a GPU, and for a CPU kernel with no vector code of its own (the default).
     fn cpu_isa(&self) -> Option<Isa> {
+        None
+    }
+    /// Which of the workload's CPU kernels the run uses, where it has more than one whose work
+    /// differs (`cpu_kernel` in reports; [`Workload::work_counts_ran`] counts it); `None` on a
+    /// GPU and for a workload with one kernel (the default).
+    fn cpu_kernel(&self) -> Option<String> {
         None
     }
 }
@@ -121,6 +127,14 @@ pub trait Workload: Send + Sync {
     /// (the count written out beside it). Rows are held against their roof with it. `None` for a
     /// size that does not parse.
     fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts>;
+
+    /// [`Workload::work_counts`] for a row that says what it ran ([`Ran`]: its level and, for
+    /// a workload with several CPU kernels, which one): what a row is held against its roof
+    /// with. The default ignores it; SHA-256 counts its SHA-NI kernel apart.
+    fn work_counts_ran(&self, size: &str, device: Device, ran: &Ran) -> Option<WorkCounts> {
+        let _ = ran;
+        self.work_counts(size, device)
+    }
 
     /// Sizes `speedup bench` runs by default; `quick` gives small ones that finish fast.
     fn default_sizes(&self, quick: bool) -> Vec<String>;
