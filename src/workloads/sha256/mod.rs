@@ -24,7 +24,7 @@
 //! 0..N at difficulty K (default [`DEFAULT_DIFFICULTY`]); N may be written `2^24`.
 
 pub mod cpu;
-pub mod folded;
+mod folded;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
@@ -490,15 +490,19 @@ impl Workload for Sha256Workload {
     ///
     /// The GPU kernel takes the message words as pipeline constants (issue 20), so the driver
     /// folds every operation on the fixed words: [`folded::gpu_ops_per_hash`] counts what is
-    /// left (1473 logic and 542 adds for the default prefix, against the 1568 and 600 above:
-    /// the nonce reaches every schedule word, so little folds). GPU rows still get no roof:
-    /// with that count lavapipe's sha256 row is at 214% of its int32-logic roof (2026-12-06,
-    /// docs/performance.md), because lavapipe's integer microkernel (31 G op/s) is far below
-    /// what the sha256 kernel itself executes, not because the count is high. The roof waits
-    /// for an integer ceiling that a software adapter does not under-measure.
+    /// left, for the size's prefix (1473 logic and 542 adds for the default prefix, against the
+    /// 1568 and 600 above: the nonce reaches every schedule word, so little folds).
     fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts> {
         if device == Device::Gpu {
-            return None;
+            let search = Search::parse(size).ok()?;
+            let (adds, logic) = folded::gpu_ops_per_hash(&search.prefix);
+            return Some(WorkCounts::compute(
+                &[
+                    (Measure::IntLogic, logic as f64),
+                    (Measure::IntAdd, adds as f64),
+                ],
+                "after the driver folds the pipeline constants (the fixed message words)",
+            ));
         }
         // The multi-buffer kernel runs the rounds before the nonce's first word once per search.
         let skipped = midstate_rounds(Search::parse(size).ok()?.prefix.len()) as f64;
