@@ -162,8 +162,10 @@ impl Runner {
         let arrived = AtomicUsize::new(0);
         let spans: Vec<(Instant, Instant)> = pool.broadcast(|ctx| {
             arrived.fetch_add(1, Ordering::AcqRel);
+            // Yielding, not spinning: on a busy machine a spinning thread would take the core
+            // its partner (or another run's worker) needs, and stretch the timed work behind it.
             while arrived.load(Ordering::Acquire) < ctx.num_threads() {
-                std::hint::spin_loop();
+                std::thread::yield_now();
             }
             let start = Instant::now();
             black_box(work(ctx.index()));
