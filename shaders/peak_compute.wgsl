@@ -3,9 +3,13 @@
 // params.iterations times, as clpeak does. The entry points:
 //   f32_fma     a = fma(a, m, n)                       2 flops per lane
 //   f32_mul_add a = rounded(a * m) + n                 2 flops per lane, never fused (below)
-//   int_add   a_k = a_k + a_(k+1)  (a ring of 8)     1 op per lane
-//   int_mul   a_k = a_k * a_(k+1)                    1 op per lane
-//   int_logic a_k = a_k ^ a_(k+1)                    1 op per lane
+//   int_add   a_k = a_k + a_(k+1)  (a ring of 8)     4 ops per lane (the ring written out 4 times)
+//   int_mul   a_k = a_k * a_(k+1)                    4 ops per lane
+//   int_logic a_k = a_k ^ a_(k+1)                    4 ops per lane
+// The integer rings are written out four times per turn because a software adapter's loop costs
+// several vector instructions per turn (its lanes' masks), as much as a one-cycle ring: lavapipe
+// measured 31 G int32 op/s with one ring per turn, 83 G with four, where its sha256 kernel itself
+// does at least 65 G. On a GPU the loop is one or two scalar instructions either way.
 //   empty       nothing: the empty-dispatch round trip
 // Every state a chain passes through is a value the loop carries, so no compiler can do a turn
 // in fewer operations (a ring of adds has no closed form; a chain of FMAs cannot be reassociated).
@@ -91,6 +95,12 @@ fn int_add(@builtin(global_invocation_id) id: vec3<u32>) {
     for (var t = 0u; t < params.iterations; t += 1u) {
         a0 = a0 + a1; a1 = a1 + a2; a2 = a2 + a3; a3 = a3 + a4;
         a4 = a4 + a5; a5 = a5 + a6; a6 = a6 + a7; a7 = a7 + a0;
+        a0 = a0 + a1; a1 = a1 + a2; a2 = a2 + a3; a3 = a3 + a4;
+        a4 = a4 + a5; a5 = a5 + a6; a6 = a6 + a7; a7 = a7 + a0;
+        a0 = a0 + a1; a1 = a1 + a2; a2 = a2 + a3; a3 = a3 + a4;
+        a4 = a4 + a5; a5 = a5 + a6; a6 = a6 + a7; a7 = a7 + a0;
+        a0 = a0 + a1; a1 = a1 + a2; a2 = a2 + a3; a3 = a3 + a4;
+        a4 = a4 + a5; a5 = a5 + a6; a6 = a6 + a7; a7 = a7 + a0;
     }
     sink[i] = a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ a5 ^ a6 ^ a7;
 }
@@ -103,6 +113,12 @@ fn int_mul(@builtin(global_invocation_id) id: vec3<u32>) {
     for (var t = 0u; t < params.iterations; t += 1u) {
         a0 = a0 * a1; a1 = a1 * a2; a2 = a2 * a3; a3 = a3 * a4;
         a4 = a4 * a5; a5 = a5 * a6; a6 = a6 * a7; a7 = a7 * a0;
+        a0 = a0 * a1; a1 = a1 * a2; a2 = a2 * a3; a3 = a3 * a4;
+        a4 = a4 * a5; a5 = a5 * a6; a6 = a6 * a7; a7 = a7 * a0;
+        a0 = a0 * a1; a1 = a1 * a2; a2 = a2 * a3; a3 = a3 * a4;
+        a4 = a4 * a5; a5 = a5 * a6; a6 = a6 * a7; a7 = a7 * a0;
+        a0 = a0 * a1; a1 = a1 * a2; a2 = a2 * a3; a3 = a3 * a4;
+        a4 = a4 * a5; a5 = a5 * a6; a6 = a6 * a7; a7 = a7 * a0;
     }
     sink[i] = a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ a5 ^ a6 ^ a7;
 }
@@ -113,6 +129,12 @@ fn int_logic(@builtin(global_invocation_id) id: vec3<u32>) {
     var a0 = start(i, 0u); var a1 = start(i, 1u); var a2 = start(i, 2u); var a3 = start(i, 3u);
     var a4 = start(i, 4u); var a5 = start(i, 5u); var a6 = start(i, 6u); var a7 = start(i, 7u);
     for (var t = 0u; t < params.iterations; t += 1u) {
+        a0 = a0 ^ a1; a1 = a1 ^ a2; a2 = a2 ^ a3; a3 = a3 ^ a4;
+        a4 = a4 ^ a5; a5 = a5 ^ a6; a6 = a6 ^ a7; a7 = a7 ^ a0;
+        a0 = a0 ^ a1; a1 = a1 ^ a2; a2 = a2 ^ a3; a3 = a3 ^ a4;
+        a4 = a4 ^ a5; a5 = a5 ^ a6; a6 = a6 ^ a7; a7 = a7 ^ a0;
+        a0 = a0 ^ a1; a1 = a1 ^ a2; a2 = a2 ^ a3; a3 = a3 ^ a4;
+        a4 = a4 ^ a5; a5 = a5 ^ a6; a6 = a6 ^ a7; a7 = a7 ^ a0;
         a0 = a0 ^ a1; a1 = a1 ^ a2; a2 = a2 ^ a3; a3 = a3 ^ a4;
         a4 = a4 ^ a5; a5 = a5 ^ a6; a6 = a6 ^ a7; a7 = a7 ^ a0;
     }

@@ -181,8 +181,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             args.fresh_ceilings,
         ) {
             Ok(set) => {
-                speedup::harness::roofline::attach(&mut report, set, |name, size, device| {
-                    workloads::by_name(name).ok()?.work_counts(size, device)
+                speedup::harness::roofline::attach(&mut report, set, |name, size, device, ran| {
+                    workloads::by_name(name)
+                        .ok()?
+                        .work_counts_ran(size, device, ran)
                 })
             }
             Err(e) => eprintln!("warning: no roofline: ceilings could not be measured: {e:#}"),

@@ -17,7 +17,7 @@ use super::export::layout::{Block, Table};
 use super::export::units::{format_percent, format_rate, format_seconds};
 use super::report::{row_label, Report, ResultRow};
 use crate::peak::{BackendCeilings, Ceiling, CeilingSet, Measure, MemLevel};
-use crate::workloads::{Device, WorkCounts};
+use crate::workloads::{Device, Ran, WorkCounts};
 use serde::{Deserialize, Serialize};
 
 /// A row above this fraction of its roof is flagged.
@@ -151,12 +151,13 @@ fn achieved(row: &ResultRow) -> f64 {
     }
 }
 
-/// Puts `set` into `report` and every row against its roof; `counts(workload, size, device)`
-/// gives a row's work counts. Then splits each speedup into hardware × code.
+/// Puts `set` into `report` and every row against its roof; `counts(workload, size, device,
+/// ran)` gives a row's work counts, `ran` saying which level and kernel the row's CPU code ran
+/// (a kernel's count can depend on it). Then splits each speedup into hardware × code.
 pub fn attach(
     report: &mut Report,
     set: CeilingSet,
-    counts: impl Fn(&str, &str, Device) -> Option<WorkCounts>,
+    counts: impl Fn(&str, &str, Device, &Ran) -> Option<WorkCounts>,
 ) {
     for row in &mut report.results {
         let device = if row.backend == "gpu" {
@@ -164,9 +165,13 @@ pub fn attach(
         } else {
             Device::Cpu
         };
+        let ran = Ran {
+            isa: row.cpu_isa.as_deref().and_then(|i| i.parse().ok()),
+            kernel: row.cpu_kernel.as_deref(),
+        };
         row.roof = set
             .for_row(&row.backend, &row.device, row.threads)
-            .zip(counts(&row.workload, &row.size, device))
+            .zip(counts(&row.workload, &row.size, device, &ran))
             .and_then(|(ceilings, counts)| roof_of(achieved(row), &counts, ceilings));
     }
     report.ceilings = Some(set);

@@ -8,6 +8,7 @@
 //! counted), and the traffic each input read once and each output written once per pass needs.
 //! A count that is too high puts a row above its roof, which the report flags.
 
+use crate::isa::Isa;
 use crate::peak::Measure;
 use serde::Serialize;
 
@@ -20,6 +21,17 @@ pub enum Device {
     Cpu,
     /// Every GPU adapter.
     Gpu,
+}
+
+/// What a CPU row ran, where its count depends on it ([`super::Workload::work_counts_ran`]):
+/// the instruction-set level (`cpu_isa`) and, for a workload with several CPU kernels, which
+/// one (`cpu_kernel`, e.g. "sha-ni ×2"). Empty for GPU rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ran<'a> {
+    /// The level the CPU kernel ran at.
+    pub isa: Option<Isa>,
+    /// The kernel, as the row names it.
+    pub kernel: Option<&'a str>,
 }
 
 /// One stream of memory traffic: bytes per unit, over a working set that decides which level
@@ -104,5 +116,60 @@ impl WorkCounts {
             workgroup_memory: true,
         });
         self
+    }
+}
+
+/// SHA-256 on x86's SHA-NI: the instructions of one compression as the kernel writes them
+/// (src/workloads/sha256/cpu.rs, `sha_ni::scan_from`, its `group!` macro run for groups
+/// `i = 0..16` of four rounds each), `skipped` being the groups of rounds before the nonce's
+/// first word (`G = first / 4`: their rounds run once per search, not per nonce). Per group:
+///
+/// - `kw = m[i % 4] + k[i]`: 1 `paddd` (groups `i >= G`; an unused one is dropped);
+/// - rounds: 2 `sha256rnds2` (two rounds each) and 1 `pshufd` that moves kw's high half down
+///   for the second (groups `i >= G`);
+/// - schedule, groups 3..=14 (12): 1 `palignr`, 1 `paddd`, 1 `sha256msg2`;
+/// - schedule, groups 1..=12 (12): 1 `sha256msg1`;
+///
+/// and per message 2 `por` that put the nonce's bits into the template's words. With
+/// `g = 16 - G` groups of rounds: `2g` sha256rnds2, `g` pshufd, `g + 12` paddd, 12 palignr,
+/// 12 sha256msg1, 12 sha256msg2, 2 por: `4g + 50` instructions (114 for a whole compression,
+/// against the portable compression's 2168 operations in one lane). The nonce's scalar set-up
+/// and the digest's test are not counted (a lower bound).
+///
+/// Each is a 128-bit instruction that takes one issue slot of a vector pipe, as a full-width
+/// instruction of the row's level does, so each counts as one instruction of the integer
+/// ceilings at that level: `lanes` (the level's 32-bit lanes) lane-operations. The adds count
+/// against the int32-add ceiling, the rest against int32 logic (shuffles and the SHA
+/// instructions run on the vector integer pipes). `sha256rnds2`'s own throughput (one per
+/// two cycles on Zen 3, less elsewhere) is no measured ceiling, so the roof this gives is the
+/// pipes' issue bound, an upper bound that the SHA unit keeps a row well under.
+pub fn sha256_sha_ni(skipped: usize, lanes: usize) -> WorkCounts {
+    let g = 16 - skipped.min(16);
+    let adds = g + 12;
+    let rounds = 2 * g;
+    let others = g /* pshufd */ + 12 /* palignr */ + 12 /* msg1 */ + 12 /* msg2 */ + 2 /* por */;
+    let lanes = lanes as f64;
+    WorkCounts::compute(
+        &[
+            (Measure::IntLogic, (rounds + others) as f64 * lanes),
+            (Measure::IntAdd, adds as f64 * lanes),
+        ],
+        "SHA-NI instructions, each one vector-pipe slot (sha256rnds2's own rate is no ceiling)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_sha_ni_compression_is_114_instructions() {
+        let c = sha256_sha_ni(0, 1);
+        assert_eq!(c.ops_of(Measure::IntAdd), 28.0);
+        assert_eq!(c.ops_of(Measure::IntLogic), 86.0);
+        assert_eq!(c.total_ops(), 114.0);
+        // The default prefix's nonce starts in word 1 (group 0): nothing skipped. A 47-byte
+        // prefix's starts in word 11 (group 2): 8 rounds and their adds and shuffles fewer.
+        assert_eq!(sha256_sha_ni(2, 8).total_ops(), (114.0 - 2.0 * 4.0) * 8.0);
     }
 }

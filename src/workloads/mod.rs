@@ -32,7 +32,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
 use crate::isa::Isa;
-pub use counts::{Device, WorkCounts};
+pub use counts::{Device, Ran, WorkCounts};
 pub use single::SingleRun;
 pub use timing::{RunClock, RunTiming, Timing};
 
@@ -56,7 +56,7 @@ pub trait Prepared {
     /// The CPU kernel that ran, by name, where a workload has more than one kind at a level
     /// (`cpu_kernel` in reports): sha256's `sha-ni ×2` (SHA-NI, two messages in flight) or
     /// `avx2 ×8` (eight messages in AVX2 lanes). `None` on a GPU and where the level says it all
-    /// (the default).
+    /// (the default). [`Workload::work_counts_ran`] counts the kernel named here.
     fn cpu_kernel(&self) -> Option<String> {
         None
     }
@@ -127,6 +127,14 @@ pub trait Workload: Send + Sync {
     /// (the count written out beside it). Rows are held against their roof with it. `None` for a
     /// size that does not parse.
     fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts>;
+
+    /// [`Workload::work_counts`] for a row that says what it ran ([`Ran`]: its level and, for
+    /// a workload with several CPU kernels, which one): what a row is held against its roof
+    /// with. The default ignores it; SHA-256 counts its SHA-NI kernel apart.
+    fn work_counts_ran(&self, size: &str, device: Device, ran: &Ran) -> Option<WorkCounts> {
+        let _ = ran;
+        self.work_counts(size, device)
+    }
 
     /// Sizes `speedup bench` runs by default; `quick` gives small ones that finish fast.
     fn default_sizes(&self, quick: bool) -> Vec<String>;

@@ -43,6 +43,10 @@ pub const SHA_NI_STREAMS: usize = 2;
 /// The SHA-NI stream counts [`Kernel::choose`] times against the multi-buffer kernel.
 pub const SHA_NI_STREAMS_TRIED: [usize; 2] = [2, 4];
 
+/// How the SHA-NI kernel's name starts (`cpu_kernel` in reports, e.g. "sha-ni ×2"):
+/// what picks its operation count.
+pub const SHA_NI_NAME: &str = "sha-ni";
+
 /// The vector levels of the multi-buffer kernel, fastest first as measured.
 pub const PREFERENCE: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
 
@@ -130,7 +134,7 @@ impl std::fmt::Display for Kernel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Kernel::Lanes(isa) => write!(f, "{isa} ×{}", isa.lanes32()),
-            Kernel::ShaNi { streams, .. } => write!(f, "sha-ni ×{streams}"),
+            Kernel::ShaNi { streams, .. } => write!(f, "{SHA_NI_NAME} ×{streams}"),
         }
     }
 }

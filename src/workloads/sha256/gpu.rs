@@ -58,7 +58,7 @@ pub fn midstate_rounds(prefix_len: usize) -> usize {
 
 /// The working state after the first `rounds` rounds of compressing `words` from H0 (FIPS
 /// 180-4 §6.2.2, step 3), computed once on the host.
-fn midstate(words: &[u32; 16], rounds: usize) -> [u32; 8] {
+pub(super) fn midstate(words: &[u32; 16], rounds: usize) -> [u32; 8] {
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = H0;
     for t in 0..rounds {
         let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);

@@ -24,11 +24,13 @@
 //! 0..N at difficulty K (default [`DEFAULT_DIFFICULTY`]); N may be written `2^24`.
 
 pub mod cpu;
+mod folded;
 mod gpu;
 
 use super::single::{count_and_suffix, OptionKind, RunOption, RunOptions, RunReport, SingleRun};
 use super::{
-    Check, Device, DeviceSize, Engine, Prepared, Problem, RunClock, RunTiming, WorkCounts, Workload,
+    counts, Check, Device, DeviceSize, Engine, Prepared, Problem, Ran, RunClock, RunTiming,
+    WorkCounts, Workload,
 };
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -37,6 +39,7 @@ use crate::isa::Isa;
 use crate::peak::Measure;
 use cpu::{rayon_search, scan, Kernel, Template};
 
+use gpu::midstate_rounds;
 pub use gpu::{GpuSha256, SHA256_WGSL};
 use sha2::{Digest, Sha256};
 use std::ops::Range;
@@ -484,30 +487,55 @@ impl Workload for Sha256Workload {
     }
 
     /// Per hash: one compression (FIPS 180-4 §6.2.2) of the one padded block, counted as the
-    /// GPU kernel writes it, a rotation counting as one logic operation:
+    /// multi-buffer kernel writes it, a rotation counting as one logic operation:
     /// - 64 rounds: Σ1 (3 rotations, 2 XORs), Ch (AND, AND-NOT, XOR), Σ0 (3 + 2), Maj (2 ANDs,
     ///   an OR, an AND): 17 logic; T1 (4 adds), T2 (1), e = d + T1, a = T1 + T2: 7 adds;
     /// - 48 schedule words: σ0 and σ1 (2 rotations, a shift, 2 XORs each): 10 logic, 3 adds;
     /// - the final state: 8 adds.
     ///
-    /// 64 × 17 + 48 × 10 = 1568 logic and 64 × 7 + 48 × 3 + 8 = 600 adds. No memory traffic
-    /// (the block and state stay in registers). The CPU runs sha2's SHA-NI code where the CPU
-    /// has it (sha256rnds2 does two rounds in one instruction), still held against the integer
-    /// pipes' operations.
-    fn work_counts(&self, _size: &str, device: Device) -> Option<WorkCounts> {
-        // The GPU kernel takes the message words as pipeline constants (issue 20), so the driver
-        // folds every operation on the fixed words and the rounds before the nonce: it does far
-        // fewer operations per hash than the portable compression, by an amount only its
-        // compiled code shows (lavapipe ran at 159-208% of the int32-logic roof with this count).
-        // No count is better than a wrong one: GPU rows get no roof until it is counted from the
-        // compiled kernel.
+    /// 64 × 17 + 48 × 10 = 1568 logic and 64 × 7 + 48 × 3 + 8 = 600 adds, less the rounds
+    /// before the nonce's first word, which run once per search. No memory traffic (the block
+    /// and state stay in registers). A row that ran the SHA-NI kernel is counted by
+    /// its instructions instead ([`Workload::work_counts_ran`], [`counts::sha256_sha_ni`]).
+    ///
+    /// The GPU kernel takes the message words as pipeline constants (issue 20), so the driver
+    /// folds every operation on the fixed words: [`folded::gpu_ops_per_hash`] counts what is
+    /// left, for the size's prefix (1473 logic and 542 adds for the default prefix, against the
+    /// 1568 and 600 above: the nonce reaches every schedule word, so little folds).
+    fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts> {
         if device == Device::Gpu {
-            return None;
+            let search = Search::parse(size).ok()?;
+            let (adds, logic) = folded::gpu_ops_per_hash(&search.prefix);
+            return Some(WorkCounts::compute(
+                &[
+                    (Measure::IntLogic, logic as f64),
+                    (Measure::IntAdd, adds as f64),
+                ],
+                "after the driver folds the pipeline constants (the fixed message words)",
+            ));
         }
+        // The multi-buffer kernel runs the rounds before the nonce's first word once per search.
+        let skipped = midstate_rounds(Search::parse(size).ok()?.prefix.len()) as f64;
         Some(WorkCounts::compute(
-            &[(Measure::IntLogic, 1568.0), (Measure::IntAdd, 600.0)],
-            "operations of the portable compression; SHA-NI executes fewer instructions",
+            &[
+                (Measure::IntLogic, 1568.0 - 17.0 * skipped),
+                (Measure::IntAdd, 600.0 - 7.0 * skipped),
+            ],
+            "operations of the portable compression (the multi-buffer kernel)",
         ))
+    }
+
+    fn work_counts_ran(&self, size: &str, device: Device, ran: &Ran) -> Option<WorkCounts> {
+        match (device, ran.kernel) {
+            (Device::Cpu, Some(kernel)) if kernel.starts_with(cpu::SHA_NI_NAME) => {
+                let search = Search::parse(size).ok()?;
+                // Groups of four rounds before the nonce's first word: run once per search.
+                let skipped = midstate_rounds(search.prefix.len()) / 4;
+                let lanes = ran.isa.map_or(1, Isa::lanes32);
+                Some(counts::sha256_sha_ni(skipped, lanes))
+            }
+            _ => self.work_counts(size, device),
+        }
     }
 
     fn verify(&self, backend: &Backend) -> Result<Check> {

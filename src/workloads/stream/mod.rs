@@ -29,6 +29,7 @@ use super::{
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
+use crate::isa::Isa;
 use crate::peak::Measure;
 use cpu::CpuArrays;
 pub use gpu::{GpuStream, STREAM_WGSL};
@@ -126,9 +127,10 @@ pub struct StreamRun {
 impl StreamRun {
     /// Makes the arrays (uploading them for the GPU) and the pipeline.
     pub fn new(backend: &Backend, job: Stream) -> Result<StreamRun> {
-        let engine = Engine::new(
+        let engine = Engine::at_level(
             backend,
-            || CpuArrays::new(job.elements),
+            &cpu::PREFERENCE,
+            |isa| CpuArrays::new(job.elements, isa),
             |ctx| GpuStream::new(ctx, &job),
         )?;
         Ok(StreamRun { job, engine })
@@ -141,13 +143,13 @@ impl StreamRun {
         let (n, reps) = (self.job.elements, self.job.reps);
         match &mut self.engine {
             Engine::Serial(arr) => {
-                arr.load();
+                arr.load(false);
                 let kernel = clock.ready(2 * n * 4);
                 arr.triads(reps, false);
                 Ok(kernel.done(None).on_host(n * 4))
             }
             Engine::Rayon(pool, arr) => {
-                pool.install(|| arr.load());
+                pool.install(|| arr.load(true));
                 let kernel = clock.ready(2 * n * 4);
                 pool.install(|| arr.triads(reps, true));
                 Ok(kernel.done(None).on_host(n * 4))
@@ -168,6 +170,10 @@ impl StreamRun {
 impl Prepared for StreamRun {
     fn run(&mut self) -> Result<RunTiming> {
         self.triads()
+    }
+
+    fn cpu_isa(&self) -> Option<Isa> {
+        self.engine.cpu().map(CpuArrays::isa)
     }
 
     fn work(&self) -> f64 {
