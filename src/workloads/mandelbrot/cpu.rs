@@ -4,8 +4,8 @@
 //!
 //! One vector of pixels iterating z ← z² + c is one long dependency chain: each step waits for
 //! the last multiply and add (about 4 cycles each), and the vector unit idles between them.
-//! [`IN_FLIGHT`] vectors of neighbouring pixels iterate side by side, so the core always has
-//! independent work. A lane whose pixel has escaped is masked out of the count; the group stops
+//! [`IN_FLIGHT`] vectors of neighbouring pixels ([`IN_FLIGHT_AVX2`] at AVX2) iterate side by
+//! side, so the core always has independent work. A lane whose pixel has escaped is masked out of the count; the group stops
 //! when all of its lanes have escaped or `max_iter` is reached. Lanes past the end of a row
 //! compute pixels that are never written.
 //!
@@ -32,12 +32,21 @@ use crate::isa::Isa;
 use crate::simd::{dispatch, Simd, SimdKernel};
 use rayon::prelude::*;
 
-/// Vectors iterated side by side, chosen by counting (not tuned by measurement): one
-/// iteration's loop-carried chain is a multiply and two adds, about 10 cycles on Zen 3 or
-/// Skylake, while one vector's iteration is about 9 floating-point operations, which two FP
-/// pipes issue in about 5 cycles; with 4 vectors the chain's wait is filled. Their state (z, c,
-/// mask and count of each) about fills AVX2's 16 registers.
+/// Vectors iterated side by side, at every level but AVX2 ([`IN_FLIGHT_AVX2`]). One
+/// iteration's loop-carried chain is a multiply and two adds (about 9 cycles on Zen 3, 12 on
+/// Skylake), while one vector's iteration is 11 operations (3 multiplies, 5 adds, a compare
+/// and the mask and count bookkeeping), which four FP pipes issue in about 3 cycles: with
+/// 3 or 4 vectors the chain's wait is filled. Measured on Zen 3 (docs/performance.md,
+/// "Mandelbrot and N-body against their C peers"): 4 is the faster choice for scalar and
+/// SSE2; AVX-512 and NEON (32 registers, not measurable here) keep it.
 pub(crate) const IN_FLIGHT: usize = 4;
+
+/// Vectors iterated side by side at AVX2: the state of 4 (z, c, mask and count of each: 20
+/// vectors) does not fit AVX2's 16 registers, and LLVM spilled z itself, putting a store
+/// and a reload on the loop-carried chain; 3 fit (c is read from memory), with about 9 cycles
+/// of chain per iteration against 8 of issue. Measured on Zen 3, 1024x1024:1000: 3 vectors
+/// take 0.86 of 4's time (docs/performance.md).
+const IN_FLIGHT_AVX2: usize = 3;
 
 /// Most lanes of any level (AVX-512's 16) times [`IN_FLIGHT`]: the size of a group's scratch.
 const MAX_GROUP: usize = 16 * IN_FLIGHT;
@@ -94,32 +103,57 @@ impl<const FUSED: bool> SimdKernel for Rows<'_, FUSED> {
 
     #[inline(always)]
     fn run<S: Simd>(self, s: S) {
+        // Eight lanes is AVX2 (no other level has them).
+        if S::LANES == 8 {
+            self.fill::<S, IN_FLIGHT_AVX2>(s)
+        } else {
+            self.fill::<S, IN_FLIGHT>(s)
+        }
+    }
+}
+
+impl<const FUSED: bool> Rows<'_, FUSED> {
+    /// The rows, in groups of `NV` vectors of neighbouring pixels.
+    #[inline(always)]
+    fn fill<S: Simd, const NV: usize>(self, s: S) {
         let job = self.job;
         let (dx, dy) = job.pixel_size();
-        let group = IN_FLIGHT * S::LANES;
-        let mut cr = [0f32; MAX_GROUP];
-        let mut counts = [0u32; MAX_GROUP];
-        for (r, row) in self.rows.chunks_mut(job.width as usize).enumerate() {
+        let width = job.width as usize;
+        let group = NV * S::LANES;
+        if job.max_iter == 0 {
+            // (A validated job has max_iter ≥ 1; escape_counts runs at least one iteration.)
+            self.rows.fill(0);
+            return;
+        }
+        // c's real parts, the same in every row: computed once per call (for Rayon, once per
+        // row), not per group, and to whole groups (the lanes past the row's end compute
+        // pixels that are never written). The same expression as the reference, so c is the
+        // same f32 at every level.
+        let cr: Vec<f32> = (0..width.div_ceil(group) * group)
+            .map(|x| job.region.re_min + (x as u32 as f32 + 0.5) * dx)
+            .collect();
+        let mut scratch = [0u32; MAX_GROUP];
+        for (r, row) in self.rows.chunks_mut(width).enumerate() {
             // Stored row k is row `row_y(k)` of the image (every row, or every ROW_STRIDE-th
             // of a part of the GPU's problem).
-            let y = job.row_y((self.first_y + r) as u32) as usize;
-            // The same expressions as the reference, so c is the same f32 at every level.
+            let y = job.row_y((self.first_y + r) as u32);
             let ci = job.region.im_max - (y as f32 + 0.5) * dy;
-            for (g, out) in row.chunks_mut(group).enumerate() {
-                for (l, c) in cr[..group].iter_mut().enumerate() {
-                    let x = g * group + l;
-                    *c = job.region.re_min + (x as f32 + 0.5) * dx;
+            for (cr, out) in cr.chunks_exact(group).zip(row.chunks_mut(group)) {
+                if out.len() == group {
+                    escape_counts::<S, FUSED, NV>(s, cr, ci, job.max_iter, out);
+                } else {
+                    // The row's last, partial group.
+                    escape_counts::<S, FUSED, NV>(s, cr, ci, job.max_iter, &mut scratch);
+                    out.copy_from_slice(&scratch[..out.len()]);
                 }
-                escape_counts::<S, FUSED>(s, &cr[..group], ci, job.max_iter, &mut counts);
-                out.copy_from_slice(&counts[..out.len()]);
             }
         }
     }
 }
 
-/// Iteration counts of the `IN_FLIGHT * S::LANES` pixels `cr[..] + i·ci` into `counts`.
+/// Iteration counts of the `NV * S::LANES` pixels `cr[..] + i·ci` into `counts`.
 #[inline(always)]
-fn escape_counts<S: Simd, const FUSED: bool>(
+fn escape_counts<S: Simd, const FUSED: bool, const NV: usize>(
     s: S,
     cr: &[f32],
     ci: f32,
@@ -127,36 +161,48 @@ fn escape_counts<S: Simd, const FUSED: bool>(
     counts: &mut [u32],
 ) {
     let n = S::LANES;
-    let cr: [S::F32; IN_FLIGHT] = std::array::from_fn(|k| s.load(&cr[k * n..]));
+    let cr: [S::F32; NV] = std::array::from_fn(|k| s.load(&cr[k * n..]));
     let (ci, two, four) = (s.splat(ci), s.splat(2.0), s.splat(4.0));
-    let mut zr = [s.splat(0.0); IN_FLIGHT];
-    let mut zi = [s.splat(0.0); IN_FLIGHT];
-    let mut active = [s.all_set(); IN_FLIGHT];
-    let mut count = [s.zero_u32(); IN_FLIGHT];
-    for _ in 0..max_iter {
-        for k in 0..IN_FLIGHT {
+    let mut zr = [s.splat(0.0); NV];
+    let mut zi = [s.splat(0.0); NV];
+    let mut active = [s.all_set(); NV];
+    let mut count = [s.zero_u32(); NV];
+    // Iterations done. The loop tests at its bottom: `fill` never calls with max_iter 0.
+    debug_assert!(max_iter > 0);
+    let mut done = 0;
+    loop {
+        for k in 0..NV {
             let (r, i) = (zr[k], zi[k]);
-            let zi2 = s.mul(i, i);
-            let (norm, next_r, next_i);
-            if FUSED {
-                norm = s.mul_add(r, r, zi2);
-                next_i = s.mul_add(s.mul(two, r), i, ci);
-                next_r = s.mul_add(r, r, s.neg_mul_add(i, i, cr[k]));
-            } else {
-                let zr2 = s.mul(r, r);
-                norm = s.add(zr2, zi2);
-                next_i = s.add(s.mul(s.mul(two, r), i), ci);
-                next_r = s.add(s.sub(zr2, zi2), cr[k]);
-            }
+            let (zr2, zi2) = (s.mul(r, r), s.mul(i, i));
             // A lane counts this iteration if it had not escaped and |z|² ≤ 4 now; escaped
             // lanes keep iterating (their values are never used) but never count again.
+            // (The test comes before the update in the source as well: LLVM keeps this order,
+            // and the other way round the update's temporaries were spilled.)
+            let norm = if FUSED {
+                s.mul_add(r, r, zi2)
+            } else {
+                s.add(zr2, zi2)
+            };
             active[k] = s.and(active[k], s.not_greater(norm, four));
             count[k] = s.increment(count[k], active[k]);
-            zr[k] = next_r;
-            zi[k] = next_i;
+            if FUSED {
+                zi[k] = s.mul_add(s.mul(two, r), i, ci);
+                zr[k] = s.mul_add(r, r, s.neg_mul_add(i, i, cr[k]));
+            } else {
+                zi[k] = s.add(s.mul(s.mul(two, r), i), ci);
+                zr[k] = s.add(s.sub(zr2, zi2), cr[k]);
+            }
         }
-        let any = (1..IN_FLIGHT).fold(active[0], |m, k| s.or(m, active[k]));
-        if !s.any(any) {
+        done += 1;
+        let any = (1..NV).fold(active[0], |m, k| s.or(m, active[k]));
+        // The loop's one exit, both conditions in one branch. Written as two (`for _ in
+        // 0..max_iter` and `if !any { break }`), LLVM splits the branch and sinks the z
+        // updates below the escape test into the count test's block, where their
+        // temporaries and the loop's state no longer fit 16 registers: z itself was spilled,
+        // a store and a reload on the loop-carried chain (0.62 of the C peer,
+        // docs/performance.md). `black_box` keeps the combined condition one value that
+        // LLVM cannot split (a byte stored and reloaded per iteration, off the chain).
+        if !std::hint::black_box(s.any(any) & (done < max_iter)) {
             break;
         }
     }
@@ -171,8 +217,8 @@ mod tests {
     use super::*;
     use crate::simd::portable::Portable;
 
-    /// Awkward widths around every level's group (4, 16, 32, 64 pixels) and a zoom into the
-    /// boundary.
+    /// Awkward widths around every level's group (scalar 4, SSE2 16, AVX2 24, AVX-512 64
+    /// pixels), whole groups only (48, 64), and a zoom into the boundary.
     fn cases() -> Vec<Mandelbrot> {
         let zoom = Region {
             re_min: -0.76,
@@ -181,7 +227,7 @@ mod tests {
             im_max: 0.12,
         };
         let mut jobs = verify_cases();
-        for w in [1, 31, 33, 65, 100, 257] {
+        for w in [1, 31, 33, 48, 64, 65, 100, 257] {
             for region in [Region::FULL, zoom] {
                 jobs.push(Mandelbrot::new(w, 3, 300, region).unwrap());
             }

@@ -6,9 +6,12 @@
 //! Each step first copies the positions into a structure of arrays ([`Soa`]: x, y, z and mass
 //! each contiguous, padded with massless bodies to a whole number of vectors), so one load
 //! fills a vector with one coordinate of `LANES` bodies. Body i's acceleration is then a loop
-//! over vectors of bodies j, with two independent sets of accumulators (the adds into one set
-//! would otherwise wait on each other), and one Newton-refined `rsqrt` for 1/|r| like the GPU's
-//! `inverseSqrt` (src/simd/mod.rs: `Simd::rsqrt`). A padded body has mass 0, and a body's own
+//! over vectors of bodies j with one Newton-refined `rsqrt` for 1/|r| like the GPU's
+//! `inverseSqrt` (src/simd/mod.rs: `Simd::rsqrt`), summed into [`VECTOR_SETS`] set of
+//! accumulators at vector levels (a step's ~17 operations take longer to issue than the
+//! accumulating FMA's latency, and a second set's registers made LLVM spill the body's
+//! position and an accumulator at AVX2) and [`SCALAR_SETS`] at scalar (one lane a step: the
+//! adds into one set would wait on each other). A padded body has mass 0, and a body's own
 //! term has d = 0 (softening keeps r² > 0), so both add exactly 0.
 //!
 //! Accuracy (the bound is [`ACCEL_TOLERANCE`](super::ACCEL_TOLERANCE)): the refined `rsqrt`
@@ -29,9 +32,16 @@ use rayon::prelude::*;
 /// 2.9× scalar (docs/performance.md, "CPU kernels: instruction-set levels").
 pub const PREFERENCE: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
 
-/// Bodies per unrolled step of the inner loop at the widest level: two AVX-512 vectors. The
-/// arrays are padded to a multiple of it, which every level's step (two vectors) divides.
+/// The arrays are padded to a multiple of this many bodies, which every level's step of the
+/// inner loop (one vector per accumulator set: 16 bodies at AVX-512, 4 at scalar) divides.
 const PAD: usize = 32;
+
+/// Sets of accumulators at vector levels, and at scalar (module docs). Measured on Zen 3, 8192
+/// bodies, one core (docs/performance.md, "Mandelbrot and N-body against their C peers"):
+/// AVX2 with 1 set takes 0.90 of 2 sets' time, SSE2 0.96; scalar with 4 sets 0.69 of 2's.
+const VECTOR_SETS: usize = 1;
+/// See [`VECTOR_SETS`].
+const SCALAR_SETS: usize = 4;
 
 /// Positions as a structure of arrays, padded with massless bodies at the origin to a multiple
 /// of [`PAD`].
@@ -81,7 +91,11 @@ impl SimdKernel for StepBodies<'_> {
         let bodies = self.out.iter_mut().zip(self.vel).zip(self.acc);
         for (k, ((out, vel), acc)) in bodies.enumerate() {
             let me = self.pos_in[self.first + k];
-            let a = acceleration(s, self.soa, me, eps2);
+            let a = if S::LANES == 1 {
+                acceleration::<S, SCALAR_SETS>(s, self.soa, me, eps2)
+            } else {
+                acceleration::<S, VECTOR_SETS>(s, self.soa, me, eps2)
+            };
             // Symplectic Euler, as every backend does it.
             for k in 0..3 {
                 vel[k] += a[k] * job.dt;
@@ -95,7 +109,7 @@ impl SimdKernel for StepBodies<'_> {
 
 /// The acceleration of a body at `me` from every body in `soa`.
 #[inline(always)]
-fn acceleration<S: Simd>(s: S, soa: &Soa, me: [f32; 4], eps2: f32) -> [f32; 3] {
+fn acceleration<S: Simd, const SETS: usize>(s: S, soa: &Soa, me: [f32; 4], eps2: f32) -> [f32; 3] {
     let n = S::LANES;
     let (px, py, pz, e) = (
         s.splat(me[0]),
@@ -104,8 +118,8 @@ fn acceleration<S: Simd>(s: S, soa: &Soa, me: [f32; 4], eps2: f32) -> [f32; 3] {
         s.splat(eps2),
     );
     let zero = s.splat(0.0);
-    let mut a = [[zero; 3]; 2];
-    let step = 2 * n;
+    let mut a = [[zero; 3]; SETS];
+    let step = SETS * n;
     let js = (soa.x.chunks_exact(step).zip(soa.y.chunks_exact(step)))
         .zip(soa.z.chunks_exact(step).zip(soa.m.chunks_exact(step)));
     for ((x, y), (z, m)) in js {
@@ -122,7 +136,7 @@ fn acceleration<S: Simd>(s: S, soa: &Soa, me: [f32; 4], eps2: f32) -> [f32; 3] {
             a[2] = s.mul_add(dz, f, a[2]);
         }
     }
-    std::array::from_fn(|k| s.sum(s.add(a[0][k], a[1][k])))
+    std::array::from_fn(|k| s.sum((1..SETS).fold(a[0][k], |t, u| s.add(t, a[u][k]))))
 }
 
 /// Bodies per Rayon task: each costs N interactions, so even small chunks are long enough.
