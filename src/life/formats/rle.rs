@@ -206,7 +206,7 @@ trait Runs {
     /// `n` live cells from (x, y) on, inside the limits the scan was given.
     fn live(&mut self, x: u64, y: u64, n: u64);
     /// Cells `base .. base + 64` of row `y` (`base` a multiple of 64), bit 0 first; any set bit
-    /// is inside the limits.
+    /// is inside the limits (and there may be none).
     fn bits(&mut self, y: u64, base: u64, bits: u64);
 }
 
@@ -220,6 +220,9 @@ impl Runs for Fill<'_> {
 
     #[inline]
     fn bits(&mut self, y: u64, base: u64, bits: u64) {
+        if bits == 0 {
+            return;
+        }
         let wpr = self.0.words_per_row() as usize;
         let at = y as usize * wpr + (base / 32) as usize;
         let words = self.0.words_mut();
@@ -246,76 +249,123 @@ impl Runs for Extent {
 
     #[inline]
     fn bits(&mut self, y: u64, base: u64, bits: u64) {
+        if bits == 0 {
+            return;
+        }
         self.width = self.width.max(base + 64 - bits.leading_zeros() as u64);
         self.height = self.height.max(y + 1);
     }
 }
 
-/// Bit masks over a 64-byte window of an RLE body, bit j for byte j.
+/// A 64-byte window of an RLE body, classified: bit masks (bit j for byte j) and, for each
+/// byte, the run a token ending there describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Classes {
+struct Window {
     /// `0`..`9`.
     digits: u64,
-    /// Bytes that end a token: the run tags `b`, `.`, `o`, `A`, the row end `$`, and `\n`.
-    ends: u64,
-    /// The live tags `o` and `A`.
-    live: u64,
+    /// `0`.
+    zeros: u64,
+    /// The run tags `b`, `.`, `o`, `A`.
+    runs: u64,
+    /// `$`.
+    rows: u64,
+    /// `\n`.
+    newlines: u64,
+    /// For a token ending at byte j: its count (the 0 to 2 digits just before j within the
+    /// window, 1 for none) in the low 7 bits, and bit 7 set when byte j is a live tag. Meaningful
+    /// only where no third digit precedes j (the window path checks that with the masks).
+    counts: [u8; 64],
 }
 
-/// The byte classes of `window`, 16 bytes per SSE2 instruction. SSE2 is part of x86_64 itself,
-/// so no detection or [`crate::isa::Isa`] level is involved.
+impl Window {
+    const EMPTY: Window = Window {
+        digits: 0,
+        zeros: 0,
+        runs: 0,
+        rows: 0,
+        newlines: 0,
+        counts: [0; 64],
+    };
+}
+
+/// Classifies the 64 bytes at `bytes[at..]` (`at >= 2`: the two bytes before are loaded, and
+/// ignored), 16 bytes per SSE2 instruction. SSE2 is part of x86_64 itself, so no detection or
+/// [`crate::isa::Isa`] level is involved.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn classify(window: &[u8; 64]) -> Classes {
+fn classify(bytes: &[u8], at: usize) -> Window {
     use std::arch::x86_64::*;
-    let (mut digits, mut ends, mut live) = (0u64, 0u64, 0u64);
-    for (k, chunk) in window.chunks_exact(16).enumerate() {
-        // SAFETY: SSE2 is always available on x86_64, and the load reads the 16 bytes of
-        // `chunk` (unaligned load).
-        let (d, e, l) = unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast());
-            let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+    assert!(at >= 2 && at + 64 <= bytes.len());
+    let mut w = Window::EMPTY;
+    for k in 0..4 {
+        let from = at + 16 * k;
+        // SAFETY: SSE2 is always available on x86_64; the three unaligned loads read bytes
+        // from - 2 .. from + 16, inside `bytes` by the assertion; the store writes 16 bytes of
+        // `counts`.
+        unsafe {
+            let load = |offset: usize| _mm_loadu_si128(bytes.as_ptr().add(from - offset).cast());
+            let (v, v1, v2) = (load(0), load(1), load(2));
+            let splat = |b: u8| _mm_set1_epi8(b as i8);
             // '0'..='9' shifted to the 10 smallest signed bytes, then one signed compare.
-            let shifted = _mm_add_epi8(v, _mm_set1_epi8((0x80u8 - b'0') as i8));
-            let d = _mm_cmplt_epi8(shifted, _mm_set1_epi8(-128 + 10));
-            let l = _mm_or_si128(eq(b'o'), eq(b'A'));
-            let e = _mm_or_si128(
-                _mm_or_si128(l, _mm_or_si128(eq(b'b'), eq(b'.'))),
-                _mm_or_si128(eq(b'$'), eq(b'\n')),
-            );
-            (
-                _mm_movemask_epi8(d) as u32 as u64,
-                _mm_movemask_epi8(e) as u32 as u64,
-                _mm_movemask_epi8(l) as u32 as u64,
-            )
-        };
-        digits |= d << (16 * k);
-        ends |= e << (16 * k);
-        live |= l << (16 * k);
+            let is_digit =
+                |v: __m128i| _mm_cmplt_epi8(_mm_add_epi8(v, splat(0x80 - b'0')), splat(0x80 + 10));
+            let eq = |b: u8| _mm_cmpeq_epi8(v, splat(b));
+            let mask = |v: __m128i| _mm_movemask_epi8(v) as u32 as u64;
+            // The bytes before the window are not part of its counts.
+            let (mut d1, mut d2) = (is_digit(v1), is_digit(v2));
+            if k == 0 {
+                d1 = _mm_and_si128(d1, _mm_set_epi64x(-1, -1 << 8));
+                d2 = _mm_and_si128(d2, _mm_set_epi64x(-1, -1 << 16));
+            }
+            let value1 = _mm_sub_epi8(v1, splat(b'0'));
+            let value2 = _mm_sub_epi8(v2, splat(b'0'));
+            // 1 without a digit before, else that digit; plus ten times the one before it.
+            let ones = _mm_or_si128(_mm_and_si128(d1, value1), _mm_andnot_si128(d1, splat(1)));
+            let twice = _mm_add_epi8(value2, value2);
+            let eight = _mm_add_epi8(_mm_add_epi8(twice, twice), _mm_add_epi8(twice, twice));
+            let tens = _mm_and_si128(_mm_and_si128(d1, d2), _mm_add_epi8(eight, twice));
+            let live = _mm_or_si128(eq(b'o'), eq(b'A'));
+            let count = _mm_or_si128(_mm_add_epi8(ones, tens), _mm_and_si128(live, splat(0x80)));
+            _mm_storeu_si128(w.counts.as_mut_ptr().add(16 * k).cast(), count);
+            let runs = _mm_or_si128(live, _mm_or_si128(eq(b'b'), eq(b'.')));
+            w.digits |= mask(is_digit(v)) << (16 * k);
+            w.zeros |= mask(eq(b'0')) << (16 * k);
+            w.runs |= mask(runs) << (16 * k);
+            w.rows |= mask(eq(b'$')) << (16 * k);
+            w.newlines |= mask(eq(b'\n')) << (16 * k);
+        }
     }
-    Classes { digits, ends, live }
+    w
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn classify(window: &[u8; 64]) -> Classes {
-    classify_portable(window)
+fn classify(bytes: &[u8], at: usize) -> Window {
+    classify_portable(bytes, at)
 }
 
 /// [`classify`] a byte at a time: the definition the SSE2 version is tested against.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn classify_portable(window: &[u8; 64]) -> Classes {
-    let mut c = Classes {
-        digits: 0,
-        ends: 0,
-        live: 0,
-    };
+fn classify_portable(bytes: &[u8], at: usize) -> Window {
+    let window = &bytes[at..at + 64];
+    let mut w = Window::EMPTY;
+    let digit = |j: usize, back: usize| j >= back && window[j - back].is_ascii_digit();
     for (j, &b) in window.iter().enumerate() {
-        c.digits |= (b.is_ascii_digit() as u64) << j;
-        c.ends |= (matches!(b, b'b' | b'.' | b'o' | b'A' | b'$' | b'\n') as u64) << j;
-        c.live |= (matches!(b, b'o' | b'A') as u64) << j;
+        w.digits |= (b.is_ascii_digit() as u64) << j;
+        w.zeros |= ((b == b'0') as u64) << j;
+        w.runs |= (matches!(b, b'b' | b'.' | b'o' | b'A') as u64) << j;
+        w.rows |= ((b == b'$') as u64) << j;
+        w.newlines |= ((b == b'\n') as u64) << j;
+        let ones = if digit(j, 1) { window[j - 1] - b'0' } else { 1 };
+        let tens = if digit(j, 1) && digit(j, 2) {
+            10 * (window[j - 2] - b'0')
+        } else {
+            0
+        };
+        let live = if matches!(b, b'o' | b'A') { 0x80 } else { 0 };
+        w.counts[j] = (ones + tens) | live;
     }
-    c
+    w
 }
 
 /// Where a scan stands: the next byte, the cell the next run starts at, and the line (its
@@ -369,6 +419,7 @@ impl Body<'_> {
             if self.windows
                 && count_at.is_none()
                 && cur.i >= window_from
+                && cur.i >= 2
                 && cur.i + 64 <= bytes.len()
             {
                 let from = cur.i;
@@ -492,16 +543,17 @@ impl Body<'_> {
     }
 
     /// Reads the tokens of the 64 bytes at `cur.i` (which starts a token; the caller checked
-    /// that 64 bytes are there) that are plain: a run or `$` with a count of at most 2 digits
-    /// (a run of at most 64 cells), or a line end, before the first byte of any other kind.
-    /// Advances `cur` past the last token read; stops before a token the byte path must read
-    /// (an error, a long count, a count before a line break) and returns 0 then, or else the
+    /// that `2 <= cur.i` and `cur.i + 64 <= bytes.len()`) that are plain: a run or `$` with a
+    /// count of at most 2 digits not starting with 0, or a line end after no count, before the
+    /// first byte of any other kind. Advances `cur` past the last token read and returns the
     /// offset of the first byte it left for the byte path (past which it will not progress).
+    /// When a live cell falls outside the limits, or a position passes 2^32, it leaves `cur`
+    /// as it was and returns 63: the byte path then reads these bytes and reports the error
+    /// (cells already ORed into `runs` do not matter then).
     ///
-    /// Token ends come from [`classify`]'s masks and are walked with `trailing_zeros`, so the
-    /// next token is found without waiting for this one's bytes; live cells gather in a
-    /// 128-bit register covering the current 64-cell word and the next, and reach `runs` a
-    /// word at a time.
+    /// What a token means is found for all 64 bytes at once ([`classify`]), so the loop over
+    /// the tokens, walked with `trailing_zeros`, only adds each run to a word of live cells,
+    /// which reaches `runs` every 64 cells; the limits are checked on those words.
     #[inline]
     fn window(
         bytes: &[u8],
@@ -509,78 +561,88 @@ impl Body<'_> {
         (max_x, max_y): (u64, u64),
         runs: &mut impl Runs,
     ) -> usize {
-        let window: &[u8; 64] = bytes[cur.i..cur.i + 64].try_into().expect("64 bytes");
-        let classes = classify(window);
-        let other = !(classes.digits | classes.ends);
+        let w = classify(bytes, cur.i);
+        let ends = w.runs | w.rows | w.newlines;
+        let (after1, after2) = (w.digits << 1, w.digits << 2);
+        // Left to the byte path: other bytes, a count's leading 0, a third digit, a count
+        // before a line end (the count goes on on the next line).
+        let other = !(w.digits | ends)
+            | (w.zeros & !after1)
+            | (w.digits & after1 & after2)
+            | (w.newlines & after1);
         let plain = other.trailing_zeros() as usize;
-        // Token ends before the first other byte; the bytes between two ends are all digits.
-        let mut ends = classes.ends
-            & if plain == 64 {
-                u64::MAX
-            } else {
-                (1 << plain) - 1
-            };
-        let (mut x, mut y) = (cur.x, cur.y);
-        let (mut base, mut acc) = (x & !63, 0u128);
-        // The offset just past the last token read.
-        let mut next = 0;
-        let mut stop = plain;
-        while ends != 0 {
-            let p = ends.trailing_zeros() as usize;
-            let digits = p - next;
-            // The count, read with selects: whether there is one is a coin toss in a soup.
-            let d1 = window[p.wrapping_sub(1) & 63].wrapping_sub(b'0') as u64;
-            let d2 = window[p.wrapping_sub(2) & 63].wrapping_sub(b'0') as u64;
-            let n = if digits >= 1 { d1 } else { 1 };
-            let n = if digits == 2 { d2 * 10 + d1 } else { n };
-            let tag = window[p];
-            if tag == b'\n' {
-                if digits != 0 {
-                    // A count continued on the next line: the byte path joins the two.
-                    stop = 0;
-                    break;
+        let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        let ends = ends & below(plain);
+        if ends == 0 {
+            return plain;
+        }
+        // Read up to and including the last token end before `plain`.
+        let read = 64 - ends.leading_zeros() as usize;
+        let mut tokens = (w.runs | w.rows) & ends;
+        let (mut y, mut base, mut off, mut acc) = (cur.y, cur.x & !63, cur.x % 64, 0u64);
+        // Whether the live cells of `bits` (cells base .. base + 64 of row y) are inside.
+        let inside = |bits: u64, base: u64, y: u64| {
+            // Cells base .. max_x of the word are inside the limits; bit j is cell base + j.
+            let room = max_x.saturating_sub(base);
+            bits == 0 || (y < max_y && (room >= 64 || bits >> room == 0))
+        };
+        while tokens != 0 {
+            let p = tokens.trailing_zeros() as usize;
+            tokens &= tokens - 1;
+            let count = w.counts[p];
+            let n = (count & 0x7f) as u64;
+            if (w.rows >> p) & 1 == 1 {
+                if !inside(acc, base, y) || base + off > u32::MAX as u64 {
+                    return 63;
                 }
-                cur.line += 1;
-                cur.line_start = cur.i + p + 1;
-            } else if tag == b'$' {
-                if digits > 2 || n == 0 || y + n > u32::MAX as u64 {
-                    stop = 0;
-                    break;
-                }
-                if acc as u64 != 0 {
-                    runs.bits(y, base, acc as u64);
-                }
-                (x, y, base, acc) = (0, y + n, 0, 0);
-            } else {
-                let live = (classes.live >> p) & 1;
-                let inside = (x + n <= max_x) & (y < max_y);
-                let fits = (digits <= 2) & (n != 0) & (n <= 64) & (x + n <= u32::MAX as u64);
-                if !(fits & (inside | (live == 0))) {
-                    stop = 0;
-                    break;
-                }
-                // x - base < 64 and n <= 64: the run lies in the 128 bits of `acc`.
-                let mask = ((1u128 << n) - 1) << (x - base);
-                acc |= mask & 0u128.wrapping_sub(live as u128);
-                x += n;
-                if x - base >= 64 {
-                    if acc as u64 != 0 {
-                        runs.bits(y, base, acc as u64);
-                    }
-                    // x - base was below 128: one word on, the run's end is in the first.
-                    acc >>= 64;
-                    base += 64;
-                }
+                runs.bits(y, base, acc);
+                (y, base, off, acc) = (y + n, 0, 0, 0);
+                continue;
             }
-            next = p + 1;
-            ends &= ends - 1;
+            if n > 64 {
+                // A long run (65 to 99 cells): the word so far goes out, the run on its own.
+                if !inside(acc, base, y) {
+                    return 63;
+                }
+                runs.bits(y, base, acc);
+                let x = base + off;
+                if count & 0x80 != 0 {
+                    if x + n > max_x || y >= max_y {
+                        return 63;
+                    }
+                    runs.live(x, y, n);
+                }
+                (base, off, acc) = ((x + n) & !63, (x + n) % 64, 0);
+                continue;
+            }
+            // n live cells (or none, for a dead run) from `off` on, n <= 64.
+            let cells = (u64::MAX >> (64 - n)) & 0u64.wrapping_sub((count >> 7) as u64);
+            acc |= cells << off;
+            let end = off + n;
+            if end >= 64 {
+                if !inside(acc, base, y) {
+                    return 63;
+                }
+                runs.bits(y, base, acc);
+                // The run's cells past the word: off + n < 128, so they fit the next one.
+                acc = ((cells as u128) << off >> 64) as u64;
+                (base, off) = (base + 64, end - 64);
+            } else {
+                off = end;
+            }
         }
-        if acc as u64 != 0 {
-            runs.bits(y, base, acc as u64);
+        if !inside(acc, base, y) || base + off > u32::MAX as u64 || y > u32::MAX as u64 {
+            return 63;
         }
-        (cur.x, cur.y) = (x, y);
-        cur.i += next;
-        stop
+        runs.bits(y, base, acc);
+        let newlines = w.newlines & below(read);
+        if newlines != 0 {
+            cur.line += newlines.count_ones() as usize;
+            cur.line_start = cur.i + 64 - newlines.leading_zeros() as usize;
+        }
+        (cur.x, cur.y) = (base + off, y);
+        cur.i += read;
+        plain
     }
 
     /// From the start of a line at `i`: skips `#` lines (when no run count is pending), which
@@ -906,7 +968,10 @@ mod tests {
             }
         }
         // Both outcomes are compared: make sure the cases are not nearly all errors.
-        assert!(read > 1500, "only {read} of 6000 texts read without an error");
+        assert!(
+            read > 1500,
+            "only {read} of 6000 texts read without an error"
+        );
     }
 
     #[test]
@@ -914,8 +979,8 @@ mod tests {
         let mut rng = crate::random::SplitMix64::new(3);
         let alphabet = b"0123456789bo.A$\n!#x \t\r\x80\xff/:";
         for _ in 0..2000 {
-            let mut window = [0u8; 64];
-            for b in window.iter_mut() {
+            let mut bytes = [0u8; 70];
+            for b in bytes.iter_mut() {
                 let r = rng.next_u64();
                 *b = if r.is_multiple_of(4) {
                     (r >> 8) as u8
@@ -923,7 +988,9 @@ mod tests {
                     alphabet[(r >> 8) as usize % alphabet.len()]
                 };
             }
-            assert_eq!(classify(&window), classify_portable(&window));
+            for at in 2..=6 {
+                assert_eq!(classify(&bytes, at), classify_portable(&bytes, at));
+            }
         }
     }
 
