@@ -333,6 +333,9 @@ fn set_up_time_is_reported_beside_the_stepping() {
         .as_f64()
         .expect("start_grid_seconds");
     assert!(setup > 0.0 && start > 0.0 && start <= setup, "{v}");
+    // The part after the last step (output, population, hash) is timed too.
+    let finish = v["finish_seconds"].as_f64().expect("finish_seconds");
+    assert!(finish > 0.0, "{v}");
     let out = run(&[
         "life", "run", "--random", "64x64", "-g", "1", "-b", "serial",
     ]);

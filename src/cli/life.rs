@@ -361,6 +361,8 @@ struct Summary {
     /// not compared with this one by mistake.
     hash_algorithm: &'static str,
     output: Option<String>,
+    /// Wall time after the last step: writing `--output`, counting the population, hashing.
+    finish_seconds: f64,
 }
 
 /// Checks every file `life run` will write before it runs (see [`speedup::output`]): the
@@ -427,6 +429,9 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         });
     })?;
     bar.finish_and_clear();
+    // Everything after the last step (the output file, population and hash) is timed, so that
+    // the JSON shows the whole run's parts: set-up, stepping, finishing.
+    let finish = std::time::Instant::now();
     let final_grid = &outcome.grid;
     let mut notes = Vec::new();
     if let Some(path) = &args.output {
@@ -472,6 +477,11 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         },
         hash_algorithm: HASH_ALGORITHM,
         output: args.output.as_ref().map(|p| p.display().to_string()),
+        finish_seconds: 0.0,
+    };
+    let summary = Summary {
+        finish_seconds: finish.elapsed().as_secs_f64(),
+        ..summary
     };
     if !args.quiet {
         for note in &notes {

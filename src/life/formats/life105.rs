@@ -19,7 +19,7 @@
 use super::life106::expect_header;
 use super::{
     cell_chars, first_non_cell, new_grid, pack_cells, parse_error, push_cells, BoundingBox,
-    Pattern, TextSink,
+    Pattern, TextSink, PUSH_CELLS_SLACK,
 };
 use crate::error::Result;
 use crate::life::grid::Grid;
@@ -238,9 +238,10 @@ pub fn write_to(
             match end(y) {
                 0 => sink.push(b".\n")?,
                 e => {
-                    sink.reserve((e - x0) as usize + 1)?;
-                    push_cells(&CHARS, grid.row(y), x0, e, sink.buffer());
-                    sink.push(b"\n")?;
+                    let room = sink.room((e - x0) as usize + PUSH_CELLS_SLACK + 1)?;
+                    let n = push_cells(&CHARS, grid.row(y), x0, e, room);
+                    room[n] = b'\n';
+                    sink.advance(n + 1);
                 }
             }
         }

@@ -49,7 +49,30 @@ fn for_each_cell(
 ) -> Result<()> {
     let mut lines = text.lines().enumerate();
     expect_header(&mut lines, file, HEADER)?;
-    for (i, line) in lines {
+    // From the line after the header on, the lines are walked by hand: most are read by
+    // `short_pair` straight from the bytes, without finding the line's end first.
+    let Some((first, line)) = lines.next() else {
+        return Ok(());
+    };
+    let bytes = text.as_bytes();
+    let (mut i, mut at) = (first, line.as_ptr() as usize - text.as_ptr() as usize);
+    while at < bytes.len() {
+        if let Some((x, y, next)) = short_pair(bytes, at) {
+            cell(x, y);
+            (i, at) = (i + 1, next);
+            continue;
+        }
+        let end = bytes[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |n| at + n);
+        // As `str::lines`: a line ends at `\n`, and a `\r` just before it is not part of it.
+        let line = &text[at..end];
+        let line = match end < bytes.len() {
+            true => line.strip_suffix('\r').unwrap_or(line),
+            false => line,
+        };
+        (i, at) = (i + 1, end + 1);
         // The common line, `x y` in ASCII digits, read without allocating or splitting.
         if let Some((x, y)) = plain_pair(line.as_bytes()) {
             cell(x, y);
@@ -63,10 +86,65 @@ fn for_each_cell(
             comments.push(c.trim().to_string());
             continue;
         }
-        let (x, y) = coordinates(line, file, i + 1)?;
+        let (x, y) = coordinates(line, file, i)?;
         cell(x, y);
     }
     Ok(())
+}
+
+/// The line at `bytes[at..]` when it is exactly `x y\n` (or `\r\n`): each number an optional
+/// `-` and 1 to 8 digits, one space between. Returns the numbers and the offset of the next
+/// line; `None` for anything else (including the last 24 bytes of the text), which the general
+/// path reads.
+#[inline]
+fn short_pair(bytes: &[u8], at: usize) -> Option<(i64, i64, usize)> {
+    // Room for two signed 8-digit numbers, the space and "\r\n", read 8 bytes at a time.
+    if bytes.len() - at < 24 {
+        return None;
+    }
+    let (x, at) = short_int(bytes, at)?;
+    if bytes[at] != b' ' {
+        return None;
+    }
+    let (y, at) = short_int(bytes, at + 1)?;
+    match bytes[at] {
+        b'\n' => Some((x, y, at + 1)),
+        b'\r' if bytes[at + 1] == b'\n' => Some((x, y, at + 2)),
+        _ => None,
+    }
+}
+
+/// An optional `-` and 1 to 8 decimal digits at `bytes[at..]` (at least 9 bytes there), and
+/// the offset after them; `None` for no digits or more than 8.
+#[inline]
+fn short_int(bytes: &[u8], at: usize) -> Option<(i64, usize)> {
+    let negative = bytes[at] == b'-';
+    let at = at + negative as usize;
+    let (value, digits) = parse_digits8(bytes[at..at + 8].try_into().expect("8 bytes"))?;
+    let value = value as i64;
+    Some((if negative { -value } else { value }, at + digits))
+}
+
+/// The leading decimal digits of 8 bytes (1 to 7 of them, followed by a non-digit) and their
+/// number, a whole word at a time: the digits are found with one carry-free test per byte and
+/// combined by three multiplications. `None` for no digit or 8 digits (there may be more).
+#[inline]
+pub(crate) fn parse_digits8(chunk: [u8; 8]) -> Option<(u64, usize)> {
+    // '0'..'9' become 0..9; a byte is a digit if that is below 10. Adding 0x76 sets bit 7 of a
+    // byte from 10 on; a carry out of a byte only disturbs bytes after the first non-digit.
+    let t = u64::from_le_bytes(chunk) ^ 0x3030_3030_3030_3030;
+    let non_digits = (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080;
+    let digits = (non_digits.trailing_zeros() / 8) as usize;
+    if digits == 0 || digits == 8 {
+        return None;
+    }
+    // The digits moved to the top bytes (the first digit, the most significant, lowest), with
+    // zero digits before them: an 8-digit number, combined pairwise.
+    let v = t << (64 - 8 * digits);
+    let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(10000 << 32 | 1) >> 32;
+    Some((v, digits))
 }
 
 /// `x y` with optional `-` signs, at most 18 digits each, separated and surrounded by spaces
@@ -190,31 +268,67 @@ pub fn write(grid: &Grid) -> String {
     String::from_utf8(out).expect("Life 1.06 is ASCII")
 }
 
-/// [`write()`], streamed into `out` through a small buffer. Each row's ` y\n` is formatted once.
+/// Columns whose digits [`write_to`] keeps in a table rather than formatting per cell.
+const TABLED_COLUMNS: u32 = 1 << 16;
+
+/// [`write()`], streamed into `out` through a [`TextSink`]. Each row's ` y\n` is formatted
+/// once, each column's digits once (below [`TABLED_COLUMNS`]); a live cell is then two stores
+/// of whole words into the sink's buffer.
 pub fn write_to(out: &mut dyn Write, grid: &Grid) -> std::io::Result<()> {
     let mut sink = TextSink::new(out);
     sink.push(HEADER.as_bytes())?;
     sink.push(b"\n")?;
+    // Column x's digits in the first bytes and, in the last, how many (at most 5).
+    let columns: Vec<[u8; 8]> = (0..grid.width().min(TABLED_COLUMNS))
+        .map(|x| {
+            let mut digits = [0u8; 20];
+            let at = format_u64(x as u64, &mut digits);
+            let mut entry = [0u8; 8];
+            entry[..20 - at].copy_from_slice(&digits[at..]);
+            entry[7] = (20 - at) as u8;
+            entry
+        })
+        .collect();
+    // Per 32 cells: 32 lines of at most 10 digits, a space, 10 digits and '\n', plus the 16
+    // bytes a suffix store may pass its end.
+    const ROOM: usize = 32 * 22 + 16;
     for y in 0..grid.height() {
         let row = grid.row(y);
         if row.iter().all(|&w| w == 0) {
             continue;
         }
-        let mut suffix = [0u8; 24];
-        suffix[23] = b'\n';
-        let start = format_u64(y as u64, &mut suffix[..23]) - 1;
-        suffix[start] = b' ';
-        let suffix = &suffix[start..];
+        let mut suffix = [0u8; 16];
+        let mut digits = [0u8; 20];
+        let at = format_u64(y as u64, &mut digits);
+        suffix[0] = b' ';
+        suffix[1..21 - at].copy_from_slice(&digits[at..]);
+        suffix[21 - at] = b'\n';
+        let suffix_len = 22 - at;
         for (i, &word) in row.iter().enumerate() {
+            if word == 0 {
+                continue;
+            }
+            let room = sink.room(ROOM)?;
+            let mut len = 0;
             let mut bits = word;
             while bits != 0 {
-                let x = i as u64 * 32 + bits.trailing_zeros() as u64;
+                let x = i as u32 * 32 + bits.trailing_zeros();
                 bits &= bits - 1;
-                let mut digits = [0u8; 20];
-                let at = format_u64(x, &mut digits);
-                sink.push(&digits[at..])?;
-                sink.push(suffix)?;
+                match columns.get(x as usize) {
+                    Some(entry) => {
+                        room[len..len + 8].copy_from_slice(entry);
+                        len += entry[7] as usize;
+                    }
+                    None => {
+                        let at = format_u64(x as u64, &mut digits);
+                        room[len..len + 20 - at].copy_from_slice(&digits[at..]);
+                        len += 20 - at;
+                    }
+                }
+                room[len..len + 16].copy_from_slice(&suffix);
+                len += suffix_len;
             }
+            sink.advance(len);
         }
     }
     sink.finish()
@@ -223,6 +337,43 @@ pub fn write_to(out: &mut dyn Write, grid: &Grid) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_a_word_at_a_time() {
+        for text in ["0 ", "7\n", "12x", "1234567 ", "0012-", "9999999\r"] {
+            let mut chunk = [b'#'; 8];
+            chunk[..text.len()].copy_from_slice(text.as_bytes());
+            let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+            let value = text[..digits].parse::<u64>().unwrap();
+            assert_eq!(parse_digits8(chunk), Some((value, digits)), "{text:?}");
+        }
+        assert_eq!(parse_digits8(*b"x1234567"), None);
+        assert_eq!(parse_digits8(*b"12345678"), None);
+        // Bytes just outside the digits ('/' and ':') and high bytes are not digits.
+        assert_eq!(parse_digits8(*b"1/:\xff\x80 0 "), Some((1, 1)));
+        assert_eq!(parse_digits8(*b"9:######"), Some((9, 1)));
+    }
+
+    #[test]
+    fn short_lines_read_as_the_general_path_reads_them() {
+        let g = Grid::random(300, 200, 0.3, 5).unwrap();
+        let text = write(&g);
+        assert_eq!(parse(&text, "r.life").unwrap().grid, g);
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(parse(&crlf, "r.life").unwrap().grid, g);
+        let odd =
+            "#Life 1.06\n-3 -4\n  5\t7 \n#c\n12345678 1\n-0 2\n1 2\r\n3 4\n5 6\n7 8\n9 10\n11 12";
+        let p = parse(odd, "o.life").unwrap();
+        assert_eq!((p.grid.width(), p.grid.height()), (12345682, 17));
+        assert_eq!(p.grid.population(), 10);
+        let e = parse(
+            "#Life 1.06\n1 2\n3 4\n5 6\n7 8\n9 10\n11 12\n1 x\n",
+            "bad.life",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("bad.life:8:3:"), "{e}");
+    }
 
     #[test]
     fn glider_normalised() {

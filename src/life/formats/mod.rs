@@ -224,15 +224,13 @@ pub fn parse_pattern(text: &str, file: &str, format: Format) -> Result<Pattern> 
 
 /// Whether `text` is laid out as a plaintext pattern: `!` comments and rows of `.` and `O` only.
 fn reads_as_plaintext(text: &str) -> bool {
-    let rows: Vec<&str> = text
+    // Lazily: an RLE file fails on its first row, without the rest being split into lines.
+    let mut rows = text
         .lines()
         .map(str::trim_end)
         .filter(|l| !l.is_empty() && !l.starts_with('!'))
-        .collect();
-    !rows.is_empty()
-        && rows
-            .iter()
-            .all(|l| l.chars().all(|c| matches!(c, '.' | 'O')))
+        .peekable();
+    rows.peek().is_some() && rows.all(|l| l.bytes().all(|c| matches!(c, b'.' | b'O')))
 }
 
 /// Renders `grid` in `format`. For RLE, `rule` (with its suffix) goes in the header; Life 1.05
@@ -278,20 +276,26 @@ pub fn write_pattern(path: &Path, grid: &Grid, rule: &RuleSpec) -> Result<()> {
     })
 }
 
-/// A write buffer for the pattern writers: bytes are gathered in 64 KiB and handed to the
-/// underlying writer in one call, so a writer may emit one token at a time cheaply.
+/// A write buffer for the pattern writers: bytes are gathered in [`TextSink::CHUNK`] and handed
+/// to the underlying writer in one call (one `write` system call per chunk for a file), so a
+/// writer may emit one token at a time cheaply. Hot loops write straight into the buffer's free
+/// space ([`TextSink::room`], then [`TextSink::advance`]), with no capacity check per byte.
 pub struct TextSink<'a> {
-    buf: Vec<u8>,
+    buf: Box<[u8]>,
+    len: usize,
     out: &'a mut dyn Write,
 }
 
 impl<'a> TextSink<'a> {
-    const CAPACITY: usize = 1 << 16;
+    /// Bytes gathered before they are passed on: large enough that a file gets few system calls,
+    /// small enough to stay in the core's L2 cache while it fills.
+    pub const CHUNK: usize = 1 << 18;
 
     /// A sink in front of `out`.
     pub fn new(out: &'a mut dyn Write) -> Self {
         TextSink {
-            buf: Vec::with_capacity(Self::CAPACITY),
+            buf: vec![0; Self::CHUNK].into_boxed_slice(),
+            len: 0,
             out,
         }
     }
@@ -299,32 +303,39 @@ impl<'a> TextSink<'a> {
     /// Appends `bytes`, passing the buffer on when it is full.
     #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.buf.extend_from_slice(bytes);
-        if self.buf.len() >= Self::CAPACITY {
+        if bytes.len() > self.buf.len() - self.len {
             self.flush_buf()?;
+            if bytes.len() > self.buf.len() {
+                return self.out.write_all(bytes);
+            }
         }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
         Ok(())
     }
 
-    /// Room for at least `n` more bytes, to be written through `TextSink::spare`.
+    /// At least `n` (at most [`TextSink::CHUNK`]) free bytes, to be filled in place and then
+    /// kept with [`TextSink::advance`]. Bytes past those kept are scratch: a writer may store
+    /// whole words and keep only part of them.
     #[inline]
-    pub fn reserve(&mut self, n: usize) -> std::io::Result<()> {
-        if self.buf.len() + n > Self::CAPACITY {
+    pub fn room(&mut self, n: usize) -> std::io::Result<&mut [u8]> {
+        debug_assert!(n <= Self::CHUNK);
+        if self.buf.len() - self.len < n {
             self.flush_buf()?;
         }
-        self.buf.reserve(n);
-        Ok(())
+        Ok(&mut self.buf[self.len..])
     }
 
-    /// The buffer itself, for writers that fill many bytes at once (after [`TextSink::reserve`]).
+    /// Keeps `n` bytes written into [`TextSink::room`].
     #[inline]
-    pub fn buffer(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
+    pub fn advance(&mut self, n: usize) {
+        debug_assert!(self.len + n <= self.buf.len());
+        self.len += n;
     }
 
     fn flush_buf(&mut self) -> std::io::Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
+        self.out.write_all(&self.buf[..self.len])?;
+        self.len = 0;
         Ok(())
     }
 
@@ -412,7 +423,7 @@ pub(crate) fn fill_run(grid: &mut Grid, x: u64, y: u64, n: u64) {
 
 /// [`fill_run`] on a grid's words, `wpr` to a row.
 #[inline]
-pub(crate) fn fill_words(words: &mut [u32], wpr: usize, x: u64, y: u64, n: u64) {
+fn fill_words(words: &mut [u32], wpr: usize, x: u64, y: u64, n: u64) {
     let bit = x % 32;
     if bit + n <= 32 {
         // The common case (a soup's runs are short): one word, one OR.
@@ -444,17 +455,15 @@ pub(crate) fn is_cell_byte(b: u8) -> bool {
 /// Index of the first byte of `row` that is not a cell character, if any.
 #[inline]
 pub(crate) fn first_non_cell(row: &[u8]) -> Option<usize> {
-    // Checked 32 bytes at a time without a branch per byte; only a failing chunk is searched.
-    let mut chunks = row.chunks_exact(32);
+    // Checked 16 bytes at a time ([`cell_masks`]); only the remainder a byte at a time.
+    let mut chunks = row.chunks_exact(16);
     let mut base = 0;
     for chunk in chunks.by_ref() {
-        if !chunk.iter().fold(true, |ok, &b| ok & is_cell_byte(b)) {
-            return chunk
-                .iter()
-                .position(|&b| !is_cell_byte(b))
-                .map(|i| base + i);
+        let (_, valid) = cell_masks(chunk.try_into().expect("16 bytes"));
+        if valid != 0xffff {
+            return Some(base + (!valid).trailing_zeros() as usize);
         }
-        base += 32;
+        base += 16;
     }
     chunks
         .remainder()
@@ -463,19 +472,70 @@ pub(crate) fn first_non_cell(row: &[u8]) -> Option<usize> {
         .map(|i| base + i)
 }
 
+/// For 16 bytes of a row of cells: which are not `.` (alive, if they are cell characters at
+/// all) and which are cell characters, bit j for byte j. SSE2 is part of x86_64 itself, so no
+/// detection or [`crate::isa::Isa`] level is involved; elsewhere the portable loop serves.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn cell_masks(bytes: &[u8; 16]) -> (u32, u32) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is always available on x86_64; the load reads the 16 bytes of `bytes`.
+    unsafe {
+        let v = _mm_loadu_si128(bytes.as_ptr().cast());
+        let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+        let dead = eq(b'.');
+        let valid = _mm_or_si128(
+            _mm_or_si128(dead, eq(b'O')),
+            _mm_or_si128(eq(b'o'), eq(b'*')),
+        );
+        (
+            !_mm_movemask_epi8(dead) as u32 & 0xffff,
+            _mm_movemask_epi8(valid) as u32,
+        )
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn cell_masks(bytes: &[u8; 16]) -> (u32, u32) {
+    cell_masks_portable(bytes)
+}
+
+/// [`cell_masks`] a byte at a time: the definition the SSE2 version is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(crate) fn cell_masks_portable(bytes: &[u8; 16]) -> (u32, u32) {
+    let (mut alive, mut valid) = (0, 0);
+    for (j, &b) in bytes.iter().enumerate() {
+        alive |= ((b != b'.') as u32) << j;
+        valid |= (is_cell_byte(b) as u32) << j;
+    }
+    (alive, valid)
+}
+
 /// ORs the cells of `cells` (checked cell characters, anything but `.` alive) into `row` from
 /// column `x0` on, 32 cells at a time. The caller has checked that they fit the row.
 pub(crate) fn pack_cells(row: &mut [u32], x0: u64, cells: &[u8]) {
     let shift = (x0 % 32) as u32;
-    for (word_at, chunk) in ((x0 / 32) as usize..).zip(cells.chunks(32)) {
-        let mut word = 0u32;
-        for (j, &b) in chunk.iter().enumerate() {
-            word |= ((b != b'.') as u32) << j;
-        }
+    let mut put = |word_at: usize, word: u32| {
         row[word_at] |= word << shift;
         if shift != 0 && word >> (32 - shift) != 0 {
             row[word_at + 1] |= word >> (32 - shift);
         }
+    };
+    let mut chunks = cells.chunks_exact(32);
+    let mut word_at = (x0 / 32) as usize;
+    for chunk in chunks.by_ref() {
+        let (lo, _) = cell_masks(chunk[..16].try_into().expect("16 bytes"));
+        let (hi, _) = cell_masks(chunk[16..].try_into().expect("16 bytes"));
+        put(word_at, lo | hi << 16);
+        word_at += 1;
+    }
+    let mut word = 0u32;
+    for (j, &b) in chunks.remainder().iter().enumerate() {
+        word |= ((b != b'.') as u32) << j;
+    }
+    if word != 0 {
+        put(word_at, word);
     }
 }
 
@@ -494,10 +554,18 @@ pub(crate) const fn cell_chars(dead: u8, alive: u8) -> [[u8; 8]; 256] {
     table
 }
 
-/// Appends the characters of cells `x0 .. x1` of `row` (32-bit words, bit 0 first) to `out`,
-/// through `table` (see [`cell_chars`]), 8 cells per look-up.
-pub(crate) fn push_cells(table: &[[u8; 8]; 256], row: &[u32], x0: u32, x1: u32, out: &mut Vec<u8>) {
-    let mut x = x0;
+/// Writes the characters of cells `x0 .. x1` of `row` (32-bit words, bit 0 first) at the start
+/// of `out`, through `table` (see [`cell_chars`]), 8 cells per look-up, and returns how many
+/// (`x1 - x0`). `out` must hold [`PUSH_CELLS_SLACK`] bytes more than that: whole groups of 32
+/// are stored, and the bytes past the last cell are scratch.
+pub(crate) fn push_cells(
+    table: &[[u8; 8]; 256],
+    row: &[u32],
+    x0: u32,
+    x1: u32,
+    out: &mut [u8],
+) -> usize {
+    let (mut x, mut at) = (x0, 0);
     while x < x1 {
         // The 32 cells from x on, gathered from one or two words.
         let (i, s) = ((x / 32) as usize, x % 32);
@@ -505,15 +573,19 @@ pub(crate) fn push_cells(table: &[[u8; 8]; 256], row: &[u32], x0: u32, x1: u32, 
         if s != 0 && i + 1 < row.len() {
             word |= row[i + 1] << (32 - s);
         }
-        let n = (x1 - x).min(32) as usize;
-        let mut chars = [0u8; 32];
+        let chars = &mut out[at..at + 32];
         for (k, part) in chars.chunks_exact_mut(8).enumerate() {
             part.copy_from_slice(&table[((word >> (8 * k)) & 0xff) as usize]);
         }
-        out.extend_from_slice(&chars[..n]);
-        x += n as u32;
+        let n = (x1 - x).min(32);
+        at += n as usize;
+        x += n;
     }
+    at
 }
+
+/// Scratch bytes [`push_cells`] may store past the cells it writes.
+pub(crate) const PUSH_CELLS_SLACK: usize = 32;
 
 /// The bounding box of a set of points, grown one point at a time, in `i64` so that Life 1.0x's
 /// negative coordinates need no special case.

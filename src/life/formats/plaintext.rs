@@ -2,6 +2,7 @@
 
 use super::{
     cell_chars, first_non_cell, new_grid, pack_cells, parse_error, push_cells, Pattern, TextSink,
+    PUSH_CELLS_SLACK,
 };
 use crate::error::Result;
 use crate::life::grid::Grid;
@@ -80,8 +81,9 @@ pub fn write_to(out: &mut dyn Write, grid: &Grid, name: Option<&str>) -> std::io
         let mut x = 0;
         while x < grid.width() {
             let end = x.saturating_add(PIECE).min(grid.width());
-            sink.reserve((end - x) as usize + 1)?;
-            push_cells(&CHARS, row, x, end, sink.buffer());
+            let room = sink.room((end - x) as usize + PUSH_CELLS_SLACK)?;
+            let n = push_cells(&CHARS, row, x, end, room);
+            sink.advance(n);
             x = end;
         }
         sink.push(b"\n")?;
