@@ -11,7 +11,8 @@ use speedup::harness::bench::{self, Plan, PlannedSize, Silent};
 use speedup::harness::MeasureConfig;
 use speedup::workloads::mandelbrot::{Mandelbrot, MandelbrotRun, Region};
 use speedup::workloads::montecarlo::{MonteCarlo, MonteCarloRun};
-use speedup::workloads::sha256::{Search, Sha256Run};
+use speedup::workloads::nbody::{self, Bodies, NBody, NBodyRun};
+use speedup::workloads::sha256::{self, Search, Sha256Run};
 use speedup::workloads::{self, Prepared, RunTiming, Timing, Workload};
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ fn main() {
         one_submission_for_every_mandelbrot_band,
         one_submission_for_every_montecarlo_batch,
         one_submission_for_every_exhaustive_sha256_batch,
+        first_match_sha256_submits_groups_of_batches,
+        one_submission_for_every_nbody_step,
     ));
     suite.test(
         "device_filling_rows_share_their_per_unit_parameters",
@@ -180,7 +183,7 @@ fn submissions_are_bounded(workload: &dyn Workload, shared: &Arc<GpuContext>) {
         "mandelbrot" | "mandelbrot-fma" | "montecarlo" | "sha256" => (2, 2),
         // The upload flushed, the generations (256 per submission: 1 here), the readback.
         "life" | "life-tiled" | "life-naive" => (3, 3),
-        // The upload, 3 steps in one submission (16 per submission), the readback.
+        // The upload, the 3 steps in one submission, the readback.
         "nbody" => (3, 3),
         // The upload, the triads in one pass, the readback.
         "stream" => (3, 3),
@@ -193,6 +196,20 @@ fn submissions_are_bounded(workload: &dyn Workload, shared: &Arc<GpuContext>) {
         syncs.waits
     );
     assert!(syncs.waits <= bound.1, "{name}: {} waits", syncs.waits);
+    if name == "sha256" {
+        // The size notation is exhaustive; a first-match search (`speedup run sha256`) of 20
+        // batches without a hit submits groups of 1, 2, 4, 8 and 5 batches, each waited for
+        // and read back: 10, where one submission per batch made 40.
+        let search = Search::new(b"speedup", 40, 0, 20_000, false).unwrap();
+        let mut run = Sha256Run::with_batch(&Backend::Gpu(ctx.clone()), search, 1000).unwrap();
+        let syncs = syncs_of(ctx, || {
+            assert_eq!(run.search().unwrap().0.nonce, None);
+        });
+        assert!(
+            syncs.submissions <= 10 && syncs.waits <= 10,
+            "first-match sha256, 20 batches: {syncs:?}"
+        );
+    }
 }
 
 /// Counts a run's syncs, the second of two.
@@ -243,6 +260,61 @@ fn one_submission_for_every_exhaustive_sha256_batch(shared: &Arc<GpuContext>) {
         run.search().unwrap();
     });
     assert_eq!((syncs.submissions, syncs.waits), (2, 2), "20 batches");
+}
+
+/// A first-match search records groups of 1, 2, 4, … batches per submission, each batch after
+/// a group's first behind a gate that skips it once an earlier one had a hit, and still answers
+/// the lowest nonce.
+fn first_match_sha256_submits_groups_of_batches(shared: &Arc<GpuContext>) {
+    let ctx = &own(shared);
+    // The answers, 2923 and 11971, lie in batch 2 (of the second group: batches 1 and 2) and
+    // batch 11 (of the fourth: batches 7 to 14, the last three skipped).
+    for (difficulty, answer_batch, groups) in [(10, 2, 2), (14, 11, 4)] {
+        let search = Search::new(b"speedup", difficulty, 0, 200_000, false).unwrap();
+        let expected = sha256::reference(&search);
+        let batch = expected.nonce.expect("a hit in the range") / 1000;
+        assert_eq!(batch, answer_batch, "difficulty {difficulty}");
+        let mut run = Sha256Run::with_batch(&Backend::Gpu(ctx.clone()), search, 1000).unwrap();
+        let syncs = syncs_of(ctx, || {
+            assert_eq!(run.search().unwrap().0, expected, "difficulty {difficulty}");
+        });
+        assert_eq!(
+            (syncs.submissions, syncs.waits),
+            (2 * groups, 2 * groups),
+            "difficulty {difficulty}: {groups} groups, each a submission and a readback"
+        );
+    }
+}
+
+fn one_submission_for_every_nbody_step(shared: &Arc<GpuContext>) {
+    let ctx = &own(shared);
+    let job = NBody::new(100, 40, nbody::DEFAULT_DT, nbody::DEFAULT_SOFTENING).unwrap();
+    assert_eq!(nbody::steps_per_submit(ctx, &job), 40, "all 40 steps fit");
+    let mut run = NBodyRun::new(&Backend::Gpu(ctx.clone()), job, Bodies::cluster(100, 7)).unwrap();
+    let syncs = syncs_of(ctx, || {
+        run.simulate().unwrap();
+    });
+    assert_eq!(
+        (syncs.submissions, syncs.waits),
+        (3, 3),
+        "the upload, 40 steps in one submission (16 per submission made 5), the readback"
+    );
+    // Long runs of many bodies are split so that no wait nears --gpu-timeout; none is split
+    // for want of room below the cap.
+    let big = NBody::new(65536, 30, nbody::DEFAULT_DT, nbody::DEFAULT_SOFTENING).unwrap();
+    let per = nbody::steps_per_submit(ctx, &big);
+    assert!((1..=30).contains(&per), "{per}");
+    let many = NBody::new(
+        10,
+        nbody::MAX_STEPS_PER_SUBMIT + 1,
+        nbody::DEFAULT_DT,
+        nbody::DEFAULT_SOFTENING,
+    )
+    .unwrap();
+    assert_eq!(
+        nbody::steps_per_submit(ctx, &many),
+        nbody::MAX_STEPS_PER_SUBMIT
+    );
 }
 
 /// The CPU rows of the device-filling plan run a part of the GPU rows' very problem: the same

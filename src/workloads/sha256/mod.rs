@@ -458,11 +458,16 @@ impl Workload for Sha256Workload {
 
     fn shaders(&self) -> Vec<ShaderBuild> {
         // The kernel is compiled per search (its prefix and difficulty are pipeline constants):
-        // the default search's build, and one with a 47-byte prefix (the nonce in words 11 to
-        // 13, 11 midstate rounds) and the largest difficulty.
+        // the default search's build and its gate (a first-match search's), and one with a
+        // 47-byte prefix (the nonce in words 11 to 13, 11 midstate rounds) and the largest
+        // difficulty.
         let long = Search::new(&[b'x'; MAX_PREFIX], MAX_DIFFICULTY, 0, 1, true).expect("valid");
         let default = Search::parse("1").expect("valid");
-        vec![gpu::shader_build(&default), gpu::shader_build(&long)]
+        vec![
+            gpu::shader_build(&default),
+            gpu::gate_build(&default),
+            gpu::shader_build(&long),
+        ]
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
