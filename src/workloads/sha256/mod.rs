@@ -55,9 +55,9 @@ pub const DEFAULT_DIFFICULTY: u32 = 16;
 /// Prefix of the benchmark and of `speedup run sha256` unless given.
 pub const DEFAULT_PREFIX: &str = "speedup";
 
-/// Most nonces per batch (one GPU submission, or one Rayon round): large enough that per-batch
-/// overhead (a submission and an 8-byte readback) vanishes, small enough that no single dispatch
-/// runs long.
+/// Most nonces per batch (one GPU dispatch, or one Rayon round): large enough that per-batch
+/// overhead (a dispatch, and on Rayon a round) vanishes, small enough that no single dispatch
+/// runs long. GPU submissions hold several batches (`gpu::MAX_GROUP`).
 pub const DEFAULT_BATCH: u64 = 1 << 22;
 
 /// A first-match search's first batch. Batches then double up to the largest, so an answer found
@@ -261,7 +261,7 @@ impl Sha256Run {
         Sha256Run::with_batch(backend, search, DEFAULT_BATCH)
     }
 
-    /// Prepares `search` with `batch` nonces per Rayon round or GPU submission (tests use small
+    /// Prepares `search` with `batch` nonces per Rayon round or GPU dispatch (tests use small
     /// batches to exercise the batching).
     pub fn with_batch(backend: &Backend, search: Search, batch: u64) -> Result<Sha256Run> {
         let kernel = match backend {
