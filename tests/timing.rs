@@ -267,14 +267,15 @@ fn one_submission_for_every_exhaustive_sha256_batch(shared: &Arc<GpuContext>) {
 /// the lowest nonce.
 fn first_match_sha256_submits_groups_of_batches(shared: &Arc<GpuContext>) {
     let ctx = &own(shared);
-    // The answers, 2923 and 11971, lie in batch 2 (of the second group: batches 1 and 2) and
-    // batch 11 (of the fourth: batches 7 to 14, the last three skipped).
-    for (difficulty, answer_batch, groups) in [(10, 2, 2), (14, 11, 4)] {
+    // Batches of 100 nonces: the answers lie in batch 1 (of the second group, batches 1 and 2),
+    // batch 3 (the third, 3 to 6) and batch 29 (the fifth, 15 to 30), and each of those groups
+    // has a later batch with a hit (nonces 260, 556, 3031), which the gate must skip: the run
+    // reports an error if one of them ran.
+    for (difficulty, answer, groups) in [(6, 131, 2), (8, 344, 3), (10, 2923, 5)] {
         let search = Search::new(b"speedup", difficulty, 0, 200_000, false).unwrap();
         let expected = sha256::reference(&search);
-        let batch = expected.nonce.expect("a hit in the range") / 1000;
-        assert_eq!(batch, answer_batch, "difficulty {difficulty}");
-        let mut run = Sha256Run::with_batch(&Backend::Gpu(ctx.clone()), search, 1000).unwrap();
+        assert_eq!(expected.nonce, Some(answer), "difficulty {difficulty}");
+        let mut run = Sha256Run::with_batch(&Backend::Gpu(ctx.clone()), search, 100).unwrap();
         let syncs = syncs_of(ctx, || {
             assert_eq!(run.search().unwrap().0, expected, "difficulty {difficulty}");
         });

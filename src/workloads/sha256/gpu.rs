@@ -282,7 +282,8 @@ impl GpuSha256 {
     }
 
     /// Reads the slots of `batches` back: the smallest hit of the first batch with one, and
-    /// the matches of all.
+    /// the matches of all. In a first-match search no batch after the first with a hit may have
+    /// run: one that reports a hit means the gate let it through (a missing barrier), an error.
     fn collect(&self, batches: &[Batch]) -> Result<(Option<u64>, u64)> {
         let words: Vec<u32> = self.readback.read_one(&self.ctx, &self.results)?;
         let (mut first, mut matches) = (None, 0u64);
@@ -293,6 +294,13 @@ impl GpuSha256 {
                     return Err(self.ctx.error(format!(
                         "sha256 kernel reported offset {offset} in a batch of {}",
                         b.count
+                    )));
+                }
+                if let (Some(earlier), Some(_)) = (first, &self.gate) {
+                    return Err(self.ctx.error(format!(
+                        "sha256 batch from nonce {} ran after the hit at nonce {earlier}: its \
+                         gate did not skip it",
+                        b.base
                     )));
                 }
                 first = first.or(Some(b.base + offset as u64));
