@@ -6,14 +6,14 @@
 mod common;
 
 use speedup::backend::Backend;
-use speedup::gpu::{AdapterChoice, GpuContext, HostSyncs};
+use speedup::gpu::{AdapterChoice, GpuContext, HostSyncs, Transfers};
 use speedup::harness::bench::{self, Plan, PlannedSize, Silent};
 use speedup::harness::MeasureConfig;
 use speedup::workloads::mandelbrot::{Mandelbrot, MandelbrotRun, Region};
 use speedup::workloads::montecarlo::{MonteCarlo, MonteCarloRun};
 use speedup::workloads::nbody::{self, Bodies, NBody, NBodyRun};
 use speedup::workloads::sha256::{self, Search, Sha256Run};
-use speedup::workloads::{self, Prepared, RunTiming, Timing, Workload};
+use speedup::workloads::{self, Prepared, RunClock, RunTiming, Timing, Workload};
 use std::sync::Arc;
 
 fn main() {
@@ -35,6 +35,7 @@ fn main() {
         one_submission_for_every_exhaustive_sha256_batch,
         first_match_sha256_submits_groups_of_batches,
         one_submission_for_every_nbody_step,
+        a_transfer_outside_the_clock_is_seen,
     ));
     suite.test(
         "device_filling_rows_share_their_per_unit_parameters",
@@ -80,10 +81,17 @@ fn run_once(
         .prepare(size, backend)
         .unwrap_or_else(|e| panic!("{name} {size} on {}: {e}", backend.label()));
     prepared.run().unwrap();
-    let before = ctx.host_syncs();
+    let (before, moved) = (ctx.host_syncs(), Transfers::so_far());
     let timing = prepared
         .run()
         .unwrap_or_else(|e| panic!("{name} {size} on {}: {e}", backend.label()));
+    let outside = timing.moved_outside(Transfers::so_far() - moved);
+    assert_eq!(
+        outside,
+        Transfers::default(),
+        "{name} {size} on {}: moved data during its run but outside its clock",
+        backend.label()
+    );
     (timing, ctx.host_syncs() - before)
 }
 
@@ -96,12 +104,21 @@ fn timed_regions_match(workload: &dyn Workload, shared: &Arc<GpuContext>) {
     let size = small_size(name);
     let gpu = Backend::Gpu(ctx.clone());
     let (g, _) = run_once(workload, size, &gpu, ctx);
+    // Measured, not declared: the clock saw the bytes the row claims move inside it.
+    if let Some(why) = g.unseen_transfers() {
+        panic!("{name} {size} on gpu {why}: a transfer outside its timed region");
+    }
     for cpu in [Backend::Serial, Backend::Rayon { threads: 2 }] {
         let (c, syncs) = run_once(workload, size, &cpu, ctx);
         assert_eq!(
             syncs,
             HostSyncs::default(),
             "{name}: a CPU run touched the GPU"
+        );
+        assert_eq!(
+            c.transfers(),
+            Transfers::default(),
+            "{name}: a CPU run moved GPU data"
         );
         assert_eq!(
             (c.input_bytes(), c.result_bytes()),
@@ -378,4 +395,43 @@ fn a_row_refuses_a_baseline_that_timed_other_data() {
     fill_comparisons(&mut report);
     assert_eq!(report.results[1].speedup_vs_serial, None);
     assert!(!same_timed_region(&report.results[0], &report.results[1]));
+}
+
+/// The checks above have teeth: a planted run (upload, then readback, of 256 bytes) that
+/// uploads before its clock starts or reads back after it stops is caught by its row alone,
+/// and by the ledger across its call; the same run with both transfers inside is not.
+fn a_transfer_outside_the_clock_is_seen(ctx: &Arc<GpuContext>) {
+    let data: Vec<u8> = (0..=255).collect();
+    let bytes = data.len() as u64;
+    let run = |upload_inside: bool, readback_inside: bool| {
+        let before = Transfers::so_far();
+        let early = (!upload_inside).then(|| ctx.storage_with_data("planted", &data).unwrap());
+        let clock = RunClock::start();
+        let buffer = early.unwrap_or_else(|| ctx.storage_with_data("planted", &data).unwrap());
+        let results = clock.ready(bytes).done(None);
+        let inside = readback_inside.then(|| ctx.read_buffer(&buffer, bytes).unwrap());
+        let timing = results.on_host(bytes);
+        let back = inside.unwrap_or_else(|| ctx.read_buffer(&buffer, bytes).unwrap());
+        assert_eq!(back, data);
+        let outside = timing.moved_outside(Transfers::so_far() - before);
+        (
+            timing.unseen_transfers(),
+            (outside.to_device, outside.to_host),
+        )
+    };
+    assert_eq!(run(true, true), (None, (0, 0)));
+    let (late, outside) = run(true, false);
+    let late = late.expect("a readback after the clock is seen");
+    assert!(
+        late.contains("256 result bytes but its clock saw none"),
+        "{late}"
+    );
+    assert_eq!(outside, (0, 256));
+    let (early, outside) = run(false, true);
+    let early = early.expect("an upload before the clock is seen");
+    assert!(
+        early.contains("256 input bytes but its clock saw 0 uploaded"),
+        "{early}"
+    );
+    assert_eq!(outside, (256, 0));
 }

@@ -173,7 +173,7 @@ pub fn submit_pass(
 pub fn upload(ctx: &GpuContext, writes: &[(&wgpu::Buffer, &[u8])]) -> Result<f64> {
     let start = Instant::now();
     for (buffer, bytes) in writes {
-        ctx.queue.write_buffer(buffer, 0, bytes);
+        ctx.write_buffer(buffer, 0, bytes);
     }
     // Queue writes are carried out at the next submission: submit nothing to flush them.
     ctx.submit([]);

@@ -258,14 +258,14 @@ impl GpuSha256 {
         let mut reset = vec![0u32];
         reset.extend([NONE, 0].repeat(batches.len()));
         // Both land with the submission below, before its passes.
-        let queue = &self.ctx.queue;
-        queue.write_buffer(&self.results, 0, bytemuck::cast_slice(&reset));
+        let ctx = &self.ctx;
+        ctx.write_buffer(&self.results, 0, bytemuck::cast_slice(&reset));
         if let Some((_, args)) = &self.gate {
             let counts: Vec<u32> = batches
                 .iter()
                 .flat_map(|b| [b.groups.0, b.groups.1, 1])
                 .collect();
-            queue.write_buffer(args, 0, bytemuck::cast_slice(&counts));
+            ctx.write_buffer(args, 0, bytemuck::cast_slice(&counts));
         }
         submit_pass(&self.ctx, self.timer.as_ref(), "sha256", |pass| {
             for (slot, b) in batches.iter().enumerate() {
