@@ -1,14 +1,24 @@
 // SHA-256 nonce search: invocation i hashes the one-block message prefix ‖ nonce, where nonce =
 // base + i is written as 8 bytes little-endian, and counts the hash's leading zero bits. Where
-// there are at least DIFFICULTY, it lowers `found[slot].offset` to i with atomicMin (so the
-// batch's smallest such nonce wins whatever order invocations run in) and adds one to
-// `found[slot].matches`.
+// there are at least DIFFICULTY, it lowers `results.slots[slot].offset` to i with atomicMin (so
+// the batch's smallest such nonce wins whatever order invocations run in), adds one to
+// `results.slots[slot].matches` and sets `results.hit`.
 //
 // Bindings (group 0):
 //   0: uniform Sha256Params, kept in sync with src/workloads/sha256/gpu.rs `Sha256Params`
-//   1: storage read_write array<Found>: one (offset, matches) slot per batch of the submission
-//      (offset 0xFFFFFFFF = none; the host resets the slots before each submission), so that an
-//      exhaustive search records every batch in one submission and reads all slots back once
+//   1: storage read_write Results: `hit` (nonzero once any batch of the submission has a hit)
+//      and one (offset, matches) slot per batch of the submission (offset 0xFFFFFFFF = none; the
+//      host resets them before each submission), so that several batches are recorded in one
+//      submission and all their slots read back once
+//   2: (entry point `gate` only) storage read_write array<DispatchArgs>: the indirect dispatch
+//      arguments of the submission's batches, one per slot, written by the host
+//
+// Two entry points. `main` hashes one batch. `gate` runs as one invocation before each batch of
+// a first-match search after the submission's first, and zeroes that batch's workgroup count
+// when an earlier batch had a hit: the batch is then dispatched indirectly with no workgroups.
+// So a first-match search records a group of batches in one submission and still stops at the
+// first batch with a hit, and its answer is that batch's smallest hit, the lowest nonce (every
+// batch before it ran in full and had none). The host code is src/workloads/sha256/gpu.rs.
 //
 // Pipeline constants (overrides), set per search by the host (src/workloads/sha256/gpu.rs
 // `shader_build`): W0..W15, the padded message block (prefix, 8 zero bytes for the nonce, 0x80,
@@ -29,8 +39,8 @@
 // the flat index rebuilt from num_workgroups (src/gpu/mod.rs `dispatch_size`).
 //
 // Runtime checks (wgpu's, off unless --checked-shaders) are not needed: there is no loop; the
-// one store is guarded by index < count, and `found` is indexed by the uniform slot, below the
-// host's slot count; the divisors are the constant 4.
+// one store is guarded by index < count, and `results.slots` and `args` are indexed by the
+// uniform slot, below the host's slot count; the divisors are the constant 4.
 
 struct Sha256Params {
     // First nonce of the batch, low and high 32 bits.
@@ -38,7 +48,7 @@ struct Sha256Params {
     base_hi: u32,
     // Nonces in the batch (below 0xFFFFFFFF).
     count: u32,
-    // This batch's slot in `found`.
+    // This batch's slot in `results.slots` and `args`.
     slot: u32,
 }
 
@@ -47,8 +57,22 @@ struct Found {
     matches: atomic<u32>,
 }
 
+struct Results {
+    // Nonzero once a batch of this submission has a hit: `gate` reads it.
+    hit: atomic<u32>,
+    slots: array<Found>,
+}
+
+// Mirrors wgpu's DispatchIndirectArgs: the workgroup counts of one batch.
+struct DispatchArgs {
+    x: u32,
+    y: u32,
+    z: u32,
+}
+
 @group(0) @binding(0) var<uniform> params: Sha256Params;
-@group(0) @binding(1) var<storage, read_write> found: array<Found>;
+@group(0) @binding(1) var<storage, read_write> results: Results;
+@group(0) @binding(2) var<storage, read_write> args: array<DispatchArgs>;
 
 const WORKGROUP_SIZE: u32 = 256u;
 
@@ -301,7 +325,18 @@ fn main(
         zeros = 32u + countLeadingZeros(d1);
     }
     if zeros >= DIFFICULTY {
-        atomicMin(&found[params.slot].offset, index);
-        atomicAdd(&found[params.slot].matches, 1u);
+        atomicMin(&results.slots[params.slot].offset, index);
+        atomicAdd(&results.slots[params.slot].matches, 1u);
+        atomicStore(&results.hit, 1u);
+    }
+}
+
+// Before batch `params.slot` of a first-match submission: no workgroups for it once an earlier
+// batch has had a hit. wgpu puts a barrier between this dispatch and the ones before (they
+// write `results`) and after (which read `args` as indirect arguments).
+@compute @workgroup_size(1)
+fn gate() {
+    if atomicLoad(&results.hit) != 0u {
+        args[params.slot].x = 0u;
     }
 }

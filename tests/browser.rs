@@ -1,7 +1,9 @@
 //! The HTML page of `speedup report` in a real browser: Debian's chromium, headless, started by
 //! the test with its own profile directory and killed by PID (a Drop guard, even on failure).
-//! The page must load without console errors, contain every machine and workload, and load
-//! nothing from outside. Skipped with a reason where chromium is absent, unless
+//! The page must load without console errors, contain every machine and every registered
+//! workload (`workloads::all()`: the page is made from stored reports and one this build makes
+//! of every workload, so a new workload is checked without an edit here), and load nothing from
+//! outside. Skipped with a reason where chromium is absent, unless
 //! SPEEDUP_REQUIRE_BROWSER=1 (CI), where that is a failure.
 
 use std::io::Read;
@@ -88,18 +90,13 @@ fn load(browser: &Path, page: &Path, profile: &Path) -> (String, String) {
     (dumper.join().unwrap(), reader.join().unwrap())
 }
 
-fn report_page(dir: &Path, extra: Option<&str>) -> PathBuf {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let page = dir.join("report.html");
+/// Stem of the report [`report_page`] makes with this build: the page names its machine after it.
+const THIS_BUILD: &str = "this-build-every-workload";
+
+/// Runs this build's `speedup` with `args`, which must succeed.
+fn speedup<I: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = I>) {
     let out = Command::new(env!("CARGO_BIN_EXE_speedup"))
-        .arg("report")
-        .arg(format!("{root}/bench/results/dev-2core-epyc-lavapipe.json"))
-        .arg(format!(
-            "{root}/bench/results/dev-2core-xeon-lavapipe-life-sweep.json"
-        ))
-        .arg(format!("{root}/tests/data/bench/report.json"))
-        .arg("--html")
-        .arg(&page)
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -107,6 +104,32 @@ fn report_page(dir: &Path, extra: Option<&str>) -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The HTML page of stored reports from two machines, the test report, and a report of every
+/// registered workload made now by this build (`bench --quick` on serial, one run each, no
+/// ceilings: about a second), so that the page has a section for each.
+fn report_page(dir: &Path, extra: Option<&str>) -> PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let page = dir.join("report.html");
+    let fresh = dir.join(format!("{THIS_BUILD}.json"));
+    let quick = "bench --quick --no-roofline --backends serial --warmup 0 --min-runs 1 \
+                 --max-runs 1 --min-time 0 --format json -o";
+    speedup(
+        quick
+            .split_whitespace()
+            .map(PathBuf::from)
+            .chain([fresh.clone()]),
+    );
+    speedup([
+        "report".into(),
+        format!("{root}/bench/results/dev-2core-epyc-lavapipe.json").into(),
+        format!("{root}/bench/results/dev-2core-xeon-lavapipe-life-sweep.json").into(),
+        format!("{root}/tests/data/bench/report.json").into(),
+        fresh,
+        "--html".into(),
+        page.clone(),
+    ]);
     if let Some(extra) = extra {
         let html = std::fs::read_to_string(&page).unwrap();
         std::fs::write(&page, html.replace("</body>", &format!("{extra}</body>"))).unwrap();
@@ -144,22 +167,16 @@ fn report_page_loads_cleanly_and_shows_every_machine_and_workload() {
         "dev-2core-epyc-lavapipe",
         "dev-2core-xeon-lavapipe-life-sweep",
         "report (format 3, 3 rows)",
+        THIS_BUILD,
     ] {
         assert!(
             dom.contains(machine),
             "machine {machine} missing from the page"
         );
     }
-    for workload in [
-        "life",
-        "life-tiled",
-        "life-naive",
-        "mandelbrot",
-        "nbody",
-        "sha256",
-        "montecarlo",
-        "stream",
-    ] {
+    let registered = speedup::workloads::all();
+    assert!(registered.len() >= 9, "the registry lost workloads");
+    for workload in registered.iter().map(|w| w.name()) {
         assert!(
             dom.contains(&format!("id=\"workload-{workload}\"")),
             "workload {workload} missing from the page"

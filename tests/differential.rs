@@ -30,37 +30,43 @@ use std::sync::Arc;
 
 fn main() {
     let mut suite = common::Suite::new(file!());
-    suite.per_gpu("differential::life", |ctx| {
-        run("life", 40, life_strategy(), ctx, life_case)
-    });
-    suite.per_gpu("differential::mandelbrot", |ctx| {
-        run(
-            "mandelbrot",
-            12,
-            mandelbrot_strategy(),
-            ctx,
-            mandelbrot_case,
-        )
-    });
-    suite.per_gpu("differential::nbody", |ctx| {
-        run("nbody", 10, nbody_strategy(), ctx, nbody_case)
-    });
-    suite.per_gpu("differential::sha256", |ctx| {
-        run("sha256", 12, sha256_strategy(), ctx, sha256_case)
-    });
-    suite.per_gpu("differential::montecarlo", |ctx| {
-        run(
-            "montecarlo",
-            12,
-            montecarlo_strategy(),
-            ctx,
-            montecarlo_case,
-        )
-    });
-    suite.per_gpu("differential::stream", |ctx| {
-        run("stream", 12, stream_strategy(), ctx, stream_case)
-    });
+    differential(&mut suite, "life", 40, life_strategy, life_case);
+    differential(
+        &mut suite,
+        "mandelbrot",
+        12,
+        mandelbrot_strategy,
+        mandelbrot_case,
+    );
+    differential(&mut suite, "nbody", 10, nbody_strategy, nbody_case);
+    differential(&mut suite, "sha256", 12, sha256_strategy, sha256_case);
+    differential(
+        &mut suite,
+        "montecarlo",
+        12,
+        montecarlo_strategy,
+        montecarlo_case,
+    );
+    differential(&mut suite, "stream", 12, stream_strategy, stream_case);
     suite.run()
+}
+
+/// Stamps `differential::WORKLOAD::BACKEND` on every GPU adapter: `cases` cases of `strategy`,
+/// each checked by `check` (see [`run`]).
+fn differential<S, F>(
+    suite: &mut common::Suite,
+    workload: &'static str,
+    cases: u32,
+    strategy: fn() -> S,
+    check: F,
+) where
+    S: Strategy + 'static,
+    S::Value: Debug,
+    F: Fn(&Backend, &S::Value) -> Result<(), String> + Send + Sync + 'static,
+{
+    suite.per_gpu(&format!("differential::{workload}"), move |ctx| {
+        run(workload, cases, strategy(), ctx, &check)
+    });
 }
 
 /// The seed of this run: `SPEEDUP_PROPTEST_SEED`, or a fresh one from the clock.

@@ -687,6 +687,35 @@ fn table_exact() {
 }
 
 #[test]
+fn the_table_says_which_time_it_uses_and_which_part_a_cpu_row_ran() {
+    // The golden table above is end to end; with `--timing kernel` the title and the speedup
+    // headers say kernel, and a row that ran part of the GPU rows' problem says which part.
+    let mut r = fixed_report();
+    for row in &mut r.results {
+        row.timing = Timing::Kernel;
+        row.median_seconds = row.kernel_seconds.unwrap();
+    }
+    r.results[0].part = Some("the first 2 of the GPU's 20 generations".into());
+    fill_comparisons(&mut r);
+    let text = table::to_table(&r);
+    assert!(
+        text.contains("kernel only: the computation on resident data"),
+        "{text}"
+    );
+    assert!(
+        text.contains("vs serial (kernel)") && text.contains("vs rayon (kernel)"),
+        "{text}"
+    );
+    assert!(!text.contains("(e2e)"), "{text}");
+    assert!(
+        text.contains(
+            "part of the same problem as the gpu rows: the first 2 of the GPU's 20 generations"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn single_runs_show_no_spread() {
     let mut r = fixed_report();
     r.results[0].runs = 1;

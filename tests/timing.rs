@@ -6,13 +6,14 @@
 mod common;
 
 use speedup::backend::Backend;
-use speedup::gpu::{AdapterChoice, GpuContext, HostSyncs};
+use speedup::gpu::{AdapterChoice, GpuContext, HostSyncs, Transfers};
 use speedup::harness::bench::{self, Plan, PlannedSize, Silent};
 use speedup::harness::MeasureConfig;
 use speedup::workloads::mandelbrot::{Mandelbrot, MandelbrotRun, Region};
 use speedup::workloads::montecarlo::{MonteCarlo, MonteCarloRun};
-use speedup::workloads::sha256::{Search, Sha256Run};
-use speedup::workloads::{self, Prepared, RunTiming, Timing, Workload};
+use speedup::workloads::nbody::{self, Bodies, NBody, NBodyRun};
+use speedup::workloads::sha256::{self, Search, Sha256Run};
+use speedup::workloads::{self, Prepared, RunClock, RunTiming, Timing, Workload};
 use std::sync::Arc;
 
 fn main() {
@@ -32,6 +33,9 @@ fn main() {
         one_submission_for_every_mandelbrot_band,
         one_submission_for_every_montecarlo_batch,
         one_submission_for_every_exhaustive_sha256_batch,
+        first_match_sha256_submits_groups_of_batches,
+        one_submission_for_every_nbody_step,
+        a_transfer_outside_the_clock_is_seen,
     ));
     suite.test(
         "device_filling_rows_share_their_per_unit_parameters",
@@ -77,10 +81,17 @@ fn run_once(
         .prepare(size, backend)
         .unwrap_or_else(|e| panic!("{name} {size} on {}: {e}", backend.label()));
     prepared.run().unwrap();
-    let before = ctx.host_syncs();
+    let (before, moved) = (ctx.host_syncs(), Transfers::so_far());
     let timing = prepared
         .run()
         .unwrap_or_else(|e| panic!("{name} {size} on {}: {e}", backend.label()));
+    let outside = timing.moved_outside(Transfers::so_far() - moved);
+    assert_eq!(
+        outside,
+        Transfers::default(),
+        "{name} {size} on {}: moved data during its run but outside its clock",
+        backend.label()
+    );
     (timing, ctx.host_syncs() - before)
 }
 
@@ -93,12 +104,21 @@ fn timed_regions_match(workload: &dyn Workload, shared: &Arc<GpuContext>) {
     let size = small_size(name);
     let gpu = Backend::Gpu(ctx.clone());
     let (g, _) = run_once(workload, size, &gpu, ctx);
+    // Measured, not declared: the clock saw the bytes the row claims move inside it.
+    if let Some(why) = g.unseen_transfers() {
+        panic!("{name} {size} on gpu {why}: a transfer outside its timed region");
+    }
     for cpu in [Backend::Serial, Backend::Rayon { threads: 2 }] {
         let (c, syncs) = run_once(workload, size, &cpu, ctx);
         assert_eq!(
             syncs,
             HostSyncs::default(),
             "{name}: a CPU run touched the GPU"
+        );
+        assert_eq!(
+            c.transfers(),
+            Transfers::default(),
+            "{name}: a CPU run moved GPU data"
         );
         assert_eq!(
             (c.input_bytes(), c.result_bytes()),
@@ -180,7 +200,7 @@ fn submissions_are_bounded(workload: &dyn Workload, shared: &Arc<GpuContext>) {
         "mandelbrot" | "mandelbrot-fma" | "montecarlo" | "sha256" => (2, 2),
         // The upload flushed, the generations (256 per submission: 1 here), the readback.
         "life" | "life-tiled" | "life-naive" => (3, 3),
-        // The upload, 3 steps in one submission (16 per submission), the readback.
+        // The upload, the 3 steps in one submission, the readback.
         "nbody" => (3, 3),
         // The upload, the triads in one pass, the readback.
         "stream" => (3, 3),
@@ -193,6 +213,20 @@ fn submissions_are_bounded(workload: &dyn Workload, shared: &Arc<GpuContext>) {
         syncs.waits
     );
     assert!(syncs.waits <= bound.1, "{name}: {} waits", syncs.waits);
+    if name == "sha256" {
+        // The size notation is exhaustive; a first-match search (`speedup run sha256`) of 20
+        // batches without a hit submits groups of 1, 2, 4, 8 and 5 batches, each waited for
+        // and read back: 10, where one submission per batch made 40.
+        let search = Search::new(b"speedup", 40, 0, 20_000, false).unwrap();
+        let mut run = Sha256Run::with_batch(&Backend::Gpu(ctx.clone()), search, 1000).unwrap();
+        let syncs = syncs_of(ctx, || {
+            assert_eq!(run.search().unwrap().0.nonce, None);
+        });
+        assert!(
+            syncs.submissions <= 10 && syncs.waits <= 10,
+            "first-match sha256, 20 batches: {syncs:?}"
+        );
+    }
 }
 
 /// Counts a run's syncs, the second of two.
@@ -243,6 +277,62 @@ fn one_submission_for_every_exhaustive_sha256_batch(shared: &Arc<GpuContext>) {
         run.search().unwrap();
     });
     assert_eq!((syncs.submissions, syncs.waits), (2, 2), "20 batches");
+}
+
+/// A first-match search records groups of 1, 2, 4, … batches per submission, each batch after
+/// a group's first behind a gate that skips it once an earlier one had a hit, and still answers
+/// the lowest nonce.
+fn first_match_sha256_submits_groups_of_batches(shared: &Arc<GpuContext>) {
+    let ctx = &own(shared);
+    // Batches of 100 nonces: the answers lie in batch 1 (of the second group, batches 1 and 2),
+    // batch 3 (the third, 3 to 6) and batch 29 (the fifth, 15 to 30), and each of those groups
+    // has a later batch with a hit (nonces 260, 556, 3031), which the gate must skip: the run
+    // reports an error if one of them ran.
+    for (difficulty, answer, groups) in [(6, 131, 2), (8, 344, 3), (10, 2923, 5)] {
+        let search = Search::new(b"speedup", difficulty, 0, 200_000, false).unwrap();
+        let expected = sha256::reference(&search);
+        assert_eq!(expected.nonce, Some(answer), "difficulty {difficulty}");
+        let mut run = Sha256Run::with_batch(&Backend::Gpu(ctx.clone()), search, 100).unwrap();
+        let syncs = syncs_of(ctx, || {
+            assert_eq!(run.search().unwrap().0, expected, "difficulty {difficulty}");
+        });
+        assert_eq!(
+            (syncs.submissions, syncs.waits),
+            (2 * groups, 2 * groups),
+            "difficulty {difficulty}: {groups} groups, each a submission and a readback"
+        );
+    }
+}
+
+fn one_submission_for_every_nbody_step(shared: &Arc<GpuContext>) {
+    let ctx = &own(shared);
+    let job = NBody::new(100, 40, nbody::DEFAULT_DT, nbody::DEFAULT_SOFTENING).unwrap();
+    assert_eq!(nbody::steps_per_submit(ctx, &job), 40, "all 40 steps fit");
+    let mut run = NBodyRun::new(&Backend::Gpu(ctx.clone()), job, Bodies::cluster(100, 7)).unwrap();
+    let syncs = syncs_of(ctx, || {
+        run.simulate().unwrap();
+    });
+    assert_eq!(
+        (syncs.submissions, syncs.waits),
+        (3, 3),
+        "the upload, 40 steps in one submission (16 per submission made 5), the readback"
+    );
+    // Long runs of many bodies are split so that no wait nears --gpu-timeout; none is split
+    // for want of room below the cap.
+    let big = NBody::new(65536, 30, nbody::DEFAULT_DT, nbody::DEFAULT_SOFTENING).unwrap();
+    let per = nbody::steps_per_submit(ctx, &big);
+    assert!((1..=30).contains(&per), "{per}");
+    let many = NBody::new(
+        10,
+        nbody::MAX_STEPS_PER_SUBMIT + 1,
+        nbody::DEFAULT_DT,
+        nbody::DEFAULT_SOFTENING,
+    )
+    .unwrap();
+    assert_eq!(
+        nbody::steps_per_submit(ctx, &many),
+        nbody::MAX_STEPS_PER_SUBMIT
+    );
 }
 
 /// The CPU rows of the device-filling plan run a part of the GPU rows' very problem: the same
@@ -305,4 +395,43 @@ fn a_row_refuses_a_baseline_that_timed_other_data() {
     fill_comparisons(&mut report);
     assert_eq!(report.results[1].speedup_vs_serial, None);
     assert!(!same_timed_region(&report.results[0], &report.results[1]));
+}
+
+/// The checks above have teeth: a planted run (upload, then readback, of 256 bytes) that
+/// uploads before its clock starts or reads back after it stops is caught by its row alone,
+/// and by the ledger across its call; the same run with both transfers inside is not.
+fn a_transfer_outside_the_clock_is_seen(ctx: &Arc<GpuContext>) {
+    let data: Vec<u8> = (0..=255).collect();
+    let bytes = data.len() as u64;
+    let run = |upload_inside: bool, readback_inside: bool| {
+        let before = Transfers::so_far();
+        let early = (!upload_inside).then(|| ctx.storage_with_data("planted", &data).unwrap());
+        let clock = RunClock::start();
+        let buffer = early.unwrap_or_else(|| ctx.storage_with_data("planted", &data).unwrap());
+        let results = clock.ready(bytes).done(None);
+        let inside = readback_inside.then(|| ctx.read_buffer(&buffer, bytes).unwrap());
+        let timing = results.on_host(bytes);
+        let back = inside.unwrap_or_else(|| ctx.read_buffer(&buffer, bytes).unwrap());
+        assert_eq!(back, data);
+        let outside = timing.moved_outside(Transfers::so_far() - before);
+        (
+            timing.unseen_transfers(),
+            (outside.to_device, outside.to_host),
+        )
+    };
+    assert_eq!(run(true, true), (None, (0, 0)));
+    let (late, outside) = run(true, false);
+    let late = late.expect("a readback after the clock is seen");
+    assert!(
+        late.contains("256 result bytes but its clock saw none"),
+        "{late}"
+    );
+    assert_eq!(outside, (0, 256));
+    let (early, outside) = run(false, true);
+    let early = early.expect("an upload before the clock is seen");
+    assert!(
+        early.contains("256 input bytes but its clock saw 0 uploaded"),
+        "{early}"
+    );
+    assert_eq!(outside, (256, 0));
 }

@@ -1,5 +1,6 @@
 //! Opening a wgpu adapter and device, and the small helpers every GPU workload uses.
 
+use super::Transfers;
 use crate::error::{Error, Result};
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -641,10 +642,21 @@ impl GpuContext {
         Ok(buffer)
     }
 
+    /// Writes `bytes` into `buffer` at `offset` through the queue (carried out at the next
+    /// submission), counted in the transfer ledger ([`Transfers`]): the one way host data
+    /// reaches an existing buffer.
+    pub fn write_buffer(&self, buffer: &wgpu::Buffer, offset: u64, bytes: &[u8]) {
+        Transfers::count_to_device(bytes.len() as u64);
+        #[allow(clippy::disallowed_methods)] // the counted helper itself
+        self.queue.write_buffer(buffer, offset, bytes);
+    }
+
     /// Creates a storage buffer holding `data` (usable as source and destination of copies).
     pub fn storage_with_data(&self, label: &str, data: &[u8]) -> Result<wgpu::Buffer> {
         self.check_binding(label, data.len() as u64)?;
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        Transfers::count_to_device(data.len() as u64);
+        #[allow(clippy::disallowed_methods)] // a counted helper
         let buffer = self
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -666,6 +678,8 @@ impl GpuContext {
 
     /// Creates a uniform buffer holding `data`.
     pub fn uniform_with_data(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+        Transfers::count_to_device(data.len() as u64);
+        #[allow(clippy::disallowed_methods)] // a counted helper
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
@@ -689,9 +703,23 @@ impl GpuContext {
     }
 
     /// Maps a `MAP_READ` buffer after the queue has been submitted, copies its first `size` bytes
-    /// out in one go, and unmaps it.
+    /// out in one go, and unmaps it. Counted in the transfer ledger ([`Transfers`]).
     pub fn map_and_read(&self, staging: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        let bytes = self.map_and_read_uncounted(staging, size)?;
+        Transfers::count_to_host(size);
+        Ok(bytes)
+    }
+
+    /// [`GpuContext::map_and_read`] left out of the transfer ledger: for timestamp queries only,
+    /// the clock's own instrument rather than a run's data (counted, their 16 bytes could stand
+    /// in for a small result left on the device).
+    pub(crate) fn map_and_read_uncounted(
+        &self,
+        staging: &wgpu::Buffer,
+        size: u64,
+    ) -> Result<Vec<u8>> {
         let (tx, rx) = std::sync::mpsc::channel();
+        #[allow(clippy::disallowed_methods)] // the counted helper's core
         staging.map_async(wgpu::MapMode::Read, ..size, move |r| {
             let _ = tx.send(r);
         });

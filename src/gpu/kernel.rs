@@ -96,6 +96,21 @@ impl ComputeKernel {
             pass.dispatch_workgroups(x, y, 1);
         }
     }
+
+    /// Records one dispatch with `bind_group` whose workgroup counts the device reads from
+    /// `args` at `offset` (three u32: x, y, z) when it runs: an earlier dispatch of the same
+    /// pass may have written them, e.g. to skip work (x = 0) that turned out not to be needed.
+    pub fn dispatch_indirect(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        bind_group: &wgpu::BindGroup,
+        args: &wgpu::Buffer,
+        offset: u64,
+    ) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, bind_group, &[]);
+        pass.dispatch_workgroups_indirect(args, offset);
+    }
 }
 
 /// One kernel as the crate builds it: the WGSL source as composed (shared files in front), the
@@ -158,7 +173,7 @@ pub fn submit_pass(
 pub fn upload(ctx: &GpuContext, writes: &[(&wgpu::Buffer, &[u8])]) -> Result<f64> {
     let start = Instant::now();
     for (buffer, bytes) in writes {
-        ctx.queue.write_buffer(buffer, 0, bytes);
+        ctx.write_buffer(buffer, 0, bytes);
     }
     // Queue writes are carried out at the next submission: submit nothing to flush them.
     ctx.submit([]);

@@ -16,6 +16,7 @@ mod kernel;
 pub(crate) mod mirror;
 pub mod telemetry;
 mod timer;
+pub mod transfers;
 pub mod validation;
 mod watchdog;
 
@@ -27,6 +28,7 @@ pub use kernel::{
     cast_vec, poisoned_storage, submit_pass, upload, ComputeKernel, Readback, ShaderBuild,
 };
 pub use timer::GpuTimer;
+pub use transfers::Transfers;
 
 /// Largest number of workgroups per dimension that every adapter supports (wgpu's default limit).
 pub const MAX_GROUPS_PER_DIMENSION: u32 = 65535;

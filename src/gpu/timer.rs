@@ -61,7 +61,7 @@ impl GpuTimer {
     /// Waits for the device and returns the timed pass's duration in seconds, or `None` for a
     /// nonsense reading (end before start), which some drivers occasionally give.
     pub fn read_seconds(&self, ctx: &GpuContext) -> Result<Option<f64>> {
-        let bytes = ctx.map_and_read(&self.staging, 16)?;
+        let bytes = ctx.map_and_read_uncounted(&self.staging, 16)?;
         let stamp = |i: usize| u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap());
         let (start, end) = (stamp(0), stamp(1));
         if end < start {

@@ -423,7 +423,6 @@ impl GpuLife {
                 let cells = word_per_cell(grid);
                 let buffer = &self.chunks[0].buffers[self.current];
                 self.ctx
-                    .queue
                     .write_buffer(buffer, 0, bytemuck::cast_slice(&cells));
                 Ok(())
             }
@@ -570,7 +569,7 @@ impl GpuLife {
         let bytes: &[u8] = bytemuck::cast_slice(&rows);
         for (k, to, from, len) in self.row_pieces(first, count as u32) {
             let (from, len) = (from as usize, len as usize);
-            self.ctx.queue.write_buffer(
+            self.ctx.write_buffer(
                 &self.chunks[k].buffers[self.current],
                 to,
                 &bytes[from..from + len],

@@ -146,8 +146,7 @@ pub fn measure(ctx: &Arc<GpuContext>, budget: &Budget) -> Result<BackendCeilings
                 seed: 1,
                 _pad: 0,
             };
-            ctx.queue
-                .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+            ctx.write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
             timed_pass(ctx, timer.as_ref(), &kernel, &bind_group, groups)
         })?;
         ceilings.push(sampled.ceiling(measure, None));
@@ -312,8 +311,7 @@ fn memory_ceiling(
             rotate: u32::from(!software),
             _pad: [0; 3],
         };
-        ctx.queue
-            .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+        ctx.write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
         timed_pass(ctx, timer, kernel, &bind_group, groups)
     })
 }

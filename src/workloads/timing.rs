@@ -19,7 +19,16 @@
 //! memory at the end of stage 3: the CPU and GPU runs of one problem must agree on both
 //! (tests/timing.rs checks every workload), so a GPU run that leaves its upload or its readback
 //! out of the clock, or a CPU run that starts from inputs the GPU has to upload, cannot pass.
+//!
+//! Those byte counts are the run's own claim; what the clock saw move is measured: the clock
+//! reads the transfer ledger ([`Transfers`]) at its stage boundaries, so every row also carries
+//! the bytes uploaded in stage 1 and read back in stages 2 and 3 ([`RunTiming::transfers`]),
+//! with nothing for a run to call or forget. Two checks follow (tests/timing.rs makes both for
+//! every workload): [`RunTiming::moved_outside`], nothing moved during the run's call but
+//! outside its clock; [`RunTiming::unseen_transfers`], a GPU row's clock saw its input uploaded
+//! and its result read back, not done at preparation or left on the device.
 
+use crate::gpu::Transfers;
 use std::time::Instant;
 
 /// The time and the data of one run, stage by stage. Made only by a [`RunClock`].
@@ -31,6 +40,9 @@ pub struct RunTiming {
     device_seconds: Option<f64>,
     input_bytes: u64,
     result_bytes: u64,
+    transfers: Transfers,
+    /// Everything the ledger saw move between the clock's start and stop.
+    clocked: Transfers,
 }
 
 impl RunTiming {
@@ -63,6 +75,42 @@ impl RunTiming {
     pub fn result_bytes(&self) -> u64 {
         self.result_bytes
     }
+    /// What the clock measured moving between host and device on the run's thread: uploads
+    /// during stage 1 (`to_device`) and readbacks during stages 2 and 3 (`to_host`; a
+    /// first-match search reads back in the kernel stage to decide whether to go on). Zero for a
+    /// CPU run.
+    pub fn transfers(&self) -> Transfers {
+        self.transfers
+    }
+    /// What moved during the call that made this timing but outside its clock, given
+    /// `during`, the ledger's change across the whole call: zero unless a transfer was done
+    /// before the clock started or after it stopped.
+    pub fn moved_outside(&self, during: Transfers) -> Transfers {
+        during - self.clocked
+    }
+    /// Why this GPU row's clock did not see its data move, or `None` when it did: its stage 1
+    /// must upload at least the input bytes it claims (not have them uploaded at preparation,
+    /// which a CPU run copies inside its clock), and a result it claims must be read back
+    /// inside the clock. Any amount of it: a GPU result may come back in another form than the
+    /// CPU's (sha256 reads a 4-byte offset per batch where the answer holds an 8-byte nonce),
+    /// and [`RunTiming::moved_outside`] catches a part of it read after the clock.
+    pub fn unseen_transfers(&self) -> Option<String> {
+        let moved = self.transfers;
+        let mut why = Vec::new();
+        if moved.to_device < self.input_bytes {
+            why.push(format!(
+                "claims {} input bytes but its clock saw {} uploaded",
+                self.input_bytes, moved.to_device
+            ));
+        }
+        if self.result_bytes > 0 && moved.to_host == 0 {
+            why.push(format!(
+                "claims {} result bytes but its clock saw none read back",
+                self.result_bytes
+            ));
+        }
+        (!why.is_empty()).then(|| why.join("; "))
+    }
 }
 
 /// Starts timing a run: stage 1 (inputs) is running. Drive it with [`Inputs::ready`],
@@ -75,6 +123,7 @@ impl RunClock {
     pub fn start() -> Inputs {
         Inputs {
             start: Instant::now(),
+            moved: Transfers::so_far(),
         }
     }
 }
@@ -83,15 +132,21 @@ impl RunClock {
 #[must_use = "a run's clock must be driven to RunTiming"]
 pub struct Inputs {
     start: Instant,
+    /// The ledger when the clock started.
+    moved: Transfers,
 }
 
 impl Inputs {
     /// Stage 1 ends: `input_bytes` of input are resident; the kernel starts now.
     pub fn ready(self, input_bytes: u64) -> Kernel {
         let now = Instant::now();
+        let moved = Transfers::so_far();
         Kernel {
             inputs_seconds: (now - self.start).as_secs_f64(),
             input_bytes,
+            uploaded: (moved - self.moved).to_device,
+            started: self.moved,
+            moved,
             start: now,
         }
     }
@@ -102,6 +157,12 @@ impl Inputs {
 pub struct Kernel {
     inputs_seconds: f64,
     input_bytes: u64,
+    /// Bytes the ledger saw uploaded in stage 1.
+    uploaded: u64,
+    /// The ledger when the clock started.
+    started: Transfers,
+    /// The ledger when stage 1 ended.
+    moved: Transfers,
     start: Instant,
 }
 
@@ -113,6 +174,9 @@ impl Kernel {
         Results {
             inputs_seconds: self.inputs_seconds,
             input_bytes: self.input_bytes,
+            uploaded: self.uploaded,
+            started: self.started,
+            moved: self.moved,
             kernel_seconds: (now - self.start).as_secs_f64(),
             device_seconds,
             start: now,
@@ -125,6 +189,10 @@ impl Kernel {
 pub struct Results {
     inputs_seconds: f64,
     input_bytes: u64,
+    uploaded: u64,
+    started: Transfers,
+    /// The ledger when stage 1 ended: readbacks from then on count.
+    moved: Transfers,
     kernel_seconds: f64,
     device_seconds: Option<f64>,
     start: Instant,
@@ -133,6 +201,7 @@ pub struct Results {
 impl Results {
     /// Stage 3 ends: `result_bytes` of result are in host memory.
     pub fn on_host(self, result_bytes: u64) -> RunTiming {
+        let now = Transfers::so_far();
         RunTiming {
             inputs_seconds: self.inputs_seconds,
             kernel_seconds: self.kernel_seconds,
@@ -140,6 +209,11 @@ impl Results {
             device_seconds: self.device_seconds,
             input_bytes: self.input_bytes,
             result_bytes,
+            transfers: Transfers {
+                to_device: self.uploaded,
+                to_host: (now - self.moved).to_host,
+            },
+            clocked: now - self.started,
         }
     }
 }
@@ -217,6 +291,36 @@ mod tests {
         assert!(t.kernel_seconds() <= t.end_to_end_seconds());
         assert_eq!((t.input_bytes(), t.result_bytes()), (12, 34));
         assert_eq!(Timing::Kernel.of(&t), t.kernel_seconds());
+    }
+
+    #[test]
+    fn the_clock_counts_only_transfers_inside_it() {
+        let before = Transfers::so_far();
+        Transfers::count_to_device(1000); // before the clock
+        let inputs = RunClock::start();
+        Transfers::count_to_device(12);
+        let kernel = inputs.ready(12);
+        Transfers::count_to_device(8); // a parameter write in the kernel stage: not input
+        Transfers::count_to_host(16); // a first-match readback in the kernel stage
+        let results = kernel.done(None);
+        Transfers::count_to_host(18);
+        let t = results.on_host(34);
+        Transfers::count_to_host(34); // after the clock
+        let moved = t.transfers();
+        assert_eq!((moved.to_device, moved.to_host), (12, 34));
+        assert_eq!(t.unseen_transfers(), None);
+        let outside = t.moved_outside(Transfers::so_far() - before);
+        assert_eq!((outside.to_device, outside.to_host), (1000, 34));
+
+        // The same run with its readback after the clock: the row says what is missing.
+        let kernel = RunClock::start().ready(0);
+        let t = kernel.done(None).on_host(34);
+        Transfers::count_to_host(34);
+        let why = t.unseen_transfers().expect("a readback outside the clock");
+        assert!(
+            why.contains("34 result bytes") && why.contains("none"),
+            "{why}"
+        );
     }
 
     #[test]

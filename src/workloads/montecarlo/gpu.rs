@@ -150,7 +150,7 @@ impl GpuMonteCarlo {
         }
         let batches = &self.batches.as_ref().expect("bound above").2;
         // Lands with the submission below, before its passes.
-        self.ctx.queue.write_buffer(&self.counts, 0, &[0u8; 8]);
+        self.ctx.write_buffer(&self.counts, 0, &[0u8; 8]);
         let stage = clock.ready(0);
         let device_seconds = submit_pass(&self.ctx, self.timer.as_ref(), "montecarlo", |pass| {
             kernel.dispatch_all(pass, batches.iter().map(|(g, n)| (g, *n)))

@@ -16,9 +16,37 @@ pub(super) fn shader_build() -> ShaderBuild {
     ShaderBuild::main("nbody", NBODY_WGSL)
 }
 
-/// Steps recorded into one submission: enough that submission overhead vanishes, few enough that
-/// one submission stays short (no GPU watchdog reset at large N).
-const STEPS_PER_SUBMIT: u32 = 16;
+/// Most steps recorded into one submission, whatever the adapter: 4096 dispatches keep the
+/// recorded command buffer small (a million-step run of a few bodies would otherwise hold a
+/// million dispatches in host memory), while a wait per 4096 steps costs nothing measurable.
+pub const MAX_STEPS_PER_SUBMIT: u32 = 4096;
+
+/// Body-interactions per second that a hardware GPU does at least (an integrated GPU's order;
+/// an H100 does 1.5e12–2.5e12), and that a software adapter does at least (lavapipe on the
+/// 2-core EPYC guest: 6e7): what [`steps_per_submit`] plans a submission's duration with.
+const SLOWEST_RATE: (f64, f64) = (1e11, 3e7);
+
+/// Steps one submission of `job` runs on `ctx`: all of them where they fit (one submission, one
+/// wait), else as many as a quarter of the wait bound (`--gpu-timeout`, which bounds each wait)
+/// covers at the slowest rate expected of this kind of adapter, at least one and at most
+/// [`MAX_STEPS_PER_SUBMIT`]. An OS watchdog is no reason to split further: it bounds a dispatch
+/// (one step, whose size the job fixes), not a submission of several. With the default bound
+/// (300 s) a hardware GPU runs 1746 steps of 65536 bodies per submission (the device-filling
+/// 30 in one), lavapipe 33 steps of 8192 bodies (~37 s at its measured 6e7/s), or one step of
+/// 65536 (~72 s).
+pub fn steps_per_submit(ctx: &GpuContext, job: &NBody) -> u32 {
+    let rate = if ctx.summary().software {
+        SLOWEST_RATE.1
+    } else {
+        SLOWEST_RATE.0
+    };
+    let budget = ctx.settings().wait_timeout.as_secs_f64() / 4.0 * rate;
+    let per_step = job.n as f64 * job.n as f64;
+    let fit = (budget / per_step)
+        .floor()
+        .clamp(1.0, MAX_STEPS_PER_SUBMIT as f64) as u32;
+    fit.min(job.steps)
+}
 
 /// Mirrors `NBodyParams` in shaders/nbody.wgsl; the tests below check the layouts agree.
 #[repr(C)]
@@ -102,9 +130,10 @@ impl GpuNBody {
         let kernel = clock.ready(2 * self.job.n as u64 * 16);
         let groups = ((self.job.n as u64).div_ceil(TILE) as u32, 1);
         let mut device_seconds = self.timer.as_ref().map(|_| 0.0);
+        let per_submit = steps_per_submit(&self.ctx, &self.job);
         let mut done = 0;
         while done < self.job.steps {
-            let batch = (self.job.steps - done).min(STEPS_PER_SUBMIT);
+            let batch = (self.job.steps - done).min(per_submit);
             let timed = submit_pass(&self.ctx, self.timer.as_ref(), "nbody steps", |pass| {
                 // wgpu inserts the barrier between dispatches that write then read a buffer.
                 for step in done..done + batch {

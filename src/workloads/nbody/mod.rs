@@ -39,7 +39,7 @@ use crate::peak::Measure;
 use crate::random::SplitMix64;
 use cpu::CpuState;
 pub use cpu::PREFERENCE as CPU_PREFERENCE;
-pub use gpu::{GpuNBody, NBODY_WGSL};
+pub use gpu::{steps_per_submit, GpuNBody, MAX_STEPS_PER_SUBMIT, NBODY_WGSL};
 use std::time::Instant;
 
 /// Bodies per workgroup and per tile in nbody.wgsl.

@@ -58,9 +58,9 @@ pub const DEFAULT_DIFFICULTY: u32 = 16;
 /// Prefix of the benchmark and of `speedup run sha256` unless given.
 pub const DEFAULT_PREFIX: &str = "speedup";
 
-/// Most nonces per batch (one GPU submission, or one Rayon round): large enough that per-batch
-/// overhead (a submission and an 8-byte readback) vanishes, small enough that no single dispatch
-/// runs long.
+/// Most nonces per batch (one GPU dispatch, or one Rayon round): large enough that per-batch
+/// overhead (a dispatch, and on Rayon a round) vanishes, small enough that no single dispatch
+/// runs long. GPU submissions hold several batches (`gpu::MAX_GROUP`).
 pub const DEFAULT_BATCH: u64 = 1 << 22;
 
 /// A first-match search's first batch. Batches then double up to the largest, so an answer found
@@ -264,7 +264,7 @@ impl Sha256Run {
         Sha256Run::with_batch(backend, search, DEFAULT_BATCH)
     }
 
-    /// Prepares `search` with `batch` nonces per Rayon round or GPU submission (tests use small
+    /// Prepares `search` with `batch` nonces per Rayon round or GPU dispatch (tests use small
     /// batches to exercise the batching), the CPU kernel chosen for this CPU's default level
     /// ([`Kernel::choose`] of [`default_isa`]).
     pub fn with_batch(backend: &Backend, search: Search, batch: u64) -> Result<Sha256Run> {
@@ -475,11 +475,16 @@ impl Workload for Sha256Workload {
 
     fn shaders(&self) -> Vec<ShaderBuild> {
         // The kernel is compiled per search (its prefix and difficulty are pipeline constants):
-        // the default search's build, and one with a 47-byte prefix (the nonce in words 11 to
-        // 13, 11 midstate rounds) and the largest difficulty.
+        // the default search's build and its gate (a first-match search's), and one with a
+        // 47-byte prefix (the nonce in words 11 to 13, 11 midstate rounds) and the largest
+        // difficulty.
         let long = Search::new(&[b'x'; MAX_PREFIX], MAX_DIFFICULTY, 0, 1, true).expect("valid");
         let default = Search::parse("1").expect("valid");
-        vec![gpu::shader_build(&default), gpu::shader_build(&long)]
+        vec![
+            gpu::shader_build(&default),
+            gpu::gate_build(&default),
+            gpu::shader_build(&long),
+        ]
     }
 
     fn problem(&self, size: &str) -> Result<Box<dyn Problem>> {
