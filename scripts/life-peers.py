@@ -212,6 +212,31 @@ def main():
 
     cases = [c for c in prepare(args, out) if c["name"] in args.only.split(",")]
     results, ok = [], True
+
+    # The table so far, after every case: bgolly's QuickLife takes tens of seconds a run on the
+    # soup, so a long run that is stopped keeps what it measured.
+    def report():
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        lines = [f"Machine: {machine()}; {stamp}; best of {args.rounds} alternating rounds, whole "
+                 "process (start to exit).", ""]
+        lines.append("| case | program | best s | inner s | population | speedup serial is × faster |")
+        lines.append("|---|---|---|---|---|---|")
+        for r in results:
+            inner = f"{r['inner_seconds']:.4f}" if r["inner_seconds"] is not None else "—"
+            ratio = f"{r['serial_speedup_vs_this']:.1f}×" if r["serial_speedup_vs_this"] else "—"
+            mark = "" if r["populations_agree"] else " **disagrees**"
+            lines.append(f"| {r['case']} | {r['program']} | {r['best_seconds']:.3f} | {inner} | "
+                         f"{r['population']}{mark} | {ratio} |")
+        lines += [""] + [f"- {c['name']}: {c['what']}" for c in cases]
+        lines += ["- inner s: speedup's stepping alone (`elapsed_seconds`), lifelib's advance alone"]
+        lines += [f"- skipped: {s}" for s in skipped]
+        table = "\n".join(lines)
+        print(table)
+        (out / "life-peers.md").write_text(table + "\n")
+        (out / "life-peers.json").write_text(json.dumps(
+            {"machine": machine(), "date": stamp, "rounds": args.rounds, "results": results,
+             "skipped": skipped}, indent=2, default=str) + "\n")
+
     for case in cases:
         runs = {p.name: [] for p in programs if not (isinstance(p, Lifelib) and not case["plane_file"])}
         for _ in range(args.rounds):
@@ -230,27 +255,8 @@ def main():
                 "inner_seconds": best[2], "population": best[1], "populations_agree": agree,
                 "serial_speedup_vs_this": (best[0] / ours) if ours else None,
             })
+        report()
 
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"Machine: {machine()}; {stamp}; best of {args.rounds} alternating rounds, whole "
-             "process (start to exit).", ""]
-    lines.append("| case | program | best s | inner s | population | speedup serial is × faster |")
-    lines.append("|---|---|---|---|---|---|")
-    for r in results:
-        inner = f"{r['inner_seconds']:.4f}" if r["inner_seconds"] is not None else "—"
-        ratio = f"{r['serial_speedup_vs_this']:.1f}×" if r["serial_speedup_vs_this"] else "—"
-        mark = "" if r["populations_agree"] else " **disagrees**"
-        lines.append(f"| {r['case']} | {r['program']} | {r['best_seconds']:.3f} | {inner} | "
-                     f"{r['population']}{mark} | {ratio} |")
-    lines += [""] + [f"- {c['name']}: {c['what']}" for c in cases]
-    lines += ["- inner s: speedup's stepping alone (`elapsed_seconds`), lifelib's advance alone"]
-    lines += [f"- skipped: {s}" for s in skipped]
-    table = "\n".join(lines)
-    print(table)
-    (out / "life-peers.md").write_text(table + "\n")
-    (out / "life-peers.json").write_text(json.dumps(
-        {"machine": machine(), "date": stamp, "rounds": args.rounds, "results": results,
-         "skipped": skipped}, indent=2, default=str) + "\n")
     return 0 if ok else 1
 
 
