@@ -29,6 +29,7 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+mod strip;
 
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
@@ -59,6 +60,8 @@ const BLOCK: usize = 256;
 pub(crate) struct RowSums {
     ones: [Vec<u32>; 3],
     twos: [Vec<u32>; 3],
+    /// The column-strip kernel's edge buffers (B3/S23 below AVX-512).
+    strip: strip::StripScratch,
 }
 
 impl RowSums {
@@ -66,6 +69,7 @@ impl RowSums {
         RowSums {
             ones: [vec![0; wpr], vec![0; wpr], vec![0; wpr]],
             twos: [vec![0; wpr], vec![0; wpr], vec![0; wpr]],
+            strip: strip::StripScratch::new(wpr),
         }
     }
 }
@@ -334,6 +338,12 @@ pub fn life_level(isa: Isa) -> Isa {
     }
 }
 
+/// Whether the strip kernel ([`strip`]) runs this band at `level`: B3/S23 on rows wider than
+/// one of its vectors.
+fn conway_strips(shape: &Shape, level: Isa) -> bool {
+    shape.rule == Rule::CONWAY && strip::fits(shape.wpr, level.lanes32())
+}
+
 /// Computes virtual rows `first_row..first_row + out.len() / wpr` of the next generation of
 /// `rows` into `out`. A row that `rows` reports dead (outside a bounded grid) stays dead.
 ///
@@ -356,12 +366,26 @@ pub(crate) fn step_band<'a>(
             return unsafe { step_band_avx512(shape, rows, first_row, out, scratch) };
         }
         Isa::Avx2 if isa.is_supported() => {
+            if conway_strips(shape, isa) {
+                return crate::simd::dispatch(
+                    isa,
+                    strip::ConwayBand::new(shape, rows, first_row, out, &mut scratch.strip),
+                );
+            }
             // SAFETY: as above.
             return unsafe { step_band_avx2(shape, rows, first_row, out, scratch) };
         }
         _ => {}
     }
-    let _ = isa;
+    // The baseline's vectors (SSE2 on x86-64, NEON on aarch64) run B3/S23 by column strips;
+    // `Isa::Scalar` keeps the row kernel, the oracle the vector levels are tested against.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    if isa != Isa::Scalar && conway_strips(shape, Isa::baseline()) {
+        return crate::simd::dispatch(
+            Isa::baseline(),
+            strip::ConwayBand::new(shape, rows, first_row, out, &mut scratch.strip),
+        );
+    }
     step_band_generic::<false>(shape, rows, first_row, out, scratch)
 }
 
@@ -486,10 +510,42 @@ pub(crate) struct TilePlan {
     pub gens: usize,
 }
 
-/// Bytes one tile buffer may take. A block and its two intermediate generations then fit a
-/// core's L2 cache (1 MiB or more on current x86 and Arm server cores), so the generations
+/// Most bytes one tile buffer may take: a block and its two intermediate generations then fit a
+/// core's L2 cache of 1 MiB or more (current x86 and Arm server cores), so the generations
 /// between the first read and the last write never leave the core.
 const TILE_BUFFER_BYTES: usize = 256 << 10;
+
+/// Bytes one tile buffer takes on this machine: a quarter of the first core's L2 cache, so both
+/// tile buffers fit in half of it beside the rows read and written (Zen 3's 512 KiB L2 held
+/// neither the old fixed 2 × 256 KiB nor the rows besides), at most [`TILE_BUFFER_BYTES`]. An L2
+/// the OS does not report counts as 1 MiB.
+fn tile_buffer_bytes() -> usize {
+    static BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BYTES.get_or_init(|| {
+        (l2_cache_bytes().unwrap_or(1 << 20) / 4).clamp(16 << 10, TILE_BUFFER_BYTES)
+    })
+}
+
+/// The first core's L2 cache size, from Linux's sysfs.
+fn l2_cache_bytes() -> Option<usize> {
+    let dir = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+    dir.flatten().find_map(|entry| {
+        let p = entry.path();
+        let read = |name: &str| std::fs::read_to_string(p.join(name)).ok();
+        if read("level")?.trim() != "2" {
+            return None;
+        }
+        let size = read("size")?;
+        let size = size.trim();
+        let (digits, unit) = size.split_at(size.find(|c: char| !c.is_ascii_digit())?);
+        let n: usize = digits.parse().ok()?;
+        match unit {
+            "K" => Some(n << 10),
+            "M" => Some(n << 20),
+            _ => None,
+        }
+    })
+}
 
 /// Most generations per pass: past eight, the memory traffic saved is already under an eighth of
 /// the one-generation kernel's while the halo rows recomputed keep growing.
@@ -497,10 +553,10 @@ const MAX_TILE_GENERATIONS: usize = 8;
 
 impl TilePlan {
     /// The plan for rows `wpr` words wide in bands of `band_rows` rows: as many rows as fit
-    /// [`TILE_BUFFER_BYTES`], and as many generations as keep the recomputed halo rows (`gens - 1`
+    /// [`tile_buffer_bytes`], and as many generations as keep the recomputed halo rows (`gens - 1`
     /// above and below a block, shrinking by one a generation) under about 1/16 of the work.
     pub(crate) fn for_rows(wpr: usize, band_rows: usize) -> Self {
-        let budget_rows = (TILE_BUFFER_BYTES / (wpr * 4)).max(1);
+        let budget_rows = (tile_buffer_bytes() / (wpr * 4)).max(1);
         let block_rows = budget_rows.min(band_rows).max(1);
         let gens = (1 + block_rows / 16).min(MAX_TILE_GENERATIONS);
         TilePlan { block_rows, gens }

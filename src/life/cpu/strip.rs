@@ -1,0 +1,374 @@
+//! B3/S23 by column strips: the row loop for Conway's rule below AVX-512 (AVX2, SSE2, NEON).
+//!
+//! The row kernel of the parent module computes each row's horizontal sums into scratch and then
+//! combines three rows' sums: every word of every row goes through memory three more times (two
+//! stores, seven loads per output vector), and its combining network spends 21 operations on the
+//! 3×3 sum including the cell itself. Here one vector of `S::LANES` words walks *down* a band of
+//! rows instead, keeping the last two rows' sums in registers, so per output vector it loads the
+//! new row three times (the word and its two neighbours, unaligned) and stores the result once:
+//! no scratch traffic at all. And it counts the eight neighbours without the cell, which makes
+//! the rule three operations (`n | alive == 3`, n ≤ 8):
+//!
+//! - per row, once: west and east neighbours (four shifts, two ors), their 2-sum (`o2`, `t2`: two
+//!   operations) and the 3-sum with the cell itself (`o3`, `t3`: three more);
+//! - per output row: n = 3-sum above + 2-sum of its own row + 3-sum below, as two full adders
+//!   (ten operations: ones plane `s0` + carry `c1`, twos plane `t` + carry `c2`), so
+//!   n = s0 + 2·(c1 + t) + 4·c2, and the next state is `(c1 ^ t) & !c2 & (s0 | alive)` (n is 2 or
+//!   3 exactly when c1 + t = 1 and c2 = 0; n = 3 or a live cell with n = 2 survives or is born).
+//!
+//! 25 vector operations per `S::LANES` words against the row kernel's 32, and 4 memory operations
+//! against 13 (docs/performance.md, "The Life kernel toward the bound").
+//!
+//! The strip walks `CHUNK_ROWS` rows at a time, so the cache lines a strip touches are still in
+//! L1 when the next strip (the other half of the same lines) walks down them. The first and the
+//! last strip of a row read their out-of-row neighbours (the torus wrap or dead cells, and the
+//! east neighbour patched into the last word's padding) from small per-row edge buffers made
+//! once per chunk; a last strip that does not end on a vector boundary overlaps its neighbour.
+
+use super::{last_word_mask, RowEdges, Rows, Shape};
+use crate::simd::{Simd, SimdKernel};
+
+/// Output rows one strip walks before moving right: the input and output lines of one strip
+/// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out) stay well inside a 32 KiB L1.
+const CHUNK_ROWS: usize = 96;
+
+/// The widest vector the strip kernel runs with (AVX-512's 16 lanes, for the portable tests).
+const MAX_LANES: usize = 16;
+
+/// Words of edge buffer per row: the first strip's `[before, row[..L]]` and the last strip's
+/// `[row[n-L-1..n-1], last | patch, after]`.
+const EDGE_STRIDE: usize = 2 * MAX_LANES + 4;
+
+/// Per-band scratch of the strip kernel: one chunk's edge buffers and a dead row.
+#[derive(Clone, Debug)]
+pub(crate) struct StripScratch {
+    edges: Vec<u32>,
+    dead: Vec<u32>,
+}
+
+impl StripScratch {
+    pub(crate) fn new(wpr: usize) -> Self {
+        StripScratch {
+            edges: vec![0; (CHUNK_ROWS + 2) * EDGE_STRIDE],
+            dead: vec![0; wpr],
+        }
+    }
+}
+
+/// Whether rows `wpr` words wide suit vectors of `lanes` lanes: the first strip's east
+/// neighbours are read from the row itself, so a row needs a word more than a vector.
+pub(crate) fn fits(wpr: usize, lanes: usize) -> bool {
+    wpr > lanes
+}
+
+/// A row's horizontal sums: the 2-sum of its west and east neighbours, the 3-sum with the cell,
+/// and the cells.
+#[derive(Clone, Copy)]
+struct Sums<V> {
+    o2: V,
+    t2: V,
+    o3: V,
+    t3: V,
+    cells: V,
+}
+
+/// The sums of the words `cells` given the vectors one word to the west and one to the east.
+#[inline(always)]
+fn sums<S: Simd>(s: S, west_words: S::U32, cells: S::U32, east_words: S::U32) -> Sums<S::U32> {
+    let west = s.or_u32(s.shl_u32::<1>(cells), s.shr_u32::<31>(west_words));
+    let east = s.or_u32(s.shr_u32::<1>(cells), s.shl_u32::<31>(east_words));
+    let o2 = s.xor_u32(west, east);
+    let t2 = s.and_u32(west, east);
+    Sums {
+        o2,
+        t2,
+        o3: s.xor_u32(o2, cells),
+        t3: s.or_u32(s.and_u32(o2, cells), t2),
+        cells,
+    }
+}
+
+/// The next state of the middle row from the 3-sums above and below and the middle's 2-sum.
+#[inline(always)]
+fn next<S: Simd>(s: S, above: &Sums<S::U32>, mid: &Sums<S::U32>, below: &Sums<S::U32>) -> S::U32 {
+    let p = s.xor_u32(above.o3, below.o3);
+    let s0 = s.xor_u32(p, mid.o2);
+    let c1 = s.or_u32(s.and_u32(above.o3, below.o3), s.and_u32(p, mid.o2));
+    let q = s.xor_u32(above.t3, below.t3);
+    let t = s.xor_u32(q, mid.t2);
+    let c2 = s.or_u32(s.and_u32(above.t3, below.t3), s.and_u32(q, mid.t2));
+    // andnot_u32(a, b) is !a & b.
+    s.and_u32(s.andnot_u32(c2, s.xor_u32(c1, t)), s.or_u32(s0, mid.cells))
+}
+
+/// Loads `S::LANES` words at `p`.
+///
+/// # Safety
+/// `p..p + S::LANES` must be readable `u32`s.
+#[inline(always)]
+unsafe fn load<S: Simd>(s: S, p: *const u32) -> S::U32 {
+    s.load_u32(std::slice::from_raw_parts(p, S::LANES))
+}
+
+/// The sums of the `S::LANES` words at `p`.
+///
+/// # Safety
+/// `p - 1..p + S::LANES + 1` must be readable `u32`s.
+#[inline(always)]
+unsafe fn sums_at<S: Simd>(s: S, p: *const u32) -> Sums<S::U32> {
+    sums(s, load(s, p.sub(1)), load(s, p), load(s, p.add(1)))
+}
+
+/// Stores the next state of the middle row at `out`.
+///
+/// # Safety
+/// `out..out + S::LANES` must be writable `u32`s.
+#[inline(always)]
+unsafe fn emit_row<S: Simd, const MASKED: bool>(
+    s: S,
+    out: *mut u32,
+    keep: S::U32,
+    above: &Sums<S::U32>,
+    mid: &Sums<S::U32>,
+    below: &Sums<S::U32>,
+) {
+    let mut cells = next(s, above, mid, below);
+    if MASKED {
+        cells = s.and_u32(cells, keep);
+    }
+    s.store_u32(cells, std::slice::from_raw_parts_mut(out, S::LANES));
+}
+
+/// One strip: output rows `0..count` of the chunk at words `at..at + S::LANES`. `row(k)` is the
+/// pointer to chunk row `k` (k = 0 is the row above the first output row) at word `at`, where
+/// one word before and `S::LANES` + 1 words from it are readable; `out(r)` the output row `r`
+/// at word `at`. `MASKED`: the strip holds the row's last word, whose padding bits are cleared
+/// with `keep`.
+///
+/// Plain functions, not closures, compute the sums: a closure does not take on the caller's
+/// target features, and one that LLVM declined to inline passed its sums through the stack.
+#[inline(always)]
+unsafe fn strip<S: Simd, const MASKED: bool>(
+    s: S,
+    count: usize,
+    row: impl Fn(usize) -> *const u32,
+    out: impl Fn(usize) -> *mut u32,
+    keep: S::U32,
+) {
+    let mut above = sums_at(s, row(0));
+    let mut mid = sums_at(s, row(1));
+    // Three rows a trip, so the rows' sums change roles by register naming: moving them up a
+    // row each trip cost seven register moves per row, a sixth of the loop's instructions.
+    let mut r = 0;
+    while r + 3 <= count {
+        let b = sums_at(s, row(r + 2));
+        emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &b);
+        let c = sums_at(s, row(r + 3));
+        emit_row::<S, MASKED>(s, out(r + 1), keep, &mid, &b, &c);
+        let d = sums_at(s, row(r + 4));
+        emit_row::<S, MASKED>(s, out(r + 2), keep, &b, &c, &d);
+        (above, mid) = (c, d);
+        r += 3;
+    }
+    while r < count {
+        let below = sums_at(s, row(r + 2));
+        emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &below);
+        (above, mid) = (mid, below);
+        r += 1;
+    }
+}
+
+/// [`conway_band`] as a [`SimdKernel`], so that [`crate::simd::dispatch`] runs it compiled for
+/// a level (the one place where levels become target features).
+pub(crate) struct ConwayBand<'s, R> {
+    shape: &'s Shape,
+    rows: &'s R,
+    first_row: isize,
+    out: &'s mut [u32],
+    scratch: &'s mut StripScratch,
+}
+
+impl<'s, R> ConwayBand<'s, R> {
+    /// The band `first_row..first_row + out.len() / wpr` of `rows`' next generation into `out`.
+    pub(crate) fn new(
+        shape: &'s Shape,
+        rows: &'s R,
+        first_row: isize,
+        out: &'s mut [u32],
+        scratch: &'s mut StripScratch,
+    ) -> Self {
+        ConwayBand {
+            shape,
+            rows,
+            first_row,
+            out,
+            scratch,
+        }
+    }
+}
+
+impl<'a, R: Rows<'a>> SimdKernel for ConwayBand<'_, R> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Simd>(self, s: S) {
+        conway_band(
+            s,
+            self.shape,
+            self.rows,
+            self.first_row,
+            self.out,
+            self.scratch,
+        )
+    }
+}
+
+/// Computes virtual rows `first_row..first_row + out.len() / wpr` of the next generation of
+/// `rows` under B3/S23 into `out`, with the vectors of `s`. The rows must [`fit`](fits) them. A
+/// row that `rows` reports dead (outside a bounded grid) stays dead.
+#[inline(always)]
+pub(crate) fn conway_band<'a, S: Simd>(
+    s: S,
+    shape: &Shape,
+    rows: &impl Rows<'a>,
+    first_row: isize,
+    out: &mut [u32],
+    scratch: &mut StripScratch,
+) {
+    let (wpr, lanes) = (shape.wpr, S::LANES);
+    assert!(fits(wpr, lanes) && lanes <= MAX_LANES && out.len().is_multiple_of(wpr));
+    assert_eq!(scratch.dead.len(), wpr);
+    let count = out.len() / wpr;
+    // The last strip's lanes: every bit but the padding bits of the row's last word.
+    let mut keep_words = [u32::MAX; MAX_LANES];
+    keep_words[lanes - 1] = last_word_mask(shape.width);
+    let keep = s.load_u32(&keep_words[..lanes]);
+    let last_at = wpr - lanes;
+    let mut done = 0;
+    // SAFETY: every pointer below is into `out`, a row `rows` returned (`wpr` words, checked
+    // above), the dead row or the edge lines, within the bounds each helper states: strips
+    // start at word `lanes` at the least and end at `last_at + lanes = wpr` at the most.
+    unsafe {
+        while done < count {
+            let chunk = (count - done).min(CHUNK_ROWS);
+            let first = first_row + done as isize;
+            // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row.
+            let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
+            let mut dead = [false; CHUNK_ROWS + 2];
+            let edges = scratch.edges.as_mut_ptr();
+            for k in 0..chunk + 2 {
+                let line = edges.add(k * EDGE_STRIDE);
+                let Some(row) = rows(first - 1 + k as isize) else {
+                    ptrs[k] = scratch.dead.as_ptr();
+                    dead[k] = true;
+                    std::ptr::write_bytes(line, 0, EDGE_STRIDE);
+                    continue;
+                };
+                debug_assert_eq!(row.len(), wpr);
+                ptrs[k] = row.as_ptr();
+                let e = RowEdges::of(shape, row);
+                // The first strip's [before, row[0..=lanes]] and the last strip's
+                // [row[last_at - 1..wpr - 1], last word | patch, after].
+                *line = e.before;
+                std::ptr::copy_nonoverlapping(row.as_ptr(), line.add(1), lanes + 1);
+                let right = line.add(lanes + 2);
+                std::ptr::copy_nonoverlapping(row.as_ptr().add(last_at - 1), right, lanes);
+                *right.add(lanes) = row[wpr - 1] | e.last_patch;
+                *right.add(lanes + 1) = e.after;
+            }
+            let out_base = out.as_mut_ptr().add(done * wpr);
+            let out_at = |at: usize| move |r: usize| out_base.add(r * wpr + at);
+            // Interior strips read their rows in place; the first and last read the edge lines.
+            let mut at = lanes;
+            while at < last_at {
+                // SAFETY (of get_unchecked): k < chunk + 2, the entries filled above.
+                strip::<S, false>(
+                    s,
+                    chunk,
+                    |k| ptrs.get_unchecked(k).add(at),
+                    out_at(at),
+                    keep,
+                );
+                at += lanes;
+            }
+            strip::<S, false>(
+                s,
+                chunk,
+                |k| edges.add(k * EDGE_STRIDE + 1),
+                out_at(0),
+                keep,
+            );
+            strip::<S, true>(
+                s,
+                chunk,
+                |k| edges.add(k * EDGE_STRIDE + lanes + 3),
+                out_at(last_at),
+                keep,
+            );
+            for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
+                out[(done + r) * wpr..(done + r + 1) * wpr].fill(0);
+            }
+            done += chunk;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{grid_rows, step_band, RowSums};
+    use super::*;
+    use crate::isa::Isa;
+    use crate::life::grid::Grid;
+    use crate::life::rule::{Rule, Topology};
+    use crate::simd::portable::Portable;
+
+    /// One generation of `grid` by the strip kernel with the vectors of `s`, against the row kernel's
+    /// (`Isa::Scalar`, the oracle).
+    fn check<S: Simd>(s: S, grid: &Grid, topology: Topology) {
+        let shape = Shape {
+            width: grid.width(),
+            height: grid.height(),
+            wpr: grid.words_per_row() as usize,
+            topology,
+            rule: Rule::CONWAY,
+            isa: Isa::Scalar,
+        };
+        if !fits(shape.wpr, S::LANES) {
+            return;
+        }
+        let rows = grid_rows(&shape, grid.words());
+        let mut want = vec![0u32; grid.words().len()];
+        step_band(&shape, &rows, 0, &mut want, &mut RowSums::new(shape.wpr));
+        let mut got = vec![u32::MAX; want.len()];
+        let mut scratch = StripScratch::new(shape.wpr);
+        conway_band(s, &shape, &rows, 0, &mut got, &mut scratch);
+        let (w, h, lanes) = (grid.width(), grid.height(), S::LANES);
+        assert!(got == want, "{lanes} lanes: {w}x{h} {topology}");
+    }
+
+    #[test]
+    fn strips_equal_the_row_kernel_at_every_width_and_lane_count() {
+        // Row ends at every offset in a word, rows just wider than a vector, several vectors,
+        // a partial last strip; heights across a chunk boundary.
+        for wpr in 1..=40u32 {
+            for cut in [0, 1, 17, 31] {
+                let width = wpr * 32 - cut;
+                for height in [1, 2, 3, 7] {
+                    for topology in [Topology::Torus, Topology::Bounded] {
+                        let grid =
+                            Grid::random(width, height, 0.4, (width * height) as u64).unwrap();
+                        check(Portable::<16>, &grid, topology);
+                        check(Portable::<8>, &grid, topology);
+                        check(Portable::<3>, &grid, topology);
+                        check(Portable::<1>, &grid, topology);
+                    }
+                }
+            }
+        }
+        for topology in [Topology::Torus, Topology::Bounded] {
+            let grid = Grid::random(33 * 32 - 5, CHUNK_ROWS as u32 * 2 + 3, 0.5, 9).unwrap();
+            check(Portable::<16>, &grid, topology);
+            check(Portable::<8>, &grid, topology);
+        }
+    }
+}
