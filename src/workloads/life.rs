@@ -8,11 +8,12 @@
 //! parallelism buys.
 
 use super::{
-    Check, Device, DeviceSize, Prepared, Problem, RunClock, RunTiming, WorkCounts, Workload,
+    Check, Device, DeviceSize, Prepared, Problem, Ran, RunClock, RunTiming, WorkCounts, Workload,
 };
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::ShaderBuild;
+use crate::isa::Isa;
 use crate::life::{reference::reference_run, Grid, Kernel, LifeEngine, Rule, Topology};
 use crate::peak::Measure;
 
@@ -234,8 +235,20 @@ impl Prepared for PreparedLife {
 /// in the workloads as in the ceilings.)
 const PACKED_LOGIC_PER_WORD: f64 = 32.0;
 
+/// Logic operations per word and generation of the CPU's strip kernel (src/life/cpu/strip.rs),
+/// which runs B3/S23 at the SSE2, AVX2 and NEON levels: it counts the 8 neighbours without the
+/// cell, so the rule is 4 operations (`(c1 ^ t) & !c2 & (s0 | alive)`):
+/// - the new row's sums: west and east by 4 shifts and 2 ORs, their 2-sum (2), the 3-sum with
+///   the cell (3): 11;
+/// - 3-sum above + 3-sum below + 2-sum of the row, as two full adders of two planes
+///   (`p`, `s0`, `c1`; `q`, `t`, `c2`: 5 each): 10;
+/// - the rule: 4.
+///
+/// 25 per word (the row kernel's 32 at the scalar level, and the AVX-512 kernel's operations).
+const STRIP_LOGIC_PER_WORD: f64 = 25.0;
+
 /// The work counts of one Life kernel on a grid of `cells` cells.
-fn life_counts(kernel: Kernel, cells: f64, device: Device) -> WorkCounts {
+fn life_counts(kernel: Kernel, cells: f64, device: Device, logic_per_word: f64) -> WorkCounts {
     // Two bit-packed grids (current and next): 1/8 byte per cell each.
     let packed_grids = cells / 4.0;
     match (kernel, device) {
@@ -243,14 +256,14 @@ fn life_counts(kernel: Kernel, cells: f64, device: Device) -> WorkCounts {
         // the two grids fit. On the CPU, per output word 3 loads and 1 store of 4 bytes to the
         // rows being summed (L1): 16 bytes per 32 cells.
         (Kernel::Packed, Device::Cpu) => WorkCounts::compute(
-            &[(Measure::IntLogic, PACKED_LOGIC_PER_WORD / 32.0)],
+            &[(Measure::IntLogic, logic_per_word / 32.0)],
             "index arithmetic and the torus wrap not counted",
         )
         .with_traffic("grid in and out", 0.25, packed_grids)
         .with_traffic("row loads and stores", 0.5, 3.0 * cells.sqrt() / 8.0),
         // The GPU's 3 loads per word come from its L1, which no ceiling measures.
         (Kernel::Packed, Device::Gpu) => WorkCounts::compute(
-            &[(Measure::IntLogic, PACKED_LOGIC_PER_WORD / 32.0)],
+            &[(Measure::IntLogic, logic_per_word / 32.0)],
             "index arithmetic and the torus wrap not counted; L1 loads not counted",
         )
         .with_traffic("grid in and out", 0.25, packed_grids),
@@ -260,10 +273,7 @@ fn life_counts(kernel: Kernel, cells: f64, device: Device) -> WorkCounts {
         // bytes per word and generation).
         (Kernel::Tiled, device) => {
             let counts = WorkCounts::compute(
-                &[(
-                    Measure::IntLogic,
-                    PACKED_LOGIC_PER_WORD / 32.0 * 17.0 / 16.0,
-                )],
+                &[(Measure::IntLogic, logic_per_word / 32.0 * 17.0 / 16.0)],
                 "8 generations per pass assumed (fewer on grids under 112 rows)",
             )
             .with_traffic("grid in and out, once per pass", 0.25 / 8.0, packed_grids);
@@ -310,7 +320,31 @@ impl Workload for LifeWorkload {
 
     fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts> {
         let (w, h, _) = parse_life_size(size).ok()?;
-        Some(life_counts(self.kernel, w as f64 * h as f64, device))
+        Some(life_counts(
+            self.kernel,
+            w as f64 * h as f64,
+            device,
+            PACKED_LOGIC_PER_WORD,
+        ))
+    }
+
+    /// A CPU row that ran at a level the strip kernel serves (B3/S23, as every bench row runs)
+    /// is held to the strip kernel's count; other levels and the GPU to the row kernel's.
+    fn work_counts_ran(&self, size: &str, device: Device, ran: &Ran) -> Option<WorkCounts> {
+        let (w, h, _) = parse_life_size(size).ok()?;
+        let strips =
+            device == Device::Cpu && matches!(ran.isa, Some(Isa::Sse2 | Isa::Avx2 | Isa::Neon));
+        let logic_per_word = if strips {
+            STRIP_LOGIC_PER_WORD
+        } else {
+            PACKED_LOGIC_PER_WORD
+        };
+        Some(life_counts(
+            self.kernel,
+            w as f64 * h as f64,
+            device,
+            logic_per_word,
+        ))
     }
 
     fn default_sizes(&self, quick: bool) -> Vec<String> {
@@ -386,5 +420,30 @@ impl Workload for LifeWorkload {
             passed: true,
             detail: format!("{cases} grids bit-identical to the reference"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The strip kernel's levels are held to its 25 operations per word, the others (the row
+    /// kernel at the scalar level, AVX-512, the GPU) to 32.
+    #[test]
+    fn a_cpu_row_is_counted_by_the_kernel_its_level_ran() {
+        let life = LifeWorkload {
+            kernel: Kernel::Packed,
+        };
+        let logic = |device, isa| {
+            let ran = Ran { isa, kernel: None };
+            life.work_counts_ran("64x64:1", device, &ran)
+                .unwrap()
+                .ops_of(Measure::IntLogic)
+        };
+        assert_eq!(logic(Device::Cpu, Some(Isa::Avx2)), 25.0 / 32.0);
+        assert_eq!(logic(Device::Cpu, Some(Isa::Sse2)), 25.0 / 32.0);
+        assert_eq!(logic(Device::Cpu, Some(Isa::Scalar)), 1.0);
+        assert_eq!(logic(Device::Cpu, Some(Isa::Avx512)), 1.0);
+        assert_eq!(logic(Device::Gpu, None), 1.0);
     }
 }
