@@ -272,7 +272,7 @@ pub fn write(grid: &Grid) -> String {
 const TABLED_COLUMNS: u32 = 1 << 16;
 
 /// [`write()`], streamed into `out` through a [`TextSink`]. Each row's ` y\n` is formatted
-/// once, each column's digits once (below [`TABLED_COLUMNS`]); a live cell is then two stores
+/// once, each column's digits once (below `TABLED_COLUMNS`); a live cell is then two stores
 /// of whole words into the sink's buffer.
 pub fn write_to(out: &mut dyn Write, grid: &Grid) -> std::io::Result<()> {
     let mut sink = TextSink::new(out);

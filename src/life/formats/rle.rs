@@ -747,7 +747,7 @@ const ROOM_PER_WORD: usize = 64 * 12;
 ///
 /// Runs are found a 64-bit word at a time: `w ^ (w << 1)` marks every cell that differs from
 /// the one before it, so each set bit ends a run, and `trailing_zeros` walks them; the run's
-/// tag alternates. Each token is one table look-up ([`TOKENS`]) stored straight into the sink's
+/// tag alternates. Each token is one table look-up (`TOKENS`) stored straight into the sink's
 /// buffer, so the loop holds no branch on the cells' values.
 pub fn write_to(
     out: &mut dyn Write,

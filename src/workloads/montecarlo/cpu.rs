@@ -1,7 +1,7 @@
 //! The serial and Rayon kernels of Monte Carlo π: what both CPU backends run.
 //!
-//! One generic kernel (`block_misses`) over the [`Simd`] vectors' u32 lanes, run at the level
-//! of the [`Isa`] argument by [`dispatch`], which compiles the whole block loop for it. Serial runs it over the whole range, each Rayon task over
+//! One generic kernel (`block_misses`) over the `Simd` vectors' u32 lanes, run at the level
+//! of the [`Isa`] argument by `simd::dispatch`, which compiles the whole block loop for it. Serial runs it over the whole range, each Rayon task over
 //! its chunk: the same code, so the counts are identical.
 //!
 //! # The circle test without a compare

@@ -4,14 +4,14 @@
 //! one of two ways ([`Kernel`]):
 //!
 //! - **multi-buffer** ([`Kernel::Lanes`]): one generic compression over the u32 lanes of the
-//!   [`Simd`] vectors, one message per lane (4 with SSE2 or NEON, 8 with AVX2, 16 with
-//!   AVX-512, 1 for [`Isa::Scalar`]), run at its level by [`dispatch`], which compiles the
+//!   `Simd` vectors, one message per lane (4 with SSE2 or NEON, 8 with AVX2, 16 with
+//!   AVX-512, 1 for [`Isa::Scalar`]), run at its level by `simd::dispatch`, which compiles the
 //!   whole block loop for it;
 //! - **SHA-NI streams** ([`Kernel::ShaNi`], `cpu/sha_ni.rs`): x86's SHA-256 instructions
 //!   (`sha256rnds2`, two rounds of one message per instruction) on [`SHA_NI_STREAMS`] messages
 //!   interleaved, so the round instructions' latency, which bounds a single stream (OpenSSL's),
-//!   is overlapped; run by [`run_sha_ni`](crate::simd::x86_64::sha::run_sha_ni) beside
-//!   [`dispatch`].
+//!   is overlapped; run by `simd::x86_64::sha::run_sha_ni` beside
+//!   `simd::dispatch`.
 //!
 //! Which is faster depends on the CPU (how fast its `sha256rnds2` is, how wide its vectors are),
 //! so [`Kernel::choose`] times both once per process on a few thousand nonces and keeps the

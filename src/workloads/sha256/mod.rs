@@ -504,7 +504,7 @@ impl Workload for Sha256Workload {
     /// its instructions instead ([`Workload::work_counts_ran`], [`counts::sha256_sha_ni`]).
     ///
     /// The GPU kernel takes the message words as pipeline constants (issue 20), so the driver
-    /// folds every operation on the fixed words: [`folded::gpu_ops_per_hash`] counts what is
+    /// folds every operation on the fixed words: `folded::gpu_ops_per_hash` counts what is
     /// left, for the size's prefix (1473 logic and 542 adds for the default prefix, against the
     /// 1568 and 600 above: the nonce reaches every schedule word, so little folds).
     fn work_counts(&self, size: &str, device: Device) -> Option<WorkCounts> {
