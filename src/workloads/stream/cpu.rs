@@ -1,7 +1,7 @@
 //! The serial and Rayon kernels of the STREAM triad: what both CPU backends run.
 //!
 //! One loop ([`triad`], a zip the compiler vectorises), compiled once per instruction-set level
-//! inside a `#[target_feature]` function and chosen by the run's [`Isa`]: at x86-64's baseline
+//! by `simd::dispatch`, like every CPU kernel, and chosen by the run's [`Isa`]: at x86-64's baseline
 //! (SSE2) each element costs twice the instructions of AVX2, which on two Zen 3 cores left
 //! 5–10% of the DRAM bandwidth an OpenMP `-march=native` triad reaches unused
 //! (docs/performance.md, "STREAM and the triad ceiling against OpenMP"). Rayon runs the same
@@ -9,6 +9,7 @@
 
 use super::{b_value, c_value, SCALAR};
 use crate::isa::Isa;
+use crate::simd::{self, Simd, SimdKernel};
 use rayon::prelude::*;
 
 /// Elements per Rayon task: 256 KiB per array, large enough to stream, small enough to balance.
@@ -30,43 +31,27 @@ fn triad(a: &mut [f32], b: &[f32], c: &[f32]) {
     }
 }
 
-/// [`triad`] at `isa`.
+/// [`triad`] as a [`SimdKernel`]: [`simd::dispatch`] compiles it inside its level's
+/// `#[target_feature]` function, where the zip is vectorised at that level (the loop needs no
+/// vector type of its own, so the token goes unused).
+struct Triad<'a> {
+    a: &'a mut [f32],
+    b: &'a [f32],
+    c: &'a [f32],
+}
+
+impl SimdKernel for Triad<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Simd>(self, _: S) {
+        triad(self.a, self.b, self.c)
+    }
+}
+
+/// [`triad`] at `isa`, which this CPU supports (it came from [`Isa::for_kernel`]).
 fn triad_at(isa: Isa, a: &mut [f32], b: &[f32], c: &[f32]) {
-    // SAFETY: each level's function is called only for its own level, which this CPU supports
-    // (the level came from `Isa::for_kernel`, which checks support).
-    unsafe {
-        match isa {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86::avx512(a, b, c),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => x86::avx2(a, b, c),
-            #[cfg(target_arch = "aarch64")]
-            Isa::Neon => arm::neon(a, b, c),
-            // SSE2 is x86-64's baseline: plain code is compiled for it.
-            _ => triad(a, b, c),
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn avx2(a: &mut [f32], b: &[f32], c: &[f32]) {
-        super::triad(a, b, c)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn avx512(a: &mut [f32], b: &[f32], c: &[f32]) {
-        super::triad(a, b, c)
-    }
-}
-
-#[cfg(target_arch = "aarch64")]
-mod arm {
-    #[target_feature(enable = "neon")]
-    pub(super) unsafe fn neon(a: &mut [f32], b: &[f32], c: &[f32]) {
-        super::triad(a, b, c)
-    }
+    simd::dispatch(isa, Triad { a, b, c })
 }
 
 /// Array `f(i)` for `i < elements`, made on the current Rayon pool when `parallel` (each chunk
