@@ -40,19 +40,28 @@ impl Transfers {
 
     /// Counts `bytes` written from the host to the device.
     pub(crate) fn count_to_device(bytes: u64) {
-        LEDGER.with(|l| {
-            let mut t = l.get();
-            t.to_device += bytes;
-            l.set(t);
+        Transfers::count(Transfers {
+            to_device: bytes,
+            to_host: 0,
         });
     }
 
     /// Counts `bytes` read back from the device to the host.
     pub(crate) fn count_to_host(bytes: u64) {
+        Transfers::count(Transfers {
+            to_device: 0,
+            to_host: bytes,
+        });
+    }
+
+    /// Adds `moved` to this thread's totals.
+    fn count(moved: Transfers) {
         LEDGER.with(|l| {
-            let mut t = l.get();
-            t.to_host += bytes;
-            l.set(t);
+            let t = l.get();
+            l.set(Transfers {
+                to_device: t.to_device + moved.to_device,
+                to_host: t.to_host + moved.to_host,
+            });
         });
     }
 }
