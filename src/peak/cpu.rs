@@ -14,7 +14,10 @@
 //! from the OS's cache sizes: half of L1, half of L2, a share of L3 and several times L3 (DRAM).
 //! Every pass goes through `black_box`, so no pass can be hoisted or skipped.
 
-use super::{measure_rate, theory, BackendCeilings, Budget, Measure, MemLevel, Sampled};
+use super::{
+    measure_rate, measure_rates_interleaved, theory, BackendCeilings, Budget, Measure, MemLevel,
+    RunFn, Sampled,
+};
 use crate::error::Result;
 use crate::isa::Isa;
 use std::hint::black_box;
@@ -87,20 +90,48 @@ pub fn measure(rayon: Option<usize>, budget: &Budget) -> Result<BackendCeilings>
     let threads = runner.threads;
     let mut ceilings = Vec::new();
     let mut notes = Vec::new();
-    for measure in Measure::COMPUTE {
+    if rayon.is_some() && !runner.pinned {
+        notes.push(format!(
+            "threads not pinned to CPUs of their own ({threads} threads; fewer CPUs allowed, or \
+             not Linux): two may share a core, and the all-core ceilings read low"
+        ));
+    }
+    let mut kernels = Vec::new();
+    for measure in Measure::COMPUTE.into_iter().chain(Measure::UNITS) {
         match compute_kernel(isa, measure) {
-            Ok((kernel, per_iteration)) => {
-                let sampled = measure_rate(budget, per_iteration * threads as f64, |n| {
-                    // SAFETY: `compute_kernel` hands out only kernels of levels this CPU runs
-                    // (`isa` comes from `Isa::for_kernel`, which checks support).
-                    runner.time(|_| unsafe { black_box(kernel(n)) })
-                })?;
-                let mut c = sampled.ceiling(measure, None);
-                c.theoretical = theory::cpu(isa, threads, measure);
-                ceilings.push(c);
-            }
+            Ok((kernel, per_iteration)) => kernels.push((measure, kernel, per_iteration)),
             Err(why) => notes.push(format!("{}: {why}", measure.words())),
         }
+    }
+    // Sampled in turns (one sample of each kernel per round), twice the budget's samples each:
+    // every compute ceiling's samples then spread over the whole second or so the kernels
+    // take, and a reading is the best of 14, so the host's disturbance of a few tens of
+    // milliseconds no longer sets a ceiling (the int32 logic ceiling once read 56 and 67 G
+    // op/s against 101–103 in other runs; see docs/performance.md).
+    let compute_budget = Budget {
+        samples: budget.samples * 2,
+        ..*budget
+    };
+    let runner_ref = &runner;
+    let mut runs: Vec<Box<RunFn<'_>>> = kernels
+        .iter()
+        .map(|&(_, kernel, _)| -> Box<RunFn<'_>> {
+            // SAFETY: `compute_kernel` hands out only kernels this CPU runs (`isa` comes from
+            // `Isa::for_kernel`, which checks support; the SHA kernel is given out only where
+            // the CPU has SHA-NI).
+            Box::new(move |n| runner_ref.time(|_| unsafe { black_box(kernel(n)) }))
+        })
+        .collect();
+    let mut interleaved: Vec<(f64, &mut RunFn<'_>)> = kernels
+        .iter()
+        .zip(runs.iter_mut())
+        .map(|(&(_, _, per_iteration), run)| (per_iteration * threads as f64, &mut **run))
+        .collect();
+    let sampled = measure_rates_interleaved(&compute_budget, &mut interleaved)?;
+    for ((measure, _, _), sampled) in kernels.iter().zip(sampled) {
+        let mut c = sampled.ceiling(*measure, None);
+        c.theoretical = theory::cpu(isa, threads, *measure);
+        ceilings.push(c);
     }
     let caches = CacheSizes::detect();
     for level in LEVELS {
@@ -132,6 +163,8 @@ pub fn measure(rayon: Option<usize>, budget: &Budget) -> Result<BackendCeilings>
 struct Runner {
     pool: Option<rayon::ThreadPool>,
     threads: usize,
+    /// Each of the pool's threads is bound to a CPU of its own.
+    pinned: bool,
 }
 
 impl Runner {
@@ -140,11 +173,17 @@ impl Runner {
             None => Runner {
                 pool: None,
                 threads: 1,
+                pinned: false,
             },
-            Some(threads) => Runner {
-                pool: Some(crate::backend::rayon_pool(threads)?),
-                threads: threads.max(1),
-            },
+            Some(threads) => {
+                let pool = crate::backend::rayon_pool(threads)?;
+                let pinned = pin_each_thread(&pool);
+                Runner {
+                    pool: Some(pool),
+                    threads: threads.max(1),
+                    pinned,
+                }
+            }
         })
     }
 
@@ -162,10 +201,18 @@ impl Runner {
         let arrived = AtomicUsize::new(0);
         let spans: Vec<(Instant, Instant)> = pool.broadcast(|ctx| {
             arrived.fetch_add(1, Ordering::AcqRel);
-            // Yielding, not spinning: on a busy machine a spinning thread would take the core
-            // its partner (or another run's worker) needs, and stretch the timed work behind it.
+            // Spinning a little, then yielding. Spinning keeps a thread on its CPU and lets all
+            // start within a microsecond of each other; with the threads pinned it cannot
+            // starve a partner. Unpinned (or on a busy machine), the partner may be queued on
+            // this very CPU, and a thread spinning for long would hold it off and stretch the
+            // timed work: past the spin it yields.
+            let spin_until = Instant::now() + BARRIER_SPIN;
             while arrived.load(Ordering::Acquire) < ctx.num_threads() {
-                std::thread::yield_now();
+                if Instant::now() < spin_until {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
             }
             let start = Instant::now();
             black_box(work(ctx.index()));
@@ -183,6 +230,57 @@ impl Runner {
             None => vec![Mutex::new(make())],
             Some(pool) => pool.broadcast(|_| Mutex::new(make())),
         }
+    }
+}
+
+/// How long a thread spins at [`Runner::time`]'s start barrier before it yields.
+const BARRIER_SPIN: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Binds thread `i` of `pool` to the `i`-th CPU this process may run on; false where that
+/// cannot be done (more threads than CPUs, not Linux, or the OS refused), leaving the threads
+/// unbound.
+///
+/// Why: the all-core bandwidth ceiling needs every thread on a core of its own for the whole
+/// timed pass. Left to the scheduler, two of the pool's threads woken together can land on one
+/// CPU while the other idles; a thread yielding at the start barrier then hands that CPU to its
+/// partner, and both stream on one core until the load balancer moves one (milliseconds: most of
+/// a DRAM sample). On the 2-vCPU Zen 3 guest, quiet, whole runs of `speedup peak` read 27–30
+/// GB/s instead of 38 that way, while the OpenMP triad (whose threads spin and stay put) read
+/// 37–39 every time. Real-time priority (`chrt -f 1`) hid it: the real-time class places
+/// runnable threads on separate CPUs at once.
+fn pin_each_thread(pool: &rayon::ThreadPool) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: cpu_set_t is plain bits (all zero is the empty set); the calls get its true
+        // size and a pointer to it, and 0 names the calling thread.
+        let allowed: Vec<usize> = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, size, &mut set) != 0 {
+                return false;
+            }
+            (0..libc::CPU_SETSIZE as usize)
+                .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+                .collect()
+        };
+        if allowed.len() < pool.current_num_threads() {
+            return false;
+        }
+        pool.broadcast(|ctx| {
+            // SAFETY: as above; the set holds one CPU the process may use.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(allowed[ctx.index()], &mut set);
+                libc::sched_setaffinity(0, size, &set) == 0
+            }
+        })
+        .into_iter()
+        .all(|ok| ok)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pool;
+        false
     }
 }
 
@@ -418,6 +516,41 @@ mod x86 {
         (logic_scalar, "xor {a:e}, {x:e} # {y:e}")
     );
 
+    /// Defines `$name(iterations) -> u32`: 12 independent SHA-256 states, each put through one
+    /// `sha256rnds2` per iteration (its third operand, the round inputs, is xmm0 by definition,
+    /// so it is passed there). Twelve in flight cover the instruction's latency (4 cycles on
+    /// Zen 3, 6 on Golden Cove) at its rate (1 per cycle on both).
+    macro_rules! sha_chains {
+        ($name:ident, [$($a:ident),+]) => {
+            #[target_feature(enable = "sha,sse2")]
+            unsafe fn $name(iterations: u64) -> u32 {
+                let x = _mm_set1_epi32(std::hint::black_box(X_BITS));
+                let k = _mm_set1_epi32(std::hint::black_box(Y_BITS));
+                let mut seed = 0x6a09_e667i32;
+                $(
+                    seed = seed.wrapping_add(1);
+                    let mut $a = _mm_set1_epi32(seed);
+                )+
+                for _ in 0..iterations {
+                    $(
+                        asm!("sha256rnds2 {a}, {x}", a = inout(xmm_reg) $a, x = in(xmm_reg) x,
+                             in("xmm0") k, options(nomem, nostack));
+                    )+
+                }
+                let mut fold = 0u32;
+                $(
+                    let words: [u32; 4] = std::mem::transmute($a);
+                    fold ^= words.iter().fold(0, |s, w| s ^ w);
+                )+
+                fold
+            }
+        };
+    }
+    sha_chains!(
+        sha256rnds2_chains,
+        [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11]
+    );
+
     /// The kernel for `measure` at `isa` and its operations per iteration.
     pub(super) fn kernel(isa: Isa, measure: Measure) -> Result<(Kernel, f64), String> {
         let lanes = isa.lanes32() as f64;
@@ -448,6 +581,15 @@ mod x86 {
             (Isa::Sse2, IntMul) => {
                 Err("SSE2 has no 32-bit lane multiply (pmulld is SSE4.1)".into())
             }
+            // SHA-NI is a capability beside the vector levels; SHA-256's kernel uses it at any
+            // level but plain Rust (`workloads::sha256::cpu::Kernel::choose`), and so does this.
+            (Isa::Scalar, Sha256Rnds2) => {
+                Err("SHA-NI kernels run at a vector level, not at scalar".into())
+            }
+            (_, Sha256Rnds2) if !crate::isa::has_sha_ni() => {
+                Err("this CPU has no SHA extensions (SHA-NI)".into())
+            }
+            (_, Sha256Rnds2) => Ok((sha256rnds2_chains, VECTOR_CHAINS)),
             (other, _) => Err(format!("no x86-64 microkernel at level {other}")),
         }
     }
@@ -560,7 +702,7 @@ mod tests {
     #[test]
     fn every_level_this_cpu_runs_has_its_kernels_or_says_why() {
         for &isa in Isa::detected() {
-            for m in Measure::COMPUTE {
+            for m in Measure::COMPUTE.into_iter().chain(Measure::UNITS) {
                 match compute_kernel(isa, m) {
                     Ok((kernel, ops)) => {
                         assert!(ops >= 8.0, "{isa} {m:?}: {ops} ops per iteration");

@@ -60,6 +60,10 @@ pub enum Measure {
     DeviceToHost,
     /// One empty dispatch, submitted and waited for: seconds (a latency, lower is better).
     EmptyDispatch,
+    /// x86's `sha256rnds2` (two SHA-256 rounds of one message), independent ones back to back:
+    /// instructions/s. The SHA unit's own rate, apart from the vector pipes: SHA-NI kernels are
+    /// held to it as well as to the pipes' issue bound.
+    Sha256Rnds2,
 }
 
 impl Measure {
@@ -71,6 +75,17 @@ impl Measure {
         Measure::IntMul,
         Measure::IntLogic,
     ];
+
+    /// Ceilings of a special-purpose unit, one instruction each, measured beside
+    /// [`Measure::COMPUTE`] where the CPU has the unit. Their operations are instructions of
+    /// that unit, which the vector-pipe classes count too (as issue slots), so they are left
+    /// out of a row's total operations and of the roofline chart's lines.
+    pub const UNITS: [Measure; 1] = [Measure::Sha256Rnds2];
+
+    /// Whether this is one of [`Measure::UNITS`].
+    pub fn is_unit(self) -> bool {
+        Measure::UNITS.contains(&self)
+    }
 
     /// Words for tables: "f32 FMA", "L2 triad" (with its level), ...
     pub fn words(self) -> &'static str {
@@ -85,6 +100,7 @@ impl Measure {
             Measure::HostToDevice => "host→device",
             Measure::DeviceToHost => "device→host",
             Measure::EmptyDispatch => "empty dispatch",
+            Measure::Sha256Rnds2 => "sha256rnds2",
         }
     }
 
@@ -93,6 +109,7 @@ impl Measure {
         match self {
             Measure::F32Fma | Measure::F32MulAdd => "flop/s",
             Measure::IntAdd | Measure::IntMul | Measure::IntLogic => "op/s",
+            Measure::Sha256Rnds2 => "instr/s",
             Measure::EmptyDispatch => "s",
             _ => "B/s",
         }
@@ -324,33 +341,89 @@ pub(crate) fn measure_rate(
     per_iteration: f64,
     mut run: impl FnMut(u64) -> Result<f64>,
 ) -> Result<Sampled> {
-    let mut iterations = 1u64;
-    loop {
-        let t = run(iterations)?;
-        if t >= budget.sample_seconds / 8.0 || iterations >= 1 << 40 {
-            let scale = (budget.sample_seconds / t.max(1e-9)).clamp(1.0, 64.0);
-            iterations = ((iterations as f64 * scale) as u64).max(1);
-            break;
-        }
-        iterations *= 2;
+    let mut sampler = Sampler::calibrated(budget, &mut run)?;
+    while sampler.rates.len() < budget.samples {
+        sampler.sample(budget, per_iteration, &mut run)?;
     }
-    let mut rates = Vec::with_capacity(budget.samples);
-    let mut restarts = 0;
-    while rates.len() < budget.samples {
-        let t = run(iterations)?;
-        // A calibration run that the scheduler delayed makes the count too small, and fixed
-        // costs (waking a pool, a submission) would then be all a sample measures: start over
-        // with a larger count when a sample is far shorter than planned.
-        if t < budget.sample_seconds / 4.0 && restarts < 16 && iterations < 1 << 40 {
-            iterations = ((iterations as f64 * budget.sample_seconds / t.max(1e-9))
-                .clamp(2.0, 64.0 * iterations as f64)) as u64;
-            rates.clear();
-            restarts += 1;
-            continue;
+    Ok(Sampled {
+        values: sampler.rates,
+    })
+}
+
+/// Several measurements sampled in turns, one sample of each per round, until each has
+/// `budget.samples`: a disturbance of the machine that lasts a few samples (another process, the
+/// host of a virtual machine) then costs each ceiling a sample or two, not every sample of the
+/// one that ran at the time, and the best sample of each is likelier to be an undisturbed one.
+/// `runs` are (units of work per iteration, run) as [`measure_rate`] takes them.
+pub(crate) fn measure_rates_interleaved(
+    budget: &Budget,
+    runs: &mut [(f64, &mut RunFn<'_>)],
+) -> Result<Vec<Sampled>> {
+    let mut samplers = runs
+        .iter_mut()
+        .map(|(_, run)| Sampler::calibrated(budget, &mut **run))
+        .collect::<Result<Vec<_>>>()?;
+    while samplers.iter().any(|s| s.rates.len() < budget.samples) {
+        for (sampler, (per_iteration, run)) in samplers.iter_mut().zip(runs.iter_mut()) {
+            if sampler.rates.len() < budget.samples {
+                sampler.sample(budget, *per_iteration, &mut **run)?;
+            }
         }
-        rates.push(per_iteration * iterations as f64 / t.max(1e-12));
     }
-    Ok(Sampled { values: rates })
+    Ok(samplers
+        .into_iter()
+        .map(|s| Sampled { values: s.rates })
+        .collect())
+}
+
+/// A measurement's run: `run(n)` does `n` iterations and returns the seconds they took.
+pub(crate) type RunFn<'a> = dyn FnMut(u64) -> Result<f64> + 'a;
+
+/// One measurement's iteration count and the rates sampled so far.
+struct Sampler {
+    iterations: u64,
+    restarts: u32,
+    rates: Vec<f64>,
+}
+
+impl Sampler {
+    /// The iteration count, calibrated: doubled until a run takes an eighth of a sample, then
+    /// scaled to a sample.
+    fn calibrated(budget: &Budget, run: &mut RunFn<'_>) -> Result<Sampler> {
+        let mut iterations = 1u64;
+        loop {
+            let t = run(iterations)?;
+            if t >= budget.sample_seconds / 8.0 || iterations >= 1 << 40 {
+                let scale = (budget.sample_seconds / t.max(1e-9)).clamp(1.0, 64.0);
+                iterations = ((iterations as f64 * scale) as u64).max(1);
+                break;
+            }
+            iterations *= 2;
+        }
+        Ok(Sampler {
+            iterations,
+            restarts: 0,
+            rates: Vec::with_capacity(budget.samples),
+        })
+    }
+
+    /// Takes one sample, or starts over with a larger count: a calibration run that the
+    /// scheduler delayed makes the count too small, and fixed costs (waking a pool, a
+    /// submission) would then be all a sample measures, so a sample far shorter than planned
+    /// discards the samples so far.
+    fn sample(&mut self, budget: &Budget, per_iteration: f64, run: &mut RunFn<'_>) -> Result<()> {
+        let t = run(self.iterations)?;
+        if t < budget.sample_seconds / 4.0 && self.restarts < 16 && self.iterations < 1 << 40 {
+            self.iterations = ((self.iterations as f64 * budget.sample_seconds / t.max(1e-9))
+                .clamp(2.0, 64.0 * self.iterations as f64)) as u64;
+            self.rates.clear();
+            self.restarts += 1;
+            return Ok(());
+        }
+        self.rates
+            .push(per_iteration * self.iterations as f64 / t.max(1e-12));
+        Ok(())
+    }
 }
 
 /// Samples of one ceiling, rates or latencies.
