@@ -65,6 +65,10 @@ pub enum Error {
     /// A distributed run could not be set up or carried on (MPI).
     #[error("MPI: {0}")]
     Mpi(String),
+    /// A run's data moved outside its clock (an upload before its input stage, a readback after
+    /// its result stage) or not at all: its times would not cover what its row claims.
+    #[error("timing boundary: {0}")]
+    OutsideClock(String),
 }
 
 /// Result with the library's [`Error`].

@@ -6,7 +6,7 @@
 //! rather than forever.
 
 use crate::error::Result;
-use crate::gpu::{GpuContext, HostSyncs};
+use crate::gpu::{GpuContext, HostSyncs, Transfers};
 use crate::workloads::{Prepared, RunTiming};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -149,14 +149,43 @@ pub fn measure_on(
 impl Measurement {
     fn time_one(&mut self, prepared: &mut dyn Prepared, gpu: Option<&GpuContext>) -> Result<()> {
         let before = gpu.map(GpuContext::host_syncs);
+        let moved_before = Transfers::so_far();
         let start = Instant::now();
         let timing = prepared.run()?;
         self.wall_seconds.push(start.elapsed().as_secs_f64());
+        check_clock(&timing, Transfers::so_far() - moved_before, gpu.is_some())?;
         self.timings.push(timing);
         if let (Some(ctx), Some(before)) = (gpu, before) {
             self.syncs.push(ctx.host_syncs() - before);
         }
         Ok(())
+    }
+}
+
+/// Refuses a timed run whose data moved outside its clock: `during` is what the transfer
+/// ledger saw move across the whole [`Prepared::run`] call, and anything of it the clock did
+/// not see was uploaded before its input stage or read back after its result stage; a GPU run
+/// (`gpu`) must also have moved what it claims inside the clock
+/// ([`RunTiming::unseen_transfers`]). Such a row's times would not cover what it claims, and
+/// its speedups would compare different things, so `speedup bench` skips it with this reason
+/// (tests/timing.rs makes the same checks of every workload; this makes them of every row).
+pub fn check_clock(timing: &RunTiming, during: Transfers, gpu: bool) -> Result<()> {
+    let outside = timing.moved_outside(during);
+    let mut why = Vec::new();
+    if outside.to_device > 0 || outside.to_host > 0 {
+        why.push(format!(
+            "{} bytes uploaded and {} read back outside the run's clock (before its input stage \
+             or after its result stage)",
+            outside.to_device, outside.to_host
+        ));
+    }
+    if gpu {
+        why.extend(timing.unseen_transfers());
+    }
+    if why.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::error::Error::OutsideClock(why.join("; ")))
     }
 }
 
@@ -212,5 +241,76 @@ pub fn measure_interleaved_on(
         if !ran {
             return out;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::RunClock;
+
+    /// A run that uploads `early` bytes before its clock starts and reads `late` back after it
+    /// stops, besides a clocked 16-byte upload and 8-byte readback.
+    struct Leaky {
+        early: u64,
+        late: u64,
+    }
+
+    impl Prepared for Leaky {
+        fn run(&mut self) -> Result<RunTiming> {
+            Transfers::count_to_device(self.early);
+            let inputs = RunClock::start();
+            Transfers::count_to_device(16);
+            let results = inputs.ready(16).done(None);
+            Transfers::count_to_host(8);
+            let timing = results.on_host(8);
+            Transfers::count_to_host(self.late);
+            Ok(timing)
+        }
+
+        fn work(&self) -> f64 {
+            1.0
+        }
+    }
+
+    #[test]
+    fn a_run_with_transfers_outside_its_clock_is_refused() {
+        let config = MeasureConfig::QUICK;
+        let clean = measure(&mut Leaky { early: 0, late: 0 }, &config, || {});
+        assert!(clean.is_ok(), "{:?}", clean.err());
+        for (early, late) in [(1000, 0), (0, 34)] {
+            let err = measure(&mut Leaky { early, late }, &config, || {}).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(err, crate::error::Error::OutsideClock(_)),
+                "{text}"
+            );
+            assert!(
+                text.contains(&format!("{early} bytes uploaded and {late} read back")),
+                "{text}"
+            );
+            assert!(!text.contains('\n'), "one line: {text}");
+        }
+        // Interleaved (`bench --interleave`): the leaky backend drops out with the reason, the
+        // clean one is measured.
+        let mut both: Vec<Box<dyn Prepared>> = vec![
+            Box::new(Leaky { early: 0, late: 0 }),
+            Box::new(Leaky { early: 0, late: 5 }),
+        ];
+        let out = measure_interleaved(&mut both, &config, |_| {});
+        assert!(out[0].is_ok());
+        assert!(matches!(out[1], Err(crate::error::Error::OutsideClock(_))));
+    }
+
+    #[test]
+    fn a_gpu_run_must_move_what_it_claims_inside_its_clock() {
+        // Claims 16 input bytes but uploaded them before the clock (at preparation, say).
+        Transfers::count_to_device(16);
+        let before = Transfers::so_far();
+        let timing = RunClock::start().ready(16).done(None).on_host(0);
+        let during = Transfers::so_far() - before;
+        assert!(check_clock(&timing, during, false).is_ok());
+        let why = check_clock(&timing, during, true).unwrap_err().to_string();
+        assert!(why.contains("claims 16 input bytes"), "{why}");
     }
 }
