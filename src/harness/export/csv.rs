@@ -1,6 +1,7 @@
 //! CSV: one line per result row, the same rows as the JSON `results`. Each line also carries the
 //! machine's CPU, OS and build profile, so CSV files from several machines can be concatenated
-//! and still say where each number came from. Missing values are empty fields.
+//! and still say where each number came from. Missing values are empty fields. A CPU row's
+//! `cpu_isa` and `cpu_kernel` are there as in the JSON, so a row says what ran.
 
 use crate::harness::report::Report;
 
@@ -15,6 +16,8 @@ pub const COLUMNS: &[&str] = &[
     "software",
     "adapter",
     "threads",
+    "cpu_isa",
+    "cpu_kernel",
     "size",
     "size_value",
     "size_unit",
@@ -68,6 +71,8 @@ pub fn to_csv(report: &Report) -> String {
             r.software.to_string(),
             opt(&r.adapter),
             opt(&r.threads),
+            opt(&r.cpu_isa),
+            opt(&r.cpu_kernel),
             r.size.clone(),
             r.size_value.to_string(),
             r.size_unit.clone(),
