@@ -245,6 +245,21 @@ fn bench_csv_has_the_header_and_one_line_per_row() {
     assert_eq!(rows.len(), 2, "{text}");
     assert!(rows[0].contains(",life,serial,"), "{}", rows[0]);
     assert!(rows[1].contains(",life,rayon,"), "{}", rows[1]);
+    // Each CPU row says the level its kernel ran at, as the JSON does.
+    let isa = csv_column("cpu_isa");
+    for row in &rows {
+        let level = row.split(',').nth(isa).unwrap();
+        assert!(
+            speedup::isa::Isa::ALL.iter().any(|l| l.name() == level),
+            "cpu_isa {level:?} in {row}"
+        );
+    }
+}
+
+/// The index of CSV column `name`.
+fn csv_column(name: &str) -> usize {
+    let columns = speedup::harness::export::csv::COLUMNS;
+    columns.iter().position(|c| *c == name).unwrap()
 }
 
 #[test]
@@ -264,7 +279,7 @@ fn bench_sizes_after_a_name_belong_to_it() {
     let sizes: Vec<&str> = text
         .lines()
         .skip(1)
-        .map(|l| l.split(',').nth(9).unwrap())
+        .map(|l| l.split(',').nth(csv_column("size")).unwrap())
         .collect();
     assert_eq!(sizes, vec!["32x32:1", "48x16:2"], "{text}");
 }
