@@ -244,10 +244,12 @@ const BARRIER_SPIN: std::time::Duration = std::time::Duration::from_millis(1);
 /// timed pass. Left to the scheduler, two of the pool's threads woken together can land on one
 /// CPU while the other idles; a thread yielding at the start barrier then hands that CPU to its
 /// partner, and both stream on one core until the load balancer moves one (milliseconds: most of
-/// a DRAM sample). On the 2-vCPU Zen 3 guest, quiet, whole runs of `speedup peak` read 27–30
-/// GB/s instead of 38 that way, while the OpenMP triad (whose threads spin and stay put) read
-/// 37–39 every time. Real-time priority (`chrt -f 1`) hid it: the real-time class places
-/// runnable threads on separate CPUs at once.
+/// a DRAM sample). A probe of this pattern on the 2-vCPU Zen 3 guest found both threads on one
+/// CPU at the start of 22–33 of 40 passes under normal scheduling, none pinned: the likely
+/// cause of the quiet guest's bimodal ceiling (whole runs at 27–30 GB/s instead of 38, while
+/// the OpenMP triad, whose threads spin and stay put, read 37–39 every time). Real-time
+/// priority (`chrt -f 1`) hides it: the real-time class places runnable threads on separate
+/// CPUs at once.
 fn pin_each_thread(pool: &rayon::ThreadPool) -> bool {
     #[cfg(target_os = "linux")]
     {
