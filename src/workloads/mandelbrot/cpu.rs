@@ -51,7 +51,7 @@ use rayon::prelude::*;
 /// iteration in a block is 9 operations (4 multiplies, 4 adds and a max), which four FP pipes
 /// issue in about 2.25 cycles: 4 vectors fill the chain's wait. At AVX2 their state (z of four
 /// vectors and one [`PEAKS_AVX2`] accumulator, c read from memory) fits 16 registers; 5
-/// vectors measured 1.2× slower there (spilled). Measured on Zen 3 (docs/performance.md,
+/// vectors measured 1.3× slower there (spilled). Measured on Zen 3 (docs/performance.md,
 /// "Mandelbrot: blocks of iterations"); AVX-512 and NEON (32 registers, not measurable here)
 /// keep it.
 pub(crate) const IN_FLIGHT: usize = 4;
@@ -60,7 +60,7 @@ pub(crate) const IN_FLIGHT: usize = 4;
 /// its 16 registers with z: 1.4× slower, spilled). Every other level keeps one per vector
 /// (fewer registers are no concern for AVX-512 and NEON), which scalar code needs: with one,
 /// LLVM's SLP vectorizer packed the four scalar chains into one SSE register with shuffles
-/// around each step (2.2× slower).
+/// around each step (2.3× slower).
 const PEAKS_AVX2: usize = 1;
 
 /// Most lanes of any level (AVX-512's 16) times [`IN_FLIGHT`]: the size of a group's scratch.
@@ -70,7 +70,7 @@ const MAX_GROUP: usize = 16 * IN_FLIGHT;
 /// reference. Contracting moves chaotic boundary pixels only: a GPU driver that fused the plain
 /// formula differed in 0.44% of [`super::verify_cases`]' pixels (module docs of
 /// `mandelbrot`); this kernel with FMA (AVX2 here), on those cases and the awkward widths of
-/// its tests, in 413 of 86,866 (0.48%).
+/// its tests, in 413 of 92,563 (0.45%).
 pub const MAX_FUSED_DIFF_FRACTION: f64 = 0.01;
 
 /// The levels Mandelbrot prefers, fastest first: the widest. Mandelbrot is pure
