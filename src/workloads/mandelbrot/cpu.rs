@@ -46,21 +46,20 @@ use crate::isa::Isa;
 use crate::simd::{dispatch, Simd, SimdKernel};
 use rayon::prelude::*;
 
-/// Vectors iterated side by side, at every level. One iteration's loop-carried chain is a
-/// multiply and two adds (about 9 cycles on Zen 3, 12 on Skylake), while one vector's
-/// iteration in a block is 9 operations (unfused: 4 multiplies, 4 adds and a max), which four FP pipes
-/// issue in about 2.25 cycles: 4 vectors fill the chain's wait. At AVX2 their state (z of four
-/// vectors and one [`PEAKS_AVX2`] accumulator, c read from memory) fits 16 registers; 5
-/// vectors measured 1.3× slower there (spilled). Measured on Zen 3 (docs/performance.md,
-/// "Mandelbrot: blocks of iterations"); AVX-512 and NEON (32 registers, not measurable here)
-/// keep it.
+/// Vectors iterated side by side, at every level. One iteration's loop-carried chain is a multiply
+/// and two adds (about 9 cycles on Zen 3, 12 on Skylake), while one vector's iteration in a block
+/// is 9 operations (unfused: 4 multiplies, 4 adds and a max), which four FP pipes issue in about
+/// 2.25 cycles: 4 vectors fill the chain's wait. At AVX2 their state (z of four vectors and one
+/// [`PEAKS_AVX2`] accumulator, c read from memory) fits 16 registers; 5 vectors measured 1.3×
+/// slower there (spilled). Measured on Zen 3 (docs/performance.md, "Mandelbrot: blocks of
+/// iterations"); AVX-512 and NEON (32 registers, not measurable here) keep it.
 pub(crate) const IN_FLIGHT: usize = 4;
 
-/// Largest-|z|² accumulators of a block at AVX2: one for all four vectors (four would not fit
-/// its 16 registers with z: 1.4× slower, spilled). Every other level keeps one per vector
-/// (AVX-512 and NEON have 32 registers; SSE2 measured faster so), which scalar code needs: with one,
-/// LLVM's SLP vectorizer packed the four scalar chains into one SSE register with shuffles
-/// around each step (2.3× slower).
+/// Largest-|z|² accumulators of a block at AVX2: one for all four vectors (four would not fit its
+/// 16 registers with z: 1.4× slower, spilled). Every other level keeps one per vector (AVX-512 and
+/// NEON have 32 registers; SSE2 measured faster so), which scalar code needs: with one, LLVM's SLP
+/// vectorizer packed the four scalar chains into one SSE register with shuffles around each step
+/// (2.3× slower).
 const PEAKS_AVX2: usize = 1;
 
 /// Most lanes of any level (AVX-512's 16) times [`IN_FLIGHT`]: the size of a group's scratch.
