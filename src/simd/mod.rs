@@ -74,9 +74,14 @@ pub(crate) unsafe trait Simd: Copy + Send + Sync + 'static {
     fn rsqrt_estimate(self, x: Self::F32) -> Self::F32;
     /// The sum of the lanes, added in lane order (so every run of a kernel adds alike).
     fn sum(self, v: Self::F32) -> f32;
+    /// `if a > b { a } else { b }`, exactly (x86's `maxps` operand order): where either is
+    /// NaN, `b`. (Not IEEE `maxNum`, which would return `a` where `b` is NaN.)
+    fn max(self, a: Self::F32, b: Self::F32) -> Self::F32;
 
     /// Where `!(a > b)`: true for `a <= b` and where either is NaN, as Rust's `!(a > b)`.
     fn not_greater(self, a: Self::F32, b: Self::F32) -> Self::Mask;
+    /// Where `a > b`: false where either is NaN.
+    fn greater(self, a: Self::F32, b: Self::F32) -> Self::Mask;
     /// Every lane set.
     fn all_set(self) -> Self::Mask;
     /// Lanes set in both.
@@ -88,8 +93,12 @@ pub(crate) unsafe trait Simd: Copy + Send + Sync + 'static {
 
     /// Every lane 0.
     fn zero_u32(self) -> Self::U32;
+    /// `v` in the lanes set in `m`, a NaN elsewhere.
+    fn nan_where_clear(self, v: Self::F32, m: Self::Mask) -> Self::F32;
     /// `count + 1` in the lanes set in `m`, `count` elsewhere.
     fn increment(self, count: Self::U32, m: Self::Mask) -> Self::U32;
+    /// `count + by` (wrapping) in the lanes set in `m`, `count` elsewhere.
+    fn add_where(self, count: Self::U32, m: Self::Mask, by: Self::U32) -> Self::U32;
     /// Writes the lanes to the first [`Simd::LANES`] elements of `to` (panics if it is shorter).
     fn store_u32(self, v: Self::U32, to: &mut [u32]);
 
@@ -266,6 +275,42 @@ mod tests {
                 let want = 1.0 / (x[l] as f64).sqrt();
                 if ((got as f64 - want) / want).abs() > 1e-6 {
                     wrong.push(format!("rsqrt({}) = {got}, want {want}", x[l]));
+                }
+            }
+            // max is x86's maxps, exactly: a where a > b, else b, also where either is NaN.
+            let nan: Vec<f32> = (0..S::LANES)
+                .map(|i| if i % 3 == 1 { f32::NAN } else { b[i] })
+                .collect();
+            let vnan = s.load(&nan);
+            let maxes = [
+                (lanes(s.max(va, vb)), &a, &b),
+                (lanes(s.max(vnan, va)), &nan, &a),
+                (lanes(s.max(va, vnan)), &a, &nan),
+            ];
+            for (got, x, y) in maxes {
+                for l in 0..S::LANES {
+                    let want = if x[l] > y[l] { x[l] } else { y[l] };
+                    if got[l].to_bits() != want.to_bits() && !(got[l].is_nan() && want.is_nan()) {
+                        wrong.push(format!("max({}, {}) lane {l}: {}", x[l], y[l], got[l]));
+                    }
+                }
+            }
+            // greater is ordered (false with a NaN); add_where and nan_where_clear follow it.
+            let gt = s.greater(vnan, va);
+            let added = s.add_where(s.splat_u32(u32::MAX - 1), gt, s.splat_u32(3));
+            s.store_u32(added, &mut counts);
+            let kept = lanes(s.nan_where_clear(va, gt));
+            for l in 0..S::LANES {
+                let set = nan[l] > a[l];
+                let want = if set { 1 } else { u32::MAX - 1 };
+                if counts[l] != want {
+                    wrong.push(format!(
+                        "greater/add_where lane {l}: {} != {want}",
+                        counts[l]
+                    ));
+                }
+                if kept[l].is_nan() == set || (set && kept[l] != a[l]) {
+                    wrong.push(format!("nan_where_clear lane {l}: {}", kept[l]));
                 }
             }
             let none = s.and(le, s.not_greater(vb, va));

@@ -65,10 +65,18 @@ unsafe impl<const N: usize> Simd for Portable<N> {
         v.iter().fold(0.0, |s, &x| s + x)
     }
     #[inline(always)]
+    fn max(self, a: [f32; N], b: [f32; N]) -> [f32; N] {
+        each(a, b, |x, y| if x > y { x } else { y })
+    }
+    #[inline(always)]
     // `!(a > b)`, not `a <= b`: true where either is NaN, as the trait says.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     fn not_greater(self, a: [f32; N], b: [f32; N]) -> [bool; N] {
         std::array::from_fn(|l| !(a[l] > b[l]))
+    }
+    #[inline(always)]
+    fn greater(self, a: [f32; N], b: [f32; N]) -> [bool; N] {
+        std::array::from_fn(|l| a[l] > b[l])
     }
     #[inline(always)]
     fn all_set(self) -> [bool; N] {
@@ -91,8 +99,22 @@ unsafe impl<const N: usize> Simd for Portable<N> {
         [0; N]
     }
     #[inline(always)]
+    fn nan_where_clear(self, v: [f32; N], m: [bool; N]) -> [f32; N] {
+        std::array::from_fn(|l| if m[l] { v[l] } else { f32::NAN })
+    }
+    #[inline(always)]
     fn increment(self, count: [u32; N], m: [bool; N]) -> [u32; N] {
         std::array::from_fn(|l| count[l] + u32::from(m[l]))
+    }
+    #[inline(always)]
+    fn add_where(self, count: [u32; N], m: [bool; N], by: [u32; N]) -> [u32; N] {
+        std::array::from_fn(|l| {
+            if m[l] {
+                count[l].wrapping_add(by[l])
+            } else {
+                count[l]
+            }
+        })
     }
     #[inline(always)]
     fn store_u32(self, v: [u32; N], to: &mut [u32]) {

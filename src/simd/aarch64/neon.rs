@@ -70,9 +70,19 @@ unsafe impl Simd for Neon {
         lanes.iter().fold(0.0, |s, &x| s + x)
     }
     #[inline(always)]
+    fn max(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
+        // Not vmaxq (NaN where either is NaN) nor vmaxnmq (a where b is NaN): a select on
+        // a > b gives the trait's b wherever the comparison fails.
+        unsafe { vbslq_f32(vcgtq_f32(a, b), a, b) }
+    }
+    #[inline(always)]
     fn not_greater(self, a: float32x4_t, b: float32x4_t) -> uint32x4_t {
         // vcgt is false where either is NaN, so its complement is true there, as `!(a > b)`.
         unsafe { vmvnq_u32(vcgtq_f32(a, b)) }
+    }
+    #[inline(always)]
+    fn greater(self, a: float32x4_t, b: float32x4_t) -> uint32x4_t {
+        unsafe { vcgtq_f32(a, b) }
     }
     #[inline(always)]
     fn all_set(self) -> uint32x4_t {
@@ -95,9 +105,17 @@ unsafe impl Simd for Neon {
         unsafe { vdupq_n_u32(0) }
     }
     #[inline(always)]
+    fn nan_where_clear(self, v: float32x4_t, m: uint32x4_t) -> float32x4_t {
+        unsafe { vbslq_f32(m, v, vdupq_n_f32(f32::NAN)) }
+    }
+    #[inline(always)]
     fn increment(self, count: uint32x4_t, m: uint32x4_t) -> uint32x4_t {
         // A set lane is all ones: u32::MAX, and count - u32::MAX wraps to count + 1.
         unsafe { vsubq_u32(count, m) }
+    }
+    #[inline(always)]
+    fn add_where(self, count: uint32x4_t, m: uint32x4_t, by: uint32x4_t) -> uint32x4_t {
+        unsafe { vaddq_u32(count, vandq_u32(m, by)) }
     }
     #[inline(always)]
     fn store_u32(self, v: uint32x4_t, to: &mut [u32]) {

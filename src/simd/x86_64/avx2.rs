@@ -64,8 +64,17 @@ unsafe impl Simd for Avx2 {
         lanes.iter().fold(0.0, |s, &x| s + x)
     }
     #[inline(always)]
+    fn max(self, a: __m256, b: __m256) -> __m256 {
+        // vmaxps: a where a > b, else b (also where either is NaN), as the trait says.
+        unsafe { _mm256_max_ps(a, b) }
+    }
+    #[inline(always)]
     fn not_greater(self, a: __m256, b: __m256) -> __m256 {
         unsafe { _mm256_cmp_ps::<_CMP_NGT_UQ>(a, b) }
+    }
+    #[inline(always)]
+    fn greater(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_cmp_ps::<_CMP_GT_OQ>(a, b) }
     }
     #[inline(always)]
     fn all_set(self) -> __m256 {
@@ -88,9 +97,18 @@ unsafe impl Simd for Avx2 {
         unsafe { _mm256_setzero_si256() }
     }
     #[inline(always)]
+    fn nan_where_clear(self, v: __m256, m: __m256) -> __m256 {
+        // All ones is a NaN: v | !m.
+        unsafe { _mm256_or_ps(v, _mm256_andnot_ps(m, self.all_set())) }
+    }
+    #[inline(always)]
     fn increment(self, count: __m256i, m: __m256) -> __m256i {
         // A set lane is all ones, -1 as an integer.
         unsafe { _mm256_sub_epi32(count, _mm256_castps_si256(m)) }
+    }
+    #[inline(always)]
+    fn add_where(self, count: __m256i, m: __m256, by: __m256i) -> __m256i {
+        unsafe { _mm256_add_epi32(count, _mm256_and_si256(_mm256_castps_si256(m), by)) }
     }
     #[inline(always)]
     fn store_u32(self, v: __m256i, to: &mut [u32]) {

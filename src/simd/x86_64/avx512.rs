@@ -68,9 +68,19 @@ unsafe impl Simd for Avx512 {
         lanes.iter().fold(0.0, |s, &x| s + x)
     }
     #[inline(always)]
+    fn max(self, a: __m512, b: __m512) -> __m512 {
+        // vmaxps: a where a > b, else b (also where either is NaN), as the trait says.
+        unsafe { _mm512_max_ps(a, b) }
+    }
+    #[inline(always)]
     fn not_greater(self, a: __m512, b: __m512) -> __mmask16 {
         // Not-greater-than, unordered: true where either is NaN, as `!(a > b)`.
         unsafe { _mm512_cmp_ps_mask::<_CMP_NGT_UQ>(a, b) }
+    }
+    #[inline(always)]
+    fn greater(self, a: __m512, b: __m512) -> __mmask16 {
+        // Greater-than, ordered: false where either is NaN.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, b) }
     }
     #[inline(always)]
     fn all_set(self) -> __mmask16 {
@@ -93,9 +103,19 @@ unsafe impl Simd for Avx512 {
         unsafe { _mm512_setzero_si512() }
     }
     #[inline(always)]
+    fn nan_where_clear(self, v: __m512, m: __mmask16) -> __m512 {
+        // v in the lanes of m, the NaN (the pass-through operand) elsewhere.
+        unsafe { _mm512_mask_mov_ps(_mm512_set1_ps(f32::NAN), m, v) }
+    }
+    #[inline(always)]
     fn increment(self, count: __m512i, m: __mmask16) -> __m512i {
         // count + 1 in the lanes of m, count (the pass-through operand) elsewhere.
         unsafe { _mm512_mask_add_epi32(count, m, count, _mm512_set1_epi32(1)) }
+    }
+    #[inline(always)]
+    fn add_where(self, count: __m512i, m: __mmask16, by: __m512i) -> __m512i {
+        // count + by in the lanes of m, count (the pass-through operand) elsewhere.
+        unsafe { _mm512_mask_add_epi32(count, m, count, by) }
     }
     #[inline(always)]
     fn store_u32(self, v: __m512i, to: &mut [u32]) {

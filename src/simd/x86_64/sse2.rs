@@ -61,8 +61,17 @@ unsafe impl Simd for Sse2 {
         lanes.iter().fold(0.0, |s, &x| s + x)
     }
     #[inline(always)]
+    fn max(self, a: __m128, b: __m128) -> __m128 {
+        // maxps: a where a > b, else b (also where either is NaN), as the trait says.
+        unsafe { _mm_max_ps(a, b) }
+    }
+    #[inline(always)]
     fn not_greater(self, a: __m128, b: __m128) -> __m128 {
         unsafe { _mm_cmpngt_ps(a, b) }
+    }
+    #[inline(always)]
+    fn greater(self, a: __m128, b: __m128) -> __m128 {
+        unsafe { _mm_cmpgt_ps(a, b) }
     }
     #[inline(always)]
     fn all_set(self) -> __m128 {
@@ -85,9 +94,18 @@ unsafe impl Simd for Sse2 {
         unsafe { _mm_setzero_si128() }
     }
     #[inline(always)]
+    fn nan_where_clear(self, v: __m128, m: __m128) -> __m128 {
+        // All ones is a NaN: v | !m.
+        unsafe { _mm_or_ps(v, _mm_andnot_ps(m, self.all_set())) }
+    }
+    #[inline(always)]
     fn increment(self, count: __m128i, m: __m128) -> __m128i {
         // A set lane is all ones, -1 as an integer.
         unsafe { _mm_sub_epi32(count, _mm_castps_si128(m)) }
+    }
+    #[inline(always)]
+    fn add_where(self, count: __m128i, m: __m128, by: __m128i) -> __m128i {
+        unsafe { _mm_add_epi32(count, _mm_and_si128(_mm_castps_si128(m), by)) }
     }
     #[inline(always)]
     fn store_u32(self, v: __m128i, to: &mut [u32]) {

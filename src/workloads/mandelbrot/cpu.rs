@@ -3,11 +3,25 @@
 //! per task, both through [`fill_rows`], so they are bit-identical at every level.
 //!
 //! One vector of pixels iterating z ← z² + c is one long dependency chain: each step waits for
-//! the last multiply and add (about 4 cycles each), and the vector unit idles between them.
-//! [`IN_FLIGHT`] vectors of neighbouring pixels ([`IN_FLIGHT_AVX2`] at AVX2) iterate side by
-//! side, so the core always has independent work. A lane whose pixel has escaped is masked out of the count; the group stops
-//! when all of its lanes have escaped or `max_iter` is reached. Lanes past the end of a row
-//! compute pixels that are never written.
+//! the last multiply and add (about 3 cycles each on Zen 3, 4 on Skylake), and the vector unit
+//! idles between them. [`IN_FLIGHT`] vectors of neighbouring pixels iterate side by side, so
+//! the core always has independent work. Lanes past the end of a row compute pixels that are
+//! never written.
+//!
+//! # Blocks of iterations, counted exactly
+//!
+//! Counting iteration by iteration costs four of a vector's eleven operations per iteration
+//! (|z|², its comparison with 4, the mask of lanes still counting, the count). Nearly all of
+//! the work is in pixels that never escape (the set's interior runs `max_iter` iterations:
+//! 97% of the pixel-iterations of the 2048x2048:1000 benchmark), so [`escape_counts`] runs
+//! [`BLOCK`] iterations at a time keeping only the largest |z|² of the block (|z|² and one
+//! `max`: nine operations per vector and iteration), and counts the block in one step where no
+//! counting lane went past 4 in it. A block in which one did is undone (z from its start) and
+//! run again iteration by iteration as before, masking each lane out of the count when it
+//! escapes; a lane that escaped is then set to NaN, which `max` passes over, so it never sends
+//! a block there again. The fast pass only decides whether the exact one is needed, so every
+//! count is the reference's. A group stops when all of its lanes have escaped or `max_iter`
+//! is reached. On the benchmark, 4% of the blocks are run twice.
 //!
 //! # The same answer at every level
 //!
@@ -32,21 +46,21 @@ use crate::isa::Isa;
 use crate::simd::{dispatch, Simd, SimdKernel};
 use rayon::prelude::*;
 
-/// Vectors iterated side by side, at every level but AVX2 ([`IN_FLIGHT_AVX2`]). One
-/// iteration's loop-carried chain is a multiply and two adds (about 9 cycles on Zen 3, 12 on
-/// Skylake), while one vector's iteration is 11 operations (3 multiplies, 5 adds, a compare
-/// and the mask and count bookkeeping), which four FP pipes issue in about 3 cycles: with
-/// 3 or 4 vectors the chain's wait is filled. Measured on Zen 3 (docs/performance.md,
-/// "Mandelbrot and N-body against their C peers"): 4 is the faster choice for scalar and
-/// SSE2; AVX-512 and NEON (32 registers, not measurable here) keep it.
+/// Vectors iterated side by side, at every level. One iteration's loop-carried chain is a multiply
+/// and two adds (about 9 cycles on Zen 3, 12 on Skylake), while one vector's iteration in a block
+/// is 9 operations (unfused: 4 multiplies, 4 adds and a max), which four FP pipes issue in about
+/// 2.25 cycles: 4 vectors fill the chain's wait. At AVX2 their state (z of four vectors and one
+/// [`PEAKS_AVX2`] accumulator, c read from memory) fits 16 registers; 5 vectors measured 1.3×
+/// slower there (spilled). Measured on Zen 3 (docs/performance.md, "Mandelbrot: blocks of
+/// iterations"); AVX-512 and NEON (32 registers, not measurable here) keep it.
 pub(crate) const IN_FLIGHT: usize = 4;
 
-/// Vectors iterated side by side at AVX2: the state of 4 (z, c, mask and count of each: 20
-/// vectors) does not fit AVX2's 16 registers, and LLVM spilled z itself, putting a store
-/// and a reload on the loop-carried chain; 3 fit (c is read from memory), with about 9 cycles
-/// of chain per iteration against 8 of issue. Measured on Zen 3, 1024x1024:1000: 3 vectors
-/// take 0.86 of 4's time (docs/performance.md).
-const IN_FLIGHT_AVX2: usize = 3;
+/// Largest-|z|² accumulators of a block at AVX2: one for all four vectors (four would not fit its
+/// 16 registers with z: 1.4× slower, spilled). Every other level keeps one per vector (AVX-512 and
+/// NEON have 32 registers; SSE2 measured faster so), which scalar code needs: with one, LLVM's SLP
+/// vectorizer packed the four scalar chains into one SSE register with shuffles around each step
+/// (2.3× slower).
+const PEAKS_AVX2: usize = 1;
 
 /// Most lanes of any level (AVX-512's 16) times [`IN_FLIGHT`]: the size of a group's scratch.
 const MAX_GROUP: usize = 16 * IN_FLIGHT;
@@ -55,7 +69,7 @@ const MAX_GROUP: usize = 16 * IN_FLIGHT;
 /// reference. Contracting moves chaotic boundary pixels only: a GPU driver that fused the plain
 /// formula differed in 0.44% of [`super::verify_cases`]' pixels (module docs of
 /// `mandelbrot`); this kernel with FMA (AVX2 here), on those cases and the awkward widths of
-/// its tests, in 413 of 86,866 (0.48%).
+/// its tests, in 413 of 92,563 (0.45%).
 pub const MAX_FUSED_DIFF_FRACTION: f64 = 0.01;
 
 /// The levels Mandelbrot prefers, fastest first: the widest. Mandelbrot is pure
@@ -105,17 +119,18 @@ impl<const FUSED: bool> SimdKernel for Rows<'_, FUSED> {
     fn run<S: Simd>(self, s: S) {
         // Eight lanes is AVX2 (no other level has them).
         if S::LANES == 8 {
-            self.fill::<S, IN_FLIGHT_AVX2>(s)
+            self.fill::<S, IN_FLIGHT, PEAKS_AVX2>(s)
         } else {
-            self.fill::<S, IN_FLIGHT>(s)
+            self.fill::<S, IN_FLIGHT, IN_FLIGHT>(s)
         }
     }
 }
 
 impl<const FUSED: bool> Rows<'_, FUSED> {
-    /// The rows, in groups of `NV` vectors of neighbouring pixels.
+    /// The rows, in groups of `NV` vectors of neighbouring pixels, with `P` accumulators of a
+    /// block's largest |z|² (see [`escape_counts`]).
     #[inline(always)]
-    fn fill<S: Simd, const NV: usize>(self, s: S) {
+    fn fill<S: Simd, const NV: usize, const P: usize>(self, s: S) {
         let job = self.job;
         let (dx, dy) = job.pixel_size();
         let width = job.width as usize;
@@ -140,10 +155,10 @@ impl<const FUSED: bool> Rows<'_, FUSED> {
             let ci = job.region.im_max - (y as f32 + 0.5) * dy;
             for (cr, out) in cr.chunks_exact(group).zip(row.chunks_mut(group)) {
                 if out.len() == group {
-                    escape_counts::<S, FUSED, NV>(s, cr, ci, job.max_iter, out);
+                    escape_counts::<S, FUSED, NV, P>(s, cr, ci, job.max_iter, out);
                 } else {
                     // The row's last, partial group.
-                    escape_counts::<S, FUSED, NV>(s, cr, ci, job.max_iter, &mut scratch);
+                    escape_counts::<S, FUSED, NV, P>(s, cr, ci, job.max_iter, &mut scratch);
                     out.copy_from_slice(&scratch[..out.len()]);
                 }
             }
@@ -151,9 +166,40 @@ impl<const FUSED: bool> Rows<'_, FUSED> {
     }
 }
 
-/// Iteration counts of the `NV * S::LANES` pixels `cr[..] + i·ci` into `counts`.
+/// Iterations in one block (module docs). Measured on Zen 3 at AVX2, 2048x2048:1000: 8 is
+/// as fast as 4 and 2-5% faster than 6 and 16 (longer blocks are run twice more often).
+const BLOCK: u32 = 8;
+
+/// One iteration of one vector: returns |z|² of the z it started from, the value the escape
+/// test compares with 4, and leaves z² + c in `zr`, `zi`. Escaped lanes are updated too (they
+/// hold NaN, or grow to infinity and NaN, and are never counted again).
 #[inline(always)]
-fn escape_counts<S: Simd, const FUSED: bool, const NV: usize>(
+fn step<S: Simd, const FUSED: bool>(
+    s: S,
+    zr: &mut S::F32,
+    zi: &mut S::F32,
+    cr: S::F32,
+    ci: S::F32,
+    two: S::F32,
+) -> S::F32 {
+    let (r, i) = (*zr, *zi);
+    let (zr2, zi2) = (s.mul(r, r), s.mul(i, i));
+    if FUSED {
+        *zi = s.mul_add(s.mul(two, r), i, ci);
+        *zr = s.mul_add(r, r, s.neg_mul_add(i, i, cr));
+        s.mul_add(r, r, zi2)
+    } else {
+        *zi = s.add(s.mul(s.mul(two, r), i), ci);
+        *zr = s.add(s.sub(zr2, zi2), cr);
+        s.add(zr2, zi2)
+    }
+}
+
+/// Iteration counts of the `NV * S::LANES` pixels `cr[..] + i·ci` into `counts`: blocks of
+/// [`BLOCK`] iterations, run again iteration by iteration where a lane escaped in one (module
+/// docs, "Blocks of iterations, counted exactly").
+#[inline(always)]
+fn escape_counts<S: Simd, const FUSED: bool, const NV: usize, const P: usize>(
     s: S,
     cr: &[f32],
     ci: f32,
@@ -162,52 +208,64 @@ fn escape_counts<S: Simd, const FUSED: bool, const NV: usize>(
 ) {
     let n = S::LANES;
     let cr: [S::F32; NV] = std::array::from_fn(|k| s.load(&cr[k * n..]));
-    let (ci, two, four) = (s.splat(ci), s.splat(2.0), s.splat(4.0));
+    // 2·zr: LLVM turns a multiplication by a known 2 into zr + zr, an add; the unfused loop
+    // has five adds (and a max) to three multiplications, so it gets a multiplication by a
+    // 2 it cannot see (the same value, exactly). The fused loop is short of multiply units.
+    let two = s.splat(if FUSED {
+        2.0
+    } else {
+        std::hint::black_box(2.0)
+    });
+    let (ci, four) = (s.splat(ci), s.splat(4.0));
+    let block = s.splat_u32(BLOCK);
     let mut zr = [s.splat(0.0); NV];
     let mut zi = [s.splat(0.0); NV];
     let mut active = [s.all_set(); NV];
     let mut count = [s.zero_u32(); NV];
-    // Iterations done. The loop tests at its bottom: `fill` never calls with max_iter 0.
-    debug_assert!(max_iter > 0);
+    // Iterations done.
     let mut done = 0;
-    loop {
-        for k in 0..NV {
-            let (r, i) = (zr[k], zi[k]);
-            let (zr2, zi2) = (s.mul(r, r), s.mul(i, i));
-            // A lane counts this iteration if it had not escaped and |z|² ≤ 4 now; escaped
-            // lanes keep iterating (their values are never used) but never count again.
-            // (The test comes before the update in the source as well: LLVM keeps this order,
-            // and the other way round the update's temporaries were spilled.)
-            let norm = if FUSED {
-                s.mul_add(r, r, zi2)
-            } else {
-                s.add(zr2, zi2)
-            };
-            active[k] = s.and(active[k], s.not_greater(norm, four));
-            count[k] = s.increment(count[k], active[k]);
-            if FUSED {
-                zi[k] = s.mul_add(s.mul(two, r), i, ci);
-                zr[k] = s.mul_add(r, r, s.neg_mul_add(i, i, cr[k]));
-            } else {
-                zi[k] = s.add(s.mul(s.mul(two, r), i), ci);
-                zr[k] = s.add(s.sub(zr2, zi2), cr[k]);
+    while done < max_iter {
+        if max_iter - done >= BLOCK {
+            let start = (zr, zi);
+            // The largest |z|² of the group's active lanes in the block. Escaped lanes hold
+            // NaN (below), and `max(norm, peak)` keeps `peak` where norm is NaN; an active
+            // lane's |z|² is finite until it has passed 4 (z is then at most 2 in size).
+            let mut peak = [s.splat(0.0); P];
+            // (`black_box`: unrolled eight times, the block's code spilled z at AVX2.)
+            for _ in 0..std::hint::black_box(BLOCK) {
+                for k in 0..NV {
+                    let norm = step::<S, FUSED>(s, &mut zr[k], &mut zi[k], cr[k], ci, two);
+                    peak[k % P] = s.max(norm, peak[k % P]);
+                }
+            }
+            let peak = (1..P).fold(peak[0], |m, k| s.max(peak[k], m));
+            if !s.any(s.greater(peak, four)) {
+                for k in 0..NV {
+                    count[k] = s.add_where(count[k], active[k], block);
+                }
+                done += BLOCK;
+                continue;
+            }
+            (zr, zi) = start;
+        }
+        // Iteration by iteration: a lane counts an iteration if it had not escaped and
+        // |z|² ≤ 4 now; escaped lanes keep iterating but never count again.
+        let steps = BLOCK.min(max_iter - done);
+        for _ in 0..steps {
+            for k in 0..NV {
+                let norm = step::<S, FUSED>(s, &mut zr[k], &mut zi[k], cr[k], ci, two);
+                active[k] = s.and(active[k], s.not_greater(norm, four));
+                count[k] = s.increment(count[k], active[k]);
             }
         }
-        done += 1;
-        let any = (1..NV).fold(active[0], |m, k| s.or(m, active[k]));
-        // Unfused, the loop's one exit takes both conditions in one branch. Left to itself,
-        // LLVM splits it in two and sinks the z updates below the escape test into the
-        // count test's block, where their temporaries and the loop's state no longer fit 16
-        // registers: z itself was spilled, a store and a reload on the loop-carried chain
-        // (0.62 of the C peer, docs/performance.md). `black_box` keeps the condition one value
-        // that LLVM cannot split (a byte stored and reloaded per iteration, off the chain).
-        // The fused loop has fewer temporaries and measured faster with the split branch.
-        if FUSED {
-            if !(s.any(any) & (done < max_iter)) {
-                break;
-            }
-        } else if !std::hint::black_box(s.any(any) & (done < max_iter)) {
+        done += steps;
+        if !s.any((1..NV).fold(active[0], |m, k| s.or(m, active[k]))) {
             break;
+        }
+        // An escaped lane's z becomes NaN, and stays NaN: its |z|² no longer raises `peak`
+        // (it could fall back below 4, or overflow, and would send every later block here).
+        for k in 0..NV {
+            zr[k] = s.nan_where_clear(zr[k], active[k]);
         }
     }
     for (k, c) in count.into_iter().enumerate() {
@@ -221,8 +279,9 @@ mod tests {
     use super::*;
     use crate::simd::portable::Portable;
 
-    /// Awkward widths around every level's group (scalar 4, SSE2 16, AVX2 24, AVX-512 64
-    /// pixels), whole groups only (48, 64), and a zoom into the boundary.
+    /// Awkward widths around every level's group (scalar 4, SSE2 16, AVX2 32, AVX-512 64
+    /// pixels), whole groups only (48, 64), a zoom into the boundary, and iteration limits
+    /// around the block of 8.
     fn cases() -> Vec<Mandelbrot> {
         let zoom = Region {
             re_min: -0.76,
@@ -230,10 +289,23 @@ mod tests {
             re_max: -0.72,
             im_max: 0.12,
         };
+        // Wider than the set: |c| up to 3, where an escaped z can come back inside 2.
+        let wide = Region {
+            re_min: -2.5,
+            im_min: -1.8,
+            re_max: 1.5,
+            im_max: 1.8,
+        };
         let mut jobs = verify_cases();
         for w in [1, 31, 33, 48, 64, 65, 100, 257] {
             for region in [Region::FULL, zoom] {
                 jobs.push(Mandelbrot::new(w, 3, 300, region).unwrap());
+            }
+        }
+        // Fewer iterations than a block, one block, a block and one, a few blocks and a part.
+        for max_iter in [1, 7, 8, 9, 61] {
+            for region in [Region::FULL, zoom, wide] {
+                jobs.push(Mandelbrot::new(67, 5, max_iter, region).unwrap());
             }
         }
         jobs
