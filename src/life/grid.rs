@@ -92,6 +92,15 @@ impl Grid {
         })
     }
 
+    /// An all-dead grid of the same size, from zeroed memory (which the OS hands out lazily, so a
+    /// large one costs nothing until it is written).
+    pub(crate) fn dead_like(&self) -> Grid {
+        Grid {
+            words: vec![0; self.words.len()],
+            ..*self
+        }
+    }
+
     /// Builds a grid from packed words (row-major, `words_per_row(width)` per row). Padding bits are
     /// cleared so the invariant holds whatever the caller passed.
     pub fn from_words(width: u32, height: u32, words: Vec<u32>) -> Result<Self> {

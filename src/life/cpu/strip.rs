@@ -223,8 +223,8 @@ impl<'a, R: Rows<'a>> SimdKernel for ConwayBand<'_, R> {
     }
 }
 
-/// Computes virtual rows `first_row..first_row + out.len() / wpr` of the next generation of
-/// `rows` under B3/S23 into `out`, with the vectors of `s`. The rows must [`fit`](fits) them. A
+/// Computes virtual rows `first_row..first_row + out.len() / stride` of the next generation of
+/// `rows` under B3/S23 into `out` (the shape's window of each row), with the vectors of `s`. The rows must [`fit`](fits) them. A
 /// row that `rows` reports dead (outside a bounded grid) stays dead.
 #[inline(always)]
 pub(crate) fn conway_band<'a, S: Simd>(
@@ -235,10 +235,10 @@ pub(crate) fn conway_band<'a, S: Simd>(
     out: &mut [u32],
     scratch: &mut StripScratch,
 ) {
-    let (wpr, lanes) = (shape.wpr, S::LANES);
-    assert!(fits(wpr, lanes) && lanes <= MAX_LANES && out.len().is_multiple_of(wpr));
-    assert_eq!(scratch.dead.len(), wpr);
-    let count = out.len() / wpr;
+    let (wpr, stride, lanes) = (shape.wpr, shape.stride, S::LANES);
+    assert!(fits(wpr, lanes) && lanes <= MAX_LANES && out.len().is_multiple_of(stride));
+    assert!(shape.col0 + wpr <= stride && scratch.dead.len() >= wpr);
+    let count = out.len() / stride;
     // The last strip's lanes: every bit but the padding bits of the row's last word.
     let mut keep_words = [u32::MAX; MAX_LANES];
     keep_words[lanes - 1] = last_word_mask(shape.width);
@@ -276,8 +276,8 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 *right.add(lanes) = row[wpr - 1] | e.last_patch;
                 *right.add(lanes + 1) = e.after;
             }
-            let out_base = out.as_mut_ptr().add(done * wpr);
-            let out_at = |at: usize| move |r: usize| out_base.add(r * wpr + at);
+            let out_base = out.as_mut_ptr().add(done * stride + shape.col0);
+            let out_at = |at: usize| move |r: usize| out_base.add(r * stride + at);
             // Interior strips read their rows in place; the first and last read the edge lines.
             let mut at = lanes;
             while at < last_at {
@@ -306,7 +306,7 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 keep,
             );
             for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
-                out[(done + r) * wpr..(done + r + 1) * wpr].fill(0);
+                out[(done + r) * stride + shape.col0..][..wpr].fill(0);
             }
             done += chunk;
         }
@@ -325,14 +325,7 @@ mod tests {
     /// One generation of `grid` by the strip kernel with the vectors of `s`, against the row kernel's
     /// (`Isa::Scalar`, the oracle).
     fn check<S: Simd>(s: S, grid: &Grid, topology: Topology) {
-        let shape = Shape {
-            width: grid.width(),
-            height: grid.height(),
-            wpr: grid.words_per_row() as usize,
-            topology,
-            rule: Rule::CONWAY,
-            isa: Isa::Scalar,
-        };
+        let shape = Shape::whole(grid, topology, Rule::CONWAY, Isa::Scalar);
         if !fits(shape.wpr, S::LANES) {
             return;
         }
