@@ -100,10 +100,10 @@ impl Shape {
         }
     }
 
-    /// The same rows laid out back to back (a tile buffer's layout).
-    fn compact(&self) -> Self {
+    /// The same rows as a tile buffer lays them out, [`tile_stride`] words apart.
+    fn tile(&self) -> Self {
         Shape {
-            stride: self.wpr,
+            stride: tile_stride(self.wpr),
             col0: 0,
             ..*self
         }
@@ -628,7 +628,7 @@ impl TilePlan {
     /// [`tile_buffer_bytes`], and as many generations as keep the recomputed halo rows (`gens - 1`
     /// above and below a block, shrinking by one a generation) under about 1/16 of the work.
     pub(crate) fn for_rows(wpr: usize, band_rows: usize) -> Self {
-        let budget_rows = (tile_buffer_bytes() / (wpr * 4)).max(1);
+        let budget_rows = (tile_buffer_bytes() / (tile_stride(wpr) * 4)).max(1);
         let block_rows = budget_rows.min(band_rows).max(1);
         let gens = (1 + block_rows / 16).min(MAX_TILE_GENERATIONS);
         TilePlan { block_rows, gens }
@@ -650,9 +650,10 @@ fn step_tiled_band(
     scratch: &mut Scratch,
 ) {
     debug_assert!((1..=plan.gens).contains(&gens));
-    let (wpr, stride) = (shape.wpr, shape.stride);
-    // The tile buffers hold the window's rows back to back.
-    let compact = shape.compact();
+    let stride = shape.stride;
+    // The tile buffers hold the window's rows `tiled.stride` words apart.
+    let tiled = shape.tile();
+    let (wpr, tstride) = (tiled.wpr, tiled.stride);
     let band_rows = out.len() / stride;
     // Equal blocks rather than full ones plus a sliver, so no block pays the halo for a few rows.
     let blocks = band_rows.div_ceil(plan.block_rows);
@@ -674,12 +675,12 @@ fn step_tiled_band(
             } else {
                 (&*even, &mut *odd)
             };
-            let dst = &mut dst[..count * wpr];
+            let dst = &mut dst[..count * tstride];
             if j == 1 {
-                step_band(&compact, &grid, base, dst, sums);
+                step_band(&tiled, &grid, base, dst, sums);
             } else {
-                let tile = tile_rows(src, base - 1, wpr, h, bounded);
-                step_band(&compact, &tile, base, dst, sums);
+                let tile = tile_rows(src, base - 1, (wpr, tstride), h, bounded);
+                step_band(&tiled, &tile, base, dst, sums);
             }
         }
         if gens == 1 {
@@ -690,22 +691,42 @@ fn step_tiled_band(
             } else {
                 &*odd
             };
-            let tile = tile_rows(last, first - 1, wpr, h, bounded);
+            let tile = tile_rows(last, first - 1, (wpr, tstride), h, bounded);
             step_band(shape, &tile, first, out_block, sums);
         }
     }
 }
 
-/// The rows of a tile buffer holding virtual rows `base..`: what [`step_band`] reads for the
+/// The rows of a tile buffer holding virtual rows `base..`, `wpr` words each, `stride` apart: what [`step_band`] reads for the
 /// generations after the first. Rows outside a bounded grid read as dead, so cells there are
 /// never born.
-fn tile_rows(tile: &[u32], base: isize, wpr: usize, height: isize, bounded: bool) -> impl Rows<'_> {
+fn tile_rows(
+    tile: &[u32],
+    base: isize,
+    (wpr, stride): (usize, usize),
+    height: isize,
+    bounded: bool,
+) -> impl Rows<'_> {
     move |y: isize| {
         if bounded && !(0..height).contains(&y) {
             return None;
         }
-        let start = (y - base) as usize * wpr;
+        let start = (y - base) as usize * stride;
         Some(&tile[start..start + wpr])
+    }
+}
+
+/// Words from one row of a tile buffer to the next, for rows `wpr` words long: an odd number of
+/// 64-byte cache lines once a row is a line or longer. Rows a power-of-two number of lines apart
+/// (a 4096-wide grid's 512 bytes) fall in a few sets of the L1 cache (8 of its 64), so the column
+/// of rows a strip walks down evicts itself before the next strip reads the other half of each
+/// line: the strip loop ran at 10.2 cycles per vector-row on 512-byte rows and 7.9 on 576-byte
+/// ones (docs/performance.md, "Life on the CPU: the window, the cache sets").
+fn tile_stride(wpr: usize) -> usize {
+    if wpr < 16 {
+        wpr
+    } else {
+        (wpr.div_ceil(16) | 1) * 16
     }
 }
 
@@ -828,7 +849,7 @@ impl CpuLife {
 
     /// Switches to the tiled kernel with `plan`, sizing each band's tile buffers for it.
     fn set_tiles(&mut self, plan: TilePlan) {
-        let tile_words = (plan.block_rows + 2 * (plan.gens - 1)) * self.shape.wpr;
+        let tile_words = (plan.block_rows + 2 * (plan.gens - 1)) * tile_stride(self.shape.wpr);
         for band in &mut self.bands {
             band.tiles = [vec![0; tile_words], vec![0; tile_words]];
         }
@@ -950,6 +971,11 @@ impl CpuLife {
     /// The current generation.
     pub fn grid(&self) -> &Grid {
         &self.current
+    }
+
+    /// The current generation, ending the engine (no copy).
+    pub fn into_grid(self) -> Grid {
+        self.current
     }
 
     /// The current generation, to change cells between steps (a distributed band writes its

@@ -319,8 +319,9 @@ mod tests {
     fn skipping_empty_space_changes_no_cell() {
         let glider = Grid::from_text(GLIDER).unwrap();
         let soup = Grid::random(23, 19, 0.4, 7).unwrap();
-        // Widths off any word or vector boundary, one just past a vector of words.
-        for (w, h) in [(100, 61), (97, 40), (33, 33), (289, 70)] {
+        // Widths off any word or vector boundary, one just past a vector of words, one whose
+        // tile rows are padded (18 words in rows 48 apart).
+        for (w, h) in [(100, 61), (97, 40), (33, 33), (289, 70), (545, 40)] {
             for topology in [Topology::Bounded, Topology::Torus] {
                 let what = format!("soup in the middle of {w}x{h}");
                 let grid = placed(w, h, &soup, (w as i64 - 23) / 2, (h as i64 - 19) / 2);
