@@ -114,6 +114,9 @@ impl Shape {
 /// a fork-join across the pool costs, so splitting does not make a small generation slower.
 const MIN_BAND_WORDS: usize = 1 << 14;
 
+/// Rows the packed kernel steps before reading their extent, while they are still in cache.
+const SCAN_ROWS: usize = 128;
+
 /// Words processed per block when applying the rule; small enough to stay in L1.
 const BLOCK: usize = 256;
 
@@ -639,7 +642,9 @@ impl TilePlan {
 /// `current` (at most the plan's), block by block: each block reads its rows plus `gens - 1`
 /// halo rows above and below from `current` once, steps them `gens - 1` times in the two cache-
 /// sized tile buffers (losing one halo row at each end per generation), and writes the last
-/// generation to `out`.
+/// generation to `out`. With `scan` (the window's words), returns the extent of the live cells
+/// written, read block by block.
+#[allow(clippy::too_many_arguments)]
 fn step_tiled_band(
     shape: &Shape,
     plan: TilePlan,
@@ -648,7 +653,9 @@ fn step_tiled_band(
     first_row: usize,
     out: &mut [u32],
     scratch: &mut Scratch,
-) {
+    scan: Option<&std::ops::Range<usize>>,
+) -> Option<Extent> {
+    let mut found = None;
     debug_assert!((1..=plan.gens).contains(&gens));
     let stride = shape.stride;
     // The tile buffers hold the window's rows `tiled.stride` words apart.
@@ -694,7 +701,11 @@ fn step_tiled_band(
             let tile = tile_rows(last, first - 1, (wpr, tstride), h, bounded);
             step_band(shape, &tile, first, out_block, sums);
         }
+        let cols = scan.cloned();
+        let here = cols.and_then(|c| window::extent_of(out_block, stride, first as usize, c));
+        found = window::union(found, here);
     }
+    found
 }
 
 /// The rows of a tile buffer holding virtual rows `base..`, `wpr` words each, `stride` apart: what [`step_band`] reads for the
@@ -932,19 +943,26 @@ impl CpuLife {
         let skip = self.skip;
         let band = |index: usize, out: &mut [u32], scratch: &mut Scratch| {
             let first_row = window.rows.start + index * rows_per_band;
+            // The new extent is read a block at a time, while the block's rows are in cache:
+            // read after the whole band, each row's ends came from L3 (5% of a 4096² pass).
+            let scan = skip.then_some(&window.words);
             match tiles {
-                Some(plan) => step_tiled_band(&shape, plan, gens, current, first_row, out, scratch),
-                None => step_band(
-                    &shape,
-                    &grid_rows(&shape, current),
-                    first_row as isize,
-                    out,
-                    &mut scratch.sums,
-                ),
+                Some(plan) => {
+                    step_tiled_band(&shape, plan, gens, current, first_row, out, scratch, scan)
+                }
+                None => {
+                    let mut found = None;
+                    for (i, part) in out.chunks_mut(SCAN_ROWS * stride).enumerate() {
+                        let first = first_row + i * SCAN_ROWS;
+                        let rows = grid_rows(&shape, current);
+                        step_band(&shape, &rows, first as isize, part, &mut scratch.sums);
+                        let cols = scan.cloned();
+                        let here = cols.and_then(|c| window::extent_of(part, stride, first, c));
+                        found = window::union(found, here);
+                    }
+                    found
+                }
             }
-            // The new extent, read while the band's last rows are still in cache.
-            skip.then(|| window::extent_of(out, stride, first_row, window.words.clone()))
-                .flatten()
         };
         let out = &mut out[window.rows.start * stride..window.rows.end * stride];
         let chunk = rows_per_band * stride;

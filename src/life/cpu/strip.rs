@@ -66,6 +66,19 @@ fn chunk_rows(strides: [usize; 2]) -> usize {
     ((sets * L1_WAYS).saturating_sub(8) / 2).clamp(MIN_CHUNK_ROWS, CHUNK_ROWS)
 }
 
+/// Asks for the cache line at `p` ahead of its use; a hint, which never faults.
+#[inline(always)]
+fn prefetch(p: *const u32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing architecturally and never faults, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// The widest vector the strip kernel runs with (AVX-512's 16 lanes, for the portable tests).
 const MAX_LANES: usize = 16;
 
@@ -318,9 +331,42 @@ pub(crate) fn conway_band<'a, S: Simd>(
             }
             let out_base = out.as_mut_ptr().add(done * stride + shape.col0);
             let out_at = |at: usize| move |r: usize| out_base.add(r * stride + at);
+            // The next chunk's rows, read and written, asked for a line a strip while this chunk
+            // runs: on the grid (rows 512 bytes or more apart) each of its lines would otherwise
+            // be a demand miss to L3 when the first strip walks down to it.
+            let next = (count - done - chunk).min(chunk_rows);
+            let mut ahead = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
+            if next > 0 {
+                for (k, p) in ahead.iter_mut().enumerate().take(next + 2) {
+                    *p = match rows(first + chunk as isize - 1 + k as isize) {
+                        Some(row) => row.as_ptr(),
+                        None => std::ptr::null(),
+                    };
+                }
+            }
+            // Past the end of `out` when there is no next chunk: never dereferenced then.
+            let next_out = out_base.wrapping_add(chunk * stride);
+            let ask = |at: usize| {
+                for &p in ahead[..next + 2].iter().filter(|p| !p.is_null()) {
+                    prefetch(p.add(at));
+                }
+                for r in 0..next {
+                    prefetch(next_out.wrapping_add(r * stride + at));
+                }
+            };
             // Interior strips read their rows in place; the first and last read the edge lines.
             let mut at = lanes;
             while at < last_at {
+                // A strip that starts a cache line (16 words) asks for that line; the first
+                // asks for line 0 too.
+                if next > 0 && (at % 16 < lanes || at == lanes) {
+                    if at == lanes {
+                        ask(0);
+                    }
+                    if at % 16 < lanes {
+                        ask(at);
+                    }
+                }
                 // SAFETY (of get_unchecked): k < chunk + 2, the entries filled above.
                 strip::<S, false>(
                     s,
