@@ -334,7 +334,11 @@ pub(crate) fn conway_band<'a, S: Simd>(
             // The next chunk's rows, read and written, asked for a line a strip while this chunk
             // runs: on the grid (rows 512 bytes or more apart) each of its lines would otherwise
             // be a demand miss to L3 when the first strip walks down to it.
-            let next = (count - done - chunk).min(chunk_rows);
+            let next = if shape.prefetch {
+                (count - done - chunk).min(chunk_rows)
+            } else {
+                0
+            };
             let mut ahead = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
             if next > 0 {
                 for (k, p) in ahead.iter_mut().enumerate().take(next + 2) {
