@@ -20,6 +20,9 @@ run, the final population) and checks that every program reports the same final 
 
 Golly and lifelib skip quiet regions (QuickLife tracks active 32×32 tiles, HashLife and lifelib
 memoise), so on an early random soup, active almost everywhere, they do the most work per cell.
+speedup steps the bounding box of the live cells grown by the generations of a pass (the rest of
+a bounded grid is known dead), so it too skips the empty plane around a soup or a methuselah,
+though not the quiet regions inside the box.
 
 Tools: speedup (release build, `cargo build --release`, or --bin), bgolly (Debian's `golly`
 package), python-lifelib (`pip install python-lifelib`; it compiles its C++ with g++ on first

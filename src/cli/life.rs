@@ -464,7 +464,10 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         stabilised_at: cycle.map(|c| c.start),
         period: cycle.map(|c| c.period),
         max_period: job.until_stable,
-        population: final_grid.population(),
+        population: match backend {
+            Backend::Rayon { .. } => final_grid.population_parallel(),
+            _ => final_grid.population(),
+        },
         elapsed_seconds: elapsed,
         setup_seconds,
         start_grid_seconds,

@@ -44,6 +44,24 @@ impl std::fmt::Debug for Grid {
     }
 }
 
+/// `len` zero words, or `None` where the memory cannot be had. The memory comes zeroed from the
+/// allocator (`calloc`: fresh pages from the OS, zero until written, at no cost now) rather than
+/// allocated and then filled with zeros on this thread: a large soup is then written once, by
+/// every thread of the fill, not zeroed first by one.
+fn zeroed_words(len: usize) -> Option<Vec<u32>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u32>(len).ok()?;
+    // SAFETY: the layout has a non-zero size; a non-null pointer from the global allocator with
+    // this layout holds `len` initialised (zero) u32s, which is what Vec::from_raw_parts needs
+    // (same allocator, same layout, length and capacity `len`).
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout).cast::<u32>();
+        (!ptr.is_null()).then(|| Vec::from_raw_parts(ptr, len, len))
+    }
+}
+
 /// Number of `u32` words that hold one row of `width` cells.
 pub fn words_per_row(width: u32) -> u32 {
     width.div_ceil(32)
@@ -76,20 +94,28 @@ impl Grid {
         check_size(width as u64, height as u64)?;
         let wpr = words_per_row(width);
         let len = wpr as usize * height as usize;
-        let mut words = Vec::new();
-        words.try_reserve_exact(len).map_err(|_| {
+        let words = zeroed_words(len).ok_or_else(|| {
             Error::InvalidSize(format!(
                 "grid size {width}x{height}: cannot allocate {} MiB",
                 (len * 4) >> 20
             ))
         })?;
-        words.resize(len, 0);
         Ok(Grid {
             width,
             height,
             words_per_row: wpr,
             words,
         })
+    }
+
+    /// An all-dead grid of the same size, from zeroed memory (which the OS hands out lazily, so a
+    /// large one costs nothing until it is written).
+    pub(crate) fn dead_like(&self) -> Grid {
+        Grid {
+            // Out of memory, `vec!` aborts as the clone this replaces did.
+            words: zeroed_words(self.words.len()).unwrap_or_else(|| vec![0; self.words.len()]),
+            ..*self
+        }
     }
 
     /// Builds a grid from packed words (row-major, `words_per_row(width)` per row). Padding bits are
@@ -271,6 +297,14 @@ impl Grid {
     /// Number of live cells.
     pub fn population(&self) -> u64 {
         self.words.iter().map(|w| w.count_ones() as u64).sum()
+    }
+
+    /// [`Grid::population`] counted on every thread of Rayon's pool, for runs that use Rayon.
+    pub fn population_parallel(&self) -> u64 {
+        self.words
+            .par_chunks(HASH_BLOCK_WORDS)
+            .map(|c| c.iter().map(|w| w.count_ones() as u64).sum::<u64>())
+            .sum()
     }
 
     /// Clears the padding bits of every row's last word.

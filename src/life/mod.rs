@@ -218,6 +218,14 @@ impl LifeEngine {
             LifeEngine::Gpu(e) => e.grid(),
         }
     }
+
+    /// The current generation, ending the engine: on the CPU the grid itself, not a copy.
+    pub fn into_grid(self) -> Result<Grid> {
+        match self {
+            LifeEngine::Cpu(e) => Ok(e.into_grid()),
+            engine => engine.grid(),
+        }
+    }
 }
 
 /// Runs `generations` generations of `grid` on `backend` and returns the final grid.

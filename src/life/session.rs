@@ -176,7 +176,7 @@ impl Session {
             }
             progress(generation);
         }
-        let grid = self.engine.grid()?;
+        let grid = self.engine.into_grid()?;
         let notes = match self.sampler {
             Some(s) => s.finish()?,
             None => Vec::new(),

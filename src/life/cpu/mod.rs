@@ -30,27 +30,99 @@
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod strip;
+mod window;
 
 use super::grid::{last_word_mask, Grid};
 use super::rule::{Rule, Topology};
 use crate::isa::Isa;
 use rayon::prelude::*;
+use window::{Extent, Window};
 
 /// Everything a row kernel needs to know about the grid's shape and the rule.
+///
+/// A kernel may step a *window* of the grid: words `col0..col0 + wpr` of each row, `width` cells
+/// wide (see [`Window`]). Its rows are then `stride` words apart in the grid and in the output,
+/// and the cells beyond its ends are dead (`edge` is `Bounded`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Shape {
+    /// Cells per row of the window (the grid's width for whole rows).
     pub width: u32,
     pub height: u32,
+    /// Words per row of the window.
     pub wpr: usize,
+    /// Words from one row to the next in the grid and in the output: `wpr` for a whole grid or
+    /// a tile buffer, the grid's row length for a narrower window.
+    pub stride: usize,
+    /// First word of the window in each grid and output row (0 for whole rows).
+    pub col0: usize,
+    /// What lies above and below the grid: rows wrap around on a torus, are dead when bounded.
     pub topology: Topology,
+    /// What lies beyond a row's ends: the grid's topology for whole rows; `Bounded` for a window
+    /// narrower than the grid, whose cells beyond its ends are known to stay dead.
+    pub edge: Topology,
     pub rule: Rule,
     /// The instruction-set level the row loop runs at ([`life_level`]).
     pub isa: Isa,
+    /// Whether the strip kernel asks for the next chunk's rows ahead (`strip::prefetch`): for
+    /// rows read from or written to the grid, which come from L3 or memory; not between tile
+    /// buffers, whose rows are in L2 already and where the hints only cost instructions (a
+    /// 2048² grid stepped 12–18% slower with them everywhere).
+    pub prefetch: bool,
+}
+
+impl Shape {
+    /// Whole rows of `grid`, stepped at `isa`.
+    pub(crate) fn whole(grid: &Grid, topology: Topology, rule: Rule, isa: Isa) -> Self {
+        let wpr = grid.words_per_row() as usize;
+        Shape {
+            width: grid.width(),
+            height: grid.height(),
+            wpr,
+            stride: wpr,
+            col0: 0,
+            topology,
+            edge: topology,
+            rule,
+            isa,
+            prefetch: true,
+        }
+    }
+
+    /// The window `w` of this whole-grid shape: its cells beyond the window's ends are dead
+    /// unless the window spans whole rows.
+    fn window(&self, w: &Window) -> Self {
+        let whole_rows = w.words == (0..self.wpr);
+        let width = (self.width as usize).min(w.words.end * 32) - w.words.start * 32;
+        Shape {
+            width: width as u32,
+            wpr: w.words.len(),
+            col0: w.words.start,
+            edge: if whole_rows {
+                self.topology
+            } else {
+                Topology::Bounded
+            },
+            ..*self
+        }
+    }
+
+    /// The same rows as a tile buffer lays them out, [`tile_stride`] words apart.
+    fn tile(&self) -> Self {
+        Shape {
+            stride: tile_stride(self.wpr),
+            col0: 0,
+            prefetch: false,
+            ..*self
+        }
+    }
 }
 
 /// Fewest words a Rayon band gets: about ten microseconds of work at this kernel's speed, more than
 /// a fork-join across the pool costs, so splitting does not make a small generation slower.
 const MIN_BAND_WORDS: usize = 1 << 14;
+
+/// Rows the packed kernel steps before reading their extent, while they are still in cache.
+const SCAN_ROWS: usize = 128;
 
 /// Words processed per block when applying the rule; small enough to stay in L1.
 const BLOCK: usize = 256;
@@ -108,7 +180,7 @@ impl RowEdges {
     fn of(shape: &Shape, row: &[u32]) -> Self {
         let width = shape.width;
         let last_bit = (width - 1) % 32;
-        let (west_in, east_in) = match shape.topology {
+        let (west_in, east_in) = match shape.edge {
             Topology::Torus => {
                 let last = (width - 1) as usize;
                 ((row[last / 32] >> (last % 32)) & 1, row[0] & 1)
@@ -301,11 +373,14 @@ fn combine_row_any_rule(
 pub(crate) trait Rows<'a>: Fn(isize) -> Option<&'a [u32]> {}
 impl<'a, F: Fn(isize) -> Option<&'a [u32]>> Rows<'a> for F {}
 
-/// The rows of the grid `words` itself, wrapped or cut off at the edges by the topology.
+/// The rows of the grid `words` itself (the shape's window of each), wrapped or cut off at the
+/// edges by the topology.
 fn grid_rows<'a>(shape: &Shape, words: &'a [u32]) -> impl Rows<'a> {
-    let (h, wpr, torus) = (
+    let (h, wpr, stride, col0, torus) = (
         shape.height as isize,
         shape.wpr,
+        shape.stride,
+        shape.col0,
         shape.topology == Topology::Torus,
     );
     move |y: isize| {
@@ -316,7 +391,7 @@ fn grid_rows<'a>(shape: &Shape, words: &'a [u32]) -> impl Rows<'a> {
         } else {
             return None;
         };
-        let start = y as usize * wpr;
+        let start = y as usize * stride + col0;
         Some(&words[start..start + wpr])
     }
 }
@@ -344,8 +419,10 @@ fn conway_strips(shape: &Shape, level: Isa) -> bool {
     shape.rule == Rule::CONWAY && strip::fits(shape.wpr, level.lanes32())
 }
 
-/// Computes virtual rows `first_row..first_row + out.len() / wpr` of the next generation of
-/// `rows` into `out`. A row that `rows` reports dead (outside a bounded grid) stays dead.
+/// Computes virtual rows `first_row..first_row + out.len() / stride` of the next generation of
+/// `rows` into `out` (words `col0..col0 + wpr` of each of its rows, `stride` words apart; the
+/// other words are left as they are). A row that `rows` reports dead (outside a bounded grid)
+/// stays dead.
 ///
 /// The same code is compiled for the baseline instruction set and for AVX2 and AVX-512; the
 /// engine picks the level once (`shape.isa`, from [`Isa::for_kernel`], so `SPEEDUP_CPU` forces
@@ -423,7 +500,11 @@ fn fill_sums<const AVX512: bool>(
     scratch: &mut RowSums,
     slot: usize,
 ) {
-    let (ones, twos) = (&mut scratch.ones[slot], &mut scratch.twos[slot]);
+    // The scratch is sized for whole rows; a window uses its first `wpr` words.
+    let (ones, twos) = (
+        &mut scratch.ones[slot][..shape.wpr],
+        &mut scratch.twos[slot][..shape.wpr],
+    );
     #[cfg(target_arch = "x86_64")]
     if AVX512 {
         if let Some(row) = row {
@@ -445,8 +526,9 @@ fn step_band_generic<'a, const AVX512: bool>(
     out: &mut [u32],
     scratch: &mut RowSums,
 ) {
-    let wpr = shape.wpr;
-    let count = out.len() / wpr;
+    let (wpr, stride, col0) = (shape.wpr, shape.stride, shape.col0);
+    debug_assert!(out.len().is_multiple_of(stride) && col0 + wpr <= stride);
+    let count = out.len() / stride;
     #[cfg(target_arch = "x86_64")]
     let row_rule = avx512::RowRule::new(shape.rule);
     // Slots rotate: slot (k % 3) holds the sums of row first_row - 1 + k.
@@ -455,7 +537,7 @@ fn step_band_generic<'a, const AVX512: bool>(
     for r in 0..count {
         let y = first_row + r as isize;
         fill_sums::<AVX512>(shape, rows(y + 1), scratch, (r + 2) % 3);
-        let out_row = &mut out[r * wpr..(r + 1) * wpr];
+        let out_row = &mut out[r * stride + col0..][..wpr];
         let Some(alive) = rows(y) else {
             out_row.fill(0);
             continue;
@@ -556,7 +638,7 @@ impl TilePlan {
     /// [`tile_buffer_bytes`], and as many generations as keep the recomputed halo rows (`gens - 1`
     /// above and below a block, shrinking by one a generation) under about 1/16 of the work.
     pub(crate) fn for_rows(wpr: usize, band_rows: usize) -> Self {
-        let budget_rows = (tile_buffer_bytes() / (wpr * 4)).max(1);
+        let budget_rows = (tile_buffer_bytes() / (tile_stride(wpr) * 4)).max(1);
         let block_rows = budget_rows.min(band_rows).max(1);
         let gens = (1 + block_rows / 16).min(MAX_TILE_GENERATIONS);
         TilePlan { block_rows, gens }
@@ -567,7 +649,9 @@ impl TilePlan {
 /// `current` (at most the plan's), block by block: each block reads its rows plus `gens - 1`
 /// halo rows above and below from `current` once, steps them `gens - 1` times in the two cache-
 /// sized tile buffers (losing one halo row at each end per generation), and writes the last
-/// generation to `out`.
+/// generation to `out`. With `scan` (the window's words), returns the extent of the live cells
+/// written, read block by block.
+#[allow(clippy::too_many_arguments)]
 fn step_tiled_band(
     shape: &Shape,
     plan: TilePlan,
@@ -576,10 +660,15 @@ fn step_tiled_band(
     first_row: usize,
     out: &mut [u32],
     scratch: &mut Scratch,
-) {
+    scan: Option<&std::ops::Range<usize>>,
+) -> Option<Extent> {
+    let mut found = None;
     debug_assert!((1..=plan.gens).contains(&gens));
-    let wpr = shape.wpr;
-    let band_rows = out.len() / wpr;
+    let stride = shape.stride;
+    // The tile buffers hold the window's rows `tiled.stride` words apart.
+    let tiled = shape.tile();
+    let (wpr, tstride) = (tiled.wpr, tiled.stride);
+    let band_rows = out.len() / stride;
     // Equal blocks rather than full ones plus a sliver, so no block pays the halo for a few rows.
     let blocks = band_rows.div_ceil(plan.block_rows);
     let block_rows = band_rows.div_ceil(blocks);
@@ -587,9 +676,9 @@ fn step_tiled_band(
     let (h, bounded) = (shape.height as isize, shape.topology == Topology::Bounded);
     let Scratch { sums, tiles } = scratch;
     let [even, odd] = tiles;
-    for (b, out_block) in out.chunks_mut(block_rows * wpr).enumerate() {
+    for (b, out_block) in out.chunks_mut(block_rows * stride).enumerate() {
         let first = (first_row + b * block_rows) as isize;
-        let rows = out_block.len() / wpr;
+        let rows = out_block.len() / stride;
         // Generation j (1-based) is needed on the block's rows plus `gens - j` rows each side.
         for j in 1..gens {
             let margin = (gens - j) as isize;
@@ -600,12 +689,17 @@ fn step_tiled_band(
             } else {
                 (&*even, &mut *odd)
             };
-            let dst = &mut dst[..count * wpr];
+            let dst = &mut dst[..count * tstride];
             if j == 1 {
-                step_band(shape, &grid, base, dst, sums);
+                // The first generation reads the grid.
+                let from_grid = Shape {
+                    prefetch: true,
+                    ..tiled
+                };
+                step_band(&from_grid, &grid, base, dst, sums);
             } else {
-                let tile = tile_rows(src, base - 1, wpr, h, bounded);
-                step_band(shape, &tile, base, dst, sums);
+                let tile = tile_rows(src, base - 1, (wpr, tstride), h, bounded);
+                step_band(&tiled, &tile, base, dst, sums);
             }
         }
         if gens == 1 {
@@ -616,22 +710,46 @@ fn step_tiled_band(
             } else {
                 &*odd
             };
-            let tile = tile_rows(last, first - 1, wpr, h, bounded);
+            let tile = tile_rows(last, first - 1, (wpr, tstride), h, bounded);
             step_band(shape, &tile, first, out_block, sums);
         }
+        let cols = scan.cloned();
+        let here = cols.and_then(|c| window::extent_of(out_block, stride, first as usize, c));
+        found = window::union(found, here);
     }
+    found
 }
 
-/// The rows of a tile buffer holding virtual rows `base..`: what [`step_band`] reads for the
+/// The rows of a tile buffer holding virtual rows `base..`, `wpr` words each, `stride` apart: what [`step_band`] reads for the
 /// generations after the first. Rows outside a bounded grid read as dead, so cells there are
 /// never born.
-fn tile_rows(tile: &[u32], base: isize, wpr: usize, height: isize, bounded: bool) -> impl Rows<'_> {
+fn tile_rows(
+    tile: &[u32],
+    base: isize,
+    (wpr, stride): (usize, usize),
+    height: isize,
+    bounded: bool,
+) -> impl Rows<'_> {
     move |y: isize| {
         if bounded && !(0..height).contains(&y) {
             return None;
         }
-        let start = (y - base) as usize * wpr;
+        let start = (y - base) as usize * stride;
         Some(&tile[start..start + wpr])
+    }
+}
+
+/// Words from one row of a tile buffer to the next, for rows `wpr` words long: an odd number of
+/// 64-byte cache lines once a row is a line or longer. Rows a power-of-two number of lines apart
+/// (a 4096-wide grid's 512 bytes) fall in a few sets of the L1 cache (8 of its 64), so the column
+/// of rows a strip walks down evicts itself before the next strip reads the other half of each
+/// line: the strip loop ran at 10.2 cycles per vector-row on 512-byte rows and 7.9 on 576-byte
+/// ones (docs/performance.md, "Life on the CPU: the window, the cache sets").
+fn tile_stride(wpr: usize) -> usize {
+    if wpr < 16 {
+        wpr
+    } else {
+        (wpr.div_ceil(16) | 1) * 16
     }
 }
 
@@ -647,6 +765,14 @@ pub struct CpuLife {
     rows_per_band: usize,
     /// `Some` for the tiled kernel: several generations per pass.
     tiles: Option<TilePlan>,
+    /// Whether a pass may step only the window around the live cells (every rule without B0,
+    /// under which a dead cell among dead cells stays dead; see [`window`]).
+    skip: bool,
+    /// Where the current generation's live cells are: `None` until it is scanned (at the start,
+    /// and after [`CpuLife::grid_mut`]), then `Some(None)` for a dead grid.
+    live: Option<Option<Extent>>,
+    /// The words of `next` that may hold live cells (from the generation before `current`).
+    next_dirty: Window,
 }
 
 impl CpuLife {
@@ -710,14 +836,7 @@ impl CpuLife {
         // SPEEDUP_CPU is checked when speedup starts; a library caller with a bad value gets
         // the preferred level rather than an error from an infallible constructor.
         let isa = Isa::for_kernel(&PREFERENCE).unwrap_or_else(|_| Isa::preferred(&PREFERENCE));
-        let shape = Shape {
-            width: grid.width(),
-            height: grid.height(),
-            wpr: grid.words_per_row() as usize,
-            topology,
-            rule,
-            isa: life_level(isa),
-        };
+        let shape = Shape::whole(&grid, topology, rule, life_level(isa));
         let height = grid.height() as usize;
         let rows_per_band = match &pool {
             None => height,
@@ -732,7 +851,7 @@ impl CpuLife {
                 .min(height),
         };
         let band_count = height.div_ceil(rows_per_band);
-        let next = grid.clone();
+        let next = grid.dead_like();
         let mut engine = CpuLife {
             shape,
             current: grid,
@@ -741,6 +860,9 @@ impl CpuLife {
             bands: vec![Scratch::new(shape.wpr, 0); band_count],
             rows_per_band,
             tiles: None,
+            skip: !rule.next_state(false, 0),
+            live: None,
+            next_dirty: Window::whole(0, 0),
         };
         if tiled {
             engine.set_tiles(TilePlan::for_rows(shape.wpr, rows_per_band));
@@ -750,7 +872,7 @@ impl CpuLife {
 
     /// Switches to the tiled kernel with `plan`, sizing each band's tile buffers for it.
     fn set_tiles(&mut self, plan: TilePlan) {
-        let tile_words = (plan.block_rows + 2 * (plan.gens - 1)) * self.shape.wpr;
+        let tile_words = (plan.block_rows + 2 * (plan.gens - 1)) * tile_stride(self.shape.wpr);
         for band in &mut self.bands {
             band.tiles = [vec![0; tile_words], vec![0; tile_words]];
         }
@@ -805,41 +927,75 @@ impl CpuLife {
     }
 
     /// One pass over the grid advancing `gens` generations (1 unless tiled); `parallel` splits
-    /// the bands across the current Rayon pool.
+    /// the bands across the current Rayon pool. Only the window around the live cells is stepped
+    /// (see [`window`]); the rest of the new generation is dead.
     fn pass(&mut self, gens: usize, parallel: bool) {
-        let shape = self.shape;
+        let whole = self.shape;
+        let (width, height, stride) = (whole.width as usize, whole.height as usize, whole.stride);
         let tiles = self.tiles;
         let rows_per_band = self.rows_per_band;
         let current = self.current.words();
-        let band = |index: usize, out: &mut [u32], scratch: &mut Scratch| {
-            let first_row = index * rows_per_band;
-            match tiles {
-                Some(plan) => step_tiled_band(&shape, plan, gens, current, first_row, out, scratch),
-                None => step_band(
-                    &shape,
-                    &grid_rows(&shape, current),
-                    first_row as isize,
-                    out,
-                    &mut scratch.sums,
-                ),
-            }
+        let live = match self.live.take() {
+            Some(live) => live,
+            None if self.skip => window::extent_of(current, stride, 0, 0..stride),
+            None => None,
+        };
+        let (window, was) = if self.skip {
+            let window = Window::around(live.as_ref(), gens, (width, height), whole.topology);
+            (
+                window,
+                live.as_ref().map_or(Window::whole(0, 0), Window::of),
+            )
+        } else {
+            (Window::whole(height, stride), Window::whole(height, stride))
         };
         let out = self.next.words_mut();
-        if parallel {
-            out.par_chunks_mut(rows_per_band * shape.wpr)
+        window::clear_outside(out, stride, &self.next_dirty, &window);
+        let shape = whole.window(&window);
+        let skip = self.skip;
+        let band = |index: usize, out: &mut [u32], scratch: &mut Scratch| {
+            let first_row = window.rows.start + index * rows_per_band;
+            // The new extent is read a block at a time, while the block's rows are in cache:
+            // read after the whole band, each row's ends came from L3 (5% of a 4096² pass).
+            let scan = skip.then_some(&window.words);
+            match tiles {
+                Some(plan) => {
+                    step_tiled_band(&shape, plan, gens, current, first_row, out, scratch, scan)
+                }
+                None => {
+                    let mut found = None;
+                    for (i, part) in out.chunks_mut(SCAN_ROWS * stride).enumerate() {
+                        let first = first_row + i * SCAN_ROWS;
+                        let rows = grid_rows(&shape, current);
+                        step_band(&shape, &rows, first as isize, part, &mut scratch.sums);
+                        let cols = scan.cloned();
+                        let here = cols.and_then(|c| window::extent_of(part, stride, first, c));
+                        found = window::union(found, here);
+                    }
+                    found
+                }
+            }
+        };
+        let out = &mut out[window.rows.start * stride..window.rows.end * stride];
+        let chunk = rows_per_band * stride;
+        let extent = if window.is_empty() {
+            None
+        } else if parallel {
+            out.par_chunks_mut(chunk)
                 .zip(self.bands.par_iter_mut())
                 .enumerate()
-                .for_each(|(index, (out, scratch))| band(index, out, scratch));
+                .map(|(index, (out, scratch))| band(index, out, scratch))
+                .reduce(|| None, window::union)
         } else {
-            for (index, (out, scratch)) in out
-                .chunks_mut(rows_per_band * shape.wpr)
+            out.chunks_mut(chunk)
                 .zip(self.bands.iter_mut())
                 .enumerate()
-            {
-                band(index, out, scratch);
-            }
-        }
+                .map(|(index, (out, scratch))| band(index, out, scratch))
+                .fold(None, window::union)
+        };
         std::mem::swap(&mut self.current, &mut self.next);
+        self.next_dirty = was;
+        self.live = skip.then_some(extent);
     }
 
     /// The current generation.
@@ -847,9 +1003,16 @@ impl CpuLife {
         &self.current
     }
 
+    /// The current generation, ending the engine (no copy).
+    pub fn into_grid(self) -> Grid {
+        self.current
+    }
+
     /// The current generation, to change cells between steps (a distributed band writes its
     /// ghost rows here). Callers must keep padding bits zero.
     pub fn grid_mut(&mut self) -> &mut Grid {
+        // The live cells may be anywhere now: the next pass scans for them.
+        self.live = None;
         &mut self.current
     }
 }
@@ -860,14 +1023,7 @@ mod tests {
 
     /// One generation of `grid` by the row loop of level `isa`.
     fn step_with(grid: &Grid, topology: Topology, rule: Rule, isa: Isa) -> Vec<u32> {
-        let shape = Shape {
-            width: grid.width(),
-            height: grid.height(),
-            wpr: grid.words_per_row() as usize,
-            topology,
-            rule,
-            isa,
-        };
+        let shape = Shape::whole(grid, topology, rule, isa);
         let mut out = vec![0u32; grid.words().len()];
         let mut sums = RowSums::new(shape.wpr);
         let rows = grid_rows(&shape, grid.words());

@@ -19,7 +19,8 @@
 //! 25 vector operations per `S::LANES` words against the row kernel's 32, and 4 memory operations
 //! against 13 (docs/performance.md, "The Life kernel toward the bound").
 //!
-//! The strip walks `CHUNK_ROWS` rows at a time, so the cache lines a strip touches are still in
+//! The strip walks a chunk of rows at a time (at most `CHUNK_ROWS`, fewer where the rows fall in
+//! few cache sets: [`chunk_rows`]), so the cache lines a strip touches are still in
 //! L1 when the next strip (the other half of the same lines) walks down them. The first and the
 //! last strip of a row read their out-of-row neighbours (the torus wrap or dead cells, and the
 //! east neighbour patched into the last word's padding) from small per-row edge buffers made
@@ -28,9 +29,55 @@
 use super::{last_word_mask, RowEdges, Rows, Shape};
 use crate::simd::{Simd, SimdKernel};
 
-/// Output rows one strip walks before moving right: the input and output lines of one strip
-/// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out) stay well inside a 32 KiB L1.
+/// Most output rows one strip walks before moving right: the input and output lines of one strip
+/// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out) stay well inside a 32 KiB L1 when
+/// they spread over its sets.
 const CHUNK_ROWS: usize = 96;
+
+/// Fewest output rows a strip walks, however the rows fall in the cache: each strip of a chunk
+/// starts by summing the two rows above its first output row, a cost shared by fewer rows below.
+const MIN_CHUNK_ROWS: usize = 8;
+
+/// Sets and (counted on) ways of the L1 data cache: 64 sets of 64-byte lines on every current
+/// x86 core (32 KiB 8-way on Zen 3, 48 KiB 12-way on Intel since Ice Lake) and Arm's big cores.
+const L1_SETS: usize = 64;
+const L1_WAYS: usize = 8;
+
+/// Output rows one strip walks when its rows are `strides` words apart (the rows read and the
+/// rows written): as many as [`CHUNK_ROWS`], but no more than the L1 sets those rows fall in can
+/// hold. Rows a power-of-two number of cache lines apart land in few sets (4096 cells, 512 bytes:
+/// 8 of 64 sets, 64 lines), and a strip walking more rows than that evicts its own lines before the
+/// next strip reads their other half: at 512-byte rows the loop ran at 10.2 cycles per
+/// vector-row walking 96 rows and 7.4 walking 24 (docs/performance.md).
+fn chunk_rows(strides: [usize; 2]) -> usize {
+    let sets = strides
+        .iter()
+        .map(|&s| {
+            // Rows `s` words = `s / 16` lines apart visit 64 / gcd(64, s / 16) sets.
+            if s % 16 != 0 || s == 0 {
+                L1_SETS
+            } else {
+                L1_SETS >> (s / 16).trailing_zeros().min(6)
+            }
+        })
+        .min()
+        .unwrap_or(L1_SETS);
+    // The rows read (chunk + 2) and written (chunk) share those lines with the edge lines.
+    ((sets * L1_WAYS).saturating_sub(8) / 2).clamp(MIN_CHUNK_ROWS, CHUNK_ROWS)
+}
+
+/// Asks for the cache line at `p` ahead of its use; a hint, which never faults.
+#[inline(always)]
+fn prefetch(p: *const u32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing architecturally and never faults, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
 
 /// The widest vector the strip kernel runs with (AVX-512's 16 lanes, for the portable tests).
 const MAX_LANES: usize = 16;
@@ -223,8 +270,8 @@ impl<'a, R: Rows<'a>> SimdKernel for ConwayBand<'_, R> {
     }
 }
 
-/// Computes virtual rows `first_row..first_row + out.len() / wpr` of the next generation of
-/// `rows` under B3/S23 into `out`, with the vectors of `s`. The rows must [`fit`](fits) them. A
+/// Computes virtual rows `first_row..first_row + out.len() / stride` of the next generation of
+/// `rows` under B3/S23 into `out` (the shape's window of each row), with the vectors of `s`. The rows must [`fit`](fits) them. A
 /// row that `rows` reports dead (outside a bounded grid) stays dead.
 #[inline(always)]
 pub(crate) fn conway_band<'a, S: Simd>(
@@ -235,10 +282,16 @@ pub(crate) fn conway_band<'a, S: Simd>(
     out: &mut [u32],
     scratch: &mut StripScratch,
 ) {
-    let (wpr, lanes) = (shape.wpr, S::LANES);
-    assert!(fits(wpr, lanes) && lanes <= MAX_LANES && out.len().is_multiple_of(wpr));
-    assert_eq!(scratch.dead.len(), wpr);
-    let count = out.len() / wpr;
+    let (wpr, stride, lanes) = (shape.wpr, shape.stride, S::LANES);
+    assert!(fits(wpr, lanes) && lanes <= MAX_LANES && out.len().is_multiple_of(stride));
+    assert!(shape.col0 + wpr <= stride && scratch.dead.len() >= wpr);
+    let count = out.len() / stride;
+    // The rows read are as far apart as consecutive rows of `rows` (the grid's or a tile's).
+    let read_stride = match (rows(first_row), rows(first_row + 1)) {
+        (Some(a), Some(b)) => (b.as_ptr() as usize).abs_diff(a.as_ptr() as usize) / 4,
+        _ => stride,
+    };
+    let chunk_rows = chunk_rows([read_stride, stride]);
     // The last strip's lanes: every bit but the padding bits of the row's last word.
     let mut keep_words = [u32::MAX; MAX_LANES];
     keep_words[lanes - 1] = last_word_mask(shape.width);
@@ -250,7 +303,7 @@ pub(crate) fn conway_band<'a, S: Simd>(
     // start at word `lanes` at the least and end at `last_at + lanes = wpr` at the most.
     unsafe {
         while done < count {
-            let chunk = (count - done).min(CHUNK_ROWS);
+            let chunk = (count - done).min(chunk_rows);
             let first = first_row + done as isize;
             // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row.
             let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
@@ -276,11 +329,48 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 *right.add(lanes) = row[wpr - 1] | e.last_patch;
                 *right.add(lanes + 1) = e.after;
             }
-            let out_base = out.as_mut_ptr().add(done * wpr);
-            let out_at = |at: usize| move |r: usize| out_base.add(r * wpr + at);
+            let out_base = out.as_mut_ptr().add(done * stride + shape.col0);
+            let out_at = |at: usize| move |r: usize| out_base.add(r * stride + at);
+            // The next chunk's rows, read and written, asked for a line a strip while this chunk
+            // runs: on the grid (rows 512 bytes or more apart) each of its lines would otherwise
+            // be a demand miss to L3 when the first strip walks down to it.
+            let next = if shape.prefetch {
+                (count - done - chunk).min(chunk_rows)
+            } else {
+                0
+            };
+            let mut ahead = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
+            if next > 0 {
+                for (k, p) in ahead.iter_mut().enumerate().take(next + 2) {
+                    *p = match rows(first + chunk as isize - 1 + k as isize) {
+                        Some(row) => row.as_ptr(),
+                        None => std::ptr::null(),
+                    };
+                }
+            }
+            // Past the end of `out` when there is no next chunk: never dereferenced then.
+            let next_out = out_base.wrapping_add(chunk * stride);
+            let ask = |at: usize| {
+                for &p in ahead[..next + 2].iter().filter(|p| !p.is_null()) {
+                    prefetch(p.add(at));
+                }
+                for r in 0..next {
+                    prefetch(next_out.wrapping_add(r * stride + at));
+                }
+            };
             // Interior strips read their rows in place; the first and last read the edge lines.
             let mut at = lanes;
             while at < last_at {
+                // A strip that starts a cache line (16 words) asks for that line; the first
+                // asks for line 0 too.
+                if next > 0 && (at % 16 < lanes || at == lanes) {
+                    if at == lanes {
+                        ask(0);
+                    }
+                    if at % 16 < lanes {
+                        ask(at);
+                    }
+                }
                 // SAFETY (of get_unchecked): k < chunk + 2, the entries filled above.
                 strip::<S, false>(
                     s,
@@ -306,7 +396,7 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 keep,
             );
             for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
-                out[(done + r) * wpr..(done + r + 1) * wpr].fill(0);
+                out[(done + r) * stride + shape.col0..][..wpr].fill(0);
             }
             done += chunk;
         }
@@ -325,14 +415,7 @@ mod tests {
     /// One generation of `grid` by the strip kernel with the vectors of `s`, against the row kernel's
     /// (`Isa::Scalar`, the oracle).
     fn check<S: Simd>(s: S, grid: &Grid, topology: Topology) {
-        let shape = Shape {
-            width: grid.width(),
-            height: grid.height(),
-            wpr: grid.words_per_row() as usize,
-            topology,
-            rule: Rule::CONWAY,
-            isa: Isa::Scalar,
-        };
+        let shape = Shape::whole(grid, topology, Rule::CONWAY, Isa::Scalar);
         if !fits(shape.wpr, S::LANES) {
             return;
         }
@@ -369,6 +452,21 @@ mod tests {
             let grid = Grid::random(33 * 32 - 5, CHUNK_ROWS as u32 * 2 + 3, 0.5, 9).unwrap();
             check(Portable::<16>, &grid, topology);
             check(Portable::<8>, &grid, topology);
+            // Rows 512 bytes apart: chunks of chunk_rows([128, 128]) rows, across two of them.
+            let grid = Grid::random(4096 - 7, 61, 0.5, 10).unwrap();
+            check(Portable::<8>, &grid, topology);
         }
+    }
+
+    #[test]
+    fn chunks_fit_the_cache_sets_their_rows_fall_in() {
+        // 4096 cells (8 lines a row): 8 sets, 64 lines, 28 rows; 8192 cells: 4 sets, 12 rows;
+        // 16384 and up: the floor. Odd line counts, or rows not whole lines: every set.
+        assert_eq!(chunk_rows([128, 128]), 28);
+        assert_eq!(chunk_rows([256, 144]), 12);
+        assert_eq!(chunk_rows([512, 512]), MIN_CHUNK_ROWS);
+        assert_eq!(chunk_rows([144, 144]), CHUNK_ROWS);
+        assert_eq!(chunk_rows([33, 8]), CHUNK_ROWS);
+        assert_eq!(chunk_rows([64, 64]), 60);
     }
 }
