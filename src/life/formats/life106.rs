@@ -9,7 +9,7 @@
 //! Coordinates may be negative and come in any order; the reader normalises them to their
 //! bounding box (the file carries no grid size, rule or name).
 
-use super::{format_u64, new_grid, parse_error, BoundingBox, Pattern, TextSink};
+use super::{format_u64, lines, new_grid, parse_error, text_of, BoundingBox, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
 use std::io::Write;
@@ -23,6 +23,11 @@ pub const HEADER: &str = "#Life 1.06";
 /// Two passes, so that no list of cells is ever held: the first finds the bounding box, the
 /// second sets the cells in the grid allocated to it.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
+    parse_bytes(text.as_bytes(), file)
+}
+
+/// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
+pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     let mut comments = Vec::new();
     let mut bounds = BoundingBox::default();
     for_each_cell(text, file, &mut comments, |x, y| bounds.add(x, y))?;
@@ -42,19 +47,19 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 }
 
 fn for_each_cell(
-    text: &str,
+    text: &[u8],
     file: &str,
     comments: &mut Vec<String>,
     mut cell: impl FnMut(i64, i64),
 ) -> Result<()> {
-    let mut lines = text.lines().enumerate();
+    let mut lines = lines(text).enumerate();
     expect_header(&mut lines, file, HEADER)?;
     // From the line after the header on, the lines are walked by hand: most are read by
     // `short_pair` straight from the bytes, without finding the line's end first.
     let Some((first, line)) = lines.next() else {
         return Ok(());
     };
-    let bytes = text.as_bytes();
+    let bytes = text;
     let (mut i, mut at) = (first, line.as_ptr() as usize - text.as_ptr() as usize);
     while at < bytes.len() {
         if let Some((x, y, next)) = short_pair(bytes, at) {
@@ -69,15 +74,16 @@ fn for_each_cell(
         // As `str::lines`: a line ends at `\n`, and a `\r` just before it is not part of it.
         let line = &text[at..end];
         let line = match end < bytes.len() {
-            true => line.strip_suffix('\r').unwrap_or(line),
+            true => line.strip_suffix(b"\r").unwrap_or(line),
             false => line,
         };
         (i, at) = (i + 1, end + 1);
         // The common line, `x y` in ASCII digits, read without allocating or splitting.
-        if let Some((x, y)) = plain_pair(line.as_bytes()) {
+        if let Some((x, y)) = plain_pair(line) {
             cell(x, y);
             continue;
         }
+        let line = text_of(line, file, i)?;
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
@@ -185,11 +191,12 @@ fn plain_int(line: &[u8], i: &mut usize) -> Option<i64> {
 
 /// Checks that the first non-blank line is `header`, leaving `lines` just after it.
 pub(crate) fn expect_header<'a>(
-    lines: &mut impl Iterator<Item = (usize, &'a str)>,
+    lines: &mut impl Iterator<Item = (usize, &'a [u8])>,
     file: &str,
     header: &str,
 ) -> Result<()> {
     for (i, line) in lines.by_ref() {
+        let line = text_of(line, file, i + 1)?;
         let trimmed = line.trim().trim_start_matches('\u{feff}');
         if trimmed.is_empty() {
             continue;

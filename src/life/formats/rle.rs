@@ -31,11 +31,16 @@ pub const MAX_LINE: usize = 70;
 /// position lines are accepted and ignored: they place the pattern in Golly's unbounded plane,
 /// while speedup's grid is finite and starts at the pattern's top-left corner (or centres it).
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
+    parse_bytes(text.as_bytes(), file)
+}
+
+/// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
+pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     parse_with(text, file, true)
 }
 
 /// [`parse`], with or without the 64-byte window path (tests compare the two).
-fn parse_with(text: &str, file: &str, windows: bool) -> Result<Pattern> {
+fn parse_with(text: &[u8], file: &str, windows: bool) -> Result<Pattern> {
     let mut name = None;
     let mut comments = Vec::new();
     let mut rule = None;
@@ -43,12 +48,23 @@ fn parse_with(text: &str, file: &str, windows: bool) -> Result<Pattern> {
     // (line number, byte offset) where the body starts.
     let mut body_start = None;
     let mut offset = 0;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
+    let mut line_count = 0;
+    for (i, raw) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+        line_count = i + 1;
         let line_offset = offset;
         offset += raw.len();
         let line = raw
-            .strip_suffix('\n')
-            .map_or(raw, |l| l.strip_suffix('\r').unwrap_or(l));
+            .strip_suffix(b"\n")
+            .map_or(raw, |l| l.strip_suffix(b"\r").unwrap_or(l));
+        // A body line starts with an ASCII byte that is not a space, '#' or 'x': it is not
+        // looked at as text (it may be a whole body on one line). Any other line is.
+        let first = line.iter().position(|&b| !super::is_space(b));
+        let Some(first) = first else { continue };
+        if line[first] < 0x80 && !matches!(line[first], b'#' | b'x' | b'X') {
+            body_start = Some((i + 1, line_offset));
+            break;
+        }
+        let line = super::text_of(line, file, i + 1)?;
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
@@ -82,7 +98,7 @@ fn parse_with(text: &str, file: &str, windows: bool) -> Result<Pattern> {
     let Some((body_line, body_offset)) = body_start else {
         return Err(parse_error(
             file,
-            text.lines().count().max(1),
+            line_count.max(1),
             1,
             "no pattern found: expected a header line 'x = W, y = H' and RLE data",
         ));
@@ -380,7 +396,7 @@ struct Cursor {
 
 /// The body of an RLE file: the text from byte `start`, which is on line `line` (1-based).
 struct Body<'a> {
-    text: &'a str,
+    text: &'a [u8],
     start: usize,
     line: usize,
     file: &'a str,
@@ -398,7 +414,7 @@ impl Body<'_> {
     /// column found from the line's start only when an error is reported. Body lines are ASCII
     /// up to any error (a non-ASCII byte is one), so a byte column is the character column.
     fn scan(&self, limit: Option<(u64, u64)>, runs: &mut impl Runs) -> Result<()> {
-        let bytes = self.text.as_bytes();
+        let bytes = self.text;
         let mut cur = Cursor {
             i: 0,
             x: 0,
@@ -513,10 +529,14 @@ impl Body<'_> {
                     );
                 }
                 b' ' | b'\t' | b'\r' => cur.i += 1,
-                // A missing '!' is tolerated, as Golly does; anything after it is ignored.
-                b'!' => break,
+                // A missing '!' is tolerated, as Golly does; anything after it is ignored, but
+                // must be text as the rest (its check is the one left to do).
+                b'!' => {
+                    super::text_of(&bytes[i + 1..], self.file, line)?;
+                    break;
+                }
                 _ => {
-                    let other = self.text[i..].chars().next().unwrap_or('?');
+                    let other = super::char_at(bytes, i);
                     let hint = if other.is_ascii_alphabetic() {
                         " (multi-state patterns are not supported; expected b, o, $ or !)"
                     } else {
@@ -658,20 +678,21 @@ impl Body<'_> {
         if count_pending {
             return i;
         }
-        let bytes = self.text.as_bytes();
+        let bytes = self.text;
         loop {
             let rest = &bytes[i..];
             let first = rest
                 .iter()
                 .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c))
                 .unwrap_or(rest.len());
+            let end = || rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            // A comment line is skipped, not read: it must still be text (when it is not, it
+            // is left to the body, which fails on it and so reports the bad byte).
             let is_comment = match rest.get(first) {
-                Some(b'#') => true,
+                Some(b'#') => std::str::from_utf8(&rest[..end()]).is_ok(),
                 // Unicode white space before a '#' (rare): ask the str functions.
-                Some(&b) if b >= 0x80 => {
-                    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-                    self.text[i..i + end].trim_start().starts_with('#')
-                }
+                Some(&b) if b >= 0x80 => std::str::from_utf8(&rest[..end()])
+                    .is_ok_and(|l| l.trim_start().starts_with('#')),
                 _ => false,
             };
             if !is_comment {
@@ -953,8 +974,8 @@ mod tests {
                 body.push_str(piece);
             }
             for text in [format!("x = {w}, y = {h}\n{body}"), body.clone()] {
-                let fast = parse_with(&text, "w.rle", true).map(|p| p.grid);
-                let slow = parse_with(&text, "w.rle", false).map(|p| p.grid);
+                let fast = parse_with(text.as_bytes(), "w.rle", true).map(|p| p.grid);
+                let slow = parse_with(text.as_bytes(), "w.rle", false).map(|p| p.grid);
                 match (&fast, &slow) {
                     (Ok(a), Ok(b)) => {
                         assert_eq!(a, b, "case {case}: {text:?}");
@@ -1019,7 +1040,7 @@ mod tests {
                     g,
                     "{w}x{h} at {density}"
                 );
-                assert_eq!(parse_with(&text, "s.rle", false).unwrap().grid, g);
+                assert_eq!(parse_with(text.as_bytes(), "s.rle", false).unwrap().grid, g);
             }
         }
     }
