@@ -12,6 +12,7 @@
 use super::{format_u64, lines, new_grid, parse_error, text_of, BoundingBox, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
+use crate::simd::bytes::B16;
 use std::io::Write;
 
 /// The first line of every Life 1.06 file.
@@ -62,6 +63,11 @@ fn for_each_cell(
     let bytes = text;
     let (mut i, mut at) = (first, line.as_ptr() as usize - text.as_ptr() as usize);
     while at < bytes.len() {
+        let (next, read) = pairs_in_window(bytes, at, &mut cell);
+        if read > 0 {
+            (i, at) = (i + read, next);
+            continue;
+        }
         if let Some((x, y, next)) = short_pair(bytes, at) {
             cell(x, y);
             (i, at) = (i + 1, next);
@@ -96,6 +102,89 @@ fn for_each_cell(
         cell(x, y);
     }
     Ok(())
+}
+
+/// Reads the lines that start at `at` and end (with `\n`) within the next 64 bytes, as long as
+/// each is exactly `x y` (each an optional `-` and 1 to 8 digits, one space between, `\r`
+/// allowed before the `\n`), giving each pair to `cell`; returns where it stopped (`at` when
+/// the first line is anything else, or fewer than 72 bytes are left: the per-line paths read
+/// those).
+///
+/// The bytes are classified 16 at a time ([`B16`]) into masks, so every line's start, space
+/// and end come from bit scans that do not depend on the numbers; each number is then read a
+/// word at a time from its known start and length. Lines are independent of each other, so a
+/// core overlaps them, where reading a line to find where the next one starts would not.
+#[inline]
+fn pairs_in_window(bytes: &[u8], at: usize, cell: &mut impl FnMut(i64, i64)) -> (usize, usize) {
+    if bytes.len() - at < 72 {
+        return (at, 0);
+    }
+    let (mut newlines, mut spaces, mut minus, mut cr, mut digits) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    for k in 0..4 {
+        let v = B16::load(&bytes[at + 16 * k..]);
+        let shift = |m: B16| (m.mask() as u64) << (16 * k);
+        newlines |= shift(v.eq(b'\n'));
+        spaces |= shift(v.eq(b' '));
+        minus |= shift(v.eq(b'-'));
+        cr |= shift(v.eq(b'\r'));
+        digits |= shift(v.in_range(b'0', b'9'));
+    }
+    let (mut start, mut read) = (0usize, 0usize);
+    let mut ends = newlines;
+    while ends != 0 {
+        let end = ends.trailing_zeros() as usize;
+        ends &= ends - 1;
+        // Bits start .. end: the line without its '\n'.
+        let line = (u64::MAX >> (63 - end) >> 1) & (u64::MAX << start);
+        let space = spaces & line;
+        if space.count_ones() != 1 {
+            break;
+        }
+        let gap = space.trailing_zeros() as usize;
+        let neg_x = (minus >> start) & 1;
+        let neg_y = (minus >> (gap + 1)) & 1;
+        let has_cr = if end > start {
+            (cr >> (end - 1)) & 1
+        } else {
+            0
+        };
+        let x_at = start + neg_x as usize;
+        let y_at = gap + 1 + neg_y as usize;
+        let (x_len, y_len) = (
+            gap.wrapping_sub(x_at),
+            end.wrapping_sub(has_cr as usize).wrapping_sub(y_at),
+        );
+        // Every byte but the space, the signs and the '\r' is a digit, and each number has 1
+        // to 8 of them.
+        let others = space | neg_x << start | neg_y << (gap + 1) | has_cr << (end.max(1) - 1);
+        if digits & line != line & !others
+            || x_len.wrapping_sub(1) >= 8
+            || y_len.wrapping_sub(1) >= 8
+        {
+            break;
+        }
+        let x = digits_value(bytes, at + x_at, x_len);
+        let y = digits_value(bytes, at + y_at, y_len);
+        cell(
+            if neg_x == 1 { -x } else { x },
+            if neg_y == 1 { -y } else { y },
+        );
+        start = end + 1;
+        read += 1;
+    }
+    (at + start, read)
+}
+
+/// The `len` (1 to 8) decimal digits at `bytes[at..]` (8 bytes readable there), combined a
+/// word at a time as in [`parse_digits8`].
+#[inline]
+fn digits_value(bytes: &[u8], at: usize, len: usize) -> i64 {
+    let word = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let v = (word ^ 0x3030_3030_3030_3030) << (64 - 8 * len);
+    let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(10000 << 32 | 1) >> 32;
+    v as i64
 }
 
 /// The line at `bytes[at..]` when it is exactly `x y\n` (or `\r\n`): each number an optional
@@ -380,6 +469,54 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("bad.life:8:3:"), "{e}");
+    }
+
+    /// The window path reads what the per-line paths read: every line written both plainly
+    /// and with a trailing tab (which only the general path takes), mixed with lines the
+    /// window must hand over (long numbers, signs, `\r`, comments, blank lines, errors).
+    #[test]
+    fn window_path_matches_the_line_paths() {
+        let mut rng = crate::random::SplitMix64::new(9);
+        let mut read = 0;
+        for case in 0..400 {
+            let mut plain = String::from("#Life 1.06\n");
+            let mut slow = plain.clone();
+            for _ in 0..rng.next_u64() % 60 {
+                let r = rng.next_u64();
+                // 1 to 10 digits (leading zeros past 3), so the bounding box stays small.
+                let number = |r: u64| -> String {
+                    let digits = 1 + (r % 10) as usize;
+                    let value = (r >> 8) % 1000;
+                    let sign = if (r >> 40) % 3 == 0 { "-" } else { "" };
+                    format!("{sign}{value:0digits$}")
+                };
+                let line = match r % 50 {
+                    0 => "#C note".to_string(),
+                    1 => String::new(),
+                    2 if case % 4 == 0 => "1 x".to_string(),
+                    3 => format!("{}  {}", number(r >> 3), number(r >> 5)),
+                    _ => format!("{} {}", number(r >> 3), number(r >> 17)),
+                };
+                let end = if (r >> 50) % 7 == 0 { "\r\n" } else { "\n" };
+                plain.push_str(&format!("{line}{end}"));
+                slow.push_str(&format!("{line}\t{end}"));
+            }
+            let a = parse(&plain, "w.life").map(|p| p.grid);
+            let b = parse(&slow, "w.life").map(|p| p.grid);
+            match (&a, &b) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{plain:?}");
+                    read += 1;
+                }
+                (Err(a), Err(b)) => assert_eq!(
+                    a.to_string().split(':').nth(1),
+                    b.to_string().split(':').nth(1),
+                    "{plain:?}"
+                ),
+                _ => panic!("{plain:?}: {a:?} against {b:?}"),
+            }
+        }
+        assert!(read > 200, "only {read} of 400 read");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::grid::Grid;
 use super::memory::check_grids;
 use super::rule::RuleSpec;
 use crate::error::{Error, Result};
+use crate::simd::bytes::{find_byte, B16};
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -287,7 +288,7 @@ impl<'a> Iterator for Lines<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        match self.rest.iter().position(|&b| b == b'\n') {
+        match find_byte(self.rest, 0, b'\n') {
             Some(end) => {
                 let line = &self.rest[..end];
                 self.rest = &self.rest[end + 1..];
@@ -582,36 +583,18 @@ pub(crate) fn first_non_cell(row: &[u8]) -> Option<usize> {
 }
 
 /// For 16 bytes of a row of cells: which are not `.` (alive, if they are cell characters at
-/// all) and which are cell characters, bit j for byte j. SSE2 is part of x86_64 itself, so no
-/// detection or [`crate::isa::Isa`] level is involved; elsewhere the portable loop serves.
-#[cfg(target_arch = "x86_64")]
+/// all) and which are cell characters, bit j for byte j, compared 16 at a time
+/// ([`crate::simd::bytes`]).
 #[inline]
 pub(crate) fn cell_masks(bytes: &[u8; 16]) -> (u32, u32) {
-    use std::arch::x86_64::*;
-    // SAFETY: SSE2 is always available on x86_64; the load reads the 16 bytes of `bytes`.
-    unsafe {
-        let v = _mm_loadu_si128(bytes.as_ptr().cast());
-        let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-        let dead = eq(b'.');
-        let valid = _mm_or_si128(
-            _mm_or_si128(dead, eq(b'O')),
-            _mm_or_si128(eq(b'o'), eq(b'*')),
-        );
-        (
-            !_mm_movemask_epi8(dead) as u32 & 0xffff,
-            _mm_movemask_epi8(valid) as u32,
-        )
-    }
+    let v = B16::load(bytes);
+    let dead = v.eq(b'.');
+    let valid = dead.or(v.eq(b'O')).or(v.eq(b'o').or(v.eq(b'*')));
+    (!dead.mask() & 0xffff, valid.mask())
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-pub(crate) fn cell_masks(bytes: &[u8; 16]) -> (u32, u32) {
-    cell_masks_portable(bytes)
-}
-
-/// [`cell_masks`] a byte at a time: the definition the SSE2 version is tested against.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// [`cell_masks`] a byte at a time: the definition it is tested against.
+#[cfg(test)]
 pub(crate) fn cell_masks_portable(bytes: &[u8; 16]) -> (u32, u32) {
     let (mut alive, mut valid) = (0, 0);
     for (j, &b) in bytes.iter().enumerate() {

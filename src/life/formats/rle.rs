@@ -19,6 +19,7 @@ use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::memory::check_grids;
 use crate::life::rule::RuleSpec;
+use crate::simd::bytes::B16;
 use std::io::Write;
 
 /// Longest line the writer emits, as Golly does.
@@ -305,63 +306,57 @@ impl Window {
 }
 
 /// Classifies the 64 bytes at `bytes[at..]` (`at >= 2`: the two bytes before are loaded, and
-/// ignored), 16 bytes per SSE2 instruction. SSE2 is part of x86_64 itself, so no detection or
-/// [`crate::isa::Isa`] level is involved.
-#[cfg(target_arch = "x86_64")]
+/// ignored), 16 bytes per vector operation ([`crate::simd::bytes`]: SSE2 on x86-64, NEON on
+/// aarch64).
 #[inline]
 fn classify(bytes: &[u8], at: usize) -> Window {
-    use std::arch::x86_64::*;
     assert!(at >= 2 && at + 64 <= bytes.len());
+    // The bytes before the window are not part of its counts: its first one or two lanes of
+    // "digit one (two) before" are cleared.
+    const AFTER_FIRST: [u8; 16] = [
+        0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    ];
+    const AFTER_SECOND: [u8; 16] = [
+        0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    ];
+    let splat = B16::splat;
+    let is_digit = |v: B16| v.in_range(b'0', b'9');
     let mut w = Window::EMPTY;
     for k in 0..4 {
         let from = at + 16 * k;
-        // SAFETY: SSE2 is always available on x86_64; the three unaligned loads read bytes
-        // from - 2 .. from + 16, inside `bytes` by the assertion; the store writes 16 bytes of
-        // `counts`.
-        unsafe {
-            let load = |offset: usize| _mm_loadu_si128(bytes.as_ptr().add(from - offset).cast());
-            let (v, v1, v2) = (load(0), load(1), load(2));
-            let splat = |b: u8| _mm_set1_epi8(b as i8);
-            // '0'..='9' shifted to the 10 smallest signed bytes, then one signed compare.
-            let is_digit =
-                |v: __m128i| _mm_cmplt_epi8(_mm_add_epi8(v, splat(0x80 - b'0')), splat(0x80 + 10));
-            let eq = |b: u8| _mm_cmpeq_epi8(v, splat(b));
-            let mask = |v: __m128i| _mm_movemask_epi8(v) as u32 as u64;
-            // The bytes before the window are not part of its counts.
-            let (mut d1, mut d2) = (is_digit(v1), is_digit(v2));
-            if k == 0 {
-                d1 = _mm_and_si128(d1, _mm_set_epi64x(-1, -1 << 8));
-                d2 = _mm_and_si128(d2, _mm_set_epi64x(-1, -1 << 16));
-            }
-            let value1 = _mm_sub_epi8(v1, splat(b'0'));
-            let value2 = _mm_sub_epi8(v2, splat(b'0'));
-            // 1 without a digit before, else that digit; plus ten times the one before it.
-            let ones = _mm_or_si128(_mm_and_si128(d1, value1), _mm_andnot_si128(d1, splat(1)));
-            let twice = _mm_add_epi8(value2, value2);
-            let eight = _mm_add_epi8(_mm_add_epi8(twice, twice), _mm_add_epi8(twice, twice));
-            let tens = _mm_and_si128(_mm_and_si128(d1, d2), _mm_add_epi8(eight, twice));
-            let live = _mm_or_si128(eq(b'o'), eq(b'A'));
-            let count = _mm_or_si128(_mm_add_epi8(ones, tens), _mm_and_si128(live, splat(0x80)));
-            _mm_storeu_si128(w.counts.as_mut_ptr().add(16 * k).cast(), count);
-            let runs = _mm_or_si128(live, _mm_or_si128(eq(b'b'), eq(b'.')));
-            w.digits |= mask(is_digit(v)) << (16 * k);
-            w.zeros |= mask(eq(b'0')) << (16 * k);
-            w.runs |= mask(runs) << (16 * k);
-            w.rows |= mask(eq(b'$')) << (16 * k);
-            w.newlines |= mask(eq(b'\n')) << (16 * k);
+        let (v, v1, v2) = (
+            B16::load(&bytes[from..]),
+            B16::load(&bytes[from - 1..]),
+            B16::load(&bytes[from - 2..]),
+        );
+        let (mut d1, mut d2) = (is_digit(v1), is_digit(v2));
+        if k == 0 {
+            d1 = d1.and(B16::load(&AFTER_FIRST));
+            d2 = d2.and(B16::load(&AFTER_SECOND));
         }
+        let value1 = v1.sub(splat(b'0'));
+        let value2 = v2.sub(splat(b'0'));
+        // 1 without a digit before, else that digit; plus ten times the one before it.
+        let ones = d1.and(value1).or(d1.andnot(splat(1)));
+        let twice = value2.add(value2);
+        let eight = twice.add(twice).add(twice.add(twice));
+        let tens = d1.and(d2).and(eight.add(twice));
+        let live = v.eq(b'o').or(v.eq(b'A'));
+        let count = ones.add(tens).or(live.and(splat(0x80)));
+        w.counts[16 * k..16 * k + 16].copy_from_slice(&count.to_array());
+        let runs = live.or(v.eq(b'b').or(v.eq(b'.')));
+        let mask = |v: B16| (v.mask() as u64) << (16 * k);
+        w.digits |= mask(is_digit(v));
+        w.zeros |= mask(v.eq(b'0'));
+        w.runs |= mask(runs);
+        w.rows |= mask(v.eq(b'$'));
+        w.newlines |= mask(v.eq(b'\n'));
     }
     w
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn classify(bytes: &[u8], at: usize) -> Window {
-    classify_portable(bytes, at)
-}
-
-/// [`classify`] a byte at a time: the definition the SSE2 version is tested against.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// [`classify`] a byte at a time: the definition the vector version is tested against.
+#[cfg(test)]
 fn classify_portable(bytes: &[u8], at: usize) -> Window {
     let window = &bytes[at..at + 64];
     let mut w = Window::EMPTY;
