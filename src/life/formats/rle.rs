@@ -821,13 +821,16 @@ pub fn write_to(
                 continue;
             }
             let room = sink.room(ROOM_PER_WORD)?;
-            let mut at = 0;
+            // Kept in locals through the loop (not behind the references `token` takes), so
+            // that they live in registers.
+            let (mut at, mut len) = (0, line);
             while changes != 0 {
                 let x = base + changes.trailing_zeros() as u64;
                 changes &= changes - 1;
-                token(room, &mut at, &mut line, x - start, alive);
+                (at, len) = short_token(room, at, len, x - start, alive);
                 (start, alive) = (x, alive ^ 1);
             }
+            line = len;
             sink.advance(at);
         }
         // The row's trailing dead run is not written.
@@ -864,6 +867,26 @@ fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
     out[*at..*at + 4].copy_from_slice(&bytes);
     *at += len;
     *line += len;
+}
+
+/// [`token`] by value, with the line break decided without a branch: a `\n` is stored
+/// first and kept (or overwritten by the token) as the line's length says. Returns the new
+/// `at` and line length.
+#[inline(always)]
+fn short_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
+    if n >= 100 {
+        let (mut at, mut line) = (at, line);
+        long_token(out, &mut at, &mut line, n, tag);
+        return (at, line);
+    }
+    let bytes = TOKENS[tag][n as usize];
+    let len = bytes[3] as usize;
+    let wrap = line + len > MAX_LINE;
+    out[at] = b'\n';
+    let at = at + wrap as usize;
+    let line = if wrap { 0 } else { line };
+    out[at..at + 4].copy_from_slice(&bytes);
+    (at + len, line + len)
 }
 
 /// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
