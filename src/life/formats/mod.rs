@@ -710,3 +710,30 @@ impl BoundingBox {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_masks_match_their_definition() {
+        let mut rng = crate::random::SplitMix64::new(5);
+        let alphabet = b".Oo*x \x80\xff";
+        for _ in 0..2000 {
+            let bytes: [u8; 16] =
+                std::array::from_fn(|_| alphabet[rng.next_u64() as usize % alphabet.len()]);
+            assert_eq!(cell_masks(&bytes), cell_masks_portable(&bytes), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn lines_split_as_str_lines() {
+        for text in [
+            "", "\n", "a", "a\n", "a\n\n", "a\r\nb", "a\rb\r", "\r\n\r\n", "x\ny\r",
+        ] {
+            let want: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+            let got: Vec<&[u8]> = lines(text.as_bytes()).collect();
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
+}
