@@ -321,13 +321,16 @@ fn classify(bytes: &[u8], at: usize) -> Window {
     ];
     let splat = B16::splat;
     let is_digit = |v: B16| v.in_range(b'0', b'9');
+    // The window and the two bytes before it, as one array: the loads below are then at
+    // constant offsets, with no bounds check each.
+    let window: &[u8; 66] = bytes[at - 2..at + 64].try_into().expect("66 bytes");
     let mut w = Window::EMPTY;
     for k in 0..4 {
-        let from = at + 16 * k;
+        let from = 2 + 16 * k;
         let (v, v1, v2) = (
-            B16::load(&bytes[from..]),
-            B16::load(&bytes[from - 1..]),
-            B16::load(&bytes[from - 2..]),
+            B16::load(&window[from..]),
+            B16::load(&window[from - 1..]),
+            B16::load(&window[from - 2..]),
         );
         let (mut d1, mut d2) = (is_digit(v1), is_digit(v2));
         if k == 0 {
@@ -855,7 +858,8 @@ pub fn write_to(
 #[inline(always)]
 fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
     if n >= 100 {
-        return long_token(out, at, line, n, tag);
+        (*at, *line) = long_token(out, *at, *line, n, tag);
+        return;
     }
     let bytes = TOKENS[tag][n as usize];
     let len = bytes[3] as usize;
@@ -875,9 +879,7 @@ fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
 #[inline(always)]
 fn short_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
     if n >= 100 {
-        let (mut at, mut line) = (at, line);
-        long_token(out, &mut at, &mut line, n, tag);
-        return (at, line);
+        return long_token(out, at, line, n, tag);
     }
     let bytes = TOKENS[tag][n as usize];
     let len = bytes[3] as usize;
@@ -891,19 +893,22 @@ fn short_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (u
 
 /// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
 #[cold]
-fn long_token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
+///
+/// Takes and returns its position and line length by value, as [`short_token`] does: a
+/// reference to them would make the hot loop keep them in memory.
+fn long_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
     let mut buf = [0u8; 24];
     let first = super::format_u64(n, &mut buf[..23]);
     buf[23] = TOKENS[tag][1][0];
     let bytes = &buf[first..];
-    if *line + bytes.len() > MAX_LINE {
-        out[*at] = b'\n';
-        *at += 1;
-        *line = 0;
+    let (mut at, mut line) = (at, line);
+    if line + bytes.len() > MAX_LINE {
+        out[at] = b'\n';
+        at += 1;
+        line = 0;
     }
-    out[*at..*at + bytes.len()].copy_from_slice(bytes);
-    *at += bytes.len();
-    *line += bytes.len();
+    out[at..at + bytes.len()].copy_from_slice(bytes);
+    (at + bytes.len(), line + bytes.len())
 }
 
 #[cfg(test)]
