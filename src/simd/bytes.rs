@@ -303,12 +303,16 @@ mod tests {
             let mut b = [0u8; 16];
             for j in 0..16 {
                 let r = rng.next_u64();
-                a[j] = if r % 3 == 0 {
+                a[j] = if r.is_multiple_of(3) {
                     special[(r >> 8) as usize % special.len()]
                 } else {
                     (r >> 16) as u8
                 };
-                b[j] = if r % 5 == 0 { a[j] } else { (r >> 24) as u8 };
+                b[j] = if r.is_multiple_of(5) {
+                    a[j]
+                } else {
+                    (r >> 24) as u8
+                };
             }
             let (va, vb) = (B16::load(&a), B16::load(&b));
             let p = |f: fn(portable::V, portable::V) -> portable::V| f(a, b);

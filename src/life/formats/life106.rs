@@ -487,7 +487,7 @@ mod tests {
                 let number = |r: u64| -> String {
                     let digits = 1 + (r % 10) as usize;
                     let value = (r >> 8) % 1000;
-                    let sign = if (r >> 40) % 3 == 0 { "-" } else { "" };
+                    let sign = if (r >> 40).is_multiple_of(3) { "-" } else { "" };
                     format!("{sign}{value:0digits$}")
                 };
                 let line = match r % 50 {
@@ -497,7 +497,11 @@ mod tests {
                     3 => format!("{}  {}", number(r >> 3), number(r >> 5)),
                     _ => format!("{} {}", number(r >> 3), number(r >> 17)),
                 };
-                let end = if (r >> 50) % 7 == 0 { "\r\n" } else { "\n" };
+                let end = if (r >> 50).is_multiple_of(7) {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
                 plain.push_str(&format!("{line}{end}"));
                 slow.push_str(&format!("{line}\t{end}"));
             }
