@@ -7,10 +7,12 @@
 //! file's text and the grid it describes, and the grid's size is checked against
 //! [`MAX_CELLS`](crate::life::grid::MAX_CELLS) and the memory available before it is allocated.
 //!
-//! Both directions run at memory speed (see docs/performance.md, "Pattern files"): readers walk
-//! the bytes of the one buffer the file is read into (never copied again), and writers stream
-//! through a 64 KiB buffer ([`TextSink`]) straight into the file, which [`write_pattern`] puts
-//! in place atomically.
+//! Both directions stream (see docs/performance.md, "Pattern files"): readers walk the bytes of
+//! the file as mapped into memory ([`crate::input`]; a pipe is read into one buffer), never
+//! copied and not checked as UTF-8 as a whole (only what becomes a string is, and the whole file
+//! when a reader fails, so the errors are the same); writers stream through a 256 KiB buffer
+//! ([`TextSink`]) straight into the file, which [`write_pattern`] puts in place atomically. The
+//! byte scans go through [`crate::simd::bytes`] (SSE2, NEON or portable).
 
 pub mod life105;
 pub mod life106;
