@@ -824,16 +824,8 @@ pub fn write_to(
                 continue;
             }
             let room = sink.room(ROOM_PER_WORD)?;
-            // Kept in locals through the loop (not behind the references `token` takes), so
-            // that they live in registers.
-            let (mut at, mut len) = (0, line);
-            while changes != 0 {
-                let x = base + changes.trailing_zeros() as u64;
-                changes &= changes - 1;
-                (at, len) = short_token(room, at, len, x - start, alive);
-                (start, alive) = (x, alive ^ 1);
-            }
-            line = len;
+            let at;
+            (at, start, alive, line) = word_tokens(room, changes, base, start, alive, line);
             sink.advance(at);
         }
         // The row's trailing dead run is not written.
@@ -851,6 +843,32 @@ pub fn write_to(
     };
     sink.push(end)?;
     sink.finish()
+}
+
+/// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
+/// base + 64`) into `out`, the run under way starting at `start` with tag `alive`, on a line
+/// `line` bytes long; returns the bytes written and the new `start`, `alive` and `line`.
+///
+/// A function of its own, out of line, so that its few values stay in registers: inside
+/// `write_to` the compiler kept `start` and the line length on the stack, and the store and
+/// reload of each token's values made a chain through memory.
+#[inline(never)]
+fn word_tokens(
+    out: &mut [u8],
+    mut changes: u64,
+    base: u64,
+    mut start: u64,
+    mut alive: usize,
+    mut line: usize,
+) -> (usize, u64, usize, usize) {
+    let mut at = 0;
+    while changes != 0 {
+        let x = base + changes.trailing_zeros() as u64;
+        changes &= changes - 1;
+        (at, line) = short_token(out, at, line, x - start, alive);
+        (start, alive) = (x, alive ^ 1);
+    }
+    (at, start, alive, line)
 }
 
 /// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[*at..]`, after a line break
