@@ -218,6 +218,50 @@ fn files_are_mapped_and_pipes_read_with_the_same_result() {
     assert!(e.contains("no pattern found"), "{e}");
 }
 
+/// A file truncated by another process while it is mapped: reading past the new end raises
+/// SIGBUS, which the handler in src/input.rs turns into a one-line error and exit status 1.
+/// The fault ends the process, so the test runs itself as a child that maps, truncates and
+/// reads, and checks what the child printed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_truncated_while_mapped_is_a_one_line_error() {
+    const CHILD: &str = "SPEEDUP_TEST_SIGBUS_CHILD";
+    if let Some(path) = std::env::var_os(CHILD) {
+        let path = PathBuf::from(path);
+        let source = speedup::input::read_file(&path, 1 << 30, |_| unreachable!()).unwrap();
+        assert!(source.is_mapped());
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        // A page past the new end: the read faults.
+        let sum: u64 = source.bytes().iter().map(|&b| b as u64).sum();
+        panic!("read {sum} from a truncated mapping without a fault");
+    }
+    let dir = scratch("sigbus");
+    let path = dir.join("big.rle");
+    std::fs::write(&path, vec![b'o'; 1 << 20]).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_file_truncated_while_mapped_is_a_one_line_error",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, &path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let want = format!(
+        "error: {}: the file was truncated while it was being read",
+        path.display()
+    );
+    assert!(stderr.lines().any(|l| l == want), "{stderr}");
+}
+
 /// A file cut anywhere reads from disk as its bytes parse in memory: the same pattern or the
 /// same one-line error, never a panic.
 #[test]
