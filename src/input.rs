@@ -45,9 +45,11 @@ impl FileBytes {
 
 /// A mapping, registered for the `SIGBUS` handler while it lives.
 pub struct Mapped {
-    map: memmap2::Mmap,
+    // Declared first, so dropped first: the range is unregistered before it is unmapped (and
+    // could be mapped again by another read).
     #[cfg(target_os = "linux")]
     _guard: Option<sigbus::Registered>,
+    map: memmap2::Mmap,
 }
 
 /// Reads `path` whole, refusing more than `limit` bytes (`too_large` makes that error from the
@@ -69,9 +71,9 @@ pub fn read_file(path: &Path, limit: u64, too_large: impl Fn(u64) -> Error) -> R
             #[cfg(target_os = "linux")]
             let guard = sigbus::register(map.as_ptr() as usize, map.len(), path);
             return Ok(FileBytes::Mapped(Mapped {
-                map,
                 #[cfg(target_os = "linux")]
                 _guard: guard,
+                map,
             }));
         }
         // A file system that cannot map (some FUSE and network mounts): read it instead.
@@ -116,9 +118,8 @@ mod sigbus {
     static SLOTS_IN_USE: [Slot; SLOTS] = [EMPTY; SLOTS];
     static INSTALL: Once = Once::new();
 
-    /// Unregisters its mapping when dropped (before the mapping itself is unmapped: the field
-    /// order of [`super::Mapped`] is irrelevant, since a range is only matched while the fault
-    /// happens inside it, which the owner of the mapping is the only one to cause).
+    /// Unregisters its mapping when dropped, before the mapping itself is unmapped (the field
+    /// order of [`super::Mapped`]).
     pub(super) struct Registered {
         slot: usize,
         message: *mut [u8],
