@@ -23,6 +23,7 @@ pub mod error;
 pub mod gpu;
 pub mod harness;
 pub mod host;
+pub mod input;
 pub mod isa;
 pub mod life;
 pub mod output;

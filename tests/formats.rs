@@ -180,6 +180,178 @@ fn gzip_is_read_transparently_and_written_by_extension() {
     );
 }
 
+/// A regular file is mapped, a pipe read: both give the same pattern, as does an empty file.
+#[cfg(target_os = "linux")]
+#[test]
+fn files_are_mapped_and_pipes_read_with_the_same_result() {
+    use std::os::fd::AsRawFd;
+    let dir = scratch("mapped");
+    let g = Grid::random(300, 200, 0.4, 3).unwrap();
+    let spec = RuleSpec::parse("B36/S23").unwrap();
+    for (name, format) in [
+        ("s.rle", Format::Rle),
+        ("s.cells", Format::Plaintext),
+        ("s.lif", Format::Life105),
+        ("s.life", Format::Life106),
+    ] {
+        let path = dir.join(name);
+        let text = render_pattern(&g, &spec, format, None);
+        std::fs::write(&path, &text).unwrap();
+        let source = speedup::input::read_file(&path, 1 << 30, |_| unreachable!()).unwrap();
+        assert!(source.is_mapped(), "{name} is mapped");
+        let mapped = read_pattern(&path).unwrap();
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let feed = std::thread::spawn(move || writer.write_all(text.as_bytes()).unwrap());
+        let fd = Path::new("/dev/fd").join(reader.as_raw_fd().to_string());
+        // The pipe has no extension: the content (or RLE) says the format; name it as a file.
+        let piped = speedup::input::read_file(&fd, 1 << 30, |_| unreachable!()).unwrap();
+        assert!(!piped.is_mapped(), "a pipe is read");
+        feed.join().unwrap();
+        let from_pipe = parse_bytes(piped.bytes(), name, Some(format)).unwrap();
+        assert_eq!(mapped, from_pipe, "{name}");
+    }
+    let empty = dir.join("empty.rle");
+    std::fs::write(&empty, "").unwrap();
+    let source = speedup::input::read_file(&empty, 1 << 30, |_| unreachable!()).unwrap();
+    assert!(!source.is_mapped() && source.bytes().is_empty());
+    let e = read_pattern(&empty).unwrap_err().to_string();
+    assert!(e.contains("no pattern found"), "{e}");
+}
+
+/// A file truncated by another process while it is mapped: reading past the new end raises
+/// SIGBUS, which the handler in src/input.rs turns into a one-line error and exit status 1.
+/// The fault ends the process, so the test runs itself as a child that maps, truncates and
+/// reads, and checks what the child printed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_truncated_while_mapped_is_a_one_line_error() {
+    const CHILD: &str = "SPEEDUP_TEST_SIGBUS_CHILD";
+    if let Some(path) = std::env::var_os(CHILD) {
+        let path = PathBuf::from(path);
+        let source = speedup::input::read_file(&path, 1 << 30, |_| unreachable!()).unwrap();
+        assert!(source.is_mapped());
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        // A page past the new end: the read faults.
+        let sum: u64 = source.bytes().iter().map(|&b| b as u64).sum();
+        panic!("read {sum} from a truncated mapping without a fault");
+    }
+    let dir = scratch("sigbus");
+    let path = dir.join("big.rle");
+    std::fs::write(&path, vec![b'o'; 1 << 20]).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_file_truncated_while_mapped_is_a_one_line_error",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, &path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let want = format!(
+        "error: {}: the file was truncated while it was being read",
+        path.display()
+    );
+    assert!(stderr.lines().any(|l| l == want), "{stderr}");
+}
+
+/// A file cut anywhere reads from disk as its bytes parse in memory: the same pattern or the
+/// same one-line error, never a panic.
+#[test]
+fn truncated_files_read_as_their_bytes_parse() {
+    let dir = scratch("truncated");
+    let g = Grid::random(90, 40, 0.5, 8).unwrap();
+    let spec = RuleSpec::parse("B3/S23").unwrap();
+    for (name, format) in [
+        ("t.rle", Format::Rle),
+        ("t.cells", Format::Plaintext),
+        ("t.lif", Format::Life105),
+        ("t.life", Format::Life106),
+    ] {
+        let text = render_pattern(&g, &spec, format, Some("cut"));
+        let path = dir.join(name);
+        for cut in (0..text.len())
+            .step_by(text.len() / 40 + 1)
+            .chain([text.len() - 1])
+        {
+            std::fs::write(&path, &text.as_bytes()[..cut]).unwrap();
+            let from_file = read_pattern(&path).map_err(|e| e.to_string());
+            let from_bytes = parse_bytes(
+                &text.as_bytes()[..cut],
+                &path.display().to_string(),
+                Some(format),
+            )
+            .map_err(|e| e.to_string());
+            assert_eq!(from_file, from_bytes, "{name} cut at {cut}");
+            if let Err(e) = from_file {
+                assert_eq!(e.lines().count(), 1, "{e}");
+            }
+        }
+    }
+}
+
+/// Non-ASCII bytes: UTF-8 in a comment is kept, in the body it is an unexpected character;
+/// bytes that are not UTF-8 are refused at their position wherever they are (the whole text is
+/// no longer checked on the way in, but the errors are the ones it gave).
+#[test]
+fn non_ascii_bytes_in_comments_and_bodies() {
+    let p = parse_bytes("#C caf\u{e9}\nx = 1, y = 1\no!\n".as_bytes(), "c.rle", None).unwrap();
+    assert_eq!(p.comments, vec!["caf\u{e9}".to_string()]);
+    let cases: [(&[u8], Format, &str, &str); 10] = [
+        (
+            b"#C caf\xe9\nx = 1, y = 1\no!\n",
+            Format::Rle,
+            "u:1:7:",
+            "UTF-8",
+        ),
+        (b"x = 2, y = 1\no\xe9!\n", Format::Rle, "u:2:2:", "UTF-8"),
+        (
+            "x = 2, y = 1\no\u{e9}!\n".as_bytes(),
+            Format::Rle,
+            "u:2:2:",
+            "unexpected character '\u{e9}'",
+        ),
+        // After the end of the pattern, and in a comment line inside the body.
+        (b"x = 2, y = 1\no!\xff\n", Format::Rle, "u:2:3:", "UTF-8"),
+        (
+            b"x = 2, y = 2\no$\n#C \xff\no!\n",
+            Format::Rle,
+            "u:3:4:",
+            "UTF-8",
+        ),
+        // The first bad byte is named even when a parse error comes before it.
+        (b"x = 2, y = 1\nq!\xff\n", Format::Rle, "u:2:3:", "UTF-8"),
+        (b"!caf\xe9\n.O\n", Format::Plaintext, "u:1:5:", "UTF-8"),
+        (
+            ".O\u{e9}\n".as_bytes(),
+            Format::Plaintext,
+            "u:1:3:",
+            "unexpected character '\u{e9}'",
+        ),
+        (b"#Life 1.05\n.*\xe9\n", Format::Life105, "u:2:3:", "UTF-8"),
+        (
+            b"#Life 1.06\n1 2\n#C \xff\n",
+            Format::Life106,
+            "u:3:4:",
+            "UTF-8",
+        ),
+    ];
+    for (bytes, format, at, what) in cases {
+        let e = parse_bytes(bytes, "u", Some(format))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(at) && e.contains(what), "{bytes:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+}
+
 #[test]
 fn malformed_files_give_file_line_column_and_what_was_expected() {
     let cases: [(&str, Format, &str, &str); 9] = [

@@ -1,7 +1,7 @@
 //! What every pattern-reader fuzz target checks. tests/fuzz_inputs.rs includes this file too,
 //! so that the same checks run in `cargo test` on stable, without libFuzzer.
 
-use speedup::life::formats::{decode, parse_pattern, render_pattern, Format};
+use speedup::life::formats::{decode, parse_bytes, parse_pattern, render_pattern, Format};
 use speedup::life::RuleSpec;
 
 /// Grids are capped at 1 MiB (8 Mi cells) while fuzzing: a header asking for more is refused
@@ -13,6 +13,13 @@ pub const FUZZ_BUDGET_BYTES: u64 = 1 << 20;
 /// same grid.
 pub fn check(data: &[u8], format: Format) {
     speedup::life::memory::set_budget(Some(FUZZ_BUDGET_BYTES));
+    // The readers work on bytes and check UTF-8 only where they must (and whenever they fail):
+    // they must give what checking the whole text first gave, error for error.
+    let from_bytes = parse_bytes(data, "fuzz-input", Some(format)).map_err(|e| e.to_string());
+    let checked_first = decode(data, "fuzz-input", Some(format))
+        .and_then(|(text, format)| parse_pattern(&text, "fuzz-input", format))
+        .map_err(|e| e.to_string());
+    assert_eq!(from_bytes, checked_first, "bytes path against text path");
     // A `#Life 1.0x` first line wins over the hint: the round trip uses the format read.
     let Ok((text, format)) = decode(data, "fuzz-input", Some(format)) else {
         return;

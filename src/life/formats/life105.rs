@@ -18,8 +18,8 @@
 
 use super::life106::expect_header;
 use super::{
-    cell_chars, first_non_cell, new_grid, pack_cells, parse_error, push_cells, BoundingBox,
-    Pattern, TextSink, PUSH_CELLS_SLACK,
+    cell_chars, first_non_cell, lines, new_grid, pack_cells, parse_error, push_cells, text_of,
+    trim_ascii, BoundingBox, Pattern, TextSink, PUSH_CELLS_SLACK,
 };
 use crate::error::Result;
 use crate::life::grid::Grid;
@@ -46,6 +46,11 @@ struct Meta {
 /// checks them and finds the bounding box from each row's first and last live cell, the second
 /// packs whole rows into the grid allocated to that box.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
+    parse_bytes(text.as_bytes(), file)
+}
+
+/// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
+pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     let mut meta = Meta::default();
     let mut bounds = BoundingBox::default();
     for_each_row(text, file, &mut meta, |x, y, cells| {
@@ -82,17 +87,24 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 /// Walks the file, calling `row(x, y, cells)` for every row of cells (checked: `.`, `*`, `O`,
 /// `o`) whose first cell is at (x, y); `x + cells.len()` fits an `i64`.
 fn for_each_row(
-    text: &str,
+    text: &[u8],
     file: &str,
     meta: &mut Meta,
     mut row: impl FnMut(i64, i64, &[u8]),
 ) -> Result<()> {
-    let mut lines = text.lines().enumerate();
+    let mut lines = lines(text).enumerate();
     expect_header(&mut lines, file, HEADER)?;
     // Rows before any `#P` line start at the origin.
     let (mut block_x, mut row_y) = (0i64, 0i64);
-    for (i, line) in lines {
+    for (i, raw) in lines {
         let line_no = i + 1;
+        // The common line, a row of ASCII cells, is read as bytes; any other as text.
+        let cells = trim_ascii(raw);
+        if !cells.is_empty() && cells[0] != b'#' && first_non_cell(cells).is_none() {
+            row_of_cells(cells, &mut row, block_x, &mut row_y, file, line_no)?;
+            continue;
+        }
+        let line = text_of(raw, file, line_no)?;
         let trimmed = line.trim();
         if let Some(rest) = trimmed.strip_prefix('#') {
             let tag_len = rest.chars().next().map_or(0, char::len_utf8);
@@ -129,20 +141,33 @@ fn for_each_row(
                 format!("unexpected character '{c}': expected '.' (dead) or '*' (alive)"),
             ));
         }
-        if let Some(last) = cells.iter().rposition(|&b| b != b'.') {
-            if block_x.checked_add(last as i64).is_none() {
-                // The first live cell past i64::MAX is the one named.
-                let j = (0..=last)
-                    .find(|&j| cells[j] != b'.' && block_x.checked_add(j as i64).is_none())
-                    .unwrap_or(last);
-                return Err(parse_error(file, line_no, j + 1, "coordinate out of range"));
-            }
-        }
-        row(block_x, row_y, cells);
-        row_y = row_y
-            .checked_add(1)
-            .ok_or_else(|| parse_error(file, line_no, 1, "coordinate out of range"))?;
+        row_of_cells(cells, &mut row, block_x, &mut row_y, file, line_no)?;
     }
+    Ok(())
+}
+
+/// Hands a checked row of cells at (`block_x`, `row_y`) to `row` and moves to the next row.
+fn row_of_cells(
+    cells: &[u8],
+    row: &mut impl FnMut(i64, i64, &[u8]),
+    block_x: i64,
+    row_y: &mut i64,
+    file: &str,
+    line_no: usize,
+) -> Result<()> {
+    if let Some(last) = cells.iter().rposition(|&b| b != b'.') {
+        if block_x.checked_add(last as i64).is_none() {
+            // The first live cell past i64::MAX is the one named.
+            let j = (0..=last)
+                .find(|&j| cells[j] != b'.' && block_x.checked_add(j as i64).is_none())
+                .unwrap_or(last);
+            return Err(parse_error(file, line_no, j + 1, "coordinate out of range"));
+        }
+    }
+    row(block_x, *row_y, cells);
+    *row_y = row_y
+        .checked_add(1)
+        .ok_or_else(|| parse_error(file, line_no, 1, "coordinate out of range"))?;
     Ok(())
 }
 

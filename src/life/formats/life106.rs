@@ -9,9 +9,10 @@
 //! Coordinates may be negative and come in any order; the reader normalises them to their
 //! bounding box (the file carries no grid size, rule or name).
 
-use super::{format_u64, new_grid, parse_error, BoundingBox, Pattern, TextSink};
+use super::{format_u64, lines, new_grid, parse_error, text_of, BoundingBox, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
+use crate::simd::bytes::B16;
 use std::io::Write;
 
 /// The first line of every Life 1.06 file.
@@ -23,6 +24,11 @@ pub const HEADER: &str = "#Life 1.06";
 /// Two passes, so that no list of cells is ever held: the first finds the bounding box, the
 /// second sets the cells in the grid allocated to it.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
+    parse_bytes(text.as_bytes(), file)
+}
+
+/// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
+pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     let mut comments = Vec::new();
     let mut bounds = BoundingBox::default();
     for_each_cell(text, file, &mut comments, |x, y| bounds.add(x, y))?;
@@ -42,21 +48,26 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 }
 
 fn for_each_cell(
-    text: &str,
+    text: &[u8],
     file: &str,
     comments: &mut Vec<String>,
     mut cell: impl FnMut(i64, i64),
 ) -> Result<()> {
-    let mut lines = text.lines().enumerate();
+    let mut lines = lines(text).enumerate();
     expect_header(&mut lines, file, HEADER)?;
     // From the line after the header on, the lines are walked by hand: most are read by
     // `short_pair` straight from the bytes, without finding the line's end first.
     let Some((first, line)) = lines.next() else {
         return Ok(());
     };
-    let bytes = text.as_bytes();
+    let bytes = text;
     let (mut i, mut at) = (first, line.as_ptr() as usize - text.as_ptr() as usize);
     while at < bytes.len() {
+        let (next, read) = pairs_in_window(bytes, at, &mut cell);
+        if read > 0 {
+            (i, at) = (i + read, next);
+            continue;
+        }
         if let Some((x, y, next)) = short_pair(bytes, at) {
             cell(x, y);
             (i, at) = (i + 1, next);
@@ -69,15 +80,16 @@ fn for_each_cell(
         // As `str::lines`: a line ends at `\n`, and a `\r` just before it is not part of it.
         let line = &text[at..end];
         let line = match end < bytes.len() {
-            true => line.strip_suffix('\r').unwrap_or(line),
+            true => line.strip_suffix(b"\r").unwrap_or(line),
             false => line,
         };
         (i, at) = (i + 1, end + 1);
         // The common line, `x y` in ASCII digits, read without allocating or splitting.
-        if let Some((x, y)) = plain_pair(line.as_bytes()) {
+        if let Some((x, y)) = plain_pair(line) {
             cell(x, y);
             continue;
         }
+        let line = text_of(line, file, i)?;
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
@@ -90,6 +102,89 @@ fn for_each_cell(
         cell(x, y);
     }
     Ok(())
+}
+
+/// Reads the lines that start at `at` and end (with `\n`) within the next 64 bytes, as long as
+/// each is exactly `x y` (each an optional `-` and 1 to 8 digits, one space between, `\r`
+/// allowed before the `\n`), giving each pair to `cell`; returns where it stopped (`at` when
+/// the first line is anything else, or fewer than 72 bytes are left: the per-line paths read
+/// those).
+///
+/// The bytes are classified 16 at a time ([`B16`]) into masks, so every line's start, space
+/// and end come from bit scans that do not depend on the numbers; each number is then read a
+/// word at a time from its known start and length. Lines are independent of each other, so a
+/// core overlaps them, where reading a line to find where the next one starts would not.
+#[inline]
+fn pairs_in_window(bytes: &[u8], at: usize, cell: &mut impl FnMut(i64, i64)) -> (usize, usize) {
+    if bytes.len() - at < 72 {
+        return (at, 0);
+    }
+    let (mut newlines, mut spaces, mut minus, mut cr, mut digits) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    for k in 0..4 {
+        let v = B16::load(&bytes[at + 16 * k..]);
+        let shift = |m: B16| (m.mask() as u64) << (16 * k);
+        newlines |= shift(v.eq(b'\n'));
+        spaces |= shift(v.eq(b' '));
+        minus |= shift(v.eq(b'-'));
+        cr |= shift(v.eq(b'\r'));
+        digits |= shift(v.in_range(b'0', b'9'));
+    }
+    let (mut start, mut read) = (0usize, 0usize);
+    let mut ends = newlines;
+    while ends != 0 {
+        let end = ends.trailing_zeros() as usize;
+        ends &= ends - 1;
+        // Bits start .. end: the line without its '\n'.
+        let line = (u64::MAX >> (63 - end) >> 1) & (u64::MAX << start);
+        let space = spaces & line;
+        if space.count_ones() != 1 {
+            break;
+        }
+        let gap = space.trailing_zeros() as usize;
+        let neg_x = (minus >> start) & 1;
+        let neg_y = (minus >> (gap + 1)) & 1;
+        let has_cr = if end > start {
+            (cr >> (end - 1)) & 1
+        } else {
+            0
+        };
+        let x_at = start + neg_x as usize;
+        let y_at = gap + 1 + neg_y as usize;
+        let (x_len, y_len) = (
+            gap.wrapping_sub(x_at),
+            end.wrapping_sub(has_cr as usize).wrapping_sub(y_at),
+        );
+        // Every byte but the space, the signs and the '\r' is a digit, and each number has 1
+        // to 8 of them.
+        let others = space | neg_x << start | neg_y << (gap + 1) | has_cr << (end.max(1) - 1);
+        if digits & line != line & !others
+            || x_len.wrapping_sub(1) >= 8
+            || y_len.wrapping_sub(1) >= 8
+        {
+            break;
+        }
+        let x = digits_value(bytes, at + x_at, x_len);
+        let y = digits_value(bytes, at + y_at, y_len);
+        cell(
+            if neg_x == 1 { -x } else { x },
+            if neg_y == 1 { -y } else { y },
+        );
+        start = end + 1;
+        read += 1;
+    }
+    (at + start, read)
+}
+
+/// The `len` (1 to 8) decimal digits at `bytes[at..]` (8 bytes readable there), combined a
+/// word at a time as in [`parse_digits8`].
+#[inline]
+fn digits_value(bytes: &[u8], at: usize, len: usize) -> i64 {
+    let word = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let v = (word ^ 0x3030_3030_3030_3030) << (64 - 8 * len);
+    let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(10000 << 32 | 1) >> 32;
+    v as i64
 }
 
 /// The line at `bytes[at..]` when it is exactly `x y\n` (or `\r\n`): each number an optional
@@ -185,11 +280,12 @@ fn plain_int(line: &[u8], i: &mut usize) -> Option<i64> {
 
 /// Checks that the first non-blank line is `header`, leaving `lines` just after it.
 pub(crate) fn expect_header<'a>(
-    lines: &mut impl Iterator<Item = (usize, &'a str)>,
+    lines: &mut impl Iterator<Item = (usize, &'a [u8])>,
     file: &str,
     header: &str,
 ) -> Result<()> {
     for (i, line) in lines.by_ref() {
+        let line = text_of(line, file, i + 1)?;
         let trimmed = line.trim().trim_start_matches('\u{feff}');
         if trimmed.is_empty() {
             continue;
@@ -373,6 +469,58 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("bad.life:8:3:"), "{e}");
+    }
+
+    /// The window path reads what the per-line paths read: every line written both plainly
+    /// and with a trailing tab (which only the general path takes), mixed with lines the
+    /// window must hand over (long numbers, signs, `\r`, comments, blank lines, errors).
+    #[test]
+    fn window_path_matches_the_line_paths() {
+        let mut rng = crate::random::SplitMix64::new(9);
+        let mut read = 0;
+        for case in 0..400 {
+            let mut plain = String::from("#Life 1.06\n");
+            let mut slow = plain.clone();
+            for _ in 0..rng.next_u64() % 60 {
+                let r = rng.next_u64();
+                // 1 to 10 digits (leading zeros past 3), so the bounding box stays small.
+                let number = |r: u64| -> String {
+                    let digits = 1 + (r % 10) as usize;
+                    let value = (r >> 8) % 1000;
+                    let sign = if (r >> 40).is_multiple_of(3) { "-" } else { "" };
+                    format!("{sign}{value:0digits$}")
+                };
+                let line = match r % 50 {
+                    0 => "#C note".to_string(),
+                    1 => String::new(),
+                    2 if case % 4 == 0 => "1 x".to_string(),
+                    3 => format!("{}  {}", number(r >> 3), number(r >> 5)),
+                    _ => format!("{} {}", number(r >> 3), number(r >> 17)),
+                };
+                let end = if (r >> 50).is_multiple_of(7) {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
+                plain.push_str(&format!("{line}{end}"));
+                slow.push_str(&format!("{line}\t{end}"));
+            }
+            let a = parse(&plain, "w.life").map(|p| p.grid);
+            let b = parse(&slow, "w.life").map(|p| p.grid);
+            match (&a, &b) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{plain:?}");
+                    read += 1;
+                }
+                (Err(a), Err(b)) => assert_eq!(
+                    a.to_string().split(':').nth(1),
+                    b.to_string().split(':').nth(1),
+                    "{plain:?}"
+                ),
+                _ => panic!("{plain:?}: {a:?} against {b:?}"),
+            }
+        }
+        assert!(read > 200, "only {read} of 400 read");
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! file's text and the grid it describes, and the grid's size is checked against
 //! [`MAX_CELLS`](crate::life::grid::MAX_CELLS) and the memory available before it is allocated.
 //!
-//! Both directions run at memory speed (see docs/performance.md, "Pattern files"): readers walk
-//! the bytes of the one buffer the file is read into (never copied again), and writers stream
-//! through a 64 KiB buffer ([`TextSink`]) straight into the file, which [`write_pattern`] puts
-//! in place atomically.
+//! Both directions stream (see docs/performance.md, "Pattern files"): readers walk the bytes of
+//! the file as mapped into memory ([`crate::input`]; a pipe is read into one buffer), never
+//! copied and not checked as UTF-8 as a whole (only what becomes a string is, and the whole file
+//! when a reader fails, so the errors are the same); writers stream through a 256 KiB buffer
+//! ([`TextSink`]) straight into the file, which [`write_pattern`] puts in place atomically. The
+//! byte scans go through [`crate::simd::bytes`] (SSE2, NEON or portable).
 
 pub mod life105;
 pub mod life106;
@@ -21,6 +23,7 @@ use super::grid::Grid;
 use super::memory::check_grids;
 use super::rule::RuleSpec;
 use crate::error::{Error, Result};
+use crate::simd::bytes::{find_byte, B16};
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -77,6 +80,24 @@ impl Format {
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty())?;
+        Format::from_header_line(first)
+    }
+
+    /// [`Format::sniff`] on bytes that may not be UTF-8: only the lines up to the first
+    /// non-blank one are looked at (and must be UTF-8 to announce anything).
+    pub fn sniff_bytes(bytes: &[u8]) -> Option<Format> {
+        let mut bytes = bytes;
+        while let Some(rest) = bytes.strip_prefix("\u{feff}".as_bytes()) {
+            bytes = rest;
+        }
+        let first = lines(bytes)
+            .map(|l| std::str::from_utf8(l).map(str::trim))
+            .find(|l| l.as_ref().map_or(true, |l| !l.is_empty()))?
+            .ok()?;
+        Format::from_header_line(first)
+    }
+
+    fn from_header_line(first: &str) -> Option<Format> {
         let version = first.strip_prefix("#Life")?.trim();
         match version {
             "1.05" => Some(Format::Life105),
@@ -123,25 +144,21 @@ pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// Reads a pattern file. gzip is recognised by its magic bytes and decompressed transparently;
 /// the format is taken from a `#Life 1.0x` first line, else from the extension.
+///
+/// A regular file is mapped, not copied ([`crate::input`]); a pipe or `/dev/stdin` is read
+/// whole; gzip is decompressed into memory. The readers work on the bytes: UTF-8 is checked
+/// only where text becomes a string (names, comments) and, when a reader finds anything wrong,
+/// for the whole file, so that a file that is not UTF-8 gets the same error as always.
 pub fn read_pattern(path: &Path) -> Result<Pattern> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_large(&path.display().to_string(), meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let file = path.display().to_string();
+    let source = crate::input::read_file(path, MAX_FILE_BYTES, |n| too_large(&file, n))?;
+    let bytes = source.bytes();
     let hint = Format::from_path(path).ok();
-    if hint.is_none() && !bytes.starts_with(&GZIP_MAGIC) && Format::sniff(&lossy(&bytes)).is_none()
-    {
+    if hint.is_none() && !bytes.starts_with(&GZIP_MAGIC) && Format::sniff_bytes(bytes).is_none() {
         // Neither the extension nor the content says what this is.
         Format::from_path(path)?;
     }
-    let file = path.display().to_string();
-    let (text, format) = decode_owned(bytes, &file, hint)?;
-    parse_pattern(&text, &file, format)
-}
-
-fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(64)])
+    parse_bytes(bytes, &file, hint)
 }
 
 fn too_large(file: &str, bytes: u64) -> Error {
@@ -153,40 +170,51 @@ fn too_large(file: &str, bytes: u64) -> Error {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Parses a pattern from raw bytes: see [`decode`], then [`parse_pattern`]. `file` names the
-/// source in errors. This is what the fuzz targets drive.
+/// Parses a pattern from raw bytes: decompresses gzip (recognised by its magic bytes), picks
+/// the format (a `#Life 1.0x` first line wins over `hint`, the extension's; with neither, RLE)
+/// and reads it with [`parse_pattern_bytes`]. `file` names the source in errors. This is what
+/// [`read_pattern`] and the fuzz tests drive.
 pub fn parse_bytes(bytes: &[u8], file: &str, hint: Option<Format>) -> Result<Pattern> {
-    let (text, format) = decode(bytes, file, hint)?;
-    parse_pattern(&text, file, format)
+    if bytes.starts_with(&GZIP_MAGIC) {
+        let plain = gunzip(bytes, file)?;
+        return parse_bytes(&plain, file, hint);
+    }
+    let format = Format::sniff_bytes(bytes).or(hint).unwrap_or(Format::Rle);
+    parse_pattern_bytes(bytes, file, format)
 }
 
-/// Turns a file's bytes into text and its format: decompresses gzip (recognised by its magic
-/// bytes), checks UTF-8 (an error names the line and column of the first bad byte), and picks
-/// the format: a `#Life 1.0x` first line wins over `hint` (the extension's); with neither, RLE.
+/// Turns a file's bytes into text and its format, as [`parse_bytes`] does, for callers that
+/// want the text: decompresses gzip, checks UTF-8 (an error names the line and column of the
+/// first bad byte) and picks the format.
 pub fn decode(bytes: &[u8], file: &str, hint: Option<Format>) -> Result<(String, Format)> {
-    if bytes.starts_with(&GZIP_MAGIC) {
-        decode_owned(gunzip(bytes, file)?, file, hint)
+    let bytes = if bytes.starts_with(&GZIP_MAGIC) {
+        gunzip(bytes, file)?
     } else {
-        decode_owned(bytes.to_vec(), file, hint)
+        bytes.to_vec()
+    };
+    let format = Format::sniff_bytes(&bytes).or(hint).unwrap_or(Format::Rle);
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, format)),
+        Err(e) => Err(utf8_error(e.as_bytes(), file).expect("not UTF-8")),
     }
 }
 
-/// [`decode`] of a buffer the caller owns: plain text is checked in place and becomes the
-/// `String` without a copy (`read_pattern`'s path: the file is read once, into one buffer).
-pub fn decode_owned(bytes: Vec<u8>, file: &str, hint: Option<Format>) -> Result<(String, Format)> {
-    let bytes = if bytes.starts_with(&GZIP_MAGIC) {
-        gunzip(&bytes, file)?
-    } else {
-        bytes
+/// The error for text that is not UTF-8, at the line and column of its first bad byte; `None`
+/// when it is UTF-8.
+fn utf8_error(bytes: &[u8], file: &str) -> Option<Error> {
+    let valid = match std::str::from_utf8(bytes) {
+        Ok(_) => return None,
+        Err(e) => e.valid_up_to(),
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let prefix = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = prefix.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        parse_error(file, line, column, "the file is not valid UTF-8 text")
-    })?;
-    let format = Format::sniff(&text).or(hint).unwrap_or(Format::Rle);
-    Ok((text, format))
+    let prefix = &bytes[..valid];
+    let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = prefix.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    Some(parse_error(
+        file,
+        line,
+        column,
+        "the file is not valid UTF-8 text",
+    ))
 }
 
 /// Decompresses gzip data (several members allowed, as `cat a.gz b.gz` makes), refusing output
@@ -208,6 +236,18 @@ fn gunzip(bytes: &[u8], file: &str) -> Result<Vec<u8>> {
 
 /// Parses pattern text in `format`; `file` names the source in error messages.
 pub fn parse_pattern(text: &str, file: &str, format: Format) -> Result<Pattern> {
+    parse_pattern_bytes(text.as_bytes(), file, format)
+}
+
+/// [`parse_pattern`] on bytes that may not be UTF-8. The readers accept only ASCII where cells
+/// are, so the text is not checked as a whole on the way in: each reader checks the lines it
+/// turns into strings, and whenever it fails, the whole text is checked, so that a file that is
+/// not UTF-8 is refused with the position of its first bad byte, as when it was checked first.
+pub fn parse_pattern_bytes(text: &[u8], file: &str, format: Format) -> Result<Pattern> {
+    parse_unchecked(text, file, format).map_err(|e| utf8_error(text, file).unwrap_or(e))
+}
+
+fn parse_unchecked(text: &[u8], file: &str, format: Format) -> Result<Pattern> {
     match format {
         // A plaintext pattern saved as .rle reads as an empty RLE pattern (its `!Name:` line
         // ends the pattern) or fails on its first `O`: say what the file is instead.
@@ -215,22 +255,94 @@ pub fn parse_pattern(text: &str, file: &str, format: Format) -> Result<Pattern> 
             "{file}: this is a plaintext pattern (rows of . and O), not RLE as its name says: \
              rename it to .cells"
         ))),
-        Format::Rle => rle::parse(text, file),
-        Format::Plaintext => plaintext::parse(text, file),
-        Format::Life105 => life105::parse(text, file),
-        Format::Life106 => life106::parse(text, file),
+        Format::Rle => rle::parse_bytes(text, file),
+        Format::Plaintext => plaintext::parse_bytes(text, file),
+        Format::Life105 => life105::parse_bytes(text, file),
+        Format::Life106 => life106::parse_bytes(text, file),
     }
 }
 
 /// Whether `text` is laid out as a plaintext pattern: `!` comments and rows of `.` and `O` only.
-fn reads_as_plaintext(text: &str) -> bool {
+fn reads_as_plaintext(text: &[u8]) -> bool {
     // Lazily: an RLE file fails on its first row, without the rest being split into lines.
-    let mut rows = text
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.is_empty() && !l.starts_with('!'))
+    let mut rows = lines(text)
+        .map(trim_end_ascii)
+        .filter(|l| !l.is_empty() && !l.starts_with(b"!"))
         .peekable();
-    rows.peek().is_some() && rows.all(|l| l.bytes().all(|c| matches!(c, b'.' | b'O')))
+    rows.peek().is_some() && rows.all(|l| l.iter().all(|&c| matches!(c, b'.' | b'O')))
+}
+
+/// The lines of `text` as `str::lines` makes them: split at `\n`, a `\r` just before a `\n`
+/// dropped, no empty last line after a final `\n`.
+pub(crate) fn lines(text: &[u8]) -> Lines<'_> {
+    Lines { rest: text }
+}
+
+/// The iterator [`lines`] returns.
+pub(crate) struct Lines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        match find_byte(self.rest, 0, b'\n') {
+            Some(end) => {
+                let line = &self.rest[..end];
+                self.rest = &self.rest[end + 1..];
+                Some(line.strip_suffix(b"\r").unwrap_or(line))
+            }
+            None => Some(std::mem::take(&mut self.rest)),
+        }
+    }
+}
+
+/// Whether `b` is white space as `char::is_whitespace` has it, for ASCII (`\t` to `\r` and
+/// the space; note that `u8::is_ascii_whitespace` leaves out `\x0b`).
+#[inline]
+pub(crate) fn is_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// `line` without trailing white space, as `str::trim_end` gives it for an ASCII line (a line
+/// ending in a non-ASCII byte keeps it: callers that must trim Unicode spaces check it as text).
+pub(crate) fn trim_end_ascii(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .rposition(|&b| !is_space(b))
+        .map_or(0, |i| i + 1);
+    &line[..end]
+}
+
+/// `line` without white space at either end (ASCII, as [`trim_end_ascii`]).
+pub(crate) fn trim_ascii(line: &[u8]) -> &[u8] {
+    let line = trim_end_ascii(line);
+    let start = line
+        .iter()
+        .position(|&b| !is_space(b))
+        .unwrap_or(line.len());
+    &line[start..]
+}
+
+/// `bytes` as text, or an error at `line` (any error will do: the caller's failure makes
+/// [`parse_pattern_bytes`] report the first bad byte of the whole file instead).
+pub(crate) fn text_of<'a>(bytes: &'a [u8], file: &str, line: usize) -> Result<&'a str> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| parse_error(file, line, 1, "the file is not valid UTF-8 text"))
+}
+
+/// The character at `bytes[i..]`, for messages; U+FFFD where the bytes are not UTF-8 (the
+/// error is then replaced by the UTF-8 one, see [`parse_pattern_bytes`]).
+pub(crate) fn char_at(bytes: &[u8], i: usize) -> char {
+    let end = (i + 4).min(bytes.len());
+    (i + 1..=end)
+        .find_map(|e| std::str::from_utf8(&bytes[i..e]).ok())
+        .and_then(|s| s.chars().next())
+        .unwrap_or('\u{fffd}')
 }
 
 /// Renders `grid` in `format`. For RLE, `rule` (with its suffix) goes in the header; Life 1.05
@@ -258,15 +370,22 @@ pub fn write_pattern_to(
     }
 }
 
+/// The gzip level of `.gz` output: 3, not gzip's own default of 6. On a 2048² soup's RLE,
+/// zlib-rs at level 6 is about 5 times slower than at level 3 (about 0.3 s against 0.06 s on
+/// the development guest, longer than the run it saves) for a file only 12% smaller (25.7%
+/// of the text against 28.8%); level 1, faster again, is nearly twice as large as level 3
+/// (49%). docs/performance.md, "Pattern files without copies", has the table.
+pub const GZIP_LEVEL: u32 = 3;
+
 /// Writes `grid` to `path` in the format its extension names, gzip-compressed when the name ends
-/// in `.gz`, atomically. The text is streamed into the file (or the encoder), never held whole.
+/// in `.gz` (at [`GZIP_LEVEL`]), atomically. The text is streamed into the file (or the encoder), never held whole.
 pub fn write_pattern(path: &Path, grid: &Grid, rule: &RuleSpec) -> Result<()> {
     let format = Format::from_path(path)?;
     let gzip = is_gzip_path(path);
     crate::output::write_atomic_with(path, |file| {
         if gzip {
-            // Level 6, as gzip's own default: see docs/performance.md for the backends measured.
-            let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+            let level = flate2::Compression::new(GZIP_LEVEL);
+            let mut gz = flate2::write::GzEncoder::new(file, level);
             write_pattern_to(&mut gz, grid, rule, format, None)?;
             gz.finish()?;
             Ok(())
@@ -473,36 +592,18 @@ pub(crate) fn first_non_cell(row: &[u8]) -> Option<usize> {
 }
 
 /// For 16 bytes of a row of cells: which are not `.` (alive, if they are cell characters at
-/// all) and which are cell characters, bit j for byte j. SSE2 is part of x86_64 itself, so no
-/// detection or [`crate::isa::Isa`] level is involved; elsewhere the portable loop serves.
-#[cfg(target_arch = "x86_64")]
+/// all) and which are cell characters, bit j for byte j, compared 16 at a time
+/// ([`crate::simd::bytes`]).
 #[inline]
 pub(crate) fn cell_masks(bytes: &[u8; 16]) -> (u32, u32) {
-    use std::arch::x86_64::*;
-    // SAFETY: SSE2 is always available on x86_64; the load reads the 16 bytes of `bytes`.
-    unsafe {
-        let v = _mm_loadu_si128(bytes.as_ptr().cast());
-        let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-        let dead = eq(b'.');
-        let valid = _mm_or_si128(
-            _mm_or_si128(dead, eq(b'O')),
-            _mm_or_si128(eq(b'o'), eq(b'*')),
-        );
-        (
-            !_mm_movemask_epi8(dead) as u32 & 0xffff,
-            _mm_movemask_epi8(valid) as u32,
-        )
-    }
+    let v = B16::load(bytes);
+    let dead = v.eq(b'.');
+    let valid = dead.or(v.eq(b'O')).or(v.eq(b'o').or(v.eq(b'*')));
+    (!dead.mask() & 0xffff, valid.mask())
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-pub(crate) fn cell_masks(bytes: &[u8; 16]) -> (u32, u32) {
-    cell_masks_portable(bytes)
-}
-
-/// [`cell_masks`] a byte at a time: the definition the SSE2 version is tested against.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// [`cell_masks`] a byte at a time: the definition it is tested against.
+#[cfg(test)]
 pub(crate) fn cell_masks_portable(bytes: &[u8; 16]) -> (u32, u32) {
     let (mut alive, mut valid) = (0, 0);
     for (j, &b) in bytes.iter().enumerate() {
@@ -608,6 +709,33 @@ impl BoundingBox {
                 let span = |lo: i64, hi: i64| hi.abs_diff(lo).saturating_add(1);
                 ((x0, y0), (span(x0, x1), span(y0, y1)))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_masks_match_their_definition() {
+        let mut rng = crate::random::SplitMix64::new(5);
+        let alphabet = b".Oo*x \x80\xff";
+        for _ in 0..2000 {
+            let bytes: [u8; 16] =
+                std::array::from_fn(|_| alphabet[rng.next_u64() as usize % alphabet.len()]);
+            assert_eq!(cell_masks(&bytes), cell_masks_portable(&bytes), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn lines_split_as_str_lines() {
+        for text in [
+            "", "\n", "a", "a\n", "a\n\n", "a\r\nb", "a\rb\r", "\r\n\r\n", "x\ny\r",
+        ] {
+            let want: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+            let got: Vec<&[u8]> = lines(text.as_bytes()).collect();
+            assert_eq!(got, want, "{text:?}");
         }
     }
 }

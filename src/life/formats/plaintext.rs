@@ -1,8 +1,8 @@
 //! The plaintext format (`.cells`): `!` comment lines, `.` dead, `O` alive, short lines padded.
 
 use super::{
-    cell_chars, first_non_cell, new_grid, pack_cells, parse_error, push_cells, Pattern, TextSink,
-    PUSH_CELLS_SLACK,
+    cell_chars, first_non_cell, lines, new_grid, pack_cells, parse_error, push_cells, text_of,
+    trim_end_ascii, Pattern, TextSink, PUSH_CELLS_SLACK,
 };
 use crate::error::Result;
 use crate::life::grid::Grid;
@@ -12,31 +12,27 @@ use std::io::Write;
 /// dead; short lines are padded with dead cells; `!Name:` gives the name, other `!` lines are
 /// comments.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
+    parse_bytes(text.as_bytes(), file)
+}
+
+/// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
+pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     let mut name = None;
     let mut comments = Vec::new();
     // First pass: check every character and find the extent; the last row with a live cell ends
     // the pattern (trailing blank lines are not part of it), but rows of dots count.
     let (mut width, mut height) = (0u64, 0u64);
     let mut row = 0u64;
-    for (i, line) in text.lines().enumerate() {
-        if let Some(c) = line.strip_prefix('!') {
+    for (i, line) in lines(text).enumerate() {
+        if let Some(c) = line.strip_prefix(b"!") {
+            let c = text_of(c, file, i + 1)?;
             match c.trim().strip_prefix("Name:") {
                 Some(n) => name = Some(n.trim().to_string()),
                 None => comments.push(c.trim().to_string()),
             }
             continue;
         }
-        let cells = line.trim_end();
-        if let Some(j) = first_non_cell(cells.as_bytes()) {
-            // Everything before the first bad byte is ASCII, so j is also its column.
-            let c = cells[j..].chars().next().unwrap_or('?');
-            return Err(parse_error(
-                file,
-                i + 1,
-                j + 1,
-                format!("unexpected character '{c}': expected '.' (dead) or 'O' (alive)"),
-            ));
-        }
+        let cells = row_cells(line, file, i + 1)?;
         row += 1;
         if !cells.is_empty() {
             width = width.max(cells.len() as u64);
@@ -45,9 +41,11 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     }
     let mut grid = new_grid(width, height, file, 1, 1)?;
     let wpr = grid.words_per_row() as usize;
-    let rows = text.lines().filter(|l| !l.starts_with('!'));
+    let rows = lines(text).filter(|l| !l.starts_with(b"!"));
     for (words, line) in grid.words_mut().chunks_exact_mut(wpr).zip(rows) {
-        pack_cells(words, 0, line.trim_end().as_bytes());
+        // Checked by the first pass.
+        let cells = row_cells(line, file, 0).unwrap_or_default();
+        pack_cells(words, 0, cells);
     }
     Ok(Pattern {
         grid,
@@ -55,6 +53,31 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
         name,
         comments,
     })
+}
+
+/// The cells of a row: the line without trailing white space, checked to hold only cell
+/// characters; an error names the first other one.
+fn row_cells<'a>(line: &'a [u8], file: &str, line_no: usize) -> Result<&'a [u8]> {
+    let cells = trim_end_ascii(line);
+    if first_non_cell(cells).is_none() {
+        return Ok(cells);
+    }
+    // A non-cell byte: the row is read as text, as `str::trim_end` trims it (Unicode spaces
+    // at its end are not cells either).
+    let text = text_of(line, file, line_no)?.trim_end();
+    match first_non_cell(text.as_bytes()) {
+        None => Ok(text.as_bytes()),
+        Some(j) => {
+            // Everything before the first bad byte is ASCII, so j is also its column.
+            let c = text[j..].chars().next().unwrap_or('?');
+            Err(parse_error(
+                file,
+                line_no,
+                j + 1,
+                format!("unexpected character '{c}': expected '.' (dead) or 'O' (alive)"),
+            ))
+        }
+    }
 }
 
 /// `.` and `O` for each byte of cells.

@@ -19,6 +19,7 @@ use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::memory::check_grids;
 use crate::life::rule::RuleSpec;
+use crate::simd::bytes::B16;
 use std::io::Write;
 
 /// Longest line the writer emits, as Golly does.
@@ -31,11 +32,16 @@ pub const MAX_LINE: usize = 70;
 /// position lines are accepted and ignored: they place the pattern in Golly's unbounded plane,
 /// while speedup's grid is finite and starts at the pattern's top-left corner (or centres it).
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
+    parse_bytes(text.as_bytes(), file)
+}
+
+/// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
+pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     parse_with(text, file, true)
 }
 
 /// [`parse`], with or without the 64-byte window path (tests compare the two).
-fn parse_with(text: &str, file: &str, windows: bool) -> Result<Pattern> {
+fn parse_with(text: &[u8], file: &str, windows: bool) -> Result<Pattern> {
     let mut name = None;
     let mut comments = Vec::new();
     let mut rule = None;
@@ -43,12 +49,23 @@ fn parse_with(text: &str, file: &str, windows: bool) -> Result<Pattern> {
     // (line number, byte offset) where the body starts.
     let mut body_start = None;
     let mut offset = 0;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
+    let mut line_count = 0;
+    for (i, raw) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+        line_count = i + 1;
         let line_offset = offset;
         offset += raw.len();
         let line = raw
-            .strip_suffix('\n')
-            .map_or(raw, |l| l.strip_suffix('\r').unwrap_or(l));
+            .strip_suffix(b"\n")
+            .map_or(raw, |l| l.strip_suffix(b"\r").unwrap_or(l));
+        // A body line starts with an ASCII byte that is not a space, '#' or 'x': it is not
+        // looked at as text (it may be a whole body on one line). Any other line is.
+        let first = line.iter().position(|&b| !super::is_space(b));
+        let Some(first) = first else { continue };
+        if line[first] < 0x80 && !matches!(line[first], b'#' | b'x' | b'X') {
+            body_start = Some((i + 1, line_offset));
+            break;
+        }
+        let line = super::text_of(line, file, i + 1)?;
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
@@ -82,7 +99,7 @@ fn parse_with(text: &str, file: &str, windows: bool) -> Result<Pattern> {
     let Some((body_line, body_offset)) = body_start else {
         return Err(parse_error(
             file,
-            text.lines().count().max(1),
+            line_count.max(1),
             1,
             "no pattern found: expected a header line 'x = W, y = H' and RLE data",
         ));
@@ -289,63 +306,60 @@ impl Window {
 }
 
 /// Classifies the 64 bytes at `bytes[at..]` (`at >= 2`: the two bytes before are loaded, and
-/// ignored), 16 bytes per SSE2 instruction. SSE2 is part of x86_64 itself, so no detection or
-/// [`crate::isa::Isa`] level is involved.
-#[cfg(target_arch = "x86_64")]
+/// ignored), 16 bytes per vector operation ([`crate::simd::bytes`]: SSE2 on x86-64, NEON on
+/// aarch64).
 #[inline]
 fn classify(bytes: &[u8], at: usize) -> Window {
-    use std::arch::x86_64::*;
     assert!(at >= 2 && at + 64 <= bytes.len());
+    // The bytes before the window are not part of its counts: its first one or two lanes of
+    // "digit one (two) before" are cleared.
+    const AFTER_FIRST: [u8; 16] = [
+        0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    ];
+    const AFTER_SECOND: [u8; 16] = [
+        0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    ];
+    let splat = B16::splat;
+    let is_digit = |v: B16| v.in_range(b'0', b'9');
+    // The window and the two bytes before it, as one array: the loads below are then at
+    // constant offsets, with no bounds check each.
+    let window: &[u8; 66] = bytes[at - 2..at + 64].try_into().expect("66 bytes");
     let mut w = Window::EMPTY;
     for k in 0..4 {
-        let from = at + 16 * k;
-        // SAFETY: SSE2 is always available on x86_64; the three unaligned loads read bytes
-        // from - 2 .. from + 16, inside `bytes` by the assertion; the store writes 16 bytes of
-        // `counts`.
-        unsafe {
-            let load = |offset: usize| _mm_loadu_si128(bytes.as_ptr().add(from - offset).cast());
-            let (v, v1, v2) = (load(0), load(1), load(2));
-            let splat = |b: u8| _mm_set1_epi8(b as i8);
-            // '0'..='9' shifted to the 10 smallest signed bytes, then one signed compare.
-            let is_digit =
-                |v: __m128i| _mm_cmplt_epi8(_mm_add_epi8(v, splat(0x80 - b'0')), splat(0x80 + 10));
-            let eq = |b: u8| _mm_cmpeq_epi8(v, splat(b));
-            let mask = |v: __m128i| _mm_movemask_epi8(v) as u32 as u64;
-            // The bytes before the window are not part of its counts.
-            let (mut d1, mut d2) = (is_digit(v1), is_digit(v2));
-            if k == 0 {
-                d1 = _mm_and_si128(d1, _mm_set_epi64x(-1, -1 << 8));
-                d2 = _mm_and_si128(d2, _mm_set_epi64x(-1, -1 << 16));
-            }
-            let value1 = _mm_sub_epi8(v1, splat(b'0'));
-            let value2 = _mm_sub_epi8(v2, splat(b'0'));
-            // 1 without a digit before, else that digit; plus ten times the one before it.
-            let ones = _mm_or_si128(_mm_and_si128(d1, value1), _mm_andnot_si128(d1, splat(1)));
-            let twice = _mm_add_epi8(value2, value2);
-            let eight = _mm_add_epi8(_mm_add_epi8(twice, twice), _mm_add_epi8(twice, twice));
-            let tens = _mm_and_si128(_mm_and_si128(d1, d2), _mm_add_epi8(eight, twice));
-            let live = _mm_or_si128(eq(b'o'), eq(b'A'));
-            let count = _mm_or_si128(_mm_add_epi8(ones, tens), _mm_and_si128(live, splat(0x80)));
-            _mm_storeu_si128(w.counts.as_mut_ptr().add(16 * k).cast(), count);
-            let runs = _mm_or_si128(live, _mm_or_si128(eq(b'b'), eq(b'.')));
-            w.digits |= mask(is_digit(v)) << (16 * k);
-            w.zeros |= mask(eq(b'0')) << (16 * k);
-            w.runs |= mask(runs) << (16 * k);
-            w.rows |= mask(eq(b'$')) << (16 * k);
-            w.newlines |= mask(eq(b'\n')) << (16 * k);
+        let from = 2 + 16 * k;
+        let (v, v1, v2) = (
+            B16::load(&window[from..]),
+            B16::load(&window[from - 1..]),
+            B16::load(&window[from - 2..]),
+        );
+        let (mut d1, mut d2) = (is_digit(v1), is_digit(v2));
+        if k == 0 {
+            d1 = d1.and(B16::load(&AFTER_FIRST));
+            d2 = d2.and(B16::load(&AFTER_SECOND));
         }
+        let value1 = v1.sub(splat(b'0'));
+        let value2 = v2.sub(splat(b'0'));
+        // 1 without a digit before, else that digit; plus ten times the one before it.
+        let ones = d1.and(value1).or(d1.andnot(splat(1)));
+        let twice = value2.add(value2);
+        let eight = twice.add(twice).add(twice.add(twice));
+        let tens = d1.and(d2).and(eight.add(twice));
+        let live = v.eq(b'o').or(v.eq(b'A'));
+        let count = ones.add(tens).or(live.and(splat(0x80)));
+        w.counts[16 * k..16 * k + 16].copy_from_slice(&count.to_array());
+        let runs = live.or(v.eq(b'b').or(v.eq(b'.')));
+        let mask = |v: B16| (v.mask() as u64) << (16 * k);
+        w.digits |= mask(is_digit(v));
+        w.zeros |= mask(v.eq(b'0'));
+        w.runs |= mask(runs);
+        w.rows |= mask(v.eq(b'$'));
+        w.newlines |= mask(v.eq(b'\n'));
     }
     w
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn classify(bytes: &[u8], at: usize) -> Window {
-    classify_portable(bytes, at)
-}
-
-/// [`classify`] a byte at a time: the definition the SSE2 version is tested against.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// [`classify`] a byte at a time: the definition the vector version is tested against.
+#[cfg(test)]
 fn classify_portable(bytes: &[u8], at: usize) -> Window {
     let window = &bytes[at..at + 64];
     let mut w = Window::EMPTY;
@@ -380,7 +394,7 @@ struct Cursor {
 
 /// The body of an RLE file: the text from byte `start`, which is on line `line` (1-based).
 struct Body<'a> {
-    text: &'a str,
+    text: &'a [u8],
     start: usize,
     line: usize,
     file: &'a str,
@@ -398,7 +412,7 @@ impl Body<'_> {
     /// column found from the line's start only when an error is reported. Body lines are ASCII
     /// up to any error (a non-ASCII byte is one), so a byte column is the character column.
     fn scan(&self, limit: Option<(u64, u64)>, runs: &mut impl Runs) -> Result<()> {
-        let bytes = self.text.as_bytes();
+        let bytes = self.text;
         let mut cur = Cursor {
             i: 0,
             x: 0,
@@ -513,10 +527,14 @@ impl Body<'_> {
                     );
                 }
                 b' ' | b'\t' | b'\r' => cur.i += 1,
-                // A missing '!' is tolerated, as Golly does; anything after it is ignored.
-                b'!' => break,
+                // A missing '!' is tolerated, as Golly does; anything after it is ignored, but
+                // must be text as the rest (its check is the one left to do).
+                b'!' => {
+                    super::text_of(&bytes[i + 1..], self.file, line)?;
+                    break;
+                }
                 _ => {
-                    let other = self.text[i..].chars().next().unwrap_or('?');
+                    let other = super::char_at(bytes, i);
                     let hint = if other.is_ascii_alphabetic() {
                         " (multi-state patterns are not supported; expected b, o, $ or !)"
                     } else {
@@ -658,20 +676,21 @@ impl Body<'_> {
         if count_pending {
             return i;
         }
-        let bytes = self.text.as_bytes();
+        let bytes = self.text;
         loop {
             let rest = &bytes[i..];
             let first = rest
                 .iter()
                 .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c))
                 .unwrap_or(rest.len());
+            let end = || rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            // A comment line is skipped, not read: it must still be text (when it is not, it
+            // is left to the body, which fails on it and so reports the bad byte).
             let is_comment = match rest.get(first) {
-                Some(b'#') => true,
+                Some(b'#') => std::str::from_utf8(&rest[..end()]).is_ok(),
                 // Unicode white space before a '#' (rare): ask the str functions.
-                Some(&b) if b >= 0x80 => {
-                    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-                    self.text[i..i + end].trim_start().starts_with('#')
-                }
+                Some(&b) if b >= 0x80 => std::str::from_utf8(&rest[..end()])
+                    .is_ok_and(|l| l.trim_start().starts_with('#')),
                 _ => false,
             };
             if !is_comment {
@@ -805,13 +824,8 @@ pub fn write_to(
                 continue;
             }
             let room = sink.room(ROOM_PER_WORD)?;
-            let mut at = 0;
-            while changes != 0 {
-                let x = base + changes.trailing_zeros() as u64;
-                changes &= changes - 1;
-                token(room, &mut at, &mut line, x - start, alive);
-                (start, alive) = (x, alive ^ 1);
-            }
+            let at;
+            (at, start, alive, line) = word_tokens(room, changes, base, start, alive, line);
             sink.advance(at);
         }
         // The row's trailing dead run is not written.
@@ -831,12 +845,39 @@ pub fn write_to(
     sink.finish()
 }
 
+/// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
+/// base + 64`) into `out`, the run under way starting at `start` with tag `alive`, on a line
+/// `line` bytes long; returns the bytes written and the new `start`, `alive` and `line`.
+///
+/// A function of its own, out of line, so that its few values stay in registers: inside
+/// `write_to` the compiler kept `start` and the line length on the stack, and the store and
+/// reload of each token's values made a chain through memory.
+#[inline(never)]
+fn word_tokens(
+    out: &mut [u8],
+    mut changes: u64,
+    base: u64,
+    mut start: u64,
+    mut alive: usize,
+    mut line: usize,
+) -> (usize, u64, usize, usize) {
+    let mut at = 0;
+    while changes != 0 {
+        let x = base + changes.trailing_zeros() as u64;
+        changes &= changes - 1;
+        (at, line) = short_token(out, at, line, x - start, alive);
+        (start, alive) = (x, alive ^ 1);
+    }
+    (at, start, alive, line)
+}
+
 /// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[*at..]`, after a line break
 /// when it would make the line longer than [`MAX_LINE`], as Golly does.
 #[inline(always)]
 fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
     if n >= 100 {
-        return long_token(out, at, line, n, tag);
+        (*at, *line) = long_token(out, *at, *line, n, tag);
+        return;
     }
     let bytes = TOKENS[tag][n as usize];
     let len = bytes[3] as usize;
@@ -850,21 +891,42 @@ fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
     *line += len;
 }
 
+/// [`token`] by value, with the line break decided without a branch: a `\n` is stored
+/// first and kept (or overwritten by the token) as the line's length says. Returns the new
+/// `at` and line length.
+#[inline(always)]
+fn short_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
+    if n >= 100 {
+        return long_token(out, at, line, n, tag);
+    }
+    let bytes = TOKENS[tag][n as usize];
+    let len = bytes[3] as usize;
+    let wrap = line + len > MAX_LINE;
+    out[at] = b'\n';
+    let at = at + wrap as usize;
+    let line = if wrap { 0 } else { line };
+    out[at..at + 4].copy_from_slice(&bytes);
+    (at + len, line + len)
+}
+
 /// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
 #[cold]
-fn long_token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
+///
+/// Takes and returns its position and line length by value, as [`short_token`] does: a
+/// reference to them would make the hot loop keep them in memory.
+fn long_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
     let mut buf = [0u8; 24];
     let first = super::format_u64(n, &mut buf[..23]);
     buf[23] = TOKENS[tag][1][0];
     let bytes = &buf[first..];
-    if *line + bytes.len() > MAX_LINE {
-        out[*at] = b'\n';
-        *at += 1;
-        *line = 0;
+    let (mut at, mut line) = (at, line);
+    if line + bytes.len() > MAX_LINE {
+        out[at] = b'\n';
+        at += 1;
+        line = 0;
     }
-    out[*at..*at + bytes.len()].copy_from_slice(bytes);
-    *at += bytes.len();
-    *line += bytes.len();
+    out[at..at + bytes.len()].copy_from_slice(bytes);
+    (at + bytes.len(), line + bytes.len())
 }
 
 #[cfg(test)]
@@ -953,8 +1015,8 @@ mod tests {
                 body.push_str(piece);
             }
             for text in [format!("x = {w}, y = {h}\n{body}"), body.clone()] {
-                let fast = parse_with(&text, "w.rle", true).map(|p| p.grid);
-                let slow = parse_with(&text, "w.rle", false).map(|p| p.grid);
+                let fast = parse_with(text.as_bytes(), "w.rle", true).map(|p| p.grid);
+                let slow = parse_with(text.as_bytes(), "w.rle", false).map(|p| p.grid);
                 match (&fast, &slow) {
                     (Ok(a), Ok(b)) => {
                         assert_eq!(a, b, "case {case}: {text:?}");
@@ -1019,7 +1081,7 @@ mod tests {
                     g,
                     "{w}x{h} at {density}"
                 );
-                assert_eq!(parse_with(&text, "s.rle", false).unwrap().grid, g);
+                assert_eq!(parse_with(text.as_bytes(), "s.rle", false).unwrap().grid, g);
             }
         }
     }

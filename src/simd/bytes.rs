@@ -1,0 +1,357 @@
+//! 16 bytes at a time, for the text scanners (the pattern file readers): [`B16`] holds 16 bytes
+//! in a vector register and compares, adds and masks them lane by lane; [`B16::mask`] gathers
+//! one bit per byte, as x86's `movemask` does, so a scanner walks the bytes it wants with
+//! `trailing_zeros`. [`find_byte`] is a `memchr` built on it.
+//!
+//! One width, the one every 64-bit CPU has in its baseline: SSE2 on x86-64, NEON on aarch64
+//! (no detection, no [`crate::isa::Isa`] level: these are always there), and a portable array
+//! elsewhere and in tests. A 32-byte AVX2 version through [`crate::simd::dispatch`] was not
+//! worth it here: the readers' time goes to what they do per token or line after the
+//! classification (docs/performance.md, "Pattern files without copies").
+
+/// 16 bytes, lane by lane. Comparison results are 0xff (true) or 0 (false) in each lane.
+#[derive(Clone, Copy)]
+pub(crate) struct B16(imp::V);
+
+impl B16 {
+    /// The first 16 bytes of `from` (panics if it is shorter).
+    #[inline(always)]
+    pub(crate) fn load(from: &[u8]) -> B16 {
+        let from: &[u8; 16] = from[..16].try_into().expect("16 bytes");
+        B16(imp::load(from))
+    }
+
+    /// Every lane `b`.
+    #[inline(always)]
+    pub(crate) fn splat(b: u8) -> B16 {
+        B16(imp::splat(b))
+    }
+
+    /// The lanes, in order.
+    #[inline(always)]
+    pub(crate) fn to_array(self) -> [u8; 16] {
+        imp::store(self.0)
+    }
+
+    /// Where the lane equals `b`.
+    #[inline(always)]
+    pub(crate) fn eq(self, b: u8) -> B16 {
+        B16(imp::eq(self.0, imp::splat(b)))
+    }
+
+    /// Where the lane, read as a signed byte, is less than `b`'s.
+    #[inline(always)]
+    pub(crate) fn lt_signed(self, b: B16) -> B16 {
+        B16(imp::lt_signed(self.0, b.0))
+    }
+
+    /// Where the lane is in `lo ..= hi` (unsigned).
+    #[inline(always)]
+    pub(crate) fn in_range(self, lo: u8, hi: u8) -> B16 {
+        // Shifted so that lo is the smallest signed byte: one signed compare.
+        let shifted = self.add(B16::splat(0x80u8.wrapping_sub(lo)));
+        shifted.lt_signed(B16::splat(0x80u8.wrapping_add(hi - lo).wrapping_add(1)))
+    }
+
+    /// `self + b`, wrapping, lane by lane.
+    #[inline(always)]
+    pub(crate) fn add(self, b: B16) -> B16 {
+        B16(imp::add(self.0, b.0))
+    }
+
+    /// `self - b`, wrapping, lane by lane.
+    #[inline(always)]
+    pub(crate) fn sub(self, b: B16) -> B16 {
+        B16(imp::sub(self.0, b.0))
+    }
+
+    /// `self & b`.
+    #[inline(always)]
+    pub(crate) fn and(self, b: B16) -> B16 {
+        B16(imp::and(self.0, b.0))
+    }
+
+    /// `self | b`.
+    #[inline(always)]
+    pub(crate) fn or(self, b: B16) -> B16 {
+        B16(imp::or(self.0, b.0))
+    }
+
+    /// `!self & b`.
+    #[inline(always)]
+    pub(crate) fn andnot(self, b: B16) -> B16 {
+        B16(imp::andnot(self.0, b.0))
+    }
+
+    /// The top bit of each lane, lane j at bit j (x86's `movemask`): for a comparison's result,
+    /// the lanes where it holds.
+    #[inline(always)]
+    pub(crate) fn mask(self) -> u32 {
+        imp::mask(self.0)
+    }
+}
+
+/// The first `b` in `haystack` at or after `from`, 16 bytes per compare.
+#[inline]
+pub(crate) fn find_byte(haystack: &[u8], from: usize, b: u8) -> Option<usize> {
+    let mut at = from;
+    while at + 16 <= haystack.len() {
+        let m = B16::load(&haystack[at..]).eq(b).mask();
+        if m != 0 {
+            return Some(at + m.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    haystack[at.min(haystack.len())..]
+        .iter()
+        .position(|&c| c == b)
+        .map(|i| at + i)
+}
+
+/// SSE2: part of x86-64 itself.
+#[cfg(target_arch = "x86_64")]
+mod imp {
+    use std::arch::x86_64::*;
+    pub(super) type V = __m128i;
+
+    // SAFETY (every function here): SSE2 is in x86-64's baseline, so every CPU this code runs
+    // on has these instructions; the loads and stores touch exactly the 16 bytes of the array
+    // they are given.
+    #[inline(always)]
+    pub(super) fn load(from: &[u8; 16]) -> V {
+        unsafe { _mm_loadu_si128(from.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    pub(super) fn store(v: V) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), v) };
+        out
+    }
+    #[inline(always)]
+    pub(super) fn splat(b: u8) -> V {
+        unsafe { _mm_set1_epi8(b as i8) }
+    }
+    #[inline(always)]
+    pub(super) fn eq(a: V, b: V) -> V {
+        unsafe { _mm_cmpeq_epi8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn lt_signed(a: V, b: V) -> V {
+        unsafe { _mm_cmplt_epi8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn add(a: V, b: V) -> V {
+        unsafe { _mm_add_epi8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn sub(a: V, b: V) -> V {
+        unsafe { _mm_sub_epi8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn and(a: V, b: V) -> V {
+        unsafe { _mm_and_si128(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn or(a: V, b: V) -> V {
+        unsafe { _mm_or_si128(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn andnot(a: V, b: V) -> V {
+        unsafe { _mm_andnot_si128(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn mask(v: V) -> u32 {
+        unsafe { _mm_movemask_epi8(v) as u32 }
+    }
+}
+
+/// NEON: part of aarch64 itself.
+#[cfg(target_arch = "aarch64")]
+mod imp {
+    use std::arch::aarch64::*;
+    pub(super) type V = uint8x16_t;
+
+    // SAFETY (every function here): NEON is in aarch64's baseline; the loads and stores touch
+    // exactly the 16 bytes of the array they are given.
+    #[inline(always)]
+    pub(super) fn load(from: &[u8; 16]) -> V {
+        unsafe { vld1q_u8(from.as_ptr()) }
+    }
+    #[inline(always)]
+    pub(super) fn store(v: V) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        unsafe { vst1q_u8(out.as_mut_ptr(), v) };
+        out
+    }
+    #[inline(always)]
+    pub(super) fn splat(b: u8) -> V {
+        unsafe { vdupq_n_u8(b) }
+    }
+    #[inline(always)]
+    pub(super) fn eq(a: V, b: V) -> V {
+        unsafe { vceqq_u8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn lt_signed(a: V, b: V) -> V {
+        unsafe { vcltq_s8(vreinterpretq_s8_u8(a), vreinterpretq_s8_u8(b)) }
+    }
+    #[inline(always)]
+    pub(super) fn add(a: V, b: V) -> V {
+        unsafe { vaddq_u8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn sub(a: V, b: V) -> V {
+        unsafe { vsubq_u8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn and(a: V, b: V) -> V {
+        unsafe { vandq_u8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn or(a: V, b: V) -> V {
+        unsafe { vorrq_u8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn andnot(a: V, b: V) -> V {
+        // vbicq(b, a) = b & !a.
+        unsafe { vbicq_u8(b, a) }
+    }
+    #[inline(always)]
+    pub(super) fn mask(v: V) -> u32 {
+        // Each lane's top bit moved to bit (j % 8), then the halves added up.
+        const SHIFTS: [i8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7];
+        unsafe {
+            let bits = vshlq_u8(vshrq_n_u8::<7>(v), vld1q_s8(SHIFTS.as_ptr()));
+            let lo = vaddv_u8(vget_low_u8(bits)) as u32;
+            let hi = vaddv_u8(vget_high_u8(bits)) as u32;
+            lo | hi << 8
+        }
+    }
+}
+
+/// Elsewhere: an array, a lane at a time.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod imp {
+    pub(super) use super::portable::*;
+}
+
+/// The lane-at-a-time definition: the vector versions are tested against it, and it serves
+/// where there is no vector version.
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), allow(dead_code))]
+mod portable {
+    pub(crate) type V = [u8; 16];
+
+    fn lanes(a: V, b: V, f: impl Fn(u8, u8) -> u8) -> V {
+        std::array::from_fn(|j| f(a[j], b[j]))
+    }
+    fn flag(t: bool) -> u8 {
+        if t {
+            0xff
+        } else {
+            0
+        }
+    }
+    pub(crate) fn load(from: &[u8; 16]) -> V {
+        *from
+    }
+    pub(crate) fn store(v: V) -> [u8; 16] {
+        v
+    }
+    pub(crate) fn splat(b: u8) -> V {
+        [b; 16]
+    }
+    pub(crate) fn eq(a: V, b: V) -> V {
+        lanes(a, b, |x, y| flag(x == y))
+    }
+    pub(crate) fn lt_signed(a: V, b: V) -> V {
+        lanes(a, b, |x, y| flag((x as i8) < (y as i8)))
+    }
+    pub(crate) fn add(a: V, b: V) -> V {
+        lanes(a, b, u8::wrapping_add)
+    }
+    pub(crate) fn sub(a: V, b: V) -> V {
+        lanes(a, b, u8::wrapping_sub)
+    }
+    pub(crate) fn and(a: V, b: V) -> V {
+        lanes(a, b, |x, y| x & y)
+    }
+    pub(crate) fn or(a: V, b: V) -> V {
+        lanes(a, b, |x, y| x | y)
+    }
+    pub(crate) fn andnot(a: V, b: V) -> V {
+        lanes(a, b, |x, y| !x & y)
+    }
+    pub(crate) fn mask(v: V) -> u32 {
+        v.iter()
+            .enumerate()
+            .fold(0, |m, (j, &b)| m | ((b >> 7) as u32) << j)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation against its lane-at-a-time definition, on bytes that cover the sign
+    /// bit, the digits and their neighbours.
+    #[test]
+    fn every_operation_matches_the_portable_definition() {
+        let mut rng = crate::random::SplitMix64::new(11);
+        let special = [0u8, 1, b'/', b'0', b'9', b':', 0x7f, 0x80, 0x81, 0xfe, 0xff];
+        for _ in 0..500 {
+            let mut a = [0u8; 16];
+            let mut b = [0u8; 16];
+            for j in 0..16 {
+                let r = rng.next_u64();
+                a[j] = if r.is_multiple_of(3) {
+                    special[(r >> 8) as usize % special.len()]
+                } else {
+                    (r >> 16) as u8
+                };
+                b[j] = if r.is_multiple_of(5) {
+                    a[j]
+                } else {
+                    (r >> 24) as u8
+                };
+            }
+            let (va, vb) = (B16::load(&a), B16::load(&b));
+            let p = |f: fn(portable::V, portable::V) -> portable::V| f(a, b);
+            assert_eq!(va.to_array(), a);
+            assert_eq!(
+                B16(imp::eq(va.0, vb.0)).to_array(),
+                p(portable::eq),
+                "eq {a:?} {b:?}"
+            );
+            assert_eq!(va.lt_signed(vb).to_array(), p(portable::lt_signed));
+            assert_eq!(va.add(vb).to_array(), p(portable::add));
+            assert_eq!(va.sub(vb).to_array(), p(portable::sub));
+            assert_eq!(va.and(vb).to_array(), p(portable::and));
+            assert_eq!(va.or(vb).to_array(), p(portable::or));
+            assert_eq!(va.andnot(vb).to_array(), p(portable::andnot));
+            assert_eq!(va.mask(), portable::mask(a));
+            assert_eq!(va.eq(a[3]).mask() >> 3 & 1, 1);
+            let digits = va.in_range(b'0', b'9').mask();
+            for (j, &c) in a.iter().enumerate() {
+                assert_eq!(digits >> j & 1 == 1, c.is_ascii_digit(), "{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn find_byte_finds_the_first() {
+        let mut text = vec![b'.'; 100];
+        for at in [0, 5, 15, 16, 17, 31, 47, 63, 64, 90, 99] {
+            text[at] = b'\n';
+            for from in [0, 1, 16, 40] {
+                let want = text[from..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map(|i| from + i);
+                assert_eq!(find_byte(&text, from, b'\n'), want, "{at} from {from}");
+            }
+            text[at] = b'.';
+        }
+        assert_eq!(find_byte(&text, 0, b'\n'), None);
+        assert_eq!(find_byte(&text, 100, b'\n'), None);
+    }
+}
