@@ -409,6 +409,110 @@ mod tests {
         }
     }
 
+    /// The inputs where a level's intrinsics could part from plain Rust: NaN, infinities and
+    /// signed zeros in the comparison, each single lane of a mask (the movemask equivalents),
+    /// shifts and rotates by 1 and 31 (the Life strip kernel's), a sum whose result depends on
+    /// the order of its additions, and a multiply-add whose fused and unfused results differ.
+    /// Returns the wrong lanes and the multiply-add's result, which the caller checks against
+    /// the level's promise (fused where it has FMA).
+    struct AwkwardInputs;
+
+    impl SimdKernel for AwkwardInputs {
+        type Output = (Vec<String>, f32);
+        #[inline(always)]
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        fn run<S: Simd>(self, s: S) -> (Vec<String>, f32) {
+            let mut wrong = Vec::new();
+            let specials = [
+                f32::NAN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                0.0,
+                -0.0,
+                f32::MIN_POSITIVE / 2.0,
+                -1.0,
+                f32::MAX,
+            ];
+            let mut counts = vec![0u32; S::LANES];
+            for (i, &x) in specials.iter().enumerate() {
+                for (j, &y) in specials.iter().enumerate() {
+                    // Only lane (i + j) % LANES compares x with y, the others 1 with 0
+                    // (false), so every lane sees every pair with the rest of the mask clear.
+                    let hit = (i + j) % S::LANES;
+                    let a: Vec<f32> = (0..S::LANES)
+                        .map(|l| if l == hit { x } else { 1.0 })
+                        .collect();
+                    let b: Vec<f32> = (0..S::LANES)
+                        .map(|l| if l == hit { y } else { 0.0 })
+                        .collect();
+                    let m = s.not_greater(s.load(&a), s.load(&b));
+                    s.store_u32(s.increment(s.zero_u32(), m), &mut counts);
+                    let want = !(x > y);
+                    for (l, &c) in counts.iter().enumerate() {
+                        if c != u32::from(l == hit && want) {
+                            wrong.push(format!("not_greater({x}, {y}) lane {l}: {c}"));
+                        }
+                    }
+                    if s.any(m) != want {
+                        wrong.push(format!("any(not_greater({x}, {y})) in lane {hit}"));
+                    }
+                }
+            }
+            let words: Vec<u32> = (0..S::LANES as u32)
+                .map(|l| 0x8000_0001 ^ (l << 7))
+                .collect();
+            let v = s.load_u32(&words);
+            let mut out = vec![0u32; S::LANES];
+            type Plain = fn(u32) -> u32;
+            let cases: [(&str, S::U32, Plain); 6] = [
+                ("shl 1", s.shl_u32::<1>(v), |x| x << 1),
+                ("shr 1", s.shr_u32::<1>(v), |x| x >> 1),
+                ("shl 31", s.shl_u32::<31>(v), |x| x << 31),
+                ("shr 31", s.shr_u32::<31>(v), |x| x >> 31),
+                ("rotr 1", rotr!(s, v, 1), |x| x.rotate_right(1)),
+                ("rotr 31", rotr!(s, v, 31), |x| x.rotate_right(31)),
+            ];
+            for (name, got, f) in cases {
+                s.store_u32(got, &mut out);
+                for (l, &w) in words.iter().enumerate() {
+                    if out[l] != f(w) {
+                        wrong.push(format!("{name} lane {l}: {:#x} != {:#x}", out[l], f(w)));
+                    }
+                }
+            }
+            let big: Vec<f32> = (0..S::LANES)
+                .map(|l| [1.0e8, 1.0, -1.0e8, 3.0][l % 4])
+                .collect();
+            let want = big.iter().fold(0.0f32, |acc, &x| acc + x);
+            if s.sum(s.load(&big)) != want {
+                wrong.push(format!(
+                    "sum {} != {want} (lane order)",
+                    s.sum(s.load(&big))
+                ));
+            }
+            // (1 + 2⁻¹²)² − (1 + 2⁻¹¹) is 2⁻²⁴ exactly, but the product alone rounds to
+            // 1 + 2⁻¹¹: 2⁻²⁴ fused, 0 unfused.
+            let x = s.splat(1.0 + 2f32.powi(-12));
+            let fused = s.mul_add(x, x, s.splat(-(1.0 + 2f32.powi(-11))));
+            let mut lanes = vec![0f32; S::LANES];
+            s.store(fused, &mut lanes);
+            (wrong, lanes[S::LANES - 1])
+        }
+    }
+
+    #[test]
+    fn every_level_handles_awkward_inputs() {
+        let unfused = 0.0;
+        let fused = 2f32.powi(-24);
+        assert_eq!(AwkwardInputs.run(Portable::<16>), (vec![], unfused));
+        assert_eq!(AwkwardInputs.run(Portable::<4>), (vec![], unfused));
+        for &isa in Isa::detected() {
+            let fma = matches!(isa, Isa::Avx2 | Isa::Avx512 | Isa::Neon);
+            let want = if fma { fused } else { unfused };
+            assert_eq!(dispatch(isa, AwkwardInputs), (vec![], want), "{isa}");
+        }
+    }
+
     #[test]
     fn every_level_computes_plain_u32_arithmetic() {
         assert_eq!(IntegerOperations.run(Portable::<16>), Vec::<String>::new());
