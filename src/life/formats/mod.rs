@@ -12,7 +12,7 @@
 //! copied and not checked as UTF-8 as a whole (only what becomes a string is, and the whole file
 //! when a reader fails, so the errors are the same); writers stream through a 256 KiB buffer
 //! ([`TextSink`]) straight into the file, which [`write_pattern`] puts in place atomically. The
-//! byte scans go through [`crate::simd::bytes`] (SSE2, NEON or portable).
+//! byte scans go through `simd::bytes` (SSE2, NEON or portable).
 
 pub mod life105;
 pub mod life106;
