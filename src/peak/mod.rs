@@ -341,13 +341,9 @@ pub(crate) fn measure_rate(
     per_iteration: f64,
     mut run: impl FnMut(u64) -> Result<f64>,
 ) -> Result<Sampled> {
-    let mut sampler = Sampler::calibrated(budget, &mut run)?;
-    while sampler.rates.len() < budget.samples {
-        sampler.sample(budget, per_iteration, &mut run)?;
-    }
-    Ok(Sampled {
-        values: sampler.rates,
-    })
+    let mut one: [(f64, &mut RunFn<'_>); 1] = [(per_iteration, &mut run)];
+    let mut sampled = measure_rates_interleaved(budget, &mut one)?;
+    Ok(sampled.remove(0))
 }
 
 /// Several measurements sampled in turns, one sample of each per round, until each has

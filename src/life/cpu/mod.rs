@@ -965,7 +965,7 @@ impl CpuLife {
         let skip = self.skip;
         // Read the new extent unless the window is the whole grid and was read recently: the
         // whole grid then stands for it (a superset of the live cells is a valid extent).
-        let whole_window = window.rows == (0..height) && window.words == (0..whole.wpr);
+        let whole_window = window == Window::whole(height, whole.wpr);
         let scan_now = skip && (!whole_window || self.passes_since_scan + 1 >= WHOLE_RESCAN_PASSES);
         let band = |index: usize, out: &mut [u32], scratch: &mut Scratch| {
             let first_row = window.rows.start + index * rows_per_band;
