@@ -757,6 +757,20 @@ fn tile_stride(wpr: usize) -> usize {
     }
 }
 
+/// The extent of a whole grid's live cells (rows `stride` words apart), read on the current
+/// Rayon pool for a parallel engine: the first pass of a run reads it before anything is stepped,
+/// and a sparse 8192² grid is 8 MiB to read, which one thread did while the others waited.
+fn whole_extent(words: &[u32], stride: usize, parallel: bool) -> Option<Extent> {
+    if !parallel {
+        return window::extent_of(words, stride, 0, 0..stride);
+    }
+    words
+        .par_chunks(SCAN_ROWS * stride)
+        .enumerate()
+        .map(|(i, part)| window::extent_of(part, stride, i * SCAN_ROWS, 0..stride))
+        .reduce(|| None, window::union)
+}
+
 /// A CPU Life engine: two grids swapped each pass, and scratch made once.
 pub struct CpuLife {
     shape: Shape,
@@ -947,7 +961,7 @@ impl CpuLife {
         let current = self.current.words();
         let live = match self.live.take() {
             Some(live) => live,
-            None if self.skip => window::extent_of(current, stride, 0, 0..stride),
+            None if self.skip => whole_extent(current, stride, parallel),
             None => None,
         };
         let (window, was) = if self.skip {
@@ -1086,6 +1100,34 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_whole_extent_read_on_the_pool_is_the_serial_one() {
+        // Sparse grids of awkward sizes, several SCAN_ROWS chunks tall, with live cells in one
+        // chunk, at chunk edges, in the first and last rows, and none at all.
+        for (width, height) in [(70usize, 300usize), (1025, 257), (33, 129)] {
+            let wpr = width.div_ceil(32);
+            let cells: [&[(usize, usize)]; 5] = [
+                &[],
+                &[(5, 200)],
+                &[(0, 127), (width - 1, 128)],
+                &[(width / 2, 0), (1, height - 1)],
+                &[(3, 3), (width - 2, 130), (40 % width, height - 2)],
+            ];
+            for live in cells {
+                let mut words = vec![0u32; wpr * height];
+                for &(x, y) in live {
+                    let (x, y) = (x % width, y % height);
+                    words[y * wpr + x / 32] |= 1 << (x % 32);
+                }
+                assert_eq!(
+                    whole_extent(&words, wpr, true),
+                    whole_extent(&words, wpr, false),
+                    "{width}x{height} {live:?}"
+                );
             }
         }
     }
