@@ -680,6 +680,7 @@ fn step_tiled_band(
     let (h, bounded) = (shape.height as isize, shape.topology == Topology::Bounded);
     let Scratch { sums, tiles } = scratch;
     let [even, odd] = tiles;
+    let (even, odd) = (line_aligned(even), line_aligned(odd));
     for (b, out_block) in out.chunks_mut(block_rows * stride).enumerate() {
         let first = (first_row + b * block_rows) as isize;
         let rows = out_block.len() / stride;
@@ -769,6 +770,19 @@ fn whole_extent(words: &[u32], stride: usize, parallel: bool) -> Option<Extent> 
         .enumerate()
         .map(|(i, part)| window::extent_of(part, stride, i * SCAN_ROWS, 0..stride))
         .reduce(|| None, window::union)
+}
+
+/// Words in a 64-byte cache line.
+const LINE_WORDS: usize = 16;
+
+/// `words` from its first cache-line boundary on (a tile buffer is allocated [`LINE_WORDS`]
+/// longer for it). A large `Vec` comes from `mmap` 16 bytes past a page boundary, so half the
+/// strip kernel's 32-byte loads and stores of a tile row crossed a cache line; on a line boundary
+/// and with rows a whole number of lines apart ([`tile_stride`]), only the unaligned neighbour
+/// loads do.
+fn line_aligned(words: &mut [u32]) -> &mut [u32] {
+    let skip = words.as_ptr().align_offset(64).min(words.len());
+    &mut words[skip..]
 }
 
 /// A CPU Life engine: two grids swapped each pass, and scratch made once.
@@ -898,7 +912,10 @@ impl CpuLife {
     fn set_tiles(&mut self, plan: TilePlan) {
         let tile_words = (plan.block_rows + 2 * (plan.gens - 1)) * tile_stride(self.shape.wpr);
         for band in &mut self.bands {
-            band.tiles = [vec![0; tile_words], vec![0; tile_words]];
+            band.tiles = [
+                vec![0; tile_words + LINE_WORDS],
+                vec![0; tile_words + LINE_WORDS],
+            ];
         }
         self.tiles = Some(plan);
     }
@@ -1070,6 +1087,44 @@ mod tests {
         let rows = grid_rows(&shape, grid.words());
         step_band(&shape, &rows, 0, &mut out, &mut sums);
         out
+    }
+
+    #[test]
+    fn tiles_at_awkward_sizes_equal_the_reference_at_every_level() {
+        // The tiled kernel's buffers start on a cache line and lay rows `tile_stride` words
+        // apart; the strip kernel finds evenly spaced rows by arithmetic and prefetches ahead
+        // of them. Rows of a vector and a word, of just over a line, of a line's multiple and
+        // of a grid's 4096 cells less a few, blocks across the strip chunks (96 rows in a tile
+        // buffer, 28 on 512-byte grid rows) and a short last pass: against the reference.
+        use crate::life::reference::reference_run;
+        for (width, height, block_rows, gens) in [
+            (9 * 32 - 5, 40, 7, 3),
+            (17 * 32, 131, 100, 8),
+            (1000, 61, 29, 5),
+            (4096 - 7, 70, 64, 8),
+        ] {
+            for topology in [Topology::Torus, Topology::Bounded] {
+                let start = Grid::random(width, height, 0.45, u64::from(width + height)).unwrap();
+                let want = reference_run(&start, Rule::CONWAY, topology, 11);
+                for &isa in Isa::detected() {
+                    let mut engine = CpuLife::tiled_with(
+                        start.clone(),
+                        Rule::CONWAY,
+                        topology,
+                        None,
+                        block_rows,
+                        gens,
+                    )
+                    .unwrap();
+                    engine.shape.isa = life_level(isa);
+                    engine.step(11);
+                    assert!(
+                        engine.grid() == &want,
+                        "{isa}: {width}x{height} {topology}, blocks of {block_rows} rows x {gens}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -34,6 +34,18 @@ use crate::simd::{Simd, SimdKernel};
 /// they spread over its sets.
 const CHUNK_ROWS: usize = 96;
 
+/// Rows ahead of the one a strip computes whose next line it asks for ([`strip`]'s `ahead`):
+/// tile rows come from L2 (a block is 128 KiB and more), and each strip's first look at a line
+/// down a column of rows was a demand miss. Twelve rows is about 100 cycles at the loop's speed,
+/// more than an L2 miss takes; 8, 12 and 16 measured alike (docs/performance.md, "The serial Life
+/// kernel against Zen 3's count").
+const AHEAD_ROWS: usize = 12;
+
+/// Entries of a chunk's row table past its last row, repeating it: [`strip`] looks up the rows
+/// of its next trip (up to 3 rows past a chunk's end) and the rows it prefetches
+/// ([`AHEAD_ROWS`]) without a bounds check.
+const ROW_TABLE_PAD: usize = AHEAD_ROWS + 3;
+
 /// Fewest output rows a strip walks, however the rows fall in the cache: each strip of a chunk
 /// starts by summing the two rows above its first output row, a cost shared by fewer rows below.
 const MIN_CHUNK_ROWS: usize = 8;
@@ -78,6 +90,9 @@ fn prefetch(p: *const u32) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
 }
+
+/// Rows ahead whose ends the edge-line loop asks for.
+const FILL_AHEAD_ROWS: usize = 8;
 
 /// The widest vector the strip kernel runs with (AVX-512's 16 lanes, for the portable tests).
 const MAX_LANES: usize = 16;
@@ -188,9 +203,16 @@ unsafe fn emit_row<S: Simd, const MASKED: bool>(
 
 /// One strip: output rows `0..count` of the chunk at words `at..at + S::LANES`. `row(k)` is the
 /// pointer to chunk row `k` (k = 0 is the row above the first output row) at word `at`, where
-/// one word before and `S::LANES` + 1 words from it are readable; `out(r)` the output row `r`
-/// at word `at`. `MASKED`: the strip holds the row's last word, whose padding bits are cleared
-/// with `keep`.
+/// one word before and `S::LANES` + 1 words from it are readable, for `k <= count + 1`; it is
+/// also called, and its pointer never read, for `k` up to `count + 4`. `out(r)` is the output
+/// row `r` at word `at`; `ahead(r)` is called before row `r` is computed (a prefetch).
+/// `MASKED`: the strip holds the row's last word, whose padding bits are cleared with `keep`.
+///
+/// Each trip looks up the next trip's three row pointers before its own work, so the loads of
+/// a row never wait on the load of its pointer from the chunk's row table: with the pointer
+/// loaded just before them, llvm-mca (`-mcpu=znver3`) counted 7.8 cycles per 256 cells against
+/// 6.6 with the pointers known ahead, the 64-entry FP scheduler filling with operations that
+/// waited on the two loads in a row.
 ///
 /// Plain functions, not closures, compute the sums: a closure does not take on the caller's
 /// target features, and one that LLVM declined to inline passed its sums through the stack.
@@ -201,20 +223,27 @@ unsafe fn strip<S: Simd, const MASKED: bool>(
     row: impl Fn(usize) -> *const u32,
     out: impl Fn(usize) -> *mut u32,
     keep: S::U32,
+    ahead: impl Fn(usize),
 ) {
     let mut above = sums_at(s, row(0));
     let mut mid = sums_at(s, row(1));
     // Three rows a trip, so the rows' sums change roles by register naming: moving them up a
     // row each trip cost seven register moves per row, a sixth of the loop's instructions.
     let mut r = 0;
+    let mut rows = [row(2), row(3), row(4)];
     while r + 3 <= count {
-        let b = sums_at(s, row(r + 2));
+        let next = [row(r + 5), row(r + 6), row(r + 7)];
+        ahead(r);
+        let b = sums_at(s, rows[0]);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &b);
-        let c = sums_at(s, row(r + 3));
+        ahead(r + 1);
+        let c = sums_at(s, rows[1]);
         emit_row::<S, MASKED>(s, out(r + 1), keep, &mid, &b, &c);
-        let d = sums_at(s, row(r + 4));
+        ahead(r + 2);
+        let d = sums_at(s, rows[2]);
         emit_row::<S, MASKED>(s, out(r + 2), keep, &b, &c, &d);
         (above, mid) = (c, d);
+        rows = next;
         r += 3;
     }
     while r < count {
@@ -305,20 +334,38 @@ pub(crate) fn conway_band<'a, S: Simd>(
         while done < count {
             let chunk = (count - done).min(chunk_rows);
             let first = first_row + done as isize;
-            // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row.
-            let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
+            // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row. The
+            // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
+            let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
             let mut dead = [false; CHUNK_ROWS + 2];
+            for k in 0..chunk + 2 {
+                match rows(first - 1 + k as isize) {
+                    Some(row) => {
+                        debug_assert_eq!(row.len(), wpr);
+                        ptrs[k] = row.as_ptr();
+                    }
+                    None => {
+                        ptrs[k] = scratch.dead.as_ptr();
+                        dead[k] = true;
+                    }
+                }
+            }
+            let last_row = ptrs[chunk + 1];
+            ptrs[chunk + 2..chunk + 2 + ROW_TABLE_PAD].fill(last_row);
             let edges = scratch.edges.as_mut_ptr();
             for k in 0..chunk + 2 {
+                // The first and last lines of a row a few rows on, for this loop's next trips:
+                // tile rows come from L2, and this loop, short and waiting on each row's last
+                // word, took 7% of a 4096² run.
+                let soon = ptrs[k + FILL_AHEAD_ROWS];
+                prefetch(soon);
+                prefetch(soon.add(wpr - 1));
                 let line = edges.add(k * EDGE_STRIDE);
-                let Some(row) = rows(first - 1 + k as isize) else {
-                    ptrs[k] = scratch.dead.as_ptr();
-                    dead[k] = true;
+                if dead[k] {
                     std::ptr::write_bytes(line, 0, EDGE_STRIDE);
                     continue;
-                };
-                debug_assert_eq!(row.len(), wpr);
-                ptrs[k] = row.as_ptr();
+                }
+                let row = std::slice::from_raw_parts(ptrs[k], wpr);
                 let e = RowEdges::of(shape, row);
                 // The first strip's [before, row[0..=lanes]] and the last strip's
                 // [row[last_at - 1..wpr - 1], last word | patch, after].
@@ -371,29 +418,33 @@ pub(crate) fn conway_band<'a, S: Simd>(
                         ask(at);
                     }
                 }
-                // SAFETY (of get_unchecked): k < chunk + 2, the entries filled above.
+                // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
+                // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
                 strip::<S, false>(
                     s,
                     chunk,
                     |k| ptrs.get_unchecked(k).add(at),
                     out_at(at),
                     keep,
+                    |r| prefetch(ptrs.get_unchecked(r + AHEAD_ROWS).wrapping_add(at + 16)),
                 );
                 at += lanes;
             }
             strip::<S, false>(
                 s,
                 chunk,
-                |k| edges.add(k * EDGE_STRIDE + 1),
+                |k| edges.wrapping_add(k * EDGE_STRIDE + 1),
                 out_at(0),
                 keep,
+                |_| {},
             );
             strip::<S, true>(
                 s,
                 chunk,
-                |k| edges.add(k * EDGE_STRIDE + lanes + 3),
+                |k| edges.wrapping_add(k * EDGE_STRIDE + lanes + 3),
                 out_at(last_at),
                 keep,
+                |_| {},
             );
             for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
                 out[(done + r) * stride + shape.col0..][..wpr].fill(0);
