@@ -271,6 +271,58 @@ pub fn has_sha_ni() -> bool {
     })
 }
 
+/// Whether this CPU has BMI2 with a fast `pext` (one instruction of a few cycles), with the
+/// POPCNT, LZCNT, SSSE3 and AVX2 that the kernels using it are compiled with. AMD's CPUs
+/// before Zen 3 (family 0x19) and Hygon's have BMI2 but run `pext` in microcode, tens to
+/// hundreds of cycles a call (slower than doing without): false there. Detected once.
+pub fn has_fast_pext() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let features = has!("bmi1")
+                && has!("bmi2")
+                && has!("popcnt")
+                && has!("lzcnt")
+                && has!("ssse3")
+                && has!("sse4.1")
+                && has!("sse4.2")
+                && has!("avx")
+                && has!("avx2");
+            features && !slow_pext_vendor()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// AMD before family 0x19 (Zen 3), or Hygon (Zen 1's design): `pext` in microcode.
+#[cfg(target_arch = "x86_64")]
+fn slow_pext_vendor() -> bool {
+    use std::arch::x86_64::__cpuid;
+    // SAFETY: CPUID exists on every x86-64 CPU (the call is safe from Rust 1.94 on; the block
+    // keeps the older compilers of our rust-version working).
+    #[allow(unused_unsafe)]
+    let (vendor, signature) = unsafe { (__cpuid(0), __cpuid(1).eax) };
+    let name = [vendor.ebx, vendor.edx, vendor.ecx];
+    let is = |s: &[u8; 12]| {
+        name.iter()
+            .flat_map(|w| w.to_le_bytes())
+            .eq(s.iter().copied())
+    };
+    // The family: the base field, plus the extended field when the base is 0xf.
+    let base = (signature >> 8) & 0xf;
+    let family = if base == 0xf {
+        base + ((signature >> 20) & 0xff)
+    } else {
+        base
+    };
+    is(b"HygonGenuine") || (is(b"AuthenticAMD") && family < 0x19)
+}
+
 /// What `SPEEDUP_SHA` asks of the SHA-256 kernel: `Some(true)` use the SHA instructions,
 /// `Some(false)` do not, `None` (unset) choose by speed. An error names the variable and value
 /// for another word, or for `on` where this CPU lacks them ([`has_sha_ni`]).

@@ -89,6 +89,132 @@ impl B16 {
     pub(crate) fn mask(self) -> u32 {
         imp::mask(self.0)
     }
+
+    /// The smaller of `self` and `b` (unsigned), lane by lane.
+    #[inline(always)]
+    pub(crate) fn min(self, b: B16) -> B16 {
+        B16(imp::min(self.0, b.0))
+    }
+
+    /// `self - b`, or 0 where `b` is larger (unsigned, saturating), lane by lane.
+    #[inline(always)]
+    pub(crate) fn sat_sub(self, b: B16) -> B16 {
+        B16(imp::sat_sub(self.0, b.0))
+    }
+}
+
+/// Operations on bit fields and byte tables that not every CPU of an architecture has, or has
+/// fast: x86's BMI2 `pext` and SSSE3 `pshufb`. A scanner generic over `Bits` runs with
+/// [`PortableBits`] (their definition, a bit at a time: the tests' oracle) or, through
+/// [`run_bits`], with the CPU's instructions, compiled inside one `#[target_feature]` function.
+pub(crate) trait Bits: Copy {
+    /// The bits of `a` where `mask` is set, packed toward bit 0 in order (`pext`).
+    fn pext(self, a: u64, mask: u64) -> u64;
+    /// `table[idx]` lane by lane for `idx` below 16, and 0 where `idx`'s top bit is set
+    /// (`pshufb`; other indices are taken modulo 16).
+    fn lookup(self, table: B16, idx: B16) -> B16;
+}
+
+/// [`Bits`] a bit and a lane at a time: the definition the instructions are tested against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PortableBits;
+
+impl Bits for PortableBits {
+    fn pext(self, a: u64, mut mask: u64) -> u64 {
+        let (mut out, mut k) = (0u64, 0);
+        while mask != 0 {
+            let bit = mask.trailing_zeros();
+            out |= (a >> bit & 1) << k;
+            k += 1;
+            mask &= mask - 1;
+        }
+        out
+    }
+
+    fn lookup(self, table: B16, idx: B16) -> B16 {
+        let (table, idx) = (table.to_array(), idx.to_array());
+        let lanes: [u8; 16] = std::array::from_fn(|j| {
+            if idx[j] >= 0x80 {
+                0
+            } else {
+                table[idx[j] as usize % 16]
+            }
+        });
+        B16::load(&lanes)
+    }
+}
+
+/// A kernel generic over [`Bits`], run by [`run_bits`].
+pub(crate) trait BitsKernel {
+    /// What the kernel returns.
+    type Output;
+    /// Runs the kernel with `bits`. Implementations must be `#[inline(always)]`, as
+    /// [`SimdKernel::run`](crate::simd::SimdKernel::run), and so must the generic functions
+    /// they call with `bits`.
+    fn run<B: Bits>(self, bits: B) -> Self::Output;
+}
+
+/// Runs `kernel` with the CPU's [`Bits`] instructions where it has them fast
+/// ([`crate::isa::has_fast_pext`]: BMI2 that is not microcoded, SSSE3, AVX2) and the level in
+/// force ([`crate::isa::Isa::for_kernel`]) is AVX2 or wider; `None` elsewhere (the caller
+/// takes its path without them: a `pext` a bit at a time would be slower than no `pext`).
+pub(crate) fn run_bits<K: BitsKernel>(kernel: K) -> Option<K::Output> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::isa::Isa;
+        let level = Isa::for_kernel(&[Isa::Avx2]).unwrap_or(Isa::Sse2);
+        if matches!(level, Isa::Avx2 | Isa::Avx512) {
+            if let Some(b) = bmi2::Bmi2::new() {
+                return Some(bmi2::run(b, kernel));
+            }
+        }
+    }
+    let _ = kernel;
+    None
+}
+
+/// x86's BMI2 and SSSE3 behind a token.
+#[cfg(target_arch = "x86_64")]
+mod bmi2 {
+    use super::{Bits, BitsKernel, B16};
+    use std::arch::x86_64::*;
+
+    /// Proof that this CPU has a fast `pext` and what [`run`] enables
+    /// ([`crate::isa::has_fast_pext`]): only [`Bmi2::new`] makes one, which is what makes its
+    /// safe methods sound.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Bmi2(());
+
+    impl Bmi2 {
+        pub(crate) fn new() -> Option<Bmi2> {
+            crate::isa::has_fast_pext().then_some(Bmi2(()))
+        }
+    }
+
+    impl Bits for Bmi2 {
+        #[inline(always)]
+        fn pext(self, a: u64, mask: u64) -> u64 {
+            // SAFETY: the token: this CPU has BMI2.
+            unsafe { _pext_u64(a, mask) }
+        }
+
+        #[inline(always)]
+        fn lookup(self, table: B16, idx: B16) -> B16 {
+            // SAFETY: the token: this CPU has SSSE3.
+            B16(unsafe { _mm_shuffle_epi8(table.0, idx.0) })
+        }
+    }
+
+    /// Runs `kernel` compiled for BMI2, POPCNT, SSSE3 and AVX2.
+    pub(crate) fn run<K: BitsKernel>(b: Bmi2, kernel: K) -> K::Output {
+        #[target_feature(enable = "bmi1,bmi2,popcnt,lzcnt,ssse3,sse4.1,sse4.2,avx,avx2")]
+        fn compiled<K: BitsKernel>(b: Bmi2, kernel: K) -> K::Output {
+            kernel.run(b)
+        }
+        // SAFETY: the token exists, so this CPU has every feature enabled above
+        // (`has_fast_pext` checks them).
+        unsafe { compiled(b, kernel) }
+    }
 }
 
 /// The first `b` in `haystack` at or after `from`, 16 bytes per compare.
@@ -163,6 +289,14 @@ mod imp {
     pub(super) fn mask(v: V) -> u32 {
         unsafe { _mm_movemask_epi8(v) as u32 }
     }
+    #[inline(always)]
+    pub(super) fn min(a: V, b: V) -> V {
+        unsafe { _mm_min_epu8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn sat_sub(a: V, b: V) -> V {
+        unsafe { _mm_subs_epu8(a, b) }
+    }
 }
 
 /// NEON: part of aarch64 itself.
@@ -227,6 +361,14 @@ mod imp {
             lo | hi << 8
         }
     }
+    #[inline(always)]
+    pub(super) fn min(a: V, b: V) -> V {
+        unsafe { vminq_u8(a, b) }
+    }
+    #[inline(always)]
+    pub(super) fn sat_sub(a: V, b: V) -> V {
+        unsafe { vqsubq_u8(a, b) }
+    }
 }
 
 /// Elsewhere: an array, a lane at a time.
@@ -286,6 +428,12 @@ mod portable {
             .enumerate()
             .fold(0, |m, (j, &b)| m | ((b >> 7) as u32) << j)
     }
+    pub(crate) fn min(a: V, b: V) -> V {
+        lanes(a, b, u8::min)
+    }
+    pub(crate) fn sat_sub(a: V, b: V) -> V {
+        lanes(a, b, u8::saturating_sub)
+    }
 }
 
 #[cfg(test)]
@@ -329,6 +477,8 @@ mod tests {
             assert_eq!(va.or(vb).to_array(), p(portable::or));
             assert_eq!(va.andnot(vb).to_array(), p(portable::andnot));
             assert_eq!(va.mask(), portable::mask(a));
+            assert_eq!(va.min(vb).to_array(), p(portable::min));
+            assert_eq!(va.sat_sub(vb).to_array(), p(portable::sat_sub));
             assert_eq!(va.eq(a[3]).mask() >> 3 & 1, 1);
             let digits = va.in_range(b'0', b'9').mask();
             for (j, &c) in a.iter().enumerate() {

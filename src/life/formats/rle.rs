@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::memory::check_grids;
 use crate::life::rule::RuleSpec;
-use crate::simd::bytes::B16;
+use crate::simd::bytes::{run_bits, Bits, BitsKernel, PortableBits, B16};
 use std::io::Write;
 
 /// Longest line the writer emits, as Golly does.
@@ -37,11 +37,27 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 
 /// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
 pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
-    parse_with(text, file, true)
+    parse_with(text, file, Path::Native)
 }
 
-/// [`parse`], with or without the 64-byte window path (tests compare the two).
-fn parse_with(text: &[u8], file: &str, windows: bool) -> Result<Pattern> {
+/// How a body is read: every path gives the same grid, or the same error (tests compare them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum Path {
+    /// A byte at a time ([`Body::scan`]'s own loop): what every other path leaves to it.
+    Bytes,
+    /// 64-byte windows read a token at a time ([`Body::window`]).
+    Windows,
+    /// 64-byte windows read 8 bytes per `pext` ([`Body::window_slots`]) with [`PortableBits`]:
+    /// the definition the CPU's instructions are tested against.
+    Portable,
+    /// [`Body::window_slots`] with the CPU's `pext` where it has a fast one
+    /// ([`run_bits`]), else [`Path::Windows`]: what [`parse`] uses.
+    Native,
+}
+
+/// [`parse`] by one [`Path`].
+fn parse_with(text: &[u8], file: &str, path: Path) -> Result<Pattern> {
     let mut name = None;
     let mut comments = Vec::new();
     let mut rule = None;
@@ -109,22 +125,22 @@ fn parse_with(text: &[u8], file: &str, windows: bool) -> Result<Pattern> {
         start: body_offset,
         line: body_line,
         file,
-        windows,
+        path,
     };
     let grid = match header {
         // With a header the grid is allocated first and filled in one pass; a run outside the
         // header's size is an error at its tag.
         Some((w, h)) => {
             let mut grid = new_grid(w, h, file, body_line - 1, 1)?;
-            body.scan(Some((w, h)), &mut Fill(&mut grid))?;
+            body.read(Some((w, h)), &mut Fill(&mut grid))?;
             grid
         }
         // Without one, a first pass finds the extent, so that no list of cells is ever held.
         None => {
             let mut extent = Extent::default();
-            body.scan(None, &mut extent)?;
+            body.read(None, &mut extent)?;
             let mut grid = new_grid(extent.width, extent.height, file, (body_line - 1).max(1), 1)?;
-            body.scan(None, &mut Fill(&mut grid))?;
+            body.read(None, &mut Fill(&mut grid))?;
             grid
         }
     };
@@ -382,6 +398,183 @@ fn classify_portable(bytes: &[u8], at: usize) -> Window {
     w
 }
 
+/// `n` low bits set (all 64 from 64 on).
+#[inline(always)]
+fn below(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// A 64-byte window of an RLE body as [`Body::window_slots`] reads it: bit masks (bit j for
+/// byte j), and each byte's slot of cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slots {
+    /// `0`..`9`.
+    digits: u64,
+    /// `0`.
+    zeros: u64,
+    /// `b` and `o` (not `.` and `A`: this path leaves them to [`Body::window`]).
+    runs: u64,
+    /// `$`.
+    rows: u64,
+    /// `\n`.
+    newlines: u64,
+    /// The tens digit of a `b` or `o` run of 25 to 99 cells: more than its 3 slots hold.
+    long: u64,
+    /// As [`Window::counts`], without the live bit: the count of a token ending at byte j.
+    counts: [u8; 64],
+    /// Byte j: as many low bits set as cells the slot of byte j holds, 0 to 8. A run of n
+    /// cells gives its tag byte min(n, 8), its units digit the next min(n - 8, 8), its tens
+    /// digit the rest (up to 8). Bytes 64..72 are 0 (so 8 can be loaded from any byte).
+    cells: [u8; 72],
+    /// `cells` where the run is live, else 0.
+    live: [u8; 72],
+}
+
+/// Classifies the 64 bytes at `bytes[at..]` for [`Body::window_slots`] (`at >= 2` and
+/// `at + 66 <= bytes.len()`: the two bytes before and after are looked at), 16 bytes per
+/// vector operation. What a byte's slot holds depends on the token it is in, which its tag
+/// ends: a digit looks ahead one or two bytes for it.
+#[inline(always)]
+fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize) -> Slots {
+    assert!(at >= 2 && at + 66 <= bytes.len());
+    const AFTER_FIRST: [u8; 16] = [
+        0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    ];
+    const AFTER_SECOND: [u8; 16] = [
+        0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    ];
+    // n low bits for n = 0..=8, and none for 9 (a long run's tens digit).
+    const LOW_BITS: [u8; 16] = [0, 1, 3, 7, 15, 31, 63, 127, 255, 0, 0, 0, 0, 0, 0, 0];
+    let splat = B16::splat;
+    let is_digit = |v: B16| v.in_range(b'0', b'9');
+    let ten = |v: B16| {
+        let twice = v.add(v);
+        let eight = twice.add(twice).add(twice.add(twice));
+        eight.add(twice)
+    };
+    let window: &[u8; 68] = bytes[at - 2..at + 66].try_into().expect("68 bytes");
+    let mut s = Slots {
+        digits: 0,
+        zeros: 0,
+        runs: 0,
+        rows: 0,
+        newlines: 0,
+        long: 0,
+        counts: [0; 64],
+        cells: [0; 72],
+        live: [0; 72],
+    };
+    for k in 0..4 {
+        let from = 2 + 16 * k;
+        let load = |at: usize| B16::load(&window[at..]);
+        let (v2, v1, v, a1, a2) = (
+            load(from - 2),
+            load(from - 1),
+            load(from),
+            load(from + 1),
+            load(from + 2),
+        );
+        let (mut d2, mut d1, d, da1) = (is_digit(v2), is_digit(v1), is_digit(v), is_digit(a1));
+        if k == 0 {
+            d1 = d1.and(B16::load(&AFTER_FIRST));
+            d2 = d2.and(B16::load(&AFTER_SECOND));
+        }
+        let (o0, o1, o2) = (v.eq(b'o'), a1.eq(b'o'), a2.eq(b'o'));
+        let r0 = v.eq(b'b').or(o0);
+        let r1 = a1.eq(b'b').or(o1);
+        let r2 = a2.eq(b'b').or(o2);
+        let zero = splat(b'0');
+        let (n2, n1, n0, na1) = (v2.sub(zero), v1.sub(zero), v.sub(zero), a1.sub(zero));
+        // The count of a token whose tag is here (1 without digits), of one whose units digit
+        // is here, and of one whose tens digit is here.
+        let count = d1
+            .and(n1)
+            .or(d1.andnot(splat(1)))
+            .add(d1.and(d2).and(ten(n2)));
+        let units = n0.add(d1.and(ten(n1)));
+        let tens = ten(n0).add(na1);
+        let at_units = d.and(r1);
+        let at_tens = d.and(da1).and(r2);
+        let eight = splat(8);
+        let width = r0
+            .and(count.min(eight))
+            .or(at_units.and(units.sat_sub(eight).min(eight)))
+            .or(at_tens.and(tens.sat_sub(splat(16)).min(splat(9))));
+        let cells = bits.lookup(B16::load(&LOW_BITS), width);
+        let live = o0.or(at_units.and(o1)).or(at_tens.and(o2)).and(cells);
+        let lanes = 16 * k..16 * k + 16;
+        s.cells[lanes.clone()].copy_from_slice(&cells.to_array());
+        s.live[lanes.clone()].copy_from_slice(&live.to_array());
+        s.counts[lanes].copy_from_slice(&count.to_array());
+        let mask = |v: B16| (v.mask() as u64) << (16 * k);
+        s.digits |= mask(d);
+        s.zeros |= mask(v.eq(b'0'));
+        s.runs |= mask(r0);
+        s.rows |= mask(v.eq(b'$'));
+        s.newlines |= mask(v.eq(b'\n'));
+        s.long |= mask(at_tens.and(splat(24).lt_signed(tens)));
+    }
+    s
+}
+
+/// [`classify_slots`] a byte at a time: its definition, for the tests.
+#[cfg(test)]
+fn classify_slots_portable(bytes: &[u8], at: usize) -> Slots {
+    let w = classify_portable(bytes, at);
+    let byte = |j: usize| bytes[at + j];
+    let digit = |j: usize| byte(j).is_ascii_digit();
+    let run = |j: usize| matches!(byte(j), b'b' | b'o');
+    let mut s = Slots {
+        digits: w.digits,
+        zeros: w.zeros,
+        runs: 0,
+        rows: w.rows,
+        newlines: w.newlines,
+        long: 0,
+        counts: w.counts.map(|c| c & 0x7f),
+        cells: [0; 72],
+        live: [0; 72],
+    };
+    for j in 0..64 {
+        // The token this byte is in: its tag's offset from j, and its count.
+        let (tag, n) = if run(j) {
+            s.runs |= 1 << j;
+            (0usize, s.counts[j] as u32)
+        } else if digit(j) && run(j + 1) {
+            let tens = if j >= 1 && digit(j - 1) {
+                byte(j - 1) - b'0'
+            } else {
+                0
+            };
+            (1, 10 * tens as u32 + (byte(j) - b'0') as u32)
+        } else if digit(j) && digit(j + 1) && run(j + 2) {
+            let n = 10 * (byte(j) - b'0') as u32 + (byte(j + 1) - b'0') as u32;
+            if n > 24 {
+                s.long |= 1 << j;
+            }
+            (2, n)
+        } else {
+            continue;
+        };
+        // The tag's slot holds the first 8 cells, the units digit's the next 8, the tens
+        // digit's the rest.
+        let width = n.saturating_sub(8 * tag as u32).min(8);
+        s.cells[j] = if tag == 2 && n > 24 {
+            0
+        } else {
+            ((1u32 << width) - 1) as u8
+        };
+        if byte(j + tag) == b'o' {
+            s.live[j] = s.cells[j];
+        }
+    }
+    s
+}
+
 /// Where a scan stands: the next byte, the cell the next run starts at, and the line (its
 /// number and first byte) for error positions.
 struct Cursor {
@@ -398,11 +591,46 @@ struct Body<'a> {
     start: usize,
     line: usize,
     file: &'a str,
-    /// Whether [`Body::window`] reads what it can (always, but in tests of the byte path).
-    windows: bool,
+    /// How it is read.
+    path: Path,
+}
+
+/// [`Body::scan`] as a [`BitsKernel`]: compiled, with everything it inlines, for the CPU's
+/// `pext` and `pshufb` inside [`run_bits`].
+struct ScanKernel<'b, 'a, R> {
+    body: &'b Body<'a>,
+    limit: Option<(u64, u64)>,
+    runs: &'b mut R,
+}
+
+impl<R: Runs> BitsKernel for ScanKernel<'_, '_, R> {
+    type Output = Result<()>;
+    #[inline(always)]
+    fn run<B: Bits>(self, bits: B) -> Result<()> {
+        self.body.scan(Some(bits), self.limit, self.runs)
+    }
 }
 
 impl Body<'_> {
+    /// [`Body::scan`] by [`Body::path`].
+    fn read(&self, limit: Option<(u64, u64)>, runs: &mut impl Runs) -> Result<()> {
+        match self.path {
+            Path::Native => {
+                let kernel = ScanKernel {
+                    body: self,
+                    limit,
+                    runs: &mut *runs,
+                };
+                match run_bits(kernel) {
+                    Some(done) => done,
+                    None => self.scan(None::<PortableBits>, limit, runs),
+                }
+            }
+            Path::Portable => self.scan(Some(PortableBits), limit, runs),
+            Path::Bytes | Path::Windows => self.scan(None::<PortableBits>, limit, runs),
+        }
+    }
+
     /// Walks the body once, giving every live cell to `runs`. With `limit` = (w, h), a live run
     /// outside w × h is an error at its tag.
     ///
@@ -411,7 +639,16 @@ impl Body<'_> {
     /// a time. Positions are kept as byte offsets: the line number is counted at each `\n`, the
     /// column found from the line's start only when an error is reported. Body lines are ASCII
     /// up to any error (a non-ASCII byte is one), so a byte column is the character column.
-    fn scan(&self, limit: Option<(u64, u64)>, runs: &mut impl Runs) -> Result<()> {
+    ///
+    /// With `bits`, each window is first read by [`Body::window_slots`]; what it leaves (a
+    /// window starting with a byte it does not read) goes to [`Body::window`].
+    #[inline(always)]
+    fn scan<B: Bits>(
+        &self,
+        bits: Option<B>,
+        limit: Option<(u64, u64)>,
+        runs: &mut impl Runs,
+    ) -> Result<()> {
         let bytes = self.text;
         let mut cur = Cursor {
             i: 0,
@@ -430,14 +667,20 @@ impl Body<'_> {
         // the byte path, so trying sooner would make no progress.
         let mut window_from = 0;
         while cur.i < bytes.len() {
-            if self.windows
+            if self.path != Path::Bytes
                 && count_at.is_none()
                 && cur.i >= window_from
                 && cur.i >= 2
                 && cur.i + 64 <= bytes.len()
             {
                 let from = cur.i;
-                let stop = Self::window(bytes, &mut cur, max, runs);
+                let mut stop = 0;
+                if let Some(bits) = bits.filter(|_| cur.i + 66 <= bytes.len()) {
+                    stop = Self::window_slots(bits, bytes, &mut cur, max, runs);
+                }
+                if cur.i == from {
+                    stop = Self::window(bytes, &mut cur, max, runs);
+                }
                 if cur.i > from {
                     if cur.i == cur.line_start {
                         cur.i = self.skip_comment_lines(
@@ -589,7 +832,6 @@ impl Body<'_> {
             | (w.digits & after1 & after2)
             | (w.newlines & after1);
         let plain = other.trailing_zeros() as usize;
-        let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
         let ends = ends & below(plain);
         if ends == 0 {
             return plain;
@@ -654,6 +896,124 @@ impl Body<'_> {
         }
         runs.bits(y, base, acc);
         let newlines = w.newlines & below(read);
+        if newlines != 0 {
+            cur.line += newlines.count_ones() as usize;
+            cur.line_start = cur.i + 64 - newlines.leading_zeros() as usize;
+        }
+        (cur.x, cur.y) = (base + off, y);
+        cur.i += read;
+        plain
+    }
+
+    /// [`Body::window`], 8 bytes per `pext`: reads the tokens of the 64 bytes at `cur.i` (which
+    /// starts a token; the caller checked that `2 <= cur.i` and `cur.i + 66 <= bytes.len()`)
+    /// that are plain: `b` or `o` runs, `$`, with a count of at most 2 digits not starting
+    /// with 0, or a line end after no count, before the first byte of any other kind (`.` and
+    /// `A` are left to [`Body::window`]). Same contract as [`Body::window`].
+    ///
+    /// Each byte of a run's token is a slot of up to 8 cells ([`classify_slots`]): the 64
+    /// bytes give 64 bytes of cell masks, and `pext` of 8 of them packs their cells, in order,
+    /// into one word of up to 64 cells, which is shifted into the row's word under way. So
+    /// the loop runs per 8 bytes (about 5 tokens of a soup), not per token. `$` and runs of
+    /// more than 24 cells (counts that do not fit their bytes' slots) end a stretch of slots
+    /// and are read one by one.
+    #[inline(always)]
+    fn window_slots<B: Bits>(
+        bits: B,
+        bytes: &[u8],
+        cur: &mut Cursor,
+        (max_x, max_y): (u64, u64),
+        runs: &mut impl Runs,
+    ) -> usize {
+        let s = classify_slots(bits, bytes, cur.i);
+        let ends = s.runs | s.rows | s.newlines;
+        let after1 = s.digits << 1;
+        // Left to the other paths: other bytes, a count's leading 0, a third digit, a count
+        // before a line end.
+        let other = !(s.digits | ends)
+            | (s.zeros & !after1)
+            | (s.digits & after1 & (s.digits << 2))
+            | (s.newlines & after1);
+        let plain = other.trailing_zeros() as usize;
+        let ends = ends & below(plain);
+        if ends == 0 {
+            return plain;
+        }
+        let read = 64 - ends.leading_zeros() as usize;
+        // The first byte of every token, and the tags of those read one by one: `$`, and
+        // long runs (flagged at their tens digit, two bytes before the tag).
+        let starts = (s.digits | ends) & !after1;
+        let mut hard = (s.rows | s.long << 2) & below(read);
+        let (mut y, mut base, mut off, mut acc) = (cur.y, cur.x & !63, cur.x % 64, 0u64);
+        let inside = |bits: u64, base: u64, y: u64| {
+            let room = max_x.saturating_sub(base);
+            bits == 0 || (y < max_y && (room >= 64 || bits >> room == 0))
+        };
+        let mut from = 0;
+        loop {
+            // The stretch of slots from `from` to the next token read one by one (or `read`).
+            let (to, tag) = if hard == 0 {
+                (read, 64)
+            } else {
+                let tag = hard.trailing_zeros() as usize;
+                let start = 63 - (starts & below(tag + 1)).leading_zeros() as usize;
+                (start, tag)
+            };
+            let mut at = from;
+            while at < to {
+                let keep = if to - at >= 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * (to - at))) - 1
+                };
+                let load = |a: &[u8; 72]| {
+                    u64::from_le_bytes(a[at..at + 8].try_into().expect("8 bytes")) & keep
+                };
+                let (mask, live) = (load(&s.cells), load(&s.live));
+                let cells = bits.pext(live, mask);
+                let wide = (cells as u128) << off;
+                acc |= wide as u64;
+                off += mask.count_ones() as u64;
+                if off >= 64 {
+                    if !inside(acc, base, y) {
+                        return 63;
+                    }
+                    runs.bits(y, base, acc);
+                    (acc, off, base) = ((wide >> 64) as u64, off - 64, base + 64);
+                }
+                at += 8;
+            }
+            if tag == 64 {
+                break;
+            }
+            hard &= hard - 1;
+            if !inside(acc, base, y) {
+                return 63;
+            }
+            runs.bits(y, base, acc);
+            let n = s.counts[tag] as u64;
+            if (s.rows >> tag) & 1 == 1 {
+                if base + off > u32::MAX as u64 {
+                    return 63;
+                }
+                (y, base, off, acc) = (y + n, 0, 0, 0);
+            } else {
+                let x = base + off;
+                if bytes[cur.i + tag] == b'o' {
+                    if x + n > max_x || y >= max_y {
+                        return 63;
+                    }
+                    runs.live(x, y, n);
+                }
+                (base, off, acc) = ((x + n) & !63, (x + n) % 64, 0);
+            }
+            from = tag + 1;
+        }
+        if !inside(acc, base, y) || base + off > u32::MAX as u64 || y > u32::MAX as u64 {
+            return 63;
+        }
+        runs.bits(y, base, acc);
+        let newlines = s.newlines & below(read);
         if newlines != 0 {
             cur.line += newlines.count_ones() as usize;
             cur.line_start = cur.i + 64 - newlines.leading_zeros() as usize;
@@ -967,11 +1327,28 @@ mod tests {
         assert!(e.starts_with("huge.rle:1:1:"), "{e}");
     }
 
-    /// The window path and the byte path agree, cell for cell and error for error, on bodies
-    /// that mix everything the window hands over: spaces, comment lines, long counts, counts
+    /// Reads `text` by every [`Path`] and checks that they agree, grid for grid and error for
+    /// error; returns whether it was read without an error.
+    fn paths_agree(text: &str, case: &str) -> bool {
+        let read = |path| parse_with(text.as_bytes(), "w.rle", path).map(|p| p.grid);
+        let bytes = read(Path::Bytes);
+        for path in [Path::Windows, Path::Portable, Path::Native] {
+            match (&read(path), &bytes) {
+                (Ok(a), Ok(b)) => assert!(a == b, "{case}, {path:?}: {text:?}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.to_string(), b.to_string(), "{case}, {path:?}: {text:?}")
+                }
+                (a, b) => panic!("{case}, {path:?}: {text:?}: {a:?} against {b:?}"),
+            }
+        }
+        bytes.is_ok()
+    }
+
+    /// The window paths and the byte path agree, cell for cell and error for error, on bodies
+    /// that mix everything the windows hand over: spaces, comment lines, long counts, counts
     /// split by a line break, zero counts, runs past the header's size, `!` and what follows.
     #[test]
-    fn window_path_matches_byte_path() {
+    fn window_paths_match_byte_path() {
         let pieces = [
             "o",
             "b",
@@ -997,6 +1374,12 @@ mod tests {
             "!",
             "x",
             "\u{e9}",
+            "24o",
+            "25o",
+            "9b",
+            "17o",
+            "12$",
+            "8o",
         ];
         let mut rng = crate::random::SplitMix64::new(7);
         let mut read = 0;
@@ -1015,18 +1398,7 @@ mod tests {
                 body.push_str(piece);
             }
             for text in [format!("x = {w}, y = {h}\n{body}"), body.clone()] {
-                let fast = parse_with(text.as_bytes(), "w.rle", true).map(|p| p.grid);
-                let slow = parse_with(text.as_bytes(), "w.rle", false).map(|p| p.grid);
-                match (&fast, &slow) {
-                    (Ok(a), Ok(b)) => {
-                        assert_eq!(a, b, "case {case}: {text:?}");
-                        read += 1;
-                    }
-                    (Err(a), Err(b)) => {
-                        assert_eq!(a.to_string(), b.to_string(), "case {case}: {text:?}")
-                    }
-                    _ => panic!("case {case}: {text:?}: {fast:?} against {slow:?}"),
-                }
+                read += paths_agree(&text, &format!("case {case}")) as usize;
             }
         }
         // Both outcomes are compared: make sure the cases are not nearly all errors.
@@ -1034,6 +1406,109 @@ mod tests {
             read > 1500,
             "only {read} of 6000 texts read without an error"
         );
+    }
+
+    /// Soup-shaped bodies (what the slot path is for) at the edges of its slots: counts of 1
+    /// (no digits), 8, 9, 16, 17, 24 and 25, 2 digits up to 99, runs crossing 64-cell words
+    /// and the width, `$` with counts, rows ending without `$`, lines of every length
+    /// (broken mid-count too), widths that are not multiples of 64, `!` or no `!` at the end.
+    #[test]
+    fn slot_path_matches_byte_path_on_soups() {
+        let mut rng = crate::random::SplitMix64::new(24);
+        let mut read = 0;
+        for case in 0..1500 {
+            let w = [1, 7, 63, 64, 65, 100, 127, 128, 129, 300, 1000][case % 11];
+            let h = 1 + rng.next_u64() % 12;
+            let line_len = [70, 1, 2, 3, 17, 64, 65, 200][(rng.next_u64() % 8) as usize];
+            let mut body = String::new();
+            let mut line = 0;
+            let mut x = 0;
+            let tokens = rng.next_u64() % 400;
+            for _ in 0..tokens {
+                let r = rng.next_u64();
+                let n = match r % 16 {
+                    0..=5 => 1,
+                    6..=9 => 2 + (r >> 8) % 7,
+                    10 => [8, 9, 16, 17, 23, 24, 25, 26][(r >> 8) as usize % 8],
+                    11..=13 => 10 + (r >> 8) % 15,
+                    14 => 25 + (r >> 8) % 75,
+                    _ => 0,
+                };
+                let token = if n == 0 || x + n > w + 2 {
+                    x = 0;
+                    let rows = 1 + (r >> 16) % 3;
+                    if rows == 1 {
+                        "$".to_string()
+                    } else {
+                        format!("{rows}$")
+                    }
+                } else {
+                    x += n;
+                    let tag = if (r >> 20).is_multiple_of(2) {
+                        'o'
+                    } else {
+                        'b'
+                    };
+                    if n == 1 {
+                        tag.to_string()
+                    } else {
+                        format!("{n}{tag}")
+                    }
+                };
+                for c in token.chars() {
+                    // Line breaks between tokens, and now and then inside a count.
+                    let inside = c.is_ascii_digit() && (r >> 30).is_multiple_of(64);
+                    if line >= line_len && (inside || !c.is_ascii_digit() || line > 2 * line_len) {
+                        body.push('\n');
+                        line = 0;
+                    }
+                    body.push(c);
+                    line += 1;
+                }
+            }
+            if rng.next_u64().is_multiple_of(2) {
+                body.push('!');
+            }
+            for text in [format!("x = {w}, y = {}\n{body}", h * 3), body.clone()] {
+                read += paths_agree(&text, &format!("soup case {case}")) as usize;
+            }
+        }
+        assert!(
+            read > 1500,
+            "only {read} of 3000 texts read without an error"
+        );
+    }
+
+    #[test]
+    fn classify_slots_matches_its_definition() {
+        let mut rng = crate::random::SplitMix64::new(5);
+        let alphabet = b"0123456789012bobobobo.A$\n!x \r\x80";
+        for _ in 0..3000 {
+            let mut bytes = [0u8; 72];
+            for b in bytes.iter_mut() {
+                let r = rng.next_u64();
+                *b = if r.is_multiple_of(8) {
+                    (r >> 8) as u8
+                } else {
+                    alphabet[(r >> 8) as usize % alphabet.len()]
+                };
+            }
+            for at in 2..=6 {
+                let want = classify_slots_portable(&bytes, at);
+                assert_eq!(classify_slots(PortableBits, &bytes, at), want);
+                struct Native<'a>(&'a [u8], usize);
+                impl BitsKernel for Native<'_> {
+                    type Output = Slots;
+                    #[inline(always)]
+                    fn run<B: Bits>(self, bits: B) -> Slots {
+                        classify_slots(bits, self.0, self.1)
+                    }
+                }
+                if let Some(got) = run_bits(Native(&bytes, at)) {
+                    assert_eq!(got, want);
+                }
+            }
+        }
     }
 
     #[test]
@@ -1081,7 +1556,7 @@ mod tests {
                     g,
                     "{w}x{h} at {density}"
                 );
-                assert_eq!(parse_with(text.as_bytes(), "s.rle", false).unwrap().grid, g);
+                assert!(paths_agree(&text, &format!("{w}x{h} at {density}")));
             }
         }
     }
