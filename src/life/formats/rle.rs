@@ -1122,12 +1122,16 @@ const fn token_table(tag: u8) -> [[u8; 4]; 100] {
 /// (a 10-digit count and its tag), each after a possible line break.
 const ROOM_PER_WORD: usize = 64 * 12;
 
-/// [`write()`], streamed into `out` through a [`TextSink`].
+/// [`write()`], streamed into `out` through a [`TextSink`], in two passes over chunks of the
+/// body.
 ///
-/// Runs are found a 64-bit word at a time: `w ^ (w << 1)` marks every cell that differs from
-/// the one before it, so each set bit ends a run, and `trailing_zeros` walks them; the run's
-/// tag alternates. Each token is one table look-up (`TOKENS`) stored straight into the sink's
-/// buffer, so the loop holds no branch on the cells' values.
+/// First the tokens, without line breaks ([`word_tokens`]): runs are found a 64-bit word at a
+/// time (`w ^ (w << 1)` marks every cell that differs from the one before it, so each set bit
+/// ends a run, and `trailing_zeros` walks them; the run's tag alternates) and each token is one
+/// table look-up (`TOKENS`) and one 4-byte store. Then [`Lines`] breaks the chunk into lines
+/// of at most [`MAX_LINE`] bytes, never inside a token, as Golly does. Apart, each pass is a
+/// short loop with no dependency through the line's length: the line break, decided per
+/// token, had made the writer wait on it at every token.
 pub fn write_to(
     out: &mut dyn Write,
     grid: &Grid,
@@ -1147,8 +1151,7 @@ pub fn write_to(
         )
         .as_bytes(),
     )?;
-    // The length of the body line being written.
-    let mut line = 0usize;
+    let mut body = Lines::new();
     // The row the writer stands on: rows are ended lazily, so that empty rows in between (or
     // before the first live row) become one `n$` token.
     let mut at_row = 0u32;
@@ -1159,10 +1162,9 @@ pub fn write_to(
             continue;
         }
         if y > at_row {
-            let room = sink.room(ROOM_PER_WORD)?;
-            let mut at = 0;
-            token(room, &mut at, &mut line, (y - at_row) as u64, ROWS);
-            sink.advance(at);
+            let room = body.room(&mut sink)?;
+            let at = token(room, 0, (y - at_row) as u64, ROWS);
+            body.advance(at);
             at_row = y;
         }
         // The run being gathered: its tag and first column. The cell before column 0 reads as
@@ -1183,35 +1185,118 @@ pub fn write_to(
             if changes == 0 {
                 continue;
             }
-            let room = sink.room(ROOM_PER_WORD)?;
+            let room = body.room(&mut sink)?;
             let at;
-            (at, start, alive, line) = word_tokens(room, changes, base, start, alive, line);
-            sink.advance(at);
+            (at, start, alive) = word_tokens(room, changes, base, start, alive);
+            body.advance(at);
         }
         // The row's trailing dead run is not written.
         if alive == LIVE {
-            let room = sink.room(ROOM_PER_WORD)?;
-            let mut at = 0;
-            token(room, &mut at, &mut line, width - start, LIVE);
-            sink.advance(at);
+            let room = body.room(&mut sink)?;
+            let at = token(room, 0, width - start, LIVE);
+            body.advance(at);
         }
     }
-    let end: &[u8] = if line + 1 > MAX_LINE {
-        b"\n!\n"
-    } else {
-        b"!\n"
-    };
-    sink.push(end)?;
+    body.finish(&mut sink)?;
     sink.finish()
 }
 
-/// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
-/// base + 64`) into `out`, the run under way starting at `start` with tag `alive`, on a line
-/// `line` bytes long; returns the bytes written and the new `start`, `alive` and `line`.
+/// Bytes of tokens [`Lines`] gathers before it breaks them into lines: a few pages, so that
+/// both passes work in the core's L1 and L2 caches.
+const TOKEN_CHUNK: usize = 1 << 15;
+
+/// The body's tokens, gathered without line breaks, and broken into lines of at most
+/// [`MAX_LINE`] bytes into a [`TextSink`] a chunk at a time.
 ///
-/// A function of its own, out of line, so that its few values stay in registers: inside
-/// `write_to` the compiler kept `start` and the line length on the stack, and the store and
-/// reload of each token's values made a chain through memory.
+/// A line ends at the last token end that keeps it within [`MAX_LINE`] bytes, which is where
+/// Golly's writer, deciding token by token, breaks it. Token ends are easy to find in the
+/// text: a token is digits and one tag, so every byte that is not a digit ends one.
+struct Lines {
+    /// Tokens: `len` bytes of them, the first starting a line. Sized for a chunk, a word's
+    /// tokens past it, and the 72-byte copies [`Lines::break_lines`] makes near its end.
+    buf: Box<[u8]>,
+    len: usize,
+}
+
+impl Lines {
+    fn new() -> Lines {
+        Lines {
+            buf: vec![0; TOKEN_CHUNK + ROOM_PER_WORD + 128].into_boxed_slice(),
+            len: 0,
+        }
+    }
+
+    /// Room for a word's tokens ([`ROOM_PER_WORD`] bytes, and the 4-byte stores' scratch):
+    /// when the chunk is full, its lines go to `sink` first.
+    #[inline]
+    fn room(&mut self, sink: &mut TextSink) -> std::io::Result<&mut [u8]> {
+        if self.len >= TOKEN_CHUNK {
+            self.break_lines(sink)?;
+        }
+        Ok(&mut self.buf[self.len..self.len + ROOM_PER_WORD])
+    }
+
+    /// Keeps `n` bytes of tokens written into [`Lines::room`].
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    /// Writes every line of the tokens gathered that must end before the last
+    /// [`MAX_LINE`] bytes (each with its `\n`) to `sink`, and moves what is left, at most
+    /// [`MAX_LINE`] bytes that more tokens may join, to the front.
+    fn break_lines(&mut self, sink: &mut TextSink) -> std::io::Result<()> {
+        // At most one line per 60 bytes (a line is cut short by at most a 10-byte token),
+        // each of them with a newline and a 72-byte copy.
+        let room = sink.room(self.len + self.len / 60 + 128)?;
+        let (buf, len) = (&self.buf, self.len);
+        let (mut from, mut at) = (0, 0);
+        while len - from > MAX_LINE {
+            // Non-digits among bytes from + 7 .. from + 70, bit k for byte from + 7 + k: the
+            // line ends after the last of them (a token is at most 11 bytes, so it is in
+            // there); the bit for byte from + 70, which would start the next line, is
+            // dropped.
+            let window: &[u8; 64] = buf[from + 7..from + 71].try_into().expect("64 bytes");
+            let mut digits = 0u64;
+            for k in 0..4 {
+                let v = B16::load(&window[16 * k..]);
+                digits |= (v.in_range(b'0', b'9').mask() as u64) << (16 * k);
+            }
+            let ends = !digits & (u64::MAX >> 1);
+            let end = from + 8 + (63 - ends.leading_zeros() as usize);
+            let line: &[u8; 72] = buf[from..from + 72].try_into().expect("72 bytes");
+            room[at..at + 72].copy_from_slice(line);
+            room[at + end - from] = b'\n';
+            at += end - from + 1;
+            from = end;
+        }
+        sink.advance(at);
+        self.buf.copy_within(from..len, 0);
+        self.len = len - from;
+        Ok(())
+    }
+
+    /// Writes the rest of the body and the `!` that ends it (on a line of its own when the
+    /// last line is full).
+    fn finish(mut self, sink: &mut TextSink) -> std::io::Result<()> {
+        self.break_lines(sink)?;
+        sink.push(&self.buf[..self.len])?;
+        let end: &[u8] = if self.len + 1 > MAX_LINE {
+            b"\n!\n"
+        } else {
+            b"!\n"
+        };
+        sink.push(end)
+    }
+}
+
+/// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
+/// base + 64`) into `out`, the run under way starting at `start` with tag `alive`; returns
+/// the bytes written and the new `start` and `alive`.
+///
+/// Out of line, so that its few values stay in registers (inside `write_to` the compiler kept
+/// them on the stack, and the store and reload of each token's values made a chain through
+/// memory). The only chain left from token to token is the position, one add.
 #[inline(never)]
 fn word_tokens(
     out: &mut [u8],
@@ -1219,74 +1304,213 @@ fn word_tokens(
     base: u64,
     mut start: u64,
     mut alive: usize,
-    mut line: usize,
-) -> (usize, u64, usize, usize) {
+) -> (usize, u64, usize) {
     let mut at = 0;
     while changes != 0 {
         let x = base + changes.trailing_zeros() as u64;
         changes &= changes - 1;
-        (at, line) = short_token(out, at, line, x - start, alive);
+        at = token(out, at, x - start, alive);
         (start, alive) = (x, alive ^ 1);
     }
-    (at, start, alive, line)
+    (at, start, alive)
 }
 
-/// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[*at..]`, after a line break
-/// when it would make the line longer than [`MAX_LINE`], as Golly does.
+/// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[at..]`; returns the new
+/// end.
 #[inline(always)]
-fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
+fn token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
     if n >= 100 {
-        (*at, *line) = long_token(out, *at, *line, n, tag);
-        return;
+        return long_token(out, at, n, tag);
     }
     let bytes = TOKENS[tag][n as usize];
-    let len = bytes[3] as usize;
-    if *line + len > MAX_LINE {
-        out[*at] = b'\n';
-        *at += 1;
-        *line = 0;
-    }
-    out[*at..*at + 4].copy_from_slice(&bytes);
-    *at += len;
-    *line += len;
-}
-
-/// [`token`] by value, with the line break decided without a branch: a `\n` is stored
-/// first and kept (or overwritten by the token) as the line's length says. Returns the new
-/// `at` and line length.
-#[inline(always)]
-fn short_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
-    if n >= 100 {
-        return long_token(out, at, line, n, tag);
-    }
-    let bytes = TOKENS[tag][n as usize];
-    let len = bytes[3] as usize;
-    let wrap = line + len > MAX_LINE;
-    out[at] = b'\n';
-    let at = at + wrap as usize;
-    let line = if wrap { 0 } else { line };
     out[at..at + 4].copy_from_slice(&bytes);
-    (at + len, line + len)
+    at + bytes[3] as usize
 }
 
 /// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
 #[cold]
-///
-/// Takes and returns its position and line length by value, as [`short_token`] does: a
-/// reference to them would make the hot loop keep them in memory.
-fn long_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
+fn long_token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
     let mut buf = [0u8; 24];
     let first = super::format_u64(n, &mut buf[..23]);
     buf[23] = TOKENS[tag][1][0];
     let bytes = &buf[first..];
-    let (mut at, mut line) = (at, line);
-    if line + bytes.len() > MAX_LINE {
-        out[at] = b'\n';
-        at += 1;
-        line = 0;
-    }
     out[at..at + bytes.len()].copy_from_slice(bytes);
-    (at + bytes.len(), line + bytes.len())
+    at + bytes.len()
+}
+
+/// The writer before [`write_to`]'s two passes, kept as the tests' definition of its output.
+#[cfg(test)]
+mod linewise {
+    use super::*;
+
+    /// The writer before [`write_to`]'s two passes, a token and its line break at a time: the
+    /// tests' definition of the output, byte for byte.
+    ///
+    /// Runs are found a 64-bit word at a time: `w ^ (w << 1)` marks every cell that differs from
+    /// the one before it, so each set bit ends a run, and `trailing_zeros` walks them; the run's
+    /// tag alternates. Each token is one table look-up (`TOKENS`) stored straight into the sink's
+    /// buffer, so the loop holds no branch on the cells' values.
+    pub(super) fn write_to_linewise(
+        out: &mut dyn Write,
+        grid: &Grid,
+        rule: &RuleSpec,
+        name: Option<&str>,
+    ) -> std::io::Result<()> {
+        let mut sink = TextSink::new(out);
+        if let Some(n) = name {
+            sink.push(format!("#N {n}\n").as_bytes())?;
+        }
+        sink.push(
+            format!(
+                "x = {}, y = {}, rule = {}\n",
+                grid.width(),
+                grid.height(),
+                rule.to_golly()
+            )
+            .as_bytes(),
+        )?;
+        // The length of the body line being written.
+        let mut line = 0usize;
+        // The row the writer stands on: rows are ended lazily, so that empty rows in between (or
+        // before the first live row) become one `n$` token.
+        let mut at_row = 0u32;
+        let width = grid.width() as u64;
+        for y in 0..grid.height() {
+            let row = grid.row(y);
+            if row.iter().all(|&w| w == 0) {
+                continue;
+            }
+            if y > at_row {
+                let room = sink.room(ROOM_PER_WORD)?;
+                let mut at = 0;
+                token(room, &mut at, &mut line, (y - at_row) as u64, ROWS);
+                sink.advance(at);
+                at_row = y;
+            }
+            // The run being gathered: its tag and first column. The cell before column 0 reads as
+            // column 0's, so that the row's first run starts without a transition.
+            let mut alive = if row[0] & 1 == 1 { LIVE } else { DEAD };
+            let mut start = 0u64;
+            let mut carry = alive as u64;
+            for (k, pair) in row.chunks(2).enumerate() {
+                let word = pair[0] as u64 | (pair.get(1).copied().unwrap_or(0) as u64) << 32;
+                let base = k as u64 * 64;
+                let mut changes = word ^ (word << 1 | carry);
+                carry = word >> 63;
+                // Padding bits are zero: the only change among them is a live run ending at the
+                // edge, which the row's end writes (or, for a dead run, leaves out).
+                if width - base < 64 {
+                    changes &= (1u64 << (width - base)) - 1;
+                }
+                if changes == 0 {
+                    continue;
+                }
+                let room = sink.room(ROOM_PER_WORD)?;
+                let at;
+                (at, start, alive, line) =
+                    word_tokens_linewise(room, changes, base, start, alive, line);
+                sink.advance(at);
+            }
+            // The row's trailing dead run is not written.
+            if alive == LIVE {
+                let room = sink.room(ROOM_PER_WORD)?;
+                let mut at = 0;
+                token(room, &mut at, &mut line, width - start, LIVE);
+                sink.advance(at);
+            }
+        }
+        let end: &[u8] = if line + 1 > MAX_LINE {
+            b"\n!\n"
+        } else {
+            b"!\n"
+        };
+        sink.push(end)?;
+        sink.finish()
+    }
+
+    /// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
+    /// base + 64`) into `out`, the run under way starting at `start` with tag `alive`, on a line
+    /// `line` bytes long; returns the bytes written and the new `start`, `alive` and `line`.
+    ///
+    /// A function of its own, out of line, so that its few values stay in registers: inside
+    /// `write_to` the compiler kept `start` and the line length on the stack, and the store and
+    /// reload of each token's values made a chain through memory.
+    #[inline(never)]
+    fn word_tokens_linewise(
+        out: &mut [u8],
+        mut changes: u64,
+        base: u64,
+        mut start: u64,
+        mut alive: usize,
+        mut line: usize,
+    ) -> (usize, u64, usize, usize) {
+        let mut at = 0;
+        while changes != 0 {
+            let x = base + changes.trailing_zeros() as u64;
+            changes &= changes - 1;
+            (at, line) = short_token(out, at, line, x - start, alive);
+            (start, alive) = (x, alive ^ 1);
+        }
+        (at, start, alive, line)
+    }
+
+    /// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[*at..]`, after a line break
+    /// when it would make the line longer than [`MAX_LINE`], as Golly does.
+    #[inline(always)]
+    fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
+        if n >= 100 {
+            (*at, *line) = long_token(out, *at, *line, n, tag);
+            return;
+        }
+        let bytes = TOKENS[tag][n as usize];
+        let len = bytes[3] as usize;
+        if *line + len > MAX_LINE {
+            out[*at] = b'\n';
+            *at += 1;
+            *line = 0;
+        }
+        out[*at..*at + 4].copy_from_slice(&bytes);
+        *at += len;
+        *line += len;
+    }
+
+    /// [`token`] by value, with the line break decided without a branch: a `\n` is stored
+    /// first and kept (or overwritten by the token) as the line's length says. Returns the new
+    /// `at` and line length.
+    #[inline(always)]
+    fn short_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
+        if n >= 100 {
+            return long_token(out, at, line, n, tag);
+        }
+        let bytes = TOKENS[tag][n as usize];
+        let len = bytes[3] as usize;
+        let wrap = line + len > MAX_LINE;
+        out[at] = b'\n';
+        let at = at + wrap as usize;
+        let line = if wrap { 0 } else { line };
+        out[at..at + 4].copy_from_slice(&bytes);
+        (at + len, line + len)
+    }
+
+    /// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
+    #[cold]
+    ///
+    /// Takes and returns its position and line length by value, as [`short_token`] does: a
+    /// reference to them would make the hot loop keep them in memory.
+    fn long_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
+        let mut buf = [0u8; 24];
+        let first = crate::life::formats::format_u64(n, &mut buf[..23]);
+        buf[23] = TOKENS[tag][1][0];
+        let bytes = &buf[first..];
+        let (mut at, mut line) = (at, line);
+        if line + bytes.len() > MAX_LINE {
+            out[at] = b'\n';
+            at += 1;
+            line = 0;
+        }
+        out[at..at + bytes.len()].copy_from_slice(bytes);
+        (at + bytes.len(), line + bytes.len())
+    }
 }
 
 #[cfg(test)]
@@ -1559,6 +1783,50 @@ mod tests {
                 assert!(paths_agree(&text, &format!("{w}x{h} at {density}")));
             }
         }
+    }
+
+    /// The two-pass writer gives the old writer's output byte for byte: soups of every
+    /// density at widths around the 64-cell words, runs and row gaps of 100 or more, bodies
+    /// longer than a token chunk, and last lines of exactly 70 bytes (whose `!` goes on a line
+    /// of its own).
+    #[test]
+    fn writer_matches_the_linewise_writer() {
+        let rule = RuleSpec::parse("B36/S23").unwrap();
+        let mut rng = crate::random::SplitMix64::new(70);
+        let mut full_last_lines = 0;
+        let mut check = |g: &Grid, what: &str| {
+            let mut want = Vec::new();
+            linewise::write_to_linewise(&mut want, g, &rule, Some("n")).unwrap();
+            let got = write(g, &rule, Some("n"));
+            assert!(got.as_bytes() == want, "{what}: {got:?} against {want:?}");
+            full_last_lines += got.ends_with("\n!\n") as usize;
+        };
+        for case in 0..3000u64 {
+            let widths = [
+                1, 2, 3, 31, 32, 33, 63, 64, 65, 70, 71, 99, 100, 101, 127, 129, 200, 333,
+            ];
+            let w = widths[case as usize % widths.len()];
+            let h = 1 + (rng.next_u64() % 9) as u32;
+            let density =
+                [0.0, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0][(rng.next_u64() % 9) as usize];
+            let mut g = Grid::random(w, h, density, case).unwrap();
+            if case % 5 == 0 {
+                // Empty rows between live ones: `n$` tokens, some of 100 rows or more.
+                let mut t = Grid::new(w, 150).unwrap();
+                for y in 0..h {
+                    for x in 0..w {
+                        t.set(x, y * 149 / h.max(1), g.get(x, y));
+                    }
+                }
+                g = t;
+            }
+            check(&g, &format!("case {case}: {w}x{h} at {density}"));
+        }
+        for (w, h, density) in [(1000, 200, 0.5), (4000, 30, 0.2), (150, 600, 0.9)] {
+            let g = Grid::random(w, h, density, 9).unwrap();
+            check(&g, &format!("{w}x{h} at {density}"));
+        }
+        assert!(full_last_lines > 0, "no case ended on a full line");
     }
 
     #[test]
