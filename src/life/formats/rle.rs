@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::memory::check_grids;
 use crate::life::rule::RuleSpec;
-use crate::simd::bytes::{run_bits, Bits, BitsKernel, PortableBits, B16};
+use crate::simd::bytes::{run_bits, Bits, BitsKernel, Bytes32, PortableBits, B16};
 use std::io::Write;
 
 /// Longest line the writer emits, as Golly does.
@@ -422,36 +422,44 @@ struct Slots {
     rows: u64,
     /// `\n`.
     newlines: u64,
-    /// The tens digit of a `b` or `o` run of 25 to 99 cells: more than its 3 slots hold.
+    /// The tag of a run of 25 to 99 cells: more than its 3 slots hold.
     long: u64,
     /// As [`Window::counts`], without the live bit: the count of a token ending at byte j.
     counts: [u8; 64],
     /// Byte j: as many low bits set as cells the slot of byte j holds, 0 to 8. A run of n
-    /// cells gives its tag byte min(n, 8), its units digit the next min(n - 8, 8), its tens
-    /// digit the rest (up to 8). Bytes 64..72 are 0 (so 8 can be loaded from any byte).
+    /// cells gives its tag byte min(n, 8), its last digit the next min(n - 8, 8), a tens
+    /// digit before it the rest (up to 8, none past 24). Meaningful for the digits of plain
+    /// `b` and `o` tokens and their tags. Bytes 64..72 are 0 (8 can be loaded from any byte).
     cells: [u8; 72],
     /// `cells` where the run is live, else 0.
     live: [u8; 72],
 }
 
 /// Classifies the 64 bytes at `bytes[at..]` for [`Body::window_slots`] (`at >= 2` and
-/// `at + 66 <= bytes.len()`: the two bytes before and after are looked at), 16 bytes per
-/// vector operation. What a byte's slot holds depends on the token it is in, which its tag
-/// ends: a digit looks ahead one or two bytes for it.
+/// `at + 66 <= bytes.len()`: the two bytes before and after are looked at), 32 bytes per
+/// vector operation. What a digit's slot holds depends on the token it is in, which its tag
+/// ends: a digit looks ahead one or two bytes for whether it is live.
 #[inline(always)]
 fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize) -> Slots {
     assert!(at >= 2 && at + 66 <= bytes.len());
-    const AFTER_FIRST: [u8; 16] = [
-        0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-    ];
-    const AFTER_SECOND: [u8; 16] = [
-        0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-    ];
+    // The bytes before the window are not part of its counts: the first lanes of "digit one
+    // (two) before" are cleared.
+    const AFTER_FIRST: [u8; 32] = after(1);
+    const AFTER_SECOND: [u8; 32] = after(2);
+    const fn after(n: usize) -> [u8; 32] {
+        let mut lanes = [255u8; 32];
+        let mut j = 0;
+        while j < n {
+            lanes[j] = 0;
+            j += 1;
+        }
+        lanes
+    }
     // n low bits for n = 0..=8, and none for 9 (a long run's tens digit).
     const LOW_BITS: [u8; 16] = [0, 1, 3, 7, 15, 31, 63, 127, 255, 0, 0, 0, 0, 0, 0, 0];
-    let splat = B16::splat;
-    let is_digit = |v: B16| v.in_range(b'0', b'9');
-    let ten = |v: B16| {
+    let splat = |b: u8| bits.splat(b);
+    let is_digit = |v: B::V| v.in_range(b'0', b'9');
+    let ten = |v: B::V| {
         let twice = v.add(v);
         let eight = twice.add(twice).add(twice.add(twice));
         eight.add(twice)
@@ -468,9 +476,9 @@ fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize) -> Slots {
         cells: [0; 72],
         live: [0; 72],
     };
-    for k in 0..4 {
-        let from = 2 + 16 * k;
-        let load = |at: usize| B16::load(&window[at..]);
+    for k in 0..2 {
+        let from = 2 + 32 * k;
+        let load = |at: usize| bits.load(&window[at..]);
         let (v2, v1, v, a1, a2) = (
             load(from - 2),
             load(from - 1),
@@ -480,43 +488,45 @@ fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize) -> Slots {
         );
         let (mut d2, mut d1, d, da1) = (is_digit(v2), is_digit(v1), is_digit(v), is_digit(a1));
         if k == 0 {
-            d1 = d1.and(B16::load(&AFTER_FIRST));
-            d2 = d2.and(B16::load(&AFTER_SECOND));
+            d1 = d1.and(bits.load(&AFTER_FIRST));
+            d2 = d2.and(bits.load(&AFTER_SECOND));
         }
-        let (o0, o1, o2) = (v.eq(b'o'), a1.eq(b'o'), a2.eq(b'o'));
-        let r0 = v.eq(b'b').or(o0);
-        let r1 = a1.eq(b'b').or(o1);
-        let r2 = a2.eq(b'b').or(o2);
+        let o0 = v.eq(b'o');
+        let run = v.eq(b'b').or(o0);
         let zero = splat(b'0');
         let (n2, n1, n0, na1) = (v2.sub(zero), v1.sub(zero), v.sub(zero), a1.sub(zero));
-        // The count of a token whose tag is here (1 without digits), of one whose units digit
-        // is here, and of one whose tens digit is here.
+        // The count of a token whose tag is here (1 without digits), of one whose last digit
+        // is here, and of one whose tens digit is here (its units digit next).
         let count = d1
             .and(n1)
             .or(d1.andnot(splat(1)))
             .add(d1.and(d2).and(ten(n2)));
         let units = n0.add(d1.and(ten(n1)));
         let tens = ten(n0).add(na1);
-        let at_units = d.and(r1);
-        let at_tens = d.and(da1).and(r2);
+        // In a plain token, a digit before a non-digit is its last one and the tag is next.
+        let at_units = da1.andnot(d);
+        let at_tens = d.and(da1);
         let eight = splat(8);
-        let width = r0
+        let width = run
             .and(count.min(eight))
             .or(at_units.and(units.sat_sub(eight).min(eight)))
             .or(at_tens.and(tens.sat_sub(splat(16)).min(splat(9))));
-        let cells = bits.lookup(B16::load(&LOW_BITS), width);
-        let live = o0.or(at_units.and(o1)).or(at_tens.and(o2)).and(cells);
-        let lanes = 16 * k..16 * k + 16;
-        s.cells[lanes.clone()].copy_from_slice(&cells.to_array());
-        s.live[lanes.clone()].copy_from_slice(&live.to_array());
-        s.counts[lanes].copy_from_slice(&count.to_array());
-        let mask = |v: B16| (v.mask() as u64) << (16 * k);
+        let cells = bits.lookup(&LOW_BITS, width);
+        let live = o0
+            .or(at_units.and(a1.eq(b'o')))
+            .or(at_tens.and(a2.eq(b'o')))
+            .and(cells);
+        let lanes = 32 * k..32 * k + 32;
+        cells.store(&mut s.cells[lanes.clone()]);
+        live.store(&mut s.live[lanes.clone()]);
+        count.store(&mut s.counts[lanes]);
+        let mask = |v: B::V| (v.mask() as u64) << (32 * k);
         s.digits |= mask(d);
         s.zeros |= mask(v.eq(b'0'));
-        s.runs |= mask(r0);
+        s.runs |= mask(run);
         s.rows |= mask(v.eq(b'$'));
         s.newlines |= mask(v.eq(b'\n'));
-        s.long |= mask(at_tens.and(splat(24).lt_signed(tens)));
+        s.long |= mask(run.and(splat(24).lt_signed(count)));
     }
     s
 }
@@ -527,7 +537,7 @@ fn classify_slots_portable(bytes: &[u8], at: usize) -> Slots {
     let w = classify_portable(bytes, at);
     let byte = |j: usize| bytes[at + j];
     let digit = |j: usize| byte(j).is_ascii_digit();
-    let run = |j: usize| matches!(byte(j), b'b' | b'o');
+    let value = |j: usize| byte(j).wrapping_sub(b'0') as u32;
     let mut s = Slots {
         digits: w.digits,
         zeros: w.zeros,
@@ -540,30 +550,28 @@ fn classify_slots_portable(bytes: &[u8], at: usize) -> Slots {
         live: [0; 72],
     };
     for j in 0..64 {
-        // The token this byte is in: its tag's offset from j, and its count.
-        let (tag, n) = if run(j) {
+        // The token this byte is in: its tag's offset from j, its count, and the cells of
+        // the byte's slot.
+        let (tag, width) = if matches!(byte(j), b'b' | b'o') {
             s.runs |= 1 << j;
-            (0usize, s.counts[j] as u32)
-        } else if digit(j) && run(j + 1) {
-            let tens = if j >= 1 && digit(j - 1) {
-                byte(j - 1) - b'0'
-            } else {
-                0
-            };
-            (1, 10 * tens as u32 + (byte(j) - b'0') as u32)
-        } else if digit(j) && digit(j + 1) && run(j + 2) {
-            let n = 10 * (byte(j) - b'0') as u32 + (byte(j + 1) - b'0') as u32;
+            let n = s.counts[j] as u32;
             if n > 24 {
                 s.long |= 1 << j;
             }
-            (2, n)
+            (0, n.min(8))
+        } else if digit(j) && !digit(j + 1) {
+            let tens = if j >= 1 && digit(j - 1) {
+                value(j - 1)
+            } else {
+                0
+            };
+            (1, (10 * tens + value(j)).saturating_sub(8).min(8))
+        } else if digit(j) {
+            (2, (10 * value(j) + value(j + 1)).saturating_sub(16).min(9))
         } else {
             continue;
         };
-        // The tag's slot holds the first 8 cells, the units digit's the next 8, the tens
-        // digit's the rest.
-        let width = n.saturating_sub(8 * tag as u32).min(8);
-        s.cells[j] = if tag == 2 && n > 24 {
+        s.cells[j] = if width == 9 {
             0
         } else {
             ((1u32 << width) - 1) as u8
@@ -941,9 +949,9 @@ impl Body<'_> {
         }
         let read = 64 - ends.leading_zeros() as usize;
         // The first byte of every token, and the tags of those read one by one: `$`, and
-        // long runs (flagged at their tens digit, two bytes before the tag).
+        // long runs.
         let starts = (s.digits | ends) & !after1;
-        let mut hard = (s.rows | s.long << 2) & below(read);
+        let mut hard = (s.rows | s.long) & below(read);
         let (mut y, mut base, mut off, mut acc) = (cur.y, cur.x & !63, cur.x % 64, 0u64);
         let inside = |bits: u64, base: u64, y: u64| {
             let room = max_x.saturating_sub(base);
