@@ -435,12 +435,28 @@ struct Slots {
     live: [u8; 72],
 }
 
+impl Slots {
+    const EMPTY: Slots = Slots {
+        digits: 0,
+        zeros: 0,
+        runs: 0,
+        rows: 0,
+        newlines: 0,
+        long: 0,
+        counts: [0; 64],
+        cells: [0; 72],
+        live: [0; 72],
+    };
+}
+
 /// Classifies the 64 bytes at `bytes[at..]` for [`Body::window_slots`] (`at >= 2` and
 /// `at + 66 <= bytes.len()`: the two bytes before and after are looked at), 32 bytes per
 /// vector operation. What a digit's slot holds depends on the token it is in, which its tag
 /// ends: a digit looks ahead one or two bytes for whether it is live.
+///
+/// It fills `s` in place: returned by value, the arrays were copied a byte at a time.
 #[inline(always)]
-fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize) -> Slots {
+fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize, s: &mut Slots) {
     assert!(at >= 2 && at + 66 <= bytes.len());
     // The bytes before the window are not part of its counts: the first lanes of "digit one
     // (two) before" are cleared.
@@ -465,17 +481,7 @@ fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize) -> Slots {
         eight.add(twice)
     };
     let window: &[u8; 68] = bytes[at - 2..at + 66].try_into().expect("68 bytes");
-    let mut s = Slots {
-        digits: 0,
-        zeros: 0,
-        runs: 0,
-        rows: 0,
-        newlines: 0,
-        long: 0,
-        counts: [0; 64],
-        cells: [0; 72],
-        live: [0; 72],
-    };
+    (s.digits, s.zeros, s.runs, s.rows, s.newlines, s.long) = (0, 0, 0, 0, 0, 0);
     for k in 0..2 {
         let from = 2 + 32 * k;
         let load = |at: usize| bits.load(&window[at..]);
@@ -528,7 +534,6 @@ fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize) -> Slots {
         s.newlines |= mask(v.eq(b'\n'));
         s.long |= mask(run.and(splat(24).lt_signed(count)));
     }
-    s
 }
 
 /// [`classify_slots`] a byte at a time: its definition, for the tests.
@@ -674,6 +679,8 @@ impl Body<'_> {
         // The window is not tried again before this offset: it stopped at a byte it leaves to
         // the byte path, so trying sooner would make no progress.
         let mut window_from = 0;
+        // [`Body::window_slots`]' classification, filled in place window after window.
+        let mut slots = Slots::EMPTY;
         while cur.i < bytes.len() {
             if self.path != Path::Bytes
                 && count_at.is_none()
@@ -684,7 +691,7 @@ impl Body<'_> {
                 let from = cur.i;
                 let mut stop = 0;
                 if let Some(bits) = bits.filter(|_| cur.i + 66 <= bytes.len()) {
-                    stop = Self::window_slots(bits, bytes, &mut cur, max, runs);
+                    stop = Self::window_slots(bits, bytes, &mut cur, max, runs, &mut slots);
                 }
                 if cur.i == from {
                     stop = Self::window(bytes, &mut cur, max, runs);
@@ -932,8 +939,9 @@ impl Body<'_> {
         cur: &mut Cursor,
         (max_x, max_y): (u64, u64),
         runs: &mut impl Runs,
+        s: &mut Slots,
     ) -> usize {
-        let s = classify_slots(bits, bytes, cur.i);
+        classify_slots(bits, bytes, cur.i, s);
         let ends = s.runs | s.rows | s.newlines;
         let after1 = s.digits << 1;
         // Left to the other paths: other bytes, a count's leading 0, a third digit, a count
@@ -1272,8 +1280,10 @@ impl Lines {
             }
             let ends = !digits & (u64::MAX >> 1);
             let end = from + 8 + (63 - ends.leading_zeros() as usize);
+            // Whole arrays, not `copy_from_slice`: a fixed-size copy in registers, never a call.
             let line: &[u8; 72] = buf[from..from + 72].try_into().expect("72 bytes");
-            room[at..at + 72].copy_from_slice(line);
+            let to: &mut [u8; 72] = (&mut room[at..at + 72]).try_into().expect("72 bytes");
+            *to = *line;
             room[at + end - from] = b'\n';
             at += end - from + 1;
             from = end;
@@ -1331,7 +1341,10 @@ fn token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
         return long_token(out, at, n, tag);
     }
     let bytes = TOKENS[tag][n as usize];
-    out[at..at + 4].copy_from_slice(&bytes);
+    // One 4-byte store (`copy_from_slice` may stay a call where the standard library is not
+    // inlined).
+    let to: &mut [u8; 4] = (&mut out[at..at + 4]).try_into().expect("4 bytes");
+    *to = bytes;
     at + bytes[3] as usize
 }
 
@@ -1727,13 +1740,17 @@ mod tests {
             }
             for at in 2..=6 {
                 let want = classify_slots_portable(&bytes, at);
-                assert_eq!(classify_slots(PortableBits, &bytes, at), want);
+                let mut got = Slots::EMPTY;
+                classify_slots(PortableBits, &bytes, at, &mut got);
+                assert_eq!(got, want);
                 struct Native<'a>(&'a [u8], usize);
                 impl BitsKernel for Native<'_> {
                     type Output = Slots;
                     #[inline(always)]
                     fn run<B: Bits>(self, bits: B) -> Slots {
-                        classify_slots(bits, self.0, self.1)
+                        let mut s = Slots::EMPTY;
+                        classify_slots(bits, self.0, self.1, &mut s);
+                        s
                     }
                 }
                 if let Some(got) = run_bits(Native(&bytes, at)) {
