@@ -1308,13 +1308,42 @@ impl Lines {
     }
 }
 
+/// Two tokens at once: for a run of `n1 < 16` cells with tag `t` ([`DEAD`] or [`LIVE`])
+/// followed by one of `n2 < 16` cells with the other tag, `PAIRS[t][n1 * 16 + n2]` holds both
+/// tokens' bytes (at most 6) and, in the top byte, how many there are: a soup's runs are
+/// nearly all that short, so one look-up and one 8-byte store write two tokens.
+static PAIRS: [[u64; 256]; 2] = [pair_table(DEAD), pair_table(LIVE)];
+
+const fn pair_table(first: usize) -> [u64; 256] {
+    let mut table = [0u64; 256];
+    let mut i = 17;
+    while i < 256 {
+        let (n1, n2) = (i / 16, i % 16);
+        if n1 > 0 && n2 > 0 {
+            let (a, b) = (TOKENS[first][n1], TOKENS[first ^ 1][n2]);
+            let (la, lb) = (a[3] as usize, b[3] as usize);
+            let mut bytes = [0u8; 8];
+            let mut j = 0;
+            while j < la + lb {
+                bytes[j] = if j < la { a[j] } else { b[j - la] };
+                j += 1;
+            }
+            bytes[7] = (la + lb) as u8;
+            table[i] = u64::from_le_bytes(bytes);
+        }
+        i += 1;
+    }
+    table
+}
+
 /// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
 /// base + 64`) into `out`, the run under way starting at `start` with tag `alive`; returns
 /// the bytes written and the new `start` and `alive`.
 ///
 /// Out of line, so that its few values stay in registers (inside `write_to` the compiler kept
 /// them on the stack, and the store and reload of each token's values made a chain through
-/// memory). The only chain left from token to token is the position, one add.
+/// memory). The only chain left from token to token is the position, one add; runs go two at
+/// a time through [`PAIRS`] where both are shorter than 16 cells.
 #[inline(never)]
 fn word_tokens(
     out: &mut [u8],
@@ -1327,6 +1356,19 @@ fn word_tokens(
     while changes != 0 {
         let x = base + changes.trailing_zeros() as u64;
         changes &= changes - 1;
+        if changes != 0 {
+            let x2 = base + changes.trailing_zeros() as u64;
+            let (n1, n2) = (x - start, x2 - x);
+            if n1 | n2 < 16 {
+                let pair = PAIRS[alive][(n1 * 16 + n2) as usize];
+                let to: &mut [u8; 8] = (&mut out[at..at + 8]).try_into().expect("8 bytes");
+                *to = pair.to_le_bytes();
+                at += (pair >> 56) as usize;
+                changes &= changes - 1;
+                start = x2;
+                continue;
+            }
+        }
         at = token(out, at, x - start, alive);
         (start, alive) = (x, alive ^ 1);
     }
