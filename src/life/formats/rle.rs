@@ -975,29 +975,35 @@ impl Body<'_> {
                 let start = 63 - (starts & below(tag + 1)).leading_zeros() as usize;
                 (start, tag)
             };
-            let mut at = from;
-            while at < to {
-                let keep = if to - at >= 8 {
-                    u64::MAX
-                } else {
-                    (1u64 << (8 * (to - at))) - 1
-                };
-                let load = |a: &[u8; 72]| {
-                    u64::from_le_bytes(a[at..at + 8].try_into().expect("8 bytes")) & keep
-                };
-                let (mask, live) = (load(&s.cells), load(&s.live));
-                let cells = bits.pext(live, mask);
-                let wide = (cells as u128) << off;
-                acc |= wide as u64;
-                off += mask.count_ones() as u64;
-                if off >= 64 {
-                    if !inside(acc, base, y) {
-                        return 63;
+            // 8 slots: their cells packed in order, shifted in after the `off` cells of the
+            // word under way, which goes out when full.
+            macro_rules! slots {
+                ($at:expr, $keep:expr) => {{
+                    let load = |a: &[u8; 72]| {
+                        u64::from_le_bytes(a[$at..$at + 8].try_into().expect("8 bytes")) & $keep
+                    };
+                    let (mask, live) = (load(&s.cells), load(&s.live));
+                    let cells = bits.pext(live, mask);
+                    acc |= cells << off;
+                    // The cells past the word's end (none when off is 0).
+                    let spill = (cells >> 1) >> (63 - off);
+                    off += mask.count_ones() as u64;
+                    if off >= 64 {
+                        if !inside(acc, base, y) {
+                            return 63;
+                        }
+                        runs.bits(y, base, acc);
+                        (acc, off, base) = (spill, off - 64, base + 64);
                     }
-                    runs.bits(y, base, acc);
-                    (acc, off, base) = ((wide >> 64) as u64, off - 64, base + 64);
-                }
+                }};
+            }
+            let mut at = from;
+            while at + 8 <= to {
+                slots!(at, u64::MAX);
                 at += 8;
+            }
+            if at < to {
+                slots!(at, (1u64 << (8 * (to - at))) - 1);
             }
             if tag == 64 {
                 break;
@@ -1382,12 +1388,11 @@ fn token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
     if n >= 100 {
         return long_token(out, at, n, tag);
     }
-    let bytes = TOKENS[tag][n as usize];
-    // One 4-byte store (`copy_from_slice` may stay a call where the standard library is not
-    // inlined).
+    // One 4-byte load and store, as a u32 (as a byte array, the copy became three).
+    let bytes = u32::from_le_bytes(TOKENS[tag][n as usize]);
     let to: &mut [u8; 4] = (&mut out[at..at + 4]).try_into().expect("4 bytes");
-    *to = bytes;
-    at + bytes[3] as usize
+    *to = bytes.to_le_bytes();
+    at + (bytes >> 24) as usize
 }
 
 /// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
