@@ -11,7 +11,8 @@ with SPEEDUP_CPU=LEVEL). For each binary: the start-up baseline (`--random 8x8 -
 of soup.rle (`soup.rle -g 0`), the soup without a file (`--random 2048x2048 -g 0`) and its write
 (`-o out.rle`). Read time over the baseline = read - start-up; write time = write - soup. GB/s is
 the file's bytes over that time. soup.rle is made in DIR by the first binary if it is missing;
-every binary must read it to the same hash and write the same bytes.
+every binary must read it to the same hash and write the same bytes. --out puts the writes
+elsewhere (a tmpfs shows the writer without the disk file system's share).
 """
 import argparse
 import os
@@ -39,10 +40,13 @@ def run(cmd, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--dir", default=tempfile.gettempdir())
+    ap.add_argument("--dir", default=tempfile.gettempdir(), help="where soup.rle is")
+    ap.add_argument("--out", help="where the writes go (default --dir); a tmpfs such as "
+                    "/dev/shm leaves out the disk file system's block allocation and writeback")
     ap.add_argument("binaries", nargs="+", metavar="NAME=BINARY[:LEVEL]")
     args = ap.parse_args()
     soup = os.path.join(args.dir, "soup.rle")
+    out_dir = args.out or args.dir
     bins = []
     for spec in args.binaries:
         name, _, path = spec.partition("=")
@@ -65,7 +69,7 @@ def main():
         out = subprocess.run([path, *life, soup, *serial], check=True, env=env,
                              capture_output=True, text=True).stdout
         hashes.update(l for l in out.splitlines() if l.startswith("hash:"))
-        target = os.path.join(args.dir, f"out-{name}.rle")
+        target = os.path.join(out_dir, f"out-{name}.rle")
         subprocess.run([path, *life, "--random", "2048x2048", *serial, "-o", target],
                        check=True, env=env, stdout=subprocess.DEVNULL)
         with open(target, "rb") as f:
@@ -76,7 +80,7 @@ def main():
         "start-up": ["--random", "8x8", *serial],
         "read": [soup, *serial],
         "soup": ["--random", "2048x2048", *serial],
-        "write": ["--random", "2048x2048", *serial, "-o", os.path.join(args.dir, "out.rle")],
+        "write": ["--random", "2048x2048", *serial, "-o", os.path.join(out_dir, "out.rle")],
     }
     best = {(n, c): [float("inf")] * 2 for n, _, _ in bins for c in cases}
     for _ in range(args.rounds):
@@ -85,7 +89,7 @@ def main():
                 cpu, wall = run([path, *life, *rest], env)
                 b = best[(name, case)]
                 b[0], b[1] = min(b[0], cpu), min(b[1], wall)
-    print(f"soup.rle: {size} bytes; best of {args.rounds}, ms (CPU / wall)")
+    print(f"soup.rle: {size} bytes; writes to {out_dir}; best of {args.rounds}, ms (CPU / wall)")
     print("| binary | start-up | read | soup | write | read over start-up | write over soup |")
     print("|---|---|---|---|---|---|---|")
     for name, _, _ in bins:

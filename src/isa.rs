@@ -307,12 +307,17 @@ fn slow_pext_vendor() -> bool {
     // keeps the older compilers of our rust-version working).
     #[allow(unused_unsafe)]
     let (vendor, signature) = unsafe { (__cpuid(0), __cpuid(1).eax) };
-    let name = [vendor.ebx, vendor.edx, vendor.ecx];
-    let is = |s: &[u8; 12]| {
-        name.iter()
-            .flat_map(|w| w.to_le_bytes())
-            .eq(s.iter().copied())
-    };
+    let mut name = [0u8; 12];
+    for (i, word) in [vendor.ebx, vendor.edx, vendor.ecx].iter().enumerate() {
+        name[4 * i..4 * i + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    pext_is_microcoded(&name, signature)
+}
+
+/// Whether a CPU with this CPUID vendor string (leaf 0's EBX, EDX, ECX) and signature (leaf
+/// 1's EAX) runs `pext` in microcode.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn pext_is_microcoded(vendor: &[u8; 12], signature: u32) -> bool {
     // The family: the base field, plus the extended field when the base is 0xf.
     let base = (signature >> 8) & 0xf;
     let family = if base == 0xf {
@@ -320,7 +325,7 @@ fn slow_pext_vendor() -> bool {
     } else {
         base
     };
-    is(b"HygonGenuine") || (is(b"AuthenticAMD") && family < 0x19)
+    vendor == b"HygonGenuine" || (vendor == b"AuthenticAMD" && family < 0x19)
 }
 
 /// What `SPEEDUP_SHA` asks of the SHA-256 kernel: `Some(true)` use the SHA instructions,
@@ -395,6 +400,22 @@ pub fn cpu_features() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Zen 1, Zen 2 and Hygon run `pext` in microcode; Zen 3, Zen 4 and Intel do not.
+    #[test]
+    fn microcoded_pext_by_vendor_and_family() {
+        let (amd, intel, hygon) = (b"AuthenticAMD", b"GenuineIntel", b"HygonGenuine");
+        assert!(pext_is_microcoded(amd, 0x0080_0f12)); // Zen 1, family 0x17
+        assert!(pext_is_microcoded(amd, 0x0083_0f10)); // Zen 2, family 0x17
+        assert!(!pext_is_microcoded(amd, 0x00a0_0f11)); // Zen 3 (this guest), family 0x19
+        assert!(!pext_is_microcoded(amd, 0x00a1_0f11)); // Zen 4, family 0x19
+        assert!(!pext_is_microcoded(intel, 0x0005_0654)); // Skylake-SP, family 6
+        assert!(pext_is_microcoded(hygon, 0x0090_0f01));
+        #[cfg(target_arch = "x86_64")]
+        if has_fast_pext() {
+            assert!(std::arch::is_x86_feature_detected!("bmi2"));
+        }
+    }
 
     #[test]
     fn every_name_parses_back() {

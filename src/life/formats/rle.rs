@@ -610,6 +610,7 @@ struct Body<'a> {
 
 /// [`Body::scan`] as a [`BitsKernel`]: compiled, with everything it inlines, for the CPU's
 /// `pext` and `pshufb` inside [`run_bits`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 struct ScanKernel<'b, 'a, R> {
     body: &'b Body<'a>,
     limit: Option<(u64, u64)>,
