@@ -271,6 +271,63 @@ pub fn has_sha_ni() -> bool {
     })
 }
 
+/// Whether this CPU has BMI2 with a fast `pext` (one instruction of a few cycles), with the
+/// POPCNT, LZCNT, SSSE3 and AVX2 that the kernels using it are compiled with. AMD's CPUs
+/// before Zen 3 (family 0x19) and Hygon's have BMI2 but run `pext` in microcode, tens to
+/// hundreds of cycles a call (slower than doing without): false there. Detected once.
+pub fn has_fast_pext() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let features = has!("bmi1")
+                && has!("bmi2")
+                && has!("popcnt")
+                && has!("lzcnt")
+                && has!("ssse3")
+                && has!("sse4.1")
+                && has!("sse4.2")
+                && has!("avx")
+                && has!("avx2");
+            features && !slow_pext_vendor()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// AMD before family 0x19 (Zen 3), or Hygon (Zen 1's design): `pext` in microcode.
+#[cfg(target_arch = "x86_64")]
+fn slow_pext_vendor() -> bool {
+    use std::arch::x86_64::__cpuid;
+    // SAFETY: CPUID exists on every x86-64 CPU (the call is safe from Rust 1.94 on; the block
+    // keeps the older compilers of our rust-version working).
+    #[allow(unused_unsafe)]
+    let (vendor, signature) = unsafe { (__cpuid(0), __cpuid(1).eax) };
+    let mut name = [0u8; 12];
+    for (i, word) in [vendor.ebx, vendor.edx, vendor.ecx].iter().enumerate() {
+        name[4 * i..4 * i + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    pext_is_microcoded(&name, signature)
+}
+
+/// Whether a CPU with this CPUID vendor string (leaf 0's EBX, EDX, ECX) and signature (leaf
+/// 1's EAX) runs `pext` in microcode.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn pext_is_microcoded(vendor: &[u8; 12], signature: u32) -> bool {
+    // The family: the base field, plus the extended field when the base is 0xf.
+    let base = (signature >> 8) & 0xf;
+    let family = if base == 0xf {
+        base + ((signature >> 20) & 0xff)
+    } else {
+        base
+    };
+    vendor == b"HygonGenuine" || (vendor == b"AuthenticAMD" && family < 0x19)
+}
+
 /// What `SPEEDUP_SHA` asks of the SHA-256 kernel: `Some(true)` use the SHA instructions,
 /// `Some(false)` do not, `None` (unset) choose by speed. An error names the variable and value
 /// for another word, or for `on` where this CPU lacks them ([`has_sha_ni`]).
@@ -343,6 +400,22 @@ pub fn cpu_features() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Zen 1, Zen 2 and Hygon run `pext` in microcode; Zen 3, Zen 4 and Intel do not.
+    #[test]
+    fn microcoded_pext_by_vendor_and_family() {
+        let (amd, intel, hygon) = (b"AuthenticAMD", b"GenuineIntel", b"HygonGenuine");
+        assert!(pext_is_microcoded(amd, 0x0080_0f12)); // Zen 1, family 0x17
+        assert!(pext_is_microcoded(amd, 0x0083_0f10)); // Zen 2, family 0x17
+        assert!(!pext_is_microcoded(amd, 0x00a0_0f11)); // Zen 3 (this guest), family 0x19
+        assert!(!pext_is_microcoded(amd, 0x00a1_0f11)); // Zen 4, family 0x19
+        assert!(!pext_is_microcoded(intel, 0x0005_0654)); // Skylake-SP, family 6
+        assert!(pext_is_microcoded(hygon, 0x0090_0f01));
+        #[cfg(target_arch = "x86_64")]
+        if has_fast_pext() {
+            assert!(std::arch::is_x86_feature_detected!("bmi2"));
+        }
+    }
 
     #[test]
     fn every_name_parses_back() {

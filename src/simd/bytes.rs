@@ -108,6 +108,292 @@ pub(crate) fn find_byte(haystack: &[u8], from: usize, b: u8) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// 32 bytes, lane by lane, for the scanners built on [`Bits`]: made only by a [`Bits`] value
+/// ([`Bits::load`], [`Bits::splat`]), so that a vector of the CPU's exists only where the CPU
+/// runs its instructions. Comparison results are 0xff (true) or 0 (false) in each lane.
+pub(crate) trait Bytes32: Copy {
+    /// Where the lane equals `b`.
+    fn eq(self, b: u8) -> Self;
+    /// Where the lane is in `lo ..= hi` (unsigned).
+    fn in_range(self, lo: u8, hi: u8) -> Self;
+    /// Where the lane, read as a signed byte, is less than `b`'s.
+    fn lt_signed(self, b: Self) -> Self;
+    /// `self + b`, wrapping.
+    fn add(self, b: Self) -> Self;
+    /// `self - b`, wrapping.
+    fn sub(self, b: Self) -> Self;
+    /// `self & b`.
+    fn and(self, b: Self) -> Self;
+    /// `self | b`.
+    fn or(self, b: Self) -> Self;
+    /// `!self & b`.
+    fn andnot(self, b: Self) -> Self;
+    /// The smaller of `self` and `b` (unsigned).
+    fn min(self, b: Self) -> Self;
+    /// `self - b`, or 0 where `b` is larger (unsigned, saturating).
+    fn sat_sub(self, b: Self) -> Self;
+    /// The top bit of each lane, lane j at bit j.
+    fn mask(self) -> u32;
+    /// The lanes, in order, into `to[..32]`.
+    fn store(self, to: &mut [u8]);
+}
+
+/// Operations on bit fields and bytes that not every CPU of an architecture has, or has fast:
+/// x86's BMI2 `pext`, and AVX2's 32-byte vectors with `pshufb`. A scanner generic over `Bits`
+/// runs with [`PortableBits`] (their definition, a bit and a lane at a time: the tests'
+/// oracle) or, through [`run_bits`], with the CPU's instructions, compiled inside one
+/// `#[target_feature]` function.
+pub(crate) trait Bits: Copy {
+    /// The vectors.
+    type V: Bytes32;
+    /// The bits of `a` where `mask` is set, packed toward bit 0 in order (`pext`).
+    fn pext(self, a: u64, mask: u64) -> u64;
+    /// The first 32 bytes of `from` (panics if it is shorter).
+    fn load(self, from: &[u8]) -> Self::V;
+    /// Every lane `b`.
+    fn splat(self, b: u8) -> Self::V;
+    /// `table[idx]` lane by lane for `idx` below 16, and 0 where `idx`'s top bit is set
+    /// (`pshufb`; other indices are taken modulo 16).
+    fn lookup(self, table: &[u8; 16], idx: Self::V) -> Self::V;
+}
+
+/// [`Bits`] a bit and a lane at a time: the definition the instructions are tested against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PortableBits;
+
+/// [`PortableBits`]' vectors: an array.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lanes32([u8; 32]);
+
+impl Lanes32 {
+    fn zip(self, b: Lanes32, f: impl Fn(u8, u8) -> u8) -> Lanes32 {
+        Lanes32(std::array::from_fn(|j| f(self.0[j], b.0[j])))
+    }
+    fn test(self, f: impl Fn(u8) -> bool) -> Lanes32 {
+        Lanes32(self.0.map(|x| if f(x) { 0xff } else { 0 }))
+    }
+}
+
+impl Bytes32 for Lanes32 {
+    fn eq(self, b: u8) -> Self {
+        self.test(|x| x == b)
+    }
+    fn in_range(self, lo: u8, hi: u8) -> Self {
+        self.test(|x| (lo..=hi).contains(&x))
+    }
+    fn lt_signed(self, b: Self) -> Self {
+        self.zip(b, |x, y| if (x as i8) < (y as i8) { 0xff } else { 0 })
+    }
+    fn add(self, b: Self) -> Self {
+        self.zip(b, u8::wrapping_add)
+    }
+    fn sub(self, b: Self) -> Self {
+        self.zip(b, u8::wrapping_sub)
+    }
+    fn and(self, b: Self) -> Self {
+        self.zip(b, |x, y| x & y)
+    }
+    fn or(self, b: Self) -> Self {
+        self.zip(b, |x, y| x | y)
+    }
+    fn andnot(self, b: Self) -> Self {
+        self.zip(b, |x, y| !x & y)
+    }
+    fn min(self, b: Self) -> Self {
+        self.zip(b, u8::min)
+    }
+    fn sat_sub(self, b: Self) -> Self {
+        self.zip(b, u8::saturating_sub)
+    }
+    fn mask(self) -> u32 {
+        self.0
+            .iter()
+            .enumerate()
+            .fold(0, |m, (j, &b)| m | ((b >> 7) as u32) << j)
+    }
+    fn store(self, to: &mut [u8]) {
+        to[..32].copy_from_slice(&self.0);
+    }
+}
+
+impl Bits for PortableBits {
+    type V = Lanes32;
+    fn pext(self, a: u64, mut mask: u64) -> u64 {
+        let (mut out, mut k) = (0u64, 0);
+        while mask != 0 {
+            let bit = mask.trailing_zeros();
+            out |= (a >> bit & 1) << k;
+            k += 1;
+            mask &= mask - 1;
+        }
+        out
+    }
+    fn load(self, from: &[u8]) -> Lanes32 {
+        Lanes32(from[..32].try_into().expect("32 bytes"))
+    }
+    fn splat(self, b: u8) -> Lanes32 {
+        Lanes32([b; 32])
+    }
+    fn lookup(self, table: &[u8; 16], idx: Lanes32) -> Lanes32 {
+        Lanes32(
+            idx.0
+                .map(|i| if i >= 0x80 { 0 } else { table[i as usize % 16] }),
+        )
+    }
+}
+
+/// A kernel generic over [`Bits`], run by [`run_bits`] (which runs nothing where the
+/// architecture has no such instructions: then only the tests run kernels, with
+/// [`PortableBits`]).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) trait BitsKernel {
+    /// What the kernel returns.
+    type Output;
+    /// Runs the kernel with `bits`. Implementations must be `#[inline(always)]`, as
+    /// [`SimdKernel::run`](crate::simd::SimdKernel::run), and so must the generic functions
+    /// they call with `bits`.
+    fn run<B: Bits>(self, bits: B) -> Self::Output;
+}
+
+/// Runs `kernel` with the CPU's [`Bits`] instructions where it has them fast
+/// ([`crate::isa::has_fast_pext`]: BMI2 that is not microcoded, and AVX2) and the level in
+/// force ([`crate::isa::Isa::for_kernel`], which `SPEEDUP_CPU` sets) is AVX2 or wider; `None`
+/// elsewhere (the caller takes its path without them: a `pext` a bit at a time would be
+/// slower than no `pext`).
+pub(crate) fn run_bits<K: BitsKernel>(kernel: K) -> Option<K::Output> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::isa::Isa;
+        let level = Isa::for_kernel(&[Isa::Avx2]).unwrap_or(Isa::Sse2);
+        if matches!(level, Isa::Avx2 | Isa::Avx512) {
+            if let Some(b) = bmi2::Bmi2::new() {
+                return Some(bmi2::run(b, kernel));
+            }
+        }
+    }
+    let _ = kernel;
+    None
+}
+
+/// x86's BMI2 and AVX2 behind a token.
+#[cfg(target_arch = "x86_64")]
+mod bmi2 {
+    use super::{Bits, BitsKernel, Bytes32};
+    use std::arch::x86_64::*;
+
+    /// Proof that this CPU has a fast `pext` and what [`run`] enables
+    /// ([`crate::isa::has_fast_pext`]): only [`Bmi2::new`] makes one, which is what makes its
+    /// safe methods, and those of the vectors it makes, sound.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Bmi2(());
+
+    impl Bmi2 {
+        pub(crate) fn new() -> Option<Bmi2> {
+            crate::isa::has_fast_pext().then_some(Bmi2(()))
+        }
+    }
+
+    /// An AVX2 vector, made only through a [`Bmi2`] token.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Y(__m256i);
+
+    // SAFETY (every intrinsic below): a `Y` or a `Bmi2` exists only where the CPU has AVX2 and
+    // BMI2 (`Bmi2::new`); the loads and stores touch exactly the 32 bytes of the slices they
+    // are given, which are checked to hold them.
+    impl Bytes32 for Y {
+        #[inline(always)]
+        fn eq(self, b: u8) -> Y {
+            Y(unsafe { _mm256_cmpeq_epi8(self.0, _mm256_set1_epi8(b as i8)) })
+        }
+        #[inline(always)]
+        fn in_range(self, lo: u8, hi: u8) -> Y {
+            // Shifted so that lo is the smallest signed byte: one signed compare.
+            unsafe {
+                let shifted =
+                    _mm256_add_epi8(self.0, _mm256_set1_epi8(0x80u8.wrapping_sub(lo) as i8));
+                let bound = 0x80u8.wrapping_add(hi - lo).wrapping_add(1) as i8;
+                Y(_mm256_cmpgt_epi8(_mm256_set1_epi8(bound), shifted))
+            }
+        }
+        #[inline(always)]
+        fn lt_signed(self, b: Y) -> Y {
+            Y(unsafe { _mm256_cmpgt_epi8(b.0, self.0) })
+        }
+        #[inline(always)]
+        fn add(self, b: Y) -> Y {
+            Y(unsafe { _mm256_add_epi8(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn sub(self, b: Y) -> Y {
+            Y(unsafe { _mm256_sub_epi8(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn and(self, b: Y) -> Y {
+            Y(unsafe { _mm256_and_si256(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn or(self, b: Y) -> Y {
+            Y(unsafe { _mm256_or_si256(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn andnot(self, b: Y) -> Y {
+            Y(unsafe { _mm256_andnot_si256(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn min(self, b: Y) -> Y {
+            Y(unsafe { _mm256_min_epu8(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn sat_sub(self, b: Y) -> Y {
+            Y(unsafe { _mm256_subs_epu8(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn mask(self) -> u32 {
+            unsafe { _mm256_movemask_epi8(self.0) as u32 }
+        }
+        #[inline(always)]
+        fn store(self, to: &mut [u8]) {
+            let to: &mut [u8; 32] = (&mut to[..32]).try_into().expect("32 bytes");
+            unsafe { _mm256_storeu_si256(to.as_mut_ptr().cast(), self.0) }
+        }
+    }
+
+    impl Bits for Bmi2 {
+        type V = Y;
+        #[inline(always)]
+        fn pext(self, a: u64, mask: u64) -> u64 {
+            unsafe { _pext_u64(a, mask) }
+        }
+        #[inline(always)]
+        fn load(self, from: &[u8]) -> Y {
+            let from: &[u8; 32] = from[..32].try_into().expect("32 bytes");
+            Y(unsafe { _mm256_loadu_si256(from.as_ptr().cast()) })
+        }
+        #[inline(always)]
+        fn splat(self, b: u8) -> Y {
+            Y(unsafe { _mm256_set1_epi8(b as i8) })
+        }
+        #[inline(always)]
+        fn lookup(self, table: &[u8; 16], idx: Y) -> Y {
+            unsafe {
+                let t = _mm_loadu_si128(table.as_ptr().cast());
+                Y(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(t), idx.0))
+            }
+        }
+    }
+
+    /// Runs `kernel` compiled for BMI2, POPCNT, LZCNT and AVX2.
+    pub(crate) fn run<K: BitsKernel>(b: Bmi2, kernel: K) -> K::Output {
+        #[target_feature(enable = "bmi1,bmi2,popcnt,lzcnt,ssse3,sse4.1,sse4.2,avx,avx2")]
+        fn compiled<K: BitsKernel>(b: Bmi2, kernel: K) -> K::Output {
+            kernel.run(b)
+        }
+        // SAFETY: the token exists, so this CPU has every feature enabled above
+        // (`has_fast_pext` checks them).
+        unsafe { compiled(b, kernel) }
+    }
+}
+
 /// SSE2: part of x86-64 itself.
 #[cfg(target_arch = "x86_64")]
 mod imp {
@@ -334,6 +620,76 @@ mod tests {
             for (j, &c) in a.iter().enumerate() {
                 assert_eq!(digits >> j & 1 == 1, c.is_ascii_digit(), "{c}");
             }
+        }
+    }
+
+    /// Every [`Bits`] operation of the CPU's (where it has them fast) against
+    /// [`PortableBits`], on the same inputs.
+    #[test]
+    fn cpu_bits_match_the_portable_definition() {
+        struct Every(Vec<([u8; 32], [u8; 32], u64, u64)>);
+        impl BitsKernel for Every {
+            type Output = Vec<Vec<u64>>;
+            #[inline(always)]
+            fn run<B: Bits>(self, bits: B) -> Vec<Vec<u64>> {
+                let table: [u8; 16] = std::array::from_fn(|j| (j * 37 + 5) as u8);
+                let lanes = |v: B::V| {
+                    let mut out = [0u8; 32];
+                    v.store(&mut out);
+                    out.chunks(8)
+                        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+                        .collect::<Vec<_>>()
+                };
+                self.0
+                    .iter()
+                    .map(|(a, b, x, m)| {
+                        let (va, vb) = (bits.load(a), bits.load(b));
+                        let mut r = vec![bits.pext(*x, *m), va.mask() as u64];
+                        for v in [
+                            va.eq(b[0]),
+                            va.in_range(b'0', b'9'),
+                            va.in_range(b[1].min(b[2]), b[1].max(b[2])),
+                            va.lt_signed(vb),
+                            va.add(vb),
+                            va.sub(vb),
+                            va.and(vb),
+                            va.or(vb),
+                            va.andnot(vb),
+                            va.min(vb),
+                            va.sat_sub(vb),
+                            bits.lookup(&table, vb),
+                            bits.splat(a[3]),
+                        ] {
+                            r.extend(lanes(v));
+                        }
+                        r
+                    })
+                    .collect()
+            }
+        }
+        let mut rng = crate::random::SplitMix64::new(13);
+        let special = [0u8, 1, 8, 9, 15, 16, b'0', b'9', 0x7f, 0x80, 0x81, 0xff];
+        let cases: Vec<_> = (0..500)
+            .map(|_| {
+                let mut byte = || {
+                    let r = rng.next_u64();
+                    if r.is_multiple_of(3) {
+                        special[(r >> 8) as usize % special.len()]
+                    } else {
+                        (r >> 16) as u8
+                    }
+                };
+                let a: [u8; 32] = std::array::from_fn(|_| byte());
+                let b: [u8; 32] = std::array::from_fn(|_| byte());
+                (a, b, rng.next_u64(), rng.next_u64() & rng.next_u64())
+            })
+            .collect();
+        let want = Every(cases.clone()).run(PortableBits);
+        match run_bits(Every(cases)) {
+            Some(got) => assert_eq!(got, want),
+            None => eprintln!(
+                "skipped: this CPU has no fast pext with AVX2 (or a lower level is forced)"
+            ),
         }
     }
 

@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::memory::check_grids;
 use crate::life::rule::RuleSpec;
-use crate::simd::bytes::B16;
+use crate::simd::bytes::{run_bits, Bits, BitsKernel, Bytes32, PortableBits, B16};
 use std::io::Write;
 
 /// Longest line the writer emits, as Golly does.
@@ -37,11 +37,27 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 
 /// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
 pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
-    parse_with(text, file, true)
+    parse_with(text, file, Path::Native)
 }
 
-/// [`parse`], with or without the 64-byte window path (tests compare the two).
-fn parse_with(text: &[u8], file: &str, windows: bool) -> Result<Pattern> {
+/// How a body is read: every path gives the same grid, or the same error (tests compare them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum Path {
+    /// A byte at a time ([`Body::scan`]'s own loop): what every other path leaves to it.
+    Bytes,
+    /// 64-byte windows read a token at a time ([`Body::window`]).
+    Windows,
+    /// 64-byte windows read 8 bytes per `pext` ([`Body::window_slots`]) with [`PortableBits`]:
+    /// the definition the CPU's instructions are tested against.
+    Portable,
+    /// [`Body::window_slots`] with the CPU's `pext` where it has a fast one
+    /// ([`run_bits`]), else [`Path::Windows`]: what [`parse`] uses.
+    Native,
+}
+
+/// [`parse`] by one [`Path`].
+fn parse_with(text: &[u8], file: &str, path: Path) -> Result<Pattern> {
     let mut name = None;
     let mut comments = Vec::new();
     let mut rule = None;
@@ -109,22 +125,22 @@ fn parse_with(text: &[u8], file: &str, windows: bool) -> Result<Pattern> {
         start: body_offset,
         line: body_line,
         file,
-        windows,
+        path,
     };
     let grid = match header {
         // With a header the grid is allocated first and filled in one pass; a run outside the
         // header's size is an error at its tag.
         Some((w, h)) => {
             let mut grid = new_grid(w, h, file, body_line - 1, 1)?;
-            body.scan(Some((w, h)), &mut Fill(&mut grid))?;
+            body.read(Some((w, h)), &mut Fill(&mut grid))?;
             grid
         }
         // Without one, a first pass finds the extent, so that no list of cells is ever held.
         None => {
             let mut extent = Extent::default();
-            body.scan(None, &mut extent)?;
+            body.read(None, &mut extent)?;
             let mut grid = new_grid(extent.width, extent.height, file, (body_line - 1).max(1), 1)?;
-            body.scan(None, &mut Fill(&mut grid))?;
+            body.read(None, &mut Fill(&mut grid))?;
             grid
         }
     };
@@ -235,7 +251,8 @@ impl Runs for Fill<'_> {
         fill_run(self.0, x, y, n)
     }
 
-    #[inline]
+    // Always inlined: called once per 64 cells from the window loops, it stayed a call.
+    #[inline(always)]
     fn bits(&mut self, y: u64, base: u64, bits: u64) {
         if bits == 0 {
             return;
@@ -382,6 +399,196 @@ fn classify_portable(bytes: &[u8], at: usize) -> Window {
     w
 }
 
+/// `n` low bits set (all 64 from 64 on).
+#[inline(always)]
+fn below(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// A 64-byte window of an RLE body as [`Body::window_slots`] reads it: bit masks (bit j for
+/// byte j), and each byte's slot of cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slots {
+    /// `0`..`9`.
+    digits: u64,
+    /// `0`.
+    zeros: u64,
+    /// `b` and `o` (not `.` and `A`: this path leaves them to [`Body::window`]).
+    runs: u64,
+    /// `$`.
+    rows: u64,
+    /// `\n`.
+    newlines: u64,
+    /// The tag of a run of 25 to 99 cells: more than its 3 slots hold.
+    long: u64,
+    /// As [`Window::counts`], without the live bit: the count of a token ending at byte j.
+    counts: [u8; 64],
+    /// Byte j: as many low bits set as cells the slot of byte j holds, 0 to 8. A run of n
+    /// cells gives its tag byte min(n, 8), its last digit the next min(n - 8, 8), a tens
+    /// digit before it the rest (up to 8, none past 24). Meaningful for the digits of plain
+    /// `b` and `o` tokens and their tags. Bytes 64..72 are 0 (8 can be loaded from any byte).
+    cells: [u8; 72],
+    /// `cells` where the run is live, else 0.
+    live: [u8; 72],
+}
+
+impl Slots {
+    const EMPTY: Slots = Slots {
+        digits: 0,
+        zeros: 0,
+        runs: 0,
+        rows: 0,
+        newlines: 0,
+        long: 0,
+        counts: [0; 64],
+        cells: [0; 72],
+        live: [0; 72],
+    };
+}
+
+/// Classifies the 64 bytes at `bytes[at..]` for [`Body::window_slots`] (`at >= 2` and
+/// `at + 66 <= bytes.len()`: the two bytes before and after are looked at), 32 bytes per
+/// vector operation. What a digit's slot holds depends on the token it is in, which its tag
+/// ends: a digit looks ahead one or two bytes for whether it is live.
+///
+/// It fills `s` in place: returned by value, the arrays were copied a byte at a time.
+#[inline(always)]
+fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize, s: &mut Slots) {
+    assert!(at >= 2 && at + 66 <= bytes.len());
+    // The bytes before the window are not part of its counts: the first lanes of "digit one
+    // (two) before" are cleared.
+    const AFTER_FIRST: [u8; 32] = after(1);
+    const AFTER_SECOND: [u8; 32] = after(2);
+    const fn after(n: usize) -> [u8; 32] {
+        let mut lanes = [255u8; 32];
+        let mut j = 0;
+        while j < n {
+            lanes[j] = 0;
+            j += 1;
+        }
+        lanes
+    }
+    // n low bits for n = 0..=8, and none for 9 (a long run's tens digit).
+    const LOW_BITS: [u8; 16] = [0, 1, 3, 7, 15, 31, 63, 127, 255, 0, 0, 0, 0, 0, 0, 0];
+    let splat = |b: u8| bits.splat(b);
+    let is_digit = |v: B::V| v.in_range(b'0', b'9');
+    let ten = |v: B::V| {
+        let twice = v.add(v);
+        let eight = twice.add(twice).add(twice.add(twice));
+        eight.add(twice)
+    };
+    let window: &[u8; 68] = bytes[at - 2..at + 66].try_into().expect("68 bytes");
+    (s.digits, s.zeros, s.runs, s.rows, s.newlines, s.long) = (0, 0, 0, 0, 0, 0);
+    for k in 0..2 {
+        let from = 2 + 32 * k;
+        let load = |at: usize| bits.load(&window[at..]);
+        let (v2, v1, v, a1, a2) = (
+            load(from - 2),
+            load(from - 1),
+            load(from),
+            load(from + 1),
+            load(from + 2),
+        );
+        let (mut d2, mut d1, d, da1) = (is_digit(v2), is_digit(v1), is_digit(v), is_digit(a1));
+        if k == 0 {
+            d1 = d1.and(bits.load(&AFTER_FIRST));
+            d2 = d2.and(bits.load(&AFTER_SECOND));
+        }
+        let o0 = v.eq(b'o');
+        let run = v.eq(b'b').or(o0);
+        let zero = splat(b'0');
+        let (n2, n1, n0, na1) = (v2.sub(zero), v1.sub(zero), v.sub(zero), a1.sub(zero));
+        // The count of a token whose tag is here (1 without digits), of one whose last digit
+        // is here, and of one whose tens digit is here (its units digit next).
+        let count = d1
+            .and(n1)
+            .or(d1.andnot(splat(1)))
+            .add(d1.and(d2).and(ten(n2)));
+        let units = n0.add(d1.and(ten(n1)));
+        let tens = ten(n0).add(na1);
+        // In a plain token, a digit before a non-digit is its last one and the tag is next.
+        let at_units = da1.andnot(d);
+        let at_tens = d.and(da1);
+        let eight = splat(8);
+        let width = run
+            .and(count.min(eight))
+            .or(at_units.and(units.sat_sub(eight).min(eight)))
+            .or(at_tens.and(tens.sat_sub(splat(16)).min(splat(9))));
+        let cells = bits.lookup(&LOW_BITS, width);
+        let live = o0
+            .or(at_units.and(a1.eq(b'o')))
+            .or(at_tens.and(a2.eq(b'o')))
+            .and(cells);
+        let lanes = 32 * k..32 * k + 32;
+        cells.store(&mut s.cells[lanes.clone()]);
+        live.store(&mut s.live[lanes.clone()]);
+        count.store(&mut s.counts[lanes]);
+        let mask = |v: B::V| (v.mask() as u64) << (32 * k);
+        s.digits |= mask(d);
+        s.zeros |= mask(v.eq(b'0'));
+        s.runs |= mask(run);
+        s.rows |= mask(v.eq(b'$'));
+        s.newlines |= mask(v.eq(b'\n'));
+        s.long |= mask(run.and(splat(24).lt_signed(count)));
+    }
+}
+
+/// [`classify_slots`] a byte at a time: its definition, for the tests.
+#[cfg(test)]
+fn classify_slots_portable(bytes: &[u8], at: usize) -> Slots {
+    let w = classify_portable(bytes, at);
+    let byte = |j: usize| bytes[at + j];
+    let digit = |j: usize| byte(j).is_ascii_digit();
+    let value = |j: usize| byte(j).wrapping_sub(b'0') as u32;
+    let mut s = Slots {
+        digits: w.digits,
+        zeros: w.zeros,
+        runs: 0,
+        rows: w.rows,
+        newlines: w.newlines,
+        long: 0,
+        counts: w.counts.map(|c| c & 0x7f),
+        cells: [0; 72],
+        live: [0; 72],
+    };
+    for j in 0..64 {
+        // The token this byte is in: its tag's offset from j, its count, and the cells of
+        // the byte's slot.
+        let (tag, width) = if matches!(byte(j), b'b' | b'o') {
+            s.runs |= 1 << j;
+            let n = s.counts[j] as u32;
+            if n > 24 {
+                s.long |= 1 << j;
+            }
+            (0, n.min(8))
+        } else if digit(j) && !digit(j + 1) {
+            let tens = if j >= 1 && digit(j - 1) {
+                value(j - 1)
+            } else {
+                0
+            };
+            (1, (10 * tens + value(j)).saturating_sub(8).min(8))
+        } else if digit(j) {
+            (2, (10 * value(j) + value(j + 1)).saturating_sub(16).min(9))
+        } else {
+            continue;
+        };
+        s.cells[j] = if width == 9 {
+            0
+        } else {
+            ((1u32 << width) - 1) as u8
+        };
+        if byte(j + tag) == b'o' {
+            s.live[j] = s.cells[j];
+        }
+    }
+    s
+}
+
 /// Where a scan stands: the next byte, the cell the next run starts at, and the line (its
 /// number and first byte) for error positions.
 struct Cursor {
@@ -398,11 +605,47 @@ struct Body<'a> {
     start: usize,
     line: usize,
     file: &'a str,
-    /// Whether [`Body::window`] reads what it can (always, but in tests of the byte path).
-    windows: bool,
+    /// How it is read.
+    path: Path,
+}
+
+/// [`Body::scan`] as a [`BitsKernel`]: compiled, with everything it inlines, for the CPU's
+/// `pext` and `pshufb` inside [`run_bits`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+struct ScanKernel<'b, 'a, R> {
+    body: &'b Body<'a>,
+    limit: Option<(u64, u64)>,
+    runs: &'b mut R,
+}
+
+impl<R: Runs> BitsKernel for ScanKernel<'_, '_, R> {
+    type Output = Result<()>;
+    #[inline(always)]
+    fn run<B: Bits>(self, bits: B) -> Result<()> {
+        self.body.scan(Some(bits), self.limit, self.runs)
+    }
 }
 
 impl Body<'_> {
+    /// [`Body::scan`] by [`Body::path`].
+    fn read(&self, limit: Option<(u64, u64)>, runs: &mut impl Runs) -> Result<()> {
+        match self.path {
+            Path::Native => {
+                let kernel = ScanKernel {
+                    body: self,
+                    limit,
+                    runs: &mut *runs,
+                };
+                match run_bits(kernel) {
+                    Some(done) => done,
+                    None => self.scan(None::<PortableBits>, limit, runs),
+                }
+            }
+            Path::Portable => self.scan(Some(PortableBits), limit, runs),
+            Path::Bytes | Path::Windows => self.scan(None::<PortableBits>, limit, runs),
+        }
+    }
+
     /// Walks the body once, giving every live cell to `runs`. With `limit` = (w, h), a live run
     /// outside w × h is an error at its tag.
     ///
@@ -411,7 +654,16 @@ impl Body<'_> {
     /// a time. Positions are kept as byte offsets: the line number is counted at each `\n`, the
     /// column found from the line's start only when an error is reported. Body lines are ASCII
     /// up to any error (a non-ASCII byte is one), so a byte column is the character column.
-    fn scan(&self, limit: Option<(u64, u64)>, runs: &mut impl Runs) -> Result<()> {
+    ///
+    /// With `bits`, each window is first read by [`Body::window_slots`]; what it leaves (a
+    /// window starting with a byte it does not read) goes to [`Body::window`].
+    #[inline(always)]
+    fn scan<B: Bits>(
+        &self,
+        bits: Option<B>,
+        limit: Option<(u64, u64)>,
+        runs: &mut impl Runs,
+    ) -> Result<()> {
         let bytes = self.text;
         let mut cur = Cursor {
             i: 0,
@@ -429,15 +681,23 @@ impl Body<'_> {
         // The window is not tried again before this offset: it stopped at a byte it leaves to
         // the byte path, so trying sooner would make no progress.
         let mut window_from = 0;
+        // [`Body::window_slots`]' classification, filled in place window after window.
+        let mut slots = Slots::EMPTY;
         while cur.i < bytes.len() {
-            if self.windows
+            if self.path != Path::Bytes
                 && count_at.is_none()
                 && cur.i >= window_from
                 && cur.i >= 2
                 && cur.i + 64 <= bytes.len()
             {
                 let from = cur.i;
-                let stop = Self::window(bytes, &mut cur, max, runs);
+                let mut stop = 0;
+                if let Some(bits) = bits.filter(|_| cur.i + 66 <= bytes.len()) {
+                    stop = Self::window_slots(bits, bytes, &mut cur, max, runs, &mut slots);
+                }
+                if cur.i == from {
+                    stop = Self::window(bytes, &mut cur, max, runs);
+                }
                 if cur.i > from {
                     if cur.i == cur.line_start {
                         cur.i = self.skip_comment_lines(
@@ -589,7 +849,6 @@ impl Body<'_> {
             | (w.digits & after1 & after2)
             | (w.newlines & after1);
         let plain = other.trailing_zeros() as usize;
-        let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
         let ends = ends & below(plain);
         if ends == 0 {
             return plain;
@@ -654,6 +913,131 @@ impl Body<'_> {
         }
         runs.bits(y, base, acc);
         let newlines = w.newlines & below(read);
+        if newlines != 0 {
+            cur.line += newlines.count_ones() as usize;
+            cur.line_start = cur.i + 64 - newlines.leading_zeros() as usize;
+        }
+        (cur.x, cur.y) = (base + off, y);
+        cur.i += read;
+        plain
+    }
+
+    /// [`Body::window`], 8 bytes per `pext`: reads the tokens of the 64 bytes at `cur.i` (which
+    /// starts a token; the caller checked that `2 <= cur.i` and `cur.i + 66 <= bytes.len()`)
+    /// that are plain: `b` or `o` runs, `$`, with a count of at most 2 digits not starting
+    /// with 0, or a line end after no count, before the first byte of any other kind (`.` and
+    /// `A` are left to [`Body::window`]). Same contract as [`Body::window`].
+    ///
+    /// Each byte of a run's token is a slot of up to 8 cells ([`classify_slots`]): the 64
+    /// bytes give 64 bytes of cell masks, and `pext` of 8 of them packs their cells, in order,
+    /// into one word of up to 64 cells, which is shifted into the row's word under way. So
+    /// the loop runs per 8 bytes (about 5 tokens of a soup), not per token. `$` and runs of
+    /// more than 24 cells (counts that do not fit their bytes' slots) end a stretch of slots
+    /// and are read one by one.
+    #[inline(always)]
+    fn window_slots<B: Bits>(
+        bits: B,
+        bytes: &[u8],
+        cur: &mut Cursor,
+        (max_x, max_y): (u64, u64),
+        runs: &mut impl Runs,
+        s: &mut Slots,
+    ) -> usize {
+        classify_slots(bits, bytes, cur.i, s);
+        let ends = s.runs | s.rows | s.newlines;
+        let after1 = s.digits << 1;
+        // Left to the other paths: other bytes, a count's leading 0, a third digit, a count
+        // before a line end.
+        let other = !(s.digits | ends)
+            | (s.zeros & !after1)
+            | (s.digits & after1 & (s.digits << 2))
+            | (s.newlines & after1);
+        let plain = other.trailing_zeros() as usize;
+        let ends = ends & below(plain);
+        if ends == 0 {
+            return plain;
+        }
+        let read = 64 - ends.leading_zeros() as usize;
+        // The first byte of every token, and the tags of those read one by one: `$`, and
+        // long runs.
+        let starts = (s.digits | ends) & !after1;
+        let mut hard = (s.rows | s.long) & below(read);
+        let (mut y, mut base, mut off, mut acc) = (cur.y, cur.x & !63, cur.x % 64, 0u64);
+        let inside = |bits: u64, base: u64, y: u64| {
+            let room = max_x.saturating_sub(base);
+            bits == 0 || (y < max_y && (room >= 64 || bits >> room == 0))
+        };
+        let mut from = 0;
+        loop {
+            // The stretch of slots from `from` to the next token read one by one (or `read`).
+            let (to, tag) = if hard == 0 {
+                (read, 64)
+            } else {
+                let tag = hard.trailing_zeros() as usize;
+                let start = 63 - (starts & below(tag + 1)).leading_zeros() as usize;
+                (start, tag)
+            };
+            // 8 slots: their cells packed in order, shifted in after the `off` cells of the
+            // word under way, which goes out when full.
+            macro_rules! slots {
+                ($at:expr, $keep:expr) => {{
+                    let load = |a: &[u8; 72]| {
+                        u64::from_le_bytes(a[$at..$at + 8].try_into().expect("8 bytes")) & $keep
+                    };
+                    let (mask, live) = (load(&s.cells), load(&s.live));
+                    let cells = bits.pext(live, mask);
+                    acc |= cells << off;
+                    // The cells past the word's end (none when off is 0).
+                    let spill = (cells >> 1) >> (63 - off);
+                    off += mask.count_ones() as u64;
+                    if off >= 64 {
+                        if !inside(acc, base, y) {
+                            return 63;
+                        }
+                        runs.bits(y, base, acc);
+                        (acc, off, base) = (spill, off - 64, base + 64);
+                    }
+                }};
+            }
+            let mut at = from;
+            while at + 8 <= to {
+                slots!(at, u64::MAX);
+                at += 8;
+            }
+            if at < to {
+                slots!(at, (1u64 << (8 * (to - at))) - 1);
+            }
+            if tag == 64 {
+                break;
+            }
+            hard &= hard - 1;
+            if !inside(acc, base, y) {
+                return 63;
+            }
+            runs.bits(y, base, acc);
+            let n = s.counts[tag] as u64;
+            if (s.rows >> tag) & 1 == 1 {
+                if base + off > u32::MAX as u64 {
+                    return 63;
+                }
+                (y, base, off, acc) = (y + n, 0, 0, 0);
+            } else {
+                let x = base + off;
+                if bytes[cur.i + tag] == b'o' {
+                    if x + n > max_x || y >= max_y {
+                        return 63;
+                    }
+                    runs.live(x, y, n);
+                }
+                (base, off, acc) = ((x + n) & !63, (x + n) % 64, 0);
+            }
+            from = tag + 1;
+        }
+        if !inside(acc, base, y) || base + off > u32::MAX as u64 || y > u32::MAX as u64 {
+            return 63;
+        }
+        runs.bits(y, base, acc);
+        let newlines = s.newlines & below(read);
         if newlines != 0 {
             cur.line += newlines.count_ones() as usize;
             cur.line_start = cur.i + 64 - newlines.leading_zeros() as usize;
@@ -762,12 +1146,16 @@ const fn token_table(tag: u8) -> [[u8; 4]; 100] {
 /// (a 10-digit count and its tag), each after a possible line break.
 const ROOM_PER_WORD: usize = 64 * 12;
 
-/// [`write()`], streamed into `out` through a [`TextSink`].
+/// [`write()`], streamed into `out` through a [`TextSink`], in two passes over chunks of the
+/// body.
 ///
-/// Runs are found a 64-bit word at a time: `w ^ (w << 1)` marks every cell that differs from
-/// the one before it, so each set bit ends a run, and `trailing_zeros` walks them; the run's
-/// tag alternates. Each token is one table look-up (`TOKENS`) stored straight into the sink's
-/// buffer, so the loop holds no branch on the cells' values.
+/// First the tokens, without line breaks ([`word_tokens`]): runs are found a 64-bit word at a
+/// time (`w ^ (w << 1)` marks every cell that differs from the one before it, so each set bit
+/// ends a run, and `trailing_zeros` walks them; the run's tag alternates) and each token is one
+/// table look-up (`TOKENS`) and one 4-byte store. Then [`Lines`] breaks the chunk into lines
+/// of at most [`MAX_LINE`] bytes, never inside a token, as Golly does. Apart, each pass is a
+/// short loop with no dependency through the line's length: the line break, decided per
+/// token, had made the writer wait on it at every token.
 pub fn write_to(
     out: &mut dyn Write,
     grid: &Grid,
@@ -787,8 +1175,7 @@ pub fn write_to(
         )
         .as_bytes(),
     )?;
-    // The length of the body line being written.
-    let mut line = 0usize;
+    let mut body = Lines::new();
     // The row the writer stands on: rows are ended lazily, so that empty rows in between (or
     // before the first live row) become one `n$` token.
     let mut at_row = 0u32;
@@ -799,10 +1186,9 @@ pub fn write_to(
             continue;
         }
         if y > at_row {
-            let room = sink.room(ROOM_PER_WORD)?;
-            let mut at = 0;
-            token(room, &mut at, &mut line, (y - at_row) as u64, ROWS);
-            sink.advance(at);
+            let room = body.room(&mut sink)?;
+            let at = token(room, 0, (y - at_row) as u64, ROWS);
+            body.advance(at);
             at_row = y;
         }
         // The run being gathered: its tag and first column. The cell before column 0 reads as
@@ -823,35 +1209,149 @@ pub fn write_to(
             if changes == 0 {
                 continue;
             }
-            let room = sink.room(ROOM_PER_WORD)?;
+            let room = body.room(&mut sink)?;
             let at;
-            (at, start, alive, line) = word_tokens(room, changes, base, start, alive, line);
-            sink.advance(at);
+            (at, start, alive) = word_tokens(room, changes, base, start, alive);
+            body.advance(at);
         }
         // The row's trailing dead run is not written.
         if alive == LIVE {
-            let room = sink.room(ROOM_PER_WORD)?;
-            let mut at = 0;
-            token(room, &mut at, &mut line, width - start, LIVE);
-            sink.advance(at);
+            let room = body.room(&mut sink)?;
+            let at = token(room, 0, width - start, LIVE);
+            body.advance(at);
         }
     }
-    let end: &[u8] = if line + 1 > MAX_LINE {
-        b"\n!\n"
-    } else {
-        b"!\n"
-    };
-    sink.push(end)?;
+    body.finish(&mut sink)?;
     sink.finish()
 }
 
-/// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
-/// base + 64`) into `out`, the run under way starting at `start` with tag `alive`, on a line
-/// `line` bytes long; returns the bytes written and the new `start`, `alive` and `line`.
+/// Bytes of tokens [`Lines`] gathers before it breaks them into lines: a few pages, so that
+/// both passes work in the core's L1 and L2 caches.
+const TOKEN_CHUNK: usize = 1 << 15;
+
+/// The body's tokens, gathered without line breaks, and broken into lines of at most
+/// [`MAX_LINE`] bytes into a [`TextSink`] a chunk at a time.
 ///
-/// A function of its own, out of line, so that its few values stay in registers: inside
-/// `write_to` the compiler kept `start` and the line length on the stack, and the store and
-/// reload of each token's values made a chain through memory.
+/// A line ends at the last token end that keeps it within [`MAX_LINE`] bytes, which is where
+/// Golly's writer, deciding token by token, breaks it. Token ends are easy to find in the
+/// text: a token is digits and one tag, so every byte that is not a digit ends one.
+struct Lines {
+    /// Tokens: `len` bytes of them, the first starting a line. Sized for a chunk, a word's
+    /// tokens past it, and the 72-byte copies [`Lines::break_lines`] makes near its end.
+    buf: Box<[u8]>,
+    len: usize,
+}
+
+impl Lines {
+    fn new() -> Lines {
+        Lines {
+            buf: vec![0; TOKEN_CHUNK + ROOM_PER_WORD + 128].into_boxed_slice(),
+            len: 0,
+        }
+    }
+
+    /// Room for a word's tokens ([`ROOM_PER_WORD`] bytes, and the 4-byte stores' scratch):
+    /// when the chunk is full, its lines go to `sink` first.
+    #[inline]
+    fn room(&mut self, sink: &mut TextSink) -> std::io::Result<&mut [u8]> {
+        if self.len >= TOKEN_CHUNK {
+            self.break_lines(sink)?;
+        }
+        Ok(&mut self.buf[self.len..self.len + ROOM_PER_WORD])
+    }
+
+    /// Keeps `n` bytes of tokens written into [`Lines::room`].
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    /// Writes every line of the tokens gathered that must end before the last
+    /// [`MAX_LINE`] bytes (each with its `\n`) to `sink`, and moves what is left, at most
+    /// [`MAX_LINE`] bytes that more tokens may join, to the front.
+    fn break_lines(&mut self, sink: &mut TextSink) -> std::io::Result<()> {
+        // At most one line per 60 bytes (a line is cut short by at most a 10-byte token),
+        // each of them with a newline and a 72-byte copy.
+        let room = sink.room(self.len + self.len / 60 + 128)?;
+        let (buf, len) = (&self.buf, self.len);
+        let (mut from, mut at) = (0, 0);
+        while len - from > MAX_LINE {
+            // Non-digits among bytes from + 7 .. from + 70, bit k for byte from + 7 + k: the
+            // line ends after the last of them (a token is at most 11 bytes, so it is in
+            // there); the bit for byte from + 70, which would start the next line, is
+            // dropped.
+            let window: &[u8; 64] = buf[from + 7..from + 71].try_into().expect("64 bytes");
+            let mut digits = 0u64;
+            for k in 0..4 {
+                let v = B16::load(&window[16 * k..]);
+                digits |= (v.in_range(b'0', b'9').mask() as u64) << (16 * k);
+            }
+            let ends = !digits & (u64::MAX >> 1);
+            let end = from + 8 + (63 - ends.leading_zeros() as usize);
+            // Whole arrays, not `copy_from_slice`: a fixed-size copy in registers, never a call.
+            let line: &[u8; 72] = buf[from..from + 72].try_into().expect("72 bytes");
+            let to: &mut [u8; 72] = (&mut room[at..at + 72]).try_into().expect("72 bytes");
+            *to = *line;
+            room[at + end - from] = b'\n';
+            at += end - from + 1;
+            from = end;
+        }
+        sink.advance(at);
+        self.buf.copy_within(from..len, 0);
+        self.len = len - from;
+        Ok(())
+    }
+
+    /// Writes the rest of the body and the `!` that ends it (on a line of its own when the
+    /// last line is full).
+    fn finish(mut self, sink: &mut TextSink) -> std::io::Result<()> {
+        self.break_lines(sink)?;
+        sink.push(&self.buf[..self.len])?;
+        let end: &[u8] = if self.len + 1 > MAX_LINE {
+            b"\n!\n"
+        } else {
+            b"!\n"
+        };
+        sink.push(end)
+    }
+}
+
+/// Two tokens at once: for a run of `n1 < 16` cells with tag `t` ([`DEAD`] or [`LIVE`])
+/// followed by one of `n2 < 16` cells with the other tag, `PAIRS[t][n1 * 16 + n2]` holds both
+/// tokens' bytes (at most 6) and, in the top byte, how many there are: a soup's runs are
+/// nearly all that short, so one look-up and one 8-byte store write two tokens.
+static PAIRS: [[u64; 256]; 2] = [pair_table(DEAD), pair_table(LIVE)];
+
+const fn pair_table(first: usize) -> [u64; 256] {
+    let mut table = [0u64; 256];
+    let mut i = 17;
+    while i < 256 {
+        let (n1, n2) = (i / 16, i % 16);
+        if n1 > 0 && n2 > 0 {
+            let (a, b) = (TOKENS[first][n1], TOKENS[first ^ 1][n2]);
+            let (la, lb) = (a[3] as usize, b[3] as usize);
+            let mut bytes = [0u8; 8];
+            let mut j = 0;
+            while j < la + lb {
+                bytes[j] = if j < la { a[j] } else { b[j - la] };
+                j += 1;
+            }
+            bytes[7] = (la + lb) as u8;
+            table[i] = u64::from_le_bytes(bytes);
+        }
+        i += 1;
+    }
+    table
+}
+
+/// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
+/// base + 64`) into `out`, the run under way starting at `start` with tag `alive`; returns
+/// the bytes written and the new `start` and `alive`.
+///
+/// Out of line, so that its few values stay in registers (inside `write_to` the compiler kept
+/// them on the stack, and the store and reload of each token's values made a chain through
+/// memory). The only chain left from token to token is the position, one add; runs go two at
+/// a time through [`PAIRS`] where both are shorter than 16 cells.
 #[inline(never)]
 fn word_tokens(
     out: &mut [u8],
@@ -859,74 +1359,228 @@ fn word_tokens(
     base: u64,
     mut start: u64,
     mut alive: usize,
-    mut line: usize,
-) -> (usize, u64, usize, usize) {
+) -> (usize, u64, usize) {
     let mut at = 0;
     while changes != 0 {
         let x = base + changes.trailing_zeros() as u64;
         changes &= changes - 1;
-        (at, line) = short_token(out, at, line, x - start, alive);
+        if changes != 0 {
+            let x2 = base + changes.trailing_zeros() as u64;
+            let (n1, n2) = (x - start, x2 - x);
+            if n1 | n2 < 16 {
+                let pair = PAIRS[alive][(n1 * 16 + n2) as usize];
+                let to: &mut [u8; 8] = (&mut out[at..at + 8]).try_into().expect("8 bytes");
+                *to = pair.to_le_bytes();
+                at += (pair >> 56) as usize;
+                changes &= changes - 1;
+                start = x2;
+                continue;
+            }
+        }
+        at = token(out, at, x - start, alive);
         (start, alive) = (x, alive ^ 1);
     }
-    (at, start, alive, line)
+    (at, start, alive)
 }
 
-/// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[*at..]`, after a line break
-/// when it would make the line longer than [`MAX_LINE`], as Golly does.
+/// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[at..]`; returns the new
+/// end.
 #[inline(always)]
-fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
+fn token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
     if n >= 100 {
-        (*at, *line) = long_token(out, *at, *line, n, tag);
-        return;
+        return long_token(out, at, n, tag);
     }
-    let bytes = TOKENS[tag][n as usize];
-    let len = bytes[3] as usize;
-    if *line + len > MAX_LINE {
-        out[*at] = b'\n';
-        *at += 1;
-        *line = 0;
-    }
-    out[*at..*at + 4].copy_from_slice(&bytes);
-    *at += len;
-    *line += len;
-}
-
-/// [`token`] by value, with the line break decided without a branch: a `\n` is stored
-/// first and kept (or overwritten by the token) as the line's length says. Returns the new
-/// `at` and line length.
-#[inline(always)]
-fn short_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
-    if n >= 100 {
-        return long_token(out, at, line, n, tag);
-    }
-    let bytes = TOKENS[tag][n as usize];
-    let len = bytes[3] as usize;
-    let wrap = line + len > MAX_LINE;
-    out[at] = b'\n';
-    let at = at + wrap as usize;
-    let line = if wrap { 0 } else { line };
-    out[at..at + 4].copy_from_slice(&bytes);
-    (at + len, line + len)
+    // One 4-byte load and store, as a u32 (as a byte array, the copy became three).
+    let bytes = u32::from_le_bytes(TOKENS[tag][n as usize]);
+    let to: &mut [u8; 4] = (&mut out[at..at + 4]).try_into().expect("4 bytes");
+    *to = bytes.to_le_bytes();
+    at + (bytes >> 24) as usize
 }
 
 /// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
 #[cold]
-///
-/// Takes and returns its position and line length by value, as [`short_token`] does: a
-/// reference to them would make the hot loop keep them in memory.
-fn long_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
+fn long_token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
     let mut buf = [0u8; 24];
     let first = super::format_u64(n, &mut buf[..23]);
     buf[23] = TOKENS[tag][1][0];
     let bytes = &buf[first..];
-    let (mut at, mut line) = (at, line);
-    if line + bytes.len() > MAX_LINE {
-        out[at] = b'\n';
-        at += 1;
-        line = 0;
-    }
     out[at..at + bytes.len()].copy_from_slice(bytes);
-    (at + bytes.len(), line + bytes.len())
+    at + bytes.len()
+}
+
+/// The writer before [`write_to`]'s two passes, kept as the tests' definition of its output.
+#[cfg(test)]
+mod linewise {
+    use super::*;
+
+    /// The writer before [`write_to`]'s two passes, a token and its line break at a time: the
+    /// tests' definition of the output, byte for byte.
+    ///
+    /// Runs are found a 64-bit word at a time: `w ^ (w << 1)` marks every cell that differs from
+    /// the one before it, so each set bit ends a run, and `trailing_zeros` walks them; the run's
+    /// tag alternates. Each token is one table look-up (`TOKENS`) stored straight into the sink's
+    /// buffer, so the loop holds no branch on the cells' values.
+    pub(super) fn write_to_linewise(
+        out: &mut dyn Write,
+        grid: &Grid,
+        rule: &RuleSpec,
+        name: Option<&str>,
+    ) -> std::io::Result<()> {
+        let mut sink = TextSink::new(out);
+        if let Some(n) = name {
+            sink.push(format!("#N {n}\n").as_bytes())?;
+        }
+        sink.push(
+            format!(
+                "x = {}, y = {}, rule = {}\n",
+                grid.width(),
+                grid.height(),
+                rule.to_golly()
+            )
+            .as_bytes(),
+        )?;
+        // The length of the body line being written.
+        let mut line = 0usize;
+        // The row the writer stands on: rows are ended lazily, so that empty rows in between (or
+        // before the first live row) become one `n$` token.
+        let mut at_row = 0u32;
+        let width = grid.width() as u64;
+        for y in 0..grid.height() {
+            let row = grid.row(y);
+            if row.iter().all(|&w| w == 0) {
+                continue;
+            }
+            if y > at_row {
+                let room = sink.room(ROOM_PER_WORD)?;
+                let mut at = 0;
+                token(room, &mut at, &mut line, (y - at_row) as u64, ROWS);
+                sink.advance(at);
+                at_row = y;
+            }
+            // The run being gathered: its tag and first column. The cell before column 0 reads as
+            // column 0's, so that the row's first run starts without a transition.
+            let mut alive = if row[0] & 1 == 1 { LIVE } else { DEAD };
+            let mut start = 0u64;
+            let mut carry = alive as u64;
+            for (k, pair) in row.chunks(2).enumerate() {
+                let word = pair[0] as u64 | (pair.get(1).copied().unwrap_or(0) as u64) << 32;
+                let base = k as u64 * 64;
+                let mut changes = word ^ (word << 1 | carry);
+                carry = word >> 63;
+                // Padding bits are zero: the only change among them is a live run ending at the
+                // edge, which the row's end writes (or, for a dead run, leaves out).
+                if width - base < 64 {
+                    changes &= (1u64 << (width - base)) - 1;
+                }
+                if changes == 0 {
+                    continue;
+                }
+                let room = sink.room(ROOM_PER_WORD)?;
+                let at;
+                (at, start, alive, line) =
+                    word_tokens_linewise(room, changes, base, start, alive, line);
+                sink.advance(at);
+            }
+            // The row's trailing dead run is not written.
+            if alive == LIVE {
+                let room = sink.room(ROOM_PER_WORD)?;
+                let mut at = 0;
+                token(room, &mut at, &mut line, width - start, LIVE);
+                sink.advance(at);
+            }
+        }
+        let end: &[u8] = if line + 1 > MAX_LINE {
+            b"\n!\n"
+        } else {
+            b"!\n"
+        };
+        sink.push(end)?;
+        sink.finish()
+    }
+
+    /// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
+    /// base + 64`) into `out`, the run under way starting at `start` with tag `alive`, on a line
+    /// `line` bytes long; returns the bytes written and the new `start`, `alive` and `line`.
+    ///
+    /// A function of its own, out of line, so that its few values stay in registers: inside
+    /// `write_to` the compiler kept `start` and the line length on the stack, and the store and
+    /// reload of each token's values made a chain through memory.
+    #[inline(never)]
+    fn word_tokens_linewise(
+        out: &mut [u8],
+        mut changes: u64,
+        base: u64,
+        mut start: u64,
+        mut alive: usize,
+        mut line: usize,
+    ) -> (usize, u64, usize, usize) {
+        let mut at = 0;
+        while changes != 0 {
+            let x = base + changes.trailing_zeros() as u64;
+            changes &= changes - 1;
+            (at, line) = short_token(out, at, line, x - start, alive);
+            (start, alive) = (x, alive ^ 1);
+        }
+        (at, start, alive, line)
+    }
+
+    /// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[*at..]`, after a line break
+    /// when it would make the line longer than [`MAX_LINE`], as Golly does.
+    #[inline(always)]
+    fn token(out: &mut [u8], at: &mut usize, line: &mut usize, n: u64, tag: usize) {
+        if n >= 100 {
+            (*at, *line) = long_token(out, *at, *line, n, tag);
+            return;
+        }
+        let bytes = TOKENS[tag][n as usize];
+        let len = bytes[3] as usize;
+        if *line + len > MAX_LINE {
+            out[*at] = b'\n';
+            *at += 1;
+            *line = 0;
+        }
+        out[*at..*at + 4].copy_from_slice(&bytes);
+        *at += len;
+        *line += len;
+    }
+
+    /// [`token`] by value, with the line break decided without a branch: a `\n` is stored
+    /// first and kept (or overwritten by the token) as the line's length says. Returns the new
+    /// `at` and line length.
+    #[inline(always)]
+    fn short_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
+        if n >= 100 {
+            return long_token(out, at, line, n, tag);
+        }
+        let bytes = TOKENS[tag][n as usize];
+        let len = bytes[3] as usize;
+        let wrap = line + len > MAX_LINE;
+        out[at] = b'\n';
+        let at = at + wrap as usize;
+        let line = if wrap { 0 } else { line };
+        out[at..at + 4].copy_from_slice(&bytes);
+        (at + len, line + len)
+    }
+
+    /// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
+    #[cold]
+    ///
+    /// Takes and returns its position and line length by value, as [`short_token`] does: a
+    /// reference to them would make the hot loop keep them in memory.
+    fn long_token(out: &mut [u8], at: usize, line: usize, n: u64, tag: usize) -> (usize, usize) {
+        let mut buf = [0u8; 24];
+        let first = crate::life::formats::format_u64(n, &mut buf[..23]);
+        buf[23] = TOKENS[tag][1][0];
+        let bytes = &buf[first..];
+        let (mut at, mut line) = (at, line);
+        if line + bytes.len() > MAX_LINE {
+            out[at] = b'\n';
+            at += 1;
+            line = 0;
+        }
+        out[at..at + bytes.len()].copy_from_slice(bytes);
+        (at + bytes.len(), line + bytes.len())
+    }
 }
 
 #[cfg(test)]
@@ -967,11 +1621,28 @@ mod tests {
         assert!(e.starts_with("huge.rle:1:1:"), "{e}");
     }
 
-    /// The window path and the byte path agree, cell for cell and error for error, on bodies
-    /// that mix everything the window hands over: spaces, comment lines, long counts, counts
+    /// Reads `text` by every [`Path`] and checks that they agree, grid for grid and error for
+    /// error; returns whether it was read without an error.
+    fn paths_agree(text: &str, case: &str) -> bool {
+        let read = |path| parse_with(text.as_bytes(), "w.rle", path).map(|p| p.grid);
+        let bytes = read(Path::Bytes);
+        for path in [Path::Windows, Path::Portable, Path::Native] {
+            match (&read(path), &bytes) {
+                (Ok(a), Ok(b)) => assert!(a == b, "{case}, {path:?}: {text:?}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.to_string(), b.to_string(), "{case}, {path:?}: {text:?}")
+                }
+                (a, b) => panic!("{case}, {path:?}: {text:?}: {a:?} against {b:?}"),
+            }
+        }
+        bytes.is_ok()
+    }
+
+    /// The window paths and the byte path agree, cell for cell and error for error, on bodies
+    /// that mix everything the windows hand over: spaces, comment lines, long counts, counts
     /// split by a line break, zero counts, runs past the header's size, `!` and what follows.
     #[test]
-    fn window_path_matches_byte_path() {
+    fn window_paths_match_byte_path() {
         let pieces = [
             "o",
             "b",
@@ -997,6 +1668,12 @@ mod tests {
             "!",
             "x",
             "\u{e9}",
+            "24o",
+            "25o",
+            "9b",
+            "17o",
+            "12$",
+            "8o",
         ];
         let mut rng = crate::random::SplitMix64::new(7);
         let mut read = 0;
@@ -1015,18 +1692,7 @@ mod tests {
                 body.push_str(piece);
             }
             for text in [format!("x = {w}, y = {h}\n{body}"), body.clone()] {
-                let fast = parse_with(text.as_bytes(), "w.rle", true).map(|p| p.grid);
-                let slow = parse_with(text.as_bytes(), "w.rle", false).map(|p| p.grid);
-                match (&fast, &slow) {
-                    (Ok(a), Ok(b)) => {
-                        assert_eq!(a, b, "case {case}: {text:?}");
-                        read += 1;
-                    }
-                    (Err(a), Err(b)) => {
-                        assert_eq!(a.to_string(), b.to_string(), "case {case}: {text:?}")
-                    }
-                    _ => panic!("case {case}: {text:?}: {fast:?} against {slow:?}"),
-                }
+                read += paths_agree(&text, &format!("case {case}")) as usize;
             }
         }
         // Both outcomes are compared: make sure the cases are not nearly all errors.
@@ -1034,6 +1700,113 @@ mod tests {
             read > 1500,
             "only {read} of 6000 texts read without an error"
         );
+    }
+
+    /// Soup-shaped bodies (what the slot path is for) at the edges of its slots: counts of 1
+    /// (no digits), 8, 9, 16, 17, 24 and 25, 2 digits up to 99, runs crossing 64-cell words
+    /// and the width, `$` with counts, rows ending without `$`, lines of every length
+    /// (broken mid-count too), widths that are not multiples of 64, `!` or no `!` at the end.
+    #[test]
+    fn slot_path_matches_byte_path_on_soups() {
+        let mut rng = crate::random::SplitMix64::new(24);
+        let mut read = 0;
+        for case in 0..1500 {
+            let w = [1, 7, 63, 64, 65, 100, 127, 128, 129, 300, 1000][case % 11];
+            let h = 1 + rng.next_u64() % 12;
+            let line_len = [70, 1, 2, 3, 17, 64, 65, 200][(rng.next_u64() % 8) as usize];
+            let mut body = String::new();
+            let mut line = 0;
+            let mut x = 0;
+            let tokens = rng.next_u64() % 400;
+            for _ in 0..tokens {
+                let r = rng.next_u64();
+                let n = match r % 16 {
+                    0..=5 => 1,
+                    6..=9 => 2 + (r >> 8) % 7,
+                    10 => [8, 9, 16, 17, 23, 24, 25, 26][(r >> 8) as usize % 8],
+                    11..=13 => 10 + (r >> 8) % 15,
+                    14 => 25 + (r >> 8) % 75,
+                    _ => 0,
+                };
+                let token = if n == 0 || x + n > w + 2 {
+                    x = 0;
+                    let rows = 1 + (r >> 16) % 3;
+                    if rows == 1 {
+                        "$".to_string()
+                    } else {
+                        format!("{rows}$")
+                    }
+                } else {
+                    x += n;
+                    let tag = if (r >> 20).is_multiple_of(2) {
+                        'o'
+                    } else {
+                        'b'
+                    };
+                    if n == 1 {
+                        tag.to_string()
+                    } else {
+                        format!("{n}{tag}")
+                    }
+                };
+                for c in token.chars() {
+                    // Line breaks between tokens, and now and then inside a count.
+                    let inside = c.is_ascii_digit() && (r >> 30).is_multiple_of(64);
+                    if line >= line_len && (inside || !c.is_ascii_digit() || line > 2 * line_len) {
+                        body.push('\n');
+                        line = 0;
+                    }
+                    body.push(c);
+                    line += 1;
+                }
+            }
+            if rng.next_u64().is_multiple_of(2) {
+                body.push('!');
+            }
+            for text in [format!("x = {w}, y = {}\n{body}", h * 3), body.clone()] {
+                read += paths_agree(&text, &format!("soup case {case}")) as usize;
+            }
+        }
+        assert!(
+            read > 1500,
+            "only {read} of 3000 texts read without an error"
+        );
+    }
+
+    #[test]
+    fn classify_slots_matches_its_definition() {
+        let mut rng = crate::random::SplitMix64::new(5);
+        let alphabet = b"0123456789012bobobobo.A$\n!x \r\x80";
+        for _ in 0..3000 {
+            let mut bytes = [0u8; 72];
+            for b in bytes.iter_mut() {
+                let r = rng.next_u64();
+                *b = if r.is_multiple_of(8) {
+                    (r >> 8) as u8
+                } else {
+                    alphabet[(r >> 8) as usize % alphabet.len()]
+                };
+            }
+            for at in 2..=6 {
+                let want = classify_slots_portable(&bytes, at);
+                let mut got = Slots::EMPTY;
+                classify_slots(PortableBits, &bytes, at, &mut got);
+                assert_eq!(got, want);
+                struct Native<'a>(&'a [u8], usize);
+                impl BitsKernel for Native<'_> {
+                    type Output = Slots;
+                    #[inline(always)]
+                    fn run<B: Bits>(self, bits: B) -> Slots {
+                        let mut s = Slots::EMPTY;
+                        classify_slots(bits, self.0, self.1, &mut s);
+                        s
+                    }
+                }
+                if let Some(got) = run_bits(Native(&bytes, at)) {
+                    assert_eq!(got, want);
+                }
+            }
+        }
     }
 
     #[test]
@@ -1081,9 +1854,53 @@ mod tests {
                     g,
                     "{w}x{h} at {density}"
                 );
-                assert_eq!(parse_with(text.as_bytes(), "s.rle", false).unwrap().grid, g);
+                assert!(paths_agree(&text, &format!("{w}x{h} at {density}")));
             }
         }
+    }
+
+    /// The two-pass writer gives the old writer's output byte for byte: soups of every
+    /// density at widths around the 64-cell words, runs and row gaps of 100 or more, bodies
+    /// longer than a token chunk, and last lines of exactly 70 bytes (whose `!` goes on a line
+    /// of its own).
+    #[test]
+    fn writer_matches_the_linewise_writer() {
+        let rule = RuleSpec::parse("B36/S23").unwrap();
+        let mut rng = crate::random::SplitMix64::new(70);
+        let mut full_last_lines = 0;
+        let mut check = |g: &Grid, what: &str| {
+            let mut want = Vec::new();
+            linewise::write_to_linewise(&mut want, g, &rule, Some("n")).unwrap();
+            let got = write(g, &rule, Some("n"));
+            assert!(got.as_bytes() == want, "{what}: {got:?} against {want:?}");
+            full_last_lines += got.ends_with("\n!\n") as usize;
+        };
+        for case in 0..3000u64 {
+            let widths = [
+                1, 2, 3, 31, 32, 33, 63, 64, 65, 70, 71, 99, 100, 101, 127, 129, 200, 333,
+            ];
+            let w = widths[case as usize % widths.len()];
+            let h = 1 + (rng.next_u64() % 9) as u32;
+            let density =
+                [0.0, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0][(rng.next_u64() % 9) as usize];
+            let mut g = Grid::random(w, h, density, case).unwrap();
+            if case % 5 == 0 {
+                // Empty rows between live ones: `n$` tokens, some of 100 rows or more.
+                let mut t = Grid::new(w, 150).unwrap();
+                for y in 0..h {
+                    for x in 0..w {
+                        t.set(x, y * 149 / h.max(1), g.get(x, y));
+                    }
+                }
+                g = t;
+            }
+            check(&g, &format!("case {case}: {w}x{h} at {density}"));
+        }
+        for (w, h, density) in [(1000, 200, 0.5), (4000, 30, 0.2), (150, 600, 0.9)] {
+            let g = Grid::random(w, h, density, 9).unwrap();
+            check(&g, &format!("{w}x{h} at {density}"));
+        }
+        assert!(full_last_lines > 0, "no case ended on a full line");
     }
 
     #[test]
