@@ -190,6 +190,28 @@ mod tests {
         dir
     }
 
+    /// Through `Writeback`, in pieces of awkward sizes across several steps, the file gets
+    /// exactly the bytes written.
+    #[test]
+    fn writeback_keeps_every_byte() {
+        let dir = scratch("writeback");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.bin");
+        let bytes: Vec<u8> = (0..(3 * Writeback::STEP as usize + 12345))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        write_atomic_with(&path, |file| {
+            let mut w = Writeback::new(file);
+            for piece in bytes.chunks(99_991) {
+                w.write_all(piece)?;
+            }
+            w.flush()
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn prepare_creates_missing_folders_and_leaves_no_file() {
         let dir = scratch("parents");

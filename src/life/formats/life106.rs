@@ -173,11 +173,10 @@ const WINDOW: usize = 128;
 ///
 /// Masks of the 64 bytes, compared 16 at a time ([`B16`]): the newlines, so that every line's
 /// start and end are known without reading the line before; the non-digits, so that each
-/// number's end is one bit scan from its start; the spaces and the signs. Lines are then independent of each other, and a core overlaps
-/// them; each number is read a word at a time from its known start and length. The 8 steps
-/// always run, without a branch: a step past the last good line (or the window's last newline)
-/// computes garbage that is not kept, where a loop that stopped there would mispredict its end
-/// once a window.
+/// number's end is one bit scan from its start; the spaces and the signs. Lines are then
+/// independent of each other, and a core overlaps them; the numbers are read a word at a time
+/// from their known starts and lengths ([`pair_value`]). (A loop of always 8 steps, without the
+/// branch at the window's last line, was slower: a step costs more than the misprediction.)
 #[inline]
 fn pairs_in_window(bytes: &[u8], at: usize, pairs: &mut [(i64, i64); 8]) -> (usize, usize) {
     let Some(window) = bytes.get(at..at + WINDOW) else {
@@ -196,17 +195,19 @@ fn pairs_in_window(bytes: &[u8], at: usize, pairs: &mut [(i64, i64); 8]) -> (usi
     let bit = |mask: u64, i: usize| (mask.wrapping_shr(i as u32) & 1) as usize;
     let scan = |mask: u64, i: usize| i + mask.wrapping_shr(i as u32).trailing_zeros() as usize;
     let byte = |i: usize| window[i % WINDOW];
-    let (mut start, mut read, mut good, mut stop) = (0usize, 0usize, true, 0usize);
+    let (mut start, mut read) = (0usize, 0usize);
     let mut ends = newlines;
     for pair in pairs.iter_mut() {
-        // 64 when no newline is left: the step is then refused below.
+        if ends == 0 {
+            break;
+        }
         let end = ends.trailing_zeros() as usize;
-        ends &= ends.wrapping_sub(1);
+        ends &= ends - 1;
         // The space and each number's sign and end come from the masks, the space's from the
         // line's start and not from the first number's end: the core works on both numbers at
         // once. Each number runs from after its optional sign to the next non-digit (the
         // newline at `end` is one); a line whose first number does not end at its space, or
-        // whose second does not end at its end, is refused below (its values are garbage).
+        // whose second does not end at its end, is refused.
         let gap = scan(spaces, start);
         let x_at = start + bit(minus, start);
         let y_minus = bit(minus, gap + 1);
@@ -214,25 +215,42 @@ fn pairs_in_window(bytes: &[u8], at: usize, pairs: &mut [(i64, i64); 8]) -> (usi
         let (x_end, y_end) = (scan(non_digits, x_at), scan(non_digits, y_at));
         let (x_len, y_len) = (x_end - x_at, y_end.wrapping_sub(y_at));
         let line_ends = (y_end == end) | ((y_end + 1 == end) & (byte(y_end) == b'\r'));
-        good &= (end < 64)
-            & (x_end == gap)
-            & line_ends
-            & (x_len.wrapping_sub(1) < 8)
-            & (y_len.wrapping_sub(1) < 8);
-        let x = digits_value(window, x_at % 64, x_len);
-        let y = digits_value(window, y_at % 64, y_len);
+        if !((x_end == gap) & line_ends & (x_len.wrapping_sub(1) < 8) & (y_len.wrapping_sub(1) < 8))
+        {
+            break;
+        }
+        let (x, y) = pair_value(window, (x_at, x_len), (y_at, y_len));
         *pair = (
-            if x_at > start { x.wrapping_neg() } else { x },
-            if y_minus == 1 { y.wrapping_neg() } else { y },
+            if x_at > start { -x } else { x },
+            if y_minus == 1 { -y } else { y },
         );
-        read += good as usize;
-        // The next line starts after this one's newline whether or not this one was good:
-        // the steps depend on each other only through the newline mask, never through a
-        // line's own checks (which would chain them). `stop` is where the good lines end.
-        stop = if good { end + 1 } else { stop };
+        read += 1;
         start = end + 1;
     }
-    (at + stop, read)
+    (at + start, read)
+}
+
+/// The values of two numbers of 1 to 8 digits at `window[at..]` (`at` below 64), given as
+/// (start, length). Both of at most 4 digits (any soup below 10000²): both in one word, two
+/// multiplications for the pair; else each a word at a time ([`digits_value`]).
+#[inline]
+fn pair_value(window: &[u8; WINDOW], x: (usize, usize), y: (usize, usize)) -> (i64, i64) {
+    if x.1 > 4 || y.1 > 4 {
+        return (
+            digits_value(window, x.0 % 64, x.1),
+            digits_value(window, y.0 % 64, y.1),
+        );
+    }
+    let word = |at: usize| {
+        u64::from_le_bytes(window[at % 64..at % 64 + 8].try_into().expect("8 bytes"))
+            ^ 0x3030_3030_3030_3030
+    };
+    // x's digits to the top of the low half (zeros before them), y's to the top of the high
+    // half: one 8-digit word holding two 4-digit numbers, combined pairwise twice.
+    let v = (word(x.0) << (32 - 8 * x.1) & 0xffff_ffff) | word(y.0) << (64 - 8 * y.1);
+    let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    ((v & 0xffff) as i64, (v >> 32 & 0xffff) as i64)
 }
 
 /// The `len` (1 to 8) decimal digits at `window[at..]` (`at` below 64), combined a
@@ -240,8 +258,7 @@ fn pairs_in_window(bytes: &[u8], at: usize, pairs: &mut [(i64, i64); 8]) -> (usi
 #[inline]
 fn digits_value(window: &[u8; WINDOW], at: usize, len: usize) -> i64 {
     let word = u64::from_le_bytes(window[at..at + 8].try_into().expect("8 bytes"));
-    // Wrapping: a refused line's garbage length must not panic (its value is not kept).
-    let v = (word ^ 0x3030_3030_3030_3030).wrapping_shl(64u32.wrapping_sub(8 * len as u32));
+    let v = (word ^ 0x3030_3030_3030_3030) << (64 - 8 * len);
     let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
     let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
     let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(10000 << 32 | 1) >> 32;
