@@ -376,15 +376,17 @@ pub(crate) fn or_bits(row: &mut [u32], x: i64, bits: &[u32]) {
     // Floor division and remainder by 32, for negative `x` too.
     let (word0, shift) = (x >> 5, (x & 31) as u32);
     for (i, &w) in bits.iter().enumerate() {
-        if w == 0 {
-            continue;
-        }
+        // Both halves of the shifted word are ORed in whatever the cells are: a test of
+        // them would mispredict on a random row about every other word.
+        let v = (w as u64) << shift;
+        // Words left of the row (`at` negative, as a huge index) or past its end hold no live
+        // cell: they are skipped.
         let at = word0 + i as i64;
-        if at >= 0 {
-            row[at as usize] |= w << shift;
+        if let Some(word) = row.get_mut(at as usize) {
+            *word |= v as u32;
         }
-        if shift != 0 && w >> (32 - shift) != 0 {
-            row[(at + 1) as usize] |= w >> (32 - shift);
+        if let Some(next) = row.get_mut((at + 1) as usize) {
+            *next |= (v >> 32) as u32;
         }
     }
 }
