@@ -4,7 +4,9 @@
 //! Readers return a [`Pattern`]: the cells at the pattern's own size, plus the rule (with Golly's
 //! `:T`/`:P` bounded-grid suffix) and comments where the format carries them. Every error is one
 //! line naming the file, line and column and what was expected. No reader allocates more than the
-//! file's text and the grid it describes, and the grid's size is checked against
+//! file's text and the grid it describes (the Life 1.0x readers, which learn the grid's size only
+//! at the end, also a working grid that grows to it, see `gather`: checked for two grids its
+//! size, and written only where the cells are), and every grid's size is checked against
 //! [`MAX_CELLS`](crate::life::grid::MAX_CELLS) and the memory available before it is allocated.
 //!
 //! Both directions stream (see docs/performance.md, "Pattern files"): readers walk the bytes of
