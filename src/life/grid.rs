@@ -289,6 +289,12 @@ impl Grid {
         &mut self.words
     }
 
+    /// The words, row-major, given up without a copy (a reader that gathered cells in a grid of
+    /// its own takes them back for [`Grid::from_words`] at another height).
+    pub(crate) fn into_words(self) -> Vec<u32> {
+        self.words
+    }
+
     /// One row's words.
     pub fn row(&self, y: u32) -> &[u32] {
         let wpr = self.words_per_row as usize;

@@ -16,14 +16,16 @@
 //! cell is at (x, y) relative to a centre origin; a bare `#P` continues below the rows so far.
 //! The reader normalises the cells to their bounding box.
 
+use super::gather::{or_bits, Gather};
 use super::life106::expect_header;
 use super::{
     cell_chars, first_non_cell, lines, new_grid, pack_cells, parse_error, push_cells, text_of,
-    trim_ascii, BoundingBox, Pattern, TextSink, PUSH_CELLS_SLACK,
+    Pattern, TextSink, PUSH_CELLS_SLACK,
 };
 use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::rule::{Rule, RuleSpec};
+use crate::simd::bytes::{find_byte, B16};
 use std::io::Write;
 
 /// The first line of every Life 1.05 file.
@@ -42,9 +44,10 @@ struct Meta {
 
 /// Parses Life 1.05 text; `file` names the source in errors.
 ///
-/// Two passes over the rows, as Life 1.06 makes for single cells: the first
-/// checks them and finds the bounding box from each row's first and last live cell, the second
-/// packs whole rows into the grid allocated to that box.
+/// One pass: each row of cells is read into bits with one scan (which checks its characters
+/// and finds its end together, [`fast_row`]) and set into a grid that grows to the cells'
+/// bounding box ([`Gather`]). Only a pattern too large to hold while it grows is read a second
+/// time, into a grid allocated to its box.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     parse_bytes(text.as_bytes(), file)
 }
@@ -52,30 +55,29 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 /// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
 pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     let mut meta = Meta::default();
-    let mut bounds = BoundingBox::default();
-    for_each_row(text, file, &mut meta, |x, y, cells| {
-        let first = cells.iter().position(|&b| b != b'.');
-        let last = cells.iter().rposition(|&b| b != b'.');
-        if let (Some(first), Some(last)) = (first, last) {
-            // x + last fits: for_each_row checked it.
-            bounds.add(x + first as i64, y);
-            bounds.add(x + last as i64, y);
+    let mut gather = Gather::new(text.len());
+    for_each_row(text, file, &mut meta, |x, y, bits, at| {
+        gather.row(x, y, bits, at)
+    })?;
+    let bounds = gather.bounds();
+    let grid = match gather.finish(file)? {
+        Some(grid) => grid,
+        None => {
+            let ((x0, y0), (w, h)) = bounds.origin_and_size();
+            let mut grid = new_grid(w, h, file, 1, 1)?;
+            let wpr = grid.words_per_row() as usize;
+            meta = Meta::default();
+            for_each_row(text, file, &mut meta, |x, y, bits, _| {
+                // Rows with a live cell lie inside the box.
+                if bits.iter().any(|&w| w != 0) {
+                    let row = y.abs_diff(y0) as usize;
+                    let words = &mut grid.words_mut()[row * wpr..(row + 1) * wpr];
+                    or_bits(words, x.wrapping_sub(x0), bits);
+                }
+            })?;
+            grid
         }
-    })?;
-    let ((x0, y0), (w, h)) = bounds.origin_and_size();
-    let mut grid = new_grid(w, h, file, 1, 1)?;
-    let wpr = grid.words_per_row() as usize;
-    let mut meta = Meta::default();
-    for_each_row(text, file, &mut meta, |x, y, cells| {
-        // Trim the row to its live cells, which lie inside the box.
-        let Some(first) = cells.iter().position(|&b| b != b'.') else {
-            return;
-        };
-        let last = cells.iter().rposition(|&b| b != b'.').unwrap_or(first);
-        let row = y.abs_diff(y0) as usize;
-        let words = &mut grid.words_mut()[row * wpr..(row + 1) * wpr];
-        pack_cells(words, (x + first as i64).abs_diff(x0), &cells[first..=last]);
-    })?;
+    };
     Ok(Pattern {
         grid,
         rule: meta.rule,
@@ -84,26 +86,89 @@ pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     })
 }
 
-/// Walks the file, calling `row(x, y, cells)` for every row of cells (checked: `.`, `*`, `O`,
-/// `o`) whose first cell is at (x, y); `x + cells.len()` fits an `i64`.
+/// Most cells [`fast_row`] reads in a row (longer rows take the general path).
+const FAST_CELLS: usize = 256;
+
+/// The row of cells at `bytes[at..]` when it is only `.`/`*`/`O`/`o` bytes (at least one) up
+/// to its `\n` (or `\r\n`), at most [`FAST_CELLS`] of them, with at least 16 bytes after the
+/// newline's chunk: its cells as bits in `bits` (bit `i % 32` of word `i / 32`, the words past
+/// the row zero), how many cells it has, and the offset of the next line. `None` for anything else, which the general
+/// path reads (and explains, if it is wrong).
+///
+/// One scan, 16 bytes at a time ([`B16`]), finds the newline, checks the characters and makes
+/// the live cells' bits together, where the general path splits the line, trims it, checks it
+/// and packs it in four.
+#[inline]
+fn fast_row(bytes: &[u8], at: usize, bits: &mut [u32; FAST_CELLS / 32]) -> Option<(usize, usize)> {
+    let mut halves = [0u32; FAST_CELLS / 16];
+    for c in 0..halves.len() {
+        let v = B16::load(bytes.get(at + 16 * c..at + 16 * c + 16)?);
+        let newline = v.eq(b'\n').mask();
+        let dead = v.eq(b'.');
+        let alive = v.eq(b'*').or(v.eq(b'O')).or(v.eq(b'o'));
+        let cells = dead.or(alive).mask();
+        if newline == 0 {
+            if cells != 0xffff {
+                return None;
+            }
+            halves[c] = alive.mask();
+            continue;
+        }
+        let n = newline.trailing_zeros();
+        let before = (1u32 << n) - 1;
+        // A '\r' just before the newline is the line's end, not a cell.
+        let cr = n > 0 && bytes[at + 16 * c + n as usize - 1] == b'\r';
+        let row = if cr { before >> 1 } else { before };
+        if cells & row != row || (c == 0 && row == 0) {
+            return None;
+        }
+        halves[c] = alive.mask() & row;
+        for (k, word) in bits.iter_mut().enumerate() {
+            *word = halves[2 * k] | halves[2 * k + 1] << 16;
+        }
+        let cells = 16 * c + row.count_ones() as usize;
+        return Some((cells, at + 16 * c + n as usize + 1));
+    }
+    None
+}
+
+/// Walks the file, calling `row(x, y, bits)` for every row of cells (checked: `.`, `*`, `O`,
+/// `o`) whose first cell is at (x, y), cell `x + i` alive where bit `i % 32` of `bits[i / 32]`
+/// is set; `x` plus the last live cell's offset fits an `i64`.
 fn for_each_row(
     text: &[u8],
     file: &str,
     meta: &mut Meta,
-    mut row: impl FnMut(i64, i64, &[u8]),
+    mut row: impl FnMut(i64, i64, &[u32], usize),
 ) -> Result<()> {
     let mut lines = lines(text).enumerate();
     expect_header(&mut lines, file, HEADER)?;
+    let Some((first, line)) = lines.next() else {
+        return Ok(());
+    };
     // Rows before any `#P` line start at the origin.
     let (mut block_x, mut row_y) = (0i64, 0i64);
-    for (i, raw) in lines {
+    let mut bits = [0u32; FAST_CELLS / 32];
+    let mut packed = Vec::new();
+    // From the line after the header on, the lines are walked by hand, so that a row of cells
+    // is found, checked and packed in one scan.
+    let (mut i, mut at) = (first, line.as_ptr() as usize - text.as_ptr() as usize);
+    while at < text.len() {
         let line_no = i + 1;
-        // The common line, a row of ASCII cells, is read as bytes; any other as text.
-        let cells = trim_ascii(raw);
-        if !cells.is_empty() && cells[0] != b'#' && first_non_cell(cells).is_none() {
-            row_of_cells(cells, &mut row, block_x, &mut row_y, file, line_no)?;
+        i += 1;
+        if let Some((n, next)) = fast_row(text, at, &mut bits) {
+            at = next;
+            let bits = &bits[..n.div_ceil(32)];
+            row_of_cells(bits, &mut row, at, block_x, &mut row_y, file, line_no)?;
             continue;
         }
+        let end = find_byte(text, at, b'\n').unwrap_or(text.len());
+        let raw = &text[at..end];
+        let raw = match end < text.len() {
+            true => raw.strip_suffix(b"\r").unwrap_or(raw),
+            false => raw,
+        };
+        at = end + 1;
         let line = text_of(raw, file, line_no)?;
         let trimmed = line.trim();
         if let Some(rest) = trimmed.strip_prefix('#') {
@@ -141,30 +206,42 @@ fn for_each_row(
                 format!("unexpected character '{c}': expected '.' (dead) or '*' (alive)"),
             ));
         }
-        row_of_cells(cells, &mut row, block_x, &mut row_y, file, line_no)?;
+        packed.clear();
+        packed.resize(cells.len().div_ceil(32), 0);
+        pack_cells(&mut packed, 0, cells);
+        row_of_cells(&packed, &mut row, at, block_x, &mut row_y, file, line_no)?;
     }
     Ok(())
 }
 
 /// Hands a checked row of cells at (`block_x`, `row_y`) to `row` and moves to the next row.
 fn row_of_cells(
-    cells: &[u8],
-    row: &mut impl FnMut(i64, i64, &[u8]),
+    bits: &[u32],
+    row: &mut impl FnMut(i64, i64, &[u32], usize),
+    at: usize,
     block_x: i64,
     row_y: &mut i64,
     file: &str,
     line_no: usize,
 ) -> Result<()> {
-    if let Some(last) = cells.iter().rposition(|&b| b != b'.') {
-        if block_x.checked_add(last as i64).is_none() {
+    if let Some(w) = bits.iter().rposition(|&w| w != 0) {
+        let last = w as i64 * 32 + 31 - bits[w].leading_zeros() as i64;
+        if block_x.checked_add(last).is_none() {
             // The first live cell past i64::MAX is the one named.
             let j = (0..=last)
-                .find(|&j| cells[j] != b'.' && block_x.checked_add(j as i64).is_none())
+                .find(|&j| {
+                    bits[j as usize / 32] >> (j % 32) & 1 == 1 && block_x.checked_add(j).is_none()
+                })
                 .unwrap_or(last);
-            return Err(parse_error(file, line_no, j + 1, "coordinate out of range"));
+            return Err(parse_error(
+                file,
+                line_no,
+                j as usize + 1,
+                "coordinate out of range",
+            ));
         }
     }
-    row(block_x, *row_y, cells);
+    row(block_x, *row_y, bits, at);
     *row_y = row_y
         .checked_add(1)
         .ok_or_else(|| parse_error(file, line_no, 1, "coordinate out of range"))?;
@@ -276,7 +353,112 @@ pub fn write_to(
 
 #[cfg(test)]
 mod tests {
+    use super::super::{cropped, grid_of_cells, push_line, same_as_reference};
     use super::*;
+
+    /// Life 1.05 read the plain way, the definition the one-scan rows are held to: each line
+    /// trimmed; `#P x y` moves the block (a bare `#P` keeps it); other `#` lines skipped;
+    /// blank lines skipped; any other line a row of `.`/`*`/`O`/`o`. `None` for anything else.
+    fn reference(text: &str) -> Option<Grid> {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        (lines.next()? == HEADER).then_some(())?;
+        let (mut bx, mut y, mut cells) = (0i64, 0i64, Vec::new());
+        for line in lines {
+            if let Some(rest) = line.strip_prefix("#P") {
+                let v: Vec<i64> = rest
+                    .split_whitespace()
+                    .map(|f| f.parse().ok())
+                    .collect::<Option<_>>()?;
+                match v[..] {
+                    [] => {}
+                    [x, yy] => (bx, y) = (x, yy),
+                    _ => return None,
+                }
+                continue;
+            }
+            if line.starts_with('#') {
+                continue;
+            }
+            for (i, c) in line.bytes().enumerate() {
+                match c {
+                    b'.' => {}
+                    b'*' | b'O' | b'o' => cells.push((bx + i as i64, y)),
+                    _ => return None,
+                }
+            }
+            y += 1;
+        }
+        grid_of_cells(&cells)
+    }
+
+    /// The one-scan rows against [`reference`] at awkward inputs: rows of 0 to 300 cells (on
+    /// both sides of every 16 and of the 256 the scan takes), all-dead rows, every live
+    /// character, negative and odd `#P` offsets, CRLF, trailing and leading blanks, comments,
+    /// a missing final newline and a bad character at any place.
+    #[test]
+    fn rows_read_as_the_reference() {
+        let mut rng = crate::random::SplitMix64::new(105);
+        let mut read = 0;
+        for case in 0..600 {
+            let mut text = String::from("#Life 1.05\n#D soup\n");
+            let n = rng.next_u64() % 30;
+            for k in 0..n {
+                let r = rng.next_u64();
+                let line = match r % 23 {
+                    0 => format!(
+                        "#P {} {}",
+                        ((r >> 8) % 200) as i64 - 100,
+                        ((r >> 20) % 90) as i64 - 45
+                    ),
+                    1 => "#P".to_string(),
+                    2 => String::new(),
+                    3 => "#C note".to_string(),
+                    _ => {
+                        let len = match (r >> 5) % 4 {
+                            0 => (r >> 9) % 301,
+                            1 => 256 + (r >> 9) % 3 - 1,
+                            _ => (r >> 9) % 40,
+                        } as usize;
+                        let all_dead = (r >> 30).is_multiple_of(7);
+                        let mut row: String = (0..len)
+                            .map(|i| match (rng.next_u64() >> (i % 13)) % 5 {
+                                _ if all_dead => '.',
+                                0 => '*',
+                                1 => 'O',
+                                2 => 'o',
+                                _ => '.',
+                            })
+                            .collect();
+                        if case % 11 == 0 && (r >> 40).is_multiple_of(3) && len > 0 {
+                            let at = (r >> 42) as usize % len;
+                            row.replace_range(at..at + 1, "x");
+                        }
+                        match (r >> 45) % 9 {
+                            0 => format!("  {row}"),
+                            1 => format!("{row} \t"),
+                            _ => row,
+                        }
+                    }
+                };
+                push_line(&mut text, &line, r >> 50, k + 1 == n && case % 4 == 0);
+            }
+            let got = parse(&text, "r.lif").ok().map(|p| p.grid);
+            read += same_as_reference(&text, got, reference(&text)) as usize;
+        }
+        assert!(read > 400, "only {read} of 600 read");
+    }
+
+    /// A soup written at awkward widths (not multiples of 32 or 80) reads back as itself.
+    #[test]
+    fn soups_round_trip_at_awkward_widths() {
+        for (w, h) in [(1, 1), (33, 5), (80, 3), (81, 17), (300, 40), (1000, 7)] {
+            let mut g = Grid::random(w, h, 0.5, w as u64).unwrap();
+            g.set(w - 1, 0, true);
+            let p = parse(&write(&g, &Rule::CONWAY, None), "w.lif").unwrap();
+            let want = cropped(&g);
+            assert_eq!(p.grid, want, "{w}x{h}");
+        }
+    }
 
     #[test]
     fn blocks_and_rules() {

@@ -9,7 +9,8 @@
 //! Coordinates may be negative and come in any order; the reader normalises them to their
 //! bounding box (the file carries no grid size, rule or name).
 
-use super::{format_u64, lines, new_grid, parse_error, text_of, BoundingBox, Pattern, TextSink};
+use super::gather::Gather;
+use super::{format_u64, lines, new_grid, parse_error, text_of, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::simd::bytes::B16;
@@ -21,8 +22,9 @@ pub const HEADER: &str = "#Life 1.06";
 /// Parses Life 1.06 text; `file` names the source in errors. `#` lines after the header are
 /// kept as comments.
 ///
-/// Two passes, so that no list of cells is ever held: the first finds the bounding box, the
-/// second sets the cells in the grid allocated to it.
+/// One pass: the cells are gathered into a grid that grows to their bounding box
+/// ([`Gather`]); no list of cells is held. Only a pattern too large to hold while it grows is
+/// read a second time, into a grid allocated to its box.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     parse_bytes(text.as_bytes(), file)
 }
@@ -30,15 +32,21 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 /// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
 pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     let mut comments = Vec::new();
-    let mut bounds = BoundingBox::default();
-    for_each_cell(text, file, &mut comments, |x, y| bounds.add(x, y))?;
-    let ((x0, y0), (w, h)) = bounds.origin_and_size();
-    let mut grid = new_grid(w, h, file, 1, 1)?;
-    comments.clear();
-    // Inside the bounding box by construction, so the offsets fit the grid.
-    for_each_cell(text, file, &mut comments, |x, y| {
-        grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true)
-    })?;
+    let mut gather = Gather::new(text.len());
+    for_each_cell(text, file, &mut comments, &mut gather)?;
+    let bounds = gather.bounds();
+    let grid = match gather.finish(file)? {
+        Some(grid) => grid,
+        None => {
+            let ((x0, y0), (w, h)) = bounds.origin_and_size();
+            let mut grid = new_grid(w, h, file, 1, 1)?;
+            comments.clear();
+            // Inside the bounding box by construction, so the offsets fit the grid.
+            let set = |x: i64, y: i64| grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
+            for_each_cell(text, file, &mut comments, &mut Each(set, [(0, 0); 8]))?;
+            grid
+        }
+    };
     Ok(Pattern {
         grid,
         rule: None,
@@ -47,11 +55,59 @@ pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     })
 }
 
+/// Where [`for_each_cell`] puts the cells it reads.
+trait CellSink {
+    /// The cell (x, y).
+    fn cell(&mut self, x: i64, y: i64);
+
+    /// Room for 8 cells, written in place by the window path.
+    fn room8(&mut self) -> &mut [(i64, i64); 8];
+
+    /// Keeps the first `n` cells written into [`CellSink::room8`]; the reader is at byte `at`.
+    fn keep(&mut self, n: usize, at: usize);
+}
+
+impl CellSink for Gather {
+    #[inline(always)]
+    fn cell(&mut self, x: i64, y: i64) {
+        self.push(x, y);
+    }
+
+    #[inline(always)]
+    fn room8(&mut self) -> &mut [(i64, i64); 8] {
+        Gather::room8(self)
+    }
+
+    #[inline(always)]
+    fn keep(&mut self, n: usize, at: usize) {
+        Gather::keep(self, n, at);
+    }
+}
+
+/// A function of each cell, as a [`CellSink`].
+struct Each<F>(F, [(i64, i64); 8]);
+
+impl<F: FnMut(i64, i64)> CellSink for Each<F> {
+    fn cell(&mut self, x: i64, y: i64) {
+        (self.0)(x, y);
+    }
+
+    fn room8(&mut self) -> &mut [(i64, i64); 8] {
+        &mut self.1
+    }
+
+    fn keep(&mut self, n: usize, _: usize) {
+        for &(x, y) in &self.1[..n] {
+            (self.0)(x, y);
+        }
+    }
+}
+
 fn for_each_cell(
     text: &[u8],
     file: &str,
     comments: &mut Vec<String>,
-    mut cell: impl FnMut(i64, i64),
+    cell: &mut impl CellSink,
 ) -> Result<()> {
     let mut lines = lines(text).enumerate();
     expect_header(&mut lines, file, HEADER)?;
@@ -63,13 +119,14 @@ fn for_each_cell(
     let bytes = text;
     let (mut i, mut at) = (first, line.as_ptr() as usize - text.as_ptr() as usize);
     while at < bytes.len() {
-        let (next, read) = pairs_in_window(bytes, at, &mut cell);
+        let (next, read) = pairs_in_window(bytes, at, cell.room8());
         if read > 0 {
+            cell.keep(read, next);
             (i, at) = (i + read, next);
             continue;
         }
         if let Some((x, y, next)) = short_pair(bytes, at) {
-            cell(x, y);
+            cell.cell(x, y);
             (i, at) = (i + 1, next);
             continue;
         }
@@ -86,7 +143,7 @@ fn for_each_cell(
         (i, at) = (i + 1, end + 1);
         // The common line, `x y` in ASCII digits, read without allocating or splitting.
         if let Some((x, y)) = plain_pair(line) {
-            cell(x, y);
+            cell.cell(x, y);
             continue;
         }
         let line = text_of(line, file, i)?;
@@ -99,87 +156,108 @@ fn for_each_cell(
             continue;
         }
         let (x, y) = coordinates(line, file, i)?;
-        cell(x, y);
+        cell.cell(x, y);
     }
     Ok(())
 }
 
-/// Reads the lines that start at `at` and end (with `\n`) within the next 64 bytes, as long as
-/// each is exactly `x y` (each an optional `-` and 1 to 8 digits, one space between, `\r`
-/// allowed before the `\n`), giving each pair to `cell`; returns where it stopped (`at` when
-/// the first line is anything else, or fewer than 72 bytes are left: the per-line paths read
-/// those).
+/// Bytes [`pairs_in_window`] needs from where it starts: the 64 it classifies and room past
+/// them for whole-word reads (its byte indexes are masked to this, so they need no checks).
+const WINDOW: usize = 128;
+
+/// Reads up to 8 lines that start at `at` and end (with `\n`) within the next 64 bytes, as
+/// long as each is exactly `x y` (each an optional `-` and 1 to 8 digits, one space between,
+/// `\r` allowed before the `\n`), into `pairs`; returns where it stopped and how many it read
+/// (`at` and 0 when the first line is anything else, or fewer than [`WINDOW`] bytes are left:
+/// the per-line paths read those).
 ///
-/// The bytes are classified 16 at a time ([`B16`]) into masks, so every line's start, space
-/// and end come from bit scans that do not depend on the numbers; each number is then read a
-/// word at a time from its known start and length. Lines are independent of each other, so a
-/// core overlaps them, where reading a line to find where the next one starts would not.
+/// Masks of the 64 bytes, compared 16 at a time ([`B16`]): the newlines, so that every line's
+/// start and end are known without reading the line before; the non-digits, so that each
+/// number's end is one bit scan from its start; the spaces and the signs. Lines are then
+/// independent of each other, and a core overlaps them; the numbers are read a word at a time
+/// from their known starts and lengths ([`pair_value`]). (A loop of always 8 steps, without the
+/// branch at the window's last line, was slower: a step costs more than the misprediction.)
 #[inline]
-fn pairs_in_window(bytes: &[u8], at: usize, cell: &mut impl FnMut(i64, i64)) -> (usize, usize) {
-    if bytes.len() - at < 72 {
+fn pairs_in_window(bytes: &[u8], at: usize, pairs: &mut [(i64, i64); 8]) -> (usize, usize) {
+    let Some(window) = bytes.get(at..at + WINDOW) else {
         return (at, 0);
-    }
-    let (mut newlines, mut spaces, mut minus, mut cr, mut digits) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    };
+    let window: &[u8; WINDOW] = window.try_into().expect("WINDOW bytes");
+    let (mut newlines, mut digits, mut spaces, mut minus) = (0u64, 0u64, 0u64, 0u64);
     for k in 0..4 {
-        let v = B16::load(&bytes[at + 16 * k..]);
-        let shift = |m: B16| (m.mask() as u64) << (16 * k);
-        newlines |= shift(v.eq(b'\n'));
-        spaces |= shift(v.eq(b' '));
-        minus |= shift(v.eq(b'-'));
-        cr |= shift(v.eq(b'\r'));
-        digits |= shift(v.in_range(b'0', b'9'));
+        let v = B16::load(&window[16 * k..]);
+        newlines |= (v.eq(b'\n').mask() as u64) << (16 * k);
+        digits |= (v.in_range(b'0', b'9').mask() as u64) << (16 * k);
+        spaces |= (v.eq(b' ').mask() as u64) << (16 * k);
+        minus |= (v.eq(b'-').mask() as u64) << (16 * k);
     }
+    let non_digits = !digits;
+    let bit = |mask: u64, i: usize| (mask.wrapping_shr(i as u32) & 1) as usize;
+    let scan = |mask: u64, i: usize| i + mask.wrapping_shr(i as u32).trailing_zeros() as usize;
+    let byte = |i: usize| window[i % WINDOW];
     let (mut start, mut read) = (0usize, 0usize);
     let mut ends = newlines;
-    while ends != 0 {
-        let end = ends.trailing_zeros() as usize;
-        ends &= ends - 1;
-        // Bits start .. end: the line without its '\n'.
-        let line = (u64::MAX >> (63 - end) >> 1) & (u64::MAX << start);
-        let space = spaces & line;
-        if space.count_ones() != 1 {
+    for pair in pairs.iter_mut() {
+        if ends == 0 {
             break;
         }
-        let gap = space.trailing_zeros() as usize;
-        let neg_x = (minus >> start) & 1;
-        let neg_y = (minus >> (gap + 1)) & 1;
-        let has_cr = if end > start {
-            (cr >> (end - 1)) & 1
-        } else {
-            0
-        };
-        let x_at = start + neg_x as usize;
-        let y_at = gap + 1 + neg_y as usize;
-        let (x_len, y_len) = (
-            gap.wrapping_sub(x_at),
-            end.wrapping_sub(has_cr as usize).wrapping_sub(y_at),
-        );
-        // Every byte but the space, the signs and the '\r' is a digit, and each number has 1
-        // to 8 of them.
-        let others = space | neg_x << start | neg_y << (gap + 1) | has_cr << (end.max(1) - 1);
-        if digits & line != line & !others
-            || x_len.wrapping_sub(1) >= 8
-            || y_len.wrapping_sub(1) >= 8
+        let end = ends.trailing_zeros() as usize;
+        ends &= ends - 1;
+        // The space and each number's sign and end come from the masks, the space's from the
+        // line's start and not from the first number's end: the core works on both numbers at
+        // once. Each number runs from after its optional sign to the next non-digit (the
+        // newline at `end` is one); a line whose first number does not end at its space, or
+        // whose second does not end at its end, is refused.
+        let gap = scan(spaces, start);
+        let x_at = start + bit(minus, start);
+        let y_minus = bit(minus, gap + 1);
+        let y_at = gap + 1 + y_minus;
+        let (x_end, y_end) = (scan(non_digits, x_at), scan(non_digits, y_at));
+        let (x_len, y_len) = (x_end - x_at, y_end.wrapping_sub(y_at));
+        let line_ends = (y_end == end) | ((y_end + 1 == end) & (byte(y_end) == b'\r'));
+        if !((x_end == gap) & line_ends & (x_len.wrapping_sub(1) < 8) & (y_len.wrapping_sub(1) < 8))
         {
             break;
         }
-        let x = digits_value(bytes, at + x_at, x_len);
-        let y = digits_value(bytes, at + y_at, y_len);
-        cell(
-            if neg_x == 1 { -x } else { x },
-            if neg_y == 1 { -y } else { y },
+        let (x, y) = pair_value(window, (x_at, x_len), (y_at, y_len));
+        *pair = (
+            if x_at > start { -x } else { x },
+            if y_minus == 1 { -y } else { y },
         );
-        start = end + 1;
         read += 1;
+        start = end + 1;
     }
     (at + start, read)
 }
 
-/// The `len` (1 to 8) decimal digits at `bytes[at..]` (8 bytes readable there), combined a
+/// The values of two numbers of 1 to 8 digits at `window[at..]` (`at` below 64), given as
+/// (start, length). Both of at most 4 digits (any soup below 10000²): both in one word, two
+/// multiplications for the pair; else each a word at a time ([`digits_value`]).
+#[inline]
+fn pair_value(window: &[u8; WINDOW], x: (usize, usize), y: (usize, usize)) -> (i64, i64) {
+    if x.1 > 4 || y.1 > 4 {
+        return (
+            digits_value(window, x.0 % 64, x.1),
+            digits_value(window, y.0 % 64, y.1),
+        );
+    }
+    let word = |at: usize| {
+        u64::from_le_bytes(window[at % 64..at % 64 + 8].try_into().expect("8 bytes"))
+            ^ 0x3030_3030_3030_3030
+    };
+    // x's digits to the top of the low half (zeros before them), y's to the top of the high
+    // half: one 8-digit word holding two 4-digit numbers, combined pairwise twice.
+    let v = (word(x.0) << (32 - 8 * x.1) & 0xffff_ffff) | word(y.0) << (64 - 8 * y.1);
+    let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    ((v & 0xffff) as i64, (v >> 32 & 0xffff) as i64)
+}
+
+/// The `len` (1 to 8) decimal digits at `window[at..]` (`at` below 64), combined a
 /// word at a time as in [`parse_digits8`].
 #[inline]
-fn digits_value(bytes: &[u8], at: usize, len: usize) -> i64 {
-    let word = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+fn digits_value(window: &[u8; WINDOW], at: usize, len: usize) -> i64 {
+    let word = u64::from_le_bytes(window[at..at + 8].try_into().expect("8 bytes"));
     let v = (word ^ 0x3030_3030_3030_3030) << (64 - 8 * len);
     let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
     let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
@@ -432,7 +510,121 @@ pub fn write_to(out: &mut dyn Write, grid: &Grid) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{cropped, grid_of_cells, push_line, same_as_reference};
     use super::*;
+
+    /// Life 1.06 read the plain way, the definition the fast paths are held to: each line
+    /// trimmed, blank lines skipped, `#` lines kept as comments, any other line exactly two
+    /// whole numbers; the grid is the cells' bounding box. `None` for anything it refuses.
+    fn reference(text: &str) -> Option<(Grid, Vec<String>)> {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        (lines.next()? == HEADER).then_some(())?;
+        let (mut cells, mut comments) = (Vec::new(), Vec::new());
+        for line in lines {
+            if let Some(c) = line.strip_prefix('#') {
+                comments.push(c.trim().to_string());
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let [x, y] = fields[..] else { return None };
+            cells.push((x.parse::<i64>().ok()?, y.parse::<i64>().ok()?));
+        }
+        Some((grid_of_cells(&cells)?, comments))
+    }
+
+    /// The window, short-line and general paths against [`reference`] at awkward inputs:
+    /// numbers of 1 to 20 digits (leading zeros, `-0`), values near the ends of `i32` and
+    /// `i64` (a small spread around a large base, so the box stays small), CRLF, a missing
+    /// final newline, `+` signs, double spaces, and files whose length puts lines on every
+    /// side of the window's 64 and 128 bytes.
+    #[test]
+    fn every_path_reads_as_the_reference() {
+        let mut rng = crate::random::SplitMix64::new(24);
+        let bases: [i64; 8] = [
+            0,
+            -40,
+            99_999_950,
+            -100_000_020,
+            i32::MAX as i64 - 20,
+            i32::MIN as i64,
+            i64::MAX - 60,
+            i64::MIN,
+        ];
+        let mut read = 0;
+        for case in 0..1500 {
+            let base = bases[case % bases.len()];
+            let mut text = String::from("#Life 1.06\n");
+            let n = rng.next_u64() % 40;
+            for k in 0..n {
+                let r = rng.next_u64();
+                let number = |r: u64| {
+                    let v = base + (r % 50) as i64;
+                    // Leading zeros now and then, so short values have long digit runs.
+                    match (r >> 8) % 6 {
+                        0 if v >= 0 => format!("{v:012}"),
+                        1 if v >= 0 => format!("{v:08}"),
+                        _ => v.to_string(),
+                    }
+                };
+                let line = match r % 97 {
+                    0 => "#C a comment".to_string(),
+                    1 => "   ".to_string(),
+                    2 if case % 5 == 0 => format!("+{} {}", number(r >> 7), number(r >> 17)),
+                    3 if case % 7 == 0 => format!("{}  {}", number(r >> 7), number(r >> 17)),
+                    4 if case % 9 == 0 => "1 2 3".to_string(),
+                    // Small numbers beside a large base make a box too large to allocate: only
+                    // beside small bases, so the test stays quick.
+                    5 if base.unsigned_abs() < 100 => "-0 0".to_string(),
+                    _ => format!("{} {}", number(r >> 7), number(r >> 27)),
+                };
+                push_line(&mut text, &line, r >> 50, k + 1 == n && case % 4 == 0);
+            }
+            let got = parse(&text, "r.life").ok().map(|p| (p.grid, p.comments));
+            read += same_as_reference(&text, got, reference(&text)) as usize;
+        }
+        assert!(read > 900, "only {read} of 1500 read");
+    }
+
+    /// The written soup of a grid wider and taller than a chunk, in every order of its lines
+    /// (as written, reversed, shuffled) and shifted by offsets that are and are not multiples
+    /// of 32, reads back as the grid.
+    #[test]
+    fn soups_read_back_in_any_order_and_offset() {
+        let g = Grid::random(333, 97, 0.4, 8).unwrap();
+        let text = write(&g);
+        let mut lines: Vec<(i64, i64)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let (x, y) = l.split_once(' ').unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect();
+        let mut rng = crate::random::SplitMix64::new(4);
+        for (order, (dx, dy)) in [
+            (0, (0, 0)),
+            (1, (-7, 5)),
+            (2, (64, -33)),
+            (2, (-1000003, 9)),
+        ] {
+            match order {
+                1 => lines.reverse(),
+                2 => {
+                    for i in (1..lines.len()).rev() {
+                        lines.swap(i, rng.next_u64() as usize % (i + 1));
+                    }
+                }
+                _ => {}
+            }
+            let mut moved = String::from("#Life 1.06\n");
+            for &(x, y) in &lines {
+                moved.push_str(&format!("{} {}\n", x + dx, y + dy));
+            }
+            let p = parse(&moved, "s.life").unwrap();
+            // The box is the live cells', which may be smaller than the random grid.
+            assert_eq!(p.grid, cropped(&g), "order {order}, offset ({dx}, {dy})");
+        }
+    }
 
     #[test]
     fn digits_a_word_at_a_time() {

@@ -4,7 +4,9 @@
 //! Readers return a [`Pattern`]: the cells at the pattern's own size, plus the rule (with Golly's
 //! `:T`/`:P` bounded-grid suffix) and comments where the format carries them. Every error is one
 //! line naming the file, line and column and what was expected. No reader allocates more than the
-//! file's text and the grid it describes, and the grid's size is checked against
+//! file's text and the grid it describes (the Life 1.0x readers, which learn the grid's size only
+//! at the end, also a working grid that grows to it, see `gather`: checked for two grids its
+//! size, and written only where the cells are), and every grid's size is checked against
 //! [`MAX_CELLS`](crate::life::grid::MAX_CELLS) and the memory available before it is allocated.
 //!
 //! Both directions stream (see docs/performance.md, "Pattern files"): readers walk the bytes of
@@ -14,6 +16,7 @@
 //! ([`TextSink`]) straight into the file, which [`write_pattern`] puts in place atomically. The
 //! byte scans go through `simd::bytes` (SSE2, NEON or portable).
 
+mod gather;
 pub mod life105;
 pub mod life106;
 pub mod plaintext;
@@ -318,16 +321,6 @@ pub(crate) fn trim_end_ascii(line: &[u8]) -> &[u8] {
     &line[..end]
 }
 
-/// `line` without white space at either end (ASCII, as [`trim_end_ascii`]).
-pub(crate) fn trim_ascii(line: &[u8]) -> &[u8] {
-    let line = trim_end_ascii(line);
-    let start = line
-        .iter()
-        .position(|&b| !is_space(b))
-        .unwrap_or(line.len());
-    &line[start..]
-}
-
 /// `bytes` as text, or an error at `line` (any error will do: the caller's failure makes
 /// [`parse_pattern_bytes`] report the first bad byte of the whole file instead).
 pub(crate) fn text_of<'a>(bytes: &'a [u8], file: &str, line: usize) -> Result<&'a str> {
@@ -383,6 +376,8 @@ pub fn write_pattern(path: &Path, grid: &Grid, rule: &RuleSpec) -> Result<()> {
     let format = Format::from_path(path)?;
     let gzip = is_gzip_path(path);
     crate::output::write_atomic_with(path, |file| {
+        // The disk starts on the text while the rest is written (see `Writeback`).
+        let file = &mut crate::output::Writeback::new(file);
         if gzip {
             let level = flate2::Compression::new(GZIP_LEVEL);
             let mut gz = flate2::write::GzEncoder::new(file, level);
@@ -711,6 +706,59 @@ impl BoundingBox {
             }
         }
     }
+}
+
+/// The grid of `cells` at their bounding box, as the Life 1.0x readers make it: the tests'
+/// definition. `None` when it is too large to make.
+#[cfg(test)]
+pub(crate) fn grid_of_cells(cells: &[(i64, i64)]) -> Option<Grid> {
+    let mut bounds = BoundingBox::default();
+    for &(x, y) in cells {
+        bounds.add(x, y);
+    }
+    let ((x0, y0), (w, h)) = bounds.origin_and_size();
+    let mut grid = Grid::new(w.try_into().ok()?, h.try_into().ok()?).ok()?;
+    for &(x, y) in cells {
+        grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
+    }
+    Some(grid)
+}
+
+/// `grid` cut to its live cells' bounding box (what a Life 1.0x file of it reads back as).
+#[cfg(test)]
+pub(crate) fn cropped(grid: &Grid) -> Grid {
+    let cells: Vec<(i64, i64)> = grid
+        .live_cells()
+        .map(|(x, y)| (x as i64, y as i64))
+        .collect();
+    grid_of_cells(&cells).expect("smaller than the grid")
+}
+
+/// Appends `line` to a test file with the ending that `r` picks (`\r\n` one time in 8), or
+/// none when it is the `last` line and the file is to miss its final newline.
+#[cfg(test)]
+pub(crate) fn push_line(text: &mut String, line: &str, r: u64, last: bool) {
+    text.push_str(line);
+    text.push_str(match r % 8 {
+        _ if last => "",
+        0 => "\r\n",
+        _ => "\n",
+    });
+}
+
+/// Holds a reader's result for `text` to the reference's: both refuse it, or both read the
+/// same. Returns whether it was read.
+#[cfg(test)]
+pub(crate) fn same_as_reference<T: PartialEq + std::fmt::Debug>(
+    text: &str,
+    got: Option<T>,
+    want: Option<T>,
+) -> bool {
+    assert_eq!(got.is_some(), want.is_some(), "{text:?}: {got:?}");
+    if let (Some(got), Some(want)) = (&got, &want) {
+        assert_eq!(got, want, "{text:?}");
+    }
+    got.is_some()
 }
 
 #[cfg(test)]
