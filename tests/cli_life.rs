@@ -92,6 +92,26 @@ fn run_json_summary_is_one_object() {
     assert_eq!(v["population"], end.population());
 }
 
+#[test]
+fn a_soup_is_the_same_grid_whatever_threads_draw_it() {
+    // The serial backend draws its soup on one thread, Rayon on its pool's: the soup depends
+    // only on (size, density, seed), so every backend starts from the library's grid.
+    let want = speedup::life::Grid::random(1000, 700, 0.3, 5).unwrap();
+    for backend in [
+        &["serial"][..],
+        &["rayon", "--threads", "1"],
+        &["rayon", "--threads", "3"],
+    ] {
+        let mut args = vec!["life", "run", "--random", "1000x700", "--density", "0.3"];
+        args.extend(["--seed", "5", "-g", "0", "--json", "-b"]);
+        args.extend(backend);
+        let out = run_ok(&args);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["hash"], want.hash_hex(), "{backend:?}");
+        assert_eq!(v["population"], want.population(), "{backend:?}");
+    }
+}
+
 /// Width and height from a PNG's IHDR chunk.
 fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
