@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""Whole-process time of reading and writing a 2048x2048 soup RLE, as docs/performance.md
-measures pattern files ("Pattern files without copies"): CPU time (user + system, from wait4)
-and wall time, best of N, the binaries' runs alternating run by run.
+"""Whole-process time of reading and writing a 2048x2048 soup in each pattern format, as
+docs/performance.md measures pattern files ("Pattern files without copies"): CPU time (user +
+system, from wait4) and wall time, best of N, the binaries' runs alternating run by run.
 
-    scripts/pattern-io-time.py [--rounds 7] [--dir DIR] NAME=BINARY[:LEVEL] ...
+    scripts/pattern-io-time.py [--rounds 7] [--dir DIR] [--out DIR] [--formats rle,cells,lif,life]
+        NAME=BINARY[:LEVEL] ...
 
 e.g. `scripts/pattern-io-time.py main=/work/main/target/release/speedup
 branch=target/release/speedup branch-sse2=target/release/speedup:sse2` (`:LEVEL` runs that binary
 with SPEEDUP_CPU=LEVEL). For each binary: the start-up baseline (`--random 8x8 -g 0`), the read
-of soup.rle (`soup.rle -g 0`), the soup without a file (`--random 2048x2048 -g 0`) and its write
-(`-o out.rle`). Read time over the baseline = read - start-up; write time = write - soup. GB/s is
-the file's bytes over that time. soup.rle is made in DIR by the first binary if it is missing;
+of each soup.EXT (`soup.EXT -g 0`), the soup without a file (`--random 2048x2048 -g 0`) and its
+write (`-o out.EXT`). Read time over the baseline = read - start-up; write time = write - soup. GB/s is
+the file's bytes over that time. soup.EXT is made in DIR by the first binary if it is missing;
 every binary must read it to the same hash and write the same bytes. --out puts the writes
 elsewhere (a tmpfs shows the writer without the disk file system's share).
 """
@@ -40,12 +41,13 @@ def run(cmd, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--dir", default=tempfile.gettempdir(), help="where soup.rle is")
+    ap.add_argument("--dir", default=tempfile.gettempdir(), help="where the soup.EXT files are")
     ap.add_argument("--out", help="where the writes go (default --dir); a tmpfs such as "
                     "/dev/shm leaves out the disk file system's block allocation and writeback")
+    ap.add_argument("--formats", default="rle,cells,lif,life",
+                    help="file extensions to time (rle, cells, lif: Life 1.05, life: Life 1.06)")
     ap.add_argument("binaries", nargs="+", metavar="NAME=BINARY[:LEVEL]")
     args = ap.parse_args()
-    soup = os.path.join(args.dir, "soup.rle")
     out_dir = args.out or args.dir
     bins = []
     for spec in args.binaries:
@@ -58,30 +60,36 @@ def main():
         bins.append((name, os.path.abspath(path), env))
     life = ["life", "run"]
     serial = ["-g", "0", "--backend", "serial"]
-    if not os.path.exists(soup):
-        name, path, env = bins[0]
-        subprocess.run([path, *life, "--random", "2048x2048", *serial, "-o", soup],
-                       check=True, env=env, stdout=subprocess.DEVNULL)
-    size = os.path.getsize(soup)
-    # Same grid read, same bytes written, by every binary.
-    hashes, outputs = set(), set()
-    for name, path, env in bins:
-        out = subprocess.run([path, *life, soup, *serial], check=True, env=env,
-                             capture_output=True, text=True).stdout
-        hashes.update(l for l in out.splitlines() if l.startswith("hash:"))
-        target = os.path.join(out_dir, f"out-{name}.rle")
-        subprocess.run([path, *life, "--random", "2048x2048", *serial, "-o", target],
-                       check=True, env=env, stdout=subprocess.DEVNULL)
-        with open(target, "rb") as f:
-            outputs.add(f.read())
-    if len(hashes) != 1 or len(outputs) != 1:
-        sys.exit(f"the binaries disagree: {len(hashes)} hashes read, {len(outputs)} outputs")
-    cases = {
+    baselines = {
         "start-up": ["--random", "8x8", *serial],
-        "read": [soup, *serial],
         "soup": ["--random", "2048x2048", *serial],
-        "write": ["--random", "2048x2048", *serial, "-o", os.path.join(out_dir, "out.rle")],
     }
+    cases = dict(baselines)
+    sizes = {}
+    for ext in args.formats.split(","):
+        soup = os.path.join(args.dir, f"soup.{ext}")
+        if not os.path.exists(soup):
+            name, path, env = bins[0]
+            subprocess.run([path, *life, "--random", "2048x2048", *serial, "-o", soup],
+                           check=True, env=env, stdout=subprocess.DEVNULL)
+        sizes[ext] = os.path.getsize(soup)
+        # Same grid read, same bytes written, by every binary.
+        hashes, outputs = set(), set()
+        for name, path, env in bins:
+            out = subprocess.run([path, *life, soup, *serial], check=True, env=env,
+                                 capture_output=True, text=True).stdout
+            hashes.update(l for l in out.splitlines() if l.startswith("hash:"))
+            target = os.path.join(out_dir, f"out-{name}.{ext}")
+            subprocess.run([path, *life, "--random", "2048x2048", *serial, "-o", target],
+                           check=True, env=env, stdout=subprocess.DEVNULL)
+            with open(target, "rb") as f:
+                outputs.add(f.read())
+        if len(hashes) != 1 or len(outputs) != 1:
+            sys.exit(f"soup.{ext}: the binaries disagree: {len(hashes)} hashes read, "
+                     f"{len(outputs)} outputs")
+        cases[f"read {ext}"] = [soup, *serial]
+        cases[f"write {ext}"] = ["--random", "2048x2048", *serial, "-o",
+                                 os.path.join(out_dir, f"out.{ext}")]
     best = {(n, c): [float("inf")] * 2 for n, _, _ in bins for c in cases}
     for _ in range(args.rounds):
         for case, rest in cases.items():
@@ -89,16 +97,22 @@ def main():
                 cpu, wall = run([path, *life, *rest], env)
                 b = best[(name, case)]
                 b[0], b[1] = min(b[0], cpu), min(b[1], wall)
-    print(f"soup.rle: {size} bytes; writes to {out_dir}; best of {args.rounds}, ms (CPU / wall)")
-    print("| binary | start-up | read | soup | write | read over start-up | write over soup |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"2048x2048 soup; writes to {out_dir}; best of {args.rounds}, ms (CPU / wall); GB/s is "
+          "the file's bytes over CPU time: read over start-up, write over the soup without a file")
+    print("| binary | start-up | soup | " + " | ".join(
+        f"read {e} ({sizes[e] / 1e6:.1f} MB) | write {e}" for e in sizes) + " |")
+    print("|---|---|---|" + "---|---|" * len(sizes))
     for name, _, _ in bins:
         g = lambda c: best[(name, c)]
-        cells = " | ".join(f"{g(c)[0]:.2f} / {g(c)[1]:.2f}" for c in cases)
-        r = g("read")[0] - g("start-up")[0]
-        w = g("write")[0] - g("soup")[0]
-        rate = lambda ms: f"{size / ms / 1e6:.2f} GB/s" if ms > 0 else "-"
-        print(f"| {name} | {cells} | {r:.2f} ms: {rate(r)} | {w:.2f} ms: {rate(w)} |")
+        rate = lambda ext, ms: f"{sizes[ext] / ms / 1e6:.2f} GB/s" if ms > 0 else "-"
+        row = [f"{g(c)[0]:.2f} / {g(c)[1]:.2f}" for c in baselines]
+        for ext in sizes:
+            r = g(f"read {ext}")[0] - g("start-up")[0]
+            w = g(f"write {ext}")[0] - g("soup")[0]
+            row.append(f"{g(f'read {ext}')[0]:.2f} / {g(f'read {ext}')[1]:.2f}: **{rate(ext, r)}**")
+            row.append(f"{g(f'write {ext}')[0]:.2f} / {g(f'write {ext}')[1]:.2f}: "
+                       f"**{rate(ext, w)}**")
+        print(f"| {name} | " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 use super::{parse_size, BackendArgs};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use speedup::backend::Backend;
+use speedup::backend::{Backend, BackendChoice};
 use speedup::life::batch::record::{self, CsvSink, Expected};
 use speedup::life::batch::{self, Defaults, Job, Outcome, Shard, ShardSpec, Start, CSV_HEADER};
 use speedup::life::grid::HASH_ALGORITHM;
@@ -386,15 +386,15 @@ fn prepare_outputs(args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the job's pattern or draws its soup with the threads the run will use: one for the
-/// serial backend (the baseline every speedup is measured against is one core, its set-up
-/// included: the soup was drawn on every core before, so `--backend serial` set up on two
-/// cores here), the pool's size for Rayon, every core for a GPU run.
-fn prepare_on(backend: &Backend, job: &Job) -> anyhow::Result<batch::PreparedJob> {
-    let threads = match backend {
-        Backend::Serial => 1,
-        Backend::Rayon { threads } => *threads,
-        Backend::Gpu(_) => rayon::current_num_threads(),
+/// Reads the job's pattern or draws its soup with the threads the run will use: one for
+/// `--backend serial` (the baseline every speedup is measured against is one core, its set-up
+/// included: the soup was drawn on every core before, so a serial run set up on two cores here),
+/// `--threads` where given, else every core (Rayon's default, and a GPU run's host side).
+fn prepare_on(backend: &BackendArgs, job: &Job) -> anyhow::Result<batch::PreparedJob> {
+    let threads = match backend.choice()? {
+        BackendChoice::Serial => 1,
+        _ if backend.threads != 0 => backend.threads,
+        _ => rayon::current_num_threads(),
     };
     Ok(if threads == rayon::current_num_threads() {
         job.prepare()?
@@ -415,14 +415,15 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     if let Some((w, h)) = args.size.or(args.random) {
         check_grids(w as u64, h as u64, 4, "the run")?;
     }
-    let backend = args.backend.resolve(!args.quiet && !args.json)?;
     let setup = std::time::Instant::now();
-    let prepared = prepare_on(&backend, &job)?;
+    let prepared = prepare_on(&args.backend, &job)?;
     let start_grid_seconds = setup.elapsed().as_secs_f64();
     let (rule, topology) = (prepared.rule, prepared.topology);
     let (width, height) = (prepared.grid.width(), prepared.grid.height());
     // A pattern's own size is known only now; refuse before the engine allocates.
     check_grids(width as u64, height as u64, 3, "the run")?;
+    // After the pattern: a bad file's error is then the only line printed.
+    let backend = args.backend.resolve(!args.quiet && !args.json)?;
     let plan = SessionPlan {
         generations: args.generations,
         until_stable: job.until_stable,
