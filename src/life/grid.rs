@@ -217,14 +217,12 @@ impl Grid {
             .enumerate()
             .for_each(|(y, row)| {
                 let first = (first_row + y as u64) * wpr as u64;
-                for (i, word) in row.iter_mut().enumerate() {
-                    let mask = if i + 1 == wpr { last_mask } else { u32::MAX };
-                    *word = if all {
-                        mask
-                    } else {
-                        random_word(seed, first + i as u64, threshold) & mask
-                    };
+                if all {
+                    row.fill(u32::MAX);
+                } else {
+                    random_words(seed, first, threshold, row);
                 }
+                row[wpr - 1] &= last_mask;
             });
         Ok(grid)
     }
@@ -424,6 +422,47 @@ impl Iterator for BitIter {
     }
 }
 
+/// Words `first..first + out.len()` of a soup ([`random_word`] each), eight at a time in
+/// lock-step: a word's comparison stops once its 32 cells are decided, after a number of levels
+/// that differs from word to word, so one word at a time mispredicted that exit about once a word
+/// (`--random 8192x8192 -g 0` spent 52 ms drawing at density 0.3, 7 ms at 0.5, where one level
+/// decides every cell). Eight words run the levels until all eight are decided: one exit in eight
+/// words, for the levels the first-decided words then run for nothing (their `undecided` is zero,
+/// so nothing changes). Four lanes drew the 0.3 soup in 30 ms, eight in 24 ms.
+fn random_words(seed: u64, first: u64, threshold: u32, out: &mut [u32]) {
+    const LANES: usize = 8;
+    let mut chunks = out.chunks_exact_mut(LANES);
+    let mut word = first;
+    for chunk in &mut chunks {
+        let (mut alive, mut undecided) = ([0u32; LANES], [u32::MAX; LANES]);
+        let mut draws = [0u64; LANES];
+        for level in 0..32u32 {
+            let rest = threshold << level;
+            if rest == 0 || undecided.iter().all(|&u| u == 0) {
+                break;
+            }
+            for lane in 0..LANES {
+                if level % 2 == 0 {
+                    draws[lane] =
+                        SplitMix64::draw(seed, 16 * (word + lane as u64) + level as u64 / 2);
+                }
+                let bits = (draws[lane] >> (32 * (level % 2))) as u32;
+                if rest >> 31 == 1 {
+                    alive[lane] |= undecided[lane] & !bits;
+                    undecided[lane] &= bits;
+                } else {
+                    undecided[lane] &= !bits;
+                }
+            }
+        }
+        chunk.copy_from_slice(&alive);
+        word += LANES as u64;
+    }
+    for (i, out) in chunks.into_remainder().iter_mut().enumerate() {
+        *out = random_word(seed, word + i as u64, threshold);
+    }
+}
+
 /// 32 cells of a random soup, bit-sliced: cell b is alive when its 32-bit number X_b is below
 /// `threshold`. Bit 31 - L of every X_b (most significant first) is bit b of the 32-bit level L;
 /// level L is half L % 2 (low half first) of draw 16 * `word` + L / 2. The comparison runs from
@@ -569,6 +608,30 @@ mod tests {
             number = (number << 1) | ((half >> (x % 32)) & 1) as u64;
         }
         density >= 1.0 || number < threshold
+    }
+
+    #[test]
+    fn words_drawn_eight_at_a_time_are_the_words_drawn_one_at_a_time() {
+        for threshold in [
+            1u32,
+            0x4CCC_CCCD,
+            0x8000_0000,
+            0x8000_0001,
+            0xFFFF_FFFF,
+            12345,
+        ] {
+            for len in [0usize, 1, 3, 7, 8, 9, 15, 16, 17, 64, 67] {
+                let mut words = vec![0u32; len];
+                random_words(77, 1000, threshold, &mut words);
+                for (i, &w) in words.iter().enumerate() {
+                    assert_eq!(
+                        w,
+                        random_word(77, 1000 + i as u64, threshold),
+                        "{threshold:#x} {len} {i}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

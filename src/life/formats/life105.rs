@@ -45,8 +45,8 @@ struct Meta {
 /// Parses Life 1.05 text; `file` names the source in errors.
 ///
 /// One pass: each row of cells is read into bits with one scan (which checks its characters
-/// and finds its end together, [`fast_row`]) and set into a grid that grows to the cells'
-/// bounding box ([`Gather`]). Only a pattern too large to hold while it grows is read a second
+/// and finds its end together, `fast_row`) and set into a grid that grows to the cells'
+/// bounding box (`Gather`). Only a pattern too large to hold while it grows is read a second
 /// time, into a grid allocated to its box.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     parse_bytes(text.as_bytes(), file)
@@ -86,7 +86,7 @@ pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     })
 }
 
-/// Most cells [`fast_row`] reads in a row (longer rows take the general path).
+/// Most cells `fast_row` reads in a row (longer rows take the general path).
 const FAST_CELLS: usize = 256;
 
 /// The row of cells at `bytes[at..]` when it is only `.`/`*`/`O`/`o` bytes (at least one) up

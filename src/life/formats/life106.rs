@@ -23,7 +23,7 @@ pub const HEADER: &str = "#Life 1.06";
 /// kept as comments.
 ///
 /// One pass: the cells are gathered into a grid that grows to their bounding box
-/// ([`Gather`]); no list of cells is held. Only a pattern too large to hold while it grows is
+/// (`Gather`); no list of cells is held. Only a pattern too large to hold while it grows is
 /// read a second time, into a grid allocated to its box.
 pub fn parse(text: &str, file: &str) -> Result<Pattern> {
     parse_bytes(text.as_bytes(), file)

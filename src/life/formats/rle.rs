@@ -1149,10 +1149,10 @@ const ROOM_PER_WORD: usize = 64 * 12;
 /// [`write()`], streamed into `out` through a [`TextSink`], in two passes over chunks of the
 /// body.
 ///
-/// First the tokens, without line breaks ([`word_tokens`]): runs are found a 64-bit word at a
+/// First the tokens, without line breaks (`word_tokens`): runs are found a 64-bit word at a
 /// time (`w ^ (w << 1)` marks every cell that differs from the one before it, so each set bit
 /// ends a run, and `trailing_zeros` walks them; the run's tag alternates) and each token is one
-/// table look-up (`TOKENS`) and one 4-byte store. Then [`Lines`] breaks the chunk into lines
+/// table look-up (`TOKENS`) and one 4-byte store. Then `Lines` breaks the chunk into lines
 /// of at most [`MAX_LINE`] bytes, never inside a token, as Golly does. Apart, each pass is a
 /// short loop with no dependency through the line's length: the line break, decided per
 /// token, had made the writer wait on it at every token.
@@ -1225,7 +1225,7 @@ pub fn write_to(
     sink.finish()
 }
 
-/// Bytes of tokens [`Lines`] gathers before it breaks them into lines: a few pages, so that
+/// Bytes of tokens `Lines` gathers before it breaks them into lines: a few pages, so that
 /// both passes work in the core's L1 and L2 caches.
 const TOKEN_CHUNK: usize = 1 << 15;
 

@@ -163,7 +163,7 @@ impl Bodies {
     ///
     /// O(n²) like a step, and outside every timed region, but a user waits for it: `bench`
     /// prints it for each row, and at the 65536 bodies that fill a GPU one thread took seconds
-    /// a call. The pairs are summed on the Rayon pool in blocks of [`ENERGY_BLOCK`] rows, the
+    /// a call. The pairs are summed on the Rayon pool in blocks of `ENERGY_BLOCK` rows, the
     /// blocks' sums added in block order, so the result is the same f64 on any number of threads.
     pub fn energy(&self, softening: f32) -> f64 {
         let eps2 = softening as f64 * softening as f64;
