@@ -94,6 +94,10 @@ fn bench_json_has_the_documented_fields() {
     let features = m["cpu_features"].as_array().expect("machine.cpu_features");
     #[cfg(target_arch = "x86_64")]
     assert!(features.iter().any(|f| f == "sse2"), "{features:?}");
+    #[cfg(target_arch = "aarch64")]
+    assert!(features.iter().any(|f| f == "neon"), "{features:?}");
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    let _ = features;
     let results = v["results"].as_array().unwrap();
     let backends: Vec<&str> = results
         .iter()
