@@ -325,6 +325,24 @@ impl Gather {
         true
     }
 
+    /// The pattern's grid, as [`Gather::finish`] makes it, or, when the cells outgrew what may
+    /// be held while gathering, a grid of the bounding box's size that `read_again` fills from
+    /// the text a second time, given the box's origin (x0, y0).
+    pub(crate) fn into_grid(
+        mut self,
+        file: &str,
+        read_again: impl FnOnce(&mut Grid, i64, i64) -> Result<()>,
+    ) -> Result<Grid> {
+        let bounds = self.bounds();
+        if let Some(grid) = self.finish(file)? {
+            return Ok(grid);
+        }
+        let ((x0, y0), (w, h)) = bounds.origin_and_size();
+        let mut grid = new_grid(w, h, file, 1, 1)?;
+        read_again(&mut grid, x0, y0)?;
+        Ok(grid)
+    }
+
     /// The pattern's grid, the bounding box of the cells (1x1 and dead for none); `None` when
     /// the cells outgrew what may be held while gathering, and the caller must read them again
     /// into a grid of [`Gather::bounds`]' size. `file` names the source in a refusal.

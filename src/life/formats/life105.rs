@@ -19,8 +19,8 @@
 use super::gather::{or_bits, Gather};
 use super::life106::expect_header;
 use super::{
-    cell_chars, first_non_cell, lines, new_grid, pack_cells, parse_error, push_cells, text_of,
-    Pattern, TextSink, PUSH_CELLS_SLACK,
+    cell_chars, first_non_cell, lines, pack_cells, parse_error, push_cells, text_of, Pattern,
+    TextSink, PUSH_CELLS_SLACK,
 };
 use crate::error::Result;
 use crate::life::grid::Grid;
@@ -59,25 +59,18 @@ pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     for_each_row(text, file, &mut meta, |x, y, bits, at| {
         gather.row(x, y, bits, at)
     })?;
-    let bounds = gather.bounds();
-    let grid = match gather.finish(file)? {
-        Some(grid) => grid,
-        None => {
-            let ((x0, y0), (w, h)) = bounds.origin_and_size();
-            let mut grid = new_grid(w, h, file, 1, 1)?;
-            let wpr = grid.words_per_row() as usize;
-            meta = Meta::default();
-            for_each_row(text, file, &mut meta, |x, y, bits, _| {
-                // Rows with a live cell lie inside the box.
-                if bits.iter().any(|&w| w != 0) {
-                    let row = y.abs_diff(y0) as usize;
-                    let words = &mut grid.words_mut()[row * wpr..(row + 1) * wpr];
-                    or_bits(words, x.wrapping_sub(x0), bits);
-                }
-            })?;
-            grid
-        }
-    };
+    let grid = gather.into_grid(file, |grid, x0, y0| {
+        let wpr = grid.words_per_row() as usize;
+        meta = Meta::default();
+        for_each_row(text, file, &mut meta, |x, y, bits, _| {
+            // Rows with a live cell lie inside the box.
+            if bits.iter().any(|&w| w != 0) {
+                let row = y.abs_diff(y0) as usize;
+                let words = &mut grid.words_mut()[row * wpr..(row + 1) * wpr];
+                or_bits(words, x.wrapping_sub(x0), bits);
+            }
+        })
+    })?;
     Ok(Pattern {
         grid,
         rule: meta.rule,

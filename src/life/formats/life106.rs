@@ -10,7 +10,7 @@
 //! bounding box (the file carries no grid size, rule or name).
 
 use super::gather::Gather;
-use super::{format_u64, lines, new_grid, parse_error, text_of, Pattern, TextSink};
+use super::{format_u64, lines, parse_error, text_of, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::simd::bytes::B16;
@@ -34,19 +34,12 @@ pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     let mut comments = Vec::new();
     let mut gather = Gather::new(text.len());
     for_each_cell(text, file, &mut comments, &mut gather)?;
-    let bounds = gather.bounds();
-    let grid = match gather.finish(file)? {
-        Some(grid) => grid,
-        None => {
-            let ((x0, y0), (w, h)) = bounds.origin_and_size();
-            let mut grid = new_grid(w, h, file, 1, 1)?;
-            comments.clear();
-            // Inside the bounding box by construction, so the offsets fit the grid.
-            let set = |x: i64, y: i64| grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
-            for_each_cell(text, file, &mut comments, &mut Each(set, [(0, 0); 8]))?;
-            grid
-        }
-    };
+    let grid = gather.into_grid(file, |grid, x0, y0| {
+        comments.clear();
+        // Inside the bounding box by construction, so the offsets fit the grid.
+        let set = |x: i64, y: i64| grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
+        for_each_cell(text, file, &mut comments, &mut Each(set, [(0, 0); 8]))
+    })?;
     Ok(Pattern {
         grid,
         rule: None,
