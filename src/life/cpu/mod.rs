@@ -125,6 +125,19 @@ const MIN_BAND_WORDS: usize = 1 << 14;
 /// ([`CpuLife::pass`]): a soup that dies down to a small region is noticed within this many.
 const WHOLE_RESCAN_PASSES: u32 = 16;
 
+/// Rows in each Rayon band of a window `rows` tall and `wpr` words wide on `threads` threads.
+/// Several bands per thread so work-stealing can even out the load, but bands tall enough that
+/// the halo rows per band stay a small extra cost, and each band at least [`MIN_BAND_WORDS`] of
+/// work: a fork-join costs microseconds, which a tiny window's whole generation does not (a
+/// window below that runs as one band).
+fn band_rows(threads: usize, rows: usize, wpr: usize) -> usize {
+    rows.div_ceil(threads.max(1) * 4)
+        .max(16)
+        .max(MIN_BAND_WORDS.div_ceil(wpr.max(1)))
+        .min(rows)
+        .max(1)
+}
+
 /// Rows the packed kernel steps before reading their extent, while they are still in cache.
 const SCAN_ROWS: usize = 128;
 
@@ -794,6 +807,8 @@ pub struct CpuLife {
     pool: Option<rayon::ThreadPool>,
     /// One per band: bands run in parallel on Rayon, one band covers the grid when serial.
     bands: Vec<Scratch>,
+    /// Rows per band when the window is the whole grid (each pass cuts its own window's bands,
+    /// [`band_rows`]): what the tile plan is sized for.
     rows_per_band: usize,
     /// `Some` for the tiled kernel: several generations per pass.
     tiles: Option<TilePlan>,
@@ -877,15 +892,7 @@ impl CpuLife {
         let height = grid.height() as usize;
         let rows_per_band = match &pool {
             None => height,
-            // Several bands per thread so work-stealing can even out the load, but bands tall
-            // enough that the two halo rows per band stay a small extra cost, and each band at
-            // least MIN_BAND_WORDS of work: a fork-join costs microseconds, which a tiny grid's
-            // whole generation does not (a grid below that runs as one band, on this thread).
-            Some(p) => height
-                .div_ceil(p.current_num_threads() * 4)
-                .max(16)
-                .max(MIN_BAND_WORDS.div_ceil(shape.wpr))
-                .min(height),
+            Some(p) => band_rows(p.current_num_threads(), height, shape.wpr),
         };
         let band_count = height.div_ceil(rows_per_band);
         let next = grid.dead_like();
@@ -974,7 +981,6 @@ impl CpuLife {
         let whole = self.shape;
         let (width, height, stride) = (whole.width as usize, whole.height as usize, whole.stride);
         let tiles = self.tiles;
-        let rows_per_band = self.rows_per_band;
         let current = self.current.words();
         let live = match self.live.take() {
             Some(live) => live,
@@ -993,6 +999,20 @@ impl CpuLife {
         let out = self.next.words_mut();
         window::clear_outside(out, stride, &self.next_dirty, &window);
         let shape = whole.window(&window);
+        // Bands are cut from the window, not the grid: a pattern in the middle of a large
+        // bounded grid (a soup on the plane) filled only two of the grid's eight bands, and ran
+        // on two threads at 1.5× one.
+        let rows_per_band = match &self.pool {
+            Some(pool) if parallel => {
+                band_rows(pool.current_num_threads(), window.rows.len(), shape.wpr)
+            }
+            _ => window.rows.len().max(1),
+        };
+        let band_count = window.rows.len().div_ceil(rows_per_band);
+        if self.bands.len() < band_count {
+            let spare = self.bands[0].clone();
+            self.bands.resize(band_count, spare);
+        }
         let skip = self.skip;
         // Read the new extent unless the window is the whole grid and was read recently: the
         // whole grid then stands for it (a superset of the live cells is a valid extent).
@@ -1157,6 +1177,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn bands_cut_from_a_growing_window_equal_the_reference() {
+        // A soup in the middle of a larger bounded grid: each pass cuts its bands from the
+        // window around the live cells, which grows and shrinks from pass to pass, so band
+        // edges fall at new rows every pass and the band count differs from the grid's.
+        use crate::life::reference::reference_run;
+        // Wide enough that a window's band holds MIN_BAND_WORDS in under 200 rows: four to six
+        // bands a pass.
+        let (width, height) = (3000u32, 1300u32);
+        let soup = Grid::random(1900, 850, 0.4, 7).unwrap();
+        let mut start = Grid::new(width, height).unwrap();
+        for y in 0..soup.height() {
+            for x in 0..soup.width() {
+                start.set(555 + x, 222 + y, soup.get(x, y));
+            }
+        }
+        let want = reference_run(&start, Rule::CONWAY, Topology::Bounded, 20);
+        for threads in [2, 3] {
+            let mut packed =
+                CpuLife::rayon(start.clone(), Rule::CONWAY, Topology::Bounded, threads).unwrap();
+            let mut tiled = CpuLife::tiled(
+                start.clone(),
+                Rule::CONWAY,
+                Topology::Bounded,
+                Some(threads),
+            )
+            .unwrap();
+            for engine in [&mut packed, &mut tiled] {
+                // Unevenly: passes of one to the plan's generations.
+                for g in [1, 7, 3, 8, 1] {
+                    engine.step(g);
+                }
+                assert_eq!(engine.grid(), &want, "{threads} threads");
+            }
+        }
+        assert_eq!(band_rows(2, 2100, 64), 263);
+        assert_eq!(band_rows(2, 10, 64), 10);
+        assert_eq!(band_rows(4, 0, 64), 1);
     }
 
     #[test]
