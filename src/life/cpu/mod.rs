@@ -68,6 +68,16 @@ pub(crate) struct Shape {
     /// buffers, whose rows are in L2 already and where the hints only cost instructions (a
     /// 2048² grid stepped 12–18% slower with them everywhere).
     pub prefetch: bool,
+    /// Whether the rows read carry their edge words in place (the strip kernel only): `Rows`
+    /// hands out each row with the word before it, whose bit 31 is the west neighbour of the
+    /// row's first cell, and the word after it, whose bit 0 is the east neighbour of its last
+    /// cell unless that neighbour is patched into the last word's padding ([`RowEdges`]). Tile
+    /// buffers hold them, written by the generation before (`halo_out`), so the strips of the
+    /// generations between tiles need no per-row edge lines.
+    pub halo_in: bool,
+    /// Whether the kernel writes those edge words beside each output row (the strip kernel
+    /// only; the output has a word free before and after every row).
+    pub halo_out: bool,
 }
 
 impl Shape {
@@ -85,6 +95,8 @@ impl Shape {
             rule,
             isa,
             prefetch: true,
+            halo_in: false,
+            halo_out: false,
         }
     }
 
@@ -106,13 +118,21 @@ impl Shape {
         }
     }
 
-    /// The same rows as a tile buffer lays them out, [`tile_stride`] words apart.
+    /// The same rows as a tile buffer lays them out, [`tile_stride`] words apart from word
+    /// [`TILE_COL0`] of each, with their edge words in place ([`Shape::halo_in`]) where the
+    /// strip kernel steps them.
     fn tile(&self) -> Self {
-        Shape {
+        let tile = Shape {
             stride: tile_stride(self.wpr),
-            col0: 0,
+            col0: TILE_COL0,
             prefetch: false,
             ..*self
+        };
+        let halo = strip_level(&tile).is_some();
+        Shape {
+            halo_in: halo,
+            halo_out: halo,
+            ..tile
         }
     }
 }
@@ -452,35 +472,46 @@ pub(crate) fn step_band<'a>(
     out: &mut [u32],
     scratch: &mut RowSums,
 ) {
-    let isa = shape.isa;
+    if let Some(level) = strip_level(shape) {
+        return crate::simd::dispatch(
+            level,
+            strip::ConwayBand::new(shape, rows, first_row, out, &mut scratch.strip),
+        );
+    }
+    // The row kernel reads plain rows and writes no edge words.
+    assert!(!shape.halo_in && !shape.halo_out);
     #[cfg(target_arch = "x86_64")]
-    match isa {
-        Isa::Avx512 if isa.is_supported() => {
+    match shape.isa {
+        Isa::Avx512 if shape.isa.is_supported() => {
             // SAFETY: the CPU supports the features this function was compiled for.
             return unsafe { step_band_avx512(shape, rows, first_row, out, scratch) };
         }
-        Isa::Avx2 if isa.is_supported() => {
-            if conway_strips(shape, isa) {
-                return crate::simd::dispatch(
-                    isa,
-                    strip::ConwayBand::new(shape, rows, first_row, out, &mut scratch.strip),
-                );
-            }
+        Isa::Avx2 if shape.isa.is_supported() => {
             // SAFETY: as above.
             return unsafe { step_band_avx2(shape, rows, first_row, out, scratch) };
         }
         _ => {}
     }
-    // The baseline's vectors (SSE2 on x86-64, NEON on aarch64) run B3/S23 by column strips;
-    // `Isa::Scalar` keeps the row kernel, the oracle the vector levels are tested against.
+    step_band_generic::<false>(shape, rows, first_row, out, scratch)
+}
+
+/// The level [`step_band`] runs the strip kernel ([`strip`]) at for `shape`, or `None` where it
+/// runs the row kernel: AVX2 and the baseline's vectors (SSE2 on x86-64, NEON on aarch64) run
+/// B3/S23 by column strips; AVX-512 keeps its row functions, and `Isa::Scalar` the row kernel,
+/// the oracle the vector levels are tested against.
+fn strip_level(shape: &Shape) -> Option<Isa> {
+    let isa = shape.isa;
+    #[cfg(target_arch = "x86_64")]
+    match isa {
+        Isa::Avx512 if isa.is_supported() => return None,
+        Isa::Avx2 if isa.is_supported() => return conway_strips(shape, isa).then_some(isa),
+        _ => {}
+    }
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if isa != Isa::Scalar && conway_strips(shape, Isa::baseline()) {
-        return crate::simd::dispatch(
-            Isa::baseline(),
-            strip::ConwayBand::new(shape, rows, first_row, out, &mut scratch.strip),
-        );
+        return Some(Isa::baseline());
     }
-    step_band_generic::<false>(shape, rows, first_row, out, scratch)
+    None
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -684,13 +715,11 @@ fn step_tiled_band(
     let stride = shape.stride;
     // The tile buffers hold the window's rows `tiled.stride` words apart.
     let tiled = shape.tile();
-    let (wpr, tstride) = (tiled.wpr, tiled.stride);
     let band_rows = out.len() / stride;
     // Equal blocks rather than full ones plus a sliver, so no block pays the halo for a few rows.
     let blocks = band_rows.div_ceil(plan.block_rows);
     let block_rows = band_rows.div_ceil(blocks);
     let grid = grid_rows(shape, current);
-    let (h, bounded) = (shape.height as isize, shape.topology == Topology::Bounded);
     let Scratch { sums, tiles } = scratch;
     let [even, odd] = tiles;
     let (even, odd) = (line_aligned(even), line_aligned(odd));
@@ -707,16 +736,17 @@ fn step_tiled_band(
             } else {
                 (&*even, &mut *odd)
             };
-            let dst = &mut dst[..count * tstride];
+            let dst = &mut dst[..count * tiled.stride];
             if j == 1 {
                 // The first generation reads the grid.
                 let from_grid = Shape {
                     prefetch: true,
+                    halo_in: false,
                     ..tiled
                 };
                 step_band(&from_grid, &grid, base, dst, sums);
             } else {
-                let tile = tile_rows(src, base - 1, (wpr, tstride), h, bounded);
+                let tile = tile_rows(src, base - 1, &tiled);
                 step_band(&tiled, &tile, base, dst, sums);
             }
         }
@@ -728,8 +758,12 @@ fn step_tiled_band(
             } else {
                 &*odd
             };
-            let tile = tile_rows(last, first - 1, (wpr, tstride), h, bounded);
-            step_band(shape, &tile, first, out_block, sums);
+            let tile = tile_rows(last, first - 1, &tiled);
+            let to_grid = Shape {
+                halo_in: tiled.halo_in,
+                ..*shape
+            };
+            step_band(&to_grid, &tile, first, out_block, sums);
         }
         let cols = scan.cloned();
         let here = cols.and_then(|c| window::extent_of(out_block, stride, first as usize, c));
@@ -738,36 +772,41 @@ fn step_tiled_band(
     found
 }
 
-/// The rows of a tile buffer holding virtual rows `base..`, `wpr` words each, `stride` apart: what [`step_band`] reads for the
-/// generations after the first. Rows outside a bounded grid read as dead, so cells there are
-/// never born.
-fn tile_rows(
-    tile: &[u32],
-    base: isize,
-    (wpr, stride): (usize, usize),
-    height: isize,
-    bounded: bool,
-) -> impl Rows<'_> {
+/// The rows of a tile buffer holding virtual rows `base..` laid out as `tile` says (`wpr`
+/// words each, `stride` apart from word `col0`): what [`step_band`] reads for the generations
+/// after the first. With `tile.halo_in` each row comes with its edge words, a word before and
+/// after it. Rows outside a bounded grid read as dead, so cells there are never born.
+fn tile_rows<'a>(words: &'a [u32], base: isize, tile: &Shape) -> impl Rows<'a> {
+    let (height, bounded) = (tile.height as isize, tile.topology == Topology::Bounded);
+    let (stride, halo) = (tile.stride, usize::from(tile.halo_in));
+    let (col0, len) = (tile.col0 - halo, tile.wpr + 2 * halo);
     move |y: isize| {
         if bounded && !(0..height).contains(&y) {
             return None;
         }
-        let start = (y - base) as usize * stride;
-        Some(&tile[start..start + wpr])
+        let start = (y - base) as usize * stride + col0;
+        Some(&words[start..start + len])
     }
 }
 
-/// Words from one row of a tile buffer to the next, for rows `wpr` words long: an odd number of
-/// 64-byte cache lines once a row is a line or longer. Rows a power-of-two number of lines apart
-/// (a 4096-wide grid's 512 bytes) fall in a few sets of the L1 cache (8 of its 64), so the column
-/// of rows a strip walks down evicts itself before the next strip reads the other half of each
-/// line: the strip loop ran at 10.2 cycles per vector-row on 512-byte rows and 7.9 on 576-byte
-/// ones (docs/performance.md, "Life on the CPU: the window, the cache sets").
+/// Word of a tile buffer's row where its cells start: the word before holds the row's west edge
+/// word ([`Shape::halo_in`]), and 8 words (32 bytes) keep AVX2's vectors of the row on 32-byte
+/// boundaries, so none of the aligned loads and stores crosses a cache line.
+const TILE_COL0: usize = 8;
+
+/// Words from one row of a tile buffer to the next, for rows `wpr` words long: room for
+/// [`TILE_COL0`] words before the row and its east edge word after, rounded up to an odd number
+/// of 64-byte cache lines once that is a line or longer. Rows a power-of-two number of lines
+/// apart (a 4096-wide grid's 512 bytes) fall in a few sets of the L1 cache (8 of its 64), so the
+/// column of rows a strip walks down evicts itself before the next strip reads the other half of
+/// each line: the strip loop ran at 10.2 cycles per vector-row on 512-byte rows and 7.9 on
+/// 576-byte ones (docs/performance.md, "Life on the CPU: the window, the cache sets").
 fn tile_stride(wpr: usize) -> usize {
-    if wpr < 16 {
-        wpr
+    let words = wpr + TILE_COL0 + 1;
+    if words < 16 {
+        words
     } else {
-        (wpr.div_ceil(16) | 1) * 16
+        (words.div_ceil(16) | 1) * 16
     }
 }
 
@@ -1118,6 +1157,10 @@ mod tests {
         // buffer, 28 on 512-byte grid rows) and a short last pass: against the reference.
         use crate::life::reference::reference_run;
         for (width, height, block_rows, gens) in [
+            // Tile rows of 7, 23 and 39 words: their edge words just fit a line, two, three.
+            (7 * 32 - 3, 33, 9, 4),
+            (23 * 32, 45, 20, 6),
+            (39 * 32 - 1, 37, 11, 8),
             (9 * 32 - 5, 40, 7, 3),
             (17 * 32, 131, 100, 8),
             (1000, 61, 29, 5),

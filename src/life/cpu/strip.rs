@@ -112,7 +112,9 @@ impl StripScratch {
     pub(crate) fn new(wpr: usize) -> Self {
         StripScratch {
             edges: vec![0; (CHUNK_ROWS + 2) * EDGE_STRIDE],
-            dead: vec![0; wpr],
+            // A dead word before and after the row, for strips that read rows' edge words in
+            // place (`Shape::halo_in`).
+            dead: vec![0; wpr + 2],
         }
     }
 }
@@ -313,7 +315,15 @@ pub(crate) fn conway_band<'a, S: Simd>(
 ) {
     let (wpr, stride, lanes) = (shape.wpr, shape.stride, S::LANES);
     assert!(fits(wpr, lanes) && lanes <= MAX_LANES && out.len().is_multiple_of(stride));
-    assert!(shape.col0 + wpr <= stride && scratch.dead.len() >= wpr);
+    assert!(shape.col0 + wpr <= stride && scratch.dead.len() >= wpr + 2);
+    // Room for the edge words written beside each output row.
+    assert!(!shape.halo_out || (shape.col0 >= 1 && shape.col0 + wpr < stride));
+    // With the edge words in place, `rows` hands out each row with them: a word before and after.
+    let (row_len, row_skip) = if shape.halo_in {
+        (wpr + 2, 1)
+    } else {
+        (wpr, 0)
+    };
     let count = out.len() / stride;
     // The rows read are as far apart as consecutive rows of `rows` (the grid's or a tile's).
     let read_stride = match (rows(first_row), rows(first_row + 1)) {
@@ -341,11 +351,11 @@ pub(crate) fn conway_band<'a, S: Simd>(
             for k in 0..chunk + 2 {
                 match rows(first - 1 + k as isize) {
                     Some(row) => {
-                        debug_assert_eq!(row.len(), wpr);
-                        ptrs[k] = row.as_ptr();
+                        debug_assert_eq!(row.len(), row_len);
+                        ptrs[k] = row.as_ptr().add(row_skip);
                     }
                     None => {
-                        ptrs[k] = scratch.dead.as_ptr();
+                        ptrs[k] = scratch.dead.as_ptr().add(1);
                         dead[k] = true;
                     }
                 }
@@ -353,7 +363,9 @@ pub(crate) fn conway_band<'a, S: Simd>(
             let last_row = ptrs[chunk + 1];
             ptrs[chunk + 2..chunk + 2 + ROW_TABLE_PAD].fill(last_row);
             let edges = scratch.edges.as_mut_ptr();
-            for k in 0..chunk + 2 {
+            // Rows with their edge words in place need no edge lines: every strip reads them.
+            let edge_lines = if shape.halo_in { 0 } else { chunk + 2 };
+            for k in 0..edge_lines {
                 // The first and last lines of a row a few rows on, for this loop's next trips:
                 // tile rows come from L2, and this loop, short and waiting on each row's last
                 // word, took 7% of a 4096² run.
@@ -405,13 +417,18 @@ pub(crate) fn conway_band<'a, S: Simd>(
                     prefetch(next_out.wrapping_add(r * stride + at));
                 }
             };
-            // Interior strips read their rows in place; the first and last read the edge lines.
-            let mut at = lanes;
-            while at < last_at {
+            // Interior strips read their rows in place; the first and last read the edge lines,
+            // or the rows in place too where the rows carry their edge words.
+            let (mut at, end) = if shape.halo_in {
+                (0, last_at)
+            } else {
+                (lanes, last_at)
+            };
+            while at < end {
                 // A strip that starts a cache line (16 words) asks for that line; the first
                 // asks for line 0 too.
                 if next > 0 && (at % 16 < lanes || at == lanes) {
-                    if at == lanes {
+                    if at == lanes && !shape.halo_in {
                         ask(0);
                     }
                     if at % 16 < lanes {
@@ -430,27 +447,61 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 );
                 at += lanes;
             }
-            strip::<S, false>(
-                s,
-                chunk,
-                |k| edges.wrapping_add(k * EDGE_STRIDE + 1),
-                out_at(0),
-                keep,
-                |_| {},
-            );
-            strip::<S, true>(
-                s,
-                chunk,
-                |k| edges.wrapping_add(k * EDGE_STRIDE + lanes + 3),
-                out_at(last_at),
-                keep,
-                |_| {},
-            );
+            if shape.halo_in {
+                strip::<S, true>(
+                    s,
+                    chunk,
+                    |k| ptrs.get_unchecked(k).add(last_at),
+                    out_at(last_at),
+                    keep,
+                    |r| prefetch(ptrs.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at)),
+                );
+            } else {
+                strip::<S, false>(
+                    s,
+                    chunk,
+                    |k| edges.wrapping_add(k * EDGE_STRIDE + 1),
+                    out_at(0),
+                    keep,
+                    |_| {},
+                );
+                strip::<S, true>(
+                    s,
+                    chunk,
+                    |k| edges.wrapping_add(k * EDGE_STRIDE + lanes + 3),
+                    out_at(last_at),
+                    keep,
+                    |_| {},
+                );
+            }
             for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
                 out[(done + r) * stride + shape.col0..][..wpr].fill(0);
             }
+            if shape.halo_out {
+                write_edges(shape, &mut out[done * stride..(done + chunk) * stride]);
+            }
             done += chunk;
         }
+    }
+}
+
+/// Writes each row's edge words beside it in `out` (rows `shape.stride` words apart, the row at
+/// `shape.col0`): the word before the row holds the west neighbour of its first cell in bit 31,
+/// and the east neighbour of its last cell goes in the padding bit just past it in the last word
+/// or, for a row of whole words, in bit 0 of the word after it ([`RowEdges`]). The next
+/// generation's strips then read every row in place (`Shape::halo_in`), with no edge lines.
+///
+/// Run after a chunk's strips, not beside the last strip's stores: a scalar load of a word a
+/// vector store wrote just before waits on store forwarding.
+fn write_edges(shape: &Shape, out: &mut [u32]) {
+    let (wpr, col0) = (shape.wpr, shape.col0);
+    for line in out.chunks_exact_mut(shape.stride) {
+        let (before, rest) = line.split_at_mut(col0);
+        let (row, after) = rest.split_at_mut(wpr);
+        let e = RowEdges::of(shape, row);
+        before[col0 - 1] = e.before;
+        row[wpr - 1] |= e.last_patch;
+        after[0] = e.after;
     }
 }
 
@@ -506,6 +557,112 @@ mod tests {
             // Rows 512 bytes apart: chunks of chunk_rows([128, 128]) rows, across two of them.
             let grid = Grid::random(4096 - 7, 61, 0.5, 10).unwrap();
             check(Portable::<8>, &grid, topology);
+        }
+    }
+
+    /// `grid`'s rows laid out `stride` words apart from word `col0`, each with its edge words
+    /// (computed here cell by cell, not by [`write_edges`]): bit 31 of the word before the row
+    /// is the west neighbour of its first cell, the east neighbour of its last cell is the
+    /// padding bit past it or bit 0 of the word after a row of whole words.
+    fn with_edges(
+        grid: &Grid,
+        words: &[u32],
+        topology: Topology,
+        stride: usize,
+        col0: usize,
+    ) -> Vec<u32> {
+        let (width, wpr) = (grid.width() as usize, grid.words_per_row() as usize);
+        let cell = |row: &[u32], x: usize| (row[x / 32] >> (x % 32)) & 1;
+        let mut out = vec![0u32; stride * grid.height() as usize];
+        for (row, line) in words.chunks_exact(wpr).zip(out.chunks_exact_mut(stride)) {
+            line[col0..col0 + wpr].copy_from_slice(row);
+            if topology == Topology::Torus {
+                line[col0 - 1] = cell(row, width - 1) << 31;
+                let east = cell(row, 0);
+                if width % 32 == 0 {
+                    line[col0 + wpr] = east;
+                } else {
+                    line[col0 + wpr - 1] |= east << (width % 32);
+                }
+            }
+        }
+        out
+    }
+
+    /// One generation of `grid` by the strip kernel reading its rows with their edge words in
+    /// place and writing them beside its output rows, against the row kernel.
+    fn check_edges_in_place<S: Simd>(s: S, grid: &Grid, topology: Topology) {
+        let whole = Shape::whole(grid, topology, Rule::CONWAY, Isa::Scalar);
+        if !fits(whole.wpr, S::LANES) {
+            return;
+        }
+        let rows = grid_rows(&whole, grid.words());
+        let mut want = vec![0u32; grid.words().len()];
+        step_band(&whole, &rows, 0, &mut want, &mut RowSums::new(whole.wpr));
+        let (wpr, h) = (whole.wpr, grid.height() as isize);
+        // A gap of 3 words after each row, as in the tile buffers.
+        let (col0, stride) = (2, wpr + 5);
+        let shape = Shape {
+            stride,
+            col0,
+            halo_in: true,
+            halo_out: true,
+            ..whole
+        };
+        let input = with_edges(grid, grid.words(), topology, stride, col0);
+        let tile = |y: isize| {
+            let y = match topology {
+                Topology::Torus => y.rem_euclid(h),
+                Topology::Bounded if (0..h).contains(&y) => y,
+                Topology::Bounded => return None,
+            };
+            let start = y as usize * stride + col0 - 1;
+            Some(&input[start..start + wpr + 2])
+        };
+        let mut got = vec![u32::MAX; input.len()];
+        let mut scratch = StripScratch::new(wpr);
+        conway_band(s, &shape, &tile, 0, &mut got, &mut scratch);
+        let expect = with_edges(grid, &want, topology, stride, col0);
+        let (w, lanes) = (grid.width(), S::LANES);
+        for (y, (g, e)) in got
+            .chunks_exact(stride)
+            .zip(expect.chunks_exact(stride))
+            .enumerate()
+        {
+            // The words between rows other than the edge words are the kernel's to leave.
+            let mine = col0 - 1..col0 + wpr + 1;
+            assert!(
+                g[mine.clone()] == e[mine],
+                "{lanes} lanes: {w}x{h} {topology}, row {y}"
+            );
+        }
+    }
+
+    #[test]
+    fn strips_read_and_write_edge_words_in_place_at_every_width_and_lane_count() {
+        // Rows ending at every offset in a word (the east neighbour in the padding or in the
+        // word after), rows just wider than a vector, a last strip overlapping its neighbour,
+        // heights across a chunk boundary; 16 lanes stands in for AVX-512's width.
+        for wpr in 2..=40u32 {
+            for cut in [0, 1, 17, 31] {
+                let width = wpr * 32 - cut;
+                for height in [1, 2, 5] {
+                    for topology in [Topology::Torus, Topology::Bounded] {
+                        let seed = u64::from(width * height) + 1;
+                        let grid = Grid::random(width, height, 0.4, seed).unwrap();
+                        check_edges_in_place(Portable::<16>, &grid, topology);
+                        check_edges_in_place(Portable::<8>, &grid, topology);
+                        check_edges_in_place(Portable::<4>, &grid, topology);
+                        check_edges_in_place(Portable::<3>, &grid, topology);
+                        check_edges_in_place(Portable::<1>, &grid, topology);
+                    }
+                }
+            }
+        }
+        for topology in [Topology::Torus, Topology::Bounded] {
+            let grid = Grid::random(33 * 32 - 5, CHUNK_ROWS as u32 * 2 + 3, 0.5, 9).unwrap();
+            check_edges_in_place(Portable::<8>, &grid, topology);
+            check_edges_in_place(Portable::<4>, &grid, topology);
         }
     }
 
