@@ -1150,7 +1150,7 @@ const ROOM_PER_WORD: usize = 64 * 12;
 /// body.
 ///
 /// First the tokens, without line breaks (`row_tokens`): runs are found eight cells at a time
-/// (see [`INNER`]). Then `Lines` breaks the chunk into lines of at most [`MAX_LINE`] bytes,
+/// (see `INNER`). Then `Lines` breaks the chunk into lines of at most [`MAX_LINE`] bytes,
 /// never inside a token, as Golly does. Apart, each pass is a short loop with no dependency
 /// through the line's length: the line break, decided per token, had made the writer wait on
 /// it at every token.
