@@ -1149,13 +1149,11 @@ const ROOM_PER_WORD: usize = 64 * 12;
 /// [`write()`], streamed into `out` through a [`TextSink`], in two passes over chunks of the
 /// body.
 ///
-/// First the tokens, without line breaks (`word_tokens`): runs are found a 64-bit word at a
-/// time (`w ^ (w << 1)` marks every cell that differs from the one before it, so each set bit
-/// ends a run, and `trailing_zeros` walks them; the run's tag alternates) and each token is one
-/// table look-up (`TOKENS`) and one 4-byte store. Then `Lines` breaks the chunk into lines
-/// of at most [`MAX_LINE`] bytes, never inside a token, as Golly does. Apart, each pass is a
-/// short loop with no dependency through the line's length: the line break, decided per
-/// token, had made the writer wait on it at every token.
+/// First the tokens, without line breaks (`row_tokens`): runs are found eight cells at a time
+/// (see `INNER`). Then `Lines` breaks the chunk into lines of at most [`MAX_LINE`] bytes,
+/// never inside a token, as Golly does. Apart, each pass is a short loop with no dependency
+/// through the line's length: the line break, decided per token, had made the writer wait on
+/// it at every token.
 pub fn write_to(
     out: &mut dyn Write,
     grid: &Grid,
@@ -1180,6 +1178,7 @@ pub fn write_to(
     // before the first live row) become one `n$` token.
     let mut at_row = 0u32;
     let width = grid.width() as u64;
+    let cell = |row: &[u32], x: u64| (row[(x / 32) as usize] >> (x % 32)) as u64 & 1;
     for y in 0..grid.height() {
         let row = grid.row(y);
         if row.iter().all(|&w| w == 0) {
@@ -1191,31 +1190,20 @@ pub fn write_to(
             body.advance(at);
             at_row = y;
         }
-        // The run being gathered: its tag and first column. The cell before column 0 reads as
-        // column 0's, so that the row's first run starts without a transition.
-        let mut alive = if row[0] & 1 == 1 { LIVE } else { DEAD };
+        // The first column of the run under way.
         let mut start = 0u64;
-        let mut carry = alive as u64;
-        for (k, pair) in row.chunks(2).enumerate() {
-            let word = pair[0] as u64 | (pair.get(1).copied().unwrap_or(0) as u64) << 32;
-            let base = k as u64 * 64;
-            let mut changes = word ^ (word << 1 | carry);
-            carry = word >> 63;
-            // Padding bits are zero: the only change among them is a live run ending at the
-            // edge, which the row's end writes (or, for a dead run, leaves out).
-            if width - base < 64 {
-                changes &= (1u64 << (width - base)) - 1;
-            }
-            if changes == 0 {
-                continue;
-            }
+        for (k, words) in row.chunks(2 * WORDS_PER_CALL).enumerate() {
+            let base = (k * WORDS_PER_CALL * 64) as u64;
+            // The cell before the piece: the row's first cell reads as its own predecessor,
+            // so that the row's first run starts without a change.
+            let before = cell(row, base.saturating_sub(1));
             let room = body.room(&mut sink)?;
             let at;
-            (at, start, alive) = word_tokens(room, changes, base, start, alive);
+            (at, start) = row_tokens(room, words, base, width, start, before);
             body.advance(at);
         }
         // The row's trailing dead run is not written.
-        if alive == LIVE {
+        if cell(row, width - 1) == 1 {
             let room = body.room(&mut sink)?;
             let at = token(room, 0, width - start, LIVE);
             body.advance(at);
@@ -1223,6 +1211,138 @@ pub fn write_to(
     }
     body.finish(&mut sink)?;
     sink.finish()
+}
+
+/// 64-cell words [`row_tokens`] is handed at once: a row of up to 2048 cells in one call.
+const WORDS_PER_CALL: usize = 32;
+
+/// Room [`Lines::room`] gives for one call of [`row_tokens`].
+const ROOM_PER_CALL: usize = WORDS_PER_CALL * ROOM_PER_WORD;
+
+/// The interior runs of eight cells: for the change bits `b` of eight cells (bit `j` set where
+/// cell `j` differs from the cell before it) and the tag `t` of the run that starts at the
+/// first change, `INNER[t][b]` holds the tokens of the runs between the first change and the
+/// last (each of 1 to 7 cells, so each token 1 or 2 bytes, at most 7 bytes in all, tags
+/// alternating from `t`) and, in the top byte, how many bytes there are.
+///
+/// With it the writer takes eight cells per step instead of one run: the run that ends at the
+/// first change (which started before these cells) is one [`TOKENS`] look-up, all the runs
+/// inside are one look-up and one 8-byte store, and the run from the last change on is left
+/// under way. A soup has about four runs per eight cells.
+static INNER: [[u64; 256]; 2] = [inner_table(DEAD), inner_table(LIVE)];
+
+const fn inner_table(first: usize) -> [u64; 256] {
+    let mut table = [0u64; 256];
+    let mut b = 1;
+    while b < 256 {
+        let mut bytes = [0u8; 8];
+        let mut len = 0;
+        let mut tag = first;
+        // The run under way starts at the lowest change; each later change ends it.
+        let mut from = (b as u32).trailing_zeros();
+        let mut j = from + 1;
+        while j < 8 {
+            if b >> j & 1 == 1 {
+                let t = TOKENS[tag][(j - from) as usize];
+                let mut i = 0;
+                while i < t[3] as usize {
+                    bytes[len] = t[i];
+                    len += 1;
+                    i += 1;
+                }
+                (from, tag) = (j, tag ^ 1);
+            }
+            j += 1;
+        }
+        bytes[7] = len as u8;
+        table[b] = u64::from_le_bytes(bytes);
+        b += 1;
+    }
+    table
+}
+
+/// Writes into `out` the tokens of the runs that end in `words` (the row's cells `base ..
+/// base + 32 * words.len()`, in a row `width` cells wide), the run under way having started
+/// at column `start` and the cell before `base` being `before` (0 or 1); returns the bytes
+/// written and the new `start`.
+///
+/// Runs are found eight cells at a time: `w ^ (w << 1 | before)` marks every cell that
+/// differs from the one before it (each set bit ends a run and starts the next), and the
+/// loop visits only the bytes of that word that hold a change. At each, the run that ends
+/// at its first change is a [`TOKENS`] look-up (its tag is the opposite of the cell at the
+/// change) and the runs inside the byte one [`INNER`] look-up; the run under way starts at
+/// the byte's last change. The only chains from step to step are the position in `out`
+/// (two adds) and the set of bytes left (one `blsr`): no branch depends on the cells but
+/// the loop's exit, taken about once per 64 cells.
+///
+/// Out of line, so that its few values stay in registers, with a whole row piece per call.
+#[inline(never)]
+fn row_tokens(
+    out: &mut [u8],
+    words: &[u32],
+    base: u64,
+    width: u64,
+    mut start: u64,
+    before: u64,
+) -> (usize, u64) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut at = 0;
+    let mut carry = before;
+    for (k, pair) in words.chunks(2).enumerate() {
+        let word = pair[0] as u64 | (pair.get(1).copied().unwrap_or(0) as u64) << 32;
+        let base = base + k as u64 * 64;
+        let mut changes = word ^ (word << 1 | carry);
+        carry = word >> 63;
+        // Padding bits are zero: the only change among them is a live run ending at the
+        // edge, which the row's end writes (or, for a dead run, leaves out).
+        if width - base < 64 {
+            changes &= (1u64 << (width - base)) - 1;
+        }
+        // The top bit of each byte of `changes` that is not zero.
+        let mut bytes = (((changes & LOW7) + LOW7) | changes) & !LOW7;
+        while bytes != 0 {
+            let shift = bytes.trailing_zeros() & 56;
+            bytes &= bytes - 1;
+            let b = (changes >> shift) as usize & 0xff;
+            let first = shift + b.trailing_zeros();
+            let last = shift + b.ilog2();
+            // The cell at the first change starts the next run: the run before it has the
+            // other tag.
+            let tag = (word >> first) as usize & 1;
+            at = token(out, at, base + first as u64 - start, tag ^ 1);
+            let inner = INNER[tag][b];
+            let to: &mut [u8; 8] = (&mut out[at..at + 8]).try_into().expect("8 bytes");
+            *to = inner.to_le_bytes();
+            at += (inner >> 56) as usize;
+            start = base + last as u64;
+        }
+    }
+    (at, start)
+}
+
+/// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[at..]`; returns the new
+/// end.
+#[inline(always)]
+fn token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
+    if n >= 100 {
+        return long_token(out, at, n, tag);
+    }
+    // One 4-byte load and store, as a u32 (as a byte array, the copy became three).
+    let bytes = u32::from_le_bytes(TOKENS[tag][n as usize]);
+    let to: &mut [u8; 4] = (&mut out[at..at + 4]).try_into().expect("4 bytes");
+    *to = bytes.to_le_bytes();
+    at + (bytes >> 24) as usize
+}
+
+/// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
+#[cold]
+fn long_token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
+    let mut buf = [0u8; 24];
+    let first = super::format_u64(n, &mut buf[..23]);
+    buf[23] = TOKENS[tag][1][0];
+    let bytes = &buf[first..];
+    out[at..at + bytes.len()].copy_from_slice(bytes);
+    at + bytes.len()
 }
 
 /// Bytes of tokens `Lines` gathers before it breaks them into lines: a few pages, so that
@@ -1236,7 +1356,7 @@ const TOKEN_CHUNK: usize = 1 << 15;
 /// Golly's writer, deciding token by token, breaks it. Token ends are easy to find in the
 /// text: a token is digits and one tag, so every byte that is not a digit ends one.
 struct Lines {
-    /// Tokens: `len` bytes of them, the first starting a line. Sized for a chunk, a word's
+    /// Tokens: `len` bytes of them, the first starting a line. Sized for a chunk, a call's
     /// tokens past it, and the 72-byte copies [`Lines::break_lines`] makes near its end.
     buf: Box<[u8]>,
     len: usize,
@@ -1245,19 +1365,19 @@ struct Lines {
 impl Lines {
     fn new() -> Lines {
         Lines {
-            buf: vec![0; TOKEN_CHUNK + ROOM_PER_WORD + 128].into_boxed_slice(),
+            buf: vec![0; TOKEN_CHUNK + ROOM_PER_CALL + 128].into_boxed_slice(),
             len: 0,
         }
     }
 
-    /// Room for a word's tokens ([`ROOM_PER_WORD`] bytes, and the 4-byte stores' scratch):
-    /// when the chunk is full, its lines go to `sink` first.
+    /// Room for one [`row_tokens`] call's tokens ([`ROOM_PER_CALL`] bytes, with the 8-byte
+    /// stores' scratch): when the chunk is full, its lines go to `sink` first.
     #[inline]
     fn room(&mut self, sink: &mut TextSink) -> std::io::Result<&mut [u8]> {
         if self.len >= TOKEN_CHUNK {
             self.break_lines(sink)?;
         }
-        Ok(&mut self.buf[self.len..self.len + ROOM_PER_WORD])
+        Ok(&mut self.buf[self.len..self.len + ROOM_PER_CALL])
     }
 
     /// Keeps `n` bytes of tokens written into [`Lines::room`].
@@ -1314,98 +1434,6 @@ impl Lines {
         };
         sink.push(end)
     }
-}
-
-/// Two tokens at once: for a run of `n1 < 16` cells with tag `t` ([`DEAD`] or [`LIVE`])
-/// followed by one of `n2 < 16` cells with the other tag, `PAIRS[t][n1 * 16 + n2]` holds both
-/// tokens' bytes (at most 6) and, in the top byte, how many there are: a soup's runs are
-/// nearly all that short, so one look-up and one 8-byte store write two tokens.
-static PAIRS: [[u64; 256]; 2] = [pair_table(DEAD), pair_table(LIVE)];
-
-const fn pair_table(first: usize) -> [u64; 256] {
-    let mut table = [0u64; 256];
-    let mut i = 17;
-    while i < 256 {
-        let (n1, n2) = (i / 16, i % 16);
-        if n1 > 0 && n2 > 0 {
-            let (a, b) = (TOKENS[first][n1], TOKENS[first ^ 1][n2]);
-            let (la, lb) = (a[3] as usize, b[3] as usize);
-            let mut bytes = [0u8; 8];
-            let mut j = 0;
-            while j < la + lb {
-                bytes[j] = if j < la { a[j] } else { b[j - la] };
-                j += 1;
-            }
-            bytes[7] = (la + lb) as u8;
-            table[i] = u64::from_le_bytes(bytes);
-        }
-        i += 1;
-    }
-    table
-}
-
-/// Writes the tokens of the runs that end at the set bits of `changes` (cells `base ..
-/// base + 64`) into `out`, the run under way starting at `start` with tag `alive`; returns
-/// the bytes written and the new `start` and `alive`.
-///
-/// Out of line, so that its few values stay in registers (inside `write_to` the compiler kept
-/// them on the stack, and the store and reload of each token's values made a chain through
-/// memory). The only chain left from token to token is the position, one add; runs go two at
-/// a time through [`PAIRS`] where both are shorter than 16 cells.
-#[inline(never)]
-fn word_tokens(
-    out: &mut [u8],
-    mut changes: u64,
-    base: u64,
-    mut start: u64,
-    mut alive: usize,
-) -> (usize, u64, usize) {
-    let mut at = 0;
-    while changes != 0 {
-        let x = base + changes.trailing_zeros() as u64;
-        changes &= changes - 1;
-        if changes != 0 {
-            let x2 = base + changes.trailing_zeros() as u64;
-            let (n1, n2) = (x - start, x2 - x);
-            if n1 | n2 < 16 {
-                let pair = PAIRS[alive][(n1 * 16 + n2) as usize];
-                let to: &mut [u8; 8] = (&mut out[at..at + 8]).try_into().expect("8 bytes");
-                *to = pair.to_le_bytes();
-                at += (pair >> 56) as usize;
-                changes &= changes - 1;
-                start = x2;
-                continue;
-            }
-        }
-        at = token(out, at, x - start, alive);
-        (start, alive) = (x, alive ^ 1);
-    }
-    (at, start, alive)
-}
-
-/// Stores the token `n` × `tag` (an index into [`TOKENS`]) at `out[at..]`; returns the new
-/// end.
-#[inline(always)]
-fn token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
-    if n >= 100 {
-        return long_token(out, at, n, tag);
-    }
-    // One 4-byte load and store, as a u32 (as a byte array, the copy became three).
-    let bytes = u32::from_le_bytes(TOKENS[tag][n as usize]);
-    let to: &mut [u8; 4] = (&mut out[at..at + 4]).try_into().expect("4 bytes");
-    *to = bytes.to_le_bytes();
-    at + (bytes >> 24) as usize
-}
-
-/// [`token`] for a count of 100 or more (rare in a soup: one long dead stretch or row gap).
-#[cold]
-fn long_token(out: &mut [u8], at: usize, n: u64, tag: usize) -> usize {
-    let mut buf = [0u8; 24];
-    let first = super::format_u64(n, &mut buf[..23]);
-    buf[23] = TOKENS[tag][1][0];
-    let bytes = &buf[first..];
-    out[at..at + bytes.len()].copy_from_slice(bytes);
-    at + bytes.len()
 }
 
 /// The writer before [`write_to`]'s two passes, kept as the tests' definition of its output.
@@ -1901,6 +1929,82 @@ mod tests {
             check(&g, &format!("{w}x{h} at {density}"));
         }
         assert!(full_last_lines > 0, "no case ended on a full line");
+    }
+
+    /// The byte-step writer against the old one on rows built to hit its edges: widths at
+    /// the 64-cell words and the 2048-cell pieces of `row_tokens` (1, 63, 64, 65, 2047..2049,
+    /// 4099), all-dead and all-live rows, runs of exactly 99, 100, 9999 and 10000 cells and
+    /// longer, runs crossing a piece, a change at every cell and at every eighth, row gaps
+    /// of 1, 99, 100 and more, and counts that cross line breaks; each also read back.
+    #[test]
+    fn writer_matches_the_linewise_writer_at_the_edges() {
+        let rule = RuleSpec::parse("B3/S23").unwrap();
+        let mut rng = crate::random::SplitMix64::new(2024);
+        for w in [
+            1u32, 2, 7, 8, 9, 63, 64, 65, 99, 100, 101, 2047, 2048, 2049, 4099, 20011,
+        ] {
+            let rows: Vec<Box<dyn Fn(u32) -> bool>> = vec![
+                Box::new(|_| false),
+                Box::new(|_| true),
+                Box::new(|x| x % 2 == 0),
+                Box::new(|x| x % 8 == 7),
+                Box::new(|x| x % 16 < 3),
+                Box::new(|x| x >= 99),
+                Box::new(|x| !(100..9999).contains(&x)),
+                Box::new(|x| (100..10100).contains(&x)),
+                Box::new(|x| x > 2000 && x < 2100),
+                Box::new(|x| x + 1 == w),
+                Box::new(|x| x == 0),
+                Box::new(|x| x % 97 < 95),
+            ];
+            for gap in [1u32, 2, 99, 100, 101] {
+                let h = rows.len() as u32 * gap + 3;
+                let mut g = Grid::new(w, h).unwrap();
+                for (i, f) in rows.iter().enumerate() {
+                    for x in 0..w {
+                        g.set(x, i as u32 * gap + 1, f(x));
+                    }
+                }
+                // A soup row at the end: random runs across the pieces.
+                for x in 0..w {
+                    g.set(x, h - 1, rng.next_u64().is_multiple_of(3));
+                }
+                let mut want = Vec::new();
+                linewise::write_to_linewise(&mut want, &g, &rule, None).unwrap();
+                let got = write(&g, &rule, None);
+                assert!(got.as_bytes() == want, "width {w}, gap {gap}");
+                assert!(
+                    got.lines().all(|l| l.len() <= MAX_LINE),
+                    "width {w}, gap {gap}"
+                );
+                assert_eq!(
+                    parse(&got, "e.rle").unwrap().grid,
+                    g,
+                    "width {w}, gap {gap}"
+                );
+            }
+        }
+    }
+
+    /// Every entry of [`INNER`] against the runs it stands for, written one token at a time.
+    #[test]
+    fn inner_table_matches_its_definition() {
+        for tag in [DEAD, LIVE] {
+            for (b, entry) in INNER[tag].iter().enumerate().skip(1) {
+                let ends: Vec<usize> = (0..8).filter(|j| b >> j & 1 == 1).collect();
+                let mut want = Vec::new();
+                for (i, pair) in ends.windows(2).enumerate() {
+                    let n = pair[1] - pair[0];
+                    if n > 1 {
+                        want.push(b'0' + n as u8);
+                    }
+                    want.push(if (tag + i) % 2 == LIVE { b'o' } else { b'b' });
+                }
+                let got = entry.to_le_bytes();
+                assert_eq!(got[7] as usize, want.len(), "{tag} {b:08b}");
+                assert_eq!(&got[..want.len()], &want[..], "{tag} {b:08b}");
+            }
+        }
     }
 
     #[test]
