@@ -849,6 +849,8 @@ pub struct CpuLife {
     /// Rows per band when the window is the whole grid (each pass cuts its own window's bands,
     /// [`band_rows`]): what the tile plan is sized for.
     rows_per_band: usize,
+    /// Bands the last pass was cut into (tests check a window is shared out).
+    last_band_count: usize,
     /// `Some` for the tiled kernel: several generations per pass.
     tiles: Option<TilePlan>,
     /// Whether a pass may step only the window around the live cells (every rule without B0,
@@ -942,6 +944,7 @@ impl CpuLife {
             pool,
             bands: vec![Scratch::new(shape.wpr, 0); band_count],
             rows_per_band,
+            last_band_count: 0,
             tiles: None,
             skip: !rule.next_state(false, 0),
             live: None,
@@ -1041,17 +1044,19 @@ impl CpuLife {
         // Bands are cut from the window, not the grid: a pattern in the middle of a large
         // bounded grid (a soup on the plane) filled only two of the grid's eight bands, and ran
         // on two threads at 1.5× one.
-        let rows_per_band = match &self.pool {
-            Some(pool) if parallel => {
-                band_rows(pool.current_num_threads(), window.rows.len(), shape.wpr)
-            }
-            _ => window.rows.len().max(1),
+        // A parallel pass runs inside the engine's pool (`step` holds it meanwhile), so the
+        // current Rayon pool is the engine's.
+        let rows_per_band = if parallel {
+            band_rows(rayon::current_num_threads(), window.rows.len(), shape.wpr)
+        } else {
+            window.rows.len().max(1)
         };
         let band_count = window.rows.len().div_ceil(rows_per_band);
         if self.bands.len() < band_count {
             let spare = self.bands[0].clone();
             self.bands.resize(band_count, spare);
         }
+        self.last_band_count = band_count;
         let skip = self.skip;
         // Read the new extent unless the window is the whole grid and was read recently: the
         // whole grid then stands for it (a superset of the live cells is a valid extent).
@@ -1255,6 +1260,8 @@ mod tests {
                     engine.step(g);
                 }
                 assert_eq!(engine.grid(), &want, "{threads} threads");
+                // The window (about 870 rows of 94 words) is shared out, not run as one band.
+                assert!(engine.last_band_count >= 4, "{}", engine.last_band_count);
             }
         }
         assert_eq!(band_rows(2, 2100, 64), 263);
