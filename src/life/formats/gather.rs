@@ -126,7 +126,7 @@ impl Gather {
         self.len = self.len % CHUNK + n.min(ROOM);
         if self.len >= CHUNK {
             self.at = at;
-            self.flush();
+            self.flush_inline();
         }
     }
 
@@ -198,6 +198,14 @@ impl Gather {
 
     #[inline(never)]
     fn flush(&mut self) {
+        self.flush_inline();
+    }
+
+    /// [`Gather::flush`], inlined where a reader writes cells in place ([`Gather::keep`]), so
+    /// that it is compiled with that reader's instruction set (the Life 1.06 window's AVX2:
+    /// the bounds loop is then a vector loop).
+    #[inline(always)]
+    fn flush_inline(&mut self) {
         let n = std::mem::take(&mut self.len);
         if n == 0 {
             return;
