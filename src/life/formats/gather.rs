@@ -23,6 +23,9 @@ use crate::life::memory::check_grids;
 /// Cells buffered before they are set: 64 KiB of coordinates.
 const CHUNK: usize = 4096;
 
+/// Most cells a reader writes in place at once ([`Gather::room`]).
+pub(crate) const ROOM: usize = 16;
+
 /// See the module documentation.
 pub(crate) struct Gather {
     chunk: Vec<(i64, i64)>,
@@ -87,7 +90,7 @@ impl Gather {
     /// A gatherer for the cells of a text of `total` bytes.
     pub(crate) fn new(total: usize) -> Self {
         Gather {
-            chunk: vec![(0, 0); CHUNK + 8],
+            chunk: vec![(0, 0); CHUNK + ROOM],
             len: 0,
             area: None,
             overflow: None,
@@ -106,21 +109,24 @@ impl Gather {
         }
     }
 
-    /// Room for 8 cells, to be kept with [`Gather::keep`]: a reader writes them in place.
+    /// Room for [`ROOM`] cells, to be kept with [`Gather::keep`]: a reader writes them in
+    /// place.
     #[inline(always)]
-    pub(crate) fn room8(&mut self) -> &mut [(i64, i64); 8] {
+    pub(crate) fn room(&mut self) -> &mut [(i64, i64); ROOM] {
         let at = self.len % CHUNK;
-        (&mut self.chunk[at..at + 8]).try_into().expect("8 cells")
+        (&mut self.chunk[at..at + ROOM])
+            .try_into()
+            .expect("ROOM cells")
     }
 
-    /// Keeps the first `n` (at most 8) cells written into [`Gather::room8`]; the reader is at
-    /// byte `at` of its text.
+    /// Keeps the first `n` (at most [`ROOM`]) cells written into [`Gather::room`]; the reader
+    /// is at byte `at` of its text.
     #[inline(always)]
     pub(crate) fn keep(&mut self, n: usize, at: usize) {
-        self.len = self.len % CHUNK + n.min(8);
+        self.len = self.len % CHUNK + n.min(ROOM);
         if self.len >= CHUNK {
             self.at = at;
-            self.flush();
+            self.flush_inline();
         }
     }
 
@@ -192,53 +198,68 @@ impl Gather {
 
     #[inline(never)]
     fn flush(&mut self) {
+        self.flush_inline();
+    }
+
+    /// [`Gather::flush`], inlined where a reader writes cells in place ([`Gather::keep`]), so
+    /// that it is compiled with that reader's instruction set (the Life 1.06 window's AVX2:
+    /// the bounds loop is then a vector loop).
+    #[inline(always)]
+    fn flush_inline(&mut self) {
         let n = std::mem::take(&mut self.len);
         if n == 0 {
             return;
         }
         let cells = &self.chunk[..n];
-        // Most chunks fall inside the working grid: checked without the box's min and max.
-        let inside = self.area.as_ref().is_some_and(|area| {
-            let (w, h) = (
-                32 * area.grid.words_per_row() as u64,
-                area.grid.height() as u64,
-            );
-            let mut outside = false;
+        // Most chunks fall inside the working grid: checked by the cells' largest offsets from
+        // its corner (an offset left of or above it wraps around to a huge one), which also
+        // give the rows written, without the box's min and max.
+        let offsets = |area: &Area, cells: &[(i64, i64)]| {
+            let (mut x_max, mut y_min, mut y_max) = (0u64, u64::MAX, 0u64);
             for &(x, y) in cells {
-                outside |=
-                    (x.wrapping_sub(area.x0) as u64 >= w) | (y.wrapping_sub(area.y0) as u64 >= h);
+                let (gx, gy) = (
+                    x.wrapping_sub(area.x0) as u64,
+                    y.wrapping_sub(area.y0) as u64,
+                );
+                (x_max, y_min, y_max) = (x_max.max(gx), y_min.min(gy), y_max.max(gy));
             }
-            !outside
-        });
-        if !inside {
-            let mut b = [i64::MAX, i64::MAX, i64::MIN, i64::MIN];
-            for &(x, y) in cells {
-                b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+            let inside =
+                x_max < 32 * area.grid.words_per_row() as u64 && y_max < area.grid.height() as u64;
+            inside.then_some((y_min as usize, y_max as usize))
+        };
+        let rows = match self.area.as_ref().and_then(|area| offsets(area, cells)) {
+            Some(rows) => rows,
+            None => {
+                let mut b = [i64::MAX, i64::MAX, i64::MIN, i64::MIN];
+                for &(x, y) in cells {
+                    b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+                }
+                if !self.covers(b) {
+                    return;
+                }
+                let area = self.area.as_ref().expect("covered");
+                offsets(area, &self.chunk[..n]).expect("covered")
             }
-            if !self.covers(b) {
-                return;
-            }
-        }
+        };
         let area = self.area.as_mut().expect("covered");
         let wpr = area.grid.words_per_row() as usize;
+        let (x0, y0) = (area.x0, area.y0);
         let words = area.grid.words_mut();
         // Cells of one word are ORed together in a register before the word is written: a
         // sorted file's neighbours would otherwise wait on each other's store of the same word.
+        // Offsets are differences inside the area (checked or made so above): `wrapping_sub`.
         let (mut at, mut bits) = (0usize, 0u32);
-        let (mut lo, mut hi) = (usize::MAX, 0);
         for &(x, y) in &self.chunk[..n] {
-            // Inside the area: checked or made so above.
-            let (gx, gy) = (x.abs_diff(area.x0) as usize, y.abs_diff(area.y0) as usize);
+            let (gx, gy) = (x.wrapping_sub(x0) as usize, y.wrapping_sub(y0) as usize);
             let word = gy * wpr + gx / 32;
             if word != at {
                 words[at] |= bits;
                 (at, bits) = (word, 0);
             }
             bits |= 1 << (gx % 32);
-            (lo, hi) = (lo.min(word), hi.max(word));
         }
         words[at] |= bits;
-        area.rows = (area.rows.0.min(lo / wpr), area.rows.1.max(hi / wpr + 1));
+        area.rows = (area.rows.0.min(rows.0), area.rows.1.max(rows.1 + 1));
     }
 
     /// Makes the working grid hold the box `[x_lo, y_lo, x_hi, y_hi]` (and what it held);

@@ -9,11 +9,11 @@
 //! Coordinates may be negative and come in any order; the reader normalises them to their
 //! bounding box (the file carries no grid size, rule or name).
 
-use super::gather::Gather;
+use super::gather::{Gather, ROOM};
 use super::{format_u64, lines, parse_error, text_of, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
-use crate::simd::bytes::B16;
+use crate::simd::bytes::{run_bits, Bits, BitsKernel, Bytes32, PortableBits, B16};
 use std::io::Write;
 
 /// The first line of every Life 1.06 file.
@@ -31,14 +31,44 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 
 /// [`parse`] on bytes (see [`super::parse_pattern_bytes`] for how UTF-8 is checked).
 pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
+    parse_with(text, file, Path::Native)
+}
+
+/// How the lines are read: every path gives the same grid, or the same error (tests compare
+/// them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum Path {
+    /// Each line found and read on its own ([`plain_pair`], else [`coordinates`]): what every
+    /// other path leaves to it, and the one that explains errors.
+    General,
+    /// Up to 8 lines per 64 bytes ([`pairs_in_window`]), then one line at a time
+    /// ([`short_pair`]), then [`Path::General`].
+    Lines,
+    /// 64-byte windows of short lines read whole ([`lines_in_window`]) with [`PortableBits`]:
+    /// the definition the CPU's instructions are tested against; then [`Path::Lines`].
+    Portable,
+    /// [`lines_in_window`] with the CPU's vectors where it has them ([`run_bits`]), then
+    /// [`Path::Lines`]: what [`parse`] uses.
+    Native,
+}
+
+/// [`parse`] by one [`Path`].
+fn parse_with(text: &[u8], file: &str, path: Path) -> Result<Pattern> {
     let mut comments = Vec::new();
     let mut gather = Gather::new(text.len());
-    for_each_cell(text, file, &mut comments, &mut gather)?;
+    read_cells(path, text, file, &mut comments, &mut gather)?;
     let grid = gather.into_grid(file, |grid, x0, y0| {
         comments.clear();
         // Inside the bounding box by construction, so the offsets fit the grid.
         let set = |x: i64, y: i64| grid.set(x.abs_diff(x0) as u32, y.abs_diff(y0) as u32, true);
-        for_each_cell(text, file, &mut comments, &mut Each(set, [(0, 0); 8]))
+        read_cells(
+            path,
+            text,
+            file,
+            &mut comments,
+            &mut Each(set, [(0, 0); ROOM]),
+        )
     })?;
     Ok(Pattern {
         grid,
@@ -53,10 +83,10 @@ trait CellSink {
     /// The cell (x, y).
     fn cell(&mut self, x: i64, y: i64);
 
-    /// Room for 8 cells, written in place by the window path.
-    fn room8(&mut self) -> &mut [(i64, i64); 8];
+    /// Room for [`ROOM`] cells, written in place by the window paths.
+    fn room(&mut self) -> &mut [(i64, i64); ROOM];
 
-    /// Keeps the first `n` cells written into [`CellSink::room8`]; the reader is at byte `at`.
+    /// Keeps the first `n` cells written into [`CellSink::room`]; the reader is at byte `at`.
     fn keep(&mut self, n: usize, at: usize);
 }
 
@@ -67,8 +97,8 @@ impl CellSink for Gather {
     }
 
     #[inline(always)]
-    fn room8(&mut self) -> &mut [(i64, i64); 8] {
-        Gather::room8(self)
+    fn room(&mut self) -> &mut [(i64, i64); ROOM] {
+        Gather::room(self)
     }
 
     #[inline(always)]
@@ -78,14 +108,14 @@ impl CellSink for Gather {
 }
 
 /// A function of each cell, as a [`CellSink`].
-struct Each<F>(F, [(i64, i64); 8]);
+struct Each<F>(F, [(i64, i64); ROOM]);
 
 impl<F: FnMut(i64, i64)> CellSink for Each<F> {
     fn cell(&mut self, x: i64, y: i64) {
         (self.0)(x, y);
     }
 
-    fn room8(&mut self) -> &mut [(i64, i64); 8] {
+    fn room(&mut self) -> &mut [(i64, i64); ROOM] {
         &mut self.1
     }
 
@@ -96,7 +126,68 @@ impl<F: FnMut(i64, i64)> CellSink for Each<F> {
     }
 }
 
-fn for_each_cell(
+/// [`for_each_cell`] as a [`BitsKernel`]: compiled, with everything it inlines, for the CPU's
+/// vectors inside [`run_bits`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+struct CellsKernel<'a, S> {
+    text: &'a [u8],
+    file: &'a str,
+    comments: &'a mut Vec<String>,
+    cell: &'a mut S,
+}
+
+impl<S: CellSink> BitsKernel for CellsKernel<'_, S> {
+    type Output = Result<()>;
+    #[inline(always)]
+    fn run<B: Bits>(self, bits: B) -> Result<()> {
+        for_each_cell(
+            Some(bits),
+            true,
+            self.text,
+            self.file,
+            self.comments,
+            self.cell,
+        )
+    }
+}
+
+/// [`for_each_cell`] by `path`.
+fn read_cells(
+    path: Path,
+    text: &[u8],
+    file: &str,
+    comments: &mut Vec<String>,
+    cell: &mut impl CellSink,
+) -> Result<()> {
+    let none = None::<PortableBits>;
+    match path {
+        Path::Native => {
+            let kernel = CellsKernel {
+                text,
+                file,
+                comments: &mut *comments,
+                cell: &mut *cell,
+            };
+            match run_bits(kernel) {
+                Some(done) => done,
+                None => for_each_cell(none, true, text, file, comments, cell),
+            }
+        }
+        Path::Portable => for_each_cell(Some(PortableBits), true, text, file, comments, cell),
+        Path::Lines => for_each_cell(none, true, text, file, comments, cell),
+        Path::General => for_each_cell(none, false, text, file, comments, cell),
+    }
+}
+
+/// Walks the lines after the header, giving each cell to `cell` and each `#` line to
+/// `comments`. With `bits`, 64-byte windows of short lines are read whole first
+/// ([`lines_in_window`]); with `windows`, then up to 8 lines at a time ([`pairs_in_window`])
+/// and single short lines ([`short_pair`]); whatever those leave goes to the general path,
+/// which also makes every error.
+#[inline(always)]
+fn for_each_cell<B: Bits>(
+    bits: Option<B>,
+    windows: bool,
     text: &[u8],
     file: &str,
     comments: &mut Vec<String>,
@@ -104,24 +195,35 @@ fn for_each_cell(
 ) -> Result<()> {
     let mut lines = lines(text).enumerate();
     expect_header(&mut lines, file, HEADER)?;
-    // From the line after the header on, the lines are walked by hand: most are read by
-    // `short_pair` straight from the bytes, without finding the line's end first.
+    // From the line after the header on, the lines are walked by hand: most are read by the
+    // window paths straight from the bytes, without finding each line's end first.
     let Some((first, line)) = lines.next() else {
         return Ok(());
     };
     let bytes = text;
     let (mut i, mut at) = (first, line.as_ptr() as usize - text.as_ptr() as usize);
     while at < bytes.len() {
-        let (next, read) = pairs_in_window(bytes, at, cell.room8());
-        if read > 0 {
-            cell.keep(read, next);
-            (i, at) = (i + read, next);
-            continue;
+        if let Some(bits) = bits {
+            let (next, read) = lines_in_window(bits, bytes, at, cell.room());
+            if read > 0 {
+                cell.keep(read, next);
+                (i, at) = (i + read, next);
+                continue;
+            }
         }
-        if let Some((x, y, next)) = short_pair(bytes, at) {
-            cell.cell(x, y);
-            (i, at) = (i + 1, next);
-            continue;
+        if windows {
+            let room: &mut [(i64, i64); 8] = (&mut cell.room()[..8]).try_into().expect("8");
+            let (next, read) = pairs_in_window(bytes, at, room);
+            if read > 0 {
+                cell.keep(read, next);
+                (i, at) = (i + read, next);
+                continue;
+            }
+            if let Some((x, y, next)) = short_pair(bytes, at) {
+                cell.cell(x, y);
+                (i, at) = (i + 1, next);
+                continue;
+            }
         }
         let end = bytes[at..]
             .iter()
@@ -152,6 +254,99 @@ fn for_each_cell(
         cell.cell(x, y);
     }
     Ok(())
+}
+
+/// Bytes [`lines_in_window`] needs from where it starts: the 64 it classifies and 8 more for
+/// the whole-word reads of numbers that start near their end.
+const LINES_WINDOW: usize = 72;
+
+/// Reads every line that starts at `at` and ends (with `\n`) within the next 64 bytes into
+/// `pairs`, when all of them are exactly `x y`: each number an optional `-` and 1 to 4
+/// digits, one space between (any soup below 10000², in any position); returns where it
+/// stopped and how many lines it read (`at` and 0 when any of those lines is anything else,
+/// or fewer than [`LINES_WINDOW`] bytes are left: the other paths read those).
+///
+/// Nothing is decided line by line. Masks of the 64 bytes (`bits`' vectors: two 32-byte
+/// compares per class) give the newlines, spaces, signs and digits, and the whole window's
+/// shape is checked on them at once, branch-free: only those bytes; every space and newline
+/// after a digit; a `-` only where a number starts, and a digit after it and wherever a
+/// number starts without one; no 5 digits in a row; and the spaces and newlines alternating
+/// (`pext` of the spaces at the separators is 0101…: one space a line, before its end). Then
+/// each line is a few bit scans (its end and its space are the next set bits of their masks,
+/// independent of the line before) and two word loads, the two numbers placed in one word and
+/// combined together by two multiplications.
+#[inline(always)]
+fn lines_in_window<B: Bits>(
+    bits: B,
+    bytes: &[u8],
+    at: usize,
+    pairs: &mut [(i64, i64); ROOM],
+) -> (usize, usize) {
+    let Some(window) = bytes.get(at..at + LINES_WINDOW) else {
+        return (at, 0);
+    };
+    let window: &[u8; LINES_WINDOW] = window.try_into().expect("LINES_WINDOW bytes");
+    let (lo, hi) = (bits.load(&window[..32]), bits.load(&window[32..64]));
+    let both = |a: B::V, b: B::V| a.mask() as u64 | (b.mask() as u64) << 32;
+    let newlines = both(lo.eq(b'\n'), hi.eq(b'\n'));
+    let spaces = both(lo.eq(b' '), hi.eq(b' '));
+    let minus = both(lo.eq(b'-'), hi.eq(b'-'));
+    let digits = both(lo.in_range(b'0', b'9'), hi.in_range(b'0', b'9'));
+    if newlines == 0 {
+        return (at, 0);
+    }
+    // The bytes up to and including the window's last newline: its whole lines.
+    let valid = u64::MAX >> newlines.leading_zeros();
+    let seps = (spaces | newlines) & valid;
+    let starts = (newlines << 1 | spaces << 1 | 1) & valid;
+    let (minus, digits) = (minus & valid, digits & valid);
+    let mut bad = valid & !(digits | seps | minus);
+    bad |= seps & !(digits << 1);
+    bad |= minus & !starts;
+    bad |= ((starts & !minus) | minus << 1) & valid & !digits;
+    bad |= digits & digits >> 1 & digits >> 2 & digits >> 3 & digits >> 4;
+    // At least one separator (the last newline) is counted, so the shift is below 64.
+    let alternate = 0x5555_5555_5555_5555 & u64::MAX >> (64 - seps.count_ones());
+    bad |= bits.pext(spaces, seps) ^ alternate;
+    if bad != 0 {
+        return (at, 0);
+    }
+    // Each index below is under 64; `& 63` tells the compiler so.
+    let word = |i: u32| {
+        let i = (i & 63) as usize;
+        u64::from_le_bytes(window[i..i + 8].try_into().expect("8 bytes"))
+    };
+    let (mut ends, mut gaps) = (newlines & valid, spaces & valid);
+    let (mut start, mut read) = (0u32, 0usize);
+    // Each line: its end and its space (the next set bits of their masks), its signs, and its
+    // two numbers' digits. Without a sign in the window (a soup written from 0 0), the
+    // numbers start at the line's start and after its space: a loop without the signs' work.
+    let mut line = |signs: u64| {
+        let (end, gap) = (ends.trailing_zeros(), gaps.trailing_zeros());
+        ends &= ends - 1;
+        gaps &= gaps - 1;
+        let x_minus = signs >> start & 1;
+        let y_minus = signs >> (gap + 1) & 1;
+        let (x_at, y_at) = (start + x_minus as u32, gap + 1 + y_minus as u32);
+        // x's digits to the top of the low half (zeros before them), y's to the top of the
+        // high half: two 4-digit numbers, combined pairwise twice, as in [`pair_value`].
+        let v = (word(x_at) << (32 - 8 * (gap - x_at)) & 0x0f0f_0f0f)
+            | (word(y_at) << (64 - 8 * (end - y_at)) & 0x0f0f_0f0f_0000_0000);
+        let v = v.wrapping_mul(10 << 8 | 1) >> 8 & 0x00ff_00ff_00ff_00ff;
+        let v = v.wrapping_mul(100 << 16 | 1) >> 16;
+        let (x, y) = ((v & 0xffff) as i64, (v >> 32 & 0xffff) as i64);
+        let (x_minus, y_minus) = (x_minus as i64, y_minus as i64);
+        pairs[read % ROOM] = ((x ^ -x_minus) + x_minus, (y ^ -y_minus) + y_minus);
+        read += 1;
+        start = end + 1;
+        ends != 0
+    };
+    if minus == 0 {
+        while line(0) {}
+    } else {
+        while line(minus) {}
+    }
+    (at + start as usize, read)
 }
 
 /// Bytes [`pairs_in_window`] needs from where it starts: the 64 it classifies and room past
@@ -505,6 +700,7 @@ pub fn write_to(out: &mut dyn Write, grid: &Grid) -> std::io::Result<()> {
 mod tests {
     use super::super::{cropped, grid_of_cells, push_line, same_as_reference};
     use super::*;
+    use crate::simd::bytes::{Bits, BitsKernel};
 
     /// Life 1.06 read the plain way, the definition the fast paths are held to: each line
     /// trimmed, blank lines skipped, `#` lines kept as comments, any other line exactly two
@@ -523,6 +719,161 @@ mod tests {
             cells.push((x.parse::<i64>().ok()?, y.parse::<i64>().ok()?));
         }
         Some((grid_of_cells(&cells)?, comments))
+    }
+
+    /// `text` read by every [`Path`]: the same grid and comments, or the same error, from
+    /// each (the result is [`Path::Native`]'s).
+    fn every_path(text: &str) -> Result<Pattern> {
+        let read = |path| parse_with(text.as_bytes(), "p.life", path);
+        let native = read(Path::Native);
+        for path in [Path::General, Path::Lines, Path::Portable] {
+            match (&native, read(path)) {
+                (Ok(a), Ok(b)) => assert!(
+                    a.grid == b.grid && a.comments == b.comments,
+                    "{path:?}: {text:?}"
+                ),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{path:?}"),
+                (a, b) => panic!("{path:?}: {text:?}: {a:?} against {b:?}"),
+            }
+        }
+        native
+    }
+
+    /// What [`lines_in_window`] must do, a line at a time: read every whole line in the first
+    /// 64 bytes when each is `-?d{1,4} -?d{1,4}`, else nothing.
+    fn lines_in_window_definition(window: &[u8]) -> (usize, Vec<(i64, i64)>) {
+        let Some(last) = window[..64].iter().rposition(|&b| b == b'\n') else {
+            return (0, Vec::new());
+        };
+        let number = |f: &[u8]| {
+            let digits = f.strip_prefix(b"-").unwrap_or(f);
+            let ok = (1..=4).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit);
+            ok.then(|| std::str::from_utf8(f).unwrap().parse::<i64>().unwrap())
+        };
+        let mut pairs = Vec::new();
+        for line in window[..last].split(|&b| b == b'\n') {
+            let mut fields = line.split(|&b| b == b' ');
+            match (
+                fields.next().and_then(number),
+                fields.next().and_then(number),
+            ) {
+                (Some(x), Some(y)) if fields.next().is_none() => pairs.push((x, y)),
+                _ => return (0, Vec::new()),
+            }
+        }
+        (last + 1, pairs)
+    }
+
+    /// [`lines_in_window`], with [`PortableBits`] and with the CPU's vectors where it has
+    /// them, against its definition, on windows of short lines (1 to 4 digits, signs) with
+    /// one wrong byte now and then (5 digits, `+`, tab, `\r`, double space, a comment, a
+    /// lone `-`, an empty line) at every place.
+    #[test]
+    fn lines_in_window_reads_as_its_definition() {
+        struct Native<'a>(&'a [u8]);
+        impl BitsKernel for Native<'_> {
+            type Output = (usize, Vec<(i64, i64)>);
+            #[inline(always)]
+            fn run<B: Bits>(self, bits: B) -> Self::Output {
+                window_of(bits, self.0)
+            }
+        }
+        #[inline(always)]
+        fn window_of<B: Bits>(bits: B, window: &[u8]) -> (usize, Vec<(i64, i64)>) {
+            let mut pairs = [(0, 0); ROOM];
+            let (next, read) = lines_in_window(bits, window, 0, &mut pairs);
+            (next * (read > 0) as usize, pairs[..read].to_vec())
+        }
+        let mut rng = crate::random::SplitMix64::new(106);
+        let (mut read, mut native) = (0, 0);
+        for case in 0..20_000 {
+            let mut text = Vec::new();
+            while text.len() < LINES_WINDOW {
+                let r = rng.next_u64();
+                let number = |r: u64| {
+                    let digits = 1 + (r % 4) as usize;
+                    let sign = if (r >> 3).is_multiple_of(3) { "-" } else { "" };
+                    format!("{sign}{:0digits$}", (r >> 8) % 10u64.pow(digits as u32))
+                };
+                text.extend(format!("{} {}\n", number(r), number(r >> 20)).bytes());
+            }
+            if case % 3 != 0 {
+                let r = rng.next_u64();
+                let at = (r % 70) as usize;
+                let wrong: [&[u8]; 9] =
+                    [b"12345", b"+", b"\t", b"\r", b"  ", b"#", b"-", b"\n", b"x"];
+                let wrong = wrong[(r >> 8) as usize % wrong.len()];
+                text.splice(at..at + 1, wrong.iter().copied());
+            }
+            let want = lines_in_window_definition(&text);
+            assert_eq!(
+                window_of(PortableBits, &text),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+            if let Some(got) = run_bits(Native(&text)) {
+                assert_eq!(got, want);
+                native += 1;
+            }
+            read += (want.0 > 0) as usize;
+        }
+        assert!(read > 8000, "only {read} windows read");
+        if native == 0 {
+            eprintln!("skipped: the CPU's vectors (AVX2 and a fast pext) are not in force here");
+        }
+    }
+
+    /// Files whose lines put every window and chunk boundary inside numbers of 1 to 20
+    /// digits, signed and not, with CRLF, tabs, trailing spaces, comments and no final newline
+    /// here and there: every path reads them alike (and as Rust's integer parser does).
+    #[test]
+    fn every_path_reads_awkward_lines_alike() {
+        let mut rng = crate::random::SplitMix64::new(7);
+        for case in 0..300 {
+            let mut text = String::from("#Life 1.06\n");
+            // A first line of every length, so that what follows starts at every offset.
+            text.push_str(&format!("#{}\n", "c".repeat(case % 67)));
+            let long = case % 10 == 0;
+            let mut cells = Vec::new();
+            for k in 0..200 {
+                let r = rng.next_u64();
+                let number = |r: u64| -> (String, i64) {
+                    let digits = if long {
+                        1 + (r % 20) as u32
+                    } else {
+                        1 + (r % 5) as u32
+                    };
+                    // Long digit runs of small values: leading zeros, so the box stays small.
+                    let v = ((r >> 8) % 10u64.pow(digits.min(3))) as i64;
+                    let v = if (r >> 40).is_multiple_of(3) { -v } else { v };
+                    let sign = if v < 0 || (r >> 40).is_multiple_of(9) {
+                        "-"
+                    } else {
+                        ""
+                    };
+                    (format!("{sign}{:0w$}", v.abs(), w = digits as usize), v)
+                };
+                let ((xs, x), (ys, y)) = (number(r), number(r >> 17));
+                let (sep, end) = match (r >> 50) % 23 {
+                    0 => (" ", "\r\n"),
+                    1 => ("\t", "\n"),
+                    2 => (" ", " \n"),
+                    3 => ("  ", "\n"),
+                    _ => (" ", "\n"),
+                };
+                text.push_str(&format!("{xs}{sep}{ys}{end}"));
+                cells.push((x, y));
+                if r.is_multiple_of(61) {
+                    text.push_str("#C note\n");
+                }
+                if k == 199 && case % 2 == 0 {
+                    text.pop();
+                }
+            }
+            let p = every_path(&text).unwrap();
+            assert_eq!(p.grid, grid_of_cells(&cells).unwrap(), "case {case}");
+        }
     }
 
     /// The window, short-line and general paths against [`reference`] at awkward inputs:
@@ -572,7 +923,7 @@ mod tests {
                 };
                 push_line(&mut text, &line, r >> 50, k + 1 == n && case % 4 == 0);
             }
-            let got = parse(&text, "r.life").ok().map(|p| (p.grid, p.comments));
+            let got = every_path(&text).ok().map(|p| (p.grid, p.comments));
             read += same_as_reference(&text, got, reference(&text)) as usize;
         }
         assert!(read > 900, "only {read} of 1500 read");
@@ -690,8 +1041,8 @@ mod tests {
                 plain.push_str(&format!("{line}{end}"));
                 slow.push_str(&format!("{line}\t{end}"));
             }
-            let a = parse(&plain, "w.life").map(|p| p.grid);
-            let b = parse(&slow, "w.life").map(|p| p.grid);
+            let a = every_path(&plain).map(|p| p.grid);
+            let b = every_path(&slow).map(|p| p.grid);
             match (&a, &b) {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(a, b, "{plain:?}");
