@@ -1801,6 +1801,74 @@ mod tests {
         );
     }
 
+    /// Long rows with no `$` for many windows (most of a soup's windows, and the case the
+    /// other soup test meets least): the slot path against the byte path at runs of 1 to
+    /// 10000 cells (words filled 0 to 8 times a window, counts crossing windows), lines broken
+    /// everywhere (inside counts too), rows past a header's width (the error found inside a
+    /// stretch of slots), and `!` at each of the first 300 offsets of every 50th body.
+    #[test]
+    fn slot_stretches_match_byte_path_on_long_rows() {
+        let mut rng = crate::random::SplitMix64::new(2407);
+        let mut read = 0;
+        for case in 0..600 {
+            let mut body = String::new();
+            let rows = 1 + rng.next_u64() % 3;
+            let line_len = [70, 1, 5, 63, 64, 65, 1000][case % 7];
+            let mut line = 0;
+            let mut widest = 0;
+            for _ in 0..rows {
+                let mut x = 0;
+                for _ in 0..rng.next_u64() % 300 {
+                    let r = rng.next_u64();
+                    let n = match r % 12 {
+                        0..=4 => 1,
+                        5..=7 => 2 + (r >> 8) % 7,
+                        8 => 8 + (r >> 8) % 17,
+                        9 => 1 + (r >> 8) % 99,
+                        10 => [24, 25, 64, 65, 128, 999, 10000][(r >> 8) as usize % 7],
+                        _ => 1 + (r >> 8) % 3,
+                    };
+                    x += n;
+                    let tag = if (r >> 20).is_multiple_of(2) {
+                        'o'
+                    } else {
+                        'b'
+                    };
+                    let token = if n == 1 {
+                        tag.to_string()
+                    } else {
+                        format!("{n}{tag}")
+                    };
+                    for c in token.chars() {
+                        let split = c.is_ascii_digit() && (r >> 40).is_multiple_of(16);
+                        if line >= line_len && (split || !c.is_ascii_digit()) {
+                            body.push('\n');
+                            line = 0;
+                        }
+                        body.push(c);
+                        line += 1;
+                    }
+                }
+                widest = widest.max(x);
+                body.push('$');
+                line += 1;
+            }
+            // A header as wide as the rows, or narrower: the error comes from inside a stretch.
+            let w = widest.saturating_sub([0, 1, 64][case % 3]).max(1);
+            let texts = [format!("x = {w}, y = {rows}\n{body}"), body.clone()];
+            for text in texts {
+                read += paths_agree(&text, &format!("long rows {case}")) as usize;
+            }
+            if case % 50 == 0 {
+                for cut in 0..body.len().min(300) {
+                    let text = format!("{}!{}", &body[..cut], &body[cut..]);
+                    read += paths_agree(&text, &format!("long rows {case}, ! at {cut}")) as usize;
+                }
+            }
+        }
+        assert!(read > 600, "only {read} texts read without an error");
+    }
+
     #[test]
     fn classify_slots_matches_its_definition() {
         let mut rng = crate::random::SplitMix64::new(5);
