@@ -56,7 +56,12 @@ impl Area {
     fn live_box(&self) -> BoundingBox {
         let wpr = self.grid.words_per_row() as usize;
         let (lo, hi) = self.rows;
-        let rows = self.grid.words()[lo * wpr..hi.max(lo) * wpr].chunks_exact(wpr);
+        let mut bounds = BoundingBox::default();
+        if lo >= hi {
+            // Nothing written (a reserved grid before its first cell).
+            return bounds;
+        }
+        let rows = self.grid.words()[lo * wpr..hi * wpr].chunks_exact(wpr);
         let mut columns = vec![0u32; wpr];
         let (mut first, mut last) = (None, 0);
         for (r, row) in (lo..).zip(rows) {
@@ -70,7 +75,6 @@ impl Area {
                 last = r;
             }
         }
-        let mut bounds = BoundingBox::default();
         let (Some(first), Some(lo), Some(hi)) = (
             first,
             columns.iter().position(|&w| w != 0),
@@ -152,6 +156,19 @@ impl Gather {
         // `x` may lie left of the area (dead cells before `lo`): or_bits skips those.
         // Exact: the difference is at least minus the bits' length and within the area.
         or_bits(row, x.wrapping_sub(area.x0), bits);
+    }
+
+    /// Sizes the working grid for the box `[x_lo, y_lo, x_hi, y_hi]` before any cell is given,
+    /// when a reader can tell from its text where the cells will lie (Life 1.05's `#P` lines):
+    /// the grid then need not grow (a copy each time) nor, when the box's left edge is right,
+    /// be copied at the end. Only a hint: nothing is reserved when cells were given already or
+    /// the box is more than may be allocated (the checks of a grid that grows), and cells
+    /// outside it are gathered as ever.
+    pub(crate) fn reserve(&mut self, b: [i64; 4]) {
+        if self.area.is_none() && self.overflow.is_none() && self.len == 0 && b[0] <= b[2] {
+            // `cover` changes nothing when it refuses.
+            let _ = self.cover(b);
+        }
     }
 
     /// The bounding box of every cell given so far.
@@ -373,7 +390,8 @@ impl Gather {
             return Ok(None);
         }
         let ((x0, y0), (w, h)) = bounds.origin_and_size();
-        let Some(area) = self.area else {
+        let (Some(area), Some(_)) = (self.area, bounds.0) else {
+            // No cells, or none yet in a reserved grid.
             return new_grid(w, h, file, 1, 1).map(Some);
         };
         // The box lies inside the area, which passed the checks for two grids its size.
@@ -381,12 +399,25 @@ impl Gather {
         let from = area.grid.words_per_row() as usize;
         let (dx, dy) = (x0.abs_diff(area.x0) as usize, y0.abs_diff(area.y0) as usize);
         let wpr = words_per_row(w) as usize;
-        if dx == 0 && wpr == from {
-            // The area's columns are the box's: keep its words, less the rows above and below.
+        if dx % 32 == 0 {
+            // The box starts at a word of the area: keep its words, less the rows above and
+            // below and the words left and right of the box, moved down in place (each row's
+            // words go to an index no larger than where they are, and not past the rows still
+            // to move). Fresh pages for a new grid would cost more than the move.
+            let (q, h) = (dx / 32, h as usize);
             let mut words = area.grid.into_words();
-            words.copy_within(dy * wpr..(dy + h as usize) * wpr, 0);
-            words.truncate(h as usize * wpr);
-            return Grid::from_words(w, h, words).map(Some);
+            if wpr == from {
+                words.copy_within(dy * wpr..(dy + h) * wpr, 0);
+            } else {
+                for r in 0..h {
+                    let at = (r + dy) * from + q;
+                    words.copy_within(at..at + wpr, r * wpr);
+                }
+            }
+            words.truncate(h * wpr);
+            // The bits past the box's width in its last word are dead: no live cell lies
+            // outside the box.
+            return Grid::from_words(w, h as u32, words).map(Some);
         }
         let mut grid = new_grid(w as u64, h as u64, file, 1, 1)?;
         let (q, s) = (dx / 32, (dx % 32) as u32);
@@ -467,6 +498,44 @@ mod tests {
                 .finish("t.life")
                 .unwrap()
                 .expect("small enough to gather");
+            assert_eq!(got, want, "case {case}");
+        }
+    }
+
+    /// A reserved box is only a hint: cells inside it, around it, or far from it (and none)
+    /// gather to the same grid as without it, whether the box's left edge is on a word of the
+    /// reserved grid (kept in place) or not (copied shifted); a box too large to allocate is
+    /// ignored.
+    #[test]
+    fn a_reserved_box_changes_nothing_but_the_copies() {
+        let mut rng = crate::random::SplitMix64::new(24);
+        for case in 0..300 {
+            let r = rng.next_u64();
+            let (x0, y0) = ((r % 200) as i64 - 100, ((r >> 8) % 100) as i64 - 50);
+            let (w, h) = (1 + (r >> 16) % 300, 1 + (r >> 28) % 60);
+            let n = [0u64, 1, 3, 200, 5000][case % 5];
+            let cells: Vec<(i64, i64)> = (0..n)
+                .map(|_| {
+                    let c = rng.next_u64();
+                    // Mostly inside the reserved box, now and then left, above, right or below.
+                    let (dx, dy) = (
+                        (c % (w + 70)) as i64 - 35,
+                        ((c >> 32) % (h + 20)) as i64 - 10,
+                    );
+                    (x0 + dx, y0 + dy)
+                })
+                .collect();
+            let mut gather = Gather::new(1000);
+            let reserved = match case % 7 {
+                0 => [i64::MIN, 0, i64::MAX, 0],
+                _ => [x0, y0, x0 + w as i64 - 1, y0 + h as i64 - 1],
+            };
+            gather.reserve(reserved);
+            for &(x, y) in &cells {
+                gather.push(x, y);
+            }
+            let got = gather.finish("t.life").unwrap().expect("small enough");
+            let want = grid_of_cells(&cells).unwrap_or_else(|| Grid::new(1, 1).unwrap());
             assert_eq!(got, want, "case {case}");
         }
     }

@@ -56,6 +56,14 @@ pub fn parse(text: &str, file: &str) -> Result<Pattern> {
 pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
     let mut meta = Meta::default();
     let mut gather = Gather::new(text.len());
+    if let Some(b) = block_spread(text) {
+        // Only a box no larger (as a grid) than the text: a few far-apart `#P` lines of a
+        // small file must not make a large grid that its cells may never need.
+        let cells = (b[2] as i128 - b[0] as i128 + 1) * (b[3] as i128 - b[1] as i128 + 1);
+        if cells / 8 <= text.len() as i128 {
+            gather.reserve(b);
+        }
+    }
     for_each_row(text, file, &mut meta, |x, y, bits, at| {
         gather.row(x, y, bits, at)
     })?;
@@ -77,6 +85,38 @@ pub(crate) fn parse_bytes(text: &[u8], file: &str) -> Result<Pattern> {
         name: meta.name,
         comments: meta.comments,
     })
+}
+
+/// Where the `#P x y` blocks say the cells lie: from the leftmost block's column to
+/// [`MAX_LINE`] columns right of the rightmost one (the width of the writer's blocks and the
+/// longest line Life 1.05 readers expect), from the top block's row to the bottom one's. A
+/// hint for sizing the working grid ([`Gather::reserve`]), found before any row is read: the
+/// `#` bytes are few (a `.`/`*` row holds none), so one byte search finds them all. `None`
+/// when there are no numbered `#P` lines; lines that are not `#P x y` are left to the reader
+/// (and its errors).
+fn block_spread(text: &[u8]) -> Option<[i64; 4]> {
+    let mut spread: Option<[i64; 4]> = None;
+    let mut at = 0;
+    while let Some(hash) = find_byte(text, at, b'#') {
+        let end = find_byte(text, hash, b'\n').unwrap_or(text.len());
+        at = end;
+        let starts_line = hash == 0 || text[hash - 1] == b'\n';
+        let Some(rest) = text[hash..end].strip_prefix(b"#P") else {
+            continue;
+        };
+        let Ok(rest) = std::str::from_utf8(rest) else {
+            continue;
+        };
+        let mut numbers = rest.split_whitespace().map(str::parse::<i64>);
+        if let (true, Some(Ok(x)), Some(Ok(y)), None) =
+            (starts_line, numbers.next(), numbers.next(), numbers.next())
+        {
+            let right = x.saturating_add(MAX_LINE as i64 - 1);
+            let s = spread.get_or_insert([x, y, right, y]);
+            *s = [s[0].min(x), s[1].min(y), s[2].max(right), s[3].max(y)];
+        }
+    }
+    spread
 }
 
 /// Most cells `fast_row` reads in a row (longer rows take the general path).
@@ -439,6 +479,51 @@ mod tests {
             read += same_as_reference(&text, got, reference(&text)) as usize;
         }
         assert!(read > 400, "only {read} of 600 read");
+    }
+
+    /// Files whose `#P` lines say one thing and whose rows say another (rows wider than 80,
+    /// blocks far left of every live cell, bare and malformed `#P` lines, `#P` not at a line's
+    /// start, blocks overlapping, negative positions, CRLF) read as the reference: the spread
+    /// of the `#P` lines only sizes the working grid.
+    #[test]
+    fn block_spread_is_only_a_hint() {
+        let mut rng = crate::random::SplitMix64::new(1050);
+        let mut read = 0;
+        for case in 0..400 {
+            let mut text = String::from("#Life 1.05\n");
+            for k in 0..1 + rng.next_u64() % 8 {
+                let r = rng.next_u64();
+                let (x, y) = ((r % 400) as i64 - 200, ((r >> 10) % 100) as i64 - 50);
+                let header = match (r >> 20) % 9 {
+                    0 => "#P".to_string(),
+                    1 => format!(" #P {x} {y}"),
+                    2 => format!("#P {x}"),
+                    _ => format!("#P {x} {y}"),
+                };
+                push_line(&mut text, &header, r >> 24, false);
+                let (rows, width) = ((r >> 30) % 12, 1 + (r >> 36) % 100);
+                for j in 0..rows {
+                    let lead = if (r >> 44).is_multiple_of(3) {
+                        (r >> 46) % 60
+                    } else {
+                        0
+                    };
+                    let row: String = (0..lead + width)
+                        .map(
+                            |i| match i >= lead && (rng.next_u64() >> (i % 7)).is_multiple_of(3) {
+                                true => '*',
+                                false => '.',
+                            },
+                        )
+                        .collect();
+                    let last = k == 0 && j + 1 == rows && case % 5 == 0;
+                    push_line(&mut text, &row, r >> 50, last);
+                }
+            }
+            let got = parse(&text, "h.lif").ok().map(|p| p.grid);
+            read += same_as_reference(&text, got, reference(&text)) as usize;
+        }
+        assert!(read > 150, "only {read} of 400 read");
     }
 
     /// A soup written at awkward widths (not multiples of 32 or 80) reads back as itself.
