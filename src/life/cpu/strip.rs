@@ -531,25 +531,38 @@ mod tests {
         assert!(got == want, "{lanes} lanes: {w}x{h} {topology}");
     }
 
-    #[test]
-    fn strips_equal_the_row_kernel_at_every_width_and_lane_count() {
-        // Row ends at every offset in a word, rows just wider than a vector, several vectors,
-        // a partial last strip; heights across a chunk boundary.
-        for wpr in 1..=40u32 {
+    /// Random grids (density 0.4, seed `width * height + seed`) `wprs` words wide less 0, 1, 17
+    /// and 31 cells (a row ending at every kind of offset in its last word), `heights` tall, on
+    /// a torus and bounded.
+    fn for_awkward_rows(
+        wprs: std::ops::RangeInclusive<u32>,
+        heights: &[u32],
+        seed: u64,
+        mut each: impl FnMut(&Grid, Topology),
+    ) {
+        for wpr in wprs {
             for cut in [0, 1, 17, 31] {
                 let width = wpr * 32 - cut;
-                for height in [1, 2, 3, 7] {
+                for &height in heights {
                     for topology in [Topology::Torus, Topology::Bounded] {
-                        let grid =
-                            Grid::random(width, height, 0.4, (width * height) as u64).unwrap();
-                        check(Portable::<16>, &grid, topology);
-                        check(Portable::<8>, &grid, topology);
-                        check(Portable::<3>, &grid, topology);
-                        check(Portable::<1>, &grid, topology);
+                        let seed = u64::from(width * height) + seed;
+                        each(&Grid::random(width, height, 0.4, seed).unwrap(), topology);
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn strips_equal_the_row_kernel_at_every_width_and_lane_count() {
+        // Row ends at every offset in a word, rows just wider than a vector, several vectors,
+        // a partial last strip; heights across a chunk boundary.
+        for_awkward_rows(1..=40, &[1, 2, 3, 7], 0, |grid, topology| {
+            check(Portable::<16>, grid, topology);
+            check(Portable::<8>, grid, topology);
+            check(Portable::<3>, grid, topology);
+            check(Portable::<1>, grid, topology);
+        });
         for topology in [Topology::Torus, Topology::Bounded] {
             let grid = Grid::random(33 * 32 - 5, CHUNK_ROWS as u32 * 2 + 3, 0.5, 9).unwrap();
             check(Portable::<16>, &grid, topology);
@@ -643,22 +656,13 @@ mod tests {
         // Rows ending at every offset in a word (the east neighbour in the padding or in the
         // word after), rows just wider than a vector, a last strip overlapping its neighbour,
         // heights across a chunk boundary; 16 lanes stands in for AVX-512's width.
-        for wpr in 2..=40u32 {
-            for cut in [0, 1, 17, 31] {
-                let width = wpr * 32 - cut;
-                for height in [1, 2, 5] {
-                    for topology in [Topology::Torus, Topology::Bounded] {
-                        let seed = u64::from(width * height) + 1;
-                        let grid = Grid::random(width, height, 0.4, seed).unwrap();
-                        check_edges_in_place(Portable::<16>, &grid, topology);
-                        check_edges_in_place(Portable::<8>, &grid, topology);
-                        check_edges_in_place(Portable::<4>, &grid, topology);
-                        check_edges_in_place(Portable::<3>, &grid, topology);
-                        check_edges_in_place(Portable::<1>, &grid, topology);
-                    }
-                }
-            }
-        }
+        for_awkward_rows(2..=40, &[1, 2, 5], 1, |grid, topology| {
+            check_edges_in_place(Portable::<16>, grid, topology);
+            check_edges_in_place(Portable::<8>, grid, topology);
+            check_edges_in_place(Portable::<4>, grid, topology);
+            check_edges_in_place(Portable::<3>, grid, topology);
+            check_edges_in_place(Portable::<1>, grid, topology);
+        });
         for topology in [Topology::Torus, Topology::Bounded] {
             let grid = Grid::random(33 * 32 - 5, CHUNK_ROWS as u32 * 2 + 3, 0.5, 9).unwrap();
             check_edges_in_place(Portable::<8>, &grid, topology);
