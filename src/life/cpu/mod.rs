@@ -691,6 +691,24 @@ impl TilePlan {
         let gens = (1 + block_rows / 16).min(MAX_TILE_GENERATIONS);
         TilePlan { block_rows, gens }
     }
+
+    /// This plan's blocks cut again for a window `wpr` words wide in bands of `band_rows` rows,
+    /// with the same generations per pass: a window narrower than the grid (a soup in the middle
+    /// of a bounded grid) fits more rows in the same tile buffer bytes, so each block pays its
+    /// `2 × (gens - 1)` halo rows over more rows (on the plane soup's Rayon bands of 256 rows,
+    /// one block a band instead of two of 128).
+    fn for_window(self, wpr: usize, band_rows: usize) -> Self {
+        TilePlan {
+            block_rows: TilePlan::for_rows(wpr, band_rows).block_rows,
+            gens: self.gens,
+        }
+    }
+
+    /// Words each of a band's two tile buffers needs for this plan on rows `wpr` words wide: the
+    /// block, its halo rows, and a line to align the start to.
+    fn tile_words(self, wpr: usize) -> usize {
+        (self.block_rows + 2 * (self.gens - 1)) * tile_stride(wpr) + LINE_WORDS
+    }
 }
 
 /// Advances the output rows `first_row..first_row + out.len() / wpr` by `gens` generations of
@@ -853,6 +871,9 @@ pub struct CpuLife {
     last_band_count: usize,
     /// `Some` for the tiled kernel: several generations per pass.
     tiles: Option<TilePlan>,
+    /// Whether each pass cuts the tile plan's blocks again for its window
+    /// ([`TilePlan::for_window`]); not for a plan a test gave ([`CpuLife::tiled_with`]).
+    refit_tiles: bool,
     /// Whether a pass may step only the window around the live cells (every rule without B0,
     /// under which a dead cell among dead cells stays dead; see [`window`]).
     skip: bool,
@@ -916,6 +937,7 @@ impl CpuLife {
             gens: gens.max(1),
         };
         engine.set_tiles(plan);
+        engine.refit_tiles = false;
         Ok(engine)
     }
 
@@ -946,6 +968,7 @@ impl CpuLife {
             rows_per_band,
             last_band_count: 0,
             tiles: None,
+            refit_tiles: true,
             skip: !rule.next_state(false, 0),
             live: None,
             next_dirty: Window::whole(0, 0),
@@ -959,12 +982,9 @@ impl CpuLife {
 
     /// Switches to the tiled kernel with `plan`, sizing each band's tile buffers for it.
     fn set_tiles(&mut self, plan: TilePlan) {
-        let tile_words = (plan.block_rows + 2 * (plan.gens - 1)) * tile_stride(self.shape.wpr);
+        let tile_words = plan.tile_words(self.shape.wpr);
         for band in &mut self.bands {
-            band.tiles = [
-                vec![0; tile_words + LINE_WORDS],
-                vec![0; tile_words + LINE_WORDS],
-            ];
+            band.tiles = [vec![0; tile_words], vec![0; tile_words]];
         }
         self.tiles = Some(plan);
     }
@@ -1022,7 +1042,6 @@ impl CpuLife {
     fn pass(&mut self, gens: usize, parallel: bool) {
         let whole = self.shape;
         let (width, height, stride) = (whole.width as usize, whole.height as usize, whole.stride);
-        let tiles = self.tiles;
         let current = self.current.words();
         let live = match self.live.take() {
             Some(live) => live,
@@ -1057,6 +1076,22 @@ impl CpuLife {
             self.bands.resize(band_count, spare);
         }
         self.last_band_count = band_count;
+        let tiles = match self.tiles {
+            Some(plan) if self.refit_tiles => Some(plan.for_window(shape.wpr, rows_per_band)),
+            given => given,
+        };
+        if let Some(plan) = tiles {
+            // A window taller in blocks than the grid's plan (narrower rows fit more of them)
+            // may need larger buffers: grown once, kept for the passes after.
+            let words = plan.tile_words(shape.wpr);
+            for band in &mut self.bands[..band_count] {
+                for buffer in &mut band.tiles {
+                    if buffer.len() < words {
+                        buffer.resize(words, 0);
+                    }
+                }
+            }
+        }
         let skip = self.skip;
         // Read the new extent unless the window is the whole grid and was read recently: the
         // whole grid then stands for it (a superset of the live cells is a valid extent).
@@ -1263,6 +1298,14 @@ mod tests {
                 // The window (about 870 rows of 94 words) is shared out, not run as one band.
                 assert!(engine.last_band_count >= 4, "{}", engine.last_band_count);
             }
+            // The window's rows are narrower than the grid's, so its blocks are taller than the
+            // grid's plan allowed (`TilePlan::for_window`) and the tile buffers grew to hold them.
+            let grid_plan = tiled.tiles.unwrap();
+            let grid_words = grid_plan.tile_words(tiled.shape.wpr);
+            assert!(
+                tiled.bands[0].tiles[0].len() > grid_words,
+                "{threads} threads"
+            );
         }
         assert_eq!(band_rows(2, 2100, 64), 263);
         assert_eq!(band_rows(2, 10, 64), 10);
