@@ -160,7 +160,7 @@ pub(crate) trait Bits: Copy {
     /// (`pshufb`; other indices are taken modulo 16).
     fn lookup(self, table: &[u8; 16], idx: Self::V) -> Self::V;
     /// Lane j is 0xff where bit j of `m` is set, 0 elsewhere (a bit mask spread to bytes).
-    fn from_bits(self, m: u32) -> Self::V;
+    fn spread_bits(self, m: u32) -> Self::V;
 }
 
 /// [`Bits`] a bit and a lane at a time: the definition the instructions are tested against.
@@ -256,7 +256,7 @@ impl Bits for PortableBits {
                 .map(|i| if i >= 0x80 { 0 } else { table[i as usize % 16] }),
         )
     }
-    fn from_bits(self, m: u32) -> Lanes32 {
+    fn spread_bits(self, m: u32) -> Lanes32 {
         Lanes32(std::array::from_fn(
             |j| if m >> j & 1 == 1 { 0xff } else { 0 },
         ))
@@ -422,7 +422,7 @@ mod bmi2 {
             }
         }
         #[inline(always)]
-        fn from_bits(self, m: u32) -> Y {
+        fn spread_bits(self, m: u32) -> Y {
             unsafe {
                 // Byte k of `m` into lanes 8k .. 8k + 8, then each lane keeps its own bit.
                 let spread = _mm256_shuffle_epi8(
@@ -720,8 +720,8 @@ mod tests {
                             va.sat_sub(vb),
                             bits.lookup(&table, vb),
                             bits.splat(a[3]),
-                            bits.from_bits(*x as u32),
-                            bits.from_bits((*x >> 32) as u32 & *m as u32),
+                            bits.spread_bits(*x as u32),
+                            bits.spread_bits((*x >> 32) as u32 & *m as u32),
                         ] {
                             r.extend(lanes(v));
                         }

@@ -1200,7 +1200,7 @@ fn write_with(
         )
         .as_bytes(),
     )?;
-    let mut body = Lines::new();
+    let mut body = Lines::new(tokens);
     let (s, b) = (&mut sink, &mut body);
     match tokens {
         Tokens::Native => match run_bits(BodyKernel {
@@ -1358,14 +1358,22 @@ fn row_tokens_bits<B: Bits>(
     let mut slots = [0u8; 32];
     let mut at = 0;
     let mut carry = before as u32;
+    // Padding bits are zero: the only change among them is a live run ending at the edge,
+    // which the row's end writes (or, for a dead run, leaves out). Only the last word can
+    // hold padding.
+    let last_word = words.len() - 1;
+    let in_last = width - base - last_word as u64 * 32;
+    let last_mask = if in_last >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << in_last) - 1
+    };
     for (k, &word) in words.iter().enumerate() {
         let base = base + k as u64 * 32;
         let mut changes = word ^ (word << 1 | carry);
         carry = word >> 31;
-        // Padding bits are zero: the only change among them is a live run ending at the
-        // edge, which the row's end writes (or, for a dead run, leaves out).
-        if width - base < 32 {
-            changes &= (1u32 << (width - base)) - 1;
+        if k == last_word {
+            changes &= last_mask;
         }
         if changes == 0 {
             continue;
@@ -1376,14 +1384,37 @@ fn row_tokens_bits<B: Bits>(
         // from it 16 or longer, as it is.
         let back = base - start;
         let began = bits.splat(16u64.saturating_sub(back) as u8);
-        let change = bits.from_bits(changes);
+        let change = bits.spread_bits(changes);
         // Lane j: the position of the last change at or before cell j.
         let last = change.and(lane_at).prefix_max().max(began);
         // Lane j: the length of the run that ends at cell j + 1, if it is a change.
         let run = lane_next.sub(last);
+        // A live cell ends a dead run: `b`; a dead one a live run: `o`.
+        let tags = dead_tag.sub(bits.spread_bits(word).and(tag_step));
+        change
+            .and(tags)
+            .or(change.andnot(run.add(zero)))
+            .store(&mut slots);
+        // The digits of a token at the step's first cell (a run of 2 to 9 cells), which
+        // come before the slots.
+        let mut first = b'0'.wrapping_add(back as u8) as u16;
+        let mut n = (changes & 1 == 1 && back >= 2) as usize;
+        // At the row's start the first run begins at cell 0 without a change there: a run
+        // of one cell to a change at cell 1 has no digit, though cell 0 is no change.
+        let mut kept = changes | changes >> 1 & !((back == 0) as u32);
+        // Runs of 10 cells or more: their two digits are put in place here; one of 100 or
+        // more sends the step to a change at a time.
         let long = nine.lt_signed(run).mask() & changes >> 1 & !changes;
-        let first_long = changes & 1 == 1 && back >= 10;
-        if long != 0 || first_long {
+        if (long != 0 || changes & 1 == 1 && back >= 10)
+            && !two_digit_runs(
+                &mut slots,
+                &mut kept,
+                (&mut first, &mut n),
+                changes,
+                long,
+                back,
+            )
+        {
             let mut c = changes;
             while c != 0 {
                 let j = c.trailing_zeros();
@@ -1394,26 +1425,20 @@ fn row_tokens_bits<B: Bits>(
             }
             continue;
         }
-        // A live cell ends a dead run: `b`; a dead one a live run: `o`.
-        let tags = dead_tag.sub(bits.from_bits(word).and(tag_step));
-        change
-            .and(tags)
-            .or(change.andnot(run.add(zero)))
-            .store(&mut slots);
-        // The digit of a token at the step's first cell (a run of 2 to 9 cells).
-        out[at] = b'0'.wrapping_add(back as u8);
-        at += (changes & 1 == 1 && back >= 2) as usize;
-        // At the row's start the first run begins at cell 0 without a change there: a run
-        // of one cell to a change at cell 1 has no digit, though cell 0 is no change.
-        let kept = changes | changes >> 1 & !((back == 0) as u32);
+        // The step's bytes go into a window of fixed size (at most 2 + 32, and 8 of
+        // scratch): one bounds check per step, none per store.
+        let to: &mut [u8; 42] = (&mut out[at..at + 42]).try_into().expect("42 bytes");
+        to[..2].copy_from_slice(&first.to_le_bytes());
         for i in 0..4 {
             let bytes = u64::from_le_bytes(slots[8 * i..8 * i + 8].try_into().expect("8 bytes"));
             let m = (kept >> (8 * i)) as u8;
             let packed = bits.pext(bytes, BYTE_MASKS[m as usize]);
-            let to: &mut [u8; 8] = (&mut out[at..at + 8]).try_into().expect("8 bytes");
-            *to = packed.to_le_bytes();
-            at += m.count_ones() as usize;
+            // `n` is at most 2 + 8 * i here.
+            let n8: &mut [u8; 8] = (&mut to[n..n + 8]).try_into().expect("8 bytes");
+            *n8 = packed.to_le_bytes();
+            n += m.count_ones() as usize;
         }
+        at += n;
         start = base + 31 - changes.leading_zeros() as u64;
     }
     (at, start)
@@ -1465,6 +1490,58 @@ const fn inner_table(first: usize) -> [u64; 256] {
         b += 1;
     }
     table
+}
+
+/// For [`row_tokens_bits`]: puts the two digits of each run of 10 to 99 cells in a step in
+/// place, and says `false` (changing nothing that matters) if a run is 100 cells or longer.
+///
+/// A run of 10 cells or more has its ones digit in the slot before its end, where the step
+/// put a wrong single digit, and its tens digit in the slot before that, which holds no
+/// change (the run is longer than 2) and was not kept. `long` has a bit at each slot whose
+/// run (ending at the next cell) is 10 or more; a run that ends at the step's first cell,
+/// `back` cells long, has both digits in `first` (two bytes, `n` of them kept), and one
+/// that ends at the second cell its tens digit there.
+#[cold]
+fn two_digit_runs(
+    slots: &mut [u8; 32],
+    kept: &mut u32,
+    (first, n): (&mut u16, &mut usize),
+    changes: u32,
+    long: u32,
+    back: u64,
+) -> bool {
+    let digits = |run: u64| [b'0' + (run / 10) as u8, b'0' + (run % 10) as u8];
+    if changes & 1 == 1 && back >= 10 {
+        if back >= 100 {
+            return false;
+        }
+        *first = u16::from_le_bytes(digits(back));
+        *n = 2;
+    }
+    let mut l = long;
+    while l != 0 {
+        let k = l.trailing_zeros() as usize;
+        l &= l - 1;
+        // The run ends at cell k + 1 and began at the last change at or before cell k.
+        let below = changes & (u32::MAX >> (31 - k));
+        let run = match below {
+            0 => k as u64 + 1 + back,
+            _ => (k + 1 - (31 - below.leading_zeros() as usize)) as u64,
+        };
+        if run >= 100 {
+            return false;
+        }
+        let [tens, ones] = digits(run);
+        slots[k] = ones;
+        if k == 0 {
+            *first = tens as u16;
+            *n = 1;
+        } else {
+            slots[k - 1] = tens;
+            *kept |= 1 << (k - 1);
+        }
+    }
+    true
 }
 
 /// Writes into `out` the tokens of the runs that end in `words` (the row's cells `base ..
@@ -1566,13 +1643,32 @@ struct Lines {
     /// tokens past it, and the 72-byte copies [`Lines::break_lines`] makes near its end.
     buf: Box<[u8]>,
     len: usize,
+    /// How token ends are found: 64 bytes per two AVX2 compares ([`Tokens::Native`], where
+    /// the CPU has them, and [`Tokens::Portable`]), or four SSE2/NEON ones ([`B16`]).
+    tokens: Tokens,
+}
+
+/// [`Lines::break_lines_with`] as a [`BitsKernel`], for the CPU's AVX2 inside [`run_bits`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+struct LineKernel<'l, 's, 'o> {
+    lines: &'l mut Lines,
+    sink: &'s mut TextSink<'o>,
+}
+
+impl BitsKernel for LineKernel<'_, '_, '_> {
+    type Output = std::io::Result<()>;
+    #[inline(always)]
+    fn run<B: Bits>(self, bits: B) -> std::io::Result<()> {
+        self.lines.break_lines_with(Some(bits), self.sink)
+    }
 }
 
 impl Lines {
-    fn new() -> Lines {
+    fn new(tokens: Tokens) -> Lines {
         Lines {
             buf: vec![0; TOKEN_CHUNK + ROOM_PER_CALL + 128].into_boxed_slice(),
             len: 0,
+            tokens,
         }
     }
 
@@ -1596,6 +1692,23 @@ impl Lines {
     /// [`MAX_LINE`] bytes (each with its `\n`) to `sink`, and moves what is left, at most
     /// [`MAX_LINE`] bytes that more tokens may join, to the front.
     fn break_lines(&mut self, sink: &mut TextSink) -> std::io::Result<()> {
+        match self.tokens {
+            Tokens::Native => match run_bits(LineKernel { lines: self, sink }) {
+                Some(done) => done,
+                None => self.break_lines_with(None::<PortableBits>, sink),
+            },
+            Tokens::Portable => self.break_lines_with(Some(PortableBits), sink),
+            Tokens::Bytes => self.break_lines_with(None::<PortableBits>, sink),
+        }
+    }
+
+    /// [`Lines::break_lines`] with `bits`' 32-byte compares, else with [`B16`].
+    #[inline(always)]
+    fn break_lines_with<B: Bits>(
+        &mut self,
+        bits: Option<B>,
+        sink: &mut TextSink,
+    ) -> std::io::Result<()> {
         // At most one line per 60 bytes (a line is cut short by at most a 10-byte token),
         // each of them with a newline and a 72-byte copy.
         let room = sink.room(self.len + self.len / 60 + 128)?;
@@ -1607,11 +1720,21 @@ impl Lines {
             // there); the bit for byte from + 70, which would start the next line, is
             // dropped.
             let window: &[u8; 64] = buf[from + 7..from + 71].try_into().expect("64 bytes");
-            let mut digits = 0u64;
-            for k in 0..4 {
-                let v = B16::load(&window[16 * k..]);
-                digits |= (v.in_range(b'0', b'9').mask() as u64) << (16 * k);
-            }
+            let digits = match bits {
+                Some(bits) => {
+                    let low = bits.load(&window[..32]).in_range(b'0', b'9').mask();
+                    let high = bits.load(&window[32..]).in_range(b'0', b'9').mask();
+                    low as u64 | (high as u64) << 32
+                }
+                None => {
+                    let mut digits = 0u64;
+                    for k in 0..4 {
+                        let v = B16::load(&window[16 * k..]);
+                        digits |= (v.in_range(b'0', b'9').mask() as u64) << (16 * k);
+                    }
+                    digits
+                }
+            };
             let ends = !digits & (u64::MAX >> 1);
             let end = from + 8 + (63 - ends.leading_zeros() as usize);
             // Whole arrays, not `copy_from_slice`: a fixed-size copy in registers, never a call.
@@ -2264,6 +2387,11 @@ mod tests {
                 Box::new(|x| x + 1 == w),
                 Box::new(|x| x == 0),
                 Box::new(|x| x % 97 < 95),
+                // Two-digit runs ending at the first and second cells of a 32-cell step,
+                // and across steps.
+                Box::new(|x| x % 64 == 0),
+                Box::new(|x| x % 32 == 1),
+                Box::new(|x| x % 50 < 25),
             ];
             for gap in [1u32, 2, 99, 100, 101] {
                 let h = rows.len() as u32 * gap + 3;
