@@ -1149,7 +1149,7 @@ const ROOM_PER_WORD: usize = 64 * 12;
 /// [`write()`], streamed into `out` through a [`TextSink`], in two passes over chunks of the
 /// body.
 ///
-/// First the tokens, without line breaks: runs are found 32 cells at a time with AVX2 and
+/// First the tokens, without line breaks: runs are found 64 cells at a time with AVX2 and
 /// `pext` where the CPU has them fast ([`row_tokens_bits`], through [`run_bits`]: so
 /// `SPEEDUP_CPU` below `avx2` turns it off), else eight cells at a time ([`row_tokens`], see
 /// `INNER`). Then `Lines` breaks the chunk into lines of at most [`MAX_LINE`] bytes, never
@@ -1171,7 +1171,7 @@ pub fn write_to(
 enum Tokens {
     /// Eight cells a step ([`row_tokens`]).
     Bytes,
-    /// 32 cells a step ([`row_tokens_bits`]) with [`PortableBits`]: the definition the CPU's
+    /// 64 cells a step ([`row_tokens_bits`]) with [`PortableBits`]: the definition the CPU's
     /// instructions are tested against.
     Portable,
     /// [`row_tokens_bits`] with the CPU's AVX2 and `pext` where it has them fast
@@ -1326,21 +1326,23 @@ static BYTE_MASKS: [u64; 256] = {
     t
 };
 
-/// [`row_tokens`] 32 cells a step, with vectors of a byte per cell and `pext`: the same
-/// arguments, the same bytes out.
+/// [`row_tokens`] 64 cells a step, with vectors of a byte per cell (two of 32) and `pext`:
+/// the same arguments, the same bytes out.
 ///
 /// A token with a count below 10 is at most two bytes, and the cell before its run's end is
 /// not a change whenever it has a digit. So each cell j gets one slot: the tag of the run
 /// that ends there (the cell's opposite) where j is a change, else the digit of the run that
 /// ends at j + 1, if that is a change (a run of 2 to 9 cells); the token of a change at the
-/// step's first cell has its digit in a slot of its own, before them. The slots are kept
+/// step's first cell has its digits in two slots of its own, before them. The slots are kept
 /// where j or j + 1 is a change, so `changes | changes >> 1` says which, and `pext` packs
 /// each eight slots' kept bytes. The runs' lengths come from the position of the last change
-/// at or before each cell: a prefix maximum over the lanes of the changes' positions. A step
-/// with a run of 10 cells or more (rare in a soup; every step of a sparse row) is written a
-/// change at a time instead, with [`token`].
+/// at or before each cell: a prefix maximum over the lanes of the changes' positions
+/// ([`step_runs`]). A run of 10 to 99 cells puts its tens digit in the slot before its ones
+/// digit, which holds no change ([`two_digit_runs`], rare in a soup); a step with a run of 100
+/// cells or more (every step of a long empty stretch) is written a change at a time instead,
+/// with [`token`].
 ///
-/// The only chain from step to step is the position in `out` (four adds); no branch depends
+/// The only chain from step to step is the position in `out` (nine adds); no branch depends
 /// on the cells but the rare long runs.
 #[inline(always)]
 fn row_tokens_bits<B: Bits>(
@@ -1355,24 +1357,25 @@ fn row_tokens_bits<B: Bits>(
     let (lane_at, lane_next) = (bits.load(&LANE_AT), bits.load(&LANE_NEXT));
     let tag_step = bits.splat(b'o' - b'b');
     let (dead_tag, zero, nine) = (bits.splat(b'o'), bits.splat(b'0'), bits.splat(9));
-    let mut slots = [0u8; 32];
+    let mut slots = [0u8; 64];
     let mut at = 0;
-    let mut carry = before as u32;
+    let mut carry = before;
     // Padding bits are zero: the only change among them is a live run ending at the edge,
-    // which the row's end writes (or, for a dead run, leaves out). Only the last word can
+    // which the row's end writes (or, for a dead run, leaves out). Only the last step can
     // hold padding.
-    let last_word = words.len() - 1;
-    let in_last = width - base - last_word as u64 * 32;
-    let last_mask = if in_last >= 32 {
-        u32::MAX
+    let last_step = words.len().div_ceil(2) - 1;
+    let in_last = width - base - last_step as u64 * 64;
+    let last_mask = if in_last >= 64 {
+        u64::MAX
     } else {
-        (1u32 << in_last) - 1
+        (1u64 << in_last) - 1
     };
-    for (k, &word) in words.iter().enumerate() {
-        let base = base + k as u64 * 32;
+    for (k, pair) in words.chunks(2).enumerate() {
+        let word = pair[0] as u64 | (pair.get(1).copied().unwrap_or(0) as u64) << 32;
+        let base = base + k as u64 * 64;
         let mut changes = word ^ (word << 1 | carry);
-        carry = word >> 31;
-        if k == last_word {
+        carry = word >> 63;
+        if k == last_step {
             changes &= last_mask;
         }
         if changes == 0 {
@@ -1381,30 +1384,49 @@ fn row_tokens_bits<B: Bits>(
         // The run under way began `back` cells before this step (0 at the row's start, where
         // the first run begins without a change). As a lane position (`LANE_AT`), its
         // beginning is 16 - back; 0 stands for "16 or more cells back", which makes any run
-        // from it 16 or longer, as it is.
+        // from it 16 or longer, as it is. The high half's run began at the low half's last
+        // change, or before it.
         let back = base - start;
-        let began = bits.splat(16u64.saturating_sub(back) as u8);
-        let change = bits.spread_bits(changes);
-        // Lane j: the position of the last change at or before cell j.
-        let last = change.and(lane_at).prefix_max().max(began);
-        // Lane j: the length of the run that ends at cell j + 1, if it is a change.
-        let run = lane_next.sub(last);
-        // A live cell ends a dead run: `b`; a dead one a live run: `o`.
-        let tags = dead_tag.sub(bits.spread_bits(word).and(tag_step));
-        change
-            .and(tags)
-            .or(change.andnot(run.add(zero)))
-            .store(&mut slots);
+        let low = changes as u32;
+        let back_high = match low {
+            0 => back + 32,
+            _ => low.leading_zeros() as u64 + 1,
+        };
+        let (change_low, change_high) = (
+            bits.spread_bits(low),
+            bits.spread_bits((changes >> 32) as u32),
+        );
+        let run_low = step_runs(bits, change_low, back, lane_at, lane_next);
+        let run_high = step_runs(bits, change_high, back_high, lane_at, lane_next);
+        let (tags, digits) = ((dead_tag, tag_step), zero);
+        step_slots(
+            bits,
+            change_low,
+            word as u32,
+            run_low,
+            (tags, digits),
+            &mut slots[..32],
+        );
+        step_slots(
+            bits,
+            change_high,
+            (word >> 32) as u32,
+            run_high,
+            (tags, digits),
+            &mut slots[32..],
+        );
         // The digits of a token at the step's first cell (a run of 2 to 9 cells), which
         // come before the slots.
         let mut first = b'0'.wrapping_add(back as u8) as u16;
         let mut n = (changes & 1 == 1 && back >= 2) as usize;
         // At the row's start the first run begins at cell 0 without a change there: a run
         // of one cell to a change at cell 1 has no digit, though cell 0 is no change.
-        let mut kept = changes | changes >> 1 & !((back == 0) as u32);
+        let mut kept = changes | changes >> 1 & !((back == 0) as u64);
         // Runs of 10 cells or more: their two digits are put in place here; one of 100 or
         // more sends the step to a change at a time.
-        let long = nine.lt_signed(run).mask() & changes >> 1 & !changes;
+        let long_runs =
+            nine.lt_signed(run_low).mask() as u64 | (nine.lt_signed(run_high).mask() as u64) << 32;
+        let long = long_runs & changes >> 1 & !changes;
         if (long != 0 || changes & 1 == 1 && back >= 10)
             && !two_digit_runs(
                 &mut slots,
@@ -1425,11 +1447,11 @@ fn row_tokens_bits<B: Bits>(
             }
             continue;
         }
-        // The step's bytes go into a window of fixed size (at most 2 + 32, and 8 of
+        // The step's bytes go into a window of fixed size (at most 2 + 64, and 8 of
         // scratch): one bounds check per step, none per store.
-        let to: &mut [u8; 42] = (&mut out[at..at + 42]).try_into().expect("42 bytes");
+        let to: &mut [u8; 74] = (&mut out[at..at + 74]).try_into().expect("74 bytes");
         to[..2].copy_from_slice(&first.to_le_bytes());
-        for i in 0..4 {
+        for i in 0..8 {
             let bytes = u64::from_le_bytes(slots[8 * i..8 * i + 8].try_into().expect("8 bytes"));
             let m = (kept >> (8 * i)) as u8;
             let packed = bits.pext(bytes, BYTE_MASKS[m as usize]);
@@ -1439,7 +1461,7 @@ fn row_tokens_bits<B: Bits>(
             n += m.count_ones() as usize;
         }
         at += n;
-        start = base + 31 - changes.leading_zeros() as u64;
+        start = base + 63 - changes.leading_zeros() as u64;
     }
     (at, start)
 }
@@ -1501,13 +1523,41 @@ const fn inner_table(first: usize) -> [u64; 256] {
 /// run (ending at the next cell) is 10 or more; a run that ends at the step's first cell,
 /// `back` cells long, has both digits in `first` (two bytes, `n` of them kept), and one
 /// that ends at the second cell its tens digit there.
+/// For [`row_tokens_bits`], 32 cells with a change where `change` is 0xff: lane j is the
+/// length of the run that ends at cell j + 1, the run under way having begun `back` cells
+/// before cell 0 (exact below 16, and 16 or more for anything longer, which is long all the
+/// same). The runs are differences of positions (`LANE_AT`, `LANE_NEXT`) from the last
+/// change at or before each cell: a prefix maximum.
+#[inline(always)]
+fn step_runs<B: Bits>(bits: B, change: B::V, back: u64, at: B::V, next: B::V) -> B::V {
+    let began = bits.splat(16u64.saturating_sub(back) as u8);
+    next.sub(change.and(at).prefix_max().max(began))
+}
+
+/// For [`row_tokens_bits`], the slots of 32 cells into `to`: at a change, the tag of the run
+/// it ends (a live cell ends a dead run: `b`, made as `o` less the step from `b` to `o`
+/// where the cell lives); elsewhere the digit of the run that ends at the next cell, from
+/// `run` ([`step_runs`]).
+#[inline(always)]
+fn step_slots<B: Bits>(
+    bits: B,
+    change: B::V,
+    cells: u32,
+    run: B::V,
+    ((dead_tag, tag_step), zero): ((B::V, B::V), B::V),
+    to: &mut [u8],
+) {
+    let tags = dead_tag.sub(bits.spread_bits(cells).and(tag_step));
+    change.and(tags).or(change.andnot(run.add(zero))).store(to);
+}
+
 #[cold]
 fn two_digit_runs(
-    slots: &mut [u8; 32],
-    kept: &mut u32,
+    slots: &mut [u8; 64],
+    kept: &mut u64,
     (first, n): (&mut u16, &mut usize),
-    changes: u32,
-    long: u32,
+    changes: u64,
+    long: u64,
     back: u64,
 ) -> bool {
     let digits = |run: u64| [b'0' + (run / 10) as u8, b'0' + (run % 10) as u8];
@@ -1523,10 +1573,10 @@ fn two_digit_runs(
         let k = l.trailing_zeros() as usize;
         l &= l - 1;
         // The run ends at cell k + 1 and began at the last change at or before cell k.
-        let below = changes & (u32::MAX >> (31 - k));
+        let below = changes & (u64::MAX >> (63 - k));
         let run = match below {
             0 => k as u64 + 1 + back,
-            _ => (k + 1 - (31 - below.leading_zeros() as usize)) as u64,
+            _ => (k + 1 - (63 - below.leading_zeros() as usize)) as u64,
         };
         if run >= 100 {
             return false;
