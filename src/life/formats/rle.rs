@@ -1285,8 +1285,8 @@ fn write_body<B: Bits>(
     Ok(())
 }
 
-/// Lane j: j + 16, the position of cell j of a 32-cell step as [`row_tokens_bits`] counts it
-/// (16 lanes of room below, for the end of the run from before the step).
+/// Lane j: j + 16, the position of cell j of 32 (half a step of [`row_tokens_bits`]) as it
+/// counts them (16 lanes of room below, for the end of the run from before the step).
 const LANE_AT: [u8; 32] = {
     let mut a = [0u8; 32];
     let mut j = 0;
@@ -2437,8 +2437,8 @@ mod tests {
                 Box::new(|x| x + 1 == w),
                 Box::new(|x| x == 0),
                 Box::new(|x| x % 97 < 95),
-                // Two-digit runs ending at the first and second cells of a 32-cell step,
-                // and across steps.
+                // Two-digit runs ending at the first and second cells of a step and of its
+                // high half, and across steps.
                 Box::new(|x| x % 64 == 0),
                 Box::new(|x| x % 32 == 1),
                 Box::new(|x| x % 50 < 25),
