@@ -130,6 +130,10 @@ pub(crate) trait Bytes32: Copy {
     fn andnot(self, b: Self) -> Self;
     /// The smaller of `self` and `b` (unsigned).
     fn min(self, b: Self) -> Self;
+    /// The larger of `self` and `b` (unsigned).
+    fn max(self, b: Self) -> Self;
+    /// Lane j: the largest of lanes 0 ..= j (unsigned), across the whole 32 bytes.
+    fn prefix_max(self) -> Self;
     /// `self - b`, or 0 where `b` is larger (unsigned, saturating).
     fn sat_sub(self, b: Self) -> Self;
     /// The top bit of each lane, lane j at bit j.
@@ -155,6 +159,8 @@ pub(crate) trait Bits: Copy {
     /// `table[idx]` lane by lane for `idx` below 16, and 0 where `idx`'s top bit is set
     /// (`pshufb`; other indices are taken modulo 16).
     fn lookup(self, table: &[u8; 16], idx: Self::V) -> Self::V;
+    /// Lane j is 0xff where bit j of `m` is set, 0 elsewhere (a bit mask spread to bytes).
+    fn spread_bits(self, m: u32) -> Self::V;
 }
 
 /// [`Bits`] a bit and a lane at a time: the definition the instructions are tested against.
@@ -202,6 +208,16 @@ impl Bytes32 for Lanes32 {
     fn min(self, b: Self) -> Self {
         self.zip(b, u8::min)
     }
+    fn max(self, b: Self) -> Self {
+        self.zip(b, u8::max)
+    }
+    fn prefix_max(self) -> Self {
+        let mut top = 0;
+        Lanes32(self.0.map(|x| {
+            top = top.max(x);
+            top
+        }))
+    }
     fn sat_sub(self, b: Self) -> Self {
         self.zip(b, u8::saturating_sub)
     }
@@ -239,6 +255,11 @@ impl Bits for PortableBits {
             idx.0
                 .map(|i| if i >= 0x80 { 0 } else { table[i as usize % 16] }),
         )
+    }
+    fn spread_bits(self, m: u32) -> Lanes32 {
+        Lanes32(std::array::from_fn(
+            |j| if m >> j & 1 == 1 { 0xff } else { 0 },
+        ))
     }
 }
 
@@ -344,6 +365,26 @@ mod bmi2 {
             Y(unsafe { _mm256_min_epu8(self.0, b.0) })
         }
         #[inline(always)]
+        fn max(self, b: Y) -> Y {
+            Y(unsafe { _mm256_max_epu8(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn prefix_max(self) -> Y {
+            unsafe {
+                // Within each 16-byte half: four shifted maxima (1, 2, 4, 8 lanes).
+                let mut x = self.0;
+                x = _mm256_max_epu8(x, _mm256_slli_si256::<1>(x));
+                x = _mm256_max_epu8(x, _mm256_slli_si256::<2>(x));
+                x = _mm256_max_epu8(x, _mm256_slli_si256::<4>(x));
+                x = _mm256_max_epu8(x, _mm256_slli_si256::<8>(x));
+                // Then the low half's last lane into every lane of the high half: the low half
+                // moved up (zeros below), its byte 15 spread by `pshufb`.
+                let low_up = _mm256_permute2x128_si256::<0x08>(x, x);
+                let top = _mm256_shuffle_epi8(low_up, _mm256_set1_epi8(15));
+                Y(_mm256_max_epu8(x, top))
+            }
+        }
+        #[inline(always)]
         fn sat_sub(self, b: Y) -> Y {
             Y(unsafe { _mm256_subs_epu8(self.0, b.0) })
         }
@@ -378,6 +419,23 @@ mod bmi2 {
             unsafe {
                 let t = _mm_loadu_si128(table.as_ptr().cast());
                 Y(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(t), idx.0))
+            }
+        }
+        #[inline(always)]
+        fn spread_bits(self, m: u32) -> Y {
+            unsafe {
+                // Byte k of `m` into lanes 8k .. 8k + 8, then each lane keeps its own bit.
+                let spread = _mm256_shuffle_epi8(
+                    _mm256_set1_epi32(m as i32),
+                    _mm256_setr_epi64x(
+                        0,
+                        0x0101_0101_0101_0101,
+                        0x0202_0202_0202_0202,
+                        0x0303_0303_0303_0303,
+                    ),
+                );
+                let bit = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+                Y(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit))
             }
         }
     }
@@ -656,9 +714,14 @@ mod tests {
                             va.or(vb),
                             va.andnot(vb),
                             va.min(vb),
+                            va.max(vb),
+                            va.prefix_max(),
+                            vb.prefix_max(),
                             va.sat_sub(vb),
                             bits.lookup(&table, vb),
                             bits.splat(a[3]),
+                            bits.spread_bits(*x as u32),
+                            bits.spread_bits((*x >> 32) as u32 & *m as u32),
                         ] {
                             r.extend(lanes(v));
                         }

@@ -1149,16 +1149,43 @@ const ROOM_PER_WORD: usize = 64 * 12;
 /// [`write()`], streamed into `out` through a [`TextSink`], in two passes over chunks of the
 /// body.
 ///
-/// First the tokens, without line breaks (`row_tokens`): runs are found eight cells at a time
-/// (see `INNER`). Then `Lines` breaks the chunk into lines of at most [`MAX_LINE`] bytes,
-/// never inside a token, as Golly does. Apart, each pass is a short loop with no dependency
-/// through the line's length: the line break, decided per token, had made the writer wait on
-/// it at every token.
+/// First the tokens, without line breaks: runs are found 64 cells at a time with AVX2 and
+/// `pext` where the CPU has them fast ([`row_tokens_bits`], through [`run_bits`]: so
+/// `SPEEDUP_CPU` below `avx2` turns it off), else eight cells at a time ([`row_tokens`], see
+/// `INNER`). Then `Lines` breaks the chunk into lines of at most [`MAX_LINE`] bytes, never
+/// inside a token, as Golly does. Apart, each pass is a short loop with no dependency through
+/// the line's length: the line break, decided per token, had made the writer wait on it at
+/// every token.
 pub fn write_to(
     out: &mut dyn Write,
     grid: &Grid,
     rule: &RuleSpec,
     name: Option<&str>,
+) -> std::io::Result<()> {
+    write_with(out, grid, rule, name, Tokens::Native)
+}
+
+/// How the writer finds its tokens: every way gives the same bytes (tests compare them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum Tokens {
+    /// Eight cells a step ([`row_tokens`]).
+    Bytes,
+    /// 64 cells a step ([`row_tokens_bits`]) with [`PortableBits`]: the definition the CPU's
+    /// instructions are tested against.
+    Portable,
+    /// [`row_tokens_bits`] with the CPU's AVX2 and `pext` where it has them fast
+    /// ([`run_bits`]), else [`Tokens::Bytes`]: what [`write_to`] uses.
+    Native,
+}
+
+/// [`write_to`] by one [`Tokens`] way.
+fn write_with(
+    out: &mut dyn Write,
+    grid: &Grid,
+    rule: &RuleSpec,
+    name: Option<&str>,
+    tokens: Tokens,
 ) -> std::io::Result<()> {
     let mut sink = TextSink::new(out);
     if let Some(n) = name {
@@ -1173,7 +1200,50 @@ pub fn write_to(
         )
         .as_bytes(),
     )?;
-    let mut body = Lines::new();
+    let mut body = Lines::new(tokens);
+    let (s, b) = (&mut sink, &mut body);
+    match tokens {
+        Tokens::Native => match run_bits(BodyKernel {
+            grid,
+            sink: s,
+            body: b,
+        }) {
+            Some(done) => done?,
+            None => write_body(None::<PortableBits>, grid, s, b)?,
+        },
+        Tokens::Portable => write_body(Some(PortableBits), grid, s, b)?,
+        Tokens::Bytes => write_body(None::<PortableBits>, grid, s, b)?,
+    }
+    body.finish(&mut sink)?;
+    sink.finish()
+}
+
+/// [`write_body`] as a [`BitsKernel`]: compiled, with everything it inlines, for the CPU's
+/// AVX2 and `pext` inside [`run_bits`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+struct BodyKernel<'g, 's, 'o> {
+    grid: &'g Grid,
+    sink: &'s mut TextSink<'o>,
+    body: &'s mut Lines,
+}
+
+impl BitsKernel for BodyKernel<'_, '_, '_> {
+    type Output = std::io::Result<()>;
+    #[inline(always)]
+    fn run<B: Bits>(self, bits: B) -> std::io::Result<()> {
+        write_body(Some(bits), self.grid, self.sink, self.body)
+    }
+}
+
+/// The body's tokens, row by row, into `body`: with `bits`, by [`row_tokens_bits`], else by
+/// [`row_tokens`].
+#[inline(always)]
+fn write_body<B: Bits>(
+    bits: Option<B>,
+    grid: &Grid,
+    sink: &mut TextSink,
+    body: &mut Lines,
+) -> std::io::Result<()> {
     // The row the writer stands on: rows are ended lazily, so that empty rows in between (or
     // before the first live row) become one `n$` token.
     let mut at_row = 0u32;
@@ -1185,7 +1255,7 @@ pub fn write_to(
             continue;
         }
         if y > at_row {
-            let room = body.room(&mut sink)?;
+            let room = body.room(sink)?;
             let at = token(room, 0, (y - at_row) as u64, ROWS);
             body.advance(at);
             at_row = y;
@@ -1197,20 +1267,203 @@ pub fn write_to(
             // The cell before the piece: the row's first cell reads as its own predecessor,
             // so that the row's first run starts without a change.
             let before = cell(row, base.saturating_sub(1));
-            let room = body.room(&mut sink)?;
+            let room = body.room(sink)?;
             let at;
-            (at, start) = row_tokens(room, words, base, width, start, before);
+            (at, start) = match bits {
+                Some(bits) => row_tokens_bits(bits, room, words, base, width, start, before),
+                None => row_tokens(room, words, base, width, start, before),
+            };
             body.advance(at);
         }
         // The row's trailing dead run is not written.
         if cell(row, width - 1) == 1 {
-            let room = body.room(&mut sink)?;
+            let room = body.room(sink)?;
             let at = token(room, 0, width - start, LIVE);
             body.advance(at);
         }
     }
-    body.finish(&mut sink)?;
-    sink.finish()
+    Ok(())
+}
+
+/// Lane j: j + 16, the position of cell j of 32 (half a step of [`row_tokens_bits`]) as it
+/// counts them (16 lanes of room below, for the end of the run from before the step).
+const LANE_AT: [u8; 32] = {
+    let mut a = [0u8; 32];
+    let mut j = 0;
+    while j < 32 {
+        a[j] = j as u8 + 16;
+        j += 1;
+    }
+    a
+};
+
+/// Lane j: j + 17, the position of the cell after cell j, counted as in [`LANE_AT`].
+const LANE_NEXT: [u8; 32] = {
+    let mut a = LANE_AT;
+    let mut j = 0;
+    while j < 32 {
+        a[j] += 1;
+        j += 1;
+    }
+    a
+};
+
+/// For each 8-bit mask, 0xff in the bytes whose bit is set: the `pext` mask that keeps those
+/// bytes of a u64.
+static BYTE_MASKS: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut m = 0;
+    while m < 256 {
+        let mut j = 0;
+        while j < 8 {
+            if m >> j & 1 == 1 {
+                t[m] |= 0xff << (8 * j);
+            }
+            j += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
+/// [`row_tokens`] 64 cells a step, with vectors of a byte per cell (two of 32) and `pext`:
+/// the same arguments, the same bytes out.
+///
+/// A token with a count below 10 is at most two bytes, and the cell before its run's end is
+/// not a change whenever it has a digit. So each cell j gets one slot: the tag of the run
+/// that ends there (the cell's opposite) where j is a change, else the digit of the run that
+/// ends at j + 1, if that is a change (a run of 2 to 9 cells); the token of a change at the
+/// step's first cell has its digits in two slots of its own, before them. The slots are kept
+/// where j or j + 1 is a change, so `changes | changes >> 1` says which, and `pext` packs
+/// each eight slots' kept bytes. The runs' lengths come from the position of the last change
+/// at or before each cell: a prefix maximum over the lanes of the changes' positions
+/// ([`step_runs`]). A run of 10 to 99 cells puts its tens digit in the slot before its ones
+/// digit, which holds no change ([`two_digit_runs`], rare in a soup); a step with a run of 100
+/// cells or more (every step of a long empty stretch) is written a change at a time instead,
+/// with [`token`].
+///
+/// The only chain from step to step is the position in `out` (nine adds); no branch depends
+/// on the cells but the rare long runs.
+#[inline(always)]
+fn row_tokens_bits<B: Bits>(
+    bits: B,
+    out: &mut [u8],
+    words: &[u32],
+    base: u64,
+    width: u64,
+    mut start: u64,
+    before: u64,
+) -> (usize, u64) {
+    let (lane_at, lane_next) = (bits.load(&LANE_AT), bits.load(&LANE_NEXT));
+    let tag_step = bits.splat(b'o' - b'b');
+    let (dead_tag, zero, nine) = (bits.splat(b'o'), bits.splat(b'0'), bits.splat(9));
+    let mut slots = [0u8; 64];
+    let mut at = 0;
+    let mut carry = before;
+    // Padding bits are zero: the only change among them is a live run ending at the edge,
+    // which the row's end writes (or, for a dead run, leaves out). Only the last step can
+    // hold padding.
+    let last_step = words.len().div_ceil(2) - 1;
+    let in_last = width - base - last_step as u64 * 64;
+    let last_mask = if in_last >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << in_last) - 1
+    };
+    for (k, pair) in words.chunks(2).enumerate() {
+        let word = pair[0] as u64 | (pair.get(1).copied().unwrap_or(0) as u64) << 32;
+        let base = base + k as u64 * 64;
+        let mut changes = word ^ (word << 1 | carry);
+        carry = word >> 63;
+        if k == last_step {
+            changes &= last_mask;
+        }
+        if changes == 0 {
+            continue;
+        }
+        // The run under way began `back` cells before this step (0 at the row's start, where
+        // the first run begins without a change). As a lane position (`LANE_AT`), its
+        // beginning is 16 - back; 0 stands for "16 or more cells back", which makes any run
+        // from it 16 or longer, as it is. The high half's run began at the low half's last
+        // change, or before it.
+        let back = base - start;
+        let low = changes as u32;
+        let back_high = match low {
+            0 => back + 32,
+            _ => low.leading_zeros() as u64 + 1,
+        };
+        let (change_low, change_high) = (
+            bits.spread_bits(low),
+            bits.spread_bits((changes >> 32) as u32),
+        );
+        let run_low = step_runs(bits, change_low, back, lane_at, lane_next);
+        let run_high = step_runs(bits, change_high, back_high, lane_at, lane_next);
+        let (tags, digits) = ((dead_tag, tag_step), zero);
+        step_slots(
+            bits,
+            change_low,
+            word as u32,
+            run_low,
+            (tags, digits),
+            &mut slots[..32],
+        );
+        step_slots(
+            bits,
+            change_high,
+            (word >> 32) as u32,
+            run_high,
+            (tags, digits),
+            &mut slots[32..],
+        );
+        // The digits of a token at the step's first cell (a run of 2 to 9 cells), which
+        // come before the slots.
+        let mut first = b'0'.wrapping_add(back as u8) as u16;
+        let mut n = (changes & 1 == 1 && back >= 2) as usize;
+        // At the row's start the first run begins at cell 0 without a change there: a run
+        // of one cell to a change at cell 1 has no digit, though cell 0 is no change.
+        let mut kept = changes | changes >> 1 & !((back == 0) as u64);
+        // Runs of 10 cells or more: their two digits are put in place here; one of 100 or
+        // more sends the step to a change at a time.
+        let long_runs =
+            nine.lt_signed(run_low).mask() as u64 | (nine.lt_signed(run_high).mask() as u64) << 32;
+        let long = long_runs & changes >> 1 & !changes;
+        if (long != 0 || changes & 1 == 1 && back >= 10)
+            && !two_digit_runs(
+                &mut slots,
+                &mut kept,
+                (&mut first, &mut n),
+                changes,
+                long,
+                back,
+            )
+        {
+            let mut c = changes;
+            while c != 0 {
+                let j = c.trailing_zeros();
+                c &= c - 1;
+                let tag = (word >> j) as usize & 1 ^ 1;
+                at = token(out, at, base + j as u64 - start, tag);
+                start = base + j as u64;
+            }
+            continue;
+        }
+        // The step's bytes go into a window of fixed size (at most 2 + 64, and 8 of
+        // scratch): one bounds check per step, none per store.
+        let to: &mut [u8; 74] = (&mut out[at..at + 74]).try_into().expect("74 bytes");
+        to[..2].copy_from_slice(&first.to_le_bytes());
+        for i in 0..8 {
+            let bytes = u64::from_le_bytes(slots[8 * i..8 * i + 8].try_into().expect("8 bytes"));
+            let m = (kept >> (8 * i)) as u8;
+            let packed = bits.pext(bytes, BYTE_MASKS[m as usize]);
+            // `n` is at most 2 + 8 * i here.
+            let n8: &mut [u8; 8] = (&mut to[n..n + 8]).try_into().expect("8 bytes");
+            *n8 = packed.to_le_bytes();
+            n += m.count_ones() as usize;
+        }
+        at += n;
+        start = base + 63 - changes.leading_zeros() as u64;
+    }
+    (at, start)
 }
 
 /// 64-cell words [`row_tokens`] is handed at once: a row of up to 2048 cells in one call.
@@ -1259,6 +1512,86 @@ const fn inner_table(first: usize) -> [u64; 256] {
         b += 1;
     }
     table
+}
+
+/// For [`row_tokens_bits`]: puts the two digits of each run of 10 to 99 cells in a step in
+/// place, and says `false` (changing nothing that matters) if a run is 100 cells or longer.
+///
+/// A run of 10 cells or more has its ones digit in the slot before its end, where the step
+/// put a wrong single digit, and its tens digit in the slot before that, which holds no
+/// change (the run is longer than 2) and was not kept. `long` has a bit at each slot whose
+/// run (ending at the next cell) is 10 or more; a run that ends at the step's first cell,
+/// `back` cells long, has both digits in `first` (two bytes, `n` of them kept), and one
+/// that ends at the second cell its tens digit there.
+/// For [`row_tokens_bits`], 32 cells with a change where `change` is 0xff: lane j is the
+/// length of the run that ends at cell j + 1, the run under way having begun `back` cells
+/// before cell 0 (exact below 16, and 16 or more for anything longer, which is long all the
+/// same). The runs are differences of positions (`LANE_AT`, `LANE_NEXT`) from the last
+/// change at or before each cell: a prefix maximum.
+#[inline(always)]
+fn step_runs<B: Bits>(bits: B, change: B::V, back: u64, at: B::V, next: B::V) -> B::V {
+    let began = bits.splat(16u64.saturating_sub(back) as u8);
+    next.sub(change.and(at).prefix_max().max(began))
+}
+
+/// For [`row_tokens_bits`], the slots of 32 cells into `to`: at a change, the tag of the run
+/// it ends (a live cell ends a dead run: `b`, made as `o` less the step from `b` to `o`
+/// where the cell lives); elsewhere the digit of the run that ends at the next cell, from
+/// `run` ([`step_runs`]).
+#[inline(always)]
+fn step_slots<B: Bits>(
+    bits: B,
+    change: B::V,
+    cells: u32,
+    run: B::V,
+    ((dead_tag, tag_step), zero): ((B::V, B::V), B::V),
+    to: &mut [u8],
+) {
+    let tags = dead_tag.sub(bits.spread_bits(cells).and(tag_step));
+    change.and(tags).or(change.andnot(run.add(zero))).store(to);
+}
+
+#[cold]
+fn two_digit_runs(
+    slots: &mut [u8; 64],
+    kept: &mut u64,
+    (first, n): (&mut u16, &mut usize),
+    changes: u64,
+    long: u64,
+    back: u64,
+) -> bool {
+    let digits = |run: u64| [b'0' + (run / 10) as u8, b'0' + (run % 10) as u8];
+    if changes & 1 == 1 && back >= 10 {
+        if back >= 100 {
+            return false;
+        }
+        *first = u16::from_le_bytes(digits(back));
+        *n = 2;
+    }
+    let mut l = long;
+    while l != 0 {
+        let k = l.trailing_zeros() as usize;
+        l &= l - 1;
+        // The run ends at cell k + 1 and began at the last change at or before cell k.
+        let below = changes & (u64::MAX >> (63 - k));
+        let run = match below {
+            0 => k as u64 + 1 + back,
+            _ => (k + 1 - (63 - below.leading_zeros() as usize)) as u64,
+        };
+        if run >= 100 {
+            return false;
+        }
+        let [tens, ones] = digits(run);
+        slots[k] = ones;
+        if k == 0 {
+            *first = tens as u16;
+            *n = 1;
+        } else {
+            slots[k - 1] = tens;
+            *kept |= 1 << (k - 1);
+        }
+    }
+    true
 }
 
 /// Writes into `out` the tokens of the runs that end in `words` (the row's cells `base ..
@@ -1360,13 +1693,32 @@ struct Lines {
     /// tokens past it, and the 72-byte copies [`Lines::break_lines`] makes near its end.
     buf: Box<[u8]>,
     len: usize,
+    /// How token ends are found: 64 bytes per two AVX2 compares ([`Tokens::Native`], where
+    /// the CPU has them, and [`Tokens::Portable`]), or four SSE2/NEON ones ([`B16`]).
+    tokens: Tokens,
+}
+
+/// [`Lines::break_lines_with`] as a [`BitsKernel`], for the CPU's AVX2 inside [`run_bits`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+struct LineKernel<'l, 's, 'o> {
+    lines: &'l mut Lines,
+    sink: &'s mut TextSink<'o>,
+}
+
+impl BitsKernel for LineKernel<'_, '_, '_> {
+    type Output = std::io::Result<()>;
+    #[inline(always)]
+    fn run<B: Bits>(self, bits: B) -> std::io::Result<()> {
+        self.lines.break_lines_with(Some(bits), self.sink)
+    }
 }
 
 impl Lines {
-    fn new() -> Lines {
+    fn new(tokens: Tokens) -> Lines {
         Lines {
             buf: vec![0; TOKEN_CHUNK + ROOM_PER_CALL + 128].into_boxed_slice(),
             len: 0,
+            tokens,
         }
     }
 
@@ -1390,6 +1742,23 @@ impl Lines {
     /// [`MAX_LINE`] bytes (each with its `\n`) to `sink`, and moves what is left, at most
     /// [`MAX_LINE`] bytes that more tokens may join, to the front.
     fn break_lines(&mut self, sink: &mut TextSink) -> std::io::Result<()> {
+        match self.tokens {
+            Tokens::Native => match run_bits(LineKernel { lines: self, sink }) {
+                Some(done) => done,
+                None => self.break_lines_with(None::<PortableBits>, sink),
+            },
+            Tokens::Portable => self.break_lines_with(Some(PortableBits), sink),
+            Tokens::Bytes => self.break_lines_with(None::<PortableBits>, sink),
+        }
+    }
+
+    /// [`Lines::break_lines`] with `bits`' 32-byte compares, else with [`B16`].
+    #[inline(always)]
+    fn break_lines_with<B: Bits>(
+        &mut self,
+        bits: Option<B>,
+        sink: &mut TextSink,
+    ) -> std::io::Result<()> {
         // At most one line per 60 bytes (a line is cut short by at most a 10-byte token),
         // each of them with a newline and a 72-byte copy.
         let room = sink.room(self.len + self.len / 60 + 128)?;
@@ -1401,11 +1770,21 @@ impl Lines {
             // there); the bit for byte from + 70, which would start the next line, is
             // dropped.
             let window: &[u8; 64] = buf[from + 7..from + 71].try_into().expect("64 bytes");
-            let mut digits = 0u64;
-            for k in 0..4 {
-                let v = B16::load(&window[16 * k..]);
-                digits |= (v.in_range(b'0', b'9').mask() as u64) << (16 * k);
-            }
+            let digits = match bits {
+                Some(bits) => {
+                    let low = bits.load(&window[..32]).in_range(b'0', b'9').mask();
+                    let high = bits.load(&window[32..]).in_range(b'0', b'9').mask();
+                    low as u64 | (high as u64) << 32
+                }
+                None => {
+                    let mut digits = 0u64;
+                    for k in 0..4 {
+                        let v = B16::load(&window[16 * k..]);
+                        digits |= (v.in_range(b'0', b'9').mask() as u64) << (16 * k);
+                    }
+                    digits
+                }
+            };
             let ends = !digits & (u64::MAX >> 1);
             let end = from + 8 + (63 - ends.leading_zeros() as usize);
             // Whole arrays, not `copy_from_slice`: a fixed-size copy in registers, never a call.
@@ -1955,21 +2334,54 @@ mod tests {
         }
     }
 
+    /// Every way of finding the writer's tokens; [`Tokens::Native`] is the CPU's AVX2 path
+    /// where it has one ([`native_tokens_note`] says when it is not).
+    const TOKENS_WAYS: [Tokens; 3] = [Tokens::Bytes, Tokens::Portable, Tokens::Native];
+
+    /// [`write`] by one [`Tokens`] way.
+    fn write_by(g: &Grid, rule: &RuleSpec, name: Option<&str>, tokens: Tokens) -> String {
+        let mut out = Vec::new();
+        write_with(&mut out, g, rule, name, tokens).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Says so when [`Tokens::Native`] is not the AVX2 path here, so that a test comparing
+    /// it does not pass silently for a path it did not run.
+    fn native_tokens_note() {
+        struct Probe;
+        impl BitsKernel for Probe {
+            type Output = ();
+            fn run<B: Bits>(self, _: B) {}
+        }
+        if run_bits(Probe).is_none() {
+            eprintln!(
+                "skipped (Native is the byte-step path): this CPU has no fast pext with AVX2, \
+                 or a lower level is forced"
+            );
+        }
+    }
+
     /// The two-pass writer gives the old writer's output byte for byte: soups of every
     /// density at widths around the 64-cell words, runs and row gaps of 100 or more, bodies
     /// longer than a token chunk, and last lines of exactly 70 bytes (whose `!` goes on a line
     /// of its own).
     #[test]
     fn writer_matches_the_linewise_writer() {
+        native_tokens_note();
         let rule = RuleSpec::parse("B36/S23").unwrap();
         let mut rng = crate::random::SplitMix64::new(70);
         let mut full_last_lines = 0;
         let mut check = |g: &Grid, what: &str| {
             let mut want = Vec::new();
             linewise::write_to_linewise(&mut want, g, &rule, Some("n")).unwrap();
-            let got = write(g, &rule, Some("n"));
-            assert!(got.as_bytes() == want, "{what}: {got:?} against {want:?}");
-            full_last_lines += got.ends_with("\n!\n") as usize;
+            for tokens in TOKENS_WAYS {
+                let got = write_by(g, &rule, Some("n"), tokens);
+                assert!(
+                    got.as_bytes() == want,
+                    "{what}, {tokens:?}: {got:?} against {want:?}"
+                );
+            }
+            full_last_lines += want.ends_with(b"\n!\n") as usize;
         };
         for case in 0..3000u64 {
             let widths = [
@@ -2006,6 +2418,7 @@ mod tests {
     /// of 1, 99, 100 and more, and counts that cross line breaks; each also read back.
     #[test]
     fn writer_matches_the_linewise_writer_at_the_edges() {
+        native_tokens_note();
         let rule = RuleSpec::parse("B3/S23").unwrap();
         let mut rng = crate::random::SplitMix64::new(2024);
         for w in [
@@ -2024,6 +2437,11 @@ mod tests {
                 Box::new(|x| x + 1 == w),
                 Box::new(|x| x == 0),
                 Box::new(|x| x % 97 < 95),
+                // Two-digit runs ending at the first and second cells of a step and of its
+                // high half, and across steps.
+                Box::new(|x| x % 64 == 0),
+                Box::new(|x| x % 32 == 1),
+                Box::new(|x| x % 50 < 25),
             ];
             for gap in [1u32, 2, 99, 100, 101] {
                 let h = rows.len() as u32 * gap + 3;
@@ -2039,8 +2457,11 @@ mod tests {
                 }
                 let mut want = Vec::new();
                 linewise::write_to_linewise(&mut want, &g, &rule, None).unwrap();
+                for tokens in TOKENS_WAYS {
+                    let got = write_by(&g, &rule, None, tokens);
+                    assert!(got.as_bytes() == want, "width {w}, gap {gap}, {tokens:?}");
+                }
                 let got = write(&g, &rule, None);
-                assert!(got.as_bytes() == want, "width {w}, gap {gap}");
                 assert!(
                     got.lines().all(|l| l.len() <= MAX_LINE),
                     "width {w}, gap {gap}"
