@@ -183,7 +183,7 @@ impl Gather {
 
     /// Whether the working grid holds the box `[x_lo, y_lo, x_hi, y_hi]`, grown as needed;
     /// `false` (and from then on the box only) once that is more than may be allocated.
-    #[inline]
+    #[inline(always)]
     fn covers(&mut self, b: [i64; 4]) -> bool {
         if let Some(area) = &self.area {
             let (w, h) = (
@@ -197,6 +197,13 @@ impl Gather {
                 return true;
             }
         }
+        self.grow_to(b)
+    }
+
+    /// [`Gather::covers`] where the working grid does not hold the box yet: out of line, as it
+    /// is rare (once a reserved grid holds every row, never).
+    #[inline(never)]
+    fn grow_to(&mut self, b: [i64; 4]) -> bool {
         if let Some(bounds) = &mut self.overflow {
             bounds.add(b[0], b[1]);
             bounds.add(b[2], b[3]);
@@ -445,6 +452,23 @@ impl Gather {
 pub(crate) fn or_bits(row: &mut [u32], x: i64, bits: &[u32]) {
     // Floor division and remainder by 32, for negative `x` too.
     let (word0, shift) = (x >> 5, (x & 31) as u32);
+    if word0 >= 0 && (word0 as usize).saturating_add(bits.len()) <= row.len() {
+        // Every word the bits reach is in the row (the last one's high half perhaps not): each
+        // word is ORed once, the high half of the shifted word before carried in a register.
+        // ORing both halves into memory made every word wait on the store before it.
+        let start = word0 as usize;
+        let mut carry = 0u32;
+        for (word, &w) in row[start..start + bits.len()].iter_mut().zip(bits) {
+            let v = (w as u64) << shift;
+            *word |= v as u32 | carry;
+            carry = (v >> 32) as u32;
+        }
+        // Set bits past the row's end are none (the caller's promise), so a carry is 0 there.
+        if let Some(word) = row.get_mut(start + bits.len()) {
+            *word |= carry;
+        }
+        return;
+    }
     for (i, &w) in bits.iter().enumerate() {
         // Both halves of the shifted word are ORed in whatever the cells are: a test of
         // them would mispredict on a random row about every other word.
@@ -550,5 +574,36 @@ mod tests {
             ((0, 0), ((1 << 40) + 1, (1 << 40) + 1))
         );
         assert!(gather.finish("t.life").unwrap().is_none());
+    }
+
+    /// `or_bits` against a cell at a time, at shifts 0 to 31, offsets left of the row, bits
+    /// reaching past its end with no live cell there, and rows that already hold cells.
+    #[test]
+    fn or_bits_sets_each_cell_once() {
+        let mut rng = crate::random::SplitMix64::new(1051);
+        for case in 0..4000 {
+            let len = 1 + (rng.next_u64() % 6) as usize;
+            let n = (rng.next_u64() % 5) as usize;
+            let x = (rng.next_u64() % (32 * len as u64 + 100)) as i64 - 70;
+            let mut bits: Vec<u32> = (0..n).map(|_| rng.next_u64() as u32).collect();
+            // Only cells that land in the row may be live.
+            for i in 0..32 * n {
+                let at = x + i as i64;
+                if at < 0 || at >= 32 * len as i64 {
+                    bits[i / 32] &= !(1 << (i % 32));
+                }
+            }
+            let old: Vec<u32> = (0..len)
+                .map(|_| rng.next_u64() as u32 & 0x0101_0101)
+                .collect();
+            let mut want = old.clone();
+            for i in (0..32 * n).filter(|&i| bits[i / 32] >> (i % 32) & 1 == 1) {
+                let at = (x + i as i64) as usize;
+                want[at / 32] |= 1 << (at % 32);
+            }
+            let mut got = old;
+            or_bits(&mut got, x, &bits);
+            assert_eq!(got, want, "case {case}: x {x}, bits {bits:x?}");
+        }
     }
 }

@@ -257,7 +257,13 @@ fn row_of_cells(
     file: &str,
     line_no: usize,
 ) -> Result<()> {
-    if let Some(w) = bits.iter().rposition(|&w| w != 0) {
+    // Only a block near i64::MAX can overflow: the last live cell is looked for only there.
+    let fits = block_x.checked_add(32 * bits.len() as i64).is_some();
+    let last_word = match fits {
+        true => None,
+        false => bits.iter().rposition(|&w| w != 0),
+    };
+    if let Some(w) = last_word {
         let last = w as i64 * 32 + 31 - bits[w].leading_zeros() as i64;
         if block_x.checked_add(last).is_none() {
             // The first live cell past i64::MAX is the one named.

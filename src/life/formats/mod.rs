@@ -527,15 +527,8 @@ pub(crate) fn new_grid(
     Grid::new(width.max(1) as u32, height.max(1) as u32).map_err(at)
 }
 
-/// Sets `n` cells of row `y` alive from column `x` on, a word at a time. The caller has checked
-/// that `x + n <= width` and `y < height`.
-#[inline]
-pub(crate) fn fill_run(grid: &mut Grid, x: u64, y: u64, n: u64) {
-    let wpr = grid.words_per_row() as usize;
-    fill_words(grid.words_mut(), wpr, x, y, n);
-}
-
-/// [`fill_run`] on a grid's words, `wpr` to a row.
+/// Sets `n` cells of row `y` of a grid's words (`wpr` to a row) alive from column `x` on, a
+/// word at a time. The caller has checked that `x + n <= width` and `y < height`.
 #[inline]
 fn fill_words(words: &mut [u32], wpr: usize, x: u64, y: u64, n: u64) {
     let bit = x % 32;

@@ -14,7 +14,7 @@
 //! the grid's words; the writer reads whole words, finds runs with `trailing_zeros`, and streams
 //! tokens through a small buffer into any [`std::io::Write`].
 
-use super::{fill_run, new_grid, parse_error, Pattern, TextSink};
+use super::{new_grid, parse_error, Pattern, TextSink};
 use crate::error::Result;
 use crate::life::grid::Grid;
 use crate::life::memory::check_grids;
@@ -48,10 +48,10 @@ enum Path {
     Bytes,
     /// 64-byte windows read a token at a time ([`Body::window`]).
     Windows,
-    /// 64-byte windows read 8 bytes per `pext` ([`Body::window_slots`]) with [`PortableBits`]:
+    /// 64-byte blocks read 8 bytes per `pext` ([`Body::blocks`]) with [`PortableBits`]:
     /// the definition the CPU's instructions are tested against.
     Portable,
-    /// [`Body::window_slots`] with the CPU's `pext` where it has a fast one
+    /// [`Body::blocks`] with the CPU's `pext` where it has a fast one
     /// ([`run_bits`]), else [`Path::Windows`]: what [`parse`] uses.
     Native,
 }
@@ -132,7 +132,7 @@ fn parse_with(text: &[u8], file: &str, path: Path) -> Result<Pattern> {
         // header's size is an error at its tag.
         Some((w, h)) => {
             let mut grid = new_grid(w, h, file, body_line - 1, 1)?;
-            body.read(Some((w, h)), &mut Fill(&mut grid))?;
+            body.read(Some((w, h)), &mut Fill::new(&mut grid))?;
             grid
         }
         // Without one, a first pass finds the extent, so that no list of cells is ever held.
@@ -140,7 +140,7 @@ fn parse_with(text: &[u8], file: &str, path: Path) -> Result<Pattern> {
             let mut extent = Extent::default();
             body.read(None, &mut extent)?;
             let mut grid = new_grid(extent.width, extent.height, file, (body_line - 1).max(1), 1)?;
-            body.read(None, &mut Fill(&mut grid))?;
+            body.read(None, &mut Fill::new(&mut grid))?;
             grid
         }
     };
@@ -238,32 +238,48 @@ fn parse_header(line: &str, file: &str, line_no: usize) -> Result<((u64, u64), O
 trait Runs {
     /// `n` live cells from (x, y) on, inside the limits the scan was given.
     fn live(&mut self, x: u64, y: u64, n: u64);
-    /// Cells `base .. base + 64` of row `y` (`base` a multiple of 64), bit 0 first; any set bit
-    /// is inside the limits (and there may be none).
+    /// Cells `base .. base + 64` of row `y` (`base` a multiple of 64), bit 0 first, ORed in;
+    /// any set bit is inside the limits. There may be none, and then the word may lie anywhere
+    /// (past the row, past the grid): nothing changes. No branch depends on the bits (a soup's
+    /// words are full or empty at random).
     fn bits(&mut self, y: u64, base: u64, bits: u64);
 }
 
-/// Runs ORed into a grid's words.
-struct Fill<'a>(&'a mut Grid);
+/// Runs ORed into a grid's words. It holds the words and the row length, not the grid: taken
+/// once, they stay in registers through the loops that call [`Runs::bits`] every 64 cells
+/// (through a `&mut Grid`, they were loaded again at every call).
+struct Fill<'a> {
+    words: &'a mut [u32],
+    words_per_row: usize,
+}
+
+impl<'a> Fill<'a> {
+    fn new(grid: &'a mut Grid) -> Fill<'a> {
+        let words_per_row = grid.words_per_row() as usize;
+        Fill {
+            words: grid.words_mut(),
+            words_per_row,
+        }
+    }
+}
 
 impl Runs for Fill<'_> {
     fn live(&mut self, x: u64, y: u64, n: u64) {
-        fill_run(self.0, x, y, n)
+        super::fill_words(self.words, self.words_per_row, x, y, n)
     }
 
     // Always inlined: called once per 64 cells from the window loops, it stayed a call.
     #[inline(always)]
     fn bits(&mut self, y: u64, base: u64, bits: u64) {
-        if bits == 0 {
-            return;
+        // Set bits are inside the grid: a word that is not holds none of them.
+        let at = (y as usize)
+            .wrapping_mul(self.words_per_row)
+            .wrapping_add((base / 32) as usize);
+        if let Some(word) = self.words.get_mut(at) {
+            *word |= bits as u32;
         }
-        let wpr = self.0.words_per_row() as usize;
-        let at = y as usize * wpr + (base / 32) as usize;
-        let words = self.0.words_mut();
-        words[at] |= bits as u32;
-        // Set bits are inside the row: the second word exists when they reach it.
-        if bits >> 32 != 0 {
-            words[at + 1] |= (bits >> 32) as u32;
+        if let Some(word) = self.words.get_mut(at.wrapping_add(1)) {
+            *word |= (bits >> 32) as u32;
         }
     }
 }
@@ -281,13 +297,13 @@ impl Runs for Extent {
         self.height = self.height.max(y + 1);
     }
 
-    #[inline]
+    #[inline(always)]
     fn bits(&mut self, y: u64, base: u64, bits: u64) {
-        if bits == 0 {
-            return;
-        }
-        self.width = self.width.max(base + 64 - bits.leading_zeros() as u64);
-        self.height = self.height.max(y + 1);
+        let any = (bits != 0) as u64;
+        // `any` times the extent: 0 (no change) for no bits.
+        let right = (base + 64 - bits.leading_zeros() as u64) * any;
+        self.width = self.width.max(right);
+        self.height = self.height.max((y + 1) * any);
     }
 }
 
@@ -409,28 +425,27 @@ fn below(n: usize) -> u64 {
     }
 }
 
-/// A 64-byte window of an RLE body as [`Body::window_slots`] reads it: bit masks (bit j for
-/// byte j), and each byte's slot of cells.
+/// A 64-byte block of an RLE body as [`Body::blocks`] reads it: bit masks (bit j for byte j),
+/// and each byte's slot of cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slots {
     /// `0`..`9`.
     digits: u64,
     /// `0`.
     zeros: u64,
-    /// `b` and `o` (not `.` and `A`: this path leaves them to [`Body::window`]).
-    runs: u64,
-    /// `$`.
-    rows: u64,
+    /// The bytes that end a token: `b`, `o`, `$` and `\n` (not `.` and `A`: this path leaves
+    /// them to [`Body::window`]).
+    ends: u64,
     /// `\n`.
     newlines: u64,
-    /// The tag of a run of 25 to 99 cells: more than its 3 slots hold.
-    long: u64,
-    /// As [`Window::counts`], without the live bit: the count of a token ending at byte j.
-    counts: [u8; 64],
+    /// The tags read one by one: `$`, and those of runs of 25 to 99 cells (more than their 3
+    /// slots hold).
+    hard: u64,
     /// Byte j: as many low bits set as cells the slot of byte j holds, 0 to 8. A run of n
-    /// cells gives its tag byte min(n, 8), its last digit the next min(n - 8, 8), a tens
-    /// digit before it the rest (up to 8, none past 24). Meaningful for the digits of plain
-    /// `b` and `o` tokens and their tags. Bytes 64..72 are 0 (8 can be loaded from any byte).
+    /// cells, n at most 24, gives its tag byte min(n, 8), its last digit the next
+    /// min(n - 8, 8), a tens digit before it the rest; a longer run's bytes, the digits of a
+    /// `$` and every other byte get none. Meaningful where the token is plain (at most two
+    /// digits, no leading 0). Bytes 64..72 are 0 (8 can be loaded from any byte).
     cells: [u8; 72],
     /// `cells` where the run is live, else 0.
     live: [u8; 72],
@@ -440,49 +455,35 @@ impl Slots {
     const EMPTY: Slots = Slots {
         digits: 0,
         zeros: 0,
-        runs: 0,
-        rows: 0,
+        ends: 0,
         newlines: 0,
-        long: 0,
-        counts: [0; 64],
+        hard: 0,
         cells: [0; 72],
         live: [0; 72],
     };
 }
 
-/// Classifies the 64 bytes at `bytes[at..]` for [`Body::window_slots`] (`at >= 2` and
+/// Classifies the 64 bytes at `bytes[at..]` for [`Body::blocks`] (`at >= 2` and
 /// `at + 66 <= bytes.len()`: the two bytes before and after are looked at), 32 bytes per
-/// vector operation. What a digit's slot holds depends on the token it is in, which its tag
-/// ends: a digit looks ahead one or two bytes for whether it is live.
+/// vector operation. What a byte's slot holds depends only on the bytes around it, not on
+/// where the block starts: a count looks back two bytes (into the block before), and a digit
+/// looks ahead one or two bytes for its tag (into the block after). So blocks at fixed offsets
+/// can be classified ahead of the reading, independently of where their tokens end.
 ///
 /// It fills `s` in place: returned by value, the arrays were copied a byte at a time.
 #[inline(always)]
 fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize, s: &mut Slots) {
     assert!(at >= 2 && at + 66 <= bytes.len());
-    // The bytes before the window are not part of its counts: the first lanes of "digit one
-    // (two) before" are cleared.
-    const AFTER_FIRST: [u8; 32] = after(1);
-    const AFTER_SECOND: [u8; 32] = after(2);
-    const fn after(n: usize) -> [u8; 32] {
-        let mut lanes = [255u8; 32];
-        let mut j = 0;
-        while j < n {
-            lanes[j] = 0;
-            j += 1;
-        }
-        lanes
-    }
-    // n low bits for n = 0..=8, and none for 9 (a long run's tens digit).
+    // n low bits for n = 0..=8, and none for 9 (a long run's bytes).
     const LOW_BITS: [u8; 16] = [0, 1, 3, 7, 15, 31, 63, 127, 255, 0, 0, 0, 0, 0, 0, 0];
+    // Ten times a digit's value: one look-up, where adds took four.
+    const TENS: [u8; 16] = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 0, 0, 0, 0, 0, 0];
     let splat = |b: u8| bits.splat(b);
     let is_digit = |v: B::V| v.in_range(b'0', b'9');
-    let ten = |v: B::V| {
-        let twice = v.add(v);
-        let eight = twice.add(twice).add(twice.add(twice));
-        eight.add(twice)
-    };
+    // Meaningful for digits (other lanes are masked off where it is used).
+    let ten = |v: B::V| bits.lookup(&TENS, v);
     let window: &[u8; 68] = bytes[at - 2..at + 66].try_into().expect("68 bytes");
-    (s.digits, s.zeros, s.runs, s.rows, s.newlines, s.long) = (0, 0, 0, 0, 0, 0);
+    (s.digits, s.zeros, s.ends, s.newlines, s.hard) = (0, 0, 0, 0, 0);
     for k in 0..2 {
         let from = 2 + 32 * k;
         let load = |at: usize| bits.load(&window[at..]);
@@ -493,12 +494,8 @@ fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize, s: &mut Slots) {
             load(from + 1),
             load(from + 2),
         );
-        let (mut d2, mut d1, d, da1) = (is_digit(v2), is_digit(v1), is_digit(v), is_digit(a1));
-        if k == 0 {
-            d1 = d1.and(bits.load(&AFTER_FIRST));
-            d2 = d2.and(bits.load(&AFTER_SECOND));
-        }
-        let o0 = v.eq(b'o');
+        let (d2, d1, d, da1) = (is_digit(v2), is_digit(v1), is_digit(v), is_digit(a1));
+        let (o0, o1, o2) = (v.eq(b'o'), a1.eq(b'o'), a2.eq(b'o'));
         let run = v.eq(b'b').or(o0);
         let zero = splat(b'0');
         let (n2, n1, n0, na1) = (v2.sub(zero), v1.sub(zero), v.sub(zero), a1.sub(zero));
@@ -510,87 +507,93 @@ fn classify_slots<B: Bits>(bits: B, bytes: &[u8], at: usize, s: &mut Slots) {
             .add(d1.and(d2).and(ten(n2)));
         let units = n0.add(d1.and(ten(n1)));
         let tens = ten(n0).add(na1);
-        // In a plain token, a digit before a non-digit is its last one and the tag is next.
-        let at_units = da1.andnot(d);
-        let at_tens = d.and(da1);
-        let eight = splat(8);
-        let width = run
-            .and(count.min(eight))
-            .or(at_units.and(units.sat_sub(eight).min(eight)))
-            .or(at_tens.and(tens.sat_sub(splat(16)).min(splat(9))));
+        // In a plain token, a digit before a non-digit is its last one and the tag is next;
+        // only the digits of `b` and `o` runs have slots (a `$`'s have none).
+        let at_units = da1.andnot(d).and(o1.or(a1.eq(b'b')));
+        let at_tens = d.and(da1).and(o2.or(a2.eq(b'b')));
+        // The run's length at each of its bytes, and the cells the bytes before hold (the
+        // tag the first 8, the units digit the next 8, the tens digit the rest); a run too
+        // long for its slots (over 24) gets none at any byte (9: no bits).
+        let n = run.and(count).or(at_units.and(units)).or(at_tens.and(tens));
+        let before = at_units.and(splat(8)).or(at_tens.and(splat(16)));
+        let long = splat(24).lt_signed(n);
+        let width = n.sat_sub(before).min(splat(8)).or(long).min(splat(9));
         let cells = bits.lookup(&LOW_BITS, width);
-        let live = o0
-            .or(at_units.and(a1.eq(b'o')))
-            .or(at_tens.and(a2.eq(b'o')))
-            .and(cells);
+        let live = o0.or(at_units.and(o1)).or(at_tens.and(o2)).and(cells);
         let lanes = 32 * k..32 * k + 32;
         cells.store(&mut s.cells[lanes.clone()]);
-        live.store(&mut s.live[lanes.clone()]);
-        count.store(&mut s.counts[lanes]);
+        live.store(&mut s.live[lanes]);
         let mask = |v: B::V| (v.mask() as u64) << (32 * k);
+        let (row, newline) = (v.eq(b'$'), v.eq(b'\n'));
         s.digits |= mask(d);
         s.zeros |= mask(v.eq(b'0'));
-        s.runs |= mask(run);
-        s.rows |= mask(v.eq(b'$'));
-        s.newlines |= mask(v.eq(b'\n'));
-        s.long |= mask(run.and(splat(24).lt_signed(count)));
+        s.ends |= mask(run.or(row).or(newline));
+        s.newlines |= mask(newline);
+        s.hard |= mask(run.and(long).or(row));
     }
 }
 
-/// [`classify_slots`] a byte at a time: its definition, for the tests.
+/// [`classify_slots`] a byte at a time: its definition, for the tests. Unlike
+/// [`classify_portable`], counts look back past the block's start.
 #[cfg(test)]
 fn classify_slots_portable(bytes: &[u8], at: usize) -> Slots {
-    let w = classify_portable(bytes, at);
-    let byte = |j: usize| bytes[at + j];
-    let digit = |j: usize| byte(j).is_ascii_digit();
-    let value = |j: usize| byte(j).wrapping_sub(b'0') as u32;
-    let mut s = Slots {
-        digits: w.digits,
-        zeros: w.zeros,
-        runs: 0,
-        rows: w.rows,
-        newlines: w.newlines,
-        long: 0,
-        counts: w.counts.map(|c| c & 0x7f),
-        cells: [0; 72],
-        live: [0; 72],
-    };
-    for j in 0..64 {
-        // The token this byte is in: its tag's offset from j, its count, and the cells of
-        // the byte's slot.
-        let (tag, width) = if matches!(byte(j), b'b' | b'o') {
-            s.runs |= 1 << j;
-            let n = s.counts[j] as u32;
-            if n > 24 {
-                s.long |= 1 << j;
-            }
-            (0, n.min(8))
-        } else if digit(j) && !digit(j + 1) {
-            let tens = if j >= 1 && digit(j - 1) {
-                value(j - 1)
-            } else {
-                0
-            };
-            (1, (10 * tens + value(j)).saturating_sub(8).min(8))
-        } else if digit(j) {
-            (2, (10 * value(j) + value(j + 1)).saturating_sub(16).min(9))
+    // Byte j of the block, for j from -2 to 65.
+    let byte = |j: isize| bytes[(at as isize + j) as usize];
+    let digit = |j: isize| byte(j).is_ascii_digit();
+    let value = |j: isize| byte(j).wrapping_sub(b'0') as u32;
+    let is_run = |j: isize| matches!(byte(j), b'b' | b'o');
+    let mut s = Slots::EMPTY;
+    for j in 0..64isize {
+        let bit = 1u64 << j;
+        let b = byte(j);
+        s.digits |= (digit(j) as u64) * bit;
+        s.zeros |= ((b == b'0') as u64) * bit;
+        s.ends |= (matches!(b, b'b' | b'o' | b'$' | b'\n') as u64) * bit;
+        s.newlines |= ((b == b'\n') as u64) * bit;
+        s.hard |= ((b == b'$') as u64) * bit;
+        // The run this byte is in: its length, the cells its slot starts after (8 for the
+        // units digit, 16 for the tens digit), and its tag's offset.
+        let (n, before, tag) = if is_run(j) {
+            (count_before(bytes, (at as isize + j) as usize) as u32, 0, 0)
+        } else if digit(j) && !digit(j + 1) && is_run(j + 1) {
+            let tens = if digit(j - 1) { value(j - 1) } else { 0 };
+            (10 * tens + value(j), 8, 1)
+        } else if digit(j) && digit(j + 1) && is_run(j + 2) {
+            (10 * value(j) + value(j + 1), 16, 2)
         } else {
             continue;
         };
-        s.cells[j] = if width == 9 {
-            0
-        } else {
-            ((1u32 << width) - 1) as u8
-        };
+        if n > 24 {
+            s.hard |= (tag == 0) as u64 * bit;
+            continue;
+        }
+        let width = n.saturating_sub(before).min(8);
+        s.cells[j as usize] = ((1u32 << width) - 1) as u8;
         if byte(j + tag) == b'o' {
-            s.live[j] = s.cells[j];
+            s.live[j as usize] = s.cells[j as usize];
         }
     }
     s
 }
 
+/// The count of the token whose tag is `bytes[tag]`: the up to two digits before it (1 for
+/// none). Meaningful where no third digit precedes them.
+#[inline]
+fn count_before(bytes: &[u8], tag: usize) -> u64 {
+    let digit = |j: usize| {
+        let b = bytes[j];
+        b.is_ascii_digit().then(|| (b - b'0') as u64)
+    };
+    match (digit(tag - 1), digit(tag - 2)) {
+        (Some(units), Some(tens)) => 10 * tens + units,
+        (Some(units), None) => units,
+        _ => 1,
+    }
+}
+
 /// Where a scan stands: the next byte, the cell the next run starts at, and the line (its
 /// number and first byte) for error positions.
+#[derive(Clone, Copy)]
 struct Cursor {
     i: usize,
     x: u64,
@@ -655,8 +658,10 @@ impl Body<'_> {
     /// column found from the line's start only when an error is reported. Body lines are ASCII
     /// up to any error (a non-ASCII byte is one), so a byte column is the character column.
     ///
-    /// With `bits`, each window is first read by [`Body::window_slots`]; what it leaves (a
-    /// window starting with a byte it does not read) goes to [`Body::window`].
+    /// With `bits`, the body is first read by [`Body::blocks`], block after block for as long
+    /// as they are plain; what it leaves (a window starting with a byte it does not read) goes
+    /// to [`Body::window`]. An error it finds sends the byte path back to the start of the row
+    /// under way, to report it.
     #[inline(always)]
     fn scan<B: Bits>(
         &self,
@@ -681,8 +686,8 @@ impl Body<'_> {
         // The window is not tried again before this offset: it stopped at a byte it leaves to
         // the byte path, so trying sooner would make no progress.
         let mut window_from = 0;
-        // [`Body::window_slots`]' classification, filled in place window after window.
-        let mut slots = Slots::EMPTY;
+        // [`Body::blocks`]' classification, filled in place block after block.
+        let mut slots = [Slots::EMPTY; 2];
         while cur.i < bytes.len() {
             if self.path != Path::Bytes
                 && count_at.is_none()
@@ -692,8 +697,17 @@ impl Body<'_> {
             {
                 let from = cur.i;
                 let mut stop = 0;
-                if let Some(bits) = bits.filter(|_| cur.i + 66 <= bytes.len()) {
-                    stop = Self::window_slots(bits, bytes, &mut cur, max, runs, &mut slots);
+                // The blocks look back two bytes for counts: none may be pending there.
+                let fits = cur.i + 66 <= bytes.len() && !bytes[cur.i - 1].is_ascii_digit();
+                if let Some(bits) = bits.filter(|_| fits) {
+                    match Self::blocks(bits, bytes, &mut cur, max, runs, &mut slots) {
+                        Ok(plain) => stop = plain,
+                        Err(until) => {
+                            // An error in the row under way: the byte path finds and reports it.
+                            window_from = until;
+                            continue;
+                        }
+                    }
                 }
                 if cur.i == from {
                     stop = Self::window(bytes, &mut cur, max, runs);
@@ -922,129 +936,196 @@ impl Body<'_> {
         plain
     }
 
-    /// [`Body::window`], 8 bytes per `pext`: reads the tokens of the 64 bytes at `cur.i` (which
-    /// starts a token; the caller checked that `2 <= cur.i` and `cur.i + 66 <= bytes.len()`)
-    /// that are plain: `b` or `o` runs, `$`, with a count of at most 2 digits not starting
-    /// with 0, or a line end after no count, before the first byte of any other kind (`.` and
-    /// `A` are left to [`Body::window`]). Same contract as [`Body::window`].
+    /// [`Body::window`], 8 bytes per `pext`, over blocks of 64 bytes at fixed offsets from
+    /// `cur.i` (which starts a token, the byte before it not a digit; the caller checked that
+    /// `2 <= cur.i` and `cur.i + 66 <= bytes.len()`): reads the tokens that are plain (`b` or
+    /// `o` runs, `$`, with a count of at most 2 digits not starting with 0, or a line end after
+    /// no count) up to the first byte of any other kind (`.` and `A` are left to
+    /// [`Body::window`]) or the last block that fits. `Ok`: as [`Body::window`], `cur` is past
+    /// the last token read, and the offset of the first byte left for the other paths. `Err`:
+    /// a live cell outside the limits or a position past 2^32 (the error is in the row under
+    /// way): `cur` is set back to the start of that row or where the call began, and the
+    /// byte path must read up to the returned offset (past the error), which it reports.
     ///
     /// Each byte of a run's token is a slot of up to 8 cells ([`classify_slots`]): the 64
     /// bytes give 64 bytes of cell masks, and `pext` of 8 of them packs their cells, in order,
     /// into one word of up to 64 cells, which is shifted into the row's word under way. So
     /// the loop runs per 8 bytes (about 5 tokens of a soup), not per token. `$` and runs of
-    /// more than 24 cells (counts that do not fit their bytes' slots) end a stretch of slots
-    /// and are read one by one.
+    /// more than 24 cells (counts that do not fit their bytes' slots) are read one by one at
+    /// their tags (their digits hold no cells).
+    ///
+    /// A slot depends only on the bytes around it, so a block is read whole, up to its last
+    /// byte, even where a token goes on into the next block (its digits' cells come first,
+    /// its tag's in the next block), once the next block is classified and its first token
+    /// found plain. The next block is classified while this one is read: nothing in the
+    /// classification waits on the reading, and the word under way stays in registers from
+    /// block to block.
     #[inline(always)]
-    fn window_slots<B: Bits>(
+    fn blocks<B: Bits>(
         bits: B,
         bytes: &[u8],
         cur: &mut Cursor,
         (max_x, max_y): (u64, u64),
         runs: &mut impl Runs,
-        s: &mut Slots,
-    ) -> usize {
-        classify_slots(bits, bytes, cur.i, s);
-        let ends = s.runs | s.rows | s.newlines;
-        let after1 = s.digits << 1;
-        // Left to the other paths: other bytes, a count's leading 0, a third digit, a count
-        // before a line end.
-        let other = !(s.digits | ends)
-            | (s.zeros & !after1)
-            | (s.digits & after1 & (s.digits << 2))
-            | (s.newlines & after1);
-        let plain = other.trailing_zeros() as usize;
-        let ends = ends & below(plain);
-        if ends == 0 {
-            return plain;
-        }
-        let read = 64 - ends.leading_zeros() as usize;
-        // The first byte of every token, and the tags of those read one by one: `$`, and
-        // long runs.
-        let starts = (s.digits | ends) & !after1;
-        let mut hard = (s.rows | s.long) & below(read);
-        let (mut y, mut base, mut off, mut acc) = (cur.y, cur.x & !63, cur.x % 64, 0u64);
+        s: &mut [Slots; 2],
+    ) -> std::result::Result<usize, usize> {
+        // Bytes that end this path: other bytes, a count's leading 0, a third digit, a count
+        // before a line end. `before`: the digits of the block before (none at the start).
+        let others = |s: &Slots, before: u64| {
+            let after1 = s.digits << 1 | before >> 63;
+            let after2 = s.digits << 2 | before >> 62;
+            !(s.digits | s.ends)
+                | (s.zeros & !after1)
+                | (s.digits & after1 & after2)
+                | (s.newlines & after1)
+        };
         let inside = |bits: u64, base: u64, y: u64| {
             let room = max_x.saturating_sub(base);
             bits == 0 || (y < max_y && (room >= 64 || bits >> room == 0))
         };
-        let mut from = 0;
-        loop {
-            // The stretch of slots from `from` to the next token read one by one (or `read`).
-            let (to, tag) = if hard == 0 {
-                (read, 64)
-            } else {
-                let tag = hard.trailing_zeros() as usize;
-                let start = 63 - (starts & below(tag + 1)).leading_zeros() as usize;
-                (start, tag)
+        // Where the byte path resumes after an error: the start of the row under way (after
+        // its `$`), or where the call began.
+        let mut resume = *cur;
+        let mut at = cur.i;
+        let (mut y, mut base, mut off, mut acc) = (cur.y, cur.x & !63, cur.x % 64, 0u64);
+        let (mut line, mut line_start) = (cur.line, cur.line_start);
+        let mut before = 0u64;
+        let mut odd = false;
+        classify_slots(bits, bytes, at, &mut s[0]);
+        let (plain, read) = loop {
+            let [s0, s1] = &mut *s;
+            let (this, next) = if odd { (&*s1, s0) } else { (&*s0, s1) };
+            let plain = others(this, before).trailing_zeros() as usize;
+            // Whole: every byte plain, and the token going on into the next block too.
+            let whole = plain == 64 && at + 130 <= bytes.len() && {
+                classify_slots(bits, bytes, at + 64, next);
+                others(next, this.digits).trailing_zeros() > next.ends.trailing_zeros()
             };
-            // 8 slots: their cells packed in order, shifted in after the `off` cells of the
-            // word under way, which goes out when full.
+            let read = if whole {
+                64
+            } else {
+                64 - (this.ends & below(plain)).leading_zeros() as usize
+            };
+            // 8 slots from byte `$at` of the block: their cells packed in order, shifted in
+            // after the `off` cells of the word under way, which goes out when full.
             macro_rules! slots {
                 ($at:expr, $keep:expr) => {{
                     let load = |a: &[u8; 72]| {
                         u64::from_le_bytes(a[$at..$at + 8].try_into().expect("8 bytes")) & $keep
                     };
-                    let (mask, live) = (load(&s.cells), load(&s.live));
+                    let (mask, live) = (load(&this.cells), load(&this.live));
                     let cells = bits.pext(live, mask);
                     acc |= cells << off;
-                    // The cells past the word's end (none when off is 0).
-                    let spill = (cells >> 1) >> (63 - off);
-                    off += mask.count_ones() as u64;
-                    if off >= 64 {
+                    let end = off + mask.count_ones() as u64;
+                    if end >= 64 {
                         if !inside(acc, base, y) {
-                            return 63;
+                            *cur = resume;
+                            return Err(at + 128);
                         }
                         runs.bits(y, base, acc);
-                        (acc, off, base) = (spill, off - 64, base + 64);
+                        // The cells past the word's end (none when off is 0).
+                        acc = (cells >> 1) >> (63 - off);
+                        base += 64;
                     }
+                    off = end % 64;
                 }};
             }
-            let mut at = from;
-            while at + 8 <= to {
-                slots!(at, u64::MAX);
-                at += 8;
-            }
-            if at < to {
-                slots!(at, (1u64 << (8 * (to - at))) - 1);
-            }
-            if tag == 64 {
-                break;
-            }
-            hard &= hard - 1;
-            if !inside(acc, base, y) {
-                return 63;
-            }
-            runs.bits(y, base, acc);
-            let n = s.counts[tag] as u64;
-            if (s.rows >> tag) & 1 == 1 {
-                if base + off > u32::MAX as u64 {
-                    return 63;
-                }
-                (y, base, off, acc) = (y + n, 0, 0, 0);
+            let mut hard = this.hard & below(read);
+            if hard == 0 && read == 64 {
+                // Most blocks of a soup.
+                slots!(0, u64::MAX);
+                slots!(8, u64::MAX);
+                slots!(16, u64::MAX);
+                slots!(24, u64::MAX);
+                slots!(32, u64::MAX);
+                slots!(40, u64::MAX);
+                slots!(48, u64::MAX);
+                slots!(56, u64::MAX);
             } else {
-                let x = base + off;
-                if bytes[cur.i + tag] == b'o' {
-                    if x + n > max_x || y >= max_y {
-                        return 63;
+                let mut from = 0;
+                loop {
+                    // The slots from `from` to the next token read one by one (or `read`).
+                    let to = if hard == 0 {
+                        read
+                    } else {
+                        hard.trailing_zeros() as usize
+                    };
+                    let mut c = from;
+                    while c + 8 <= to {
+                        slots!(c, u64::MAX);
+                        c += 8;
                     }
-                    runs.live(x, y, n);
+                    if c < to {
+                        slots!(c, below(8 * (to - c)));
+                    }
+                    if hard == 0 {
+                        break;
+                    }
+                    let tag = to;
+                    hard &= hard - 1;
+                    if !inside(acc, base, y) {
+                        *cur = resume;
+                        return Err(at + 128);
+                    }
+                    runs.bits(y, base, acc);
+                    let n = count_before(bytes, at + tag);
+                    if bytes[at + tag] == b'$' {
+                        y += n;
+                        if base + off > u32::MAX as u64 || y > u32::MAX as u64 {
+                            *cur = resume;
+                            return Err(at + 128);
+                        }
+                        (base, off, acc) = (0, 0, 0);
+                        // The next row starts after this `$`: a token boundary.
+                        let newlines = this.newlines & below(tag);
+                        resume = Cursor {
+                            i: at + tag + 1,
+                            x: 0,
+                            y,
+                            line: line + newlines.count_ones() as usize,
+                            line_start: match newlines {
+                                0 => line_start,
+                                _ => at + 64 - newlines.leading_zeros() as usize,
+                            },
+                        };
+                    } else {
+                        // A run of 25 to 99 cells.
+                        let x = base + off;
+                        if bytes[at + tag] == b'o' {
+                            if x + n > max_x || y >= max_y {
+                                *cur = resume;
+                                return Err(at + 128);
+                            }
+                            runs.live(x, y, n);
+                        }
+                        (base, off, acc) = ((x + n) & !63, (x + n) % 64, 0);
+                    }
+                    from = tag + 1;
                 }
-                (base, off, acc) = ((x + n) & !63, (x + n) % 64, 0);
             }
-            from = tag + 1;
-        }
+            let newlines = this.newlines & below(read);
+            if newlines != 0 {
+                line += newlines.count_ones() as usize;
+                line_start = at + 64 - newlines.leading_zeros() as usize;
+            }
+            if !whole {
+                break (plain, read);
+            }
+            (before, odd, at) = (this.digits, !odd, at + 64);
+        };
         if !inside(acc, base, y) || base + off > u32::MAX as u64 || y > u32::MAX as u64 {
-            return 63;
+            *cur = resume;
+            return Err(at + 128);
         }
         runs.bits(y, base, acc);
-        let newlines = s.newlines & below(read);
-        if newlines != 0 {
-            cur.line += newlines.count_ones() as usize;
-            cur.line_start = cur.i + 64 - newlines.leading_zeros() as usize;
-        }
-        (cur.x, cur.y) = (base + off, y);
-        cur.i += read;
-        plain
+        *cur = Cursor {
+            i: at + read,
+            x: base + off,
+            y,
+            line,
+            line_start,
+        };
+        Ok(plain)
     }
 
     /// From the start of a line at `i`: skips `#` lines (when no run count is pending), which
