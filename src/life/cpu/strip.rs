@@ -27,7 +27,27 @@
 //! once per chunk; a last strip that does not end on a vector boundary overlaps its neighbour.
 
 use super::{last_word_mask, RowEdges, Rows, Shape};
+use crate::life::rule::Topology;
 use crate::simd::{Simd, SimdKernel};
+
+/// Experiment knobs (temporary): SPEEDUP_K4_EDGE (1: edges in registers), SPEEDUP_K4_ASK (1:
+/// line 0's asks spread).
+fn knob(name: &str, cell: &'static std::sync::OnceLock<usize>, default: usize) -> usize {
+    *cell.get_or_init(|| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    })
+}
+fn knob_edge() -> usize {
+    static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    knob("SPEEDUP_K4_EDGE", &C, 1)
+}
+fn knob_ask() -> usize {
+    static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    knob("SPEEDUP_K4_ASK", &C, 1)
+}
 
 /// Most output rows one strip walks before moving right: the input and output lines of one strip
 /// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out) stay well inside a 32 KiB L1 when
@@ -183,6 +203,59 @@ unsafe fn sums_at<S: Simd>(s: S, p: *const u32) -> Sums<S::U32> {
     sums(s, load(s, p.sub(1)), load(s, p), load(s, p.add(1)))
 }
 
+/// Which strip of a row [`strip`] walks: one whose neighbours are all in memory beside it
+/// ([`INTERIOR`]), or the first or last strip of rows without edge words, whose neighbours
+/// beyond the row's ends come from the chunk's [`EdgeWords`] by a lane shift in registers.
+const INTERIOR: u8 = 0;
+const FIRST: u8 = 1;
+const LAST: u8 = 2;
+
+/// What lies beyond each chunk row's ends ([`RowEdges`]), for the first and last strips of rows
+/// that carry no edge words beside them (the grid's): entry `k` is chunk row `k`'s.
+struct EdgeWords {
+    /// The west neighbour of the row's first cell, in bit 31.
+    before: [u32; CHUNK_ROWS + 2],
+    /// ORed into the row's last word: the east neighbour of its last cell in the padding bit
+    /// past it (never bit 0), or 0.
+    patch: [u32; CHUNK_ROWS + 2],
+    /// The east neighbour of the last cell of a row of whole words, in bit 0, or 0.
+    after: [u32; CHUNK_ROWS + 2],
+}
+
+/// The sums of chunk row `k`'s `S::LANES` words at `p`, as strip `EDGE` of the row sees them:
+/// the first strip's west neighbours are its own words moved up a lane with the row's `before`
+/// in lane 0 (no load before the row's first word); the last strip's last word gets its
+/// `patch`, and its east neighbours are its words moved down a lane with `after` on top (no
+/// load past the row's last word).
+///
+/// # Safety
+/// As [`sums_at`] for an interior strip; for the first strip `p..p + S::LANES + 1` must be
+/// readable, for the last `p - 1..p + S::LANES`; `k < CHUNK_ROWS + 2`.
+#[inline(always)]
+unsafe fn row_sums<S: Simd, const EDGE: u8>(
+    s: S,
+    p: *const u32,
+    edges: &EdgeWords,
+    k: usize,
+) -> Sums<S::U32> {
+    match EDGE {
+        FIRST => {
+            let cells = load(s, p);
+            let west = s.shift_in_first_u32(cells, *edges.before.get_unchecked(k));
+            sums(s, west, cells, load(s, p.add(1)))
+        }
+        LAST => {
+            let cells = load(s, p);
+            // Only bit 0 of an east word is read, and the patch is never bit 0: the east
+            // words may come from the unpatched cells, off the patch's critical path.
+            let east = s.shift_in_last_u32(cells, *edges.after.get_unchecked(k));
+            let cells = s.or_last_lane_u32(cells, *edges.patch.get_unchecked(k));
+            sums(s, load(s, p.sub(1)), cells, east)
+        }
+        _ => sums_at(s, p),
+    }
+}
+
 /// Stores the next state of the middle row at `out`.
 ///
 /// # Safety
@@ -219,16 +292,18 @@ unsafe fn emit_row<S: Simd, const MASKED: bool>(
 /// Plain functions, not closures, compute the sums: a closure does not take on the caller's
 /// target features, and one that LLVM declined to inline passed its sums through the stack.
 #[inline(always)]
-unsafe fn strip<S: Simd, const MASKED: bool>(
+#[allow(clippy::too_many_arguments)]
+unsafe fn strip<S: Simd, const MASKED: bool, const EDGE: u8>(
     s: S,
     count: usize,
     row: impl Fn(usize) -> *const u32,
     out: impl Fn(usize) -> *mut u32,
     keep: S::U32,
     ahead: impl Fn(usize),
+    edges: &EdgeWords,
 ) {
-    let mut above = sums_at(s, row(0));
-    let mut mid = sums_at(s, row(1));
+    let mut above = row_sums::<S, EDGE>(s, row(0), edges, 0);
+    let mut mid = row_sums::<S, EDGE>(s, row(1), edges, 1);
     // Three rows a trip, so the rows' sums change roles by register naming: moving them up a
     // row each trip cost seven register moves per row, a sixth of the loop's instructions.
     let mut r = 0;
@@ -236,20 +311,20 @@ unsafe fn strip<S: Simd, const MASKED: bool>(
     while r + 3 <= count {
         let next = [row(r + 5), row(r + 6), row(r + 7)];
         ahead(r);
-        let b = sums_at(s, rows[0]);
+        let b = row_sums::<S, EDGE>(s, rows[0], edges, r + 2);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &b);
         ahead(r + 1);
-        let c = sums_at(s, rows[1]);
+        let c = row_sums::<S, EDGE>(s, rows[1], edges, r + 3);
         emit_row::<S, MASKED>(s, out(r + 1), keep, &mid, &b, &c);
         ahead(r + 2);
-        let d = sums_at(s, rows[2]);
+        let d = row_sums::<S, EDGE>(s, rows[2], edges, r + 4);
         emit_row::<S, MASKED>(s, out(r + 2), keep, &b, &c, &d);
         (above, mid) = (c, d);
         rows = next;
         r += 3;
     }
     while r < count {
-        let below = sums_at(s, row(r + 2));
+        let below = row_sums::<S, EDGE>(s, row(r + 2), edges, r + 2);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &below);
         (above, mid) = (mid, below);
         r += 1;
@@ -337,6 +412,12 @@ pub(crate) fn conway_band<'a, S: Simd>(
     let keep = s.load_u32(&keep_words[..lanes]);
     let last_at = wpr - lanes;
     let mut done = 0;
+    // Zero for a bounded row (dead beyond its ends); filled per chunk on a torus.
+    let mut edge_words = EdgeWords {
+        before: [0; CHUNK_ROWS + 2],
+        patch: [0; CHUNK_ROWS + 2],
+        after: [0; CHUNK_ROWS + 2],
+    };
     // SAFETY: every pointer below is into `out`, a row `rows` returned (`wpr` words, checked
     // above), the dead row or the edge lines, within the bounds each helper states: strips
     // start at word `lanes` at the least and end at `last_at + lanes = wpr` at the most.
@@ -364,7 +445,22 @@ pub(crate) fn conway_band<'a, S: Simd>(
             ptrs[chunk + 2..chunk + 2 + ROW_TABLE_PAD].fill(last_row);
             let edges = scratch.edges.as_mut_ptr();
             // Rows with their edge words in place need no edge lines: every strip reads them.
-            let edge_lines = if shape.halo_in { 0 } else { chunk + 2 };
+            // Without them, the first and last strips shift their neighbours in registers
+            // from the chunk's edge words (knob 1) or read the edge lines (knob 0).
+            let in_regs = !shape.halo_in && knob_edge() == 1;
+            let edge_lines = if shape.halo_in || in_regs { 0 } else { chunk + 2 };
+            if in_regs && shape.edge == Topology::Torus {
+                for k in 0..chunk + 2 {
+                    let e = if dead[k] {
+                        RowEdges::NONE
+                    } else {
+                        RowEdges::of(shape, std::slice::from_raw_parts(ptrs[k], wpr))
+                    };
+                    edge_words.before[k] = e.before;
+                    edge_words.patch[k] = e.last_patch;
+                    edge_words.after[k] = e.after;
+                }
+            }
             for k in 0..edge_lines {
                 // The first and last lines of a row a few rows on, for this loop's next trips:
                 // tile rows come from L2, and this loop, short and waiting on each row's last
@@ -417,61 +513,94 @@ pub(crate) fn conway_band<'a, S: Simd>(
                     prefetch(next_out.wrapping_add(r * stride + at));
                 }
             };
-            // Interior strips read their rows in place; the first and last read the edge lines,
-            // or the rows in place too where the rows carry their edge words.
-            let (mut at, end) = if shape.halo_in {
-                (0, last_at)
-            } else {
-                (lanes, last_at)
-            };
-            while at < end {
-                // A strip that starts a cache line (16 words) asks for that line; the first
-                // asks for line 0 too.
-                if next > 0 && (at % 16 < lanes || at == lanes) {
-                    if at == lanes && !shape.halo_in {
-                        ask(0);
-                    }
-                    if at % 16 < lanes {
-                        ask(at);
+            // Line 0 of the next chunk's rows read (`next + 2`) and written (`next`), shared
+            // out over the strips (knob 1) rather than asked at once at the first.
+            let line0_asks = 2 * next + 2;
+            let strips = last_at.div_ceil(lanes) + 1;
+            let spread = next > 0 && edge_lines == 0 && knob_ask() == 1;
+            let ask_line0 = |i: usize| {
+                for j in i * line0_asks / strips..(i + 1) * line0_asks / strips {
+                    if j < next + 2 {
+                        if !ahead[j].is_null() {
+                            prefetch(ahead[j]);
+                        }
+                    } else {
+                        prefetch(next_out.wrapping_add((j - next - 2) * stride));
                     }
                 }
-                // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
-                // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
-                strip::<S, false>(
-                    s,
-                    chunk,
-                    |k| ptrs.get_unchecked(k).add(at),
-                    out_at(at),
-                    keep,
-                    |r| prefetch(ptrs.get_unchecked(r + AHEAD_ROWS).wrapping_add(at + 16)),
-                );
+            };
+            // The asks before the strip at word `at`: a strip that starts a cache line (16
+            // words) asks for that line; line 0 is asked at the first strip, or spread.
+            let asks = |at: usize| {
+                if next == 0 {
+                    return;
+                }
+                if spread {
+                    ask_line0(at.div_ceil(lanes));
+                    if at % 16 < lanes && at >= 16 {
+                        ask(at);
+                    }
+                    return;
+                }
+                if at == lanes && edge_lines > 0 {
+                    ask(0);
+                }
+                if at % 16 < lanes {
+                    ask(at);
+                }
+            };
+            // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
+            // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
+            let table = &ptrs;
+            let prefetch_at = |at: usize| {
+                move |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(at + 16))
+            };
+            let row_at = |at: usize| move |k: usize| table.get_unchecked(k).add(at);
+            let ew = &edge_words;
+            // Interior strips read their rows in place; the first and last read the edge lines,
+            // shift in registers, or read the rows in place too where they carry edge words.
+            let mut at = if shape.halo_in { 0 } else { lanes };
+            if in_regs {
+                asks(0);
+                strip::<S, false, FIRST>(s, chunk, row_at(0), out_at(0), keep, prefetch_at(0), ew);
+            }
+            while at < last_at {
+                asks(at);
+                let (row, ahead) = (row_at(at), prefetch_at(at));
+                strip::<S, false, INTERIOR>(s, chunk, row, out_at(at), keep, ahead, ew);
                 at += lanes;
             }
-            if shape.halo_in {
-                strip::<S, true>(
-                    s,
-                    chunk,
-                    |k| ptrs.get_unchecked(k).add(last_at),
-                    out_at(last_at),
-                    keep,
-                    |r| prefetch(ptrs.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at)),
-                );
+            if shape.halo_in || in_regs {
+                if spread {
+                    ask_line0(strips - 1);
+                }
+                let ahead = |r: usize| {
+                    prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at))
+                };
+                let row = row_at(last_at);
+                if in_regs {
+                    strip::<S, true, LAST>(s, chunk, row, out_at(last_at), keep, ahead, ew);
+                } else {
+                    strip::<S, true, INTERIOR>(s, chunk, row, out_at(last_at), keep, ahead, ew);
+                }
             } else {
-                strip::<S, false>(
+                strip::<S, false, INTERIOR>(
                     s,
                     chunk,
                     |k| edges.wrapping_add(k * EDGE_STRIDE + 1),
                     out_at(0),
                     keep,
                     |_| {},
+                    ew,
                 );
-                strip::<S, true>(
+                strip::<S, true, INTERIOR>(
                     s,
                     chunk,
                     |k| edges.wrapping_add(k * EDGE_STRIDE + lanes + 3),
                     out_at(last_at),
                     keep,
                     |_| {},
+                    ew,
                 );
             }
             for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
