@@ -376,6 +376,75 @@ impl<'a, R: Rows<'a>> SimdKernel for ConwayBand<'_, R> {
     }
 }
 
+/// The next chunk's rows, read and written, which a chunk's strips ask for a line at a time
+/// while they run: on the grid (rows 512 bytes or more apart) each of those lines would
+/// otherwise be a demand miss to L3 when the next chunk's first strip walks down to it.
+struct NextChunk {
+    /// The rows the next chunk reads (`rows + 2`; null for a dead row).
+    read: [*const u32; CHUNK_ROWS + 2],
+    /// Rows in the next chunk (0: none, or rows not worth asking for).
+    rows: usize,
+    /// The next chunk's first output row, at the window's first word.
+    out: *mut u32,
+    stride: usize,
+    lanes: usize,
+    /// Line 0's asks each strip makes, in turn (0: all at the first strip). Lines 1 on are
+    /// mostly found by the hardware's stream prefetcher and ask cheaply; line 0 of every row
+    /// is a miss to L3, and ~58 of them at once filled the miss buffers at the first strip.
+    per_strip: usize,
+    /// The word of the first strip that asks (the first interior strip where the first strip
+    /// reads edge lines).
+    first_at: usize,
+}
+
+impl NextChunk {
+    /// Asks for the line at word `at` of every row of the next chunk.
+    #[inline(always)]
+    fn ask(&self, at: usize) {
+        for &p in self.read[..self.rows + 2].iter().filter(|p| !p.is_null()) {
+            prefetch(p.wrapping_add(at));
+        }
+        for r in 0..self.rows {
+            prefetch(self.out.wrapping_add(r * self.stride + at));
+        }
+    }
+
+    /// The asks before the strip at word `at`: a strip that starts a cache line (16 words)
+    /// asks for that line of every row; line 0 is asked at the first strip, or a share of it
+    /// at each.
+    #[inline(always)]
+    fn before_strip(&self, at: usize) {
+        if self.rows == 0 {
+            return;
+        }
+        let lanes = self.lanes;
+        if self.per_strip > 0 {
+            let all = 2 * self.rows + 2;
+            let start = (at.div_ceil(lanes) * self.per_strip).min(all);
+            for j in start..(start + self.per_strip).min(all) {
+                if j < self.rows + 2 {
+                    let p = self.read[j];
+                    if !p.is_null() {
+                        prefetch(p);
+                    }
+                } else {
+                    prefetch(self.out.wrapping_add((j - self.rows - 2) * self.stride));
+                }
+            }
+            if at % 16 < lanes && at >= 16 {
+                self.ask(at);
+            }
+            return;
+        }
+        if at == self.first_at && at != 0 {
+            self.ask(0);
+        }
+        if at % 16 < lanes {
+            self.ask(at);
+        }
+    }
+}
+
 /// Computes virtual rows `first_row..first_row + out.len() / stride` of the next generation of
 /// `rows` under B3/S23 into `out` (the shape's window of each row), with the vectors of `s`. The rows must [`fit`](fits) them. A
 /// row that `rows` reports dead (outside a bounded grid) stays dead.
@@ -494,61 +563,28 @@ pub(crate) fn conway_band<'a, S: Simd>(
             } else {
                 0
             };
-            let mut ahead = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
+            let mut asks = NextChunk {
+                read: [std::ptr::null::<u32>(); CHUNK_ROWS + 2],
+                rows: next,
+                // Past the end of `out` when there is no next chunk: never dereferenced then.
+                out: out_base.wrapping_add(chunk * stride),
+                stride,
+                lanes,
+                per_strip: 0,
+                first_at: if edge_lines > 0 { lanes } else { 0 },
+            };
             if next > 0 {
-                for (k, p) in ahead.iter_mut().enumerate().take(next + 2) {
+                for (k, p) in asks.read.iter_mut().enumerate().take(next + 2) {
                     *p = match rows(first + chunk as isize - 1 + k as isize) {
                         Some(row) => row.as_ptr(),
                         None => std::ptr::null(),
                     };
                 }
+                // Line 0's asks shared out over the strips (knob 1), not asked at the first.
+                if edge_lines == 0 && knob_ask() == 1 {
+                    asks.per_strip = (2 * next + 2).div_ceil(last_at.div_ceil(lanes) + 1);
+                }
             }
-            // Past the end of `out` when there is no next chunk: never dereferenced then.
-            let next_out = out_base.wrapping_add(chunk * stride);
-            let ask = |at: usize| {
-                for &p in ahead[..next + 2].iter().filter(|p| !p.is_null()) {
-                    prefetch(p.add(at));
-                }
-                for r in 0..next {
-                    prefetch(next_out.wrapping_add(r * stride + at));
-                }
-            };
-            // Line 0 of the next chunk's rows read (`next + 2`) and written (`next`), shared
-            // out over the strips (knob 1) rather than asked at once at the first.
-            let line0_asks = 2 * next + 2;
-            let strips = last_at.div_ceil(lanes) + 1;
-            let spread = next > 0 && edge_lines == 0 && knob_ask() == 1;
-            let ask_line0 = |i: usize| {
-                for j in i * line0_asks / strips..(i + 1) * line0_asks / strips {
-                    if j < next + 2 {
-                        if !ahead[j].is_null() {
-                            prefetch(ahead[j]);
-                        }
-                    } else {
-                        prefetch(next_out.wrapping_add((j - next - 2) * stride));
-                    }
-                }
-            };
-            // The asks before the strip at word `at`: a strip that starts a cache line (16
-            // words) asks for that line; line 0 is asked at the first strip, or spread.
-            let asks = |at: usize| {
-                if next == 0 {
-                    return;
-                }
-                if spread {
-                    ask_line0(at.div_ceil(lanes));
-                    if at % 16 < lanes && at >= 16 {
-                        ask(at);
-                    }
-                    return;
-                }
-                if at == lanes && edge_lines > 0 {
-                    ask(0);
-                }
-                if at % 16 < lanes {
-                    ask(at);
-                }
-            };
             // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
             // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
             let table = &ptrs;
@@ -561,19 +597,17 @@ pub(crate) fn conway_band<'a, S: Simd>(
             // shift in registers, or read the rows in place too where they carry edge words.
             let mut at = if shape.halo_in { 0 } else { lanes };
             if in_regs {
-                asks(0);
+                asks.before_strip(0);
                 strip::<S, false, FIRST>(s, chunk, row_at(0), out_at(0), keep, prefetch_at(0), ew);
             }
             while at < last_at {
-                asks(at);
+                asks.before_strip(at);
                 let (row, ahead) = (row_at(at), prefetch_at(at));
                 strip::<S, false, INTERIOR>(s, chunk, row, out_at(at), keep, ahead, ew);
                 at += lanes;
             }
             if shape.halo_in || in_regs {
-                if spread {
-                    ask_line0(strips - 1);
-                }
+                asks.before_strip(last_at);
                 let ahead = |r: usize| {
                     prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at))
                 };
