@@ -395,6 +395,12 @@ struct NextChunk {
     /// The word of the first strip that asks (the first interior strip where the first strip
     /// reads edge lines).
     first_at: usize,
+    /// Knob 2: every line's asks shared out evenly over the strips, `per_strip` at each, in
+    /// line order from the next ask (line `line`, item `item`: read rows then written rows).
+    even: bool,
+    lines: usize,
+    line: usize,
+    item: usize,
 }
 
 impl NextChunk {
@@ -413,11 +419,37 @@ impl NextChunk {
     /// asks for that line of every row; line 0 is asked at the first strip, or a share of it
     /// at each.
     #[inline(always)]
-    fn before_strip(&self, at: usize) {
+    fn before_strip(&mut self, at: usize) {
         if self.rows == 0 {
             return;
         }
         let lanes = self.lanes;
+        if self.even {
+            let all = 2 * self.rows + 2;
+            let (mut line, mut item) = (self.line, self.item);
+            for _ in 0..self.per_strip {
+                if line >= self.lines {
+                    break;
+                }
+                let at = line * 16;
+                if item < self.rows + 2 {
+                    let p = self.read[item];
+                    if !p.is_null() {
+                        prefetch(p.wrapping_add(at));
+                    }
+                } else {
+                    let r = item - self.rows - 2;
+                    prefetch(self.out.wrapping_add(r * self.stride + at));
+                }
+                item += 1;
+                if item == all {
+                    item = 0;
+                    line += 1;
+                }
+            }
+            (self.line, self.item) = (line, item);
+            return;
+        }
         if self.per_strip > 0 {
             let all = 2 * self.rows + 2;
             let start = (at.div_ceil(lanes) * self.per_strip).min(all);
@@ -572,6 +604,10 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 lanes,
                 per_strip: 0,
                 first_at: if edge_lines > 0 { lanes } else { 0 },
+                even: false,
+                lines: wpr.div_ceil(16),
+                line: 0,
+                item: 0,
             };
             if next > 0 {
                 for (k, p) in asks.read.iter_mut().enumerate().take(next + 2) {
@@ -581,8 +617,13 @@ pub(crate) fn conway_band<'a, S: Simd>(
                     };
                 }
                 // Line 0's asks shared out over the strips (knob 1), not asked at the first.
+                let strips = last_at.div_ceil(lanes) + 1;
                 if edge_lines == 0 && knob_ask() == 1 {
-                    asks.per_strip = (2 * next + 2).div_ceil(last_at.div_ceil(lanes) + 1);
+                    asks.per_strip = (2 * next + 2).div_ceil(strips);
+                }
+                if edge_lines == 0 && knob_ask() == 2 {
+                    asks.even = true;
+                    asks.per_strip = (asks.lines * (2 * next + 2)).div_ceil(strips);
                 }
             }
             // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
