@@ -44,6 +44,10 @@ fn knob_edge() -> usize {
     static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     knob("SPEEDUP_K4_EDGE", &C, 1)
 }
+fn knob_side() -> usize {
+    static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    knob("SPEEDUP_K4_SIDE", &C, 1)
+}
 fn knob_ask() -> usize {
     static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     knob("SPEEDUP_K4_ASK", &C, 1)
@@ -398,6 +402,10 @@ struct NextChunk {
     /// Knob 2: every line's asks shared out evenly over the strips, `per_strip` at each, in
     /// line order from the next ask (line `line`, item `item`: read rows then written rows).
     even: bool,
+    /// Whether the rows read and the rows written are asked for: not the tile buffer's
+    /// (rows with edge words), which are in L2 already (knob SPEEDUP_K4_SIDE=1).
+    read_side: bool,
+    write_side: bool,
     lines: usize,
     line: usize,
     item: usize,
@@ -407,11 +415,15 @@ impl NextChunk {
     /// Asks for the line at word `at` of every row of the next chunk.
     #[inline(always)]
     fn ask(&self, at: usize) {
-        for &p in self.read[..self.rows + 2].iter().filter(|p| !p.is_null()) {
-            prefetch(p.wrapping_add(at));
+        if self.read_side {
+            for &p in self.read[..self.rows + 2].iter().filter(|p| !p.is_null()) {
+                prefetch(p.wrapping_add(at));
+            }
         }
-        for r in 0..self.rows {
-            prefetch(self.out.wrapping_add(r * self.stride + at));
+        if self.write_side {
+            for r in 0..self.rows {
+                prefetch(self.out.wrapping_add(r * self.stride + at));
+            }
         }
     }
 
@@ -434,10 +446,10 @@ impl NextChunk {
                 let at = line * 16;
                 if item < self.rows + 2 {
                     let p = self.read[item];
-                    if !p.is_null() {
+                    if !p.is_null() && self.read_side {
                         prefetch(p.wrapping_add(at));
                     }
-                } else {
+                } else if self.write_side {
                     let r = item - self.rows - 2;
                     prefetch(self.out.wrapping_add(r * self.stride + at));
                 }
@@ -456,10 +468,10 @@ impl NextChunk {
             for j in start..(start + self.per_strip).min(all) {
                 if j < self.rows + 2 {
                     let p = self.read[j];
-                    if !p.is_null() {
+                    if !p.is_null() && self.read_side {
                         prefetch(p);
                     }
-                } else {
+                } else if self.write_side {
                     prefetch(self.out.wrapping_add((j - self.rows - 2) * self.stride));
                 }
             }
@@ -605,6 +617,8 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 per_strip: 0,
                 first_at: if edge_lines > 0 { lanes } else { 0 },
                 even: false,
+                read_side: !(shape.halo_in && knob_side() == 1),
+                write_side: !(shape.halo_out && knob_side() == 1),
                 lines: wpr.div_ceil(16),
                 line: 0,
                 item: 0,
