@@ -48,6 +48,10 @@ fn knob_side() -> usize {
     static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     knob("SPEEDUP_K4_SIDE", &C, 1)
 }
+fn knob_table() -> usize {
+    static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    knob("SPEEDUP_K4_TABLE", &C, 1)
+}
 fn knob_ask() -> usize {
     static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     knob("SPEEDUP_K4_ASK", &C, 1)
@@ -380,6 +384,22 @@ impl<'a, R: Rows<'a>> SimdKernel for ConwayBand<'_, R> {
     }
 }
 
+/// The first of rows `first..first + n` of `rows` where they are all live and `stride` words
+/// apart, found from the first and last alone (a chunk's row table then needs no look-up per
+/// row, which cost 2% of a 4096² tiled run in the tile generations): the rows of a grid or a
+/// tile buffer are evenly spaced between any two live rows unless they wrap round a torus,
+/// which puts the last row less than `(n - 1) * stride` words after the first.
+fn evenly_spaced<'a>(
+    rows: &impl Rows<'a>,
+    first: isize,
+    n: usize,
+    stride: usize,
+) -> Option<*const u32> {
+    let (a, b) = (rows(first)?, rows(first + n as isize - 1)?);
+    let span = (b.as_ptr() as usize).wrapping_sub(a.as_ptr() as usize);
+    (n >= 2 && span == (n - 1) * stride * 4).then_some(a.as_ptr())
+}
+
 /// The next chunk's rows, read and written, which a chunk's strips ask for a line at a time
 /// while they run: on the grid (rows 512 bytes or more apart) each of those lines would
 /// otherwise be a demand miss to L3 when the next chunk's first strip walks down to it.
@@ -402,6 +422,7 @@ struct NextChunk {
     /// Knob 2: every line's asks shared out evenly over the strips, `per_strip` at each, in
     /// line order from the next ask (line `line`, item `item`: read rows then written rows).
     even: bool,
+    also_last: bool,
     /// Whether the rows read and the rows written are asked for: not the tile buffer's
     /// (rows with edge words), which are in L2 already (knob SPEEDUP_K4_SIDE=1).
     read_side: bool,
@@ -464,18 +485,27 @@ impl NextChunk {
         }
         if self.per_strip > 0 {
             let all = 2 * self.rows + 2;
-            let start = (at.div_ceil(lanes) * self.per_strip).min(all);
-            for j in start..(start + self.per_strip).min(all) {
+            // Knob 3: the last line's asks too, after line 0's.
+            let (items, last_line) = if self.also_last {
+                (2 * all, (self.lines - 1) * 16)
+            } else {
+                (all, 0)
+            };
+            let start = (at.div_ceil(lanes) * self.per_strip).min(items);
+            for j in start..(start + self.per_strip).min(items) {
+                let (j, line) = if j < all { (j, 0) } else { (j - all, last_line) };
                 if j < self.rows + 2 {
                     let p = self.read[j];
                     if !p.is_null() && self.read_side {
-                        prefetch(p);
+                        prefetch(p.wrapping_add(line));
                     }
                 } else if self.write_side {
-                    prefetch(self.out.wrapping_add((j - self.rows - 2) * self.stride));
+                    let r = j - self.rows - 2;
+                    prefetch(self.out.wrapping_add(r * self.stride + line));
                 }
             }
-            if at % 16 < lanes && at >= 16 {
+            let asked = self.also_last && at / 16 == self.lines - 1;
+            if at % 16 < lanes && at >= 16 && !asked {
                 self.ask(at);
             }
             return;
@@ -542,7 +572,18 @@ pub(crate) fn conway_band<'a, S: Simd>(
             // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
             let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
             let mut dead = [false; CHUNK_ROWS + 2];
-            for k in 0..chunk + 2 {
+            let evenly = (knob_table() == 1)
+                .then(|| evenly_spaced(rows, first - 1, chunk + 2, read_stride))
+                .flatten();
+            if let Some(top) = evenly {
+                let top = top.add(row_skip);
+                for (k, p) in ptrs[..chunk + 2].iter_mut().enumerate() {
+                    *p = top.wrapping_add(k * read_stride);
+                }
+                debug_assert!((0..chunk + 2).all(|k| rows(first - 1 + k as isize)
+                    .is_some_and(|r| r.as_ptr().wrapping_add(row_skip) == ptrs[k])));
+            }
+            for k in (0..chunk + 2).filter(|_| evenly.is_none()) {
                 match rows(first - 1 + k as isize) {
                     Some(row) => {
                         debug_assert_eq!(row.len(), row_len);
@@ -617,6 +658,7 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 per_strip: 0,
                 first_at: if edge_lines > 0 { lanes } else { 0 },
                 even: false,
+                also_last: false,
                 read_side: !(shape.halo_in && knob_side() == 1),
                 write_side: !(shape.halo_out && knob_side() == 1),
                 lines: wpr.div_ceil(16),
@@ -624,16 +666,24 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 item: 0,
             };
             if next > 0 {
+                let top = first + chunk as isize - 1;
+                let evenly = (knob_table() == 1)
+                    .then(|| evenly_spaced(rows, top, next + 2, read_stride))
+                    .flatten();
                 for (k, p) in asks.read.iter_mut().enumerate().take(next + 2) {
-                    *p = match rows(first + chunk as isize - 1 + k as isize) {
-                        Some(row) => row.as_ptr(),
-                        None => std::ptr::null(),
+                    *p = match evenly {
+                        Some(top) => top.wrapping_add(k * read_stride),
+                        None => rows(top + k as isize).map_or(std::ptr::null(), <[u32]>::as_ptr),
                     };
                 }
                 // Line 0's asks shared out over the strips (knob 1), not asked at the first.
                 let strips = last_at.div_ceil(lanes) + 1;
                 if edge_lines == 0 && knob_ask() == 1 {
                     asks.per_strip = (2 * next + 2).div_ceil(strips);
+                }
+                if edge_lines == 0 && knob_ask() == 3 && asks.lines > 1 {
+                    asks.also_last = true;
+                    asks.per_strip = (4 * next + 4).div_ceil(strips);
                 }
                 if edge_lines == 0 && knob_ask() == 2 {
                     asks.even = true;
