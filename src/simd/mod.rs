@@ -548,11 +548,17 @@ mod tests {
         fn run<S: Simd>(self, s: S) -> Vec<String> {
             let n = S::LANES;
             let mut wrong = Vec::new();
-            let v: Vec<u32> = (0..n as u32).map(|l| 0x8000_0001 ^ (l * 0x0101_0110)).collect();
+            let v: Vec<u32> = (0..n as u32)
+                .map(|l| 0x8000_0001 ^ (l * 0x0101_0110))
+                .collect();
             let (x, y) = (0xdead_beef, 0x4000_0002);
             let first: Vec<u32> = (0..n).map(|l| if l == 0 { x } else { v[l - 1] }).collect();
-            let last: Vec<u32> = (0..n).map(|l| if l + 1 == n { y } else { v[l + 1] }).collect();
-            let ored: Vec<u32> = (0..n).map(|l| v[l] | if l + 1 == n { y } else { 0 }).collect();
+            let last: Vec<u32> = (0..n)
+                .map(|l| if l + 1 == n { y } else { v[l + 1] })
+                .collect();
+            let ored: Vec<u32> = (0..n)
+                .map(|l| v[l] | if l + 1 == n { y } else { 0 })
+                .collect();
             let vv = s.load_u32(&v);
             let mut out = vec![0u32; n];
             let cases = [

@@ -21,41 +21,16 @@
 //!
 //! The strip walks a chunk of rows at a time (at most `CHUNK_ROWS`, fewer where the rows fall in
 //! few cache sets: [`chunk_rows`]), so the cache lines a strip touches are still in
-//! L1 when the next strip (the other half of the same lines) walks down them. The first and the
-//! last strip of a row read their out-of-row neighbours (the torus wrap or dead cells, and the
-//! east neighbour patched into the last word's padding) from small per-row edge buffers made
-//! once per chunk; a last strip that does not end on a vector boundary overlaps its neighbour.
+//! L1 when the next strip (the other half of the same lines) walks down them. Every strip reads
+//! its rows in place. The out-of-row neighbours of a row's first and last cells (the torus wrap
+//! or dead cells, the east one patched into the last word's padding) are either in memory beside
+//! the row (tile buffers' edge words, `Shape::halo_in`) or, for the grid's rows, shifted into
+//! the first and last strips' vectors in registers from a few words per row made once per chunk
+//! ([`EdgeWords`]); a last strip that does not end on a vector boundary overlaps its neighbour.
 
 use super::{last_word_mask, RowEdges, Rows, Shape};
 use crate::life::rule::Topology;
 use crate::simd::{Simd, SimdKernel};
-
-/// Experiment knobs (temporary): SPEEDUP_K4_EDGE (1: edges in registers), SPEEDUP_K4_ASK (1:
-/// line 0's asks spread).
-fn knob(name: &str, cell: &'static std::sync::OnceLock<usize>, default: usize) -> usize {
-    *cell.get_or_init(|| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    })
-}
-fn knob_edge() -> usize {
-    static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    knob("SPEEDUP_K4_EDGE", &C, 1)
-}
-fn knob_side() -> usize {
-    static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    knob("SPEEDUP_K4_SIDE", &C, 1)
-}
-fn knob_table() -> usize {
-    static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    knob("SPEEDUP_K4_TABLE", &C, 1)
-}
-fn knob_ask() -> usize {
-    static C: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    knob("SPEEDUP_K4_ASK", &C, 1)
-}
 
 /// Most output rows one strip walks before moving right: the input and output lines of one strip
 /// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out) stay well inside a 32 KiB L1 when
@@ -102,7 +77,8 @@ fn chunk_rows(strides: [usize; 2]) -> usize {
         })
         .min()
         .unwrap_or(L1_SETS);
-    // The rows read (chunk + 2) and written (chunk) share those lines with the edge lines.
+    // The rows read (chunk + 2) and written (chunk) share those lines, less a few for the
+    // stack and the row table.
     ((sets * L1_WAYS).saturating_sub(8) / 2).clamp(MIN_CHUNK_ROWS, CHUNK_ROWS)
 }
 
@@ -119,27 +95,18 @@ fn prefetch(p: *const u32) {
     let _ = p;
 }
 
-/// Rows ahead whose ends the edge-line loop asks for.
-const FILL_AHEAD_ROWS: usize = 8;
-
 /// The widest vector the strip kernel runs with (AVX-512's 16 lanes, for the portable tests).
 const MAX_LANES: usize = 16;
 
-/// Words of edge buffer per row: the first strip's `[before, row[..L]]` and the last strip's
-/// `[row[n-L-1..n-1], last | patch, after]`.
-const EDGE_STRIDE: usize = 2 * MAX_LANES + 4;
-
-/// Per-band scratch of the strip kernel: one chunk's edge buffers and a dead row.
+/// Per-band scratch of the strip kernel: a dead row.
 #[derive(Clone, Debug)]
 pub(crate) struct StripScratch {
-    edges: Vec<u32>,
     dead: Vec<u32>,
 }
 
 impl StripScratch {
     pub(crate) fn new(wpr: usize) -> Self {
         StripScratch {
-            edges: vec![0; (CHUNK_ROWS + 2) * EDGE_STRIDE],
             // A dead word before and after the row, for strips that read rows' edge words in
             // place (`Shape::halo_in`).
             dead: vec![0; wpr + 2],
@@ -412,30 +379,24 @@ struct NextChunk {
     out: *mut u32,
     stride: usize,
     lanes: usize,
-    /// Line 0's asks each strip makes, in turn (0: all at the first strip). Lines 1 on are
-    /// mostly found by the hardware's stream prefetcher and ask cheaply; line 0 of every row
-    /// is a miss to L3, and ~58 of them at once filled the miss buffers at the first strip.
-    per_strip: usize,
-    /// The word of the first strip that asks (the first interior strip where the first strip
-    /// reads edge lines).
-    first_at: usize,
-    /// Knob 2: every line's asks shared out evenly over the strips, `per_strip` at each, in
-    /// line order from the next ask (line `line`, item `item`: read rows then written rows).
-    even: bool,
-    also_last: bool,
-    /// Whether the rows read and the rows written are asked for: not the tile buffer's
-    /// (rows with edge words), which are in L2 already (knob SPEEDUP_K4_SIDE=1).
+    /// Whether the rows read and the rows written are asked for: only the grid's, not a tile
+    /// buffer's (rows with edge words beside them), which are in L2 already. The asks stall
+    /// once the core's misses in flight are many; half as many made the tiled kernel 2–3%
+    /// faster (docs/performance.md, "Grid rows' edges in registers").
     read_side: bool,
     write_side: bool,
-    lines: usize,
-    line: usize,
-    item: usize,
 }
 
 impl NextChunk {
-    /// Asks for the line at word `at` of every row of the next chunk.
+    /// The asks before the strip at word `at`: a strip that starts a cache line (16 words)
+    /// asks for that line of every row of the next chunk. Spreading line 0's asks (misses to
+    /// L3, all at the first strip) over the strips measured slower, and all the lines' asks
+    /// evenly slower still.
     #[inline(always)]
-    fn ask(&self, at: usize) {
+    fn before_strip(&self, at: usize) {
+        if self.rows == 0 || at % 16 >= self.lanes {
+            return;
+        }
         if self.read_side {
             for &p in self.read[..self.rows + 2].iter().filter(|p| !p.is_null()) {
                 prefetch(p.wrapping_add(at));
@@ -445,76 +406,6 @@ impl NextChunk {
             for r in 0..self.rows {
                 prefetch(self.out.wrapping_add(r * self.stride + at));
             }
-        }
-    }
-
-    /// The asks before the strip at word `at`: a strip that starts a cache line (16 words)
-    /// asks for that line of every row; line 0 is asked at the first strip, or a share of it
-    /// at each.
-    #[inline(always)]
-    fn before_strip(&mut self, at: usize) {
-        if self.rows == 0 {
-            return;
-        }
-        let lanes = self.lanes;
-        if self.even {
-            let all = 2 * self.rows + 2;
-            let (mut line, mut item) = (self.line, self.item);
-            for _ in 0..self.per_strip {
-                if line >= self.lines {
-                    break;
-                }
-                let at = line * 16;
-                if item < self.rows + 2 {
-                    let p = self.read[item];
-                    if !p.is_null() && self.read_side {
-                        prefetch(p.wrapping_add(at));
-                    }
-                } else if self.write_side {
-                    let r = item - self.rows - 2;
-                    prefetch(self.out.wrapping_add(r * self.stride + at));
-                }
-                item += 1;
-                if item == all {
-                    item = 0;
-                    line += 1;
-                }
-            }
-            (self.line, self.item) = (line, item);
-            return;
-        }
-        if self.per_strip > 0 {
-            let all = 2 * self.rows + 2;
-            // Knob 3: the last line's asks too, after line 0's.
-            let (items, last_line) = if self.also_last {
-                (2 * all, (self.lines - 1) * 16)
-            } else {
-                (all, 0)
-            };
-            let start = (at.div_ceil(lanes) * self.per_strip).min(items);
-            for j in start..(start + self.per_strip).min(items) {
-                let (j, line) = if j < all { (j, 0) } else { (j - all, last_line) };
-                if j < self.rows + 2 {
-                    let p = self.read[j];
-                    if !p.is_null() && self.read_side {
-                        prefetch(p.wrapping_add(line));
-                    }
-                } else if self.write_side {
-                    let r = j - self.rows - 2;
-                    prefetch(self.out.wrapping_add(r * self.stride + line));
-                }
-            }
-            let asked = self.also_last && at / 16 == self.lines - 1;
-            if at % 16 < lanes && at >= 16 && !asked {
-                self.ask(at);
-            }
-            return;
-        }
-        if at == self.first_at && at != 0 {
-            self.ask(0);
-        }
-        if at % 16 < lanes {
-            self.ask(at);
         }
     }
 }
@@ -562,8 +453,9 @@ pub(crate) fn conway_band<'a, S: Simd>(
         after: [0; CHUNK_ROWS + 2],
     };
     // SAFETY: every pointer below is into `out`, a row `rows` returned (`wpr` words, checked
-    // above), the dead row or the edge lines, within the bounds each helper states: strips
-    // start at word `lanes` at the least and end at `last_at + lanes = wpr` at the most.
+    // above, with its edge words where `halo_in`) or the dead row, within the bounds each helper
+    // states: strips start at word 0 (the first reads no word before it unless the row has its
+    // edge words) and end at `last_at + lanes = wpr` (the last reads none past it unless so).
     unsafe {
         while done < count {
             let chunk = (count - done).min(chunk_rows);
@@ -572,38 +464,33 @@ pub(crate) fn conway_band<'a, S: Simd>(
             // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
             let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
             let mut dead = [false; CHUNK_ROWS + 2];
-            let evenly = (knob_table() == 1)
-                .then(|| evenly_spaced(rows, first - 1, chunk + 2, read_stride))
-                .flatten();
-            if let Some(top) = evenly {
+            if let Some(top) = evenly_spaced(rows, first - 1, chunk + 2, read_stride) {
                 let top = top.add(row_skip);
                 for (k, p) in ptrs[..chunk + 2].iter_mut().enumerate() {
                     *p = top.wrapping_add(k * read_stride);
                 }
                 debug_assert!((0..chunk + 2).all(|k| rows(first - 1 + k as isize)
                     .is_some_and(|r| r.as_ptr().wrapping_add(row_skip) == ptrs[k])));
-            }
-            for k in (0..chunk + 2).filter(|_| evenly.is_none()) {
-                match rows(first - 1 + k as isize) {
-                    Some(row) => {
-                        debug_assert_eq!(row.len(), row_len);
-                        ptrs[k] = row.as_ptr().add(row_skip);
-                    }
-                    None => {
-                        ptrs[k] = scratch.dead.as_ptr().add(1);
-                        dead[k] = true;
+            } else {
+                for k in 0..chunk + 2 {
+                    match rows(first - 1 + k as isize) {
+                        Some(row) => {
+                            debug_assert_eq!(row.len(), row_len);
+                            ptrs[k] = row.as_ptr().add(row_skip);
+                        }
+                        None => {
+                            ptrs[k] = scratch.dead.as_ptr().add(1);
+                            dead[k] = true;
+                        }
                     }
                 }
             }
             let last_row = ptrs[chunk + 1];
             ptrs[chunk + 2..chunk + 2 + ROW_TABLE_PAD].fill(last_row);
-            let edges = scratch.edges.as_mut_ptr();
-            // Rows with their edge words in place need no edge lines: every strip reads them.
-            // Without them, the first and last strips shift their neighbours in registers
-            // from the chunk's edge words (knob 1) or read the edge lines (knob 0).
-            let in_regs = !shape.halo_in && knob_edge() == 1;
-            let edge_lines = if shape.halo_in || in_regs { 0 } else { chunk + 2 };
-            if in_regs && shape.edge == Topology::Torus {
+            // Rows without edge words beside them (the grid's): the first and last strips
+            // shift their neighbours beyond the row's ends in from these, in registers.
+            // Bounded, they stay 0.
+            if !shape.halo_in && shape.edge == Topology::Torus {
                 for k in 0..chunk + 2 {
                     let e = if dead[k] {
                         RowEdges::NONE
@@ -615,34 +502,8 @@ pub(crate) fn conway_band<'a, S: Simd>(
                     edge_words.after[k] = e.after;
                 }
             }
-            for k in 0..edge_lines {
-                // The first and last lines of a row a few rows on, for this loop's next trips:
-                // tile rows come from L2, and this loop, short and waiting on each row's last
-                // word, took 7% of a 4096² run.
-                let soon = ptrs[k + FILL_AHEAD_ROWS];
-                prefetch(soon);
-                prefetch(soon.add(wpr - 1));
-                let line = edges.add(k * EDGE_STRIDE);
-                if dead[k] {
-                    std::ptr::write_bytes(line, 0, EDGE_STRIDE);
-                    continue;
-                }
-                let row = std::slice::from_raw_parts(ptrs[k], wpr);
-                let e = RowEdges::of(shape, row);
-                // The first strip's [before, row[0..=lanes]] and the last strip's
-                // [row[last_at - 1..wpr - 1], last word | patch, after].
-                *line = e.before;
-                std::ptr::copy_nonoverlapping(row.as_ptr(), line.add(1), lanes + 1);
-                let right = line.add(lanes + 2);
-                std::ptr::copy_nonoverlapping(row.as_ptr().add(last_at - 1), right, lanes);
-                *right.add(lanes) = row[wpr - 1] | e.last_patch;
-                *right.add(lanes + 1) = e.after;
-            }
             let out_base = out.as_mut_ptr().add(done * stride + shape.col0);
             let out_at = |at: usize| move |r: usize| out_base.add(r * stride + at);
-            // The next chunk's rows, read and written, asked for a line a strip while this chunk
-            // runs: on the grid (rows 512 bytes or more apart) each of its lines would otherwise
-            // be a demand miss to L3 when the first strip walks down to it.
             let next = if shape.prefetch {
                 (count - done - chunk).min(chunk_rows)
             } else {
@@ -655,39 +516,17 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 out: out_base.wrapping_add(chunk * stride),
                 stride,
                 lanes,
-                per_strip: 0,
-                first_at: if edge_lines > 0 { lanes } else { 0 },
-                even: false,
-                also_last: false,
-                read_side: !(shape.halo_in && knob_side() == 1),
-                write_side: !(shape.halo_out && knob_side() == 1),
-                lines: wpr.div_ceil(16),
-                line: 0,
-                item: 0,
+                read_side: !shape.halo_in,
+                write_side: !shape.halo_out,
             };
-            if next > 0 {
+            if next > 0 && asks.read_side {
                 let top = first + chunk as isize - 1;
-                let evenly = (knob_table() == 1)
-                    .then(|| evenly_spaced(rows, top, next + 2, read_stride))
-                    .flatten();
+                let evenly = evenly_spaced(rows, top, next + 2, read_stride);
                 for (k, p) in asks.read.iter_mut().enumerate().take(next + 2) {
                     *p = match evenly {
                         Some(top) => top.wrapping_add(k * read_stride),
                         None => rows(top + k as isize).map_or(std::ptr::null(), <[u32]>::as_ptr),
                     };
-                }
-                // Line 0's asks shared out over the strips (knob 1), not asked at the first.
-                let strips = last_at.div_ceil(lanes) + 1;
-                if edge_lines == 0 && knob_ask() == 1 {
-                    asks.per_strip = (2 * next + 2).div_ceil(strips);
-                }
-                if edge_lines == 0 && knob_ask() == 3 && asks.lines > 1 {
-                    asks.also_last = true;
-                    asks.per_strip = (4 * next + 4).div_ceil(strips);
-                }
-                if edge_lines == 0 && knob_ask() == 2 {
-                    asks.even = true;
-                    asks.per_strip = (asks.lines * (2 * next + 2)).div_ceil(strips);
                 }
             }
             // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
@@ -698,49 +537,38 @@ pub(crate) fn conway_band<'a, S: Simd>(
             };
             let row_at = |at: usize| move |k: usize| table.get_unchecked(k).add(at);
             let ew = &edge_words;
-            // Interior strips read their rows in place; the first and last read the edge lines,
-            // shift in registers, or read the rows in place too where they carry edge words.
-            let mut at = if shape.halo_in { 0 } else { lanes };
-            if in_regs {
-                asks.before_strip(0);
+            // Every strip reads its rows in place. Interior strips, and the first where the
+            // rows carry edge words, find every neighbour in memory; the first and last strips
+            // of the grid's rows shift in their edge words.
+            asks.before_strip(0);
+            if shape.halo_in {
+                strip::<S, false, INTERIOR>(
+                    s,
+                    chunk,
+                    row_at(0),
+                    out_at(0),
+                    keep,
+                    prefetch_at(0),
+                    ew,
+                );
+            } else {
                 strip::<S, false, FIRST>(s, chunk, row_at(0), out_at(0), keep, prefetch_at(0), ew);
             }
+            let mut at = lanes;
             while at < last_at {
                 asks.before_strip(at);
                 let (row, ahead) = (row_at(at), prefetch_at(at));
                 strip::<S, false, INTERIOR>(s, chunk, row, out_at(at), keep, ahead, ew);
                 at += lanes;
             }
-            if shape.halo_in || in_regs {
-                asks.before_strip(last_at);
-                let ahead = |r: usize| {
-                    prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at))
-                };
-                let row = row_at(last_at);
-                if in_regs {
-                    strip::<S, true, LAST>(s, chunk, row, out_at(last_at), keep, ahead, ew);
-                } else {
-                    strip::<S, true, INTERIOR>(s, chunk, row, out_at(last_at), keep, ahead, ew);
-                }
+            asks.before_strip(last_at);
+            let ahead =
+                |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at));
+            let (row, out_last) = (row_at(last_at), out_at(last_at));
+            if shape.halo_in {
+                strip::<S, true, INTERIOR>(s, chunk, row, out_last, keep, ahead, ew);
             } else {
-                strip::<S, false, INTERIOR>(
-                    s,
-                    chunk,
-                    |k| edges.wrapping_add(k * EDGE_STRIDE + 1),
-                    out_at(0),
-                    keep,
-                    |_| {},
-                    ew,
-                );
-                strip::<S, true, INTERIOR>(
-                    s,
-                    chunk,
-                    |k| edges.wrapping_add(k * EDGE_STRIDE + lanes + 3),
-                    out_at(last_at),
-                    keep,
-                    |_| {},
-                    ew,
-                );
+                strip::<S, true, LAST>(s, chunk, row, out_last, keep, ahead, ew);
             }
             for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
                 out[(done + r) * stride + shape.col0..][..wpr].fill(0);
@@ -936,6 +764,29 @@ mod tests {
             check_edges_in_place(Portable::<8>, &grid, topology);
             check_edges_in_place(Portable::<4>, &grid, topology);
         }
+    }
+
+    #[test]
+    fn evenly_spaced_tables_only_where_no_row_wraps_or_is_dead() {
+        // A 10-row grid, 5 words a row: rows 2..8 are evenly spaced; a torus wraps rows 8..12
+        // round to 0 and 1, and bounded rows past the end are dead.
+        let grid = Grid::random(150, 10, 0.5, 3).unwrap();
+        let words = grid.words();
+        for topology in [Topology::Torus, Topology::Bounded] {
+            let shape = Shape::whole(&grid, topology, Rule::CONWAY, Isa::Scalar);
+            let rows = grid_rows(&shape, words);
+            assert_eq!(evenly_spaced(&rows, 2, 6, 5), Some(words[10..].as_ptr()));
+            assert_eq!(evenly_spaced(&rows, 8, 4, 5), None, "{topology}");
+            assert_eq!(evenly_spaced(&rows, -1, 3, 5), None, "{topology}");
+            assert_eq!(evenly_spaced(&rows, 2, 6, 4), None, "wrong stride");
+        }
+        // A torus just as tall as the span: the last row is the first again.
+        let grid = Grid::random(150, 5, 0.5, 3).unwrap();
+        let shape = Shape::whole(&grid, Topology::Torus, Rule::CONWAY, Isa::Scalar);
+        assert_eq!(
+            evenly_spaced(&grid_rows(&shape, grid.words()), 0, 6, 5),
+            None
+        );
     }
 
     #[test]

@@ -183,7 +183,8 @@ unsafe impl Simd for Avx2 {
     #[inline(always)]
     fn or_last_lane_u32(self, v: __m256i, x: u32) -> __m256i {
         unsafe {
-            let top = _mm256_blend_epi32::<0x80>(_mm256_setzero_si256(), _mm256_set1_epi32(x as i32));
+            let top =
+                _mm256_blend_epi32::<0x80>(_mm256_setzero_si256(), _mm256_set1_epi32(x as i32));
             _mm256_or_si256(v, top)
         }
     }
