@@ -135,6 +135,15 @@ pub(crate) unsafe trait Simd: Copy + Send + Sync + 'static {
     /// Each lane as two signed 16-bit halves: `lo(a)·lo(b) + hi(a)·hi(b)` in 32 bits (x86's
     /// `pmaddwd`).
     fn madd16(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// The lanes moved up one place, `first` into lane 0: `[first, v[0], .., v[LANES - 2]]`.
+    /// The Life strip kernel makes a row's first vector's west neighbours with it (`vpermd` +
+    /// `vpblendd` on AVX2, `valignd` on AVX-512, a byte shift on SSE2, `ext` on NEON).
+    fn shift_in_first_u32(self, v: Self::U32, first: u32) -> Self::U32;
+    /// The lanes moved down one place, `last` into the top lane: `[v[1], .., v[LANES - 1],
+    /// last]` (a row's last vector's east neighbours).
+    fn shift_in_last_u32(self, v: Self::U32, last: u32) -> Self::U32;
+    /// `v` with `x` ORed into its top lane, the other lanes as they are.
+    fn or_last_lane_u32(self, v: Self::U32, x: u32) -> Self::U32;
     /// `a ^ b ^ c`.
     #[inline(always)]
     fn xor3(self, a: Self::U32, b: Self::U32, c: Self::U32) -> Self::U32 {
@@ -523,6 +532,58 @@ mod tests {
                 Vec::<String>::new(),
                 "{isa}"
             );
+        }
+        if !Isa::Avx512.is_supported() {
+            eprintln!("avx512 skipped: this CPU has no AVX-512 (its 16-lane logic is checked by the portable vector)");
+        }
+    }
+
+    /// The lane shifts against plain arrays: every lane of every result, with values whose
+    /// top and bottom bits differ from lane to lane.
+    struct LaneShifts;
+
+    impl SimdKernel for LaneShifts {
+        type Output = Vec<String>;
+        #[inline(always)]
+        fn run<S: Simd>(self, s: S) -> Vec<String> {
+            let n = S::LANES;
+            let mut wrong = Vec::new();
+            let v: Vec<u32> = (0..n as u32)
+                .map(|l| 0x8000_0001 ^ (l * 0x0101_0110))
+                .collect();
+            let (x, y) = (0xdead_beef, 0x4000_0002);
+            let first: Vec<u32> = (0..n).map(|l| if l == 0 { x } else { v[l - 1] }).collect();
+            let last: Vec<u32> = (0..n)
+                .map(|l| if l + 1 == n { y } else { v[l + 1] })
+                .collect();
+            let ored: Vec<u32> = (0..n)
+                .map(|l| v[l] | if l + 1 == n { y } else { 0 })
+                .collect();
+            let vv = s.load_u32(&v);
+            let mut out = vec![0u32; n];
+            let cases = [
+                ("shift_in_first", s.shift_in_first_u32(vv, x), first),
+                ("shift_in_last", s.shift_in_last_u32(vv, y), last),
+                ("or_last_lane", s.or_last_lane_u32(vv, y), ored),
+            ];
+            for (name, got, want) in cases {
+                s.store_u32(got, &mut out);
+                if out != want {
+                    wrong.push(format!("{name}: {out:x?} != {want:x?}"));
+                }
+            }
+            wrong
+        }
+    }
+
+    #[test]
+    fn every_level_shifts_lanes_in() {
+        assert_eq!(LaneShifts.run(Portable::<16>), Vec::<String>::new());
+        assert_eq!(LaneShifts.run(Portable::<8>), Vec::<String>::new());
+        assert_eq!(LaneShifts.run(Portable::<3>), Vec::<String>::new());
+        assert_eq!(LaneShifts.run(Portable::<1>), Vec::<String>::new());
+        for &isa in Isa::detected() {
+            assert_eq!(dispatch(isa, LaneShifts), Vec::<String>::new(), "{isa}");
         }
         if !Isa::Avx512.is_supported() {
             eprintln!("avx512 skipped: this CPU has no AVX-512 (its 16-lane logic is checked by the portable vector)");

@@ -168,6 +168,18 @@ unsafe impl<const N: usize> Simd for Portable<N> {
     fn madd16(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
         each_u32(a, b, madd16_lane)
     }
+    #[inline(always)]
+    fn shift_in_first_u32(self, v: [u32; N], first: u32) -> [u32; N] {
+        std::array::from_fn(|l| if l == 0 { first } else { v[l - 1] })
+    }
+    #[inline(always)]
+    fn shift_in_last_u32(self, v: [u32; N], last: u32) -> [u32; N] {
+        std::array::from_fn(|l| if l + 1 == N { last } else { v[l + 1] })
+    }
+    #[inline(always)]
+    fn or_last_lane_u32(self, v: [u32; N], x: u32) -> [u32; N] {
+        std::array::from_fn(|l| if l + 1 == N { v[l] | x } else { v[l] })
+    }
 }
 
 #[inline(always)]

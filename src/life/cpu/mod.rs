@@ -66,14 +66,17 @@ pub(crate) struct Shape {
     /// Whether the strip kernel asks for the next chunk's rows ahead (`strip::prefetch`): for
     /// rows read from or written to the grid, which come from L3 or memory; not between tile
     /// buffers, whose rows are in L2 already and where the hints only cost instructions (a
-    /// 2048² grid stepped 12–18% slower with them everywhere).
+    /// 2048² grid stepped 12–18% slower with them everywhere). Of a generation between the grid
+    /// and a tile buffer only the grid's side is asked for (rows with edge words, `halo_in` or
+    /// `halo_out`, are the tile buffer's).
     pub prefetch: bool,
     /// Whether the rows read carry their edge words in place (the strip kernel only): `Rows`
     /// hands out each row with the word before it, whose bit 31 is the west neighbour of the
     /// row's first cell, and the word after it, whose bit 0 is the east neighbour of its last
     /// cell unless that neighbour is patched into the last word's padding ([`RowEdges`]). Tile
-    /// buffers hold them, written by the generation before (`halo_out`), so the strips of the
-    /// generations between tiles need no per-row edge lines.
+    /// buffers hold them, written by the generation before (`halo_out`), so the first and last
+    /// strips of the generations between tiles read them in place; rows without them (the
+    /// grid's) get them shifted in, in registers (`strip::EdgeWords`).
     pub halo_in: bool,
     /// Whether the kernel writes those edge words beside each output row (the strip kernel
     /// only; the output has a word free before and after every row).
@@ -169,7 +172,7 @@ const BLOCK: usize = 256;
 pub(crate) struct RowSums {
     ones: [Vec<u32>; 3],
     twos: [Vec<u32>; 3],
-    /// The column-strip kernel's edge buffers (B3/S23 below AVX-512).
+    /// The column-strip kernel's dead row (B3/S23 below AVX-512).
     strip: strip::StripScratch,
 }
 
@@ -214,7 +217,14 @@ pub(crate) struct RowEdges {
 }
 
 impl RowEdges {
-    fn of(shape: &Shape, row: &[u32]) -> Self {
+    /// A row with nothing live beyond its ends (and a dead row's).
+    pub(crate) const NONE: RowEdges = RowEdges {
+        before: 0,
+        last_patch: 0,
+        after: 0,
+    };
+
+    pub(crate) fn of(shape: &Shape, row: &[u32]) -> Self {
         let width = shape.width;
         let last_bit = (width - 1) % 32;
         let (west_in, east_in) = match shape.edge {
@@ -421,10 +431,12 @@ fn grid_rows<'a>(shape: &Shape, words: &'a [u32]) -> impl Rows<'a> {
         shape.topology == Topology::Torus,
     );
     move |y: isize| {
-        let y = if torus {
-            y.rem_euclid(h)
-        } else if (0..h).contains(&y) {
+        // Rows inside the grid first: `rem_euclid` divides, and the strip kernel looks up
+        // every row of a chunk (a division each was 1% of a 4096² tiled run).
+        let y = if (0..h).contains(&y) {
             y
+        } else if torus {
+            y.rem_euclid(h)
         } else {
             return None;
         };

@@ -21,12 +21,15 @@
 //!
 //! The strip walks a chunk of rows at a time (at most `CHUNK_ROWS`, fewer where the rows fall in
 //! few cache sets: [`chunk_rows`]), so the cache lines a strip touches are still in
-//! L1 when the next strip (the other half of the same lines) walks down them. The first and the
-//! last strip of a row read their out-of-row neighbours (the torus wrap or dead cells, and the
-//! east neighbour patched into the last word's padding) from small per-row edge buffers made
-//! once per chunk; a last strip that does not end on a vector boundary overlaps its neighbour.
+//! L1 when the next strip (the other half of the same lines) walks down them. Every strip reads
+//! its rows in place. The out-of-row neighbours of a row's first and last cells (the torus wrap
+//! or dead cells, the east one patched into the last word's padding) are either in memory beside
+//! the row (tile buffers' edge words, `Shape::halo_in`) or, for the grid's rows, shifted into
+//! the first and last strips' vectors in registers from a few words per row made once per chunk
+//! ([`EdgeWords`]); a last strip that does not end on a vector boundary overlaps its neighbour.
 
 use super::{last_word_mask, RowEdges, Rows, Shape};
+use crate::life::rule::Topology;
 use crate::simd::{Simd, SimdKernel};
 
 /// Most output rows one strip walks before moving right: the input and output lines of one strip
@@ -74,7 +77,8 @@ fn chunk_rows(strides: [usize; 2]) -> usize {
         })
         .min()
         .unwrap_or(L1_SETS);
-    // The rows read (chunk + 2) and written (chunk) share those lines with the edge lines.
+    // The rows read (chunk + 2) and written (chunk) share those lines, less a few for the
+    // stack and the row table.
     ((sets * L1_WAYS).saturating_sub(8) / 2).clamp(MIN_CHUNK_ROWS, CHUNK_ROWS)
 }
 
@@ -91,27 +95,18 @@ fn prefetch(p: *const u32) {
     let _ = p;
 }
 
-/// Rows ahead whose ends the edge-line loop asks for.
-const FILL_AHEAD_ROWS: usize = 8;
-
 /// The widest vector the strip kernel runs with (AVX-512's 16 lanes, for the portable tests).
 const MAX_LANES: usize = 16;
 
-/// Words of edge buffer per row: the first strip's `[before, row[..L]]` and the last strip's
-/// `[row[n-L-1..n-1], last | patch, after]`.
-const EDGE_STRIDE: usize = 2 * MAX_LANES + 4;
-
-/// Per-band scratch of the strip kernel: one chunk's edge buffers and a dead row.
+/// Per-band scratch of the strip kernel: a dead row.
 #[derive(Clone, Debug)]
 pub(crate) struct StripScratch {
-    edges: Vec<u32>,
     dead: Vec<u32>,
 }
 
 impl StripScratch {
     pub(crate) fn new(wpr: usize) -> Self {
         StripScratch {
-            edges: vec![0; (CHUNK_ROWS + 2) * EDGE_STRIDE],
             // A dead word before and after the row, for strips that read rows' edge words in
             // place (`Shape::halo_in`).
             dead: vec![0; wpr + 2],
@@ -183,6 +178,59 @@ unsafe fn sums_at<S: Simd>(s: S, p: *const u32) -> Sums<S::U32> {
     sums(s, load(s, p.sub(1)), load(s, p), load(s, p.add(1)))
 }
 
+/// Which strip of a row [`strip`] walks: one whose neighbours are all in memory beside it
+/// ([`INTERIOR`]), or the first or last strip of rows without edge words, whose neighbours
+/// beyond the row's ends come from the chunk's [`EdgeWords`] by a lane shift in registers.
+const INTERIOR: u8 = 0;
+const FIRST: u8 = 1;
+const LAST: u8 = 2;
+
+/// What lies beyond each chunk row's ends ([`RowEdges`]), for the first and last strips of rows
+/// that carry no edge words beside them (the grid's): entry `k` is chunk row `k`'s.
+struct EdgeWords {
+    /// The west neighbour of the row's first cell, in bit 31.
+    before: [u32; CHUNK_ROWS + 2],
+    /// ORed into the row's last word: the east neighbour of its last cell in the padding bit
+    /// past it (never bit 0), or 0.
+    patch: [u32; CHUNK_ROWS + 2],
+    /// The east neighbour of the last cell of a row of whole words, in bit 0, or 0.
+    after: [u32; CHUNK_ROWS + 2],
+}
+
+/// The sums of chunk row `k`'s `S::LANES` words at `p`, as strip `EDGE` of the row sees them:
+/// the first strip's west neighbours are its own words moved up a lane with the row's `before`
+/// in lane 0 (no load before the row's first word); the last strip's last word gets its
+/// `patch`, and its east neighbours are its words moved down a lane with `after` on top (no
+/// load past the row's last word).
+///
+/// # Safety
+/// As [`sums_at`] for an interior strip; for the first strip `p..p + S::LANES + 1` must be
+/// readable, for the last `p - 1..p + S::LANES`; `k < CHUNK_ROWS + 2`.
+#[inline(always)]
+unsafe fn row_sums<S: Simd, const EDGE: u8>(
+    s: S,
+    p: *const u32,
+    edges: &EdgeWords,
+    k: usize,
+) -> Sums<S::U32> {
+    match EDGE {
+        FIRST => {
+            let cells = load(s, p);
+            let west = s.shift_in_first_u32(cells, *edges.before.get_unchecked(k));
+            sums(s, west, cells, load(s, p.add(1)))
+        }
+        LAST => {
+            let cells = load(s, p);
+            // Only bit 0 of an east word is read, and the patch is never bit 0: the east
+            // words may come from the unpatched cells, off the patch's critical path.
+            let east = s.shift_in_last_u32(cells, *edges.after.get_unchecked(k));
+            let cells = s.or_last_lane_u32(cells, *edges.patch.get_unchecked(k));
+            sums(s, load(s, p.sub(1)), cells, east)
+        }
+        _ => sums_at(s, p),
+    }
+}
+
 /// Stores the next state of the middle row at `out`.
 ///
 /// # Safety
@@ -219,16 +267,18 @@ unsafe fn emit_row<S: Simd, const MASKED: bool>(
 /// Plain functions, not closures, compute the sums: a closure does not take on the caller's
 /// target features, and one that LLVM declined to inline passed its sums through the stack.
 #[inline(always)]
-unsafe fn strip<S: Simd, const MASKED: bool>(
+#[allow(clippy::too_many_arguments)]
+unsafe fn strip<S: Simd, const MASKED: bool, const EDGE: u8>(
     s: S,
     count: usize,
     row: impl Fn(usize) -> *const u32,
     out: impl Fn(usize) -> *mut u32,
     keep: S::U32,
     ahead: impl Fn(usize),
+    edges: &EdgeWords,
 ) {
-    let mut above = sums_at(s, row(0));
-    let mut mid = sums_at(s, row(1));
+    let mut above = row_sums::<S, EDGE>(s, row(0), edges, 0);
+    let mut mid = row_sums::<S, EDGE>(s, row(1), edges, 1);
     // Three rows a trip, so the rows' sums change roles by register naming: moving them up a
     // row each trip cost seven register moves per row, a sixth of the loop's instructions.
     let mut r = 0;
@@ -236,20 +286,20 @@ unsafe fn strip<S: Simd, const MASKED: bool>(
     while r + 3 <= count {
         let next = [row(r + 5), row(r + 6), row(r + 7)];
         ahead(r);
-        let b = sums_at(s, rows[0]);
+        let b = row_sums::<S, EDGE>(s, rows[0], edges, r + 2);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &b);
         ahead(r + 1);
-        let c = sums_at(s, rows[1]);
+        let c = row_sums::<S, EDGE>(s, rows[1], edges, r + 3);
         emit_row::<S, MASKED>(s, out(r + 1), keep, &mid, &b, &c);
         ahead(r + 2);
-        let d = sums_at(s, rows[2]);
+        let d = row_sums::<S, EDGE>(s, rows[2], edges, r + 4);
         emit_row::<S, MASKED>(s, out(r + 2), keep, &b, &c, &d);
         (above, mid) = (c, d);
         rows = next;
         r += 3;
     }
     while r < count {
-        let below = sums_at(s, row(r + 2));
+        let below = row_sums::<S, EDGE>(s, row(r + 2), edges, r + 2);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &below);
         (above, mid) = (mid, below);
         r += 1;
@@ -301,6 +351,65 @@ impl<'a, R: Rows<'a>> SimdKernel for ConwayBand<'_, R> {
     }
 }
 
+/// The first of rows `first..first + n` of `rows` where they are all live and `stride` words
+/// apart, found from the first and last alone (a chunk's row table then needs no look-up per
+/// row, which cost 2% of a 4096² tiled run in the tile generations): the rows of a grid or a
+/// tile buffer are evenly spaced between any two live rows unless they wrap round a torus,
+/// which puts the last row less than `(n - 1) * stride` words after the first.
+fn evenly_spaced<'a>(
+    rows: &impl Rows<'a>,
+    first: isize,
+    n: usize,
+    stride: usize,
+) -> Option<*const u32> {
+    let (a, b) = (rows(first)?, rows(first + n as isize - 1)?);
+    let span = (b.as_ptr() as usize).wrapping_sub(a.as_ptr() as usize);
+    (n >= 2 && span == (n - 1) * stride * 4).then_some(a.as_ptr())
+}
+
+/// The next chunk's rows, read and written, which a chunk's strips ask for a line at a time
+/// while they run: on the grid (rows 512 bytes or more apart) each of those lines would
+/// otherwise be a demand miss to L3 when the next chunk's first strip walks down to it.
+struct NextChunk {
+    /// The rows the next chunk reads (`rows + 2`; null for a dead row).
+    read: [*const u32; CHUNK_ROWS + 2],
+    /// Rows in the next chunk (0: none, or rows not worth asking for).
+    rows: usize,
+    /// The next chunk's first output row, at the window's first word.
+    out: *mut u32,
+    stride: usize,
+    lanes: usize,
+    /// Whether the rows read and the rows written are asked for: only the grid's, not a tile
+    /// buffer's (rows with edge words beside them), which are in L2 already. The asks stall
+    /// once the core's misses in flight are many; half as many made the tiled kernel 2–3%
+    /// faster (docs/performance.md, "Grid rows' edges in registers").
+    read_side: bool,
+    write_side: bool,
+}
+
+impl NextChunk {
+    /// The asks before the strip at word `at`: a strip that starts a cache line (16 words)
+    /// asks for that line of every row of the next chunk. Spreading line 0's asks (misses to
+    /// L3, all at the first strip) over the strips measured slower, and all the lines' asks
+    /// evenly slower still.
+    #[inline(always)]
+    fn before_strip(&self, at: usize) {
+        if self.rows == 0 || at % 16 >= self.lanes {
+            return;
+        }
+        if self.read_side {
+            for &p in self.read[..self.rows + 2].iter().filter(|p| !p.is_null()) {
+                prefetch(p.wrapping_add(at));
+            }
+        }
+        if self.write_side {
+            for r in 0..self.rows {
+                prefetch(self.out.wrapping_add(r * self.stride + at));
+            }
+        }
+    }
+}
+
 /// Computes virtual rows `first_row..first_row + out.len() / stride` of the next generation of
 /// `rows` under B3/S23 into `out` (the shape's window of each row), with the vectors of `s`. The rows must [`fit`](fits) them. A
 /// row that `rows` reports dead (outside a bounded grid) stays dead.
@@ -337,9 +446,16 @@ pub(crate) fn conway_band<'a, S: Simd>(
     let keep = s.load_u32(&keep_words[..lanes]);
     let last_at = wpr - lanes;
     let mut done = 0;
+    // Zero for a bounded row (dead beyond its ends); filled per chunk on a torus.
+    let mut edge_words = EdgeWords {
+        before: [0; CHUNK_ROWS + 2],
+        patch: [0; CHUNK_ROWS + 2],
+        after: [0; CHUNK_ROWS + 2],
+    };
     // SAFETY: every pointer below is into `out`, a row `rows` returned (`wpr` words, checked
-    // above), the dead row or the edge lines, within the bounds each helper states: strips
-    // start at word `lanes` at the least and end at `last_at + lanes = wpr` at the most.
+    // above, with its edge words where `halo_in`) or the dead row, within the bounds each helper
+    // states: strips start at word 0 (the first reads no word before it unless the row has its
+    // edge words) and end at `last_at + lanes = wpr` (the last reads none past it unless so).
     unsafe {
         while done < count {
             let chunk = (count - done).min(chunk_rows);
@@ -348,131 +464,111 @@ pub(crate) fn conway_band<'a, S: Simd>(
             // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
             let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
             let mut dead = [false; CHUNK_ROWS + 2];
-            for k in 0..chunk + 2 {
-                match rows(first - 1 + k as isize) {
-                    Some(row) => {
-                        debug_assert_eq!(row.len(), row_len);
-                        ptrs[k] = row.as_ptr().add(row_skip);
-                    }
-                    None => {
-                        ptrs[k] = scratch.dead.as_ptr().add(1);
-                        dead[k] = true;
+            if let Some(top) = evenly_spaced(rows, first - 1, chunk + 2, read_stride) {
+                let top = top.add(row_skip);
+                for (k, p) in ptrs[..chunk + 2].iter_mut().enumerate() {
+                    *p = top.wrapping_add(k * read_stride);
+                }
+                debug_assert!((0..chunk + 2).all(|k| rows(first - 1 + k as isize)
+                    .is_some_and(|r| r.as_ptr().wrapping_add(row_skip) == ptrs[k])));
+            } else {
+                for k in 0..chunk + 2 {
+                    match rows(first - 1 + k as isize) {
+                        Some(row) => {
+                            debug_assert_eq!(row.len(), row_len);
+                            ptrs[k] = row.as_ptr().add(row_skip);
+                        }
+                        None => {
+                            ptrs[k] = scratch.dead.as_ptr().add(1);
+                            dead[k] = true;
+                        }
                     }
                 }
             }
             let last_row = ptrs[chunk + 1];
             ptrs[chunk + 2..chunk + 2 + ROW_TABLE_PAD].fill(last_row);
-            let edges = scratch.edges.as_mut_ptr();
-            // Rows with their edge words in place need no edge lines: every strip reads them.
-            let edge_lines = if shape.halo_in { 0 } else { chunk + 2 };
-            for k in 0..edge_lines {
-                // The first and last lines of a row a few rows on, for this loop's next trips:
-                // tile rows come from L2, and this loop, short and waiting on each row's last
-                // word, took 7% of a 4096² run.
-                let soon = ptrs[k + FILL_AHEAD_ROWS];
-                prefetch(soon);
-                prefetch(soon.add(wpr - 1));
-                let line = edges.add(k * EDGE_STRIDE);
-                if dead[k] {
-                    std::ptr::write_bytes(line, 0, EDGE_STRIDE);
-                    continue;
+            // Rows without edge words beside them (the grid's): the first and last strips
+            // shift their neighbours beyond the row's ends in from these, in registers.
+            // Bounded, they stay 0.
+            if !shape.halo_in && shape.edge == Topology::Torus {
+                for k in 0..chunk + 2 {
+                    let e = if dead[k] {
+                        RowEdges::NONE
+                    } else {
+                        RowEdges::of(shape, std::slice::from_raw_parts(ptrs[k], wpr))
+                    };
+                    edge_words.before[k] = e.before;
+                    edge_words.patch[k] = e.last_patch;
+                    edge_words.after[k] = e.after;
                 }
-                let row = std::slice::from_raw_parts(ptrs[k], wpr);
-                let e = RowEdges::of(shape, row);
-                // The first strip's [before, row[0..=lanes]] and the last strip's
-                // [row[last_at - 1..wpr - 1], last word | patch, after].
-                *line = e.before;
-                std::ptr::copy_nonoverlapping(row.as_ptr(), line.add(1), lanes + 1);
-                let right = line.add(lanes + 2);
-                std::ptr::copy_nonoverlapping(row.as_ptr().add(last_at - 1), right, lanes);
-                *right.add(lanes) = row[wpr - 1] | e.last_patch;
-                *right.add(lanes + 1) = e.after;
             }
             let out_base = out.as_mut_ptr().add(done * stride + shape.col0);
             let out_at = |at: usize| move |r: usize| out_base.add(r * stride + at);
-            // The next chunk's rows, read and written, asked for a line a strip while this chunk
-            // runs: on the grid (rows 512 bytes or more apart) each of its lines would otherwise
-            // be a demand miss to L3 when the first strip walks down to it.
             let next = if shape.prefetch {
                 (count - done - chunk).min(chunk_rows)
             } else {
                 0
             };
-            let mut ahead = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
-            if next > 0 {
-                for (k, p) in ahead.iter_mut().enumerate().take(next + 2) {
-                    *p = match rows(first + chunk as isize - 1 + k as isize) {
-                        Some(row) => row.as_ptr(),
-                        None => std::ptr::null(),
+            let mut asks = NextChunk {
+                read: [std::ptr::null::<u32>(); CHUNK_ROWS + 2],
+                rows: next,
+                // Past the end of `out` when there is no next chunk: never dereferenced then.
+                out: out_base.wrapping_add(chunk * stride),
+                stride,
+                lanes,
+                read_side: !shape.halo_in,
+                write_side: !shape.halo_out,
+            };
+            if next > 0 && asks.read_side {
+                let top = first + chunk as isize - 1;
+                let evenly = evenly_spaced(rows, top, next + 2, read_stride);
+                for (k, p) in asks.read.iter_mut().enumerate().take(next + 2) {
+                    *p = match evenly {
+                        Some(top) => top.wrapping_add(k * read_stride),
+                        None => rows(top + k as isize).map_or(std::ptr::null(), <[u32]>::as_ptr),
                     };
                 }
             }
-            // Past the end of `out` when there is no next chunk: never dereferenced then.
-            let next_out = out_base.wrapping_add(chunk * stride);
-            let ask = |at: usize| {
-                for &p in ahead[..next + 2].iter().filter(|p| !p.is_null()) {
-                    prefetch(p.add(at));
-                }
-                for r in 0..next {
-                    prefetch(next_out.wrapping_add(r * stride + at));
-                }
+            // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
+            // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
+            let table = &ptrs;
+            let prefetch_at = |at: usize| {
+                move |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(at + 16))
             };
-            // Interior strips read their rows in place; the first and last read the edge lines,
-            // or the rows in place too where the rows carry their edge words.
-            let (mut at, end) = if shape.halo_in {
-                (0, last_at)
-            } else {
-                (lanes, last_at)
-            };
-            while at < end {
-                // A strip that starts a cache line (16 words) asks for that line; the first
-                // asks for line 0 too.
-                if next > 0 && (at % 16 < lanes || at == lanes) {
-                    if at == lanes && !shape.halo_in {
-                        ask(0);
-                    }
-                    if at % 16 < lanes {
-                        ask(at);
-                    }
-                }
-                // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
-                // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
-                strip::<S, false>(
-                    s,
-                    chunk,
-                    |k| ptrs.get_unchecked(k).add(at),
-                    out_at(at),
-                    keep,
-                    |r| prefetch(ptrs.get_unchecked(r + AHEAD_ROWS).wrapping_add(at + 16)),
-                );
-                at += lanes;
-            }
+            let row_at = |at: usize| move |k: usize| table.get_unchecked(k).add(at);
+            let ew = &edge_words;
+            // Every strip reads its rows in place. Interior strips, and the first where the
+            // rows carry edge words, find every neighbour in memory; the first and last strips
+            // of the grid's rows shift in their edge words.
+            asks.before_strip(0);
             if shape.halo_in {
-                strip::<S, true>(
+                strip::<S, false, INTERIOR>(
                     s,
                     chunk,
-                    |k| ptrs.get_unchecked(k).add(last_at),
-                    out_at(last_at),
-                    keep,
-                    |r| prefetch(ptrs.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at)),
-                );
-            } else {
-                strip::<S, false>(
-                    s,
-                    chunk,
-                    |k| edges.wrapping_add(k * EDGE_STRIDE + 1),
+                    row_at(0),
                     out_at(0),
                     keep,
-                    |_| {},
+                    prefetch_at(0),
+                    ew,
                 );
-                strip::<S, true>(
-                    s,
-                    chunk,
-                    |k| edges.wrapping_add(k * EDGE_STRIDE + lanes + 3),
-                    out_at(last_at),
-                    keep,
-                    |_| {},
-                );
+            } else {
+                strip::<S, false, FIRST>(s, chunk, row_at(0), out_at(0), keep, prefetch_at(0), ew);
+            }
+            let mut at = lanes;
+            while at < last_at {
+                asks.before_strip(at);
+                let (row, ahead) = (row_at(at), prefetch_at(at));
+                strip::<S, false, INTERIOR>(s, chunk, row, out_at(at), keep, ahead, ew);
+                at += lanes;
+            }
+            asks.before_strip(last_at);
+            let ahead =
+                |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at));
+            let (row, out_last) = (row_at(last_at), out_at(last_at));
+            if shape.halo_in {
+                strip::<S, true, INTERIOR>(s, chunk, row, out_last, keep, ahead, ew);
+            } else {
+                strip::<S, true, LAST>(s, chunk, row, out_last, keep, ahead, ew);
             }
             for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
                 out[(done + r) * stride + shape.col0..][..wpr].fill(0);
@@ -668,6 +764,29 @@ mod tests {
             check_edges_in_place(Portable::<8>, &grid, topology);
             check_edges_in_place(Portable::<4>, &grid, topology);
         }
+    }
+
+    #[test]
+    fn evenly_spaced_tables_only_where_no_row_wraps_or_is_dead() {
+        // A 10-row grid, 5 words a row: rows 2..8 are evenly spaced; a torus wraps rows 8..12
+        // round to 0 and 1, and bounded rows past the end are dead.
+        let grid = Grid::random(150, 10, 0.5, 3).unwrap();
+        let words = grid.words();
+        for topology in [Topology::Torus, Topology::Bounded] {
+            let shape = Shape::whole(&grid, topology, Rule::CONWAY, Isa::Scalar);
+            let rows = grid_rows(&shape, words);
+            assert_eq!(evenly_spaced(&rows, 2, 6, 5), Some(words[10..].as_ptr()));
+            assert_eq!(evenly_spaced(&rows, 8, 4, 5), None, "{topology}");
+            assert_eq!(evenly_spaced(&rows, -1, 3, 5), None, "{topology}");
+            assert_eq!(evenly_spaced(&rows, 2, 6, 4), None, "wrong stride");
+        }
+        // A torus just as tall as the span: the last row is the first again.
+        let grid = Grid::random(150, 5, 0.5, 3).unwrap();
+        let shape = Shape::whole(&grid, Topology::Torus, Rule::CONWAY, Isa::Scalar);
+        assert_eq!(
+            evenly_spaced(&grid_rows(&shape, grid.words()), 0, 6, 5),
+            None
+        );
     }
 
     #[test]

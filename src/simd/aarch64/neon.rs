@@ -184,4 +184,18 @@ unsafe impl Simd for Neon {
             vreinterpretq_u32_s32(vmlaq_s32(lo, vshrq_n_s32::<16>(a), vshrq_n_s32::<16>(b)))
         }
     }
+    #[inline(always)]
+    fn shift_in_first_u32(self, v: uint32x4_t, first: u32) -> uint32x4_t {
+        // ext(a, b, 3) is [a[3], b[0], b[1], b[2]].
+        unsafe { vextq_u32::<3>(vdupq_n_u32(first), v) }
+    }
+    #[inline(always)]
+    fn shift_in_last_u32(self, v: uint32x4_t, last: u32) -> uint32x4_t {
+        // ext(a, b, 1) is [a[1], a[2], a[3], b[0]].
+        unsafe { vextq_u32::<1>(v, vdupq_n_u32(last)) }
+    }
+    #[inline(always)]
+    fn or_last_lane_u32(self, v: uint32x4_t, x: u32) -> uint32x4_t {
+        unsafe { vorrq_u32(v, vsetq_lane_u32::<3>(x, vdupq_n_u32(0))) }
+    }
 }

@@ -163,4 +163,29 @@ unsafe impl Simd for Avx2 {
     fn madd16(self, a: __m256i, b: __m256i) -> __m256i {
         unsafe { _mm256_madd_epi16(a, b) }
     }
+    #[inline(always)]
+    fn shift_in_first_u32(self, v: __m256i, first: u32) -> __m256i {
+        // `vpermd` moves every lane up one (lane 7 wraps round to 0), `vpblendd` puts `first`
+        // in lane 0 (a `vpbroadcastd` from memory where `first` is loaded).
+        unsafe {
+            let up = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6));
+            _mm256_blend_epi32::<0x01>(up, _mm256_set1_epi32(first as i32))
+        }
+    }
+    #[inline(always)]
+    fn shift_in_last_u32(self, v: __m256i, last: u32) -> __m256i {
+        // The same the other way: lane 0 wraps round to 7, then `last` replaces it.
+        unsafe {
+            let down = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0));
+            _mm256_blend_epi32::<0x80>(down, _mm256_set1_epi32(last as i32))
+        }
+    }
+    #[inline(always)]
+    fn or_last_lane_u32(self, v: __m256i, x: u32) -> __m256i {
+        unsafe {
+            let top =
+                _mm256_blend_epi32::<0x80>(_mm256_setzero_si256(), _mm256_set1_epi32(x as i32));
+            _mm256_or_si256(v, top)
+        }
+    }
 }

@@ -178,6 +178,22 @@ unsafe impl Simd for Avx512 {
         // `vpmaddwd` is AVX-512 BW.
         unsafe { _mm512_madd_epi16(a, b) }
     }
+    #[inline(always)]
+    fn shift_in_first_u32(self, v: __m512i, first: u32) -> __m512i {
+        // `valignd` shifts the 32-lane concatenation [splat(first), v] (v the high half) right
+        // by 15 lanes: lane 0 is the splat's lane 15, lane i is v[i - 1].
+        unsafe { _mm512_alignr_epi32::<15>(v, _mm512_set1_epi32(first as i32)) }
+    }
+    #[inline(always)]
+    fn shift_in_last_u32(self, v: __m512i, last: u32) -> __m512i {
+        // [v, splat(last)] shifted right by one lane: lane i is v[i + 1], lane 15 is `last`.
+        unsafe { _mm512_alignr_epi32::<1>(_mm512_set1_epi32(last as i32), v) }
+    }
+    #[inline(always)]
+    fn or_last_lane_u32(self, v: __m512i, x: u32) -> __m512i {
+        // The or only in lane 15 (mask bit 15); the other lanes keep `v`.
+        unsafe { _mm512_mask_or_epi32(v, 0x8000, v, _mm512_set1_epi32(x as i32)) }
+    }
     // Three-input logic in one `vpternlogd`: its immediate is the operation's truth table over
     // the inputs' bits a = 0xF0, b = 0xCC, c = 0xAA (the first operand is a).
     #[inline(always)]

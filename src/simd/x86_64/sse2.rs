@@ -169,4 +169,21 @@ unsafe impl Simd for Sse2 {
     fn madd16(self, a: __m128i, b: __m128i) -> __m128i {
         unsafe { _mm_madd_epi16(a, b) }
     }
+    // SSE2 has no lane permute with a blend (`palignr` is SSSE3): whole-register byte shifts,
+    // with the new word `movd`'d into lane 0 (zeroing the rest) and shifted up where it goes.
+    #[inline(always)]
+    fn shift_in_first_u32(self, v: __m128i, first: u32) -> __m128i {
+        unsafe { _mm_or_si128(_mm_slli_si128::<4>(v), _mm_cvtsi32_si128(first as i32)) }
+    }
+    #[inline(always)]
+    fn shift_in_last_u32(self, v: __m128i, last: u32) -> __m128i {
+        unsafe {
+            let top = _mm_slli_si128::<12>(_mm_cvtsi32_si128(last as i32));
+            _mm_or_si128(_mm_srli_si128::<4>(v), top)
+        }
+    }
+    #[inline(always)]
+    fn or_last_lane_u32(self, v: __m128i, x: u32) -> __m128i {
+        unsafe { _mm_or_si128(v, _mm_slli_si128::<12>(_mm_cvtsi32_si128(x as i32))) }
+    }
 }
