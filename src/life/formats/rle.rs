@@ -1231,8 +1231,8 @@ const ROOM_PER_WORD: usize = 64 * 12;
 /// body.
 ///
 /// First the tokens, without line breaks: runs are found 64 cells at a time with AVX2 and
-/// `pext` where the CPU has them fast ([`row_tokens_bits`], through [`run_bits`]: so
-/// `SPEEDUP_CPU` below `avx2` turns it off), else eight cells at a time ([`row_tokens`], see
+/// `pext` where the CPU has them fast (`row_tokens_bits`, through `run_bits`: so
+/// `SPEEDUP_CPU` below `avx2` turns it off), else eight cells at a time (`row_tokens`, see
 /// `INNER`). Then `Lines` breaks the chunk into lines of at most [`MAX_LINE`] bytes, never
 /// inside a token, as Golly does. Apart, each pass is a short loop with no dependency through
 /// the line's length: the line break, decided per token, had made the writer wait on it at
