@@ -12,6 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 
 def main():
@@ -23,10 +24,10 @@ def main():
     results = {b: [] for b in binaries}
     for _ in range(rounds):
         for b in binaries:
-            start = os.times().elapsed
+            start = time.perf_counter()
             child = subprocess.Popen([b] + args, stdout=subprocess.DEVNULL)
             _, status, usage = os.wait4(child.pid, 0)
-            wall = os.times().elapsed - start
+            wall = time.perf_counter() - start
             if status != 0:
                 sys.exit(f"{b} {' '.join(args)}: exit status {status}")
             results[b].append((usage.ru_utime + usage.ru_stime, wall))
