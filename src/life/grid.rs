@@ -6,7 +6,9 @@
 //! The same bytes are uploaded to the GPU unchanged.
 
 use crate::error::{Error, Result};
+use crate::isa::Isa;
 use crate::random::SplitMix64;
+use crate::simd::{self, Simd, SimdKernel};
 use rayon::prelude::*;
 
 /// Largest number of cells a grid may hold (2^36 = 68.7 billion cells, 8 GiB bit-packed). Sizes
@@ -331,14 +333,14 @@ impl Grid {
 
     /// Number of live cells.
     pub fn population(&self) -> u64 {
-        self.words.iter().map(|w| w.count_ones() as u64).sum()
+        count_live(&self.words)
     }
 
     /// [`Grid::population`] counted on every thread of Rayon's pool, for runs that use Rayon.
     pub fn population_parallel(&self) -> u64 {
         self.words
             .par_chunks(HASH_BLOCK_WORDS)
-            .map(|c| c.iter().map(|w| w.count_ones() as u64).sum::<u64>())
+            .map(count_live)
             .sum()
     }
 
@@ -494,6 +496,30 @@ fn random_word(seed: u64, word: u64, threshold: u32) -> u32 {
     alive
 }
 
+/// Live cells in `words`, counted at the widest level this CPU runs ([`Isa::for_kernel`], so
+/// `SPEEDUP_CPU` lowers it too). The x86-64 baseline has no `popcnt` and counts with shifts and
+/// masks, 16 bytes at a time; compiled for AVX2, LLVM counts 32 bytes at a time by nibble
+/// lookups (`vpshufb`). An 8192² soup's population (8 MiB) took about 2 ms of a `-g 0` run at
+/// the baseline (docs/performance.md, "Population at the CPU's level").
+pub(crate) fn count_live(words: &[u32]) -> u64 {
+    struct Count<'a>(&'a [u32]);
+    impl SimdKernel for Count<'_> {
+        type Output = u64;
+        #[inline(always)]
+        fn run<S: Simd>(self, _: S) -> u64 {
+            // Per block a u32 sum (at most 32 × 2^16 = 2^21), so the vector loop adds 32-bit
+            // lanes; the blocks' sums are added as u64, for grids of more than 2^32 cells.
+            self.0
+                .chunks(1 << 16)
+                .map(|block| block.iter().map(|w| w.count_ones()).sum::<u32>() as u64)
+                .sum()
+        }
+    }
+    let level =
+        Isa::for_kernel(&[Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2]).unwrap_or(Isa::Scalar);
+    simd::dispatch(level, Count(words))
+}
+
 /// The name of the grid hash, written beside every hash in JSON and CSV output, so that a
 /// report made with another hash (speedup before this one used FNV-1a a byte at a time) is never
 /// compared with this one by mistake.
@@ -571,6 +597,49 @@ fn grid_hash(grid: &Grid, parallel: bool) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `count_live` at every level this CPU runs equals a bit-by-bit count, at lengths around
+    /// the vector widths and across the u32 sum's block of 2^16 words, with words of every
+    /// population from 0 to 32.
+    #[test]
+    fn count_live_at_every_level_equals_a_bit_count() {
+        let mut rng = SplitMix64::new(7);
+        let words: Vec<u32> = (0..(1 << 16) + 77)
+            .map(|i| match i % 5 {
+                0 => u32::MAX,
+                1 => 0,
+                _ => rng.next_u64() as u32 & (u32::MAX >> (i % 33).min(31)),
+            })
+            .collect();
+        let bits = |w: &[u32]| -> u64 {
+            w.iter()
+                .map(|&x| (0..32).filter(|b| x >> b & 1 == 1).count() as u64)
+                .sum()
+        };
+        for &isa in Isa::detected().iter().chain([Isa::Scalar].iter()) {
+            for len in [
+                0,
+                1,
+                7,
+                8,
+                15,
+                16,
+                17,
+                31,
+                33,
+                64,
+                1000,
+                1 << 16,
+                words.len(),
+            ] {
+                let got = isa.forced_here(|| count_live(&words[..len])).unwrap();
+                assert_eq!(got, bits(&words[..len]), "{isa}, {len} words");
+            }
+        }
+        if !Isa::Avx512.is_supported() {
+            eprintln!("avx512 skipped: this CPU has no AVX-512");
+        }
+    }
 
     #[test]
     fn set_get_and_padding() {

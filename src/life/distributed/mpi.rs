@@ -374,7 +374,7 @@ pub fn run<C: Communicator>(
         Either::Ghosts(band) => band.owned_words(),
         Either::Split(band, _) => band.owned_words(),
     };
-    let population = owned.iter().map(|w| w.count_ones() as u64).sum::<u64>();
+    let population = crate::life::grid::count_live(owned);
     let mut total = 0u64;
     comm.all_reduce_into(&population, &mut total, SystemOperation::sum());
     let grid = if settings.gather {
