@@ -496,28 +496,39 @@ fn random_word(seed: u64, word: u64, threshold: u32) -> u32 {
     alive
 }
 
-/// Live cells in `words`, counted at the widest level this CPU runs ([`Isa::for_kernel`], so
-/// `SPEEDUP_CPU` lowers it too). The x86-64 baseline has no `popcnt` and counts with shifts and
-/// masks, 16 bytes at a time; compiled for AVX2, LLVM counts 32 bytes at a time by nibble
-/// lookups (`vpshufb`). An 8192² soup's population (8 MiB) took about 2 ms of a `-g 0` run at
-/// the baseline (docs/performance.md, "Population at the CPU's level").
-pub(crate) fn count_live(words: &[u32]) -> u64 {
-    struct Count<'a>(&'a [u32]);
-    impl SimdKernel for Count<'_> {
-        type Output = u64;
+/// Runs `count`, a loop of `count_ones` over grid words, compiled at the widest level this CPU
+/// runs ([`Isa::for_kernel`], so `SPEEDUP_CPU` lowers it too): the x86-64 baseline has no
+/// `popcnt` and counts with shifts and masks 16 bytes at a time; compiled for AVX2, LLVM counts
+/// 32 bytes at a time by nibble lookups (`vpshufb`). The closure is called once, inside the
+/// level's `#[target_feature]` function, which is what compiles its loop for the level.
+pub(crate) fn counting<R>(count: impl FnOnce() -> R) -> R {
+    struct Counting<F>(F);
+    impl<R, F: FnOnce() -> R> SimdKernel for Counting<F> {
+        type Output = R;
         #[inline(always)]
-        fn run<S: Simd>(self, _: S) -> u64 {
-            // Per block a u32 sum (at most 32 × 2^16 = 2^21), so the vector loop adds 32-bit
-            // lanes; the blocks' sums are added as u64, for grids of more than 2^32 cells.
-            self.0
-                .chunks(1 << 16)
-                .map(|block| block.iter().map(|w| w.count_ones()).sum::<u32>() as u64)
-                .sum()
+        fn run<S: Simd>(self, _: S) -> R {
+            (self.0)()
         }
     }
     let level =
         Isa::for_kernel(&[Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2]).unwrap_or(Isa::Scalar);
-    simd::dispatch(level, Count(words))
+    simd::dispatch(level, Counting(count))
+}
+
+/// Words per block of a count: its sum fits a u32 (at most 32 × 2^16 = 2^21), so the vector
+/// loop adds 32-bit lanes; the blocks' sums are added as u64, for grids of more than 2^32 cells.
+pub(crate) const COUNT_BLOCK_WORDS: usize = 1 << 16;
+
+/// Live cells in `words`, [`counting`] at the CPU's level. An 8192² soup's population (8 MiB)
+/// took about 2 ms at the x86-64 baseline, a quarter of that with AVX2 (docs/performance.md,
+/// "Counting cells at the CPU's level").
+pub(crate) fn count_live(words: &[u32]) -> u64 {
+    counting(|| {
+        words
+            .chunks(COUNT_BLOCK_WORDS)
+            .map(|block| block.iter().map(|w| w.count_ones()).sum::<u32>() as u64)
+            .sum()
+    })
 }
 
 /// The name of the grid hash, written beside every hash in JSON and CSV output, so that a
