@@ -219,6 +219,16 @@ impl LifeEngine {
         }
     }
 
+    /// The current generation without a copy where the engine holds it on the host (the tiled
+    /// and packed CPU engines), else read back (the GPU) or rebuilt (the byte-per-cell engine).
+    pub fn current(&self) -> Result<std::borrow::Cow<'_, Grid>> {
+        use std::borrow::Cow;
+        match self {
+            LifeEngine::Cpu(e) => Ok(Cow::Borrowed(e.grid())),
+            engine => engine.grid().map(Cow::Owned),
+        }
+    }
+
     /// The current generation, ending the engine: on the CPU the grid itself, not a copy.
     pub fn into_grid(self) -> Result<Grid> {
         match self {

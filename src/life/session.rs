@@ -109,12 +109,12 @@ impl Session {
             None => None,
         };
         if let Some(s) = &mut sampler {
-            s.record(0, start.clone(), &spec)?;
+            s.record(0, &start, &spec)?;
         }
         let engine = LifeEngine::with_kernel(backend, start, rule, topology, kernel)?;
         let mut detector = plan.until_stable.map(CycleDetector::new);
         if let Some(d) = &mut detector {
-            d.observe(0, &engine.grid()?);
+            d.observe(0, &*engine.current()?);
         }
         Ok(Session {
             engine,
@@ -167,12 +167,16 @@ impl Session {
                 .clamp(1, super::gpu::GENERATIONS_PER_SUBMIT)
                 .next_multiple_of(per_pass);
             generation = target;
-            if let Some(d) = &mut self.detector {
-                cycle = d.observe(generation, &self.engine.grid()?);
-            }
-            if let Some(s) = &mut self.sampler {
-                if s.wants(generation) {
-                    s.record(generation, self.engine.grid()?, &self.spec)?;
+            // One look at the grid serves the detector and the sampler: on the CPU it is the
+            // engine's own (no copy), on the GPU one read-back.
+            let sample = self.sampler.as_ref().is_some_and(|s| s.wants(generation));
+            if self.detector.is_some() || sample {
+                let grid = self.engine.current()?;
+                if let Some(d) = &mut self.detector {
+                    cycle = d.observe(generation, &grid);
+                }
+                if let (Some(s), true) = (&mut self.sampler, sample) {
+                    s.record(generation, &grid, &self.spec)?;
                 }
             }
             progress(generation);
@@ -273,22 +277,22 @@ impl Sampler {
             || (self.stats.is_some() && generation.wrapping_add(1).is_multiple_of(every))
     }
 
-    fn record(&mut self, generation: u64, grid: Grid, spec: &RuleSpec) -> Result<()> {
+    fn record(&mut self, generation: u64, grid: &Grid, spec: &RuleSpec) -> Result<()> {
         if generation.is_multiple_of(self.samples.every) {
             if let Some((dir, ext)) = &self.samples.snapshots {
                 let digits = self.digits;
                 let path = dir.join(format!("gen-{generation:0digits$}.{ext}"));
-                if let Some(note) = write_grid(&path, &grid, spec, self.samples.scale)? {
+                if let Some(note) = write_grid(&path, grid, spec, self.samples.scale)? {
                     self.notes.push(note);
                 }
             }
             if let Some(gif) = &mut self.gif {
-                gif.frame(&grid)?;
+                gif.frame(grid)?;
             }
             if let Some(stats) = &mut self.stats {
                 let (births, deaths) = match &self.last {
                     Some((g, prev)) if g + 1 == generation => {
-                        let (b, d) = births_and_deaths(prev, &grid);
+                        let (b, d) = births_and_deaths(prev, grid);
                         (b.to_string(), d.to_string())
                     }
                     _ => (String::new(), String::new()),
@@ -299,7 +303,17 @@ impl Sampler {
                 ));
             }
         }
-        self.last = Some((generation, grid));
+        // Births and deaths need the generation before a sample: kept in one buffer, copied
+        // into (a fresh grid each time cost the allocation's page faults as well).
+        if self.stats.is_some() {
+            match &mut self.last {
+                Some((g, last)) => {
+                    *g = generation;
+                    last.clone_from(grid);
+                }
+                None => self.last = Some((generation, grid.clone())),
+            }
+        }
         Ok(())
     }
 
