@@ -516,12 +516,15 @@ fn strip_level(shape: &Shape) -> Option<Isa> {
     #[cfg(target_arch = "x86_64")]
     match isa {
         Isa::Avx512 if isa.is_supported() => return None,
-        Isa::Avx2 if isa.is_supported() => return conway_strips(shape, isa).then_some(isa),
+        Isa::Avx2 if isa.is_supported() && conway_strips(shape, isa) => return Some(isa),
         _ => {}
     }
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if isa != Isa::Scalar && conway_strips(shape, Isa::baseline()) {
         return Some(Isa::baseline());
+    }
+    if isa != Isa::Scalar && conway_strips(shape, Isa::Scalar) {
+        return Some(Isa::Scalar);
     }
     None
 }
@@ -1217,6 +1220,14 @@ mod tests {
             (17 * 32, 131, 100, 8),
             (1000, 61, 29, 5),
             (4096 - 7, 70, 64, 8),
+            // Rows of one vector or less (soups of a batch): one strip both first and last,
+            // narrower levels, a word or two.
+            (256, 40, 11, 8),
+            (250, 45, 13, 6),
+            (128, 50, 20, 8),
+            (100, 37, 9, 8),
+            (64, 33, 7, 5),
+            (31, 20, 5, 3),
         ] {
             for topology in [Topology::Torus, Topology::Bounded] {
                 let start = Grid::random(width, height, 0.45, u64::from(width + height)).unwrap();
