@@ -114,10 +114,10 @@ impl StripScratch {
     }
 }
 
-/// Whether rows `wpr` words wide suit vectors of `lanes` lanes: the first strip's east
-/// neighbours are read from the row itself, so a row needs a word more than a vector.
+/// Whether rows `wpr` words wide suit vectors of `lanes` lanes: at least a vector. A row of
+/// exactly one is one strip, both first and last ([`BOTH`]).
 pub(crate) fn fits(wpr: usize, lanes: usize) -> bool {
-    wpr > lanes
+    wpr >= lanes
 }
 
 /// A row's horizontal sums: the 2-sum of its west and east neighbours, the 3-sum with the cell,
@@ -180,10 +180,12 @@ unsafe fn sums_at<S: Simd>(s: S, p: *const u32) -> Sums<S::U32> {
 
 /// Which strip of a row [`strip`] walks: one whose neighbours are all in memory beside it
 /// ([`INTERIOR`]), or the first or last strip of rows without edge words, whose neighbours
-/// beyond the row's ends come from the chunk's [`EdgeWords`] by a lane shift in registers.
+/// beyond the row's ends come from the chunk's [`EdgeWords`] by a lane shift in registers;
+/// [`BOTH`] is the one strip of such a row exactly a vector wide (a small soup's), both.
 const INTERIOR: u8 = 0;
 const FIRST: u8 = 1;
 const LAST: u8 = 2;
+const BOTH: u8 = 3;
 
 /// What lies beyond each chunk row's ends ([`RowEdges`]), for the first and last strips of rows
 /// that carry no edge words beside them (the grid's): entry `k` is chunk row `k`'s.
@@ -205,7 +207,8 @@ struct EdgeWords {
 ///
 /// # Safety
 /// As [`sums_at`] for an interior strip; for the first strip `p..p + S::LANES + 1` must be
-/// readable, for the last `p - 1..p + S::LANES`; `k < CHUNK_ROWS + 2`.
+/// readable, for the last `p - 1..p + S::LANES`, for both `p..p + S::LANES`;
+/// `k < CHUNK_ROWS + 2`.
 #[inline(always)]
 unsafe fn row_sums<S: Simd, const EDGE: u8>(
     s: S,
@@ -226,6 +229,15 @@ unsafe fn row_sums<S: Simd, const EDGE: u8>(
             let east = s.shift_in_last_u32(cells, *edges.after.get_unchecked(k));
             let cells = s.or_last_lane_u32(cells, *edges.patch.get_unchecked(k));
             sums(s, load(s, p.sub(1)), cells, east)
+        }
+        BOTH => {
+            // FIRST's west words and LAST's east words and patch, from the same cells: the
+            // patch never reaches a west word (lane j's is word j - 1, never the last).
+            let cells = load(s, p);
+            let west = s.shift_in_first_u32(cells, *edges.before.get_unchecked(k));
+            let east = s.shift_in_last_u32(cells, *edges.after.get_unchecked(k));
+            let cells = s.or_last_lane_u32(cells, *edges.patch.get_unchecked(k));
+            sums(s, west, cells, east)
         }
         _ => sums_at(s, p),
     }
@@ -541,34 +553,37 @@ pub(crate) fn conway_band<'a, S: Simd>(
             // rows carry edge words, find every neighbour in memory; the first and last strips
             // of the grid's rows shift in their edge words.
             asks.before_strip(0);
-            if shape.halo_in {
-                strip::<S, false, INTERIOR>(
-                    s,
-                    chunk,
-                    row_at(0),
-                    out_at(0),
-                    keep,
-                    prefetch_at(0),
-                    ew,
-                );
+            if last_at == 0 {
+                // One strip a row: first and last at once.
+                let (row, out_row, ahead) = (row_at(0), out_at(0), prefetch_at(0));
+                if shape.halo_in {
+                    strip::<S, true, INTERIOR>(s, chunk, row, out_row, keep, ahead, ew);
+                } else {
+                    strip::<S, true, BOTH>(s, chunk, row, out_row, keep, ahead, ew);
+                }
             } else {
-                strip::<S, false, FIRST>(s, chunk, row_at(0), out_at(0), keep, prefetch_at(0), ew);
-            }
-            let mut at = lanes;
-            while at < last_at {
-                asks.before_strip(at);
-                let (row, ahead) = (row_at(at), prefetch_at(at));
-                strip::<S, false, INTERIOR>(s, chunk, row, out_at(at), keep, ahead, ew);
-                at += lanes;
-            }
-            asks.before_strip(last_at);
-            let ahead =
-                |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at));
-            let (row, out_last) = (row_at(last_at), out_at(last_at));
-            if shape.halo_in {
-                strip::<S, true, INTERIOR>(s, chunk, row, out_last, keep, ahead, ew);
-            } else {
-                strip::<S, true, LAST>(s, chunk, row, out_last, keep, ahead, ew);
+                let (row, out_row, ahead) = (row_at(0), out_at(0), prefetch_at(0));
+                if shape.halo_in {
+                    strip::<S, false, INTERIOR>(s, chunk, row, out_row, keep, ahead, ew);
+                } else {
+                    strip::<S, false, FIRST>(s, chunk, row, out_row, keep, ahead, ew);
+                }
+                let mut at = lanes;
+                while at < last_at {
+                    asks.before_strip(at);
+                    let (row, ahead) = (row_at(at), prefetch_at(at));
+                    strip::<S, false, INTERIOR>(s, chunk, row, out_at(at), keep, ahead, ew);
+                    at += lanes;
+                }
+                asks.before_strip(last_at);
+                let ahead =
+                    |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at));
+                let (row, out_last) = (row_at(last_at), out_at(last_at));
+                if shape.halo_in {
+                    strip::<S, true, INTERIOR>(s, chunk, row, out_last, keep, ahead, ew);
+                } else {
+                    strip::<S, true, LAST>(s, chunk, row, out_last, keep, ahead, ew);
+                }
             }
             for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
                 out[(done + r) * stride + shape.col0..][..wpr].fill(0);
