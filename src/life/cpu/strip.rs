@@ -132,9 +132,24 @@ struct Sums<V> {
 }
 
 /// The sums of the words `cells` given the vectors one word to the west and one to the east.
+/// `zero` is a vector of zeros the compiler cannot see through ([`Zero`]).
+///
+/// The west neighbours, `(cells << 1) | (west_words >> 31)`, are made as `cells + cells`
+/// minus `0 > west_words` (−1 where the word to the west has its top cell live): an add, a
+/// compare and a subtract in place of an add, a shift and an or. Zen 3 issues vector shifts on
+/// two of its four vector pipes (two a cycle, against four logic operations), and the loop's
+/// three shifts a row held it at ~7.3 cycles per row with its operands in registers, against
+/// 6.6 with the shifts replaced by logic operations; two shifts a row ran at 7.1
+/// (docs/performance.md, "Fewer shifts").
 #[inline(always)]
-fn sums<S: Simd>(s: S, west_words: S::U32, cells: S::U32, east_words: S::U32) -> Sums<S::U32> {
-    let west = s.or_u32(s.shl_u32::<1>(cells), s.shr_u32::<31>(west_words));
+fn sums<S: Simd>(
+    s: S,
+    zero: Zero<S>,
+    west_words: S::U32,
+    cells: S::U32,
+    east_words: S::U32,
+) -> Sums<S::U32> {
+    let west = s.sub_u32(s.add_u32(cells, cells), s.greater_i32(zero.0, west_words));
     let east = s.or_u32(s.shr_u32::<1>(cells), s.shl_u32::<31>(east_words));
     let o2 = s.xor_u32(west, east);
     let t2 = s.and_u32(west, east);
@@ -144,6 +159,20 @@ fn sums<S: Simd>(s: S, west_words: S::U32, cells: S::U32, east_words: S::U32) ->
         o3: s.xor_u32(o2, cells),
         t3: s.or_u32(s.and_u32(o2, cells), t2),
         cells,
+    }
+}
+
+/// A vector of zeros made opaque to the optimizer ([`Zero::new`]): compared with a constant
+/// zero, LLVM turns `0 > w` back into an arithmetic shift (`w >> 31`, signed) and the subtract
+/// into an add of the logical shift, which is the shift this avoids.
+#[derive(Clone, Copy)]
+struct Zero<S: Simd>(S::U32);
+
+impl<S: Simd> Zero<S> {
+    /// Made once per band, outside the loops: it costs a store and a load, and a register.
+    #[inline(always)]
+    fn new(s: S) -> Self {
+        Zero(std::hint::black_box(s.zero_u32()))
     }
 }
 
@@ -174,8 +203,8 @@ unsafe fn load<S: Simd>(s: S, p: *const u32) -> S::U32 {
 /// # Safety
 /// `p - 1..p + S::LANES + 1` must be readable `u32`s.
 #[inline(always)]
-unsafe fn sums_at<S: Simd>(s: S, p: *const u32) -> Sums<S::U32> {
-    sums(s, load(s, p.sub(1)), load(s, p), load(s, p.add(1)))
+unsafe fn sums_at<S: Simd>(s: S, zero: Zero<S>, p: *const u32) -> Sums<S::U32> {
+    sums(s, zero, load(s, p.sub(1)), load(s, p), load(s, p.add(1)))
 }
 
 /// Which strip of a row [`strip`] walks: one whose neighbours are all in memory beside it
@@ -209,6 +238,7 @@ struct EdgeWords {
 #[inline(always)]
 unsafe fn row_sums<S: Simd, const EDGE: u8>(
     s: S,
+    zero: Zero<S>,
     p: *const u32,
     edges: &EdgeWords,
     k: usize,
@@ -217,7 +247,7 @@ unsafe fn row_sums<S: Simd, const EDGE: u8>(
         FIRST => {
             let cells = load(s, p);
             let west = s.shift_in_first_u32(cells, *edges.before.get_unchecked(k));
-            sums(s, west, cells, load(s, p.add(1)))
+            sums(s, zero, west, cells, load(s, p.add(1)))
         }
         LAST => {
             let cells = load(s, p);
@@ -225,9 +255,9 @@ unsafe fn row_sums<S: Simd, const EDGE: u8>(
             // words may come from the unpatched cells, off the patch's critical path.
             let east = s.shift_in_last_u32(cells, *edges.after.get_unchecked(k));
             let cells = s.or_last_lane_u32(cells, *edges.patch.get_unchecked(k));
-            sums(s, load(s, p.sub(1)), cells, east)
+            sums(s, zero, load(s, p.sub(1)), cells, east)
         }
-        _ => sums_at(s, p),
+        _ => sums_at(s, zero, p),
     }
 }
 
@@ -270,6 +300,7 @@ unsafe fn emit_row<S: Simd, const MASKED: bool>(
 #[allow(clippy::too_many_arguments)]
 unsafe fn strip<S: Simd, const MASKED: bool, const EDGE: u8>(
     s: S,
+    zero: Zero<S>,
     count: usize,
     row: impl Fn(usize) -> *const u32,
     out: impl Fn(usize) -> *mut u32,
@@ -277,8 +308,8 @@ unsafe fn strip<S: Simd, const MASKED: bool, const EDGE: u8>(
     ahead: impl Fn(usize),
     edges: &EdgeWords,
 ) {
-    let mut above = row_sums::<S, EDGE>(s, row(0), edges, 0);
-    let mut mid = row_sums::<S, EDGE>(s, row(1), edges, 1);
+    let mut above = row_sums::<S, EDGE>(s, zero, row(0), edges, 0);
+    let mut mid = row_sums::<S, EDGE>(s, zero, row(1), edges, 1);
     // Three rows a trip, so the rows' sums change roles by register naming: moving them up a
     // row each trip cost seven register moves per row, a sixth of the loop's instructions.
     let mut r = 0;
@@ -286,20 +317,20 @@ unsafe fn strip<S: Simd, const MASKED: bool, const EDGE: u8>(
     while r + 3 <= count {
         let next = [row(r + 5), row(r + 6), row(r + 7)];
         ahead(r);
-        let b = row_sums::<S, EDGE>(s, rows[0], edges, r + 2);
+        let b = row_sums::<S, EDGE>(s, zero, rows[0], edges, r + 2);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &b);
         ahead(r + 1);
-        let c = row_sums::<S, EDGE>(s, rows[1], edges, r + 3);
+        let c = row_sums::<S, EDGE>(s, zero, rows[1], edges, r + 3);
         emit_row::<S, MASKED>(s, out(r + 1), keep, &mid, &b, &c);
         ahead(r + 2);
-        let d = row_sums::<S, EDGE>(s, rows[2], edges, r + 4);
+        let d = row_sums::<S, EDGE>(s, zero, rows[2], edges, r + 4);
         emit_row::<S, MASKED>(s, out(r + 2), keep, &b, &c, &d);
         (above, mid) = (c, d);
         rows = next;
         r += 3;
     }
     while r < count {
-        let below = row_sums::<S, EDGE>(s, row(r + 2), edges, r + 2);
+        let below = row_sums::<S, EDGE>(s, zero, row(r + 2), edges, r + 2);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &below);
         (above, mid) = (mid, below);
         r += 1;
@@ -370,9 +401,9 @@ fn evenly_spaced<'a>(
 /// The next chunk's rows, read and written, which a chunk's strips ask for a line at a time
 /// while they run: on the grid (rows 512 bytes or more apart) each of those lines would
 /// otherwise be a demand miss to L3 when the next chunk's first strip walks down to it.
-struct NextChunk {
+struct NextChunk<'a> {
     /// The rows the next chunk reads (`rows + 2`; null for a dead row).
-    read: [*const u32; CHUNK_ROWS + 2],
+    read: &'a [*const u32],
     /// Rows in the next chunk (0: none, or rows not worth asking for).
     rows: usize,
     /// The next chunk's first output row, at the window's first word.
@@ -387,7 +418,7 @@ struct NextChunk {
     write_side: bool,
 }
 
-impl NextChunk {
+impl NextChunk<'_> {
     /// The asks before the strip at word `at`: a strip that starts a cache line (16 words)
     /// asks for that line of every row of the next chunk. Spreading line 0's asks (misses to
     /// L3, all at the first strip) over the strips measured slower, and all the lines' asks
@@ -398,7 +429,7 @@ impl NextChunk {
             return;
         }
         if self.read_side {
-            for &p in self.read[..self.rows + 2].iter().filter(|p| !p.is_null()) {
+            for &p in self.read.iter().filter(|p| !p.is_null()) {
                 prefetch(p.wrapping_add(at));
             }
         }
@@ -444,6 +475,7 @@ pub(crate) fn conway_band<'a, S: Simd>(
     let mut keep_words = [u32::MAX; MAX_LANES];
     keep_words[lanes - 1] = last_word_mask(shape.width);
     let keep = s.load_u32(&keep_words[..lanes]);
+    let zero = Zero::new(s);
     let last_at = wpr - lanes;
     let mut done = 0;
     // Zero for a bounded row (dead beyond its ends); filled per chunk on a torus.
@@ -452,6 +484,15 @@ pub(crate) fn conway_band<'a, S: Simd>(
         patch: [0; CHUNK_ROWS + 2],
         after: [0; CHUNK_ROWS + 2],
     };
+    // The chunks' tables, made once per band: each chunk writes the entries it reads (cleared
+    // per chunk, their ~2 KiB cost a `memset` call each, 1.4% of a 4096² tiled run).
+    // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row. The
+    // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
+    let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
+    // Which chunk rows are dead: only read where `any_dead` says this chunk has one.
+    let mut dead = [false; CHUNK_ROWS + 2];
+    // The next chunk's rows, for its asks ([`NextChunk`]).
+    let mut ask_rows = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
     // SAFETY: every pointer below is into `out`, a row `rows` returned (`wpr` words, checked
     // above, with its edge words where `halo_in`) or the dead row, within the bounds each helper
     // states: strips start at word 0 (the first reads no word before it unless the row has its
@@ -460,10 +501,7 @@ pub(crate) fn conway_band<'a, S: Simd>(
         while done < count {
             let chunk = (count - done).min(chunk_rows);
             let first = first_row + done as isize;
-            // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row. The
-            // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
-            let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
-            let mut dead = [false; CHUNK_ROWS + 2];
+            let mut any_dead = false;
             if let Some(top) = evenly_spaced(rows, first - 1, chunk + 2, read_stride) {
                 let top = top.add(row_skip);
                 for (k, p) in ptrs[..chunk + 2].iter_mut().enumerate() {
@@ -473,15 +511,15 @@ pub(crate) fn conway_band<'a, S: Simd>(
                     .is_some_and(|r| r.as_ptr().wrapping_add(row_skip) == ptrs[k])));
             } else {
                 for k in 0..chunk + 2 {
-                    match rows(first - 1 + k as isize) {
+                    let row = rows(first - 1 + k as isize);
+                    dead[k] = row.is_none();
+                    any_dead |= dead[k];
+                    match row {
                         Some(row) => {
                             debug_assert_eq!(row.len(), row_len);
                             ptrs[k] = row.as_ptr().add(row_skip);
                         }
-                        None => {
-                            ptrs[k] = scratch.dead.as_ptr().add(1);
-                            dead[k] = true;
-                        }
+                        None => ptrs[k] = scratch.dead.as_ptr().add(1),
                     }
                 }
             }
@@ -492,7 +530,7 @@ pub(crate) fn conway_band<'a, S: Simd>(
             // Bounded, they stay 0.
             if !shape.halo_in && shape.edge == Topology::Torus {
                 for k in 0..chunk + 2 {
-                    let e = if dead[k] {
+                    let e = if any_dead && dead[k] {
                         RowEdges::NONE
                     } else {
                         RowEdges::of(shape, std::slice::from_raw_parts(ptrs[k], wpr))
@@ -509,26 +547,27 @@ pub(crate) fn conway_band<'a, S: Simd>(
             } else {
                 0
             };
-            let mut asks = NextChunk {
-                read: [std::ptr::null::<u32>(); CHUNK_ROWS + 2],
-                rows: next,
-                // Past the end of `out` when there is no next chunk: never dereferenced then.
-                out: out_base.wrapping_add(chunk * stride),
-                stride,
-                lanes,
-                read_side: !shape.halo_in,
-                write_side: !shape.halo_out,
-            };
-            if next > 0 && asks.read_side {
+            let read_side = !shape.halo_in;
+            if next > 0 && read_side {
                 let top = first + chunk as isize - 1;
                 let evenly = evenly_spaced(rows, top, next + 2, read_stride);
-                for (k, p) in asks.read.iter_mut().enumerate().take(next + 2) {
+                for (k, p) in ask_rows.iter_mut().enumerate().take(next + 2) {
                     *p = match evenly {
                         Some(top) => top.wrapping_add(k * read_stride),
                         None => rows(top + k as isize).map_or(std::ptr::null(), <[u32]>::as_ptr),
                     };
                 }
             }
+            let asks = NextChunk {
+                read: &ask_rows[..next + 2],
+                rows: next,
+                // Past the end of `out` when there is no next chunk: never dereferenced then.
+                out: out_base.wrapping_add(chunk * stride),
+                stride,
+                lanes,
+                read_side,
+                write_side: !shape.halo_out,
+            };
             // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
             // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
             let table = &ptrs;
@@ -544,6 +583,7 @@ pub(crate) fn conway_band<'a, S: Simd>(
             if shape.halo_in {
                 strip::<S, false, INTERIOR>(
                     s,
+                    zero,
                     chunk,
                     row_at(0),
                     out_at(0),
@@ -552,13 +592,22 @@ pub(crate) fn conway_band<'a, S: Simd>(
                     ew,
                 );
             } else {
-                strip::<S, false, FIRST>(s, chunk, row_at(0), out_at(0), keep, prefetch_at(0), ew);
+                strip::<S, false, FIRST>(
+                    s,
+                    zero,
+                    chunk,
+                    row_at(0),
+                    out_at(0),
+                    keep,
+                    prefetch_at(0),
+                    ew,
+                );
             }
             let mut at = lanes;
             while at < last_at {
                 asks.before_strip(at);
                 let (row, ahead) = (row_at(at), prefetch_at(at));
-                strip::<S, false, INTERIOR>(s, chunk, row, out_at(at), keep, ahead, ew);
+                strip::<S, false, INTERIOR>(s, zero, chunk, row, out_at(at), keep, ahead, ew);
                 at += lanes;
             }
             asks.before_strip(last_at);
@@ -566,11 +615,12 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at));
             let (row, out_last) = (row_at(last_at), out_at(last_at));
             if shape.halo_in {
-                strip::<S, true, INTERIOR>(s, chunk, row, out_last, keep, ahead, ew);
+                strip::<S, true, INTERIOR>(s, zero, chunk, row, out_last, keep, ahead, ew);
             } else {
-                strip::<S, true, LAST>(s, chunk, row, out_last, keep, ahead, ew);
+                strip::<S, true, LAST>(s, zero, chunk, row, out_last, keep, ahead, ew);
             }
-            for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
+            let dead_out = &dead[1..if any_dead { chunk + 1 } else { 1 }];
+            for (r, _) in dead_out.iter().enumerate().filter(|(_, &d)| d) {
                 out[(done + r) * stride + shape.col0..][..wpr].fill(0);
             }
             if shape.halo_out {
