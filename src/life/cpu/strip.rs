@@ -33,9 +33,11 @@ use crate::life::rule::Topology;
 use crate::simd::{Simd, SimdKernel};
 
 /// Most output rows one strip walks before moving right: the input and output lines of one strip
-/// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out) stay well inside a 32 KiB L1 when
-/// they spread over its sets.
-const CHUNK_ROWS: usize = 96;
+/// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out), and the next line of each input row
+/// asked for meanwhile, stay well inside a 32 KiB L1 when they spread over its sets. 64 rows
+/// ran the 4096² tiled kernel 3% faster than 96 (48 and 80 alike, 144 and 192 slower:
+/// docs/performance.md, "Fewer shifts").
+const CHUNK_ROWS: usize = 64;
 
 /// Rows ahead of the one a strip computes whose next line it asks for ([`strip`]'s `ahead`):
 /// tile rows come from L2 (a block is 128 KiB and more), and each strip's first look at a line
@@ -77,8 +79,10 @@ fn chunk_rows(strides: [usize; 2]) -> usize {
         })
         .min()
         .unwrap_or(L1_SETS);
-    // The rows read (chunk + 2) and written (chunk) share those lines, less a few for the
-    // stack and the row table.
+    // The rows read (chunk + 2) and written (chunk), or on the grid's side the rows read and the
+    // next chunk's rows asked for, share those lines, less a few for the stack and the row
+    // table. The 8 held back are not the edge lines' (gone since kernel4): holding back none
+    // (31 rows a chunk at 4096 cells) ran 2% slower, 4 and 16 alike (docs/performance.md).
     ((sets * L1_WAYS).saturating_sub(8) / 2).clamp(MIN_CHUNK_ROWS, CHUNK_ROWS)
 }
 
@@ -98,10 +102,14 @@ fn prefetch(p: *const u32) {
 /// The widest vector the strip kernel runs with (AVX-512's 16 lanes, for the portable tests).
 const MAX_LANES: usize = 16;
 
-/// Per-band scratch of the strip kernel: a dead row.
+/// Per-band scratch of the strip kernel: a dead row, and the chunks' edge words, kept from one
+/// call to the next rather than made (and zeroed: a `memset` call) by each.
 #[derive(Clone, Debug)]
 pub(crate) struct StripScratch {
     dead: Vec<u32>,
+    edges: Box<EdgeWords>,
+    /// Whether `edges` holds a torus's words: bounded rows need them zero.
+    edges_set: bool,
 }
 
 impl StripScratch {
@@ -110,9 +118,19 @@ impl StripScratch {
             // A dead word before and after the row, for strips that read rows' edge words in
             // place (`Shape::halo_in`).
             dead: vec![0; wpr + 2],
+            edges: Box::new(EdgeWords {
+                before: [0; CHUNK_ROWS + 2],
+                patch: [0; CHUNK_ROWS + 2],
+                after: [0; CHUNK_ROWS + 2],
+            }),
+            edges_set: false,
         }
     }
 }
+
+/// A table of row pointers a chunk fills before it reads them: left uninitialized rather than
+/// zeroed for each band (its ~1 KiB cost a `memset` call each time).
+type RowTable<const N: usize> = [std::mem::MaybeUninit<*const u32>; N];
 
 /// Whether rows `wpr` words wide suit vectors of `lanes` lanes: the first strip's east
 /// neighbours are read from the row itself, so a row needs a word more than a vector.
@@ -216,6 +234,7 @@ const LAST: u8 = 2;
 
 /// What lies beyond each chunk row's ends ([`RowEdges`]), for the first and last strips of rows
 /// that carry no edge words beside them (the grid's): entry `k` is chunk row `k`'s.
+#[derive(Clone, Debug)]
 struct EdgeWords {
     /// The west neighbour of the row's first cell, in bit 31.
     before: [u32; CHUNK_ROWS + 2],
@@ -403,7 +422,7 @@ fn evenly_spaced<'a>(
 /// otherwise be a demand miss to L3 when the next chunk's first strip walks down to it.
 struct NextChunk<'a> {
     /// The rows the next chunk reads (`rows + 2`; null for a dead row).
-    read: &'a [*const u32],
+    read: &'a [std::mem::MaybeUninit<*const u32>],
     /// Rows in the next chunk (0: none, or rows not worth asking for).
     rows: usize,
     /// The next chunk's first output row, at the window's first word.
@@ -429,7 +448,9 @@ impl NextChunk<'_> {
             return;
         }
         if self.read_side {
-            for &p in self.read.iter().filter(|p| !p.is_null()) {
+            // SAFETY: the chunk wrote these entries before making the asks (`read_side`).
+            let read = self.read.iter().map(|p| unsafe { p.assume_init() });
+            for p in read.filter(|p| !p.is_null()) {
                 prefetch(p.wrapping_add(at));
             }
         }
@@ -479,20 +500,29 @@ pub(crate) fn conway_band<'a, S: Simd>(
     let last_at = wpr - lanes;
     let mut done = 0;
     // Zero for a bounded row (dead beyond its ends); filled per chunk on a torus.
-    let mut edge_words = EdgeWords {
-        before: [0; CHUNK_ROWS + 2],
-        patch: [0; CHUNK_ROWS + 2],
-        after: [0; CHUNK_ROWS + 2],
-    };
-    // The chunks' tables, made once per band: each chunk writes the entries it reads (cleared
-    // per chunk, their ~2 KiB cost a `memset` call each, 1.4% of a 4096² tiled run).
+    let torus_edges = !shape.halo_in && shape.edge == Topology::Torus;
+    if !torus_edges && scratch.edges_set {
+        scratch.edges.before.fill(0);
+        scratch.edges.patch.fill(0);
+        scratch.edges.after.fill(0);
+    }
+    scratch.edges_set = torus_edges;
+    let StripScratch {
+        dead: dead_row,
+        edges: edge_words,
+        ..
+    } = scratch;
+    // The chunks' tables: each chunk writes every entry it reads, so none is initialized here
+    // (zeroing them per chunk, ~2 KiB, took 1.4% of a 4096² tiled run in `memset`).
     // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row. The
     // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
-    let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
+    let mut ptrs: RowTable<{ CHUNK_ROWS + 2 + ROW_TABLE_PAD }> =
+        [std::mem::MaybeUninit::uninit(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
     // Which chunk rows are dead: only read where `any_dead` says this chunk has one.
     let mut dead = [false; CHUNK_ROWS + 2];
     // The next chunk's rows, for its asks ([`NextChunk`]).
-    let mut ask_rows = [std::ptr::null::<u32>(); CHUNK_ROWS + 2];
+    let mut ask_rows: RowTable<{ CHUNK_ROWS + 2 }> =
+        [std::mem::MaybeUninit::uninit(); CHUNK_ROWS + 2];
     // SAFETY: every pointer below is into `out`, a row `rows` returned (`wpr` words, checked
     // above, with its edge words where `halo_in`) or the dead row, within the bounds each helper
     // states: strips start at word 0 (the first reads no word before it unless the row has its
@@ -505,10 +535,10 @@ pub(crate) fn conway_band<'a, S: Simd>(
             if let Some(top) = evenly_spaced(rows, first - 1, chunk + 2, read_stride) {
                 let top = top.add(row_skip);
                 for (k, p) in ptrs[..chunk + 2].iter_mut().enumerate() {
-                    *p = top.wrapping_add(k * read_stride);
+                    p.write(top.wrapping_add(k * read_stride));
                 }
                 debug_assert!((0..chunk + 2).all(|k| rows(first - 1 + k as isize)
-                    .is_some_and(|r| r.as_ptr().wrapping_add(row_skip) == ptrs[k])));
+                    .is_some_and(|r| r.as_ptr().wrapping_add(row_skip) == ptrs[k].assume_init())));
             } else {
                 for k in 0..chunk + 2 {
                     let row = rows(first - 1 + k as isize);
@@ -517,23 +547,27 @@ pub(crate) fn conway_band<'a, S: Simd>(
                     match row {
                         Some(row) => {
                             debug_assert_eq!(row.len(), row_len);
-                            ptrs[k] = row.as_ptr().add(row_skip);
+                            ptrs[k].write(row.as_ptr().add(row_skip));
                         }
-                        None => ptrs[k] = scratch.dead.as_ptr().add(1),
+                        None => _ = ptrs[k].write(dead_row.as_ptr().add(1)),
                     }
                 }
             }
             let last_row = ptrs[chunk + 1];
             ptrs[chunk + 2..chunk + 2 + ROW_TABLE_PAD].fill(last_row);
+            // From here every entry of the table up to chunk + 2 + ROW_TABLE_PAD is written.
             // Rows without edge words beside them (the grid's): the first and last strips
             // shift their neighbours beyond the row's ends in from these, in registers.
             // Bounded, they stay 0.
-            if !shape.halo_in && shape.edge == Topology::Torus {
+            if torus_edges {
                 for k in 0..chunk + 2 {
                     let e = if any_dead && dead[k] {
                         RowEdges::NONE
                     } else {
-                        RowEdges::of(shape, std::slice::from_raw_parts(ptrs[k], wpr))
+                        RowEdges::of(
+                            shape,
+                            std::slice::from_raw_parts(ptrs[k].assume_init(), wpr),
+                        )
                     };
                     edge_words.before[k] = e.before;
                     edge_words.patch[k] = e.last_patch;
@@ -552,13 +586,14 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 let top = first + chunk as isize - 1;
                 let evenly = evenly_spaced(rows, top, next + 2, read_stride);
                 for (k, p) in ask_rows.iter_mut().enumerate().take(next + 2) {
-                    *p = match evenly {
+                    p.write(match evenly {
                         Some(top) => top.wrapping_add(k * read_stride),
                         None => rows(top + k as isize).map_or(std::ptr::null(), <[u32]>::as_ptr),
-                    };
+                    });
                 }
             }
             let asks = NextChunk {
+                // Written above where the asks read them (`read_side`, `next > 0`).
                 read: &ask_rows[..next + 2],
                 rows: next,
                 // Past the end of `out` when there is no next chunk: never dereferenced then.
@@ -572,10 +607,17 @@ pub(crate) fn conway_band<'a, S: Simd>(
             // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
             let table = &ptrs;
             let prefetch_at = |at: usize| {
-                move |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(at + 16))
+                move |r: usize| {
+                    prefetch(
+                        table
+                            .get_unchecked(r + AHEAD_ROWS)
+                            .assume_init()
+                            .wrapping_add(at + 16),
+                    )
+                }
             };
-            let row_at = |at: usize| move |k: usize| table.get_unchecked(k).add(at);
-            let ew = &edge_words;
+            let row_at = |at: usize| move |k: usize| table.get_unchecked(k).assume_init().add(at);
+            let ew = &**edge_words;
             // Every strip reads its rows in place. Interior strips, and the first where the
             // rows carry edge words, find every neighbour in memory; the first and last strips
             // of the grid's rows shift in their edge words.
@@ -611,8 +653,14 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 at += lanes;
             }
             asks.before_strip(last_at);
-            let ahead =
-                |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at));
+            let ahead = |r: usize| {
+                prefetch(
+                    table
+                        .get_unchecked(r + AHEAD_ROWS)
+                        .assume_init()
+                        .wrapping_add(last_at),
+                )
+            };
             let (row, out_last) = (row_at(last_at), out_at(last_at));
             if shape.halo_in {
                 strip::<S, true, INTERIOR>(s, zero, chunk, row, out_last, keep, ahead, ew);
