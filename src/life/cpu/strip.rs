@@ -9,8 +9,8 @@
 //! no scratch traffic at all. And it counts the eight neighbours without the cell, which makes
 //! the rule three operations (`n | alive == 3`, n ≤ 8):
 //!
-//! - per row, once: west and east neighbours (four shifts, two ors), their 2-sum (`o2`, `t2`: two
-//!   operations) and the 3-sum with the cell itself (`o3`, `t3`: three more);
+//! - per row, once: west and east neighbours (six operations, two of them shifts: the west's
+//!   carried bit comes from a compare, see [`sums`]), their 2-sum (`o2`, `t2`: two operations) and the 3-sum with the cell itself (`o3`, `t3`: three more);
 //! - per output row: n = 3-sum above + 2-sum of its own row + 3-sum below, as two full adders
 //!   (ten operations: ones plane `s0` + carry `c1`, twos plane `t` + carry `c2`), so
 //!   n = s0 + 2·(c1 + t) + 4·c2, and the next state is `(c1 ^ t) & !c2 & (s0 | alive)` (n is 2 or
