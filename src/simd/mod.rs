@@ -112,6 +112,12 @@ pub(crate) unsafe trait Simd: Copy + Send + Sync + 'static {
     fn load_u32(self, from: &[u32]) -> Self::U32;
     /// `a + b`, wrapping.
     fn add_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// `a - b`, wrapping.
+    fn sub_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
+    /// All ones in the lanes where `a > b` read as signed 32-bit integers, zero elsewhere
+    /// (`pcmpgtd`). The Life strip kernel moves a word's top cell to the next word's bit 0 as
+    /// `0 > w`, off the shift ports (src/life/cpu/strip.rs, `sums`).
+    fn greater_i32(self, a: Self::U32, b: Self::U32) -> Self::U32;
     /// `a * b`, the low 32 bits.
     fn mul_u32(self, a: Self::U32, b: Self::U32) -> Self::U32;
     /// `a ^ b`.
@@ -473,7 +479,40 @@ mod tests {
             let v = s.load_u32(&words);
             let mut out = vec![0u32; S::LANES];
             type Plain = fn(u32) -> u32;
-            let cases: [(&str, S::U32, Plain); 6] = [
+            // Word `x` of lane `l` (bit 7 up is `l`) flipped at bit 31 in every other lane.
+            fn flip(x: u32) -> u32 {
+                ((x >> 7) & 1) << 31
+            }
+            let alternate: Vec<u32> = words.iter().map(|&x| flip(x)).collect();
+            // Half the lanes negative as signed integers, for the comparisons.
+            let half = s.xor_u32(v, s.load_u32(&alternate));
+            let cases: [(&str, S::U32, Plain); 10] = [
+                ("sub", s.sub_u32(v, s.splat_u32(0x8000_0003)), |x| {
+                    x.wrapping_sub(0x8000_0003)
+                }),
+                ("sub from 0", s.sub_u32(s.zero_u32(), v), |x| {
+                    x.wrapping_neg()
+                }),
+                ("0 > x", s.greater_i32(s.zero_u32(), half), |x| {
+                    let x = x ^ flip(x);
+                    if (x as i32) < 0 {
+                        !0
+                    } else {
+                        0
+                    }
+                }),
+                (
+                    "x > -2",
+                    s.greater_i32(half, s.splat_u32(-2i32 as u32)),
+                    |x| {
+                        let x = x ^ flip(x);
+                        if (x as i32) > -2 {
+                            !0
+                        } else {
+                            0
+                        }
+                    },
+                ),
                 ("shl 1", s.shl_u32::<1>(v), |x| x << 1),
                 ("shr 1", s.shr_u32::<1>(v), |x| x >> 1),
                 ("shl 31", s.shl_u32::<31>(v), |x| x << 31),

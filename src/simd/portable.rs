@@ -133,6 +133,14 @@ unsafe impl<const N: usize> Simd for Portable<N> {
         each_u32(a, b, u32::wrapping_add)
     }
     #[inline(always)]
+    fn sub_u32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, u32::wrapping_sub)
+    }
+    #[inline(always)]
+    fn greater_i32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
+        each_u32(a, b, |a, b| if (a as i32) > (b as i32) { !0 } else { 0 })
+    }
+    #[inline(always)]
     fn mul_u32(self, a: [u32; N], b: [u32; N]) -> [u32; N] {
         each_u32(a, b, u32::wrapping_mul)
     }

@@ -9,8 +9,8 @@
 //! no scratch traffic at all. And it counts the eight neighbours without the cell, which makes
 //! the rule three operations (`n | alive == 3`, n ≤ 8):
 //!
-//! - per row, once: west and east neighbours (four shifts, two ors), their 2-sum (`o2`, `t2`: two
-//!   operations) and the 3-sum with the cell itself (`o3`, `t3`: three more);
+//! - per row, once: west and east neighbours (six operations, two of them shifts: the west's
+//!   carried bit comes from a compare, see [`sums`]), their 2-sum (`o2`, `t2`: two operations) and the 3-sum with the cell itself (`o3`, `t3`: three more);
 //! - per output row: n = 3-sum above + 2-sum of its own row + 3-sum below, as two full adders
 //!   (ten operations: ones plane `s0` + carry `c1`, twos plane `t` + carry `c2`), so
 //!   n = s0 + 2·(c1 + t) + 4·c2, and the next state is `(c1 ^ t) & !c2 & (s0 | alive)` (n is 2 or
@@ -33,9 +33,11 @@ use crate::life::rule::Topology;
 use crate::simd::{Simd, SimdKernel};
 
 /// Most output rows one strip walks before moving right: the input and output lines of one strip
-/// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out) stay well inside a 32 KiB L1 when
-/// they spread over its sets.
-const CHUNK_ROWS: usize = 96;
+/// (`CHUNK_ROWS` + 2 rows of 64 bytes in, `CHUNK_ROWS` out), and the next line of each input row
+/// asked for meanwhile, stay well inside a 32 KiB L1 when they spread over its sets. 64 rows
+/// ran the 4096² tiled kernel 3% faster than 96 (48 and 80 alike, 144 and 192 slower:
+/// docs/performance.md, "Fewer shifts").
+const CHUNK_ROWS: usize = 64;
 
 /// Rows ahead of the one a strip computes whose next line it asks for ([`strip`]'s `ahead`):
 /// tile rows come from L2 (a block is 128 KiB and more), and each strip's first look at a line
@@ -77,8 +79,10 @@ fn chunk_rows(strides: [usize; 2]) -> usize {
         })
         .min()
         .unwrap_or(L1_SETS);
-    // The rows read (chunk + 2) and written (chunk) share those lines, less a few for the
-    // stack and the row table.
+    // The rows read (chunk + 2) and written (chunk), or on the grid's side the rows read and the
+    // next chunk's rows asked for, share those lines, less a few for the stack and the row
+    // table. The 8 held back are not the edge lines' (gone since kernel4): holding back none
+    // (31 rows a chunk at 4096 cells) ran 2% slower, 4 and 16 alike (docs/performance.md).
     ((sets * L1_WAYS).saturating_sub(8) / 2).clamp(MIN_CHUNK_ROWS, CHUNK_ROWS)
 }
 
@@ -98,10 +102,14 @@ fn prefetch(p: *const u32) {
 /// The widest vector the strip kernel runs with (AVX-512's 16 lanes, for the portable tests).
 const MAX_LANES: usize = 16;
 
-/// Per-band scratch of the strip kernel: a dead row.
+/// Per-band scratch of the strip kernel: a dead row, and the chunks' edge words, kept from one
+/// call to the next rather than made (and zeroed: a `memset` call) by each.
 #[derive(Clone, Debug)]
 pub(crate) struct StripScratch {
     dead: Vec<u32>,
+    edges: Box<EdgeWords>,
+    /// Whether `edges` holds a torus's words: bounded rows need them zero.
+    edges_set: bool,
 }
 
 impl StripScratch {
@@ -110,9 +118,19 @@ impl StripScratch {
             // A dead word before and after the row, for strips that read rows' edge words in
             // place (`Shape::halo_in`).
             dead: vec![0; wpr + 2],
+            edges: Box::new(EdgeWords {
+                before: [0; CHUNK_ROWS + 2],
+                patch: [0; CHUNK_ROWS + 2],
+                after: [0; CHUNK_ROWS + 2],
+            }),
+            edges_set: false,
         }
     }
 }
+
+/// A table of row pointers a chunk fills before it reads them: left uninitialized rather than
+/// zeroed for each band (its ~1 KiB cost a `memset` call each time).
+type RowTable<const N: usize> = [std::mem::MaybeUninit<*const u32>; N];
 
 /// Whether rows `wpr` words wide suit vectors of `lanes` lanes: at least a vector. A row of
 /// exactly one is one strip, both first and last ([`BOTH`]).
@@ -132,9 +150,24 @@ struct Sums<V> {
 }
 
 /// The sums of the words `cells` given the vectors one word to the west and one to the east.
+/// `zero` is a vector of zeros the compiler cannot see through ([`Zero`]).
+///
+/// The west neighbours, `(cells << 1) | (west_words >> 31)`, are made as `cells + cells`
+/// minus `0 > west_words` (−1 where the word to the west has its top cell live): an add, a
+/// compare and a subtract in place of an add, a shift and an or. Zen 3 issues vector shifts on
+/// two of its four vector pipes (two a cycle, against four logic operations), and the loop's
+/// three shifts a row held it at ~7.3 cycles per row with its operands in registers, against
+/// 6.6 with the shifts replaced by logic operations; two shifts a row ran at 7.1
+/// (docs/performance.md, "Fewer shifts").
 #[inline(always)]
-fn sums<S: Simd>(s: S, west_words: S::U32, cells: S::U32, east_words: S::U32) -> Sums<S::U32> {
-    let west = s.or_u32(s.shl_u32::<1>(cells), s.shr_u32::<31>(west_words));
+fn sums<S: Simd>(
+    s: S,
+    zero: Zero<S>,
+    west_words: S::U32,
+    cells: S::U32,
+    east_words: S::U32,
+) -> Sums<S::U32> {
+    let west = s.sub_u32(s.add_u32(cells, cells), s.greater_i32(zero.0, west_words));
     let east = s.or_u32(s.shr_u32::<1>(cells), s.shl_u32::<31>(east_words));
     let o2 = s.xor_u32(west, east);
     let t2 = s.and_u32(west, east);
@@ -144,6 +177,20 @@ fn sums<S: Simd>(s: S, west_words: S::U32, cells: S::U32, east_words: S::U32) ->
         o3: s.xor_u32(o2, cells),
         t3: s.or_u32(s.and_u32(o2, cells), t2),
         cells,
+    }
+}
+
+/// A vector of zeros made opaque to the optimizer ([`Zero::new`]): compared with a constant
+/// zero, LLVM turns `0 > w` back into an arithmetic shift (`w >> 31`, signed) and the subtract
+/// into an add of the logical shift, which is the shift this avoids.
+#[derive(Clone, Copy)]
+struct Zero<S: Simd>(S::U32);
+
+impl<S: Simd> Zero<S> {
+    /// Made once per band, outside the loops: it costs a store and a load, and a register.
+    #[inline(always)]
+    fn new(s: S) -> Self {
+        Zero(std::hint::black_box(s.zero_u32()))
     }
 }
 
@@ -174,8 +221,8 @@ unsafe fn load<S: Simd>(s: S, p: *const u32) -> S::U32 {
 /// # Safety
 /// `p - 1..p + S::LANES + 1` must be readable `u32`s.
 #[inline(always)]
-unsafe fn sums_at<S: Simd>(s: S, p: *const u32) -> Sums<S::U32> {
-    sums(s, load(s, p.sub(1)), load(s, p), load(s, p.add(1)))
+unsafe fn sums_at<S: Simd>(s: S, zero: Zero<S>, p: *const u32) -> Sums<S::U32> {
+    sums(s, zero, load(s, p.sub(1)), load(s, p), load(s, p.add(1)))
 }
 
 /// Which strip of a row [`strip`] walks: one whose neighbours are all in memory beside it
@@ -189,6 +236,7 @@ const BOTH: u8 = 3;
 
 /// What lies beyond each chunk row's ends ([`RowEdges`]), for the first and last strips of rows
 /// that carry no edge words beside them (the grid's): entry `k` is chunk row `k`'s.
+#[derive(Clone, Debug)]
 struct EdgeWords {
     /// The west neighbour of the row's first cell, in bit 31.
     before: [u32; CHUNK_ROWS + 2],
@@ -212,6 +260,7 @@ struct EdgeWords {
 #[inline(always)]
 unsafe fn row_sums<S: Simd, const EDGE: u8>(
     s: S,
+    zero: Zero<S>,
     p: *const u32,
     edges: &EdgeWords,
     k: usize,
@@ -220,7 +269,7 @@ unsafe fn row_sums<S: Simd, const EDGE: u8>(
         FIRST => {
             let cells = load(s, p);
             let west = s.shift_in_first_u32(cells, *edges.before.get_unchecked(k));
-            sums(s, west, cells, load(s, p.add(1)))
+            sums(s, zero, west, cells, load(s, p.add(1)))
         }
         LAST => {
             let cells = load(s, p);
@@ -228,7 +277,7 @@ unsafe fn row_sums<S: Simd, const EDGE: u8>(
             // words may come from the unpatched cells, off the patch's critical path.
             let east = s.shift_in_last_u32(cells, *edges.after.get_unchecked(k));
             let cells = s.or_last_lane_u32(cells, *edges.patch.get_unchecked(k));
-            sums(s, load(s, p.sub(1)), cells, east)
+            sums(s, zero, load(s, p.sub(1)), cells, east)
         }
         BOTH => {
             // FIRST's west words and LAST's east words and patch, from the same cells: the
@@ -237,9 +286,9 @@ unsafe fn row_sums<S: Simd, const EDGE: u8>(
             let west = s.shift_in_first_u32(cells, *edges.before.get_unchecked(k));
             let east = s.shift_in_last_u32(cells, *edges.after.get_unchecked(k));
             let cells = s.or_last_lane_u32(cells, *edges.patch.get_unchecked(k));
-            sums(s, west, cells, east)
+            sums(s, zero, west, cells, east)
         }
-        _ => sums_at(s, p),
+        _ => sums_at(s, zero, p),
     }
 }
 
@@ -282,6 +331,7 @@ unsafe fn emit_row<S: Simd, const MASKED: bool>(
 #[allow(clippy::too_many_arguments)]
 unsafe fn strip<S: Simd, const MASKED: bool, const EDGE: u8>(
     s: S,
+    zero: Zero<S>,
     count: usize,
     row: impl Fn(usize) -> *const u32,
     out: impl Fn(usize) -> *mut u32,
@@ -289,8 +339,8 @@ unsafe fn strip<S: Simd, const MASKED: bool, const EDGE: u8>(
     ahead: impl Fn(usize),
     edges: &EdgeWords,
 ) {
-    let mut above = row_sums::<S, EDGE>(s, row(0), edges, 0);
-    let mut mid = row_sums::<S, EDGE>(s, row(1), edges, 1);
+    let mut above = row_sums::<S, EDGE>(s, zero, row(0), edges, 0);
+    let mut mid = row_sums::<S, EDGE>(s, zero, row(1), edges, 1);
     // Three rows a trip, so the rows' sums change roles by register naming: moving them up a
     // row each trip cost seven register moves per row, a sixth of the loop's instructions.
     let mut r = 0;
@@ -298,20 +348,20 @@ unsafe fn strip<S: Simd, const MASKED: bool, const EDGE: u8>(
     while r + 3 <= count {
         let next = [row(r + 5), row(r + 6), row(r + 7)];
         ahead(r);
-        let b = row_sums::<S, EDGE>(s, rows[0], edges, r + 2);
+        let b = row_sums::<S, EDGE>(s, zero, rows[0], edges, r + 2);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &b);
         ahead(r + 1);
-        let c = row_sums::<S, EDGE>(s, rows[1], edges, r + 3);
+        let c = row_sums::<S, EDGE>(s, zero, rows[1], edges, r + 3);
         emit_row::<S, MASKED>(s, out(r + 1), keep, &mid, &b, &c);
         ahead(r + 2);
-        let d = row_sums::<S, EDGE>(s, rows[2], edges, r + 4);
+        let d = row_sums::<S, EDGE>(s, zero, rows[2], edges, r + 4);
         emit_row::<S, MASKED>(s, out(r + 2), keep, &b, &c, &d);
         (above, mid) = (c, d);
         rows = next;
         r += 3;
     }
     while r < count {
-        let below = row_sums::<S, EDGE>(s, row(r + 2), edges, r + 2);
+        let below = row_sums::<S, EDGE>(s, zero, row(r + 2), edges, r + 2);
         emit_row::<S, MASKED>(s, out(r), keep, &above, &mid, &below);
         (above, mid) = (mid, below);
         r += 1;
@@ -382,9 +432,9 @@ fn evenly_spaced<'a>(
 /// The next chunk's rows, read and written, which a chunk's strips ask for a line at a time
 /// while they run: on the grid (rows 512 bytes or more apart) each of those lines would
 /// otherwise be a demand miss to L3 when the next chunk's first strip walks down to it.
-struct NextChunk {
+struct NextChunk<'a> {
     /// The rows the next chunk reads (`rows + 2`; null for a dead row).
-    read: [*const u32; CHUNK_ROWS + 2],
+    read: &'a [std::mem::MaybeUninit<*const u32>],
     /// Rows in the next chunk (0: none, or rows not worth asking for).
     rows: usize,
     /// The next chunk's first output row, at the window's first word.
@@ -399,7 +449,7 @@ struct NextChunk {
     write_side: bool,
 }
 
-impl NextChunk {
+impl NextChunk<'_> {
     /// The asks before the strip at word `at`: a strip that starts a cache line (16 words)
     /// asks for that line of every row of the next chunk. Spreading line 0's asks (misses to
     /// L3, all at the first strip) over the strips measured slower, and all the lines' asks
@@ -410,7 +460,9 @@ impl NextChunk {
             return;
         }
         if self.read_side {
-            for &p in self.read[..self.rows + 2].iter().filter(|p| !p.is_null()) {
+            // SAFETY: the chunk wrote these entries before making the asks (`read_side`).
+            let read = self.read.iter().map(|p| unsafe { p.assume_init() });
+            for p in read.filter(|p| !p.is_null()) {
                 prefetch(p.wrapping_add(at));
             }
         }
@@ -456,14 +508,33 @@ pub(crate) fn conway_band<'a, S: Simd>(
     let mut keep_words = [u32::MAX; MAX_LANES];
     keep_words[lanes - 1] = last_word_mask(shape.width);
     let keep = s.load_u32(&keep_words[..lanes]);
+    let zero = Zero::new(s);
     let last_at = wpr - lanes;
     let mut done = 0;
     // Zero for a bounded row (dead beyond its ends); filled per chunk on a torus.
-    let mut edge_words = EdgeWords {
-        before: [0; CHUNK_ROWS + 2],
-        patch: [0; CHUNK_ROWS + 2],
-        after: [0; CHUNK_ROWS + 2],
-    };
+    let torus_edges = !shape.halo_in && shape.edge == Topology::Torus;
+    if !torus_edges && scratch.edges_set {
+        scratch.edges.before.fill(0);
+        scratch.edges.patch.fill(0);
+        scratch.edges.after.fill(0);
+    }
+    scratch.edges_set = torus_edges;
+    let StripScratch {
+        dead: dead_row,
+        edges: edge_words,
+        ..
+    } = scratch;
+    // The chunks' tables: each chunk writes every entry it reads, so none is initialized here
+    // (zeroing them per chunk, ~2 KiB, took 1.4% of a 4096² tiled run in `memset`).
+    // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row. The
+    // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
+    let mut ptrs: RowTable<{ CHUNK_ROWS + 2 + ROW_TABLE_PAD }> =
+        [std::mem::MaybeUninit::uninit(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
+    // Which chunk rows are dead: only read where `any_dead` says this chunk has one.
+    let mut dead = [false; CHUNK_ROWS + 2];
+    // The next chunk's rows, for its asks ([`NextChunk`]).
+    let mut ask_rows: RowTable<{ CHUNK_ROWS + 2 }> =
+        [std::mem::MaybeUninit::uninit(); CHUNK_ROWS + 2];
     // SAFETY: every pointer below is into `out`, a row `rows` returned (`wpr` words, checked
     // above, with its edge words where `halo_in`) or the dead row, within the bounds each helper
     // states: strips start at word 0 (the first reads no word before it unless the row has its
@@ -472,42 +543,43 @@ pub(crate) fn conway_band<'a, S: Simd>(
         while done < count {
             let chunk = (count - done).min(chunk_rows);
             let first = first_row + done as isize;
-            // Chunk row k is virtual row first - 1 + k; a dead row reads as the zero row. The
-            // table goes on past the chunk's last row with copies of it (ROW_TABLE_PAD).
-            let mut ptrs = [std::ptr::null::<u32>(); CHUNK_ROWS + 2 + ROW_TABLE_PAD];
-            let mut dead = [false; CHUNK_ROWS + 2];
+            let mut any_dead = false;
             if let Some(top) = evenly_spaced(rows, first - 1, chunk + 2, read_stride) {
                 let top = top.add(row_skip);
                 for (k, p) in ptrs[..chunk + 2].iter_mut().enumerate() {
-                    *p = top.wrapping_add(k * read_stride);
+                    p.write(top.wrapping_add(k * read_stride));
                 }
                 debug_assert!((0..chunk + 2).all(|k| rows(first - 1 + k as isize)
-                    .is_some_and(|r| r.as_ptr().wrapping_add(row_skip) == ptrs[k])));
+                    .is_some_and(|r| r.as_ptr().wrapping_add(row_skip) == ptrs[k].assume_init())));
             } else {
                 for k in 0..chunk + 2 {
-                    match rows(first - 1 + k as isize) {
+                    let row = rows(first - 1 + k as isize);
+                    dead[k] = row.is_none();
+                    any_dead |= dead[k];
+                    match row {
                         Some(row) => {
                             debug_assert_eq!(row.len(), row_len);
-                            ptrs[k] = row.as_ptr().add(row_skip);
+                            ptrs[k].write(row.as_ptr().add(row_skip));
                         }
-                        None => {
-                            ptrs[k] = scratch.dead.as_ptr().add(1);
-                            dead[k] = true;
-                        }
+                        None => _ = ptrs[k].write(dead_row.as_ptr().add(1)),
                     }
                 }
             }
             let last_row = ptrs[chunk + 1];
             ptrs[chunk + 2..chunk + 2 + ROW_TABLE_PAD].fill(last_row);
+            // From here every entry of the table up to chunk + 2 + ROW_TABLE_PAD is written.
             // Rows without edge words beside them (the grid's): the first and last strips
             // shift their neighbours beyond the row's ends in from these, in registers.
             // Bounded, they stay 0.
-            if !shape.halo_in && shape.edge == Topology::Torus {
+            if torus_edges {
                 for k in 0..chunk + 2 {
-                    let e = if dead[k] {
+                    let e = if any_dead && dead[k] {
                         RowEdges::NONE
                     } else {
-                        RowEdges::of(shape, std::slice::from_raw_parts(ptrs[k], wpr))
+                        RowEdges::of(
+                            shape,
+                            std::slice::from_raw_parts(ptrs[k].assume_init(), wpr),
+                        )
                     };
                     edge_words.before[k] = e.before;
                     edge_words.patch[k] = e.last_patch;
@@ -521,34 +593,43 @@ pub(crate) fn conway_band<'a, S: Simd>(
             } else {
                 0
             };
-            let mut asks = NextChunk {
-                read: [std::ptr::null::<u32>(); CHUNK_ROWS + 2],
+            let read_side = !shape.halo_in;
+            if next > 0 && read_side {
+                let top = first + chunk as isize - 1;
+                let evenly = evenly_spaced(rows, top, next + 2, read_stride);
+                for (k, p) in ask_rows.iter_mut().enumerate().take(next + 2) {
+                    p.write(match evenly {
+                        Some(top) => top.wrapping_add(k * read_stride),
+                        None => rows(top + k as isize).map_or(std::ptr::null(), <[u32]>::as_ptr),
+                    });
+                }
+            }
+            let asks = NextChunk {
+                // Written above where the asks read them (`read_side`, `next > 0`).
+                read: &ask_rows[..next + 2],
                 rows: next,
                 // Past the end of `out` when there is no next chunk: never dereferenced then.
                 out: out_base.wrapping_add(chunk * stride),
                 stride,
                 lanes,
-                read_side: !shape.halo_in,
+                read_side,
                 write_side: !shape.halo_out,
             };
-            if next > 0 && asks.read_side {
-                let top = first + chunk as isize - 1;
-                let evenly = evenly_spaced(rows, top, next + 2, read_stride);
-                for (k, p) in asks.read.iter_mut().enumerate().take(next + 2) {
-                    *p = match evenly {
-                        Some(top) => top.wrapping_add(k * read_stride),
-                        None => rows(top + k as isize).map_or(std::ptr::null(), <[u32]>::as_ptr),
-                    };
-                }
-            }
             // SAFETY (of get_unchecked): k < chunk + 2 + ROW_TABLE_PAD, the entries filled
             // above, for both the rows (k <= chunk + 4) and the rows asked for ahead.
             let table = &ptrs;
             let prefetch_at = |at: usize| {
-                move |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(at + 16))
+                move |r: usize| {
+                    prefetch(
+                        table
+                            .get_unchecked(r + AHEAD_ROWS)
+                            .assume_init()
+                            .wrapping_add(at + 16),
+                    )
+                }
             };
-            let row_at = |at: usize| move |k: usize| table.get_unchecked(k).add(at);
-            let ew = &edge_words;
+            let row_at = |at: usize| move |k: usize| table.get_unchecked(k).assume_init().add(at);
+            let ew = &**edge_words;
             // Every strip reads its rows in place. Interior strips, and the first where the
             // rows carry edge words, find every neighbour in memory; the first and last strips
             // of the grid's rows shift in their edge words.
@@ -557,35 +638,42 @@ pub(crate) fn conway_band<'a, S: Simd>(
                 // One strip a row: first and last at once.
                 let (row, out_row, ahead) = (row_at(0), out_at(0), prefetch_at(0));
                 if shape.halo_in {
-                    strip::<S, true, INTERIOR>(s, chunk, row, out_row, keep, ahead, ew);
+                    strip::<S, true, INTERIOR>(s, zero, chunk, row, out_row, keep, ahead, ew);
                 } else {
-                    strip::<S, true, BOTH>(s, chunk, row, out_row, keep, ahead, ew);
+                    strip::<S, true, BOTH>(s, zero, chunk, row, out_row, keep, ahead, ew);
                 }
             } else {
                 let (row, out_row, ahead) = (row_at(0), out_at(0), prefetch_at(0));
                 if shape.halo_in {
-                    strip::<S, false, INTERIOR>(s, chunk, row, out_row, keep, ahead, ew);
+                    strip::<S, false, INTERIOR>(s, zero, chunk, row, out_row, keep, ahead, ew);
                 } else {
-                    strip::<S, false, FIRST>(s, chunk, row, out_row, keep, ahead, ew);
+                    strip::<S, false, FIRST>(s, zero, chunk, row, out_row, keep, ahead, ew);
                 }
                 let mut at = lanes;
                 while at < last_at {
                     asks.before_strip(at);
                     let (row, ahead) = (row_at(at), prefetch_at(at));
-                    strip::<S, false, INTERIOR>(s, chunk, row, out_at(at), keep, ahead, ew);
+                    strip::<S, false, INTERIOR>(s, zero, chunk, row, out_at(at), keep, ahead, ew);
                     at += lanes;
                 }
                 asks.before_strip(last_at);
-                let ahead =
-                    |r: usize| prefetch(table.get_unchecked(r + AHEAD_ROWS).wrapping_add(last_at));
+                let ahead = |r: usize| {
+                    prefetch(
+                        table
+                            .get_unchecked(r + AHEAD_ROWS)
+                            .assume_init()
+                            .wrapping_add(last_at),
+                    )
+                };
                 let (row, out_last) = (row_at(last_at), out_at(last_at));
                 if shape.halo_in {
-                    strip::<S, true, INTERIOR>(s, chunk, row, out_last, keep, ahead, ew);
+                    strip::<S, true, INTERIOR>(s, zero, chunk, row, out_last, keep, ahead, ew);
                 } else {
-                    strip::<S, true, LAST>(s, chunk, row, out_last, keep, ahead, ew);
+                    strip::<S, true, LAST>(s, zero, chunk, row, out_last, keep, ahead, ew);
                 }
             }
-            for (r, _) in dead[1..chunk + 1].iter().enumerate().filter(|(_, &d)| d) {
+            let dead_out = &dead[1..if any_dead { chunk + 1 } else { 1 }];
+            for (r, _) in dead_out.iter().enumerate().filter(|(_, &d)| d) {
                 out[(done + r) * stride + shape.col0..][..wpr].fill(0);
             }
             if shape.halo_out {

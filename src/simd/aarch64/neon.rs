@@ -138,6 +138,14 @@ unsafe impl Simd for Neon {
         unsafe { vaddq_u32(a, b) }
     }
     #[inline(always)]
+    fn sub_u32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { vsubq_u32(a, b) }
+    }
+    #[inline(always)]
+    fn greater_i32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        unsafe { vcgtq_s32(vreinterpretq_s32_u32(a), vreinterpretq_s32_u32(b)) }
+    }
+    #[inline(always)]
     fn mul_u32(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
         unsafe { vmulq_u32(a, b) }
     }

@@ -131,6 +131,14 @@ unsafe impl Simd for Avx2 {
         unsafe { _mm256_add_epi32(a, b) }
     }
     #[inline(always)]
+    fn sub_u32(self, a: __m256i, b: __m256i) -> __m256i {
+        unsafe { _mm256_sub_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn greater_i32(self, a: __m256i, b: __m256i) -> __m256i {
+        unsafe { _mm256_cmpgt_epi32(a, b) }
+    }
+    #[inline(always)]
     fn mul_u32(self, a: __m256i, b: __m256i) -> __m256i {
         unsafe { _mm256_mullo_epi32(a, b) }
     }

@@ -138,6 +138,15 @@ unsafe impl Simd for Avx512 {
         unsafe { _mm512_add_epi32(a, b) }
     }
     #[inline(always)]
+    fn sub_u32(self, a: __m512i, b: __m512i) -> __m512i {
+        unsafe { _mm512_sub_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn greater_i32(self, a: __m512i, b: __m512i) -> __m512i {
+        // The comparison's mask register spread to lanes of all ones (AVX-512 DQ).
+        unsafe { _mm512_movm_epi32(_mm512_cmpgt_epi32_mask(a, b)) }
+    }
+    #[inline(always)]
     fn mul_u32(self, a: __m512i, b: __m512i) -> __m512i {
         unsafe { _mm512_mullo_epi32(a, b) }
     }

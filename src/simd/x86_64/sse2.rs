@@ -128,6 +128,14 @@ unsafe impl Simd for Sse2 {
         unsafe { _mm_add_epi32(a, b) }
     }
     #[inline(always)]
+    fn sub_u32(self, a: __m128i, b: __m128i) -> __m128i {
+        unsafe { _mm_sub_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn greater_i32(self, a: __m128i, b: __m128i) -> __m128i {
+        unsafe { _mm_cmpgt_epi32(a, b) }
+    }
+    #[inline(always)]
     fn mul_u32(self, a: __m128i, b: __m128i) -> __m128i {
         // SSE2 multiplies only the even lanes, 32×32→64 (`pmuludq`): lanes 0 and 2, then 1 and
         // 3 shifted down; keep the low words, interleaved back into lane order.
