@@ -12,7 +12,7 @@
 //! Both directions stream (see docs/performance.md, "Pattern files"): readers walk the bytes of
 //! the file as mapped into memory ([`crate::input`]; a pipe is read into one buffer), never
 //! copied and not checked as UTF-8 as a whole (only what becomes a string is, and the whole file
-//! when a reader fails, so the errors are the same); writers stream through a 64 KiB buffer
+//! when a reader fails, so the errors are the same); writers stream through a 128 KiB buffer
 //! ([`TextSink`]) straight into the file, which [`write_pattern`] puts in place atomically. The
 //! byte scans go through `simd::bytes` (SSE2, NEON or portable).
 
@@ -346,7 +346,7 @@ pub fn render_pattern(grid: &Grid, rule: &RuleSpec, format: Format, name: Option
     String::from_utf8(out).expect("pattern writers produce UTF-8")
 }
 
-/// [`render_pattern`], streamed into `out` (a file, a gzip encoder) through a 64 KiB buffer, so
+/// [`render_pattern`], streamed into `out` (a file, a gzip encoder) through a 128 KiB buffer, so
 /// that no copy of the whole text is ever held.
 pub fn write_pattern_to(
     out: &mut dyn Write,
@@ -404,11 +404,13 @@ pub struct TextSink<'a> {
 
 impl<'a> TextSink<'a> {
     /// Bytes gathered before they are passed on: large enough that a file gets few system calls
-    /// (one per 64 KiB costs about 1 µs each), small enough to stay in the core's L2 cache while
-    /// it fills. Its pages are new to the process, each faulted in and zeroed once: 256 KiB
-    /// cost about 0.1 ms more than 64 KiB in writing a 3.2 MB file (docs/performance.md, "The
-    /// RLE writer at 1 GB/s?").
-    pub const CHUNK: usize = 1 << 16;
+    /// (each `write` costs about 1 µs on tmpfs, several on ext4, which dirties the inode's
+    /// times in its journal at each), small enough to stay in the core's L2 cache while it
+    /// fills. Its pages are new to the process, each faulted in and zeroed once: with a 256 KiB
+    /// buffer, a C program wrote a 3.2 MB tmpfs file 0.1 ms slower than with 64 KiB, and with
+    /// 64 KiB this writer wrote it to ext4 no faster than with 256 KiB (docs/performance.md,
+    /// "The RLE writer at 1 GB/s?").
+    pub const CHUNK: usize = 1 << 17;
 
     /// What the sink passes on before the end ends at a multiple of this in the output: a
     /// `write` that ends inside a page of a file's cache has the kernel zero the page's rest
