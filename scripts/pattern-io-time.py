@@ -3,7 +3,7 @@
 docs/performance.md measures pattern files ("Pattern files without copies"): CPU time (user +
 system, from wait4) and wall time, best of N, the binaries' runs alternating run by run.
 
-    scripts/pattern-io-time.py [--rounds 7] [--dir DIR] [--out DIR] [--formats rle,cells,lif,life]
+    scripts/pattern-io-time.py [--rounds 7] [--dir DIR] [--out DIR] [--formats rle,cells,lif,life] [--quantiles]
         NAME=BINARY[:LEVEL] ...
 
 e.g. `scripts/pattern-io-time.py main=/work/main/target/release/speedup
@@ -51,6 +51,9 @@ def main():
                     "/dev/shm leaves out the disk file system's block allocation and writeback")
     ap.add_argument("--formats", default="rle,cells,lif,life",
                     help="file extensions to time (rle, cells, lif: Life 1.05, life: Life 1.06)")
+    ap.add_argument("--quantiles", action="store_true",
+                    help="also print each write's min / p25 / median over the soup's (CPU ms): "
+                    "steadier than the bests on a shared machine")
     ap.add_argument("binaries", nargs="+", metavar="NAME=BINARY[:LEVEL]")
     args = ap.parse_args()
     out_dir = args.out or args.dir
@@ -96,12 +99,14 @@ def main():
         cases[f"write {ext}"] = ["--random", "2048x2048", *serial, "-o",
                                  os.path.join(out_dir, f"out.{ext}")]
     best = {(n, c): [float("inf")] * 2 for n, _, _ in bins for c in cases}
+    every = {(n, c): [] for n, _, _ in bins for c in cases}
     for _ in range(args.rounds):
         for case, rest in cases.items():
             for name, path, env in bins:
                 if case.startswith("write") and not args.overwrite and os.path.exists(rest[-1]):
                     os.remove(rest[-1])
                 cpu, wall = run([path, *life, *rest], env)
+                every[(name, case)].append(cpu)
                 b = best[(name, case)]
                 b[0], b[1] = min(b[0], cpu), min(b[1], wall)
     print(f"2048x2048 soup; writes to {out_dir}; best of {args.rounds}, ms (CPU / wall); GB/s is "
@@ -120,6 +125,17 @@ def main():
             row.append(f"{g(f'write {ext}')[0]:.2f} / {g(f'write {ext}')[1]:.2f}: "
                        f"**{rate(ext, w)}**")
         print(f"| {name} | " + " | ".join(row) + " |")
+    if args.quantiles:
+        print("\nwrite over the soup, CPU ms: min / p25 / median of the writes less those of the "
+              "soup (GB/s at the min)")
+        for name, _, _ in bins:
+            at = lambda c, q: sorted(every[(name, c)])[int(q * (args.rounds - 1))]
+            cells = []
+            for ext in sizes:
+                d = [at(f"write {ext}", q) - at("soup", q) for q in (0, 0.25, 0.5)]
+                gbs = f"{sizes[ext] / d[0] / 1e6:.2f}" if d[0] > 0 else "-"
+                cells.append(f"{ext} {d[0]:.2f} / {d[1]:.2f} / {d[2]:.2f} ({gbs} GB/s)")
+            print(f"{name}: " + ", ".join(cells))
 
 
 if __name__ == "__main__":

@@ -161,6 +161,13 @@ pub(crate) trait Bits: Copy {
     fn lookup(self, table: &[u8; 16], idx: Self::V) -> Self::V;
     /// Lane j is 0xff where bit j of `m` is set, 0 elsewhere (a bit mask spread to bytes).
     fn spread_bits(self, m: u32) -> Self::V;
+    /// [`Bits::spread_bits`] of `m`'s low and high halves (one broadcast for both, with AVX2).
+    fn spread_bits64(self, m: u64) -> [Self::V; 2] {
+        [
+            self.spread_bits(m as u32),
+            self.spread_bits((m >> 32) as u32),
+        ]
+    }
 }
 
 /// [`Bits`] a bit and a lane at a time: the definition the instructions are tested against.
@@ -436,6 +443,32 @@ mod bmi2 {
                 );
                 let bit = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
                 Y(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit))
+            }
+        }
+        #[inline(always)]
+        fn spread_bits64(self, m: u64) -> [Y; 2] {
+            unsafe {
+                // `m` in every 64-bit lane once; byte k into lanes 8k .. 8k + 8 of its half.
+                let all = _mm256_set1_epi64x(m as i64);
+                let bit = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+                let half = |bytes: __m256i| {
+                    let spread = _mm256_shuffle_epi8(all, bytes);
+                    Y(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit))
+                };
+                [
+                    half(_mm256_setr_epi64x(
+                        0,
+                        0x0101_0101_0101_0101,
+                        0x0202_0202_0202_0202,
+                        0x0303_0303_0303_0303,
+                    )),
+                    half(_mm256_setr_epi64x(
+                        0x0404_0404_0404_0404,
+                        0x0505_0505_0505_0505,
+                        0x0606_0606_0606_0606,
+                        0x0707_0707_0707_0707,
+                    )),
+                ]
             }
         }
     }
@@ -722,6 +755,9 @@ mod tests {
                             bits.splat(a[3]),
                             bits.spread_bits(*x as u32),
                             bits.spread_bits((*x >> 32) as u32 & *m as u32),
+                            bits.spread_bits64(*x)[0],
+                            bits.spread_bits64(*x)[1],
+                            bits.spread_bits64(*x & *m)[1],
                         ] {
                             r.extend(lanes(v));
                         }
