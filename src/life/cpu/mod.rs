@@ -468,10 +468,10 @@ pub fn life_level(isa: Isa) -> Isa {
     }
 }
 
-/// Whether the strip kernel ([`strip`]) runs this band at `level`: B3/S23 on rows wider than
-/// one of its vectors.
-fn conway_strips(shape: &Shape, level: Isa) -> bool {
-    shape.rule == Rule::CONWAY && strip::fits(shape.wpr, level.lanes32())
+/// Whether the strip kernel ([`strip`]) runs this band at `level`: rows at least one of its
+/// vectors wide (any rule: B3/S23 by its own four operations, others by the count's bits).
+fn strips_fit(shape: &Shape, level: Isa) -> bool {
+    strip::fits(shape.wpr, level.lanes32())
 }
 
 /// Computes virtual rows `first_row..first_row + out.len() / stride` of the next generation of
@@ -493,7 +493,7 @@ pub(crate) fn step_band<'a>(
     if let Some(level) = strip_level(shape) {
         return crate::simd::dispatch(
             level,
-            strip::ConwayBand::new(shape, rows, first_row, out, &mut scratch.strip),
+            strip::StripBand::new(shape, rows, first_row, out, &mut scratch.strip),
         );
     }
     // The row kernel reads plain rows and writes no edge words.
@@ -515,21 +515,21 @@ pub(crate) fn step_band<'a>(
 
 /// The level [`step_band`] runs the strip kernel ([`strip`]) at for `shape`, or `None` where it
 /// runs the row kernel: AVX2 and the baseline's vectors (SSE2 on x86-64, NEON on aarch64) run
-/// B3/S23 by column strips; AVX-512 keeps its row functions, and `Isa::Scalar` the row kernel,
-/// the oracle the vector levels are tested against.
+/// every rule by column strips; AVX-512 keeps its row functions, and `Isa::Scalar` the row
+/// kernel, the oracle the vector levels are tested against.
 fn strip_level(shape: &Shape) -> Option<Isa> {
     let isa = shape.isa;
     #[cfg(target_arch = "x86_64")]
     match isa {
         Isa::Avx512 if isa.is_supported() => return None,
-        Isa::Avx2 if isa.is_supported() && conway_strips(shape, isa) => return Some(isa),
+        Isa::Avx2 if isa.is_supported() && strips_fit(shape, isa) => return Some(isa),
         _ => {}
     }
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    if isa != Isa::Scalar && conway_strips(shape, Isa::baseline()) {
+    if isa != Isa::Scalar && strips_fit(shape, Isa::baseline()) {
         return Some(Isa::baseline());
     }
-    if isa != Isa::Scalar && conway_strips(shape, Isa::Scalar) {
+    if isa != Isa::Scalar && strips_fit(shape, Isa::Scalar) {
         return Some(Isa::Scalar);
     }
     None
@@ -1237,24 +1237,25 @@ mod tests {
             (64, 33, 7, 5),
             (31, 20, 5, 3),
         ] {
-            for topology in [Topology::Torus, Topology::Bounded] {
+            // B3/S23 by its own strip; the others by the count's bits (B0 rules wake the
+            // whole window, including rows a bounded grid's tiles hold outside it).
+            let rules =
+                ["B3/S23", "B36/S23", "B3678/S34678", "B0/S8"].map(|r| Rule::parse(r).unwrap());
+            for (topology, rule) in [Topology::Torus, Topology::Bounded]
+                .into_iter()
+                .flat_map(|t| rules.map(|r| (t, r)))
+            {
                 let start = Grid::random(width, height, 0.45, u64::from(width + height)).unwrap();
-                let want = reference_run(&start, Rule::CONWAY, topology, 11);
+                let want = reference_run(&start, rule, topology, 11);
                 for &isa in Isa::detected() {
-                    let mut engine = CpuLife::tiled_with(
-                        start.clone(),
-                        Rule::CONWAY,
-                        topology,
-                        None,
-                        block_rows,
-                        gens,
-                    )
-                    .unwrap();
+                    let mut engine =
+                        CpuLife::tiled_with(start.clone(), rule, topology, None, block_rows, gens)
+                            .unwrap();
                     engine.shape.isa = life_level(isa);
                     engine.step(11);
                     assert!(
                         engine.grid() == &want,
-                        "{isa}: {width}x{height} {topology}, blocks of {block_rows} rows x {gens}"
+                        "{isa} {rule}: {width}x{height} {topology}, blocks of {block_rows} rows x {gens}"
                     );
                 }
             }
