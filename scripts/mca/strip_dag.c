@@ -13,25 +13,7 @@
 #include <stdio.h>
 #include <time.h>
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-// Cycles per second of this thread: one add a cycle on a dependent chain.
-static double clock_hz(void) {
-    double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        uint64_t x = rep, n = 100000000ULL;
-        double t0 = now();
-        for (uint64_t i = 0; i < n; i++)
-            __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
-        double hz = 4.0 * n / (now() - t0);
-        if (hz > best) best = hz;
-    }
-    return best;
-}
+#include "clock.h"
 
 // Eight independent operations a trip, `n` trips: operations per cycle.
 #define X8(op) op op op op op op op op

@@ -12,25 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-// Cycles per second of this thread: one add a cycle on a dependent chain.
-static double clock_hz(void) {
-    double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        uint64_t x = rep, n = 200000000ULL;
-        double t0 = now();
-        for (uint64_t i = 0; i < n; i++)
-            __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
-        double hz = 4.0 * n / (now() - t0);
-        if (hz > best) best = hz;
-    }
-    return best;
-}
+#include "clock.h"
 
 typedef struct { __m256i o2, t2, o3, t3, c; } Sums;
 

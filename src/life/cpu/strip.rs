@@ -194,15 +194,28 @@ impl<S: Simd> Zero<S> {
     }
 }
 
-/// The next state of the middle row from the 3-sums above and below and the middle's 2-sum.
+/// The middle row's neighbour count n = s0 + 2·(c1 + t) + 4·c2 from the 3-sums above and below
+/// and the middle's 2-sum, as `(s0, c1, t, c2)`: two full adders, ten operations.
 #[inline(always)]
-fn next<S: Simd>(s: S, above: &Sums<S::U32>, mid: &Sums<S::U32>, below: &Sums<S::U32>) -> S::U32 {
+fn count<S: Simd>(
+    s: S,
+    above: &Sums<S::U32>,
+    mid: &Sums<S::U32>,
+    below: &Sums<S::U32>,
+) -> [S::U32; 4] {
     let p = s.xor_u32(above.o3, below.o3);
     let s0 = s.xor_u32(p, mid.o2);
     let c1 = s.or_u32(s.and_u32(above.o3, below.o3), s.and_u32(p, mid.o2));
     let q = s.xor_u32(above.t3, below.t3);
     let t = s.xor_u32(q, mid.t2);
     let c2 = s.or_u32(s.and_u32(above.t3, below.t3), s.and_u32(q, mid.t2));
+    [s0, c1, t, c2]
+}
+
+/// The next state of the middle row under B3/S23, from its neighbour [`count`].
+#[inline(always)]
+fn next<S: Simd>(s: S, above: &Sums<S::U32>, mid: &Sums<S::U32>, below: &Sums<S::U32>) -> S::U32 {
+    let [s0, c1, t, c2] = count(s, above, mid, below);
     // andnot_u32(a, b) is !a & b.
     s.and_u32(s.andnot_u32(c2, s.xor_u32(c1, t)), s.or_u32(s0, mid.cells))
 }
@@ -249,13 +262,8 @@ impl<V: Copy> AnyRule<V> {
 impl<S: Simd> StripRule<S> for AnyRule<S::U32> {
     #[inline(always)]
     fn next(self, s: S, above: &Sums<S::U32>, mid: &Sums<S::U32>, below: &Sums<S::U32>) -> S::U32 {
-        // The count n = s0 + 2·(c1 + t) + 4·c2, as in `next`, then its bits n1, n2, n3.
-        let p = s.xor_u32(above.o3, below.o3);
-        let s0 = s.xor_u32(p, mid.o2);
-        let c1 = s.or_u32(s.and_u32(above.o3, below.o3), s.and_u32(p, mid.o2));
-        let q = s.xor_u32(above.t3, below.t3);
-        let t = s.xor_u32(q, mid.t2);
-        let c2 = s.or_u32(s.and_u32(above.t3, below.t3), s.and_u32(q, mid.t2));
+        // The count's bits: s0 is n0; n1, n2, n3 from c1 + t and c2.
+        let [s0, c1, t, c2] = count(s, above, mid, below);
         let n1 = s.xor_u32(c1, t);
         let k = s.and_u32(c1, t);
         let n2 = s.xor_u32(c2, k);
