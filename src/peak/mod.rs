@@ -17,10 +17,12 @@
 //!
 //! Each ceiling is the median of several samples with its 95% interval ([`crate::harness::stats`]),
 //! and the best sample, which is what roofs use (a disturbed sample only lowers a ceiling). Next
-//! to each, where it can be computed, the theoretical value ([`theory`]) and how it was known.
+//! to each, where it can be computed, the theoretical value ([`theory`]) and how it was known,
+//! at the clock cpufreq gives or, where it gives none, the one [`clock`] measures.
 //! [`cache`] keeps the last set per machine and build, so a report can reuse it.
 
 pub mod cache;
+pub mod clock;
 pub mod cpu;
 pub mod gpu;
 pub mod theory;
@@ -173,8 +175,9 @@ impl MemLevel {
 pub struct Theoretical {
     /// The peak, in the ceiling's unit.
     pub value: f64,
-    /// The product it is and where each factor came from, e.g. "1 core × 2445 MHz (cpu MHz in
-    /// /proc/cpuinfo) × 8 lanes × 2 × 2 FMA pipes (AMD family 25: Zen 3/4)".
+    /// The product it is and where each factor came from, e.g. "1 core(s) × 3242 MHz (measured:
+    /// dependent adds on one core, no cpufreq here) × 8 lanes × 2 flops × 2 (2 FMA pipes (Zen
+    /// 3/4); AuthenticAMD family 25)".
     pub how: String,
 }
 

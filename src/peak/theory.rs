@@ -5,8 +5,10 @@
 //! microarchitectures we know (vendor and family from `/proc/cpuinfo`; AMD's and Intel's
 //! optimisation manuals, Agner Fog's instruction tables), and a CPU outside it gets no
 //! theoretical value rather than a guess. The clock is cpufreq's highest (`cpuinfo_max_freq`)
-//! where the OS exposes it, else `cpu MHz` from /proc/cpuinfo, which in a virtual machine is the
-//! host's nominal clock: boost is invisible there, so a measured ceiling can exceed 100%.
+//! where the OS exposes it, else the clock measured by a chain of dependent adds
+//! ([`super::clock`]): a virtual machine has no cpufreq, and its `cpu MHz` in /proc/cpuinfo is
+//! the host's nominal clock with boost hidden, which put measured ceilings above 100% of
+//! theoretical. /proc/cpuinfo is the last resort, on architectures without the chain.
 
 use super::{Measure, Theoretical};
 use crate::isa::Isa;
@@ -105,6 +107,12 @@ pub fn cpu_clock_mhz() -> Option<(f64, String)> {
         .and_then(|t| t.trim().parse::<f64>().ok());
     if let Some(khz) = max {
         return Some((khz / 1000.0, "cpufreq cpuinfo_max_freq".to_string()));
+    }
+    if let Some(mhz) = super::clock::measured_mhz() {
+        return Some((
+            mhz,
+            "measured: dependent adds on one core, no cpufreq here".to_string(),
+        ));
     }
     let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
     let mhz = text
