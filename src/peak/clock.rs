@@ -43,57 +43,38 @@ fn plausible(mhz: f64) -> bool {
     (200.0..=10_000.0).contains(&mhz)
 }
 
+/// The chain's loop in one architecture's assembly: label 2, eight copies of `$add` (x += one),
+/// then `$count` (n -= 1, setting flags) and `$branch` (back to 2 while n is not 0).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+macro_rules! chain {
+    ($x:ident, $n:ident, $add:literal, $count:literal, $branch:literal) => {
+        std::arch::asm!(
+            "2:", $add, $add, $add, $add, $add, $add, $add, $add, $count, $branch,
+            x = inout(reg) $x,
+            one = in(reg) 1u64,
+            n = inout(reg) $n => _,
+            options(nomem, nostack),
+        )
+    };
+}
+
 /// Runs `rounds` × 8 dependent adds of 1 to a register from 0 and returns the register: the
 /// adds done. Register-to-register adds: some cores execute an add of a small immediate in
 /// their renamer, off the chain's critical path.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn add_chain(rounds: u64) -> Option<u64> {
     let mut x: u64 = 0;
     // SAFETY: register arithmetic and a counted loop only; no memory, no stack.
     unsafe {
-        std::arch::asm!(
-            "2:",
-            "add {x}, {one}",
-            "add {x}, {one}",
-            "add {x}, {one}",
-            "add {x}, {one}",
-            "add {x}, {one}",
-            "add {x}, {one}",
-            "add {x}, {one}",
-            "add {x}, {one}",
-            "dec {n}",
-            "jnz 2b",
-            x = inout(reg) x,
-            one = in(reg) 1u64,
-            n = inout(reg) rounds => _,
-            options(nomem, nostack),
-        );
-    }
-    Some(x)
-}
-
-/// [`add_chain`] for 64-bit Arm.
-#[cfg(target_arch = "aarch64")]
-fn add_chain(rounds: u64) -> Option<u64> {
-    let mut x: u64 = 0;
-    // SAFETY: register arithmetic and a counted loop only; no memory, no stack.
-    unsafe {
-        std::arch::asm!(
-            "2:",
-            "add {x}, {x}, {one}",
-            "add {x}, {x}, {one}",
-            "add {x}, {x}, {one}",
-            "add {x}, {x}, {one}",
-            "add {x}, {x}, {one}",
-            "add {x}, {x}, {one}",
-            "add {x}, {x}, {one}",
+        #[cfg(target_arch = "x86_64")]
+        chain!(x, rounds, "add {x}, {one}", "dec {n}", "jnz 2b");
+        #[cfg(target_arch = "aarch64")]
+        chain!(
+            x,
+            rounds,
             "add {x}, {x}, {one}",
             "subs {n}, {n}, #1",
-            "b.ne 2b",
-            x = inout(reg) x,
-            one = in(reg) 1u64,
-            n = inout(reg) rounds => _,
-            options(nomem, nostack),
+            "b.ne 2b"
         );
     }
     Some(x)
