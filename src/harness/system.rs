@@ -17,8 +17,13 @@ pub struct SystemInfo {
     pub base_mhz: Option<u64>,
     /// Highest clock in MHz (Linux cpufreq `cpuinfo_max_freq`).
     pub max_mhz: Option<u64>,
-    /// Clock of the first CPU when the report was made, MHz, as the OS reports it.
+    /// Clock of the first CPU when the report was made, MHz, as the OS reports it (in a virtual
+    /// machine, usually the host's nominal clock).
     pub current_mhz: Option<u64>,
+    /// The clock one core ran a chain of dependent adds at when the report was made, MHz
+    /// ([`crate::peak::clock`]): what the core really runs a scalar loop at, where the OS reports
+    /// only a nominal clock. `None` on architectures without the chain and in older reports.
+    pub measured_mhz: Option<u64>,
     /// CPU caches of the first core, e.g. "L1d 32 KiB", "L2 512 KiB", "L3 32768 KiB" (shared).
     pub caches: Vec<String>,
     /// Total memory in bytes.
@@ -59,6 +64,7 @@ impl SystemInfo {
             base_mhz: khz("base_frequency").map(|k| k / 1000),
             max_mhz: khz("cpuinfo_max_freq").map(|k| k / 1000),
             current_mhz: sys.cpus().first().map(|c| c.frequency()).filter(|&f| f > 0),
+            measured_mhz: crate::peak::clock::measured_mhz().map(|m| m.round() as u64),
             caches: caches("/sys/devices/system/cpu/cpu0/cache"),
             memory_bytes: Some(sys.total_memory()).filter(|&m| m > 0),
             os_version: System::long_os_version(),

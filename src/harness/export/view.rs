@@ -155,6 +155,7 @@ fn system_fields(s: &crate::harness::system::SystemInfo) -> Vec<(String, String)
         ("base", mhz(s.base_mhz)),
         ("max", mhz(s.max_mhz)),
         ("now", mhz(s.current_mhz)),
+        ("measured", mhz(s.measured_mhz)),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
