@@ -466,6 +466,10 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
     notes.extend(outcome.notes);
     let (generation, cycle, elapsed) =
         (outcome.generations, outcome.cycle, outcome.stepping_seconds);
+    // Both figures from one read of the grid; on Rayon on the pool too (the same values, a
+    // fraction of the wall time).
+    let (population, hash) =
+        final_grid.population_and_hash_hex(matches!(backend, Backend::Rayon { .. }));
     let summary = Summary {
         backend: backend.name(),
         device: backend.describe(),
@@ -480,20 +484,13 @@ fn run_one(args: RunArgs) -> anyhow::Result<()> {
         stabilised_at: cycle.map(|c| c.start),
         period: cycle.map(|c| c.period),
         max_period: job.until_stable,
-        population: match backend {
-            Backend::Rayon { .. } => final_grid.population_parallel(),
-            _ => final_grid.population(),
-        },
+        population,
         elapsed_seconds: elapsed,
         setup_seconds,
         start_grid_seconds,
         cell_updates_per_second: final_grid.cells() as f64 * generation as f64 / elapsed.max(1e-12),
         device_seconds: outcome.device_seconds,
-        // On Rayon the hash runs on the pool too: the same value, a fraction of the wall time.
-        hash: match backend {
-            Backend::Rayon { .. } => final_grid.hash_hex_parallel(),
-            _ => final_grid.hash_hex(),
-        },
+        hash,
         hash_algorithm: HASH_ALGORITHM,
         output: args.output.as_ref().map(|p| p.display().to_string()),
         finish_seconds: 0.0,
