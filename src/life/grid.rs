@@ -594,7 +594,7 @@ fn grid_hash(grid: &Grid, parallel: bool) -> u64 {
 /// A block of zeros as long as a hash block, for [`zero_block_digest`].
 static ZERO_BLOCK: [u32; HASH_BLOCK_WORDS] = [0; HASH_BLOCK_WORDS];
 
-/// The digest of a block of `len` zero words: a whole block's made once per process.
+/// The digest of a block of `len` zero words; a whole block's is made once per process.
 fn zero_block_digest(len: usize) -> u64 {
     static WHOLE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     if len == HASH_BLOCK_WORDS {
