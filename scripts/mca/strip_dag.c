@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "strip_ops.h"
 
 // Eight independent operations a trip, `n` trips: operations per cycle.
 #define X8(op) op op op op op op op op
@@ -30,8 +31,6 @@
         }                                                                                       \
         printf("  %-9s %.2f a cycle\n", name, 8.0 * n / (best * hz));                           \
     }
-
-typedef struct { __m256i o2, t2, o3, t3, c; } Sums;
 
 enum { SHIFTS, COMPARE, MUL, LOGIC };
 
@@ -55,22 +54,7 @@ static inline __attribute__((always_inline)) Sums sums(int form, __m256i w, __m2
         west = _mm256_or_si256(_mm256_or_si256(c, w), _mm256_xor_si256(w, c));
         east = _mm256_or_si256(_mm256_xor_si256(c, e), _mm256_and_si256(e, w));
     }
-    Sums s;
-    s.o2 = _mm256_xor_si256(west, east);
-    s.t2 = _mm256_and_si256(west, east);
-    s.o3 = _mm256_xor_si256(s.o2, c);
-    s.t3 = _mm256_or_si256(_mm256_and_si256(s.o2, c), s.t2);
-    s.c = c;
-    return s;
-}
-
-static inline __attribute__((always_inline)) __m256i next(Sums a, Sums m, Sums b) {
-    __m256i p = _mm256_xor_si256(a.o3, b.o3), s0 = _mm256_xor_si256(p, m.o2);
-    __m256i c1 = _mm256_or_si256(_mm256_and_si256(a.o3, b.o3), _mm256_and_si256(p, m.o2));
-    __m256i q = _mm256_xor_si256(a.t3, b.t3), t = _mm256_xor_si256(q, m.t2);
-    __m256i c2 = _mm256_or_si256(_mm256_and_si256(a.t3, b.t3), _mm256_and_si256(q, m.t2));
-    return _mm256_and_si256(_mm256_andnot_si256(c2, _mm256_xor_si256(c1, t)),
-                            _mm256_or_si256(s0, m.c));
+    return sums_of(west, c, east);
 }
 
 // Cycles per row of the loop in `form`, three rows a trip as in the Rust loop; the empty asm

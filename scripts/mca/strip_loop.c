@@ -13,30 +13,14 @@
 #include <time.h>
 
 #include "clock.h"
-
-typedef struct { __m256i o2, t2, o3, t3, c; } Sums;
+#include "strip_ops.h"
 
 static inline __attribute__((always_inline)) Sums sums(const uint32_t *p) {
     __m256i w = _mm256_loadu_si256((const void *)(p - 1)), c = _mm256_loadu_si256((const void *)p),
             e = _mm256_loadu_si256((const void *)(p + 1));
     __m256i west = _mm256_or_si256(_mm256_add_epi32(c, c), _mm256_srli_epi32(w, 31));
     __m256i east = _mm256_or_si256(_mm256_srli_epi32(c, 1), _mm256_slli_epi32(e, 31));
-    Sums s;
-    s.o2 = _mm256_xor_si256(west, east);
-    s.t2 = _mm256_and_si256(west, east);
-    s.o3 = _mm256_xor_si256(s.o2, c);
-    s.t3 = _mm256_or_si256(_mm256_and_si256(s.o2, c), s.t2);
-    s.c = c;
-    return s;
-}
-
-static inline __attribute__((always_inline)) __m256i next(Sums a, Sums m, Sums b) {
-    __m256i p = _mm256_xor_si256(a.o3, b.o3), s0 = _mm256_xor_si256(p, m.o2);
-    __m256i c1 = _mm256_or_si256(_mm256_and_si256(a.o3, b.o3), _mm256_and_si256(p, m.o2));
-    __m256i q = _mm256_xor_si256(a.t3, b.t3), t = _mm256_xor_si256(q, m.t2);
-    __m256i c2 = _mm256_or_si256(_mm256_and_si256(a.t3, b.t3), _mm256_and_si256(q, m.t2));
-    return _mm256_and_si256(_mm256_andnot_si256(c2, _mm256_xor_si256(c1, t)),
-                            _mm256_or_si256(s0, m.c));
+    return sums_of(west, c, east);
 }
 
 enum { WPR = 128 };
