@@ -152,23 +152,16 @@ pub(crate) fn extent_of(
     found
 }
 
-/// Words [`first_live`] and [`last_live`] test at once: their OR is a few vector ORs, where
-/// `position` took a word a step (a scan of the window's rows was a fifth of a methuselah's
-/// run at 16384², docs/performance.md).
+/// Words [`first_live`] and [`last_live`] test at once, by their OR, where `position` took a
+/// test and a branch per word (a scan of the window's rows was a fifth of a methuselah's run at
+/// 16384², docs/performance.md).
 const SCAN_WORDS: usize = 16;
 
-/// Whether any of `SCAN_WORDS` words is non-zero: four lanes of ORs, which the compiler makes
-/// vector ORs (a fold over the slice stayed sixteen scalar loads and ORs).
+/// Whether any of `chunk`'s words is non-zero: their OR, one test and branch for
+/// [`SCAN_WORDS`] words.
 #[inline(always)]
 fn any_live(chunk: &[u32]) -> bool {
-    let chunk: &[u32; SCAN_WORDS] = chunk.try_into().expect("SCAN_WORDS words");
-    let mut lanes = [0u32; 4];
-    for quad in chunk.chunks_exact(4) {
-        for (lane, &w) in lanes.iter_mut().zip(quad) {
-            *lane |= w;
-        }
-    }
-    lanes != [0; 4]
+    chunk.iter().fold(0, |any, &w| any | w) != 0
 }
 
 /// The first non-zero word of `row`.
